@@ -1,0 +1,3 @@
+from setup_wizard.cli import main_entry
+
+main_entry()

@@ -1,0 +1,284 @@
+"""The steps of a run and of `check`, computed into a Report (rendering is render.py's job).
+
+The three modes differ in one place, `Mode`: `--yes` applies every non-destructive fix, the
+interactive run asks first, `check` changes nothing.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from setup_wizard import messages as msg
+from setup_wizard.db import create_database, open_database, server_version
+from setup_wizard.envfile import EnvFile, default_env_path, read_env_file
+from setup_wizard.environment import Environment
+from setup_wizard.errors import UsageError, WizardError
+from setup_wizard.migrate import MigrationError, Runner, load_migrations, read_plan
+from setup_wizard.prompts import Prompter
+from setup_wizard.results import Report, Status, Step
+from setup_wizard.settings import Settings, load_settings
+from setup_wizard.verify import verification_rows
+
+if TYPE_CHECKING:
+    import psycopg
+
+Say = Callable[[str], None]
+
+# Which step a connection problem belongs to.
+_CONNECT_STEP = {
+    "server_not_running": ("server", msg.STEP_SERVER),
+    "host_unreachable": ("server", msg.STEP_SERVER),
+    "auth_failed": ("login", msg.STEP_LOGIN),
+    "password_missing": ("login", msg.STEP_LOGIN),
+    "role_missing": ("login", msg.STEP_LOGIN),
+    "database_missing": ("database", msg.STEP_DATABASE),
+    "permission_denied": ("database", msg.STEP_DATABASE),
+}
+MAX_PASSWORD_TRIES = 3
+
+
+@dataclass(frozen=True)
+class Options:
+    command: str = "run"  # "run" or "check"
+    yes: bool = False
+    dsn: str | None = None
+    env_file: Path | None = None
+    json: bool = False
+    recreate: bool = False
+    lock_timeout: float = 10.0
+    verbose: bool = False
+
+
+@dataclass
+class Mode:
+    """How fixes are decided: applied (--yes), asked (interactive) or only reported (check)."""
+
+    read_only: bool
+    prompter: Prompter | None  # None: no questions (--yes or check)
+
+    def confirm(self, question: str, default: bool = True) -> bool:
+        if self.read_only:
+            return False
+        if self.prompter is None:
+            return True
+        return self.prompter.confirm(question, default)
+
+
+def _fail(report: Report, step_id: str, title: str, error: WizardError) -> None:
+    report.add(Step(step_id, Status.FAIL, title, error.detail, error.code, error.fix))
+
+
+def resolve_settings(options: Options, env: Environment, report: Report) -> Settings:
+    """Read the .env file and merge every source; unreadable input raises UsageError (exit 2)."""
+    env_file: EnvFile | None = None
+    if options.env_file is not None:
+        path = options.env_file if options.env_file.is_absolute() else env.cwd / options.env_file
+        env_file = read_env_file(path)
+    else:
+        found = default_env_path(env.cwd)
+        if found is not None:
+            env_file = read_env_file(found)
+    if env_file is not None:
+        detail = msg.ENV_FILE_READ.format(path=env_file.path, encoding=env_file.encoding)
+        if env_file.bad_lines:
+            lines = ", ".join(str(n) for n in env_file.bad_lines)
+            report.add(
+                Step(
+                    "env_file", Status.WARN, msg.ENV_FILE_TITLE,
+                    msg.ENV_FILE_BAD_LINES.format(path=env_file.path, lines=lines),
+                    "env_file_invalid", msg.FIX_ENV_FILE_BAD_LINES,
+                )
+            )
+        else:
+            report.add(Step("env_file", Status.OK, msg.ENV_FILE_TITLE, detail))
+    elif options.dsn is not None:
+        report.add(Step("env_file", Status.SKIP, msg.ENV_FILE_TITLE, msg.ENV_FILE_SKIPPED))
+    else:
+        report.add(Step("env_file", Status.WARN, msg.ENV_FILE_TITLE, msg.ENV_FILE_NONE))
+    settings = load_settings(
+        options.dsn,
+        env.environ,
+        env_file.values if env_file else None,
+        env_file.path if env_file else None,
+    )
+    detail = msg.SETTINGS_DETAIL.format(
+        url=settings.redacted_url(), password_source=settings.source("password") or msg.NOT_SET
+    )
+    if settings.conflicts:
+        detail += "\n" + "\n".join(settings.conflicts)
+    report.add(Step("settings", Status.OK, msg.STEP_SETTINGS, detail))
+    return settings
+
+
+def open_connection(
+    settings: Settings, mode: Mode, report: Report, say: Say
+) -> tuple[psycopg.Connection[Any] | None, Settings]:
+    """Connect, fixing what may be fixed: ask a password again, create a missing database."""
+    tries = 0
+    created = False
+    while True:
+        say(msg.CONNECTING.format(host=settings.host, port=settings.port))
+        try:
+            conn = open_database(settings)
+        except WizardError as problem:
+            if (
+                problem.code == "database_missing"
+                and not created
+                and mode.confirm(msg.ASK_CREATE_DATABASE.format(dbname=settings.dbname))
+            ):
+                try:
+                    create_database(settings)
+                except WizardError as create_problem:
+                    step_id, title = _CONNECT_STEP.get(create_problem.code, ("database", msg.STEP_DATABASE))
+                    _fail(report, step_id, title, create_problem)
+                    return None, settings
+                created = True
+                continue
+            if (
+                problem.code in ("auth_failed", "password_missing")
+                and mode.prompter is not None
+                and not mode.read_only
+                and tries < MAX_PASSWORD_TRIES
+            ):
+                tries += 1
+                say(problem.detail)
+                password = mode.prompter.password(
+                    msg.ASK_PASSWORD.format(user=settings.user, host=settings.host, port=settings.port)
+                )
+                settings = settings.with_value("password", password, msg.SOURCE_TYPED)
+                continue
+            step_id, title = _CONNECT_STEP.get(problem.code, ("connection", msg.STEP_SERVER))
+            if step_id in ("login", "database"):
+                report.add(Step("server", Status.OK, msg.STEP_SERVER,
+                                f"{settings.host}:{settings.port}"))
+            if step_id == "database":
+                report.add(Step("login", Status.OK, msg.STEP_LOGIN,
+                                msg.LOGIN_OK.format(user=settings.user)))
+            _fail(report, step_id, title, problem)
+            return None, settings
+        version = server_version(conn)
+        report.add(Step("server", Status.OK, msg.STEP_SERVER,
+                        msg.SERVER_OK.format(host=settings.host, port=settings.port, version=version)))
+        report.add(Step("login", Status.OK, msg.STEP_LOGIN, msg.LOGIN_OK.format(user=settings.user)))
+        done = msg.DATABASE_CREATED if created else msg.DATABASE_OK
+        report.add(Step("database", Status.OK, msg.STEP_DATABASE, done.format(dbname=settings.dbname)))
+        return conn, settings
+
+
+def check_migrations(conn: psycopg.Connection[Any], report: Report) -> None:
+    """Read-only: which files are pending or changed."""
+    plan = read_plan(conn, load_migrations())
+    pending = [item.migration.name for item in plan if item.state == "pending"]
+    changed = [item for item in plan if item.state == "changed"]
+    if changed:
+        first = changed[0]
+        problem = msg.CATALOGUE["checksum_mismatch"]
+        applied_at = first.applied_at.strftime("%Y-%m-%d %H:%M") if first.applied_at else "?"
+        report.add(Step("migrations", Status.FAIL, msg.STEP_MIGRATIONS,
+                        problem.cause.format(name=first.migration.name, applied_at=applied_at),
+                        "checksum_mismatch", problem.fix_text(name=first.migration.name)))
+    elif pending:
+        report.add(Step("migrations", Status.FAIL, msg.STEP_MIGRATIONS,
+                        msg.MIGRATIONS_PENDING.format(count=len(pending), names=", ".join(pending)),
+                        "migrations_pending", msg.CATALOGUE["migrations_pending"].fix_text()))
+    else:
+        report.add(Step("migrations", Status.OK, msg.STEP_MIGRATIONS,
+                        msg.MIGRATIONS_UP_TO_DATE.format(count=len(plan))))
+
+
+def apply_migrations(
+    conn: psycopg.Connection[Any], settings: Settings, options: Options, mode: Mode, report: Report, say: Say
+) -> bool:
+    migrations = load_migrations()
+    plan = read_plan(conn, migrations)
+    pending = [item.migration.name for item in plan if item.state == "pending"]
+    if options.recreate:
+        if mode.prompter is not None:
+            typed = mode.prompter.text(msg.RECREATE_CONFIRM.format(dbname=settings.dbname))
+            if typed.strip() != settings.dbname:
+                report.add(Step("recreate", Status.FAIL, msg.STEP_RECREATE, msg.RECREATE_DECLINED))
+                return False
+    elif pending and mode.prompter is not None:
+        say(msg.MIGRATIONS_PENDING.format(count=len(pending), names=", ".join(pending)))
+        if not mode.confirm(msg.ASK_CONFIRM_APPLY):
+            report.add(Step("migrations", Status.SKIP, msg.STEP_MIGRATIONS, msg.APPLY_DECLINED))
+            return False
+    runner = Runner(conn, migrations, lock_timeout=options.lock_timeout, progress=say)
+    started = time.perf_counter()
+    try:
+        result = runner.apply(recreate=options.recreate)
+    except MigrationError as error:
+        report.migrations = error.outcomes
+        _fail(report, "migrations", msg.STEP_MIGRATIONS, error)
+        return False
+    except WizardError as error:
+        _fail(report, "migrations", msg.STEP_MIGRATIONS, error)
+        return False
+    seconds = time.perf_counter() - started
+    report.migrations = result.outcomes
+    skipped = sum(o.action == "skipped" for o in result.outcomes)
+    if result.applied:
+        detail = msg.MIGRATIONS_APPLIED.format(applied=result.applied, skipped=skipped, seconds=seconds)
+    else:
+        detail = msg.MIGRATIONS_NOTHING.format(count=len(result.outcomes), seconds=seconds)
+    for outcome in result.outcomes:
+        if outcome.action == "baseline":
+            detail += "\n" + msg.MIGRATIONS_BASELINE.format(name=outcome.name)
+    report.add(Step("migrations", Status.OK, msg.STEP_MIGRATIONS, detail))
+    if result.recreated is not None:
+        report.add(Step(
+            "recreate", Status.OK, msg.STEP_RECREATE,
+            msg.RECREATE_DONE.format(schema=result.recreated.schema),
+            None, msg.RECREATE_RESTORE.format(sql=result.recreated.restore_sql),
+        ))
+    return True
+
+
+def add_verification(conn: psycopg.Connection[Any], report: Report) -> None:
+    rows = verification_rows(conn)
+    report.verification = rows
+    if not rows:
+        return
+    unlinked = next((row for row in rows if not row.healthy), None)
+    if unlinked is not None:
+        report.add(Step("verification", Status.WARN, msg.STEP_VERIFY,
+                        msg.VERIFY_UNLINKED.format(count=f"{unlinked.total_rows:,}"),
+                        None, msg.FIX_VERIFY_UNLINKED))
+    else:
+        report.add(Step("verification", Status.OK, msg.STEP_VERIFY, msg.VERIFY_OK))
+
+
+def run(options: Options, env: Environment, prompter: Prompter | None, say: Say) -> Report:
+    """Bring the database to the state the backend needs (the wizard and --yes)."""
+    if options.recreate and prompter is None and not options.yes:
+        raise UsageError("usage_invalid", msg.RECREATE_NEEDS_CONFIRM, msg.FIX_RECREATE_NEEDS_CONFIRM)
+    report = Report()
+    mode = Mode(read_only=False, prompter=None if options.yes else prompter)
+    settings = resolve_settings(options, env, report)
+    conn, settings = open_connection(settings, mode, report, say)
+    if conn is None:
+        return report
+    with conn:
+        if apply_migrations(conn, settings, options, mode, report, say):
+            add_verification(conn, report)
+    return report
+
+
+def check(options: Options, env: Environment, say: Say) -> Report:
+    """Read-only diagnosis: changes nothing, database or files."""
+    report = Report()
+    mode = Mode(read_only=True, prompter=None)
+    settings = resolve_settings(options, env, report)
+    conn, settings = open_connection(settings, mode, report, say)
+    if conn is None:
+        return report
+    with conn:
+        # Belt and braces: even a mistake in a check cannot write.
+        conn.execute("SET default_transaction_read_only = on")
+        check_migrations(conn, report)
+        add_verification(conn, report)
+    return report

@@ -1,0 +1,228 @@
+"""The one door in and out: parse arguments, run, render, map exceptions to exit codes.
+
+Only this module ends the process. It imports nothing heavy at start-up (no psycopg, rich or
+questionary), so --help and usage errors answer at once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import re
+import sys
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, NoReturn, TextIO
+
+from setup_wizard import __version__
+from setup_wizard import messages as msg
+from setup_wizard.errors import Interrupted, UsageError, WizardError
+from setup_wizard.exitcodes import ExitCode
+
+if TYPE_CHECKING:
+    from setup_wizard.app import Options
+    from setup_wizard.environment import Environment
+    from setup_wizard.results import Report
+
+PROG = "python -m setup_wizard"
+
+
+class _ParserExit(Exception):
+    def __init__(self, status: int, message: str | None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+def translate_argparse(message: str) -> str:
+    for pattern, template in msg.ARGPARSE_TRANSLATIONS:
+        match = re.match(pattern, message)
+        if match:
+            return template.format(**match.groupdict())
+    return message
+
+
+class _KoreanHelpFormatter(argparse.RawDescriptionHelpFormatter):
+    def add_usage(self, usage: str | None, actions: Iterable[argparse.Action],
+                  groups: Iterable[argparse._MutuallyExclusiveGroup], prefix: str | None = None) -> None:
+        super().add_usage(usage, actions, groups, prefix or msg.USAGE_PREFIX)
+
+
+class KoreanArgumentParser(argparse.ArgumentParser):
+    """argparse with its own messages in Korean; it raises instead of exiting."""
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError("usage_invalid", translate_argparse(message), msg.USAGE_HINT)
+
+    def exit(self, status: int = 0, message: str | None = None) -> NoReturn:
+        raise _ParserExit(status, message)
+
+
+def build_parser() -> KoreanArgumentParser:
+    parser = KoreanArgumentParser(
+        prog=PROG,
+        description=msg.PROG_DESCRIPTION,
+        epilog=msg.PROG_EPILOG,
+        formatter_class=_KoreanHelpFormatter,
+        add_help=False,
+    )
+    parser._positionals.title = msg.HELP_POSITIONALS
+    parser._optionals.title = msg.HELP_OPTIONS
+    parser.add_argument("command", nargs="?", choices=("run", "check"), default="run", help=msg.HELP_COMMAND)
+    parser.add_argument("-y", "--yes", action="store_true", help=msg.HELP_YES)
+    parser.add_argument("--dsn", metavar="URL", help=msg.HELP_DSN)
+    parser.add_argument("--env-file", metavar="PATH", type=Path, help=msg.HELP_ENV_FILE)
+    parser.add_argument("--json", action="store_true", help=msg.HELP_JSON)
+    parser.add_argument("--recreate", action="store_true", help=msg.HELP_RECREATE)
+    parser.add_argument("--lock-timeout", metavar="SECONDS", type=float, default=10.0,
+                        help=msg.HELP_LOCK_TIMEOUT)
+    parser.add_argument("-v", "--verbose", action="store_true", help=msg.HELP_VERBOSE)
+    parser.add_argument("--no-color", action="store_true", help=msg.HELP_NO_COLOR)
+    parser.add_argument("-h", "--help", action="help", help=msg.HELP_HELP)
+    parser.add_argument("--version", action="version", version=f"setup_wizard {__version__}",
+                        help=msg.HELP_VERSION)
+    return parser
+
+
+def parse_options(argv: Sequence[str]) -> Options:
+    from setup_wizard.app import Options
+
+    args = build_parser().parse_args(list(argv))
+    if not 1 <= args.lock_timeout <= 30:
+        raise UsageError("usage_invalid", msg.LOCK_TIMEOUT_RANGE, msg.USAGE_HINT)
+    if args.command == "check" and args.recreate:
+        raise UsageError("usage_invalid", msg.RECREATE_WITH_CHECK, msg.USAGE_HINT)
+    return Options(
+        command=args.command,
+        yes=args.yes,
+        dsn=args.dsn,
+        env_file=args.env_file,
+        json=args.json,
+        recreate=args.recreate,
+        lock_timeout=args.lock_timeout,
+        verbose=args.verbose,
+    )
+
+
+def _failure_report(step_id: str, error: WizardError) -> Report:
+    from setup_wizard.results import Report, Status, Step
+
+    report = Report()
+    title = msg.CATALOGUE[error.code].title if error.code in msg.CATALOGUE else msg.USAGE_ERROR.format(
+        prog=PROG, message="").rstrip(": ")
+    report.add(Step(step_id, Status.FAIL, title, error.detail, error.code, error.fix))
+    return report
+
+
+def _emit(env: Environment, report: Report, options: Options | None, no_color: bool) -> None:
+    from setup_wizard import render
+
+    if options is not None and options.json:
+        render.write_json(env.stdout, report)
+        return
+    console = render.make_console(env.stdout, no_color=no_color)
+    render.render_report(console, report, render.symbols_for(env.stdout),
+                         check=options is not None and options.command == "check")
+
+
+def _progress(env: Environment, quiet: bool) -> Callable[[str], None]:
+    def say(text: str) -> None:
+        if not quiet:
+            from setup_wizard.render import write_plain
+
+            write_plain(env.stderr, text)
+
+    return say
+
+
+def _make_streams_safe() -> None:
+    """A CP949 console or redirected stream must never crash the wizard on a symbol."""
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            with contextlib.suppress(ValueError, OSError):
+                reconfigure(errors="replace")
+
+
+def main(argv: Sequence[str] | None = None, env: Environment | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    wants_json = "--json" in args
+    no_color = "--no-color" in args
+    options: Options | None = None
+    if env is None:
+        _make_streams_safe()
+    stderr = env.stderr if env is not None else sys.stderr
+    try:
+        try:
+            options = parse_options(args)
+        except _ParserExit as done:
+            stream = sys.stdout if done.status == 0 else stderr
+            if env is not None:
+                stream = env.stdout if done.status == 0 else env.stderr
+            if done.message:
+                stream.write(done.message)
+            return done.status
+        from setup_wizard import app
+        from setup_wizard.environment import Environment as Env
+
+        env = env or Env()
+        no_color = no_color or env.no_color
+        say = _progress(env, quiet=options.json and not env.stderr_isatty)
+        if options.command == "check":
+            report = app.check(options, env, say)
+        else:
+            prompter = None
+            if not options.yes:
+                if not env.interactive:
+                    raise UsageError("no_tty", msg.NO_TTY, msg.FIX_NO_TTY)
+                from setup_wizard.prompts import PlainPrompter
+
+                prompter = PlainPrompter(env.stdin, env.stderr)
+            report = app.run(options, env, prompter, say)
+        _emit(env, report, options, no_color)
+        return int(ExitCode.OK if report.ok else ExitCode.FAILED)
+    except UsageError as error:
+        return _fail(env, stderr, error, wants_json, options, ExitCode.USAGE, "usage")
+    except (Interrupted, KeyboardInterrupt, EOFError):
+        from setup_wizard.render import write_plain
+
+        write_plain(stderr, "\n" + msg.INTERRUPTED)
+        if wants_json and env is not None:
+            from setup_wizard import render
+
+            render.write_json(env.stdout, _failure_report(
+                "interrupted", WizardError("interrupted", msg.INTERRUPTED)))
+        return int(ExitCode.INTERRUPTED)
+    except WizardError as error:
+        return _fail(env, stderr, error, wants_json, options, ExitCode.FAILED, "run")
+    except Exception as error:  # the last net: a Korean message, never a traceback
+        if os.environ.get("SETUP_WIZARD_DEBUG"):
+            raise
+        unexpected = WizardError("unexpected", msg.UNEXPECTED.format(error=type(error).__name__ + ": " +
+                                                                   str(error)), msg.FIX_UNEXPECTED)
+        return _fail(env, stderr, unexpected, wants_json, options, ExitCode.FAILED, "run")
+
+
+def _fail(env: Environment | None, stderr: TextIO, error: WizardError, wants_json: bool,
+          options: Options | None, code: ExitCode, step_id: str) -> int:
+    from setup_wizard.render import write_plain
+
+    if wants_json:
+        from setup_wizard import render
+        from setup_wizard.environment import Environment as Env
+
+        render.write_json((env or Env()).stdout, _failure_report(step_id, error))
+    if error.code == "usage_invalid":
+        write_plain(stderr, build_parser().format_usage().rstrip())
+        write_plain(stderr, msg.USAGE_ERROR.format(prog=PROG, message=error.detail))
+        write_plain(stderr, error.fix or msg.USAGE_HINT)
+    elif not wants_json:
+        write_plain(stderr, f"[{error.code}] {error.detail}")
+        if error.fix:
+            write_plain(stderr, f"{msg.LABEL_FIX}:\n{error.fix}")
+    return int(code)
+
+
+def main_entry() -> NoReturn:
+    sys.exit(main())

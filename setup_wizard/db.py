@@ -1,0 +1,172 @@
+"""Connecting, and telling why a connection failed without trusting the server's language.
+
+A failed connect carries no SQLSTATE, and a Korean Windows server's text arrives in CP949 before a
+database is chosen. So the classification uses signals that do not depend on language: name
+resolution, libpq's ping (needs no credentials), a TCP probe, libpq's own needs_password flag, and
+after logging in to the maintenance database, pg_database. Message text is only shown, never parsed.
+"""
+
+from __future__ import annotations
+
+import errno
+import socket
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from setup_wizard import messages as msg
+from setup_wizard.errors import WizardError
+from setup_wizard.settings import Settings
+
+if TYPE_CHECKING:
+    import psycopg
+
+CONNECT_TIMEOUT = 5  # seconds; a closed port on Windows takes ~2 s to refuse
+APPLICATION_NAME = "setup_wizard"
+MAINTENANCE_DATABASES = ("postgres", "template1")
+
+
+def decode_server_bytes(raw: bytes) -> str:
+    """Server text as sent: UTF-8, or CP949 from a Korean Windows server before login."""
+    for encoding in ("utf-8", "cp949"):
+        try:
+            return raw.decode(encoding).strip()
+        except UnicodeDecodeError:
+            continue
+    return raw.decode("utf-8", errors="replace").strip()
+
+
+def error_text(exc: BaseException) -> str:
+    """The failure's message, decoded correctly. Never the repr: libpq's includes the password."""
+    pgconn = getattr(exc, "pgconn", None)
+    raw = getattr(pgconn, "error_message", None)
+    if isinstance(raw, bytes) and raw:
+        return decode_server_bytes(raw)
+    return str(exc)
+
+
+def connect(settings: Settings, dbname: str | None = None, autocommit: bool = True) -> psycopg.Connection[Any]:
+    import psycopg
+
+    return psycopg.connect(
+        **settings.conninfo_params(dbname),
+        autocommit=autocommit,
+        connect_timeout=CONNECT_TIMEOUT,
+        application_name=APPLICATION_NAME,
+    )
+
+
+@dataclass(frozen=True)
+class Reachability:
+    state: str  # "ok", "refused", "unresolved", "timeout"
+
+
+def probe(host: str, port: int, timeout: float = 3.0) -> Reachability:
+    """A TCP probe: does anything listen there? Unix socket paths count as reachable here."""
+    if host.startswith("/"):
+        return Reachability("ok")
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except socket.gaierror:
+        return Reachability("unresolved")
+    outcome = "refused"
+    for family, kind, proto, _name, address in infos:
+        with socket.socket(family, kind, proto) as sock:
+            sock.settimeout(timeout)
+            try:
+                sock.connect(address)
+                return Reachability("ok")
+            except TimeoutError:
+                outcome = "timeout"
+            except OSError as exc:
+                if exc.errno not in (errno.ECONNREFUSED, getattr(errno, "WSAECONNREFUSED", -1)):
+                    outcome = "timeout"
+    return Reachability(outcome)
+
+
+def _problem(code: str, settings: Settings, **extra: object) -> WizardError:
+    problem = msg.CATALOGUE[code]
+    values: dict[str, object] = {
+        "host": settings.host,
+        "port": settings.port,
+        "user": settings.user,
+        "dbname": settings.dbname,
+        **extra,
+    }
+    return WizardError(code, problem.cause.format(**values), problem.fix_text(**values))
+
+
+def classify_connect_failure(settings: Settings, exc: Exception) -> WizardError:
+    """Turn a failed connect to the target database into a known problem."""
+    import psycopg
+
+    pgconn = getattr(exc, "pgconn", None)
+    message = error_text(exc)
+    if pgconn is not None and getattr(pgconn, "needs_password", False) and not settings.password:
+        return _problem("password_missing", settings)
+
+    reach = probe(settings.host, settings.port)
+    if reach.state == "unresolved" or reach.state == "timeout":
+        return _problem("host_unreachable", settings)
+    if reach.state == "refused":
+        return _problem("server_not_running", settings)
+
+    # Something listens. Can these credentials log in anywhere?
+    for maintenance in MAINTENANCE_DATABASES:
+        if maintenance == settings.dbname:
+            continue
+        try:
+            with connect(settings, maintenance) as conn:
+                row = conn.execute(
+                    "SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = %s)", [settings.dbname]
+                ).fetchone()
+        except psycopg.OperationalError:
+            continue
+        if row and not row[0]:
+            return _problem("database_missing", settings)
+        # The database exists and the login works: something else (CONNECT privilege, pg_hba...).
+        return _problem("connection_failed", settings, message=message)
+    if pgconn is not None and getattr(pgconn, "used_password", False):
+        return _problem("auth_failed", settings)
+    return _problem("connection_failed", settings, message=message)
+
+
+def open_database(settings: Settings) -> psycopg.Connection[Any]:
+    """Connect to the target database, or raise the classified problem."""
+    import psycopg
+
+    try:
+        return connect(settings)
+    except psycopg.OperationalError as exc:
+        raise classify_connect_failure(settings, exc) from None
+
+
+def create_database(settings: Settings) -> None:
+    """CREATE DATABASE with a quoted identifier, UTF8, from the maintenance database."""
+    import psycopg
+    from psycopg import sql
+
+    last: Exception | None = None
+    for maintenance in MAINTENANCE_DATABASES:
+        try:
+            conn = connect(settings, maintenance)
+        except psycopg.OperationalError as exc:
+            last = exc
+            continue
+        with conn:
+            try:
+                conn.execute(
+                    sql.SQL("CREATE DATABASE {} ENCODING 'UTF8' TEMPLATE template0").format(
+                        sql.Identifier(settings.dbname)
+                    )
+                )
+            except psycopg.errors.DuplicateDatabase:
+                return
+            except psycopg.errors.InsufficientPrivilege as exc:
+                raise _problem("permission_denied", settings) from exc
+        return
+    raise classify_connect_failure(settings, last or RuntimeError("no maintenance database"))
+
+
+def server_version(conn: psycopg.Connection[Any]) -> str:
+    row = conn.execute("SHOW server_version").fetchone()
+    return str(row[0]).split()[0] if row else "?"

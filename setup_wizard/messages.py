@@ -1,0 +1,315 @@
+"""Every sentence a person reads, in Korean (합니다체 throughout). Code, SQL and commands stay as is.
+
+Known failures form a catalogue: stable code -> title, one-line cause, numbered steps.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# --- sources of settings -------------------------------------------------------------------------
+SOURCE_ENVIRON = "환경 변수 {key}"
+SOURCE_ENV_FILE = ".env {key}"
+SOURCE_DEFAULT = "기본값"
+SOURCE_TYPED = "직접 입력"
+NOT_SET = "(없음)"
+FIELD_NAMES = {
+    "host": "호스트",
+    "port": "포트",
+    "user": "사용자",
+    "password": "비밀번호",
+    "dbname": "데이터베이스",
+}
+CONFLICT = "{field}: {winner} 값이 {loser} 값보다 우선합니다."
+
+# --- command line ---------------------------------------------------------------------------------
+PROG_DESCRIPTION = (
+    "부동산 채팅 백엔드의 PostgreSQL 데이터베이스를 준비합니다: 접속 정보 확인, 서버 점검, "
+    "sessions·chat_sessions 테이블 생성과 마이그레이션, 결과 검증까지 한 번에 합니다."
+)
+PROG_EPILOG = (
+    "예시:\n"
+    "  python -m setup_wizard                 대화형 마법사\n"
+    "  python -m setup_wizard --yes           질문 없이 안전한 단계를 모두 적용\n"
+    "  python -m setup_wizard check --json    읽기 전용 점검 (JSON 출력)\n"
+    "\n"
+    "종료 코드: 0 완료(경고 포함), 1 단계 실패, 2 잘못된 사용법·읽을 수 없는 입력, 130 중단"
+)
+USAGE_PREFIX = "사용법: "
+HELP_POSITIONALS = "명령"
+HELP_OPTIONS = "옵션"
+HELP_HELP = "이 도움말을 보여 주고 끝냅니다"
+HELP_VERSION = "버전을 보여 주고 끝냅니다"
+HELP_COMMAND = "run(기본값): 설정을 적용합니다 / check: 아무것도 바꾸지 않고 점검만 합니다"
+HELP_YES = "묻지 않고 파괴적이지 않은 단계를 모두 적용합니다"
+HELP_DSN = "접속 URL (예: postgresql://postgres:비밀번호@localhost:5432/real_estate). .env보다 우선합니다"
+HELP_ENV_FILE = "읽을 .env 파일 (기본값: backend/.env, 없으면 .env)"
+HELP_JSON = "결과를 JSON 문서 하나로 표준 출력에 씁니다"
+HELP_RECREATE = (
+    "chat_sessions를 백업한 뒤 지우고 다시 만듭니다 (파괴적: 데이터베이스 이름을 입력해 확인하거나 --yes 필요)"
+)
+HELP_LOCK_TIMEOUT = "다른 세션이 테이블을 잡고 있을 때 기다릴 최대 시간(초, 기본값 10, 최대 30)"
+HELP_VERBOSE = "경로, 버전, 각 설정의 출처까지 자세히 보여 줍니다"
+HELP_NO_COLOR = "색을 쓰지 않습니다 (NO_COLOR 환경 변수와 같음)"
+
+ARGPARSE_TRANSLATIONS: tuple[tuple[str, str], ...] = (
+    (r"^unrecognized arguments: (?P<a>.*)$", "알 수 없는 인자입니다: {a}"),
+    (r"^the following arguments are required: (?P<a>.*)$", "다음 인자가 필요합니다: {a}"),
+    (r"^argument (?P<a>\S+): expected one argument$", "{a} 옵션에는 값이 하나 필요합니다"),
+    (
+        r"^argument (?P<a>\S+): invalid choice: (?P<b>.*?) \(choose from (?P<c>.*)\)$",
+        "{a}: {b}은(는) 쓸 수 없는 값입니다 (가능한 값: {c})",
+    ),
+    (r"^argument (?P<a>\S+): invalid (?P<b>\S+) value: (?P<c>.*)$", "{a}: {c}은(는) 올바른 값이 아닙니다"),
+    (r"^ambiguous option: (?P<a>\S+) could match (?P<b>.*)$", "{a} 옵션이 모호합니다 (후보: {b})"),
+    (r"^argument (?P<a>\S+): ignored explicit argument (?P<b>.*)$", "{a} 옵션은 값을 받지 않습니다: {b}"),
+    (r"^argument (?P<a>\S+): not allowed with argument (?P<b>.*)$", "{a} 옵션은 {b}와 함께 쓸 수 없습니다"),
+)
+USAGE_ERROR = "{prog}: 오류: {message}"
+USAGE_HINT = "도움말: python -m setup_wizard --help"
+LOCK_TIMEOUT_RANGE = "--lock-timeout 은 1에서 30 사이의 초 단위 숫자여야 합니다."
+RECREATE_WITH_CHECK = "check는 읽기 전용이라 --recreate와 함께 쓸 수 없습니다."
+
+NO_TTY = "터미널이 아니라서 질문할 수 없습니다."
+FIX_NO_TTY = (
+    "질문 없이 실행하려면 --yes 를, 점검만 하려면 check 명령을 쓰세요.\n"
+    "예: python -m setup_wizard --yes  또는  python -m setup_wizard check --json"
+)
+INTERRUPTED = "중단했습니다. 진행 중이던 단계는 적용되지 않았습니다."
+UNEXPECTED = "예상하지 못한 오류가 났습니다: {error}"
+FIX_UNEXPECTED = "이 출력 전체를 팀 채팅에 붙여 넣어 도움을 요청하세요. (비밀번호는 출력에 들어 있지 않습니다.)"
+
+# --- .env ------------------------------------------------------------------------------------------
+ENV_FILE_NOT_FOUND = ".env 파일이 없습니다: {path}"
+ENV_FILE_IS_DIR = ".env 경로가 파일이 아니라 폴더입니다: {path}"
+ENV_FILE_UNREADABLE = ".env 파일을 읽을 수 없습니다: {path} ({error})"
+ENV_FILE_UNDECODABLE = ".env 파일의 인코딩을 알 수 없습니다: {path}"
+FIX_ENV_FILE_PATH = "--env-file 로 올바른 파일을 지정하거나, 프로젝트 폴더(backend 폴더가 있는 곳)에서 실행하세요."
+FIX_ENV_FILE_PERMISSION = "파일 권한을 확인하세요. 다른 프로그램이 파일을 잠그고 있다면 닫고 다시 실행하세요."
+FIX_ENV_FILE_ENCODING = "메모장에서 파일을 열어 '다른 이름으로 저장' → 인코딩 'UTF-8'로 저장한 뒤 다시 실행하세요."
+ENV_FILE_TITLE = ".env 파일"
+ENV_FILE_READ = "{path} 을(를) 읽었습니다 (인코딩 {encoding})."
+ENV_FILE_BAD_LINES = "{path} 의 {lines}번째 줄은 해석할 수 없어 무시했습니다."
+FIX_ENV_FILE_BAD_LINES = "해당 줄이 KEY=값 형식인지 확인하세요. 값에 공백이나 #가 있으면 따옴표로 감싸세요."
+ENV_FILE_NONE = ".env 파일이 없어 환경 변수와 기본값을 사용합니다."
+ENV_FILE_SKIPPED = "--dsn 으로 접속 정보를 받았습니다."
+
+# --- DSN -------------------------------------------------------------------------------------------
+DSN_EMPTY = "--dsn 값이 비어 있습니다."
+DSN_UNPARSABLE = "{source} 의 접속 URL을 해석할 수 없습니다."
+DSN_BAD_SCHEME = "{source} 의 접속 URL이 postgresql:// 로 시작하지 않습니다."
+DSN_BAD_PORT = "{source} 의 접속 URL에서 포트가 숫자가 아닙니다."
+DSN_MULTI_HOST = "{source} 에 호스트가 여러 개 있습니다. 이 마법사는 서버 하나만 다룹니다."
+DSN_UNENCODED_AT = "{source} 의 접속 URL에 @ 가 두 번 이상 있습니다. 비밀번호의 @ 가 호스트를 바꿔 버립니다."
+PORT_NOT_NUMBER = "{source} 의 포트가 1~65535 사이의 숫자가 아닙니다."
+FIX_DSN_FORM = (
+    "형식: postgresql://사용자:비밀번호@호스트:포트/데이터베이스\n"
+    "예: postgresql+psycopg://postgres:root1234@localhost:5432/real_estate"
+)
+FIX_DSN_ENCODE = (
+    "비밀번호의 특수문자는 퍼센트 인코딩해서 쓰세요: @ → %40, # → %23, : → %3A, / → %2F, ? → %3F, 공백 → %20\n"
+    "예: 비밀번호가 p@ss 라면 postgresql://postgres:p%40ss@localhost:5432/real_estate"
+)
+FIX_PORT = "POSTGRES_PORT 또는 PGPORT 에 5432 같은 숫자를 넣으세요."
+
+# --- steps -----------------------------------------------------------------------------------------
+STEP_SETTINGS = "접속 정보"
+SETTINGS_DETAIL = "{url} (비밀번호 출처: {password_source})"
+STEP_SERVER = "PostgreSQL 서버"
+SERVER_OK = "{host}:{port} 에서 PostgreSQL {version} 이(가) 응답합니다."
+STEP_LOGIN = "로그인"
+LOGIN_OK = "{user} 사용자로 로그인했습니다."
+STEP_DATABASE = "데이터베이스"
+DATABASE_OK = "{dbname} 데이터베이스가 있습니다."
+DATABASE_CREATED = "{dbname} 데이터베이스를 만들었습니다 (UTF8)."
+STEP_MIGRATIONS = "마이그레이션"
+MIGRATIONS_APPLIED = "{applied}개 적용, {skipped}개는 이미 적용되어 건너뛰었습니다 ({seconds:.2f}초)."
+MIGRATIONS_NOTHING = "모든 마이그레이션({count}개)이 이미 적용되어 있습니다. 바꾼 것이 없습니다 ({seconds:.2f}초)."
+MIGRATIONS_BASELINE = "손으로 마이그레이션한 데이터베이스로 인식해 {name} 을(를) 기준점으로 기록했습니다."
+MIGRATIONS_PENDING = "적용할 마이그레이션이 {count}개 있습니다: {names}"
+MIGRATIONS_UP_TO_DATE = "모든 마이그레이션({count}개)이 적용되어 있습니다."
+STEP_RECREATE = "chat_sessions 다시 만들기"
+RECREATE_DONE = (
+    "chat_sessions 와 conversation_memories.session_id 를 {schema} 스키마에 백업한 뒤 다시 만들었습니다."
+)
+RECREATE_RESTORE = (
+    "되돌리려면 psql 에서 다음을 실행하세요:\n{sql}"
+)
+RECREATE_CONFIRM = (
+    "chat_sessions 테이블을 지우고 다시 만듭니다. 지우기 전에 백업 스키마에 복사합니다.\n"
+    "계속하려면 데이터베이스 이름({dbname})을 그대로 입력하세요"
+)
+RECREATE_DECLINED = "입력한 이름이 데이터베이스 이름과 달라 아무것도 바꾸지 않았습니다."
+RECREATE_NEEDS_CONFIRM = "--recreate 는 확인이 필요합니다."
+FIX_RECREATE_NEEDS_CONFIRM = "터미널에서 실행해 데이터베이스 이름을 입력하거나, --yes --recreate 로 실행하세요."
+STEP_VERIFY = "검증"
+VERIFY_OK = "모든 대화가 세션에 연결되어 있습니다."
+VERIFY_UNLINKED = "세션에 연결되지 않은 대화가 {count}개 있습니다."
+FIX_VERIFY_UNLINKED = (
+    "이 대화들은 손으로 마이그레이션한 뒤에 생긴 것입니다. 백엔드는 그대로 동작하지만 세션 목록에는 보이지 않습니다.\n"
+    "모두 한 세션으로 다시 묶으려면 python -m setup_wizard --recreate 를 실행하세요 (백업 후 진행)."
+)
+VERIFY_TABLE_TITLE = "검증 결과"
+VERIFY_COL_TABLE = "table_name"
+VERIFY_COL_TOTAL = "total_rows"
+VERIFY_COL_USERS = "unique_users"
+VERIFY_CHAT_SESSIONS = "chat_sessions"
+VERIFY_WITH_SESSION = "conversation_memories with session"
+VERIFY_WITHOUT_SESSION = "conversation_memories without session"
+VERIFY_SESSIONS = "sessions"
+MIGRATION_TABLE_TITLE = "마이그레이션"
+MIGRATION_COL_FILE = "파일"
+MIGRATION_COL_ACTION = "결과"
+MIGRATION_COL_SECONDS = "시간(초)"
+MIGRATION_ACTIONS = {
+    "applied": "적용함",
+    "baseline": "기준점 기록",
+    "skipped": "이미 적용됨",
+    "pending": "대기 중",
+    "failed": "실패 (되돌림)",
+    "changed": "내용 바뀜",
+}
+SUMMARY_OK = "데이터베이스가 준비되었습니다."
+SUMMARY_FAILED = "문제가 있어 완료하지 못했습니다. 위의 해결 방법을 따라 한 뒤 다시 실행하세요."
+SUMMARY_CHECK_OK = "점검을 마쳤습니다: 문제가 없습니다."
+SUMMARY_CHECK_FAILED = "점검을 마쳤습니다: 문제 {fails}개, 경고 {warns}개."
+LABEL_FIX = "해결 방법"
+LABEL_DETAIL = "자세히"
+WAITING_FOR_LOCK = "다른 마법사 실행이 끝나기를 기다리는 중입니다..."
+APPLYING = "{name} 적용 중..."
+CONNECTING = "{host}:{port} 에 접속하는 중..."
+NEXT_STEPS = (
+    "다음 단계: backend 폴더에서 서버를 시작하세요 (예: uvicorn app.main:app --reload).\n"
+    "LangGraph 체크포인트 테이블(checkpoints 등)은 서버를 처음 시작할 때 자동으로 만들어집니다."
+)
+ASK_PASSWORD = "{user}@{host}:{port} 의 비밀번호"
+ASK_CONFIRM_APPLY = "위 마이그레이션을 적용할까요?"
+APPLY_DECLINED = "적용하지 않았습니다. 아무것도 바뀌지 않았습니다."
+PASSWORD_NEEDED = "비밀번호가 필요하지만 어디에도 설정되어 있지 않습니다."
+FIX_PASSWORD_NEEDED = (
+    "다음 중 하나로 비밀번호를 알려 주세요:\n"
+    "1. backend/.env 의 DATABASE_URL 에 넣기: postgresql+psycopg://postgres:비밀번호@localhost:5432/real_estate\n"
+    "2. backend/.env 에 POSTGRES_PASSWORD=비밀번호 추가\n"
+    "3. --dsn \"postgresql://postgres:비밀번호@localhost:5432/real_estate\" 로 실행"
+)
+ASK_CREATE_DATABASE = "{dbname} 데이터베이스가 없습니다. 지금 만들까요? (UTF8)"
+CREATE_DB_NOT_ALLOWED = "--yes 없이 터미널이 아닌 곳에서는 데이터베이스를 만들 수 없습니다."
+
+
+# --- the catalogue of known failures ---------------------------------------------------------------
+@dataclass(frozen=True)
+class Problem:
+    title: str
+    cause: str
+    steps: tuple[str, ...]
+
+    def fix_text(self, **values: object) -> str:
+        lines = [f"{i}. {step.format(**values)}" for i, step in enumerate(self.steps, start=1)]
+        return "\n".join(lines)
+
+
+CATALOGUE: dict[str, Problem] = {
+    "server_not_running": Problem(
+        title="PostgreSQL 서버가 실행되고 있지 않습니다",
+        cause="{host}:{port} 에 연결을 시도했지만 아무것도 응답하지 않습니다 (connection refused).",
+        steps=(
+            "Windows: Windows 키 + R → services.msc 입력 → postgresql-x64-17 찾기 → 우클릭 → 시작",
+            "Linux: sudo systemctl start postgresql  /  macOS: brew services start postgresql@17",
+            "포트가 맞는지 확인하세요: 두 번째로 설치한 PostgreSQL은 5433 포트를 쓰는 경우가 많습니다.",
+            "서버를 시작한 뒤 python -m setup_wizard 를 다시 실행하세요.",
+        ),
+    ),
+    "host_unreachable": Problem(
+        title="데이터베이스 서버에 닿을 수 없습니다",
+        cause="{host} 의 이름을 찾을 수 없거나, 제한 시간 안에 응답이 없습니다.",
+        steps=(
+            "호스트 이름이 맞는지 확인하세요. 내 컴퓨터의 서버라면 localhost 를 쓰세요.",
+            "원격 서버라면 방화벽이 {port} 포트를 막고 있지 않은지 확인하세요.",
+            "VPN이 필요한 서버라면 VPN에 먼저 연결하세요.",
+        ),
+    ),
+    "auth_failed": Problem(
+        title="로그인에 실패했습니다 (비밀번호 또는 사용자)",
+        cause="{user} 사용자의 비밀번호가 틀렸거나, 그런 사용자가 {host}:{port} 서버에 없습니다.",
+        steps=(
+            "접속한 서버가 맞는지 확인하세요: 다른 버전의 PostgreSQL이 다른 포트(5433 등)에서 돌고 있을 수 있습니다.",
+            "backend/.env 의 DATABASE_URL(또는 POSTGRES_PASSWORD)에 있는 비밀번호를 확인하세요.",
+            "winget 으로 설치했다면 기본 비밀번호는 postgres 입니다.",
+            "비밀번호를 바꿨다면 python -m setup_wizard 를 실행해 새 비밀번호를 입력하고 저장하세요.",
+        ),
+    ),
+    "database_missing": Problem(
+        title="데이터베이스가 없습니다",
+        cause="{host}:{port} 서버에 {dbname} 데이터베이스가 없습니다.",
+        steps=(
+            "python -m setup_wizard --yes 로 실행하면 자동으로 만듭니다.",
+            "직접 만들려면: psql -U {user} -c \"CREATE DATABASE \\\"{dbname}\\\" ENCODING 'UTF8'\"",
+        ),
+    ),
+    "migrations_pending": Problem(
+        title="적용하지 않은 마이그레이션이 있습니다",
+        cause="데이터베이스가 백엔드가 기대하는 상태가 아닙니다.",
+        steps=("python -m setup_wizard --yes 로 적용하세요 (기존 데이터는 지우지 않습니다).",),
+    ),
+    "migration_failed": Problem(
+        title="마이그레이션이 실패해 모두 되돌렸습니다",
+        cause="{name} 을(를) 적용하다가 오류가 났습니다. 트랜잭션을 되돌려 데이터베이스는 바뀌지 않았습니다.",
+        steps=(
+            "아래 서버 메시지와 SQLSTATE를 확인하세요.",
+            "원인을 고친 뒤 python -m setup_wizard 를 다시 실행하세요. 이미 적용된 단계는 건너뜁니다.",
+            "해결이 안 되면 python -m setup_wizard check --report report.md 결과를 팀 채팅에 올리세요.",
+        ),
+    ),
+    "checksum_mismatch": Problem(
+        title="이미 적용된 마이그레이션 파일의 내용이 바뀌었습니다",
+        cause="{name} 은(는) {applied_at} 에 적용되었는데, 지금 파일 내용이 그때와 다릅니다. 다시 실행하지 않았습니다.",
+        steps=(
+            "마법사를 최신 버전으로 받았는지(git pull) 확인하세요.",
+            "파일을 일부러 고쳤다면 되돌리세요. 이미 적용된 마이그레이션은 바꾸지 말고 새 파일을 추가해야 합니다.",
+            "변경 내용을 팀과 확인하세요: git log -p sql/{name}",
+        ),
+    ),
+    "lock_timeout": Problem(
+        title="다른 세션이 테이블을 사용하고 있어 기다리다 멈췄습니다",
+        cause="{seconds}초 동안 기다렸지만 다른 연결이 필요한 테이블을 잡고 있었습니다. 아무것도 바뀌지 않았습니다.",
+        steps=(
+            "실행 중인 백엔드 서버(uvicorn)와 열려 있는 psql, DBeaver, pgAdmin 창을 닫으세요.",
+            "그래도 안 되면 잡고 있는 연결을 끊으세요 (아래 pid): SELECT pg_terminate_backend(pid);",
+            "python -m setup_wizard 를 다시 실행하세요.",
+        ),
+    ),
+    "env_file_invalid": Problem(
+        title=".env 파일을 읽을 수 없습니다",
+        cause="{detail}",
+        steps=("{fix}",),
+    ),
+    "dsn_invalid": Problem(
+        title="접속 URL이 올바르지 않습니다",
+        cause="{detail}",
+        steps=("{fix}",),
+    ),
+    "password_missing": Problem(
+        title="비밀번호가 필요합니다",
+        cause="서버가 비밀번호를 요구하지만 어디에도 설정되어 있지 않습니다.",
+        steps=(
+            "backend/.env 의 DATABASE_URL 에 비밀번호를 넣거나 POSTGRES_PASSWORD 를 추가하세요.",
+            "또는 --dsn \"postgresql://postgres:비밀번호@localhost:5432/real_estate\" 로 실행하세요.",
+        ),
+    ),
+    "permission_denied": Problem(
+        title="권한이 부족합니다",
+        cause="{user} 사용자에게 이 작업을 할 권한이 없습니다.",
+        steps=(
+            "슈퍼유저(postgres)로 접속해 권한을 주세요: GRANT CREATE ON DATABASE \"{dbname}\" TO \"{user}\";",
+            "스키마 권한도 필요합니다: GRANT USAGE, CREATE ON SCHEMA public TO \"{user}\";",
+        ),
+    ),
+    "connection_failed": Problem(
+        title="데이터베이스에 접속하지 못했습니다",
+        cause="서버가 보낸 메시지: {message}",
+        steps=(
+            "위 메시지를 확인하세요. SQLSTATE가 있다면 PostgreSQL 문서에서 그 코드를 찾아보세요.",
+            "python -m setup_wizard check --report report.md 결과를 팀 채팅에 올려 도움을 요청하세요.",
+        ),
+    ),
+}

@@ -1,0 +1,415 @@
+"""Applying the plain SQL files in sql/ safely: once each, recorded, locked, all-or-nothing.
+
+- Each applied file is recorded (name, checksum, kind, applied_at, duration) in
+  `setup_wizard_migrations`, in the same transaction as the file itself.
+- A file whose content changed after it was applied is reported, never silently re-run.
+- A session-level advisory lock serialises concurrent runs; each file's transaction sets
+  lock_timeout, so a table held by another session fails fast with `lock_timeout`.
+- A file may declare `-- setup_wizard:baseline-when: <query>`: when the query is true before the
+  file was ever recorded, the database was migrated by hand; the (idempotent) file still runs to add
+  what is missing, and is recorded as a baseline.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from importlib import resources
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from setup_wizard import __version__
+from setup_wizard import messages as msg
+from setup_wizard.errors import WizardError
+from setup_wizard.results import MigrationOutcome
+
+if TYPE_CHECKING:
+    import psycopg
+
+HISTORY_TABLE = "setup_wizard_migrations"
+# Any fixed 64-bit number: the same for every run of the wizard against one database.
+ADVISORY_LOCK_KEY = 7_263_544_331_020_917
+# The file whose seed counterpart is the destructive "Clean Install" (--recreate).
+RECREATABLE = "0003_chat_sessions.sql"
+# Tables whose locks a migration waits for; named in the lock_timeout message.
+TOUCHED_TABLES = ("users", "conversation_memories", "sessions", "chat_sessions")
+
+_BASELINE = re.compile(r"^--\s*setup_wizard:baseline-when:\s*(?P<query>.+)$", re.MULTILINE)
+
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class Migration:
+    name: str
+    text: str
+    baseline_when: str | None
+
+    @property
+    def checksum(self) -> str:
+        # Line endings normalised: a Windows checkout (autocrlf) must not look "changed".
+        normalised = self.text.replace("\r\n", "\n").encode("utf-8")
+        return hashlib.sha256(normalised).hexdigest()
+
+
+@dataclass(frozen=True)
+class PlanItem:
+    migration: Migration
+    state: str  # "applied", "pending", "changed"
+    kind: str | None = None
+    applied_at: datetime | None = None
+
+
+@dataclass
+class RecreateInfo:
+    schema: str
+    restore_sql: str
+
+
+@dataclass
+class ApplyResult:
+    outcomes: list[MigrationOutcome] = field(default_factory=list)
+    recreated: RecreateInfo | None = None
+
+    @property
+    def applied(self) -> int:
+        return sum(o.action in ("applied", "baseline") for o in self.outcomes)
+
+
+class MigrationError(WizardError):
+    """A migration failed and was rolled back; carries what happened before it."""
+
+    def __init__(self, code: str, detail: str, fix: str | None, outcomes: list[MigrationOutcome]) -> None:
+        super().__init__(code, detail, fix)
+        self.outcomes = outcomes
+
+
+def sql_dir() -> Path:
+    """The migrations: inside the installed package, or sql/ beside the source tree."""
+    try:
+        packaged = resources.files("setup_wizard.sql")
+        path = Path(str(packaged))
+        if path.is_dir() and any(path.glob("*.sql")):
+            return path
+    except (ModuleNotFoundError, TypeError):
+        pass
+    return Path(__file__).resolve().parent.parent / "sql"
+
+
+def load_migrations(directory: Path | None = None) -> list[Migration]:
+    folder = directory or sql_dir()
+    migrations = []
+    for path in sorted(folder.glob("*.sql")):
+        text = path.read_text(encoding="utf-8")
+        match = _BASELINE.search(text)
+        migrations.append(
+            Migration(
+                name=path.name,
+                text=text,
+                baseline_when=match.group("query").strip() if match else None,
+            )
+        )
+    return migrations
+
+
+def history_exists(conn: psycopg.Connection[Any]) -> bool:
+    row = conn.execute("SELECT to_regclass(%s) IS NOT NULL", [HISTORY_TABLE]).fetchone()
+    return bool(row and row[0])
+
+
+def read_plan(conn: psycopg.Connection[Any], migrations: list[Migration]) -> list[PlanItem]:
+    """Where each file stands. Read-only: works when the history table does not exist yet."""
+    recorded: dict[str, tuple[str, str, datetime]] = {}
+    if history_exists(conn):
+        for name, checksum, kind, applied_at in conn.execute(
+            f"SELECT name, checksum, kind, applied_at FROM {HISTORY_TABLE}"
+        ):
+            recorded[name] = (checksum, kind, applied_at)
+    plan = []
+    for migration in migrations:
+        if migration.name not in recorded:
+            plan.append(PlanItem(migration, "pending"))
+            continue
+        checksum, kind, applied_at = recorded[migration.name]
+        state = "applied" if checksum == migration.checksum else "changed"
+        plan.append(PlanItem(migration, state, kind, applied_at))
+    return plan
+
+
+@contextmanager
+def advisory_lock(conn: psycopg.Connection[Any], wait_seconds: float, progress: Progress) -> Iterator[None]:
+    """Hold the wizard's lock for the duration; wait for another run to finish first."""
+    deadline = time.monotonic() + wait_seconds
+    said = False
+    while True:
+        row = conn.execute("SELECT pg_try_advisory_lock(%s)", [ADVISORY_LOCK_KEY]).fetchone()
+        if row and row[0]:
+            break
+        if not said:
+            progress(msg.WAITING_FOR_LOCK)
+            said = True
+        if time.monotonic() > deadline:
+            problem = msg.CATALOGUE["lock_timeout"]
+            raise WizardError(
+                "lock_timeout",
+                problem.cause.format(seconds=int(wait_seconds)),
+                problem.fix_text(),
+            )
+        time.sleep(0.2)
+    try:
+        yield
+    finally:
+        if not conn.closed:
+            conn.execute("SELECT pg_advisory_unlock(%s)", [ADVISORY_LOCK_KEY])
+
+
+def _ensure_history(conn: psycopg.Connection[Any]) -> None:
+    with conn.transaction():
+        conn.execute(
+            f"""
+            CREATE TABLE IF NOT EXISTS {HISTORY_TABLE} (
+                name            text        PRIMARY KEY,
+                checksum        text        NOT NULL,
+                kind            text        NOT NULL DEFAULT 'applied'
+                                            CHECK (kind IN ('applied', 'baseline')),
+                applied_at      timestamptz NOT NULL DEFAULT now(),
+                duration_ms     integer     NOT NULL,
+                wizard_version  text
+            )
+            """
+        )
+        conn.execute(f"COMMENT ON TABLE {HISTORY_TABLE} IS 'setup_wizard: applied sql/ migrations'")
+
+
+def _blockers(conn: psycopg.Connection[Any]) -> str:
+    """Who holds locks on the tables we touch, for the lock_timeout message."""
+    rows = conn.execute(
+        """
+        SELECT DISTINCT a.pid, coalesce(nullif(a.application_name, ''), '?'), a.state,
+               c.relname
+          FROM pg_locks AS l
+          JOIN pg_class AS c ON c.oid = l.relation
+          JOIN pg_stat_activity AS a ON a.pid = l.pid
+         WHERE l.granted AND l.pid <> pg_backend_pid() AND c.relname = ANY(%s)
+         ORDER BY a.pid
+        """,
+        [list(TOUCHED_TABLES)],
+    ).fetchall()
+    return "\n".join(f"pid {pid} ({app}, {state}): {table}" for pid, app, state, table in rows)
+
+
+def _error_detail(exc: Exception) -> tuple[str | None, str]:
+    import psycopg
+
+    if isinstance(exc, psycopg.Error):
+        diag = exc.diag
+        message = diag.message_primary or str(exc)
+        if diag.message_detail:
+            message += f" ({diag.message_detail})"
+        return exc.sqlstate, message
+    return None, str(exc)
+
+
+class Runner:
+    def __init__(
+        self,
+        conn: psycopg.Connection[Any],
+        migrations: list[Migration],
+        *,
+        lock_timeout: float = 10.0,
+        advisory_wait: float = 300.0,
+        progress: Progress | None = None,
+    ) -> None:
+        if not conn.autocommit:
+            raise ValueError("the runner needs an autocommit connection")
+        self.conn = conn
+        self.migrations = migrations
+        self.lock_timeout = lock_timeout
+        self.advisory_wait = advisory_wait
+        self.progress: Progress = progress or (lambda _text: None)
+
+    def apply(self, recreate: bool = False) -> ApplyResult:
+        result = ApplyResult()
+        with advisory_lock(self.conn, self.advisory_wait, self.progress):
+            _ensure_history(self.conn)
+            plan = read_plan(self.conn, self.migrations)
+            changed = [item for item in plan if item.state == "changed"]
+            if changed:
+                result.outcomes = [
+                    MigrationOutcome(i.migration.name, "changed" if i.state == "changed" else
+                                     ("skipped" if i.state == "applied" else "pending"))
+                    for i in plan
+                ]
+                first = changed[0]
+                problem = msg.CATALOGUE["checksum_mismatch"]
+                applied_at = first.applied_at.strftime("%Y-%m-%d %H:%M") if first.applied_at else "?"
+                raise MigrationError(
+                    "checksum_mismatch",
+                    problem.cause.format(name=first.migration.name, applied_at=applied_at),
+                    problem.fix_text(name=first.migration.name),
+                    result.outcomes,
+                )
+            for item in plan:
+                name = item.migration.name
+                if recreate and name == RECREATABLE:
+                    outcome, result.recreated = self._recreate(item.migration, result.outcomes)
+                    result.outcomes.append(outcome)
+                elif item.state == "applied":
+                    result.outcomes.append(MigrationOutcome(name, "skipped"))
+                else:
+                    result.outcomes.append(self._apply_one(item.migration, result.outcomes))
+        return result
+
+    def _is_baseline(self, migration: Migration) -> bool:
+        if not migration.baseline_when:
+            return False
+        row = self.conn.execute(migration.baseline_when.encode("utf-8")).fetchone()
+        return bool(row and row[0])
+
+    @contextmanager
+    def _transaction(self, name: str, done: list[MigrationOutcome]) -> Iterator[list[str]]:
+        """One transaction with lock_timeout; notices collected; any error rolls everything back."""
+        import psycopg
+
+        notices: list[str] = []
+
+        def on_notice(diag: psycopg.errors.Diagnostic) -> None:
+            if diag.message_primary:
+                notices.append(diag.message_primary)
+
+        self.conn.add_notice_handler(on_notice)
+        try:
+            with self.conn.transaction():
+                self.conn.execute(
+                    "SELECT set_config('lock_timeout', %s, true)", [f"{int(self.lock_timeout * 1000)}ms"]
+                )
+                yield notices
+        except psycopg.errors.LockNotAvailable as exc:
+            problem = msg.CATALOGUE["lock_timeout"]
+            blockers = _blockers(self.conn)
+            detail = problem.cause.format(seconds=f"{self.lock_timeout:g}")
+            if blockers:
+                detail += "\n" + blockers
+            raise MigrationError(
+                "lock_timeout", detail, problem.fix_text(), [*done, MigrationOutcome(name, "failed")]
+            ) from exc
+        except psycopg.Error as exc:
+            sqlstate, message = _error_detail(exc)
+            code = "permission_denied" if sqlstate == "42501" else "migration_failed"
+            problem = msg.CATALOGUE["migration_failed"]
+            detail = problem.cause.format(name=name) + f"\nSQLSTATE {sqlstate or '-'}: {message}"
+            raise MigrationError(
+                code, detail, problem.fix_text(), [*done, MigrationOutcome(name, "failed")]
+            ) from exc
+        finally:
+            self.conn.remove_notice_handler(on_notice)
+
+    def _record(self, migration: Migration, kind: str, started: float) -> float:
+        seconds = time.perf_counter() - started
+        self.conn.execute(
+            f"""
+            INSERT INTO {HISTORY_TABLE} (name, checksum, kind, duration_ms, wizard_version)
+            VALUES (%s, %s, %s, %s, %s)
+            ON CONFLICT (name) DO UPDATE
+               SET checksum = EXCLUDED.checksum, kind = EXCLUDED.kind, applied_at = now(),
+                   duration_ms = EXCLUDED.duration_ms, wizard_version = EXCLUDED.wizard_version
+            """,
+            [migration.name, migration.checksum, kind, int(seconds * 1000), __version__],
+        )
+        return seconds
+
+    def _apply_one(self, migration: Migration, done: list[MigrationOutcome]) -> MigrationOutcome:
+        self.progress(msg.APPLYING.format(name=migration.name))
+        started = time.perf_counter()
+        with self._transaction(migration.name, done) as notices:
+            kind = "baseline" if self._is_baseline(migration) else "applied"
+            self.conn.execute(migration.text.encode("utf-8"))
+            seconds = self._record(migration, kind, started)
+        return MigrationOutcome(migration.name, kind, seconds, tuple(notices))
+
+    def _recreate(
+        self, migration: Migration, done: list[MigrationOutcome]
+    ) -> tuple[MigrationOutcome, RecreateInfo]:
+        """The seed's Clean Install, made recoverable: back up, drop, re-apply, in one transaction."""
+        self.progress(msg.APPLYING.format(name=migration.name))
+        started = time.perf_counter()
+        with self._transaction(migration.name, done) as notices:
+            info = _backup_and_drop(self.conn)
+            self.conn.execute(migration.text.encode("utf-8"))
+            seconds = self._record(migration, "applied", started)
+        return MigrationOutcome(migration.name, "applied", seconds, tuple(notices)), info
+
+
+def _column_exists(conn: psycopg.Connection[Any], table: str, column: str) -> bool:
+    row = conn.execute(
+        """SELECT EXISTS (SELECT 1 FROM pg_attribute
+                           WHERE attrelid = to_regclass(%s) AND attname = %s AND NOT attisdropped)""",
+        [table, column],
+    ).fetchone()
+    return bool(row and row[0])
+
+
+def _backup_and_drop(conn: psycopg.Connection[Any]) -> RecreateInfo:
+    """Copy chat_sessions and the memories' links into a timestamped schema, then drop them."""
+    from psycopg import sql
+
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%d_%H%M%S")
+    schema = f"setup_wizard_backup_{stamp}"
+    ident = sql.Identifier(schema)
+    conn.execute(sql.SQL("CREATE SCHEMA {}").format(ident))
+    restore: list[str] = ["BEGIN;"]
+    has_sessions = conn.execute("SELECT to_regclass('chat_sessions') IS NOT NULL").fetchone()
+    has_link = _column_exists(conn, "conversation_memories", "session_id")
+    columns: list[str] = []
+    if has_sessions and has_sessions[0]:
+        conn.execute(sql.SQL("CREATE TABLE {}.chat_sessions AS TABLE chat_sessions").format(ident))
+        columns = [
+            r[0]
+            for r in conn.execute(
+                """SELECT attname FROM pg_attribute WHERE attrelid = 'chat_sessions'::regclass
+                   AND attnum > 0 AND NOT attisdropped ORDER BY attnum"""
+            )
+        ]
+    if has_link:
+        conn.execute(
+            sql.SQL(
+                "CREATE TABLE {}.conversation_memories_session AS "
+                "SELECT id, session_id FROM conversation_memories WHERE session_id IS NOT NULL"
+            ).format(ident)
+        )
+    # The restore keeps every memory: links are cleared before the sessions they point at go.
+    restore += [
+        "ALTER TABLE conversation_memories DISABLE TRIGGER trigger_update_session_message_count;",
+        "UPDATE conversation_memories SET session_id = NULL WHERE session_id IS NOT NULL;",
+        "DELETE FROM chat_sessions;",
+    ]
+    if columns:
+        cols = ", ".join(f'"{c}"' for c in columns)
+        restore.append(f'INSERT INTO chat_sessions ({cols}) SELECT {cols} FROM "{schema}".chat_sessions;')
+    if has_link:
+        restore.append(
+            "UPDATE conversation_memories AS m SET session_id = b.session_id "
+            f'FROM "{schema}".conversation_memories_session AS b WHERE b.id = m.id;'
+        )
+    restore += [
+        "ALTER TABLE conversation_memories ENABLE TRIGGER trigger_update_session_message_count;",
+        "COMMIT;",
+    ]
+    restore_sql = "\n".join(restore)
+    conn.execute(
+        sql.SQL("COMMENT ON SCHEMA {} IS {}").format(
+            ident, sql.Literal("setup_wizard --recreate backup. Restore with:\n" + restore_sql)
+        )
+    )
+    # What the seed's Clean Install drops, and nothing more.
+    conn.execute("DROP TRIGGER IF EXISTS trigger_update_session_message_count ON conversation_memories")
+    conn.execute("ALTER TABLE conversation_memories DROP CONSTRAINT IF EXISTS fk_conv_mem_session")
+    conn.execute("ALTER TABLE conversation_memories DROP COLUMN IF EXISTS session_id")
+    conn.execute("DROP TABLE IF EXISTS chat_sessions CASCADE")
+    conn.execute(f"DELETE FROM {HISTORY_TABLE} WHERE name = %s", [RECREATABLE])
+    return RecreateInfo(schema=schema, restore_sql=restore_sql)

@@ -1,0 +1,142 @@
+"""Drawing results: the one module that prints. Rich for people, JSON for programs.
+
+Results go to stdout, progress and diagnostics to stderr. A console that cannot encode the symbols
+(CP949 on Korean Windows, or a redirected stream) gets ASCII ones; NO_COLOR is honoured.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, TextIO
+
+from setup_wizard import messages as msg
+from setup_wizard.results import Report, Status
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+
+@dataclass(frozen=True)
+class Symbols:
+    ok: str
+    warn: str
+    fail: str
+    skip: str
+    unicode: bool
+
+    def for_status(self, status: Status) -> str:
+        return {Status.OK: self.ok, Status.WARN: self.warn, Status.FAIL: self.fail, Status.SKIP: self.skip}[
+            status
+        ]
+
+
+UNICODE_SYMBOLS = Symbols("✓", "!", "✗", "-", unicode=True)
+ASCII_SYMBOLS = Symbols("[OK]", "[!]", "[X]", "[-]", unicode=False)
+STYLES = {Status.OK: "green", Status.WARN: "yellow", Status.FAIL: "bold red", Status.SKIP: "dim"}
+
+
+def can_encode(stream: TextIO, sample: str = "✓✗─│한글") -> bool:
+    encoding = getattr(stream, "encoding", None) or "ascii"
+    try:
+        sample.encode(encoding)
+    except (UnicodeEncodeError, LookupError):
+        return False
+    return True
+
+
+def make_console(stream: TextIO, no_color: bool = False, width: int | None = None) -> Console:
+    from rich.console import Console
+
+    return Console(
+        file=stream,
+        no_color=no_color,
+        highlight=False,
+        emoji=False,
+        soft_wrap=False,
+        width=width,
+        safe_box=True,
+    )
+
+
+def symbols_for(stream: TextIO) -> Symbols:
+    return UNICODE_SYMBOLS if can_encode(stream) else ASCII_SYMBOLS
+
+
+def render_report(console: Console, report: Report, symbols: Symbols, check: bool = False) -> None:
+    from rich import box
+    from rich.markup import escape
+    from rich.table import Table
+
+    table_box = box.SIMPLE_HEAD if symbols.unicode else box.ASCII2
+    for step in report.steps:
+        mark = symbols.for_status(step.status)
+        console.print(f"[{STYLES[step.status]}]{escape(mark)}[/] [bold]{escape(step.title)}[/]"
+                      + (f" [dim]({step.code})[/]" if step.code else ""))
+        for line in step.detail.splitlines():
+            console.print(f"    {escape(line)}")
+        if step.fix:
+            console.print(f"    [bold]{msg.LABEL_FIX}:[/]")
+            for line in step.fix.splitlines():
+                console.print(f"      {escape(line)}")
+
+    if report.migrations:
+        table = Table(title=msg.MIGRATION_TABLE_TITLE, box=table_box, title_justify="left")
+        table.add_column(msg.MIGRATION_COL_FILE)
+        table.add_column(msg.MIGRATION_COL_ACTION)
+        table.add_column(msg.MIGRATION_COL_SECONDS, justify="right")
+        for outcome in report.migrations:
+            seconds = f"{outcome.seconds:.2f}" if outcome.action in ("applied", "baseline") else ""
+            table.add_row(outcome.name, msg.MIGRATION_ACTIONS.get(outcome.action, outcome.action), seconds)
+        console.print()
+        console.print(table)
+
+    if report.verification:
+        table = Table(title=msg.VERIFY_TABLE_TITLE, box=table_box, title_justify="left")
+        table.add_column(msg.VERIFY_COL_TABLE)
+        table.add_column(msg.VERIFY_COL_TOTAL, justify="right")
+        table.add_column(msg.VERIFY_COL_USERS, justify="right")
+        for row in report.verification:
+            mark = symbols.ok if row.healthy else symbols.warn
+            style = "green" if row.healthy else "yellow"
+            table.add_row(f"[{style}]{escape(mark)}[/] {escape(row.label)}",
+                          f"{row.total_rows:,}", f"{row.unique_users:,}")
+        console.print()
+        console.print(table)
+
+    console.print()
+    fails = sum(step.status is Status.FAIL for step in report.steps)
+    warns = sum(step.status is Status.WARN for step in report.steps)
+    if check:
+        line = msg.SUMMARY_CHECK_OK if fails == 0 and warns == 0 else msg.SUMMARY_CHECK_FAILED.format(
+            fails=fails, warns=warns)
+    else:
+        line = msg.SUMMARY_OK if report.ok else msg.SUMMARY_FAILED
+    style = "bold green" if report.ok else "bold red"
+    console.print(f"[{style}]{escape(line)}[/]")
+    if report.ok and not check:
+        for text in msg.NEXT_STEPS.splitlines():
+            console.print(f"[dim]{escape(text)}[/]")
+
+
+def write_json(stream: TextIO, report: Report) -> None:
+    """Exactly one JSON document, UTF-8, whatever the console's code page."""
+    text = json.dumps(report.to_json(), ensure_ascii=False, indent=2) + "\n"
+    buffer = getattr(stream, "buffer", None)
+    if buffer is not None:
+        stream.flush()
+        buffer.write(text.encode("utf-8"))
+        buffer.flush()
+    else:
+        stream.write(text)
+        stream.flush()
+
+
+def write_plain(stream: TextIO, text: str) -> None:
+    """A line of text with no rich import (usage errors, --help): never fails on encoding."""
+    try:
+        stream.write(text + "\n")
+    except UnicodeEncodeError:
+        encoding = getattr(stream, "encoding", None) or "ascii"
+        stream.write(text.encode(encoding, errors="replace").decode(encoding) + "\n")
+    stream.flush()

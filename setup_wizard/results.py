@@ -1,0 +1,97 @@
+"""Plain result objects shared by the wizard, `check` and `--json`: computed first, rendered later."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+
+
+class Status(str, Enum):
+    OK = "ok"
+    WARN = "warn"
+    FAIL = "fail"
+    SKIP = "skip"
+
+
+@dataclass(frozen=True)
+class Step:
+    """One line of the outcome: a stable id, a status, Korean text and an optional fix."""
+
+    id: str
+    status: Status
+    title: str
+    detail: str = ""
+    code: str | None = None
+    fix: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "status": self.status.value,
+            "code": self.code,
+            "title": self.title,
+            "detail": self.detail,
+            "fix": self.fix,
+        }
+
+
+@dataclass(frozen=True)
+class VerificationRow:
+    """One row of the seed's verification table, with unique users really counted."""
+
+    label: str
+    total_rows: int
+    unique_users: int
+    healthy: bool
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "table_name": self.label,
+            "total_rows": self.total_rows,
+            "unique_users": self.unique_users,
+            "ok": self.healthy,
+        }
+
+
+@dataclass(frozen=True)
+class MigrationOutcome:
+    """What happened to one migration file in this run."""
+
+    name: str
+    action: str  # "applied", "baseline", "skipped", "pending", "failed", "changed"
+    seconds: float = 0.0
+    notices: tuple[str, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "action": self.action,
+            "seconds": round(self.seconds, 3),
+            "notices": list(self.notices),
+        }
+
+
+@dataclass
+class Report:
+    """Everything one run found and did."""
+
+    steps: list[Step] = field(default_factory=list)
+    migrations: list[MigrationOutcome] = field(default_factory=list)
+    verification: list[VerificationRow] = field(default_factory=list)
+
+    def add(self, step: Step) -> Step:
+        self.steps.append(step)
+        return step
+
+    @property
+    def ok(self) -> bool:
+        return all(step.status is not Status.FAIL for step in self.steps)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "ok": self.ok,
+            "steps": [step.to_json() for step in self.steps],
+            "migrations": [m.to_json() for m in self.migrations],
+            "verification": [row.to_json() for row in self.verification],
+        }

@@ -1,0 +1,215 @@
+-- 0003_chat_sessions.sql
+--
+-- GPT-style multi-chat: `chat_sessions`, the link `conversation_memories.session_id`, the triggers
+-- that keep each session's message_count / last_message / updated_at right, and one
+-- '이전 대화 (마이그레이션)' session per user for the memories that existed before.
+--
+-- Unlike the seed's recreate_chat_sessions.sql this never drops anything: every step adds only
+-- what is missing. On a database migrated by hand with the seed (chat_sessions and the session_id
+-- column already there) existing sessions and links are kept as they are; only missing indexes,
+-- the foreign key and our triggers are added.
+--
+-- setup_wizard:baseline-when: SELECT to_regclass('chat_sessions') IS NOT NULL AND EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass('conversation_memories') AND attname = 'session_id' AND NOT attisdropped)
+--
+-- Run it in one transaction. By hand:
+--   psql "postgresql://postgres:PASSWORD@localhost:5432/real_estate" -1 -f sql/0003_chat_sessions.sql
+
+-- 1. chat_sessions ---------------------------------------------------------------------------------
+
+CREATE TABLE IF NOT EXISTS chat_sessions (
+    session_id     varchar(100) PRIMARY KEY,
+    user_id        integer      NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    title          varchar(200) NOT NULL DEFAULT '새 대화',
+    last_message   text,
+    message_count  integer      DEFAULT 0,
+    created_at     timestamptz  NOT NULL DEFAULT now(),
+    updated_at     timestamptz  NOT NULL DEFAULT now(),
+    is_active      boolean      DEFAULT true,
+    metadata       jsonb
+);
+
+-- The seed's table has no defaults on created_at / updated_at. Adding a default touches no row.
+ALTER TABLE chat_sessions
+    ALTER COLUMN title         SET DEFAULT '새 대화',
+    ALTER COLUMN message_count SET DEFAULT 0,
+    ALTER COLUMN created_at    SET DEFAULT now(),
+    ALTER COLUMN updated_at    SET DEFAULT now(),
+    ALTER COLUMN is_active     SET DEFAULT true;
+
+CREATE INDEX IF NOT EXISTS idx_chat_sessions_user_id      ON chat_sessions (user_id);
+CREATE INDEX IF NOT EXISTS idx_chat_sessions_updated_at   ON chat_sessions (updated_at DESC);
+CREATE INDEX IF NOT EXISTS idx_chat_sessions_user_updated ON chat_sessions (user_id, updated_at DESC);
+
+-- 2. conversation_memories.session_id, and the sessions for the memories that existed before --------
+--
+-- Only when the column is new. Every existing memory then goes to its user's one migrated session,
+-- whose id is a function of the user id alone; so the column is filled in a single rewrite of the
+-- table (ALTER COLUMN ... TYPE ... USING), which keeps the table, its grants and dependants and
+-- rebuilds its indexes in bulk. An UPDATE of every row would maintain each index row by row and take
+-- several times as long; the seed's per-user loop is quadratic.
+
+DO $$
+DECLARE
+    -- now() is the transaction's start: the same value in every statement below.
+    id_prefix   constant text := 'session-migrated-';
+    id_suffix   constant text := '-' || to_char(now() AT TIME ZONE 'UTC', 'YYYYMMDDHH24MISS');
+    n_sessions  bigint;
+BEGIN
+    IF EXISTS (
+        SELECT 1 FROM pg_attribute
+         WHERE attrelid = 'conversation_memories'::regclass
+           AND attname = 'session_id' AND NOT attisdropped
+    ) THEN
+        RAISE NOTICE 'conversation_memories.session_id already exists: existing links are kept';
+        RETURN;
+    END IF;
+
+    -- One session per user: created when the user's first memory was, last_message from the latest.
+    INSERT INTO chat_sessions (session_id, user_id, title, last_message, message_count,
+                               created_at, updated_at)
+    SELECT id_prefix || per_user.user_id || id_suffix,
+           per_user.user_id,
+           '이전 대화 (마이그레이션)',
+           latest.last_message,
+           per_user.n,
+           per_user.first_at,
+           per_user.last_at
+      FROM (SELECT user_id, count(*) AS n, min(created_at) AS first_at, max(created_at) AS last_at
+              FROM conversation_memories
+             WHERE user_id IS NOT NULL
+             GROUP BY user_id) AS per_user
+      JOIN (SELECT DISTINCT ON (user_id) user_id, left(query, 100) AS last_message
+              FROM conversation_memories
+             WHERE user_id IS NOT NULL
+             ORDER BY user_id, created_at DESC) AS latest USING (user_id)
+    ON CONFLICT (session_id) DO NOTHING;
+    GET DIAGNOSTICS n_sessions = ROW_COUNT;
+
+    ALTER TABLE conversation_memories ADD COLUMN session_id varchar(100);
+    IF n_sessions > 0 THEN
+        EXECUTE format(
+            'ALTER TABLE conversation_memories ALTER COLUMN session_id TYPE varchar(100) '
+            'USING (%L || user_id || %L)::varchar(100)', id_prefix, id_suffix);
+    END IF;
+    RAISE NOTICE 'Migrated memories of % users into % sessions', n_sessions, n_sessions;
+END
+$$;
+
+-- 3. The foreign key ----------------------------------------------------------------------------------
+--
+-- Added NOT VALID and then validated, so that a hand-migrated database whose memories point at a
+-- session that no longer exists keeps every row: the key then stays NOT VALID (new rows are still
+-- checked) and the wizard's check reports the orphans.
+
+DO $$
+DECLARE
+    validated boolean;
+BEGIN
+    SELECT convalidated INTO validated
+      FROM pg_constraint
+     WHERE conrelid = 'conversation_memories'::regclass AND conname = 'fk_conv_mem_session';
+    IF NOT FOUND THEN
+        ALTER TABLE conversation_memories
+            ADD CONSTRAINT fk_conv_mem_session FOREIGN KEY (session_id)
+            REFERENCES chat_sessions (session_id) ON DELETE CASCADE NOT VALID;
+        validated := false;
+    END IF;
+    IF NOT validated THEN
+        BEGIN
+            ALTER TABLE conversation_memories VALIDATE CONSTRAINT fk_conv_mem_session;
+        EXCEPTION WHEN foreign_key_violation THEN
+            RAISE WARNING 'fk_conv_mem_session left NOT VALID: some memories point at missing sessions';
+        END;
+    END IF;
+END
+$$;
+
+CREATE INDEX IF NOT EXISTS idx_conv_mem_session_id      ON conversation_memories (session_id);
+CREATE INDEX IF NOT EXISTS idx_conv_mem_session_created ON conversation_memories (session_id, created_at DESC);
+
+-- 4. Triggers -----------------------------------------------------------------------------------------
+
+CREATE OR REPLACE FUNCTION update_chat_session_timestamp() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    NEW.updated_at := now();
+    RETURN NEW;
+END
+$$;
+
+DROP TRIGGER IF EXISTS trigger_update_chat_session_timestamp ON chat_sessions;
+CREATE TRIGGER trigger_update_chat_session_timestamp
+    BEFORE UPDATE ON chat_sessions
+    FOR EACH ROW EXECUTE FUNCTION update_chat_session_timestamp();
+
+-- Keeps message_count and last_message right when a memory is inserted (as the seed's did), and
+-- beyond the seed when one is deleted or moved to another session.
+CREATE OR REPLACE FUNCTION update_session_message_count() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP = 'INSERT' THEN
+        IF NEW.session_id IS NOT NULL THEN
+            UPDATE chat_sessions
+               SET message_count = COALESCE(message_count, 0) + 1,
+                   last_message  = left(NEW.query, 100),
+                   updated_at    = now()
+             WHERE session_id = NEW.session_id;
+        END IF;
+        RETURN NULL;
+    END IF;
+
+    -- DELETE, or UPDATE OF session_id: the session it left loses one message.
+    IF OLD.session_id IS NOT NULL
+       AND (TG_OP = 'DELETE' OR NEW.session_id IS DISTINCT FROM OLD.session_id) THEN
+        UPDATE chat_sessions
+           SET message_count = GREATEST(COALESCE(message_count, 0) - 1, 0),
+               last_message  = (SELECT left(m.query, 100) FROM conversation_memories AS m
+                                 WHERE m.session_id = OLD.session_id
+                                 ORDER BY m.created_at DESC LIMIT 1)
+         WHERE session_id = OLD.session_id;
+    END IF;
+    -- UPDATE: the session it joined gains one.
+    IF TG_OP = 'UPDATE' AND NEW.session_id IS NOT NULL
+       AND NEW.session_id IS DISTINCT FROM OLD.session_id THEN
+        UPDATE chat_sessions
+           SET message_count = COALESCE(message_count, 0) + 1,
+               last_message  = (SELECT left(m.query, 100) FROM conversation_memories AS m
+                                 WHERE m.session_id = NEW.session_id
+                                 ORDER BY m.created_at DESC LIMIT 1),
+               updated_at    = now()
+         WHERE session_id = NEW.session_id;
+    END IF;
+    RETURN NULL;
+END
+$$;
+
+-- Exactly one trigger may count messages: drop every trigger on conversation_memories whose
+-- function maintains message_count (ours under another name, or a teammate's hand-made one)
+-- before creating ours, so no insert is ever counted twice.
+DO $$
+DECLARE
+    t record;
+BEGIN
+    FOR t IN
+        SELECT tg.tgname
+          FROM pg_trigger AS tg
+          JOIN pg_proc AS p ON p.oid = tg.tgfoid
+         WHERE tg.tgrelid = 'conversation_memories'::regclass
+           AND NOT tg.tgisinternal
+           AND (p.proname = 'update_session_message_count' OR p.prosrc ILIKE '%message_count%')
+    LOOP
+        EXECUTE format('DROP TRIGGER %I ON conversation_memories', t.tgname);
+        IF t.tgname <> 'trigger_update_session_message_count' THEN
+            RAISE NOTICE 'Dropped duplicate counting trigger %', t.tgname;
+        END IF;
+    END LOOP;
+END
+$$;
+
+CREATE TRIGGER trigger_update_session_message_count
+    AFTER INSERT OR DELETE OR UPDATE OF session_id ON conversation_memories
+    FOR EACH ROW EXECUTE FUNCTION update_session_message_count();
+
+-- Fresh statistics, so the first queries on the new column and indexes get good plans.
+ANALYZE chat_sessions;
+ANALYZE conversation_memories;

@@ -1,0 +1,104 @@
+"""Fixtures: one real PostgreSQL server for the session, a fresh database per test."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from pgserver import TestServer, running_server
+
+# A recognisable password: tests search every output for it.
+PASSWORD = "s3cr:et@#/?한글 pw"
+
+
+@pytest.fixture(scope="session")
+def server() -> Iterator[TestServer]:
+    with running_server(PASSWORD) as srv:
+        yield srv
+
+
+@dataclass
+class Database:
+    server: TestServer
+    name: str
+
+    @property
+    def url(self) -> str:
+        return self.server.url(self.name)
+
+    def connect(self, **kwargs: Any) -> psycopg.Connection[Any]:
+        return psycopg.connect(**self.server.conninfo(self.name), autocommit=True, **kwargs)  # type: ignore[arg-type]
+
+    def scalar(self, query: str, params: Any = None) -> Any:
+        with self.connect() as conn:
+            row = conn.execute(query, params).fetchone()
+            return row[0] if row else None
+
+
+def _admin(server: TestServer) -> psycopg.Connection[Any]:
+    return psycopg.connect(**server.conninfo("postgres"), autocommit=True)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def database(server: TestServer) -> Iterator[Database]:
+    name = "t_" + uuid.uuid4().hex[:12]
+    with _admin(server) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    yield Database(server, name)
+    with _admin(server) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def missing_database_name(server: TestServer) -> Iterator[str]:
+    name = "missing_" + uuid.uuid4().hex[:10]
+    yield name
+    with _admin(server) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def clean_environ(**extra: str) -> dict[str, str]:
+    """The process environment without anything that would steer libpq or the wizard."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("PG", "POSTGRES_")) and k not in ("DATABASE_URL", "NO_COLOR")
+    }
+    env.update(extra)
+    env.setdefault("PYTHONIOENCODING", "utf-8")
+    return env
+
+
+def run_cli(*args: str, cwd: Path, env: dict[str, str] | None = None,
+            stdin: str | None = None, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    """The real program, as a newcomer runs it: python -m setup_wizard ..."""
+    return subprocess.run(
+        [sys.executable, "-m", "setup_wizard", *args],
+        cwd=cwd,
+        env=env if env is not None else clean_environ(),
+        input=stdin,
+        stdin=None if stdin is not None else subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        timeout=timeout,
+    )
+
+
+def assert_no_secret(*texts: str) -> None:
+    from urllib.parse import quote
+
+    for text in texts:
+        assert PASSWORD not in text
+        assert quote(PASSWORD, safe="") not in text

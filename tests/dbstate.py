@@ -1,0 +1,132 @@
+"""Test helpers: sample data, a seed-style hand migration, and a snapshot of schema and data."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import psycopg
+
+from setup_wizard.migrate import load_migrations
+
+PREREQUISITES = next(m for m in load_migrations() if m.name.startswith("0001")).text
+
+
+def add_sample_data(conn: psycopg.Connection[Any], users: int = 3, per_user: int = 4) -> None:
+    """Users 1..N (id 1 included) and memories spread over time, newest last per user."""
+    conn.execute(PREREQUISITES.encode())
+    conn.execute(
+        """INSERT INTO users (email, type)
+           SELECT 'user' || g || '@example.com', 'USER' FROM generate_series(1, %s) AS g""",
+        [users],
+    )
+    conn.execute(
+        """INSERT INTO conversation_memories (user_id, query, response_summary, relevance, created_at)
+           SELECT u, '질문 ' || u || '-' || n || ' ' || repeat('가', 120), '요약', 'HIGH',
+                  timestamptz '2025-01-01' + (u * 100 + n) * interval '1 minute'
+             FROM generate_series(1, %s) AS u, generate_series(1, %s) AS n""",
+        [users, per_user],
+    )
+
+
+# The end state of the seed's recreate_chat_sessions.sql, run by hand by a teammate, then used:
+# no ON DELETE CASCADE / NOT NULL on chat_sessions.user_id, no defaults on the timestamps, its own
+# AFTER INSERT trigger; this one also lacks an index and the foreign key, and carries a second
+# counting trigger someone added by hand.
+SEED_HAND_MIGRATION = """
+CREATE TABLE chat_sessions (
+    session_id VARCHAR(100) PRIMARY KEY,
+    user_id INTEGER REFERENCES users(id),
+    title VARCHAR(200) DEFAULT '새 대화',
+    last_message TEXT,
+    message_count INTEGER DEFAULT 0,
+    created_at TIMESTAMP WITH TIME ZONE,
+    updated_at TIMESTAMP WITH TIME ZONE,
+    is_active BOOLEAN DEFAULT TRUE,
+    metadata JSONB
+);
+ALTER TABLE conversation_memories ADD COLUMN session_id VARCHAR(100);
+CREATE INDEX idx_chat_sessions_user_id ON chat_sessions(user_id);
+CREATE INDEX idx_chat_sessions_updated_at ON chat_sessions(updated_at DESC);
+CREATE INDEX idx_conv_mem_session_id ON conversation_memories(session_id);
+
+CREATE OR REPLACE FUNCTION update_chat_session_timestamp() RETURNS TRIGGER AS $$
+BEGIN NEW.updated_at = NOW(); RETURN NEW; END; $$ LANGUAGE plpgsql;
+CREATE TRIGGER trigger_update_chat_session_timestamp BEFORE UPDATE ON chat_sessions
+    FOR EACH ROW EXECUTE FUNCTION update_chat_session_timestamp();
+
+CREATE OR REPLACE FUNCTION update_session_message_count() RETURNS TRIGGER AS $$
+BEGIN
+    UPDATE chat_sessions SET message_count = message_count + 1,
+           last_message = LEFT(NEW.query, 100), updated_at = NOW()
+     WHERE session_id = NEW.session_id;
+    RETURN NEW;
+END; $$ LANGUAGE plpgsql;
+CREATE TRIGGER trigger_update_session_message_count AFTER INSERT ON conversation_memories
+    FOR EACH ROW EXECUTE FUNCTION update_session_message_count();
+CREATE TRIGGER count_messages_again AFTER INSERT ON conversation_memories
+    FOR EACH ROW EXECUTE FUNCTION update_session_message_count();
+
+INSERT INTO chat_sessions (session_id, user_id, title, message_count, created_at, updated_at)
+SELECT 'session-migrated-' || user_id || '-1700000000', user_id, '이전 대화 (마이그레이션)', count(*),
+       min(created_at), max(created_at)
+  FROM conversation_memories GROUP BY user_id;
+UPDATE conversation_memories SET session_id = 'session-migrated-' || user_id || '-1700000000';
+-- A chat made after the migration, and a memory that never got a session.
+INSERT INTO chat_sessions (session_id, user_id, title, message_count, created_at, updated_at)
+VALUES ('chat-new-1', 1, '강남 전세', 0, now(), now());
+"""
+
+
+def hand_migrate(conn: psycopg.Connection[Any]) -> None:
+    conn.execute(SEED_HAND_MIGRATION.encode())
+    # Mimic the backend's two triggers counting one insert: that is the bug we must not keep.
+    conn.execute(
+        """INSERT INTO conversation_memories (user_id, query, response_summary, relevance, session_id)
+           VALUES (1, '새 채팅 질문', '요약', 'HIGH', 'chat-new-1'),
+                  (2, '세션 없는 질문', '요약', 'LOW', NULL)"""
+    )
+
+
+SNAPSHOT_QUERIES = {
+    "columns": """SELECT c.relname, a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull,
+                         pg_get_expr(d.adbin, d.adrelid)
+                    FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
+                    JOIN pg_namespace n ON n.oid = c.relnamespace
+                    LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+                   WHERE n.nspname = 'public' AND c.relkind = 'r' AND a.attnum > 0
+                     AND NOT a.attisdropped ORDER BY 1, 2""",
+    "indexes": "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = 'public' ORDER BY 1",
+    "constraints": """SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid), convalidated
+                        FROM pg_constraint WHERE connamespace = 'public'::regnamespace ORDER BY 1, 2""",
+    "triggers": """SELECT tgrelid::regclass::text, tgname, pg_get_triggerdef(oid) FROM pg_trigger
+                    WHERE NOT tgisinternal ORDER BY 1, 2""",
+    "functions": """SELECT proname, md5(prosrc) FROM pg_proc
+                     WHERE pronamespace = 'public'::regnamespace ORDER BY 1""",
+    "schemas": "SELECT nspname FROM pg_namespace WHERE nspname NOT LIKE 'pg\\_%' ORDER BY 1",
+}
+
+DATA_QUERIES = {
+    "users": "SELECT md5(string_agg(u::text, ',' ORDER BY id)) FROM users u",
+    "memories": "SELECT md5(string_agg(m::text, ',' ORDER BY id)) FROM conversation_memories m",
+    "chat_sessions": "SELECT md5(string_agg(s::text, ',' ORDER BY session_id)) FROM chat_sessions s",
+    "history": "SELECT md5(string_agg(name || checksum || kind || applied_at, ',' ORDER BY name)) "
+               "FROM setup_wizard_migrations",
+}
+
+
+def snapshot(conn: psycopg.Connection[Any]) -> dict[str, Any]:
+    state: dict[str, Any] = {k: conn.execute(q).fetchall() for k, q in SNAPSHOT_QUERIES.items()}
+    for key, query in DATA_QUERIES.items():
+        exists = conn.execute("SELECT to_regclass(%s) IS NOT NULL", [key if key != "history" else
+                                                                     "setup_wizard_migrations"]).fetchone()
+        state[key] = conn.execute(query).fetchone() if exists and exists[0] else None
+    return state
+
+
+def counting_triggers(conn: psycopg.Connection[Any]) -> list[str]:
+    rows = conn.execute(
+        """SELECT tg.tgname FROM pg_trigger tg JOIN pg_proc p ON p.oid = tg.tgfoid
+            WHERE tg.tgrelid = 'conversation_memories'::regclass AND NOT tg.tgisinternal
+              AND p.prosrc ILIKE '%message_count%' ORDER BY 1"""
+    ).fetchall()
+    return [r[0] for r in rows]

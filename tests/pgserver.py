@@ -1,0 +1,154 @@
+"""A throwaway PostgreSQL server for tests and benchmarks: initdb + pg_ctl in a temp folder.
+
+PostgreSQL refuses to run as root, so under root (CI) the server runs as the `postgres` user.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import pwd
+import shutil
+import socket
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import quote
+
+SUPERUSER = "postgres"
+
+
+def find_pg_bin() -> Path:
+    """The folder holding initdb and pg_ctl: PATH first, then Debian's versioned folders."""
+    for name in ("pg_ctl", "initdb"):
+        found = shutil.which(name)
+        if found:
+            return Path(os.path.realpath(found)).parent
+    candidates = sorted(
+        Path("/usr/lib/postgresql").glob("*/bin/pg_ctl"),
+        key=lambda p: int(p.parent.parent.name) if p.parent.parent.name.isdigit() else 0,
+    )
+    if candidates:
+        return candidates[-1].parent
+    raise RuntimeError("PostgreSQL server binaries (initdb, pg_ctl) not found; install postgresql")
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class TestServer:
+    root: Path
+    port: int
+    password: str
+    bindir: Path
+    run_as: str | None
+    lc_messages: str | None = None
+
+    @property
+    def datadir(self) -> Path:
+        return self.root / "data"
+
+    @property
+    def socket_dir(self) -> Path:
+        return self.root / "sock"
+
+    def url(self, dbname: str = "postgres", password: str | None = None) -> str:
+        pw = quote(self.password if password is None else password, safe="")
+        return f"postgresql://{SUPERUSER}:{pw}@127.0.0.1:{self.port}/{dbname}"
+
+    def conninfo(self, dbname: str = "postgres") -> dict[str, object]:
+        return {
+            "host": "127.0.0.1",
+            "port": self.port,
+            "user": SUPERUSER,
+            "password": self.password,
+            "dbname": dbname,
+        }
+
+    def _run(self, *args: str) -> subprocess.CompletedProcess[str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
+        env["LC_ALL"] = "C.UTF-8"
+        return subprocess.run(
+            [str(self.bindir / args[0]), *args[1:]],
+            check=True,
+            capture_output=True,
+            text=True,
+            env=env,
+            user=self.run_as,
+            cwd=self.root,
+        )
+
+    def init(self) -> None:
+        self.socket_dir.mkdir(parents=True, exist_ok=True)
+        pwfile = self.root / "pwfile"
+        pwfile.write_text(self.password + "\n", encoding="utf-8")
+        if self.run_as:
+            for path in (self.root, self.socket_dir, pwfile):
+                shutil.chown(path, user=self.run_as)
+        try:
+            self._run(
+                "initdb", "-D", str(self.datadir), "-U", SUPERUSER, "-A", "scram-sha-256",
+                f"--pwfile={pwfile}", "-E", "UTF8", "--locale=C.UTF-8", "--no-sync",
+            )
+        finally:
+            pwfile.unlink()
+
+    def start(self) -> None:
+        options = (
+            f"-p {self.port} -k {self.socket_dir} -c listen_addresses=127.0.0.1 "
+            "-c fsync=off -c synchronous_commit=off -c full_page_writes=off "
+            "-c max_connections=60"
+        )
+        if self.lc_messages:
+            options += f" -c lc_messages={self.lc_messages}"
+        self._run("pg_ctl", "-D", str(self.datadir), "-o", options, "-l", str(self.root / "log"),
+                  "-w", "-t", "60", "start")
+
+    def stop(self) -> None:
+        with contextlib.suppress(subprocess.CalledProcessError):
+            self._run("pg_ctl", "-D", str(self.datadir), "-m", "immediate", "-w", "stop")
+
+    def is_running(self) -> bool:
+        try:
+            self._run("pg_ctl", "-D", str(self.datadir), "status")
+        except subprocess.CalledProcessError:
+            return False
+        return True
+
+
+def _run_as_user() -> str | None:
+    if os.geteuid() != 0:
+        return None
+    try:
+        pwd.getpwnam("postgres")
+    except KeyError as exc:  # pragma: no cover - depends on the machine
+        raise RuntimeError("running as root needs a 'postgres' system user to start PostgreSQL") from exc
+    return "postgres"
+
+
+@contextlib.contextmanager
+def running_server(password: str, lc_messages: str | None = None) -> Iterator[TestServer]:
+    """Start a fresh server on a free port; stop it and delete its folder afterwards."""
+    root = Path(tempfile.mkdtemp(prefix="setup_wizard_pg_"))
+    os.chmod(root, 0o755)
+    server = TestServer(
+        root=root,
+        port=free_port(),
+        password=password,
+        bindir=find_pg_bin(),
+        run_as=_run_as_user(),
+        lc_messages=lc_messages,
+    )
+    try:
+        server.init()
+        server.start()
+        yield server
+    finally:
+        server.stop()
+        shutil.rmtree(root, ignore_errors=True)

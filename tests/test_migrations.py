@@ -1,0 +1,283 @@
+"""The migrations and their runner against a real PostgreSQL."""
+
+from __future__ import annotations
+
+import shutil
+import threading
+from pathlib import Path
+
+import psycopg
+import pytest
+from conftest import Database
+from dbstate import add_sample_data, counting_triggers, hand_migrate, snapshot
+
+from setup_wizard.migrate import (
+    HISTORY_TABLE,
+    MigrationError,
+    Runner,
+    load_migrations,
+    read_plan,
+    sql_dir,
+)
+
+
+def apply(db: Database, recreate: bool = False, directory: Path | None = None, lock_timeout: float = 10):
+    with db.connect() as conn:
+        return Runner(conn, load_migrations(directory), lock_timeout=lock_timeout).apply(recreate=recreate)
+
+
+def test_fresh_database_gets_the_whole_contract(database: Database) -> None:
+    result = apply(database)
+    assert [o.action for o in result.outcomes] == ["applied", "applied", "applied"]
+    with database.connect() as conn:
+        state = snapshot(conn)
+    indexes = {name for name, _ in state["indexes"]}
+    assert {
+        "idx_expires_at", "idx_chat_sessions_user_id", "idx_chat_sessions_updated_at",
+        "idx_chat_sessions_user_updated", "idx_conv_mem_session_id", "idx_conv_mem_session_created",
+    } <= indexes
+    constraints = {(t, n): (d, v) for t, n, d, v in state["constraints"]}
+    fk = constraints[("conversation_memories", "fk_conv_mem_session")]
+    assert fk == ("FOREIGN KEY (session_id) REFERENCES chat_sessions(session_id) ON DELETE CASCADE", True)
+    assert "ON DELETE CASCADE" in constraints[("chat_sessions", "chat_sessions_user_id_fkey")][0]
+    triggers = {n for _t, n, _d in state["triggers"]}
+    assert triggers == {"trigger_update_chat_session_timestamp", "trigger_update_session_message_count"}
+    columns = {(t, c): (ty, nn, d) for t, c, ty, nn, d in state["columns"]}
+    assert columns[("chat_sessions", "title")] == ("character varying(200)", True, "'새 대화'::character varying")
+    assert columns[("sessions", "request_count")] == ("integer", True, "0")
+    assert columns[("conversation_memories", "session_id")][0] == "character varying(100)"
+    assert database.scalar("SELECT enum_range(NULL::usertype)::text") == "{ADMIN,USER,AGENT}"
+    assert database.scalar(f"SELECT count(*) FROM {HISTORY_TABLE}") == 3
+
+
+def test_existing_memories_get_one_session_per_user(database: Database) -> None:
+    with database.connect() as conn:
+        add_sample_data(conn, users=3, per_user=4)
+    apply(database)
+    with database.connect() as conn:
+        rows = conn.execute(
+            """SELECT s.user_id, s.title, s.message_count, s.created_at = min(m.created_at),
+                      s.last_message, count(m.*)
+                 FROM chat_sessions s JOIN conversation_memories m USING (session_id)
+                GROUP BY s.session_id ORDER BY s.user_id"""
+        ).fetchall()
+        unlinked = conn.execute("SELECT count(*) FROM conversation_memories WHERE session_id IS NULL")
+        assert unlinked.fetchone() == (0,)
+    assert [(r[0], r[1], r[2], r[3], r[5]) for r in rows] == [
+        (u, "이전 대화 (마이그레이션)", 4, True, 4) for u in (1, 2, 3)
+    ]
+    for user_id, *_rest, last_message, _n in rows:
+        assert last_message == ("질문 " + f"{user_id}-4 " + "가" * 120)[:100]
+
+
+def test_three_reruns_change_nothing(database: Database) -> None:
+    with database.connect() as conn:
+        add_sample_data(conn)
+    apply(database)
+    with database.connect() as conn:
+        before = snapshot(conn)
+    for _ in range(3):
+        result = apply(database)
+        assert [o.action for o in result.outcomes] == ["skipped"] * 3
+    with database.connect() as conn:
+        assert snapshot(conn) == before
+
+
+def test_hand_migrated_database_is_recorded_as_baseline_and_kept(database: Database) -> None:
+    with database.connect() as conn:
+        add_sample_data(conn)
+        hand_migrate(conn)
+        links_before = conn.execute(
+            "SELECT id, session_id FROM conversation_memories ORDER BY id").fetchall()
+        sessions_before = conn.execute(
+            "SELECT session_id, user_id, title, message_count, created_at, updated_at "
+            "FROM chat_sessions ORDER BY 1").fetchall()
+        assert counting_triggers(conn) == ["count_messages_again", "trigger_update_session_message_count"]
+    result = apply(database)
+    assert {o.name: o.action for o in result.outcomes}["0003_chat_sessions.sql"] == "baseline"
+    with database.connect() as conn:
+        assert conn.execute("SELECT id, session_id FROM conversation_memories ORDER BY id").fetchall() == (
+            links_before)
+        assert conn.execute(
+            "SELECT session_id, user_id, title, message_count, created_at, updated_at "
+            "FROM chat_sessions ORDER BY 1").fetchall() == sessions_before
+        kinds = dict(conn.execute(f"SELECT name, kind FROM {HISTORY_TABLE}").fetchall())
+        assert kinds["0003_chat_sessions.sql"] == "baseline"
+        # What the contract has and the hand migration lacked was added.
+        assert conn.execute("SELECT to_regclass('idx_chat_sessions_user_updated') IS NOT NULL").fetchone() == (
+            True,)
+        assert conn.execute("SELECT convalidated FROM pg_constraint WHERE conname = 'fk_conv_mem_session'"
+                            ).fetchone() == (True,)
+        # Exactly one trigger counts: one insert adds one.
+        assert counting_triggers(conn) == ["trigger_update_session_message_count"]
+        before = conn.execute("SELECT message_count FROM chat_sessions WHERE session_id = 'chat-new-1'"
+                              ).fetchone()
+        conn.execute("""INSERT INTO conversation_memories (user_id, query, response_summary, relevance,
+                        session_id) VALUES (1, 'q', 's', 'HIGH', 'chat-new-1')""")
+        after = conn.execute("SELECT message_count FROM chat_sessions WHERE session_id = 'chat-new-1'"
+                             ).fetchone()
+        assert before is not None and after is not None and after[0] == before[0] + 1
+    assert [o.action for o in apply(database).outcomes] == ["skipped"] * 3
+
+
+def test_counts_follow_insert_delete_and_move(database: Database) -> None:
+    with database.connect() as conn:
+        add_sample_data(conn, users=2, per_user=3)
+    apply(database)
+    with database.connect() as conn:
+        a, b = [r[0] for r in conn.execute("SELECT session_id FROM chat_sessions ORDER BY user_id")]
+        conn.execute("""INSERT INTO conversation_memories (user_id, query, response_summary, relevance,
+                        session_id) VALUES (1, '최신 질문', 's', 'HIGH', %s)""", [a])
+        conn.execute("DELETE FROM conversation_memories WHERE query LIKE '질문 1-1 %%'")
+        conn.execute("UPDATE conversation_memories SET session_id = %s WHERE query LIKE '질문 1-2 %%'", [b])
+        rows = conn.execute(
+            """SELECT s.session_id, s.message_count, s.last_message,
+                      (SELECT count(*) FROM conversation_memories m WHERE m.session_id = s.session_id),
+                      (SELECT left(query, 100) FROM conversation_memories m WHERE m.session_id = s.session_id
+                        ORDER BY created_at DESC LIMIT 1)
+                 FROM chat_sessions s ORDER BY user_id"""
+        ).fetchall()
+    for _sid, count, last, real_count, real_last in rows:
+        assert count == real_count
+        assert last == real_last
+
+
+def test_changed_file_is_reported_not_rerun(database: Database, tmp_path: Path) -> None:
+    apply(database)
+    changed = tmp_path / "sql"
+    shutil.copytree(sql_dir(), changed)
+    path = changed / "0002_sessions.sql"
+    path.write_text(path.read_text(encoding="utf-8") + "\nCREATE TABLE should_not_exist ();\n", "utf-8")
+    with pytest.raises(MigrationError) as caught:
+        apply(database, directory=changed)
+    assert caught.value.code == "checksum_mismatch"
+    assert "0002_sessions.sql" in caught.value.detail
+    assert database.scalar("SELECT to_regclass('should_not_exist')") is None
+
+
+def test_line_endings_do_not_count_as_a_change(database: Database, tmp_path: Path) -> None:
+    apply(database)
+    crlf = tmp_path / "sql"
+    crlf.mkdir()
+    for path in sql_dir().glob("*.sql"):
+        (crlf / path.name).write_bytes(path.read_bytes().replace(b"\n", b"\r\n"))
+    assert [o.action for o in apply(database, directory=crlf).outcomes] == ["skipped"] * 3
+
+
+def test_failing_migration_rolls_back_everything(database: Database, tmp_path: Path) -> None:
+    broken = tmp_path / "sql"
+    shutil.copytree(sql_dir(), broken)
+    (broken / "0004_broken.sql").write_text(
+        "CREATE TABLE half_done (id int);\nINSERT INTO half_done VALUES (1);\nSELECT 1 / 0;\n", "utf-8")
+    with pytest.raises(MigrationError) as caught:
+        apply(database, directory=broken)
+    assert caught.value.code == "migration_failed"
+    assert "22012" in caught.value.detail and "0004_broken.sql" in caught.value.detail
+    assert [o.action for o in caught.value.outcomes] == ["applied", "applied", "applied", "failed"]
+    assert database.scalar("SELECT to_regclass('half_done')") is None
+    assert database.scalar(f"SELECT count(*) FROM {HISTORY_TABLE} WHERE name = '0004_broken.sql'") == 0
+
+
+def test_concurrent_runs_apply_each_file_once(database: Database) -> None:
+    with database.connect() as conn:
+        add_sample_data(conn, users=20, per_user=50)
+    results: list[list[str]] = []
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(3)
+
+    def worker() -> None:
+        try:
+            with database.connect() as conn:
+                runner = Runner(conn, load_migrations())
+                barrier.wait()
+                results.append([o.action for o in runner.apply().outcomes])
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=worker) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors
+    assert sorted(results) == sorted([["applied"] * 3, ["skipped"] * 3, ["skipped"] * 3])
+    assert database.scalar("SELECT count(*) FROM chat_sessions") == 20
+    assert database.scalar("SELECT sum(message_count) FROM chat_sessions") == 1000
+    assert database.scalar(f"SELECT count(*) FROM {HISTORY_TABLE}") == 3
+
+
+def test_held_lock_gives_up_with_lock_timeout(database: Database) -> None:
+    with database.connect() as conn:
+        add_sample_data(conn)
+    holder = database.connect()
+    holder.autocommit = False
+    holder.execute("""INSERT INTO conversation_memories (user_id, query, response_summary, relevance)
+                      VALUES (1, 'uncommitted', 's', 'HIGH')""")
+    try:
+        with pytest.raises(MigrationError) as caught:
+            apply(database, lock_timeout=1)
+    finally:
+        holder.rollback()
+        holder.close()
+    assert caught.value.code == "lock_timeout"
+    assert "pid" in caught.value.detail
+    assert "pg_terminate_backend" in (caught.value.fix or "")
+    assert database.scalar("SELECT to_regclass('chat_sessions')") is None
+    names = database.scalar(f"SELECT string_agg(name, ',' ORDER BY name) FROM {HISTORY_TABLE}")
+    assert names == "0001_prerequisites.sql,0002_sessions.sql"
+    # Once the lock is gone the same run completes.
+    assert [o.action for o in apply(database).outcomes] == ["skipped", "skipped", "applied"]
+
+
+def test_recreate_backs_up_and_the_restore_brings_everything_back(database: Database) -> None:
+    with database.connect() as conn:
+        add_sample_data(conn)
+        hand_migrate(conn)
+    apply(database)
+    with database.connect() as conn:
+        before = snapshot(conn)
+        links = conn.execute("SELECT count(*) FROM conversation_memories WHERE session_id IS NOT NULL"
+                             ).fetchone()
+    result = apply(database, recreate=True)
+    assert result.recreated is not None
+    schema = result.recreated.schema
+    with database.connect() as conn:
+        assert conn.execute(f'SELECT count(*) FROM "{schema}".chat_sessions').fetchone() == (4,)
+        assert conn.execute(f'SELECT count(*) FROM "{schema}".conversation_memories_session').fetchone() == links
+        # Recreated: every memory linked to its user's one migrated session, counts right.
+        assert conn.execute("SELECT count(*) FROM chat_sessions").fetchone() == (3,)
+        assert conn.execute("SELECT count(*) FROM conversation_memories WHERE session_id IS NULL"
+                            ).fetchone() == (0,)
+        # No memory was lost: 3 users x 4, plus the two added after the hand migration.
+        assert conn.execute("SELECT count(*) FROM conversation_memories").fetchone() == (14,)
+        comment = conn.execute("SELECT obj_description(%s::regnamespace)", [schema]).fetchone()
+        assert comment and result.recreated.restore_sql in comment[0]
+        # The printed restore works: sessions and links exactly as before.
+        conn.execute(result.recreated.restore_sql.encode())
+        restored = conn.execute("SELECT md5(string_agg(s::text, ',' ORDER BY session_id)) FROM chat_sessions s"
+                                ).fetchone()
+        links_after = conn.execute(
+            "SELECT md5(string_agg(id::text || session_id, ',' ORDER BY id)) FROM conversation_memories "
+            "WHERE session_id IS NOT NULL").fetchone()
+    with database.connect() as conn:
+        conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+        state = snapshot(conn)
+    assert restored == before["chat_sessions"]
+    assert state["chat_sessions"] == before["chat_sessions"]
+    assert links_after is not None and state["memories"] == before["memories"]
+
+
+def test_read_plan_is_read_only_on_an_empty_database(database: Database) -> None:
+    with database.connect() as conn:
+        conn.execute("SET default_transaction_read_only = on")
+        plan = read_plan(conn, load_migrations())
+    assert [item.state for item in plan] == ["pending"] * 3
+    assert database.scalar(f"SELECT to_regclass('{HISTORY_TABLE}')") is None
+
+
+def test_runner_needs_autocommit(database: Database) -> None:
+    with (
+        psycopg.connect(**database.server.conninfo(database.name)) as conn,  # type: ignore[arg-type]
+        pytest.raises(ValueError),
+    ):
+        Runner(conn, load_migrations())
