@@ -19,7 +19,6 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -90,15 +89,12 @@ class MigrationError(WizardError):
 
 
 def sql_dir() -> Path:
-    """The migrations: inside the installed package, or sql/ beside the source tree."""
-    try:
-        packaged = resources.files("setup_wizard.sql")
-        path = Path(str(packaged))
-        if path.is_dir() and any(path.glob("*.sql")):
-            return path
-    except (ModuleNotFoundError, TypeError):
-        pass
-    return Path(__file__).resolve().parent.parent / "sql"
+    """The migrations: setup_wizard/sql in an installed package, else sql/ beside the source tree."""
+    here = Path(__file__).resolve().parent
+    packaged = here / "sql"
+    if any(packaged.glob("*.sql")):
+        return packaged
+    return here.parent / "sql"
 
 
 def load_migrations(directory: Path | None = None) -> list[Migration]:
