@@ -165,10 +165,13 @@ def advisory_lock(conn: psycopg.Connection[Any], wait_seconds: float, progress: 
 
 
 def _ensure_history(conn: psycopg.Connection[Any]) -> None:
+    # Checked first so that a rerun writes nothing at all, not even the table's comment.
+    if history_exists(conn):
+        return
     with conn.transaction():
         conn.execute(
             f"""
-            CREATE TABLE IF NOT EXISTS {HISTORY_TABLE} (
+            CREATE TABLE {HISTORY_TABLE} (
                 name            text        PRIMARY KEY,
                 checksum        text        NOT NULL,
                 kind            text        NOT NULL DEFAULT 'applied'

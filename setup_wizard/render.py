@@ -71,14 +71,15 @@ def render_report(console: Console, report: Report, symbols: Symbols, check: boo
     table_box = box.SIMPLE_HEAD if symbols.unicode else box.ASCII2
     for step in report.steps:
         mark = symbols.for_status(step.status)
+        # soft_wrap: long paths and URLs stay on one line when pasted into a chat.
         console.print(f"[{STYLES[step.status]}]{escape(mark)}[/] [bold]{escape(step.title)}[/]"
-                      + (f" [dim]({step.code})[/]" if step.code else ""))
+                      + (f" [dim]({step.code})[/]" if step.code else ""), soft_wrap=True)
         for line in step.detail.splitlines():
-            console.print(f"    {escape(line)}")
+            console.print(f"    {escape(line)}", soft_wrap=True)
         if step.fix:
-            console.print(f"    [bold]{msg.LABEL_FIX}:[/]")
+            console.print(f"    [bold]{msg.LABEL_FIX}:[/]", soft_wrap=True)
             for line in step.fix.splitlines():
-                console.print(f"      {escape(line)}")
+                console.print(f"      {escape(line)}", soft_wrap=True)
 
     if report.migrations:
         table = Table(title=msg.MIGRATION_TABLE_TITLE, box=table_box, title_justify="left")
@@ -116,7 +117,7 @@ def render_report(console: Console, report: Report, symbols: Symbols, check: boo
     console.print(f"[{style}]{escape(line)}[/]")
     if report.ok and not check:
         for text in msg.NEXT_STEPS.splitlines():
-            console.print(f"[dim]{escape(text)}[/]")
+            console.print(f"[dim]{escape(text)}[/]", soft_wrap=True)
 
 
 def write_json(stream: TextIO, report: Report) -> None:
