@@ -460,3 +460,17 @@ PROMPT_FALLBACK = "이 터미널에서는 화살표 선택 화면을 쓸 수 없
 PLAIN_CHOICE_NUMBER = "번호 [{default}]: "
 SERVER_ANSWERS = "{host}:{port} 에서 서버가 응답합니다."
 DEV_USER_FAILED = "개발용 사용자를 만들지 못했습니다: {error}"
+INSTALL_COL_VERSION = "버전"
+INSTALL_COL_PLACE = "위치"
+INSTALL_COL_ORIGIN = "찾은 곳"
+INSTALL_COL_SERVICE = "서비스"
+INSTALL_COL_PORT = "포트"
+INSTALL_CHOSEN = "PostgreSQL {version} ({bindir}) 을(를) 기준으로 진단합니다."
+INSTALL_NONE = (
+    "이 컴퓨터에서 PostgreSQL 설치를 찾지 못했습니다. 다른 컴퓨터의 서버에 접속한다면 그대로 진행해도 됩니다."
+)
+INSTALL_OLD = "PostgreSQL {version} 은(는) 오래된 버전입니다. 백엔드는 PostgreSQL 17 기준으로 만들어졌습니다."
+INSTALL_PORT_DIFFERS = (
+    "설치된 PostgreSQL {version} 은(는) {port} 포트를 쓰는데, 접속 정보의 포트는 {settings_port} 입니다."
+)
+INSTALL_SEARCH_FAILED = "설치된 PostgreSQL을 찾는 중 문제가 있어 건너뜁니다: {error}"

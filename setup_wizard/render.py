@@ -20,6 +20,8 @@ from setup_wizard.settings import FIELDS, Settings
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from setup_wizard.locate import Discovery
+
 
 @dataclass(frozen=True)
 class Symbols:
@@ -216,6 +218,25 @@ class Screen:
         self.console.print(Panel(Text(msg.WIZARD_WELCOME), title=Text(msg.WIZARD_TITLE, style="bold"),
                                  title_align="left", box=self._box(), expand=True))
 
+    def installations(self, discovery: Discovery) -> None:
+        from rich.table import Table
+
+        self.heading(msg.SCREEN_INSTALL)
+        if not discovery.installations:
+            self.line(msg.INSTALL_NONE, "yellow")
+            return
+        table = Table(box=self._box())
+        for title in (msg.INSTALL_COL_VERSION, msg.INSTALL_COL_PLACE, msg.INSTALL_COL_ORIGIN,
+                      msg.INSTALL_COL_SERVICE, msg.INSTALL_COL_PORT):
+            table.add_column(title)
+        for item in discovery.installations:
+            mark = self.symbols.ok + " " if item == discovery.chosen else "  "
+            table.add_row(mark + item.version, str(item.bindir), item.origin, item.service or "-",
+                          str(item.port) if item.port else "-")
+        self.console.print(table)
+        if discovery.chosen is not None:
+            self.line(msg.INSTALL_CHOSEN.format(version=discovery.chosen.version, bindir=discovery.chosen.bindir))
+
     def settings(self, settings: Settings, env_path: Path | None, read_from_file: bool) -> None:
         from rich.table import Table
 
@@ -250,7 +271,7 @@ class Screen:
     def plan(self, lines: list[tuple[str, str]], safe_note: str) -> None:
         from rich.table import Table
 
-        table = Table(box=None, show_header=False, pad_edge=False, padding=(0, 2, 0, 2))
+        table = Table(box=None, show_header=False, pad_edge=False, padding=(0, 1))
         table.add_column(no_wrap=True, style="bold")
         table.add_column()
         for name, description in lines:

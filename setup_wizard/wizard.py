@@ -28,6 +28,9 @@ from setup_wizard.settings import BACKEND_DEFAULTS, Settings
 if TYPE_CHECKING:
     import psycopg
 
+    from setup_wizard.locate import Discovery
+    from setup_wizard.system import System
+
 CHECKPOINT_TABLES = ("checkpoint_migrations", "checkpoints", "checkpoint_blobs", "checkpoint_writes")
 REQUIRED_TRIGGERS = (
     ("chat_sessions", "trigger_update_chat_session_timestamp"),
@@ -100,6 +103,31 @@ class Walk:
     env_values: dict[str, str] | None = None
     save_offered: bool = False
     changed: bool = False
+    system: System | None = None  # the OS seam for finding PostgreSQL; None: the real machine
+
+    # 2. PostgreSQL on this machine ------------------------------------------------------------------------
+    def installations_screen(self) -> Discovery | None:
+        from setup_wizard.locate import MINIMUM_SERVER_VERSION, discover
+
+        try:
+            discovery = discover(self.system)
+        except Exception as error:  # the search only informs; it must never stop the walk
+            self.screen.heading(msg.SCREEN_INSTALL)
+            self.screen.line(msg.INSTALL_SEARCH_FAILED.format(error=type(error).__name__), "yellow")
+            return None
+        self.screen.installations(discovery)
+        chosen = discovery.chosen
+        if chosen is not None and chosen.version.isdigit() and int(chosen.version) < MINIMUM_SERVER_VERSION:
+            self.screen.line(msg.INSTALL_OLD.format(version=chosen.version), "yellow")
+        return discovery
+
+    def port_hint(self, discovery: Discovery | None, settings: Settings) -> None:
+        """A wrong password is often the right one at the wrong server: say when the ports differ."""
+        chosen = discovery.chosen if discovery else None
+        if (chosen is not None and chosen.port is not None and chosen.port != settings.port
+                and settings.host in ("localhost", "127.0.0.1", "::1")):
+            self.screen.line(msg.INSTALL_PORT_DIFFERS.format(version=chosen.version, port=chosen.port,
+                                                             settings_port=settings.port), "yellow")
 
     # 3. Settings -------------------------------------------------------------------------------------------
     def settings_screen(self) -> Settings:
@@ -360,11 +388,14 @@ class Walk:
         self.screen.checklist(items)
 
 
-def run(options: Options, env: Environment, prompter: Prompter, screen: Screen) -> Report:
+def run(options: Options, env: Environment, prompter: Prompter, screen: Screen,
+        system: System | None = None) -> Report:
     """The whole walk; returns the same Report as `--yes` would, for --json and the exit code."""
-    walk = Walk(options, env, prompter, screen)
+    walk = Walk(options, env, prompter, screen, system=system)
     screen.welcome()
+    discovery = walk.installations_screen()
     settings = walk.settings_screen()
+    walk.port_hint(discovery, settings)
     conn, settings = walk.connect(settings)
     if conn is None:
         screen.finish(walk.report, next_steps=False)
