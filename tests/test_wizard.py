@@ -27,10 +27,10 @@ from setup_wizard.system import RecordedSystem
 ALL = [m.name for m in load_migrations()]
 
 
-def walk(tmp_path: Path, url: str, answers: list[object]) -> tuple[Any, ScriptedPrompter, str]:
+def walk(tmp_path: Path, url: str | None, answers: list[object]) -> tuple[Any, ScriptedPrompter, str]:
     (tmp_path / "backend").mkdir(exist_ok=True)
     env_file = tmp_path / "backend" / ".env"
-    if not env_file.exists():
+    if url is not None and not env_file.exists():
         env_file.write_text(f"DATABASE_URL={url}\n", encoding="utf-8")
     out = io.StringIO()
     screen = Screen(Console(file=out, width=100), ASCII_SYMBOLS)
@@ -175,3 +175,50 @@ def test_questionary_is_not_tried_where_it_cannot_draw(terminal: Any) -> None:
     assert questionary_usable(stdin, stream, {"TERM": "xterm"})
     assert not questionary_usable(stdin, stream, {"TERM": "dumb"})
     assert not questionary_usable(io.StringIO(), stream, {"TERM": "xterm"})
+
+
+def test_without_any_env_file_every_value_is_asked_and_a_new_env_file_is_offered(
+    database: Database, tmp_path: Path
+) -> None:
+    from conftest import PASSWORD
+
+    from setup_wizard.envfile import read_env_file
+    from setup_wizard.settings import load_settings
+
+    port = str(database.server.port)
+    report, prompter, text = walk(tmp_path, None, ["127.0.0.1", port, "", database.name, PASSWORD,
+                                                   True, True, True])
+    assert report.ok, text
+    assert prompter.questions[:4] == ["호스트", "포트", "사용자", "데이터베이스"]
+    assert prompter.questions[5:] == [msg.ASK_SAVE, msg.ASK_CONFIRM_APPLY, msg.ASK_CREATE_DEV_USER]
+    written = read_env_file(tmp_path / "backend" / ".env").values
+    assert list(written) == ["DATABASE_URL"]
+    settings = load_settings(None, {}, written, None)
+    assert (settings.host, settings.port, settings.user, settings.password, settings.dbname) == (
+        "127.0.0.1", int(port), "postgres", PASSWORD, database.name)
+    assert written["DATABASE_URL"].startswith("postgresql+psycopg://")
+    assert_no_secret(text)
+
+
+def test_a_wrong_password_is_asked_again_then_saved(database: Database, tmp_path: Path) -> None:
+    from conftest import PASSWORD
+
+    from setup_wizard.envfile import read_env_file
+    from setup_wizard.settings import load_settings
+
+    wrong = database.server.url(database.name, password="wrong")
+    report, prompter, text = walk(tmp_path, wrong, ["password", PASSWORD, True, True, True])
+    assert report.ok, text
+    assert prompter.questions[0] == msg.ASK_NEXT and prompter.questions[2] == msg.ASK_SAVE
+    assert msg.CATALOGUE["auth_failed"].title in text
+    saved = load_settings(None, {}, read_env_file(tmp_path / "backend" / ".env").values, None)
+    assert saved.password == PASSWORD
+
+
+def test_a_stopped_server_is_explained_and_quitting_fails_the_run(tmp_path: Path) -> None:
+    from pgserver import free_port
+
+    report, _prompter, text = walk(tmp_path, f"postgresql://postgres:x@127.0.0.1:{free_port()}/db", ["quit"])
+    assert not report.ok
+    assert [s.code for s in report.steps if s.status is Status.FAIL] == ["server_not_running"]
+    assert msg.CATALOGUE["server_not_running"].title in text and msg.SUMMARY_FAILED in text
