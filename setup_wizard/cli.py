@@ -126,6 +126,17 @@ def _emit(env: Environment, report: Report, options: Options | None, no_color: b
                          check=options is not None and options.command == "check")
 
 
+def _wizard(options: Options, env: Environment, no_color: bool) -> Report:
+    """The interactive walk: screens on stdout (stderr under --json), questions on the terminal."""
+    from setup_wizard import render, wizard
+    from setup_wizard.prompts import make_prompter
+
+    screen_stream = env.stderr if options.json or not env.stdout_isatty else env.stdout
+    screen = render.make_screen(screen_stream, no_color=no_color, verbose=options.verbose)
+    prompter = make_prompter(env.stdin, env.stderr, env.environ, lambda text: screen.line(text, "dim"))
+    return wizard.run(options, env, prompter, screen)
+
+
 def _progress(env: Environment, quiet: bool) -> Callable[[str], None]:
     def say(text: str) -> None:
         if not quiet:
@@ -171,15 +182,15 @@ def main(argv: Sequence[str] | None = None, env: Environment | None = None) -> i
         say = _progress(env, quiet=options.json and not env.stderr_isatty)
         if options.command == "check":
             report = app.check(options, env, say)
+        elif options.yes:
+            report = app.run(options, env, None, say)
         else:
-            prompter = None
-            if not options.yes:
-                if not env.interactive:
-                    raise UsageError("no_tty", msg.NO_TTY, msg.FIX_NO_TTY)
-                from setup_wizard.prompts import PlainPrompter
-
-                prompter = PlainPrompter(env.stdin, env.stderr)
-            report = app.run(options, env, prompter, say)
+            if not env.interactive:
+                raise UsageError("no_tty", msg.NO_TTY, msg.FIX_NO_TTY)
+            report = _wizard(options, env, no_color)
+            if options.json:
+                _emit(env, report, options, no_color)
+            return int(ExitCode.OK if report.ok else ExitCode.FAILED)
         _emit(env, report, options, no_color)
         return int(ExitCode.OK if report.ok else ExitCode.FAILED)
     except UsageError as error:

@@ -313,3 +313,164 @@ CATALOGUE: dict[str, Problem] = {
         ),
     ),
 }
+
+
+# --- issue 4: the interactive wizard -------------------------------------------------------------
+# Screens (one heading each), in the order of the walk.
+WIZARD_TITLE = "부동산 채팅 백엔드 데이터베이스 설치 마법사"
+WIZARD_WELCOME = (
+    "이 마법사는 백엔드가 쓰는 PostgreSQL 데이터베이스를 한 단계씩 준비합니다.\n"
+    "\n"
+    "1. backend/.env 에서 접속 정보를 읽고, 빠진 값만 묻습니다.\n"
+    "2. 서버와 데이터베이스를 확인하고, 없으면 만들지 묻습니다.\n"
+    "3. 적용할 마이그레이션이 이 데이터베이스에 무엇을 하는지 보여 준 뒤 한 번 확인을 받습니다.\n"
+    "4. 결과를 검증하고 백엔드를 시작하는 방법을 알려 드립니다.\n"
+    "\n"
+    "보통 1~2분이면 끝납니다. 묻지 않고 지우는 것은 없습니다. 언제든 Ctrl+C로 멈출 수 있습니다."
+)
+SCREEN_INSTALL = "설치된 PostgreSQL"
+SCREEN_SETTINGS = "접속 정보"
+SCREEN_SAVE = ".env 저장"
+SCREEN_SERVER = "서버와 로그인"
+SCREEN_DATABASE = "데이터베이스"
+SCREEN_PLAN = "할 일"
+SCREEN_APPLY = "적용"
+SCREEN_RESULT = "결과"
+
+# Settings screen.
+SETTINGS_COL_FIELD = "항목"
+SETTINGS_COL_VALUE = "값"
+SETTINGS_COL_SOURCE = "출처"
+SETTINGS_FROM_FILE = "읽은 파일: {path}"
+SETTINGS_NO_FILE = ".env 파일이 없습니다. 백엔드 기본값으로 시작합니다."
+SETTINGS_CONFLICTS = "같은 항목이 여러 곳에 있습니다:"
+SETTINGS_BACKEND_IGNORES_PG = (
+    "백엔드는 PG로 시작하는 환경 변수(PGPASSWORD 등)를 읽지 않습니다. "
+    "마법사가 접속에 성공해도 백엔드는 .env 의 값을 씁니다."
+)
+SETTINGS_ASK_INTRO = "설정되지 않은 값을 묻습니다. Enter를 누르면 [ ] 안의 값을 그대로 씁니다."
+ASK_FIELD = "{field}"
+ASK_PASSWORD_HIDDEN = "{user}@{host}:{port} 의 비밀번호 (입력 내용은 가려집니다)"
+ASK_PASSWORD_DEFAULT_HINT = "비워 두면 백엔드 기본 비밀번호를 씁니다"
+PASSWORD_EMPTY = "비밀번호를 입력하지 않았습니다."
+PORT_INVALID = "포트는 1~65535 사이의 숫자여야 합니다. 다시 입력하세요."
+VALUE_EMPTY = "값을 비워 둘 수 없습니다. 다시 입력하세요."
+
+# Save screen.
+SAVE_INTRO = "입력한 값을 {path} 에 저장하면 백엔드도 같은 값으로 접속합니다."
+SAVE_CREATE = "{path} 파일이 없어서 새로 만듭니다."
+SAVE_LINE = "{key}={shown}"
+SAVE_KEEPS = "다른 줄과 주석, 순서는 그대로 두고, 이전 파일은 백업으로 남깁니다."
+ASK_SAVE = "이 값을 .env 파일에 저장할까요?"
+SAVE_DONE = "{path} 에 저장했습니다."
+SAVE_BACKUP = "이전 파일은 {backup} 에 보관했습니다."
+SAVE_SKIPPED = "저장하지 않았습니다. 다음에 실행할 때 다시 묻습니다."
+STEP_ENV_SAVE = ".env 저장"
+ENV_SAVE_UNREADABLE = "{path} 을(를) 다시 읽을 수 없어 저장하지 않았습니다."
+ENV_SAVE_VERIFY_FAILED = "{path} 에 안전하게 쓸 수 없는 형식이 있어 저장하지 않았습니다. 파일은 그대로입니다."
+ENV_SAVE_ENCODING = "입력한 값을 {path} 의 인코딩({encoding})으로 쓸 수 없어 저장하지 않았습니다."
+ENV_SAVE_FAILED = "{path} 에 저장하지 못했습니다 ({error}). 파일은 그대로입니다."
+FIX_ENV_SAVE = (
+    "편집기에서 .env 파일을 열어 값을 직접 고치세요. 다른 프로그램이 파일을 열고 있다면 닫고 다시 실행하세요."
+)
+
+# Server, login and database screens.
+CHECKING_SERVER = "{host}:{port} 에 접속하는 중..."
+ASK_NEXT = "어떻게 할까요?"
+CHOICE_RETRY = "다시 확인하기 (서버를 시작했습니다)"
+CHOICE_CHANGE_ADDRESS = "호스트와 포트 바꾸기"
+CHOICE_RETYPE_PASSWORD = "비밀번호 다시 입력하기"
+CHOICE_CHANGE_LOGIN = "사용자와 포트 바꾸기"
+CHOICE_QUIT = "끝내기"
+CHOICE_OTHER_DATABASE = "다른 데이터베이스 이름 입력하기"
+ASK_CREATE_DATABASE_WIZARD = "{dbname} 데이터베이스를 지금 만들까요? (UTF8)"
+DATABASE_NOT_CREATED = "{dbname} 데이터베이스를 만들지 않았습니다."
+TOO_MANY_TRIES = "비밀번호를 {count}번 입력했지만 로그인하지 못했습니다."
+QUIT_BY_CHOICE = "마법사를 끝냈습니다. 바꾼 것은 없습니다."
+
+# Plan screen.
+PLAN_NOTHING = "모든 마이그레이션({count}개)이 이미 적용되어 있습니다. 할 일이 없습니다."
+PLAN_INTRO = "적용할 마이그레이션 {count}개가 이 데이터베이스에 하는 일입니다:"
+PLAN_SAFE = "기존 데이터는 지우지 않습니다. 파일마다 트랜잭션 하나로 적용해, 실패하면 그 파일의 변경은 모두 되돌립니다."
+PLAN_0001_CREATE = "없는 {names} 을(를) 만듭니다."
+PLAN_0001_PRESENT = "users, conversation_memories 가 이미 있어 그대로 둡니다."
+PLAN_0002_CREATE = "sessions 테이블을 만듭니다 (백엔드가 로그인 세션을 저장하는 곳)."
+PLAN_0002_PRESENT = "이미 있는 sessions 테이블은 그대로 두고, 빠진 인덱스만 더합니다."
+PLAN_0003_LINK = (
+    "chat_sessions 테이블을 만들고, 사용자 {users}명의 대화 {memories}개를 "
+    "'이전 대화 (마이그레이션)' 세션으로 연결합니다."
+)
+PLAN_0003_EMPTY = "chat_sessions 테이블과 트리거를 만듭니다. 옮길 기존 대화는 없습니다."
+PLAN_0003_HAND = (
+    "손으로 마이그레이션한 chat_sessions 와 기존 연결은 그대로 두고, 빠진 인덱스·외래 키·트리거만 더합니다."
+)
+PLAN_0003_DUPLICATES = "메시지를 두 번 세는 트리거 {count}개를 정리합니다: {names}"
+PLAN_GENERIC = "{name} 을(를) 적용합니다."
+PLAN_RECREATE = (
+    "--recreate: chat_sessions 와 conversation_memories.session_id 를 백업 스키마에 복사한 뒤 지우고 "
+    "다시 만듭니다. 모든 대화가 사용자마다 세션 하나로 다시 묶입니다."
+)
+
+# Apply screen.
+APPLY_STARTING = "마이그레이션을 적용하는 중..."
+APPLY_FILE_DONE = "{name}: {action} ({seconds:.2f}초)"
+NOTICES_TITLE = "서버가 알려 준 내용:"
+NOTICE_MIGRATED = "사용자 {users}명의 기존 대화를 '이전 대화 (마이그레이션)' 세션 {sessions}개로 연결했습니다."
+NOTICE_MIGRATED_NONE = "옮길 기존 대화가 없었습니다."
+NOTICE_LINKS_KEPT = "conversation_memories.session_id 가 이미 있어 기존 연결을 그대로 두었습니다."
+NOTICE_DUPLICATE_TRIGGER = "메시지를 두 번 세던 트리거 {name} 을(를) 지웠습니다."
+NOTICE_FK_NOT_VALID = (
+    "없는 세션을 가리키는 대화가 있어 외래 키 fk_conv_mem_session 을 검증하지 않은 채로 두었습니다 "
+    "(새로 들어오는 행은 검사합니다)."
+)
+NOTICE_OTHER = "그 밖의 서버 안내 {count}건 (이미 있는 객체를 건너뛰었다는 안내 등)"
+
+# Dev user 1 and the final checklist.
+DEV_USER_MISSING_NOTE = (
+    "users 테이블에 id 1 사용자가 없습니다. 로그인 기능이 생기기 전까지 백엔드는 모든 채팅을 사용자 1로 "
+    "만들기 때문에, 이대로면 첫 채팅이 Foreign Key 위반으로 실패합니다."
+)
+ASK_CREATE_DEV_USER = "개발용 사용자(id 1, dev@localhost)를 만들까요?"
+DEV_USER_CREATED = "개발용 사용자(id 1, dev@localhost)를 만들었습니다."
+STEP_DEV_USER = "개발용 사용자"
+CHECKLIST_TITLE = "최종 점검"
+CHECK_SESSIONS = "sessions 테이블"
+CHECK_CHAT_SESSIONS = "chat_sessions 테이블"
+CHECK_SESSION_ID = "conversation_memories.session_id"
+CHECK_TRIGGERS = "트리거 (메시지 수, 수정 시각)"
+CHECK_DEV_USER = "개발용 사용자 id 1"
+CHECK_CHECKPOINTS = "LangGraph 체크포인트 테이블"
+CHECK_PRESENT = "있습니다"
+CHECK_MISSING = "없습니다"
+CHECK_TRIGGERS_MISSING = "없는 트리거: {names}"
+CHECK_DEV_USER_MISSING = "없습니다. 첫 채팅이 Foreign Key 위반으로 실패합니다"
+CHECK_CHECKPOINTS_LATER = "서버를 처음 시작할 때 자동으로 만들어집니다"
+FIX_DEV_USER = (
+    "psql 에서: INSERT INTO users (id, email, type, is_active) VALUES (1, 'dev@localhost', 'USER', true);\n"
+    "또는 python -m setup_wizard 를 다시 실행해 만들기를 선택하세요."
+)
+NEXT_STEPS_TITLE = "다음 단계"
+NEXT_STEPS_WIZARD = (
+    "1. backend 폴더로 이동합니다: cd backend\n"
+    "2. 서버를 시작합니다: uvicorn app.main:app --reload\n"
+    "3. 다시 점검하려면: python -m setup_wizard check"
+)
+RERUN_ALL_GOOD = "이미 모두 준비되어 있습니다. 바꾼 것이 없습니다."
+PROMPT_FALLBACK = "이 터미널에서는 화살표 선택 화면을 쓸 수 없어 번호와 글자로 묻습니다."
+PLAIN_CHOICE_NUMBER = "번호 [{default}]: "
+SERVER_ANSWERS = "{host}:{port} 에서 서버가 응답합니다."
+DEV_USER_FAILED = "개발용 사용자를 만들지 못했습니다: {error}"
+INSTALL_COL_VERSION = "버전"
+INSTALL_COL_PLACE = "위치"
+INSTALL_COL_ORIGIN = "찾은 곳"
+INSTALL_COL_SERVICE = "서비스"
+INSTALL_COL_PORT = "포트"
+INSTALL_CHOSEN = "PostgreSQL {version} ({bindir}) 을(를) 기준으로 진단합니다."
+INSTALL_NONE = (
+    "이 컴퓨터에서 PostgreSQL 설치를 찾지 못했습니다. 다른 컴퓨터의 서버에 접속한다면 그대로 진행해도 됩니다."
+)
+INSTALL_OLD = "PostgreSQL {version} 은(는) 오래된 버전입니다. 백엔드는 PostgreSQL 17 기준으로 만들어졌습니다."
+INSTALL_PORT_DIFFERS = (
+    "설치된 PostgreSQL {version} 은(는) {port} 포트를 쓰는데, 접속 정보의 포트는 {settings_port} 입니다."
+)
+INSTALL_SEARCH_FAILED = "설치된 PostgreSQL을 찾는 중 문제가 있어 건너뜁니다: {error}"

@@ -1,16 +1,20 @@
 """Questions behind one small interface: text, password, confirm, select.
 
-Implementations: plain input()/getpass (works on any console) and a scripted one for tests.
+Implementations: questionary for a real terminal (QuestionaryPrompter), plain input()/getpass that
+works on any console (PlainPrompter, also the automatic fallback), and a scripted one for tests.
 Ctrl+C and closed input become `Interrupted`, handled once in cli.
 """
 
 from __future__ import annotations
 
 import getpass
-from collections.abc import Iterable, Sequence
-from typing import Protocol, TextIO
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any, Protocol, TextIO, TypeVar
 
+from setup_wizard import messages as msg
 from setup_wizard.errors import Interrupted
+
+T = TypeVar("T")
 
 
 class Prompter(Protocol):
@@ -70,7 +74,7 @@ class PlainPrompter:
         values = [value for value, _label in choices]
         default_number = values.index(default) + 1 if default in values else 1
         while True:
-            answer = self._ask(f"번호 [{default_number}]: ").strip()
+            answer = self._ask(msg.PLAIN_CHOICE_NUMBER.format(default=default_number)).strip()
             if not answer:
                 return values[default_number - 1]
             if answer.isdigit() and 1 <= int(answer) <= len(values):
@@ -102,3 +106,90 @@ class ScriptedPrompter:
 
     def select(self, message: str, choices: Sequence[tuple[str, str]], default: str | None = None) -> str:
         return str(self._next(message))
+
+
+def _isatty(stream: TextIO) -> bool:
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError, OSError):
+        return False
+
+
+def questionary_usable(stdin: TextIO, stream: TextIO, environ: Mapping[str, str]) -> bool:
+    """Whether to try questionary at all: both ends a terminal that can draw."""
+    return _isatty(stdin) and _isatty(stream) and environ.get("TERM", "") != "dumb"
+
+
+class QuestionaryPrompter:
+    """questionary (arrow keys, hidden password) with PlainPrompter as the automatic fallback.
+
+    prompt_toolkit cannot start on every console: Git Bash/mintty on Windows raises
+    NoConsoleScreenBufferError, a dumb or missing terminal cannot draw. Any failure to start a
+    question switches to the plain prompts for the rest of the run and asks the same question
+    again; Ctrl+C and end of input are never taken for such a failure.
+    """
+
+    def __init__(
+        self,
+        stdin: TextIO,
+        stream: TextIO,
+        environ: Mapping[str, str],
+        notice: Callable[[str], None],
+        toolkit: Any = None,
+    ) -> None:
+        self.stdin = stdin
+        self.stream = stream
+        self.plain = PlainPrompter(stdin, stream)
+        self.notice = notice
+        self.toolkit = toolkit  # the questionary module; tests pass a stand-in
+        self.active = questionary_usable(stdin, stream, environ)
+        self.failure: str | None = None
+
+    def _io(self) -> dict[str, Any]:
+        from prompt_toolkit.input import create_input
+        from prompt_toolkit.output import create_output
+
+        return {"input": create_input(self.stdin), "output": create_output(self.stream)}
+
+    def _ask(self, build: Callable[[Any, dict[str, Any]], Any], plain: Callable[[], T]) -> T:
+        if not self.active:
+            return plain()
+        try:
+            if self.toolkit is None:
+                import questionary
+
+                self.toolkit = questionary
+            answer: T = build(self.toolkit, self._io()).unsafe_ask()
+        except (KeyboardInterrupt, EOFError) as exc:
+            raise Interrupted from exc
+        except Exception as exc:  # the console cannot host prompt_toolkit: carry on in plain text
+            self.active = False
+            self.failure = type(exc).__name__
+            self.notice(msg.PROMPT_FALLBACK)
+            return plain()
+        return answer
+
+    def text(self, message: str, default: str = "") -> str:
+        answer = self._ask(lambda q, io: q.text(message, default=default, **io),
+                           lambda: self.plain.text(message, default))
+        return str(answer).strip() or default
+
+    def password(self, message: str) -> str:
+        return str(self._ask(lambda q, io: q.password(message, **io), lambda: self.plain.password(message)))
+
+    def confirm(self, message: str, default: bool = True) -> bool:
+        return bool(self._ask(lambda q, io: q.confirm(message, default=default, **io),
+                              lambda: self.plain.confirm(message, default)))
+
+    def select(self, message: str, choices: Sequence[tuple[str, str]], default: str | None = None) -> str:
+        def build(q: Any, io: dict[str, Any]) -> Any:
+            options = [q.Choice(title=label, value=value) for value, label in choices]
+            return q.select(message, choices=options, default=default, **io)
+
+        return str(self._ask(build, lambda: self.plain.select(message, choices, default)))
+
+
+def make_prompter(stdin: TextIO, stream: TextIO, environ: Mapping[str, str],
+                  notice: Callable[[str], None]) -> Prompter:
+    """The prompter for a person at a terminal: questionary when it can start, plain otherwise."""
+    return QuestionaryPrompter(stdin, stream, environ, notice)

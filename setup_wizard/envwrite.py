@@ -1,0 +1,232 @@
+"""Writing typed connection settings back into the backend's .env file, touching nothing else.
+
+python-dotenv's `set_key` would do the rewrite, but it re-quotes the value and drops an inline
+comment on that line, and it reads and writes in one fixed encoding. So the one line (or the few
+lines) we change is rewritten here, in place: its `export`, spacing, quote style and trailing comment
+are kept; every other byte of the file stays as it was, in the file's own encoding, BOM and line
+endings. python-dotenv remains the judge: the new text is parsed again before anything is written,
+and the write is refused unless exactly the intended keys changed, to exactly the intended values.
+
+The write itself is atomic (temporary file in the same folder, then os.replace) and the previous
+file is kept beside it as a backup.
+"""
+
+from __future__ import annotations
+
+import codecs
+import contextlib
+import io
+import os
+import re
+import shutil
+import tempfile
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from urllib.parse import urlencode
+
+from setup_wizard import messages as msg
+from setup_wizard.envfile import decode_env_bytes
+from setup_wizard.errors import WizardError
+from setup_wizard.settings import ENV_FILE_KEYS, FIELDS, Settings, Value, parse_dsn
+
+
+@dataclass(frozen=True)
+class EnvChange:
+    key: str
+    value: str  # may be secret: never shown
+    shown: str  # what the screen may show instead
+
+
+@dataclass(frozen=True)
+class SaveResult:
+    path: Path
+    backup: Path | None  # None when the file was created
+    keys: tuple[str, ...]
+
+
+def target_path(cwd: Path, found: Path | None) -> Path:
+    """The file to write: the one that was read, else backend/.env (or .env without a backend folder)."""
+    if found is not None:
+        return found
+    backend = cwd / "backend"
+    return backend / ".env" if backend.is_dir() else cwd / ".env"
+
+
+def _url_with_params(settings: Settings, scheme: str, params: Mapping[str, str]) -> str:
+    url = settings.url(scheme)
+    return url + ("?" + urlencode(dict(params)) if params else "")
+
+
+def planned_changes(
+    settings: Settings, typed: Collection[str], file_values: Mapping[str, str] | None
+) -> list[EnvChange]:
+    """What to write so the backend connects as the wizard did.
+
+    - No file yet: one DATABASE_URL with every effective value (what was just proved to work).
+    - The file has DATABASE_URL: that URL with the typed fields replaced; scheme and parameters kept.
+    - Otherwise: the POSTGRES_* key of each typed field.
+    """
+    if file_values is None:
+        url = _url_with_params(settings, settings.url_scheme, settings.extra)
+        return [EnvChange("DATABASE_URL", url, settings.redacted_url())]
+    typed = [name for name in FIELDS if name in typed]
+    if not typed:
+        return []
+    if file_values.get("DATABASE_URL"):
+        file_url = file_values["DATABASE_URL"].strip()
+        fields, params, _ = parse_dsn(file_url, msg.SOURCE_ENV_FILE.format(key="DATABASE_URL"))
+        scheme = file_url.split("://", 1)[0]  # exactly as written: postgresql+psycopg, postgres, ...
+        merged = {name: Value(value, "") for name, value in fields.items()}
+        for name in typed:
+            value = settings.get(name)
+            if value is not None:
+                merged[name] = Value(value, "")
+        written = Settings(values=merged, url_scheme=scheme)
+        return [EnvChange("DATABASE_URL", _url_with_params(written, scheme, params), written.redacted_url())]
+    changes = []
+    for name in typed:
+        value = settings.get(name)
+        if value is None:
+            continue
+        shown = "********" if name == "password" else value
+        changes.append(EnvChange(ENV_FILE_KEYS[name], value, shown))
+    return changes
+
+
+# --- the in-place rewrite -----------------------------------------------------------------------------
+
+_ASSIGNMENT = re.compile(r"^(?P<head>\s*(?:export[ \t]+)?(?P<key>[A-Za-z_][A-Za-z0-9_.\-]*)[ \t]*=[ \t]*)")
+_NEWLINE = re.compile(r"(\r\n|\n|\r)$")
+_NEEDS_QUOTES = re.compile(r"[\s#'\"\\$]")
+
+
+def _quote(value: str, style: str) -> str:
+    if style == '"' and not re.search(r"[\\\"$]", value):
+        return f'"{value}"'
+    if style or not value or _NEEDS_QUOTES.search(value):
+        escaped = value.replace("\\", "\\\\").replace("'", "\\'")
+        return f"'{escaped}'"
+    return value
+
+
+def _rewrite_line(line: str, value: str) -> str:
+    """One `KEY=value  # comment` line with a new value; everything around the value kept."""
+    match = _ASSIGNMENT.match(line)
+    if match is None:  # python-dotenv parsed it as this key, so this does not happen
+        raise ValueError("not an assignment")
+    head, rest = match.group("head"), line[match.end():]
+    newline_match = _NEWLINE.search(rest)
+    newline = newline_match.group(1) if newline_match else ""
+    body = rest[: len(rest) - len(newline)]
+    style = body[:1] if body[:1] in ("'", '"') else ""
+    if style:
+        i = 1
+        while i < len(body) and body[i] != style:
+            i += 2 if body[i] == "\\" else 1
+        tail = body[i + 1:]
+    else:
+        comment = re.search(r"\s+#", body)
+        end = comment.start() if comment else len(body.rstrip())
+        tail = body[end:]
+    return head + _quote(value, style) + tail + newline
+
+
+def _parse(text: str) -> dict[str, str]:
+    from dotenv import dotenv_values
+
+    normalised = text.replace("\r\n", "\n").replace("\r", "\n")
+    return {k: v for k, v in dotenv_values(stream=io.StringIO(normalised), interpolate=True).items()
+            if v is not None}
+
+
+def apply_changes(text: str, changes: list[EnvChange]) -> str:
+    """The new file text: the effective line of each key rewritten, missing keys appended."""
+    from dotenv.parser import parse_stream
+
+    bindings = list(parse_stream(io.StringIO(text)))
+    last_index = {b.key: i for i, b in enumerate(bindings) if b.key is not None and not b.error}
+    pieces = [b.original.string for b in bindings]
+    appended: list[str] = []
+    for change in changes:
+        index = last_index.get(change.key)
+        if index is None:
+            appended.append(f"{change.key}={_quote(change.value, '')}")
+        else:
+            pieces[index] = _rewrite_line(pieces[index], change.value)
+    new_text = "".join(pieces)
+    if appended:
+        found = re.search(r"\r\n|\n|\r", text)
+        newline = found.group(0) if found else "\n"
+        if new_text and not new_text.endswith(("\n", "\r")):
+            new_text += newline
+        new_text += "".join(line + newline for line in appended)
+    return new_text
+
+
+def _encode(text: str, raw: bytes, encoding: str) -> bytes:
+    if encoding == "utf-8-sig":
+        return codecs.BOM_UTF8 + text.encode("utf-8")
+    if encoding == "utf-16":
+        if raw.startswith(codecs.BOM_UTF16_BE):
+            return codecs.BOM_UTF16_BE + text.encode("utf-16-be")
+        return codecs.BOM_UTF16_LE + text.encode("utf-16-le")
+    return text.encode(encoding)
+
+
+def _backup_path(path: Path, now: datetime) -> Path:
+    plain = path.with_name(path.name + ".bak")
+    if not plain.exists():
+        return plain
+    return path.with_name(f"{path.name}.bak-{now:%Y%m%d-%H%M%S}")
+
+
+def save_env(path: Path, changes: list[EnvChange], now: datetime | None = None) -> SaveResult:
+    """Write the changes into `path` (created when missing), atomically, keeping a backup."""
+    moment = now or datetime.now()
+    try:
+        raw = path.read_bytes() if path.exists() else b""
+        text, encoding = decode_env_bytes(raw) if raw else ("", "utf-8")
+        existed = path.exists()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise WizardError("env_save_failed", msg.ENV_SAVE_UNREADABLE.format(path=path), msg.FIX_ENV_SAVE) from exc
+    new_text = apply_changes(text, changes)
+
+    # python-dotenv must read back exactly what we meant, and nothing else may have moved.
+    before, after = _parse(text), _parse(new_text)
+    intended = {**before, **{c.key: c.value for c in changes}}
+    if after != intended:
+        raise WizardError("env_save_failed", msg.ENV_SAVE_VERIFY_FAILED.format(path=path), msg.FIX_ENV_SAVE)
+    try:
+        data = _encode(new_text, raw, encoding)
+    except UnicodeEncodeError as exc:
+        raise WizardError("env_save_failed", msg.ENV_SAVE_ENCODING.format(path=path, encoding=encoding),
+                          msg.FIX_ENV_SAVE) from exc
+
+    backup = _backup_path(path, moment) if existed else None
+    temp_name: str | None = None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, temp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        if existed:
+            shutil.copymode(path, temp_name)
+            assert backup is not None
+            shutil.copy2(path, backup)
+        os.replace(temp_name, path)
+        temp_name = None
+    except OSError as exc:
+        raise WizardError(
+            "env_save_failed",
+            msg.ENV_SAVE_FAILED.format(path=path, error=exc.strerror or type(exc).__name__),
+            msg.FIX_ENV_SAVE,
+        ) from exc
+    finally:
+        if temp_name is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(temp_name)
+    return SaveResult(path=path, backup=backup, keys=tuple(c.key for c in changes))

@@ -1,0 +1,109 @@
+"""What pending migrations will do to this particular database, and what the server said after.
+
+Both are computed, not drawn: `describe_pending` reads the database (read-only) and returns one
+Korean sentence per pending file; `summarise_notices` turns the notices our SQL raises into Korean.
+Notices the server itself sends (e.g. "already exists, skipping") arrive in the server's language,
+so they are counted, never parsed.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+from setup_wizard import messages as msg
+
+if TYPE_CHECKING:
+    import psycopg
+
+# The triggers 0003 removes before creating its own (the same test as in the SQL file).
+_COUNTING_TRIGGERS = """
+SELECT tg.tgname
+  FROM pg_trigger AS tg JOIN pg_proc AS p ON p.oid = tg.tgfoid
+ WHERE tg.tgrelid = to_regclass('conversation_memories') AND NOT tg.tgisinternal
+   AND (p.proname = 'update_session_message_count' OR p.prosrc ILIKE '%message_count%')
+   AND tg.tgname <> 'trigger_update_session_message_count'
+ ORDER BY 1
+"""
+
+
+def _exists(conn: psycopg.Connection[Any], regclass: str) -> bool:
+    row = conn.execute("SELECT to_regclass(%s) IS NOT NULL", [regclass]).fetchone()
+    return bool(row and row[0])
+
+
+def _has_session_id(conn: psycopg.Connection[Any]) -> bool:
+    row = conn.execute(
+        """SELECT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass('conversation_memories')
+                            AND attname = 'session_id' AND NOT attisdropped)"""
+    ).fetchone()
+    return bool(row and row[0])
+
+
+def _describe_0001(conn: psycopg.Connection[Any]) -> str:
+    missing = []
+    row = conn.execute("SELECT to_regtype('usertype') IS NOT NULL").fetchone()
+    if not (row and row[0]):
+        missing.append("usertype")
+    missing += [name for name in ("users", "conversation_memories") if not _exists(conn, name)]
+    return msg.PLAN_0001_CREATE.format(names=", ".join(missing)) if missing else msg.PLAN_0001_PRESENT
+
+
+def _describe_0003(conn: psycopg.Connection[Any]) -> str:
+    if _exists(conn, "chat_sessions") and _has_session_id(conn):
+        text = msg.PLAN_0003_HAND
+        duplicates = [r[0] for r in conn.execute(_COUNTING_TRIGGERS)]
+        if duplicates:
+            text += " " + msg.PLAN_0003_DUPLICATES.format(count=len(duplicates), names=", ".join(duplicates))
+        return text
+    if not _exists(conn, "conversation_memories"):
+        return msg.PLAN_0003_EMPTY
+    row = conn.execute("SELECT count(DISTINCT user_id), count(*) FROM conversation_memories").fetchone()
+    users, memories = (int(row[0]), int(row[1])) if row else (0, 0)
+    if memories == 0:
+        return msg.PLAN_0003_EMPTY
+    return msg.PLAN_0003_LINK.format(users=f"{users:,}", memories=f"{memories:,}")
+
+
+def describe_pending(conn: psycopg.Connection[Any], names: Iterable[str]) -> list[tuple[str, str]]:
+    """(file name, what it will do here) for each pending file, in order. Read-only."""
+    lines = []
+    for name in names:
+        if name.startswith("0001_"):
+            text = _describe_0001(conn)
+        elif name.startswith("0002_"):
+            text = msg.PLAN_0002_PRESENT if _exists(conn, "sessions") else msg.PLAN_0002_CREATE
+        elif name.startswith("0003_"):
+            text = _describe_0003(conn)
+        else:
+            text = msg.PLAN_GENERIC.format(name=name)
+        lines.append((name, text))
+    return lines
+
+
+_MIGRATED = re.compile(r"^Migrated memories of (?P<users>\d+) users into (?P<sessions>\d+) sessions$")
+_DUPLICATE = re.compile(r"^Dropped duplicate counting trigger (?P<name>.+)$")
+
+
+def summarise_notices(notices: Iterable[str]) -> list[str]:
+    """Our own notices (sql/*.sql RAISE NOTICE/WARNING, always English) in Korean; the rest counted."""
+    summary: list[str] = []
+    others = 0
+    for notice in notices:
+        if match := _MIGRATED.match(notice):
+            users = int(match.group("users"))
+            summary.append(msg.NOTICE_MIGRATED.format(users=f"{users:,}",
+                                                      sessions=f"{int(match.group('sessions')):,}")
+                           if users else msg.NOTICE_MIGRATED_NONE)
+        elif notice.startswith("conversation_memories.session_id already exists"):
+            summary.append(msg.NOTICE_LINKS_KEPT)
+        elif match := _DUPLICATE.match(notice):
+            summary.append(msg.NOTICE_DUPLICATE_TRIGGER.format(name=match.group("name")))
+        elif notice.startswith("fk_conv_mem_session left NOT VALID"):
+            summary.append(msg.NOTICE_FK_NOT_VALID)
+        else:
+            others += 1
+    if others:
+        summary.append(msg.NOTICE_OTHER.format(count=others))
+    return summary

@@ -1,0 +1,224 @@
+"""The walk in-process, against the real test server, with scripted answers; and the prompter fallback."""
+
+from __future__ import annotations
+
+import io
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import Database, assert_no_secret, clean_environ
+from dbstate import add_sample_data, hand_migrate, snapshot
+from rich.console import Console
+
+from setup_wizard import messages as msg
+from setup_wizard import wizard
+from setup_wizard.app import Options
+from setup_wizard.environment import Environment
+from setup_wizard.errors import Interrupted
+from setup_wizard.migrate import load_migrations
+from setup_wizard.preview import describe_pending, summarise_notices
+from setup_wizard.prompts import QuestionaryPrompter, ScriptedPrompter, questionary_usable
+from setup_wizard.render import ASCII_SYMBOLS, Screen
+from setup_wizard.results import Status
+from setup_wizard.system import RecordedSystem
+
+ALL = [m.name for m in load_migrations()]
+
+
+def walk(tmp_path: Path, url: str | None, answers: list[object]) -> tuple[Any, ScriptedPrompter, str]:
+    (tmp_path / "backend").mkdir(exist_ok=True)
+    env_file = tmp_path / "backend" / ".env"
+    if url is not None and not env_file.exists():
+        env_file.write_text(f"DATABASE_URL={url}\n", encoding="utf-8")
+    out = io.StringIO()
+    screen = Screen(Console(file=out, width=100), ASCII_SYMBOLS)
+    prompter = ScriptedPrompter(answers)
+    env = Environment(stdin=io.StringIO(), stdout=out, stderr=out, environ=clean_environ(), cwd=tmp_path)
+    report = wizard.run(Options(), env, prompter, screen, system=RecordedSystem())
+    return report, prompter, out.getvalue()
+
+
+def test_plan_says_what_happens_to_this_database(database: Database) -> None:
+    with database.connect() as conn:
+        add_sample_data(conn, users=3, per_user=4)
+        lines = dict(describe_pending(conn, ALL))
+    assert lines["0001_prerequisites.sql"] == msg.PLAN_0001_PRESENT
+    assert lines["0002_sessions.sql"] == msg.PLAN_0002_CREATE
+    assert "사용자 3명의 대화 12개를 '이전 대화 (마이그레이션)' 세션으로 연결합니다" in lines["0003_chat_sessions.sql"]
+
+
+def test_plan_for_a_hand_migrated_database_names_the_duplicate_trigger(database: Database) -> None:
+    with database.connect() as conn:
+        add_sample_data(conn)
+        hand_migrate(conn)
+        text = dict(describe_pending(conn, ALL))["0003_chat_sessions.sql"]
+    assert text.startswith(msg.PLAN_0003_HAND) and "count_messages_again" in text
+
+
+def test_notices_are_summarised_in_korean() -> None:
+    summary = summarise_notices([
+        "Migrated memories of 1204 users into 1204 sessions",
+        "Dropped duplicate counting trigger count_messages_again",
+        'relation "idx_expires_at" already exists, skipping',
+        '릴레이션 "sessions" 이미 있음, 건너뜀',
+    ])
+    assert summary == [
+        "사용자 1,204명의 기존 대화를 '이전 대화 (마이그레이션)' 세션 1,204개로 연결했습니다.",
+        "메시지를 두 번 세던 트리거 count_messages_again 을(를) 지웠습니다.",
+        "그 밖의 서버 안내 2건 (이미 있는 객체를 건너뛰었다는 안내 등)",
+    ]
+
+
+def test_walk_applies_after_one_confirmation_and_a_rerun_asks_nothing(database: Database, tmp_path: Path) -> None:
+    with database.connect() as conn:
+        add_sample_data(conn, users=2, per_user=3)
+    report, prompter, text = walk(tmp_path, database.url, [True])
+    assert report.ok, text
+    assert prompter.questions == [msg.ASK_CONFIRM_APPLY]
+    assert "사용자 2명의 대화 6개" in text and msg.CHECKLIST_TITLE in text and msg.NEXT_STEPS_TITLE in text
+    assert [step.id for step in report.steps][:5] == ["env_file", "settings", "server", "login", "database"]
+    assert {m.action for m in report.migrations} == {"applied"}
+    assert_no_secret(text)
+
+    again, prompter, text = walk(tmp_path, database.url, [])  # any question would raise Interrupted
+    assert again.ok and prompter.questions == []
+    assert msg.RERUN_ALL_GOOD in text and msg.PLAN_NOTHING.format(count=len(ALL)) in text
+    checklist = wizard.final_checklist(database.connect())
+    assert [item.status for item in checklist][:5] == [Status.OK] * 5
+    assert checklist[5].detail == msg.CHECK_CHECKPOINTS_LATER
+
+
+def test_declining_changes_nothing(database: Database, tmp_path: Path) -> None:
+    with database.connect() as conn:
+        add_sample_data(conn)
+        before = snapshot(conn)
+    report, _, text = walk(tmp_path, database.url, [False])
+    assert report.ok and msg.APPLY_DECLINED in text
+    with database.connect() as conn:
+        assert snapshot(conn) == before
+
+
+def test_dev_user_1_is_offered_on_an_empty_database(database: Database, tmp_path: Path) -> None:
+    report, prompter, _ = walk(tmp_path, database.url, [True, True])
+    assert prompter.questions == [msg.ASK_CONFIRM_APPLY, msg.ASK_CREATE_DEV_USER]
+    assert report.ok
+    assert database.scalar("SELECT email FROM users WHERE id = 1") == "dev@localhost"
+    with database.connect() as conn:  # the sequence moved past 1: the next user does not collide
+        conn.execute("INSERT INTO users (email, type) VALUES ('next@example.com', 'USER')")
+    assert database.scalar("SELECT max(id) FROM users") == 2
+
+
+# --- the prompter: questionary, and the fallback when it cannot start ----------------------------------
+
+
+class NoConsoleScreenBufferError(Exception):
+    """Stands in for prompt_toolkit.output.win32's error, which cannot be imported off Windows."""
+
+
+class BrokenToolkit:
+    """questionary as Git Bash/mintty on Windows sees it: every question fails to start."""
+
+    def __init__(self, error: type[BaseException]) -> None:
+        self.error = error
+        self.calls = 0
+
+    def Choice(self, title: str, value: str) -> tuple[str, str]:
+        return (title, value)
+
+    def _fail(self, *args: object, **kwargs: object) -> None:
+        self.calls += 1
+        raise self.error("Found xterm-256color, while expecting a Windows console.")
+
+    text = password = confirm = select = _fail
+
+
+@pytest.fixture
+def terminal() -> Any:
+    """Both ends of a real pseudo-terminal, so that the prompter sees a TTY."""
+    master, slave = os.openpty()
+    stdin = os.fdopen(slave, "r", encoding="utf-8", closefd=False)
+    stream = os.fdopen(os.dup(slave), "w", encoding="utf-8")
+    yield master, stdin, stream
+    stdin.close()
+    stream.close()
+    os.close(slave)
+    os.close(master)
+
+
+def test_fallback_to_plain_prompts_when_questionary_cannot_start(terminal: Any) -> None:
+    master, stdin, stream = terminal
+    notices: list[str] = []
+    toolkit = BrokenToolkit(NoConsoleScreenBufferError)
+    prompter = QuestionaryPrompter(stdin, stream, {"TERM": "xterm-256color"}, notices.append, toolkit=toolkit)
+    assert prompter.active
+    os.write(master, b"2\ny\n5433\n")
+    assert prompter.select("어떻게 할까요?", [("retry", "다시"), ("quit", "끝내기")]) == "quit"
+    assert prompter.confirm("적용할까요?") is True
+    assert prompter.text("포트", "5432") == "5433"
+    assert notices == [msg.PROMPT_FALLBACK]
+    assert toolkit.calls == 1 and prompter.failure == "NoConsoleScreenBufferError"
+
+
+def test_ctrl_c_in_questionary_is_an_interruption_not_a_fallback(terminal: Any) -> None:
+    _master, stdin, stream = terminal
+    toolkit = BrokenToolkit(KeyboardInterrupt)
+    prompter = QuestionaryPrompter(stdin, stream, {"TERM": "xterm"}, lambda _text: None, toolkit=toolkit)
+    with pytest.raises(Interrupted):
+        prompter.confirm("적용할까요?")
+    assert prompter.active
+
+
+def test_questionary_is_not_tried_where_it_cannot_draw(terminal: Any) -> None:
+    _master, stdin, stream = terminal
+    assert questionary_usable(stdin, stream, {"TERM": "xterm"})
+    assert not questionary_usable(stdin, stream, {"TERM": "dumb"})
+    assert not questionary_usable(io.StringIO(), stream, {"TERM": "xterm"})
+
+
+def test_without_any_env_file_every_value_is_asked_and_a_new_env_file_is_offered(
+    database: Database, tmp_path: Path
+) -> None:
+    from conftest import PASSWORD
+
+    from setup_wizard.envfile import read_env_file
+    from setup_wizard.settings import load_settings
+
+    port = str(database.server.port)
+    report, prompter, text = walk(tmp_path, None, ["127.0.0.1", port, "", database.name, PASSWORD,
+                                                   True, True, True])
+    assert report.ok, text
+    assert prompter.questions[:4] == ["호스트", "포트", "사용자", "데이터베이스"]
+    assert prompter.questions[5:] == [msg.ASK_SAVE, msg.ASK_CONFIRM_APPLY, msg.ASK_CREATE_DEV_USER]
+    written = read_env_file(tmp_path / "backend" / ".env").values
+    assert list(written) == ["DATABASE_URL"]
+    settings = load_settings(None, {}, written, None)
+    assert (settings.host, settings.port, settings.user, settings.password, settings.dbname) == (
+        "127.0.0.1", int(port), "postgres", PASSWORD, database.name)
+    assert written["DATABASE_URL"].startswith("postgresql+psycopg://")
+    assert_no_secret(text)
+
+
+def test_a_wrong_password_is_asked_again_then_saved(database: Database, tmp_path: Path) -> None:
+    from conftest import PASSWORD
+
+    from setup_wizard.envfile import read_env_file
+    from setup_wizard.settings import load_settings
+
+    wrong = database.server.url(database.name, password="wrong")
+    report, prompter, text = walk(tmp_path, wrong, ["password", PASSWORD, True, True, True])
+    assert report.ok, text
+    assert prompter.questions[0] == msg.ASK_NEXT and prompter.questions[2] == msg.ASK_SAVE
+    assert msg.CATALOGUE["auth_failed"].title in text
+    saved = load_settings(None, {}, read_env_file(tmp_path / "backend" / ".env").values, None)
+    assert saved.password == PASSWORD
+
+
+def test_a_stopped_server_is_explained_and_quitting_fails_the_run(tmp_path: Path) -> None:
+    from pgserver import free_port
+
+    report, _prompter, text = walk(tmp_path, f"postgresql://postgres:x@127.0.0.1:{free_port()}/db", ["quit"])
+    assert not report.ok
+    assert [s.code for s in report.steps if s.status is Status.FAIL] == ["server_not_running"]
+    assert msg.CATALOGUE["server_not_running"].title in text and msg.SUMMARY_FAILED in text

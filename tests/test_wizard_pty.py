@@ -1,0 +1,135 @@
+"""The real `python -m setup_wizard` in a pseudo-terminal, answered key by key (pexpect)."""
+
+from __future__ import annotations
+
+import io
+import re
+import sys
+from pathlib import Path
+from urllib.parse import quote
+
+import pexpect
+import pytest
+from conftest import PASSWORD, Database, assert_no_secret, clean_environ
+from dbstate import add_sample_data
+
+from setup_wizard import messages as msg
+
+ENTER, CTRL_C = "\r", "\x03"
+
+
+class Wizard:
+    """One run of the real program; `ask` waits for a question and answers it."""
+
+    def __init__(self, cwd: Path, term: str) -> None:
+        env = clean_environ(TERM=term, COLUMNS="110", LINES="50", PROMPT_TOOLKIT_NO_CPR="1")
+        self.term = term
+        self.log = io.StringIO()
+        self.child = pexpect.spawn(sys.executable, ["-m", "setup_wizard"], cwd=str(cwd), env=env,
+                                   encoding="utf-8", codec_errors="replace", timeout=15, dimensions=(50, 110))
+        self.child.logfile_read = self.log
+
+    def ask(self, question: str, keys: str) -> None:
+        self.child.expect_exact(question)
+        self.child.send(keys)
+
+    def finish(self) -> int:
+        self.child.expect(pexpect.EOF)
+        self.child.close()
+        assert "Traceback" not in self.log.getvalue()
+        assert_no_secret(self.log.getvalue())
+        if self.term != "dumb":  # questionary itself answered, not the fallback
+            assert msg.PROMPT_FALLBACK not in self.output
+        return int(self.child.exitstatus)
+
+    @property
+    def output(self) -> str:
+        """What the person saw, without colour codes and carriage returns."""
+        return re.sub(r"\x1b\[[0-9;?]*[A-Za-z]|\r", "", self.log.getvalue())
+
+
+def env_file(folder: Path, url: str) -> Path:
+    (folder / "backend").mkdir()
+    path = folder / "backend" / ".env"
+    path.write_text(
+        "# backend settings\r\n"
+        "SECRET_KEY=not-for-the-wizard\r\n"
+        f"DATABASE_URL={url.replace('postgresql://', 'postgresql+psycopg://')}  # 팀 서버\r\n"
+        "\r\n"
+        "MONGODB_URL=mongodb://localhost:27017\r\n",
+        encoding="utf-8", newline="")
+    return path
+
+
+def without_password(url: str) -> str:
+    return url.replace(":" + quote(PASSWORD, safe="") + "@", "@")
+
+
+def test_happy_path_accepting_defaults_then_a_short_rerun(database: Database, tmp_path: Path) -> None:
+    with database.connect() as conn:
+        add_sample_data(conn, users=3, per_user=4)
+    path = env_file(tmp_path, database.url)
+    before = path.read_bytes()
+    run = Wizard(tmp_path, "xterm-256color")
+    run.ask("위 마이그레이션을 적용할까요?", ENTER)
+    assert run.finish() == 0, run.output
+    assert "사용자 3명의 대화 12개를" in run.output
+    for seen in ("설치된 PostgreSQL", "접속 정보", "검증 결과", "최종 점검", "데이터베이스가 준비되었습니다",
+                 "서버를 처음 시작할 때 자동으로 만들어집니다", "uvicorn"):
+        assert seen in run.output
+    assert database.scalar("SELECT count(*) FROM chat_sessions") == 3
+    assert path.read_bytes() == before
+
+    again = Wizard(tmp_path, "xterm-256color")
+    assert again.finish() == 0, again.output
+    assert "이미 모두 준비되어 있습니다" in again.output and "적용할까요" not in again.output
+
+
+def test_missing_password_typed_then_saved(database: Database, tmp_path: Path) -> None:
+    with database.connect() as conn:
+        add_sample_data(conn)
+    path = env_file(tmp_path, without_password(database.url))
+    before = path.read_bytes()
+    run = Wizard(tmp_path, "xterm-256color")
+    run.ask("의 비밀번호", PASSWORD + ENTER)
+    run.ask("이 값을 .env 파일에 저장할까요?", ENTER)
+    run.ask("위 마이그레이션을 적용할까요?", ENTER)
+    assert run.finish() == 0, run.output
+    old = before.decode().split("\r\n")
+    new = path.read_bytes().decode().split("\r\n")
+    assert len(new) == len(old)
+    for line_old, line_new in zip(old, new, strict=True):
+        if line_old.startswith("DATABASE_URL="):
+            assert line_new == line_old.replace("postgres@", f"postgres:{quote(PASSWORD, safe='')}@")
+            assert line_new.startswith("DATABASE_URL=postgresql+psycopg://") and line_new.endswith("  # 팀 서버")
+        else:
+            assert line_new == line_old
+    assert (tmp_path / "backend" / ".env.bak").read_bytes() == before
+    assert database.scalar("SELECT count(*) FROM chat_sessions") == 3
+
+
+def test_ctrl_c_at_a_prompt_exits_130_and_changes_nothing(database: Database, tmp_path: Path) -> None:
+    path = env_file(tmp_path, without_password(database.url))
+    before = path.read_bytes()
+    run = Wizard(tmp_path, "xterm-256color")
+    run.ask("의 비밀번호", CTRL_C)
+    assert run.finish() == 130
+    assert "중단했습니다" in run.output
+    assert path.read_bytes() == before
+    assert sorted(p.name for p in path.parent.iterdir()) == [".env"]
+    assert database.scalar("SELECT to_regclass('chat_sessions')") is None
+
+
+@pytest.mark.parametrize("term", ["dumb"])
+def test_whole_path_through_the_plain_fallback(database: Database, tmp_path: Path, term: str) -> None:
+    path = env_file(tmp_path, without_password(database.url))
+    run = Wizard(tmp_path, term)
+    run.ask("의 비밀번호 (입력 내용은 가려집니다): ", PASSWORD + ENTER)
+    run.ask("이 값을 .env 파일에 저장할까요? (Y/n): ", "y" + ENTER)
+    run.ask("위 마이그레이션을 적용할까요? (Y/n): ", ENTER)
+    run.ask("개발용 사용자(id 1, dev@localhost)를 만들까요? (Y/n): ", ENTER)
+    assert run.finish() == 0, run.output
+    assert "\x1b[3" not in run.log.getvalue()  # no colour on a dumb terminal
+    assert "적용함" in run.output and "최종 점검" in run.output
+    assert quote(PASSWORD, safe="") in path.read_text(encoding="utf-8")
+    assert database.scalar("SELECT count(*) FROM users WHERE id = 1") == 1
