@@ -20,7 +20,7 @@ from setup_wizard.errors import UsageError, WizardError
 from setup_wizard.migrate import MigrationError, Runner, load_migrations, read_plan
 from setup_wizard.prompts import Prompter
 from setup_wizard.results import Report, Status, Step
-from setup_wizard.settings import Settings, load_settings
+from setup_wizard.settings import FIELDS, LIBPQ_ENV_KEYS, Settings, load_settings
 from setup_wizard.verify import verification_rows
 
 if TYPE_CHECKING:
@@ -51,6 +51,7 @@ class Options:
     recreate: bool = False
     lock_timeout: float = 10.0
     verbose: bool = False
+    report: Path | None = None  # --report FILE: the shareable Markdown report
 
 
 @dataclass
@@ -72,45 +73,70 @@ def _fail(report: Report, step_id: str, title: str, error: WizardError) -> None:
     report.add(Step(step_id, Status.FAIL, title, error.detail, error.code, error.fix))
 
 
-def resolve_settings(options: Options, env: Environment, report: Report) -> Settings:
-    """Read the .env file and merge every source; unreadable input raises UsageError (exit 2)."""
-    env_file: EnvFile | None = None
+def find_env_file(options: Options, env: Environment) -> EnvFile | None:
+    """The .env file named by --env-file, else backend/.env or .env; unreadable input raises UsageError."""
     if options.env_file is not None:
         path = options.env_file if options.env_file.is_absolute() else env.cwd / options.env_file
-        env_file = read_env_file(path)
-    else:
-        found = default_env_path(env.cwd)
-        if found is not None:
-            env_file = read_env_file(found)
+        return read_env_file(path)
+    found = default_env_path(env.cwd)
+    return read_env_file(found) if found is not None else None
+
+
+def settings_from_outside(settings: Settings) -> bool:
+    """Did any connection setting come from --dsn or the environment (so a missing .env is fine)?"""
+    outside = {"--dsn", msg.SOURCE_ENVIRON.format(key="DATABASE_URL"),
+               *(msg.SOURCE_ENVIRON.format(key=key) for key in LIBPQ_ENV_KEYS.values())}
+    return any(settings.source(name) in outside for name in FIELDS)
+
+
+def env_file_step(env_file: EnvFile | None, settings: Settings) -> Step:
     if env_file is not None:
-        detail = msg.ENV_FILE_READ.format(path=env_file.path, encoding=env_file.encoding)
         if env_file.bad_lines:
             lines = ", ".join(str(n) for n in env_file.bad_lines)
-            report.add(
-                Step(
-                    "env_file", Status.WARN, msg.ENV_FILE_TITLE,
-                    msg.ENV_FILE_BAD_LINES.format(path=env_file.path, lines=lines),
-                    "env_file_invalid", msg.FIX_ENV_FILE_BAD_LINES,
-                )
-            )
-        else:
-            report.add(Step("env_file", Status.OK, msg.ENV_FILE_TITLE, detail))
-    elif options.dsn is not None:
-        report.add(Step("env_file", Status.SKIP, msg.ENV_FILE_TITLE, msg.ENV_FILE_SKIPPED))
-    else:
-        report.add(Step("env_file", Status.WARN, msg.ENV_FILE_TITLE, msg.ENV_FILE_NONE))
+            return Step("env_file", Status.WARN, msg.ENV_FILE_TITLE,
+                        msg.ENV_FILE_BAD_LINES.format(path=env_file.path, lines=lines),
+                        "env_file_invalid", msg.FIX_ENV_FILE_BAD_LINES)
+        detail = msg.ENV_FILE_READ.format(path=env_file.path, encoding=env_file.encoding)
+        return Step("env_file", Status.OK, msg.ENV_FILE_TITLE, detail)
+    if settings_from_outside(settings):
+        by_dsn = any(settings.source(name) == "--dsn" for name in FIELDS)
+        return Step("env_file", Status.SKIP, msg.ENV_FILE_TITLE,
+                    msg.ENV_FILE_SKIPPED if by_dsn else msg.ENV_FILE_SKIPPED_ENVIRON)
+    return Step("env_file", Status.WARN, msg.ENV_FILE_TITLE, msg.ENV_FILE_NONE, "env_file_missing",
+                msg.FIX_ENV_FILE_NONE)
+
+
+def settings_step(settings: Settings) -> Step:
+    detail = msg.SETTINGS_DETAIL.format(
+        url=settings.redacted_url(), password_source=settings.source("password") or msg.NOT_SET
+    )
+    if settings.conflicts:
+        detail += "\n" + "\n".join(settings.conflicts)
+    shown = settings.redacted()
+    more = tuple(
+        msg.SETTINGS_SOURCE_LINE.format(field=msg.FIELD_NAMES[name], value=shown[name],
+                                        source=settings.source(name) or msg.SOURCE_DEFAULT)
+        for name in FIELDS
+    )
+    return Step("settings", Status.OK, msg.STEP_SETTINGS, detail, more=more)
+
+
+def load_env_and_settings(options: Options, env: Environment) -> tuple[EnvFile | None, Settings]:
+    env_file = find_env_file(options, env)
     settings = load_settings(
         options.dsn,
         env.environ,
         env_file.values if env_file else None,
         env_file.path if env_file else None,
     )
-    detail = msg.SETTINGS_DETAIL.format(
-        url=settings.redacted_url(), password_source=settings.source("password") or msg.NOT_SET
-    )
-    if settings.conflicts:
-        detail += "\n" + "\n".join(settings.conflicts)
-    report.add(Step("settings", Status.OK, msg.STEP_SETTINGS, detail))
+    return env_file, settings
+
+
+def resolve_settings(options: Options, env: Environment, report: Report) -> Settings:
+    """Read the .env file and merge every source; unreadable input raises UsageError (exit 2)."""
+    env_file, settings = load_env_and_settings(options, env)
+    report.add(env_file_step(env_file, settings))
+    report.add(settings_step(settings))
     return settings
 
 
@@ -167,27 +193,6 @@ def open_connection(
         done = msg.DATABASE_CREATED if created else msg.DATABASE_OK
         report.add(Step("database", Status.OK, msg.STEP_DATABASE, done.format(dbname=settings.dbname)))
         return conn, settings
-
-
-def check_migrations(conn: psycopg.Connection[Any], report: Report) -> None:
-    """Read-only: which files are pending or changed."""
-    plan = read_plan(conn, load_migrations())
-    pending = [item.migration.name for item in plan if item.state == "pending"]
-    changed = [item for item in plan if item.state == "changed"]
-    if changed:
-        first = changed[0]
-        problem = msg.CATALOGUE["checksum_mismatch"]
-        applied_at = first.applied_at.strftime("%Y-%m-%d %H:%M") if first.applied_at else "?"
-        report.add(Step("migrations", Status.FAIL, msg.STEP_MIGRATIONS,
-                        problem.cause.format(name=first.migration.name, applied_at=applied_at),
-                        "checksum_mismatch", problem.fix_text(name=first.migration.name)))
-    elif pending:
-        report.add(Step("migrations", Status.FAIL, msg.STEP_MIGRATIONS,
-                        msg.MIGRATIONS_PENDING.format(count=len(pending), names=", ".join(pending)),
-                        "migrations_pending", msg.CATALOGUE["migrations_pending"].fix_text()))
-    else:
-        report.add(Step("migrations", Status.OK, msg.STEP_MIGRATIONS,
-                        msg.MIGRATIONS_UP_TO_DATE.format(count=len(plan))))
 
 
 def apply_migrations(
@@ -265,20 +270,45 @@ def run(options: Options, env: Environment, prompter: Prompter | None, say: Say)
     with conn:
         if apply_migrations(conn, settings, options, mode, report, say):
             add_verification(conn, report)
+            ensure_checkpoints(conn, settings, mode, report, say)
     return report
+
+
+def ensure_checkpoints(conn: psycopg.Connection[Any], settings: Settings, mode: Mode, report: Report,
+                       say: Say) -> None:
+    """LangGraph's tables through the library's own setup(), when its extra is installed and asked for."""
+    from setup_wizard import checkpoints
+
+    if not checkpoints.library_installed():
+        return  # the backend creates them when it first starts (NEXT_STEPS says so)
+    state = checkpoints.read_state(conn)
+    if state.complete and not state.behind:
+        report.add(Step("checkpoints", Status.OK, msg.STEP_CHECKPOINTS,
+                        msg.CHECKPOINTS_OK.format(version=state.version)))
+        return
+    question = msg.ASK_CREATE_CHECKPOINTS if state.absent else msg.ASK_UPGRADE_CHECKPOINTS
+    if not mode.confirm(question):
+        report.add(Step("checkpoints", Status.SKIP, msg.STEP_CHECKPOINTS, msg.CHECKPOINTS_DECLINED))
+        return
+    say(msg.CHECKPOINTS_CREATING)
+    try:
+        after = checkpoints.create_tables(conn, settings, say)
+    except WizardError as error:
+        _fail(report, "checkpoints", msg.STEP_CHECKPOINTS, error)
+        return
+    except Exception as error:  # the library's own failure: shown, the rest of the run stands
+        from setup_wizard.db import error_text
+
+        report.add(Step("checkpoints", Status.FAIL, msg.STEP_CHECKPOINTS,
+                        msg.CHECKPOINTS_FAILED.format(error=f"{type(error).__name__}: {error_text(error)}"),
+                        "checkpoint_setup_failed", msg.FIX_CHECKPOINTS_FAILED))
+        return
+    report.add(Step("checkpoints", Status.OK, msg.STEP_CHECKPOINTS,
+                    msg.CHECKPOINTS_CREATED.format(version=after.version)))
 
 
 def check(options: Options, env: Environment, say: Say) -> Report:
-    """Read-only diagnosis: changes nothing, database or files."""
-    report = Report()
-    mode = Mode(read_only=True, prompter=None)
-    settings = resolve_settings(options, env, report)
-    conn, settings = open_connection(settings, mode, report, say)
-    if conn is None:
-        return report
-    with conn:
-        # Belt and braces: even a mistake in a check cannot write.
-        conn.execute("SET default_transaction_read_only = on")
-        check_migrations(conn, report)
-        add_verification(conn, report)
-    return report
+    """Read-only diagnosis: changes nothing, database or files (see checks.py)."""
+    from setup_wizard import checks
+
+    return checks.run_all(options, env, say)

@@ -313,3 +313,225 @@ CATALOGUE: dict[str, Problem] = {
         ),
     ),
 }
+
+
+# --- issue 5: check (the onboarding checklist, the shareable report, LangGraph checkpoint tables) ---
+HELP_REPORT = "check 결과를 비밀번호를 뺀 Markdown 보고서로 FILE 에 씁니다 (팀 채팅에 붙여 넣기용)"
+REPORT_NEEDS_CHECK = "--report 는 check 명령과 함께 씁니다."
+NOT_FOUND = "(찾지 못함)"
+PATH_LINE = "경로: {path}"
+SETTINGS_SOURCE_LINE = "{field}: {value} ({source})"
+CHECK_SKIPPED_NO_CONNECTION = "데이터베이스에 접속하지 못해 건너뛰었습니다."
+CHECK_CRASHED = "이 항목을 점검하다가 오류가 났습니다: {error}"
+FIX_CHECK_CRASHED = (
+    "다른 항목은 계속 점검했습니다. 이 오류는 마법사의 버그일 수 있습니다.\n"
+    "python -m setup_wizard check --report report.md 로 보고서를 만들어 팀 채팅에 올려 주세요."
+)
+
+STEP_PYTHON = "Python"
+PYTHON_TOO_OLD = "Python {version} 입니다. 이 마법사와 백엔드는 Python 3.10 이상이 필요합니다."
+FIX_PYTHON_TOO_OLD = "python.org 에서 Python 3.12 를 설치한 뒤, 새 가상 환경에서 pip install . 을 다시 실행하세요."
+STEP_PACKAGES = "필요한 패키지"
+PACKAGES_MISSING = "설치되지 않은 패키지가 있습니다: {names}"
+FIX_PACKAGES_MISSING = "프로젝트 폴더에서 pip install . 을 실행하세요 (가상 환경을 쓴다면 먼저 활성화하세요)."
+PACKAGES_LIBPQ = "psycopg 구현: {impl}, libpq {libpq}"
+PACKAGES_OPTIONAL = "선택 패키지 {name}: {state}"
+PACKAGES_OPTIONAL_ABSENT = (
+    "설치되지 않음 (pip install .[checkpoints] 로 설치하면 체크포인트 테이블을 미리 만들 수 "
+    "있습니다)"
+)
+STEP_PSQL = "psql (PATH)"
+PSQL_NOT_ON_PATH = (
+    "psql 이 PATH 에 없습니다. 마법사는 psql 없이 동작하지만, 가이드의 psql 명령은 그대로 쓸 수 "
+    "없습니다."
+)
+FIX_PSQL_NOT_ON_PATH = (
+    "Windows: 시스템 환경 변수 편집 → 환경 변수 → Path 에 C:\\Program Files\\PostgreSQL\\17\\bin 추가 → "
+    "새 터미널 열기\n"
+    "또는 전체 경로로 실행하세요: \"C:\\Program Files\\PostgreSQL\\17\\bin\\psql\"\n"
+    "Linux: sudo apt install postgresql-client  /  macOS: brew install libpq"
+)
+
+ENV_FILE_SKIPPED_ENVIRON = "환경 변수로 접속 정보를 받았습니다."
+FIX_ENV_FILE_NONE = (
+    "백엔드는 backend/.env 에서 접속 정보를 읽습니다. 다음 한 줄로 파일을 만드세요:\n"
+    "DATABASE_URL=postgresql+psycopg://postgres:비밀번호@localhost:5432/real_estate"
+)
+ENV_CHECK_SKIPPED = ".env 파일이 없어 건너뛰었습니다."
+STEP_ENV_GITIGNORE = ".env 파일: git 제외"
+GIT_NOT_FOUND = "git 이 설치되어 있지 않아 건너뛰었습니다."
+ENV_NOT_IN_REPO = ".env 파일이 git 저장소 안에 있지 않습니다."
+ENV_IGNORED = ".env 파일은 .gitignore 로 git 에서 제외되어 있습니다."
+ENV_NOT_IGNORED = "{path} 이(가) .gitignore 에 없어, 커밋하면 비밀번호가 저장소에 올라갑니다."
+FIX_ENV_NOT_IGNORED = "저장소의 .gitignore 에 {name} 줄을 추가하세요."
+ENV_TRACKED = "{path} 이(가) 이미 git 에 커밋되어 있습니다. 비밀번호가 저장소 기록에 남습니다."
+FIX_ENV_TRACKED = (
+    "git rm --cached {name} 로 추적을 멈추고 .gitignore 에 {name} 을(를) 추가하세요.\n"
+    "이미 올라간 비밀번호는 바꾸는 것이 안전합니다 (PostgreSQL: ALTER USER postgres PASSWORD '새 비밀번호';)."
+)
+STEP_ENV_PERMISSIONS = ".env 파일: 권한"
+ENV_PERMISSIONS_WINDOWS = (
+    "Windows 에서는 파일 권한을 확인하지 않습니다 (사용자 폴더의 파일은 다른 사용자가 읽을 수 "
+    "없습니다)."
+)
+ENV_READABLE_BY_OTHERS = "다른 사용자도 읽을 수 있습니다 (권한 {mode})."
+FIX_ENV_READABLE = "chmod 600 {path}"
+ENV_PRIVATE = "나만 읽을 수 있습니다 (권한 {mode})."
+STEP_DATABASE_URL = "DATABASE_URL 형식"
+DATABASE_URL_OK = "백엔드가 기대하는 형식입니다 ({scheme}://)."
+DATABASE_URL_SEPARATE_KEYS = (
+    "DATABASE_URL 대신 POSTGRES_HOST·POSTGRES_PASSWORD 같은 키를 씁니다. 백엔드도 이 키를 "
+    "읽습니다."
+)
+DATABASE_URL_MISSING = (
+    ".env 에 DATABASE_URL 도 POSTGRES_* 키도 없어, 백엔드는 기본값(비밀번호 root1234)으로 "
+    "접속합니다."
+)
+FIX_DATABASE_URL_MISSING = (
+    ".env 에 다음 줄을 추가하세요:\n"
+    "DATABASE_URL=postgresql+psycopg://postgres:비밀번호@localhost:5432/real_estate"
+)
+DATABASE_URL_NO_DRIVER = "{scheme}:// 로 시작합니다. 백엔드(SQLAlchemy)는 {expected}:// 형식을 기대합니다."
+DATABASE_URL_OTHER_DRIVER = "{scheme}:// 드라이버를 씁니다. 백엔드는 psycopg 3 드라이버({expected}://)를 씁니다."
+DATABASE_URL_UNENCODED = "URL 에 # 이나 공백이 있습니다. 비밀번호의 특수문자는 퍼센트 인코딩해야 합니다."
+DATABASE_URL_DIFFERS_FROM_DSN = (
+    "--dsn 으로 점검한 값과 .env 의 DATABASE_URL 이 다릅니다 ({fields}). 백엔드는 .env 의 값으로 접속합니다."
+)
+FIX_DATABASE_URL_FORM = (
+    "형식: DATABASE_URL=postgresql+psycopg://사용자:비밀번호@호스트:포트/데이터베이스\n"
+    "비밀번호의 특수문자는 퍼센트 인코딩하세요: @ → %40, # → %23, : → %3A, / → %2F, 공백 → %20\n"
+    "python -m setup_wizard 를 실행하면 올바른 형식으로 고쳐 씁니다."
+)
+
+STEP_SERVER_VERSION = "서버 버전"
+SERVER_VERSION_TOO_OLD = "PostgreSQL {version} 입니다. 백엔드는 PostgreSQL {minimum} 이상이 필요합니다."
+SERVER_VERSION_OTHER = (
+    "PostgreSQL {version} 입니다. 팀은 PostgreSQL {target} 을 씁니다. 대부분 동작하지만 같은 버전이 "
+    "안전합니다."
+)
+FIX_SERVER_VERSION = (
+    "PostgreSQL {target} 을 설치하세요: winget install PostgreSQL.PostgreSQL.{target}\n"
+    "두 버전을 함께 두면 새 버전은 5433 포트를 쓰는 경우가 많으니 DATABASE_URL 의 포트를 확인하세요."
+)
+STEP_ENCODING = "데이터베이스 인코딩"
+ENCODING_DETAIL = "인코딩 {encoding}, 정렬 {collate}"
+ENCODING_NOT_UTF8 = "UTF8 이 아니라서 한글 대화를 저장할 때 오류가 나거나 글자가 깨집니다."
+FIX_ENCODING = (
+    "데이터가 없다면: psql 에서 DROP DATABASE \"{dbname}\"; 을 실행한 뒤 python -m setup_wizard --yes 로 "
+    "UTF8 로 다시 만드세요.\n"
+    "데이터가 있다면 지우기 전에 팀과 상의하세요 (pg_dump 로 백업 후 UTF8 데이터베이스로 옮깁니다)."
+)
+
+MIGRATIONS_PENDING_HEAD = "적용하지 않은 마이그레이션이 {count}개 있습니다:"
+MIGRATION_PENDING_LINE = "- {name}{note}"
+MIGRATION_PENDING_BASELINE = " (손으로 적용한 흔적이 있어 빠진 것만 더하고 기준점으로 기록합니다)"
+STEP_CHECKSUMS = "마이그레이션 파일 체크섬"
+CHECKSUMS_NO_PLAN = "마이그레이션 상태를 읽지 못해 건너뛰었습니다."
+CHECKSUMS_NOTHING_APPLIED = "아직 적용한 마이그레이션이 없습니다."
+CHECKSUMS_OK = "적용한 파일 {count}개의 내용이 기록과 같습니다."
+
+STEP_SCHEMA_TABLES = "스키마: 테이블과 열"
+STEP_SCHEMA_INDEXES = "스키마: 인덱스"
+STEP_SCHEMA_CONSTRAINTS = "스키마: 키와 외래 키"
+STEP_SCHEMA_TRIGGERS = "스키마: 트리거"
+SCHEMA_NOTHING_YET = "백엔드 테이블이 아직 없습니다. 마이그레이션을 적용한 뒤 확인합니다."
+SCHEMA_TABLES_OK = "테이블 {tables}개, 열 {columns}개가 백엔드가 기대하는 그대로입니다."
+SCHEMA_INDEXES_OK = "인덱스 {count}개가 모두 있습니다."
+SCHEMA_CONSTRAINTS_OK = "기본 키와 외래 키 {count}개가 모두 기대하는 그대로입니다."
+SCHEMA_TRIGGERS_OK = "트리거 {count}개가 있고, 메시지 수를 세는 트리거는 하나뿐입니다."
+FIX_SCHEMA_DRIFT_PENDING = (
+    "python -m setup_wizard --yes 로 마이그레이션을 적용하면 빠진 것이 만들어집니다. 적용한 뒤 다시 "
+    "점검하세요."
+)
+FIX_SCHEMA_DRIFT = (
+    "빠진 인덱스·외래 키·트리거는 해당 SQL 파일을 다시 실행하면 만들어집니다 (여러 번 실행해도 안전합니다):\n"
+    "{commands}\n"
+    "열의 형식이나 NOT NULL 이 다르다면 누가 손으로 바꾼 것입니다. 고치기 전에 팀과 확인하세요."
+)
+DRIFT_NONE = "없음"
+DRIFT_TABLE_MISSING = "테이블이 없습니다."
+DRIFT_COLUMN_MISSING = "열이 없습니다."
+DRIFT_COLUMN_TYPE = "형식이 {actual} 입니다 (기대: {expected})."
+DRIFT_COLUMN_NULLABLE = "NOT NULL 이 아닙니다 (기대: NOT NULL)."
+DRIFT_COLUMN_NOT_NULL = "NOT NULL 입니다 (기대: 빈 값 허용)."
+DRIFT_COLUMN_DEFAULT = "기본값이 {actual} 입니다 (기대: {expected})."
+DRIFT_COLUMN_NO_DEFAULT = "기본값이 없습니다 (기대: {expected})."
+DRIFT_PRIMARY_KEY = "기본 키가 ({actual}) 입니다 (기대: {expected})."
+DRIFT_ENUM_LABELS = "enum 값이 빠졌습니다: {labels}"
+DRIFT_INDEX_MISSING = "인덱스가 없습니다 ({table} ({keys}))."
+DRIFT_INDEX_DIFFERENT = "인덱스 정의가 {actual} 입니다 (기대: {expected})."
+DRIFT_FK_MISSING = "외래 키가 없습니다 ({table}({columns}) → {ref})."
+DRIFT_FK_TARGET = "외래 키가 {actual} 을(를) 가리킵니다 (기대: {expected})."
+DRIFT_FK_NO_CASCADE = "ON DELETE CASCADE 가 아닙니다: {ref} 의 행을 지우면 오류가 납니다."
+DRIFT_FK_NOT_VALID = "NOT VALID 상태입니다: 없는 세션을 가리키는 대화가 있습니다."
+DRIFT_TRIGGER_MISSING = "{table} 에 트리거가 없습니다."
+DRIFT_TRIGGER_DIFFERENT = "트리거가 {actual} 입니다 (기대: {expected})."
+DRIFT_TRIGGER_DISABLED = "트리거가 꺼져 있습니다 (DISABLE TRIGGER)."
+DRIFT_COUNTING_TWICE = "메시지 수를 세는 트리거가 {count}개라 메시지 하나가 여러 번 세어집니다: {names}"
+
+STEP_DEV_USER = "개발용 사용자 (id 1)"
+DEV_USER_NO_TABLE = "users 테이블이 아직 없습니다."
+DEV_USER_OK = "id 1 사용자가 있습니다. 로그인 없이 만든 채팅 세션이 이 사용자에게 저장됩니다."
+DEV_USER_MISSING = "id 1 사용자가 없습니다. 로그인 없이 채팅하면 첫 메시지에서 외래 키 위반이 납니다."
+FIX_DEV_USER_MISSING = (
+    "psql 에서 다음을 실행하세요:\n"
+    "INSERT INTO users (id, email, type) VALUES (1, 'dev@example.com', 'ADMIN') ON CONFLICT (id) DO NOTHING;\n"
+    "SELECT setval(pg_get_serial_sequence('users', 'id'), GREATEST((SELECT max(id) FROM users), 1));"
+)
+VERIFY_NOTHING_YET = "chat_sessions 가 아직 없어 검증할 것이 없습니다."
+
+STEP_CHECKPOINTS = "LangGraph 체크포인트 테이블"
+CHECKPOINTS_ABSENT = "아직 없습니다. 서버를 처음 시작할 때 자동으로 만들어집니다."
+CHECKPOINTS_CAN_CREATE = "지금 만들려면: python -m setup_wizard --yes"
+CHECKPOINTS_PRESENT = "checkpoints, checkpoint_blobs, checkpoint_writes, checkpoint_migrations 가 있습니다{version}."
+CHECKPOINTS_VERSION = " (마이그레이션 버전 {version})"
+CHECKPOINTS_INCOMPLETE = "일부만 있습니다. 없는 테이블: {missing}"
+FIX_CHECKPOINTS_INCOMPLETE = "백엔드 서버를 다시 시작하면 LangGraph 가 빠진 테이블을 만듭니다."
+FIX_CHECKPOINTS_INCOMPLETE_LIB = (
+    "python -m setup_wizard --yes 로 빠진 테이블을 만들거나, 백엔드 서버를 다시 "
+    "시작하세요."
+)
+CHECKPOINTS_AHEAD = (
+    "데이터베이스의 마이그레이션 버전({version})이 설치된 라이브러리가 아는 버전({expected})보다 높습니다."
+)
+FIX_CHECKPOINTS_AHEAD = "pip install -U {package} 로 라이브러리를 올리세요 (백엔드와 같은 버전을 쓰세요)."
+CHECKPOINTS_BEHIND = (
+    "마이그레이션 버전이 {version} 입니다 (설치된 라이브러리: {expected}). "
+    "서버를 시작하면 올라가며, python -m setup_wizard --yes 로 지금 올릴 수도 있습니다."
+)
+CHECKPOINTS_OK = "이미 있습니다 (마이그레이션 버전 {version})."
+CHECKPOINTS_CREATED = "LangGraph 의 setup() 으로 만들었습니다 (마이그레이션 버전 {version})."
+CHECKPOINTS_CREATING = "LangGraph 체크포인트 테이블을 만드는 중..."
+CHECKPOINTS_DECLINED = "만들지 않았습니다. 서버를 처음 시작할 때 자동으로 만들어집니다."
+CHECKPOINTS_FAILED = "LangGraph 의 setup() 이 실패했습니다: {error}"
+FIX_CHECKPOINTS_FAILED = (
+    "다른 단계는 적용되었습니다. 체크포인트 테이블은 서버를 처음 시작할 때 다시 만들어 봅니다.\n"
+    "서버에서도 실패하면 python -m setup_wizard check --report report.md 결과를 팀 채팅에 올리세요."
+)
+ASK_CREATE_CHECKPOINTS = "LangGraph 체크포인트 테이블(checkpoints 등)을 지금 만들까요?"
+ASK_UPGRADE_CHECKPOINTS = "LangGraph 체크포인트 테이블을 설치된 라이브러리 버전에 맞게 채울까요?"
+
+STEP_REPORT = "보고서 파일"
+REPORT_PATH_INVALID = "보고서를 쓸 수 없는 경로입니다: {path}"
+REPORT_WOULD_OVERWRITE = "보고서가 .env 파일을 덮어쓰게 됩니다: {path}"
+FIX_REPORT_PATH = "있는 폴더 안의 새 파일 이름을 주세요. 예: --report report.md"
+REPORT_WRITE_FAILED = "보고서를 쓰지 못했습니다: {path} ({error})"
+REPORT_WRITTEN = "보고서를 저장했습니다: {path} (비밀번호는 들어 있지 않습니다. 팀 채팅에 그대로 붙여 넣어도 됩니다.)"
+REPORT_TITLE = "setup_wizard 점검 보고서"
+REPORT_CREATED = "만든 시각"
+REPORT_TOOL = "도구"
+REPORT_RESULT = "결과"
+REPORT_NO_SECRETS = "비밀번호와 .env 의 비밀 값은 모두 *** 로 가렸습니다."
+REPORT_CHECKLIST = "점검 항목"
+REPORT_ENVIRONMENT = "환경"
+REPORT_COL_ITEM = "항목"
+REPORT_COL_VALUE = "값"
+REPORT_LAST_FAILURE = "마지막 실패"
+REPORT_NO_FAILURE = "실패한 항목이 없습니다."
+FACT_OS = "운영 체제"
+FACT_PYTHON = "Python"
+FACT_PACKAGES = "패키지"
+FACT_PSQL = "psql"
+FACT_SERVER = "PostgreSQL 서버"
+FACT_SETTING = "설정: {field}"
+FACT_SETTING_VALUE = "{value} ({source})"
