@@ -252,7 +252,8 @@ def check_database_url(ctx: Context) -> Iterator[Step]:
                        msg.FIX_DATABASE_URL_MISSING)
         return
     # Already parsed once by load_settings (a malformed URL stops the wizard with exit 2).
-    fields, _params, scheme = parse_dsn(raw, msg.SOURCE_ENV_FILE.format(key="DATABASE_URL"))
+    fields, _params, _scheme = parse_dsn(raw, msg.SOURCE_ENV_FILE.format(key="DATABASE_URL"))
+    scheme = raw.strip().split("://", 1)[0].lower()
     problems: list[str] = []
     status = Status.OK
     if scheme in ("postgres", "postgresql"):
@@ -300,24 +301,29 @@ def check_connection(ctx: Context) -> Iterator[Step]:
     yield from steps.steps
 
 
+def classify_server_version(number: int) -> Status:
+    """server_version_num -> fail below 13, warn when not the team's 17, else ok."""
+    major = number // 10000
+    if major < MIN_SERVER_VERSION:
+        return Status.FAIL
+    return Status.OK if major == TARGET_SERVER_VERSION else Status.WARN
+
+
 @register("server_version", msg.STEP_SERVER_VERSION, needs_connection=True)
 def check_server_version(ctx: Context) -> Iterator[Step]:
     assert ctx.conn is not None
     row = ctx.conn.execute("SELECT current_setting('server_version_num')::int, current_setting('server_version')"
                            ).fetchone()
     number, text = (int(row[0]), str(row[1]).split()[0]) if row else (0, "?")
-    major = number // 10000
     ctx.facts[msg.FACT_SERVER] = f"PostgreSQL {text}"
-    if major < MIN_SERVER_VERSION:
-        yield Step("server_version", Status.FAIL, msg.STEP_SERVER_VERSION,
-                   msg.SERVER_VERSION_TOO_OLD.format(version=text, minimum=MIN_SERVER_VERSION),
-                   "server_version_unsupported", msg.FIX_SERVER_VERSION.format(target=TARGET_SERVER_VERSION))
-    elif major != TARGET_SERVER_VERSION:
-        yield Step("server_version", Status.WARN, msg.STEP_SERVER_VERSION,
-                   msg.SERVER_VERSION_OTHER.format(version=text, target=TARGET_SERVER_VERSION),
-                   "server_version_unsupported", msg.FIX_SERVER_VERSION.format(target=TARGET_SERVER_VERSION))
-    else:
+    status = classify_server_version(number)
+    if status is Status.OK:
         yield Step("server_version", Status.OK, msg.STEP_SERVER_VERSION, f"PostgreSQL {text}")
+        return
+    template = msg.SERVER_VERSION_TOO_OLD if status is Status.FAIL else msg.SERVER_VERSION_OTHER
+    yield Step("server_version", status, msg.STEP_SERVER_VERSION,
+               template.format(version=text, minimum=MIN_SERVER_VERSION, target=TARGET_SERVER_VERSION),
+               "server_version_unsupported", msg.FIX_SERVER_VERSION.format(target=TARGET_SERVER_VERSION))
 
 
 @register("encoding", msg.STEP_ENCODING, needs_connection=True)
