@@ -1,0 +1,184 @@
+"""Finding every PostgreSQL on the machine: PATH, the Windows registry and the usual folders.
+
+The wizard itself never needs psql (it talks to the server through psycopg); what it finds here
+serves the diagnosis: which server should be listening where, which service to start, which
+full-path command to show, which binaries can create a local development cluster.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path, PureWindowsPath
+
+from setup_wizard.system import PG_INSTALLATIONS_KEY, PG_SERVICES_KEY, RealSystem, System
+
+PREFERRED_VERSION = "17"
+MINIMUM_SERVER_VERSION = 13
+
+_VERSION = re.compile(r"(\d+)(?:\.(\d+))?")
+
+
+@dataclass(frozen=True)
+class Installation:
+    version: str  # major version, e.g. "17"
+    bindir: Path
+    origin: str  # "PATH", "registry", "Program Files", "debian", "pgdg", "homebrew", "postgres.app"
+    service: str | None = None
+    datadir: Path | None = None
+    port: int | None = None
+
+
+@dataclass(frozen=True)
+class Discovery:
+    installations: tuple[Installation, ...]
+    chosen: Installation | None  # prefers 17, then the newest
+    psql_on_path: Path | None
+
+
+def major_version(text: str) -> str | None:
+    """"17.2", "psql (PostgreSQL) 17.2", "9.6.24" -> "17", "17", "9.6" (before 10 the major had two parts)."""
+    match = _VERSION.search(text)
+    if not match:
+        return None
+    major = int(match.group(1))
+    if major < 10 and match.group(2) is not None:
+        return f"{major}.{match.group(2)}"
+    return str(major)
+
+
+def _version_key(version: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in version.split(".") if part.isdigit())
+
+
+def _exe(system: System, name: str) -> str:
+    return name + ".exe" if system.platform == "windows" else name
+
+
+def psql_path(system: System, installation: Installation) -> Path:
+    return system.path(installation.bindir, _exe(system, "psql"))
+
+
+def tool_path(system: System, installation: Installation, name: str) -> Path:
+    return system.path(installation.bindir, _exe(system, name))
+
+
+def has_server_binaries(system: System, installation: Installation) -> bool:
+    """initdb and pg_ctl are there: a local cluster can be created from this installation."""
+    return all(system.exists(tool_path(system, installation, n)) for n in ("initdb", "pg_ctl"))
+
+
+def _from_registry(system: System) -> list[Installation]:
+    found: list[Installation] = []
+    for name in system.registry_subkeys(PG_INSTALLATIONS_KEY):
+        values = system.registry_values(PG_INSTALLATIONS_KEY + "\\" + name)
+        base = values.get("Base Directory")
+        if not isinstance(base, str) or not base:
+            continue
+        service = values.get("Service ID")
+        service_name = service if isinstance(service, str) and service else name
+        version = major_version(str(values.get("Version", ""))) or major_version(name) or "?"
+        datadir = values.get("Data Directory")
+        port_value = system.registry_values(PG_SERVICES_KEY + "\\" + service_name).get("Port")
+        port: int | None = None
+        if isinstance(port_value, int):
+            port = port_value
+        elif isinstance(port_value, str) and port_value.strip().isdigit():
+            port = int(port_value)
+        found.append(Installation(
+            version=version,
+            bindir=system.path(base, "bin"),
+            origin="registry",
+            service=service_name,
+            datadir=system.path(datadir) if isinstance(datadir, str) and datadir else None,
+            port=port,
+        ))
+    return found
+
+
+def _from_folders(system: System) -> list[Installation]:
+    """The usual install folders; the version is part of each folder's name."""
+    patterns: list[tuple[str, str, re.Pattern[str]]]
+    if system.platform == "windows":
+        roots = [system.environ.get("ProgramFiles", r"C:\Program Files"), r"C:\Program Files"]
+        patterns = [(str(system.path(root, "PostgreSQL", "*", "bin", "psql.exe")), "Program Files",
+                     re.compile(r"PostgreSQL[\\/]([\d.]+)[\\/]", re.IGNORECASE)) for root in dict.fromkeys(roots)]
+    elif system.platform == "darwin":
+        patterns = [
+            ("/opt/homebrew/opt/postgresql@*/bin/psql", "homebrew", re.compile(r"postgresql@([\d.]+)/")),
+            ("/usr/local/opt/postgresql@*/bin/psql", "homebrew", re.compile(r"postgresql@([\d.]+)/")),
+            ("/opt/homebrew/opt/postgresql/bin/psql", "homebrew", re.compile(r"$^")),
+            ("/usr/local/opt/postgresql/bin/psql", "homebrew", re.compile(r"$^")),
+            ("/Applications/Postgres.app/Contents/Versions/*/bin/psql", "postgres.app",
+             re.compile(r"Versions/([\d.]+)/")),
+        ]
+    else:
+        patterns = [
+            ("/usr/lib/postgresql/*/bin/psql", "debian", re.compile(r"postgresql/([\d.]+)/")),
+            ("/usr/pgsql-*/bin/psql", "pgdg", re.compile(r"pgsql-([\d.]+)/")),
+        ]
+    found: list[Installation] = []
+    for pattern, origin, version_in_path in patterns:
+        for psql in system.glob(pattern):
+            match = version_in_path.search(str(psql))
+            version = major_version(match.group(1)) if match else _ask_version(system, psql)
+            found.append(Installation(version=version or "?", bindir=_parent(system, psql), origin=origin))
+    return found
+
+
+def _parent(system: System, path: Path) -> Path:
+    """The folder holding a file, in the machine's own path flavour (a Windows path on any OS)."""
+    if system.platform == "windows":
+        return system.path(str(PureWindowsPath(str(path)).parent))
+    return path.parent
+
+
+def _ask_version(system: System, psql: Path) -> str | None:
+    result = system.run([str(psql), "--version"], timeout=15)
+    return major_version(result.text) if result.ok else None
+
+
+def _same_dir(system: System, a: Path, b: Path) -> bool:
+    if system.platform == "windows":
+        return str(a).lower().rstrip("\\") == str(b).lower().rstrip("\\")
+    return str(a).rstrip("/") == str(b).rstrip("/")
+
+
+def choose(installations: tuple[Installation, ...] | list[Installation]) -> Installation | None:
+    """PostgreSQL 17 first; otherwise the newest. Among equals, one that runs as a service."""
+    if not installations:
+        return None
+    preferred = [i for i in installations if i.version == PREFERRED_VERSION]
+    pool = preferred or list(installations)
+    return max(pool, key=lambda i: (_version_key(i.version), i.service is not None, i.datadir is not None))
+
+
+def discover(system: System | None = None) -> Discovery:
+    """Every PostgreSQL installation found, which one the wizard uses, and psql on PATH."""
+    system = system or RealSystem()
+    found: list[Installation] = []
+
+    def add(installation: Installation) -> None:
+        for index, known in enumerate(found):
+            if _same_dir(system, known.bindir, installation.bindir):
+                # The registry knows the most (service, port, data folder): keep its entry.
+                if known.service is None and installation.service is not None:
+                    found[index] = installation
+                return
+        found.append(installation)
+
+    for installation in _from_registry(system):
+        add(installation)
+    for installation in _from_folders(system):
+        add(installation)
+
+    psql_on_path = system.which("psql")
+    if psql_on_path is not None:
+        known_dir = any(_same_dir(system, i.bindir, _parent(system, psql_on_path)) for i in found)
+        if not known_dir:
+            version = _ask_version(system, psql_on_path) or "?"
+            # A wrapper or link (Debian's /usr/bin/psql) stands for an installation already found.
+            if not any(i.version == version for i in found):
+                add(Installation(version=version, bindir=_parent(system, psql_on_path), origin="PATH"))
+    installations = tuple(found)
+    return Discovery(installations=installations, chosen=choose(installations), psql_on_path=psql_on_path)
