@@ -10,10 +10,7 @@ the person asked for.
 
 from __future__ import annotations
 
-import os
 import platform
-import shutil
-import subprocess
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -38,9 +35,12 @@ from setup_wizard.migrate import PlanItem, load_migrations, read_plan
 from setup_wizard.results import Report, Status, Step, VerificationRow
 from setup_wizard.scrub import Scrubber
 from setup_wizard.settings import FIELDS, Settings, parse_dsn
+from setup_wizard.system import RealSystem, System
 
 if TYPE_CHECKING:
     import psycopg
+
+    from setup_wizard.locate import Discovery
 
 MIN_SERVER_VERSION = 13
 TARGET_SERVER_VERSION = 17
@@ -61,14 +61,12 @@ class Context:
     settings: Settings
     say: Say
     scrub: Scrubber
-    os_name: str = os.name  # a seam: Windows-only branches are tested on Linux through it
+    system: System  # the OS seam: Windows branches are tested on Linux with recorded machines
+    discovery: Discovery | None = None
     conn: psycopg.Connection[Any] | None = None
     plan: list[PlanItem] | None = None
     verification: list[VerificationRow] = field(default_factory=list)
     facts: dict[str, str] = field(default_factory=dict)
-
-    def which(self, program: str) -> str | None:
-        return shutil.which(program, path=self.env.environ.get("PATH"))
 
 
 CheckFunc = Callable[[Context], Iterable[Step]]
@@ -159,17 +157,44 @@ def check_packages(ctx: Context) -> Iterator[Step]:
         yield Step("packages", Status.OK, msg.STEP_PACKAGES, ", ".join(found), more=tuple(more))
 
 
+@register("postgres_install", msg.STEP_POSTGRES_INSTALL)
+def check_postgres_install(ctx: Context) -> Iterator[Step]:
+    from setup_wizard.locate import discover
+
+    ctx.discovery = discover(ctx.system)
+    found = ctx.discovery.installations
+    lines = []
+    for item in found:
+        where = [msg.INSTALL_SERVICE.format(service=item.service)] if item.service else []
+        if item.port is not None:
+            where.append(msg.INSTALL_PORT.format(port=item.port))
+        lines.append(msg.INSTALL_LINE.format(version=item.version, bindir=item.bindir, origin=item.origin,
+                                             where=f" ({', '.join(where)})" if where else ""))
+    ctx.facts[msg.FACT_INSTALLATIONS] = "; ".join(lines) or msg.NOT_FOUND
+    if not found:
+        yield Step("postgres_install", Status.WARN, msg.STEP_POSTGRES_INSTALL, msg.INSTALL_NONE,
+                   "postgres_not_found", msg.FIX_INSTALL_NONE)
+        return
+    versions = ", ".join(dict.fromkeys(item.version for item in found))
+    yield Step("postgres_install", Status.OK, msg.STEP_POSTGRES_INSTALL,
+               msg.INSTALL_FOUND.format(count=len(found), versions=versions), more=tuple(lines))
+
+
 @register("psql", msg.STEP_PSQL)
 def check_psql(ctx: Context) -> Iterator[Step]:
-    path = ctx.which("psql")
+    path = ctx.discovery.psql_on_path if ctx.discovery is not None else ctx.system.which("psql")
     if path is None:
         ctx.facts[msg.FACT_PSQL] = msg.NOT_FOUND
-        yield Step("psql", Status.WARN, msg.STEP_PSQL, msg.PSQL_NOT_ON_PATH, "psql_not_found", msg.FIX_PSQL_NOT_ON_PATH)
+        chosen = ctx.discovery.chosen if ctx.discovery is not None else None
+        fix = msg.FIX_PSQL_NOT_ON_PATH
+        if chosen is not None:
+            from setup_wizard.locate import psql_path
+
+            fix = msg.FIX_PSQL_FOUND_ELSEWHERE.format(bindir=chosen.bindir, psql=psql_path(ctx.system, chosen))
+        yield Step("psql", Status.WARN, msg.STEP_PSQL, msg.PSQL_NOT_ON_PATH, "psql_not_found", fix)
         return
-    completed = subprocess.run([path, "--version"], capture_output=True, timeout=SUBPROCESS_TIMEOUT,
-                               env=dict(ctx.env.environ), stdin=subprocess.DEVNULL, check=False)
-    # Windows tools answer in the console's code page; the version line is ASCII anyway.
-    version = completed.stdout.decode("utf-8", errors="replace").strip() or "?"
+    result = ctx.system.run([str(path), "--version"], timeout=SUBPROCESS_TIMEOUT)
+    version = result.text.splitlines()[0] if result.ok and result.text else "?"
     ctx.facts[msg.FACT_PSQL] = f"{version} ({path})"
     yield Step("psql", Status.OK, msg.STEP_PSQL, version, more=(msg.PATH_LINE.format(path=path),))
 
@@ -185,10 +210,8 @@ def check_env_file(ctx: Context) -> Iterator[Step]:
     yield step
 
 
-def _git(ctx: Context, git: str, folder: Path, *args: str) -> int:
-    completed = subprocess.run([git, "-C", str(folder), *args], capture_output=True, timeout=SUBPROCESS_TIMEOUT,
-                               env=dict(ctx.env.environ), stdin=subprocess.DEVNULL, check=False)
-    return completed.returncode
+def _git(ctx: Context, git: Path, folder: Path, *args: str) -> int:
+    return ctx.system.run([str(git), "-C", str(folder), *args], timeout=SUBPROCESS_TIMEOUT).returncode
 
 
 @register("env_gitignore", msg.STEP_ENV_GITIGNORE)
@@ -197,7 +220,7 @@ def check_env_gitignore(ctx: Context) -> Iterator[Step]:
     if ctx.env_file is None:
         yield Step("env_gitignore", Status.SKIP, title, msg.ENV_CHECK_SKIPPED)
         return
-    git = ctx.which("git")
+    git = ctx.system.which("git")
     if git is None:
         yield Step("env_gitignore", Status.SKIP, title, msg.GIT_NOT_FOUND)
         return
@@ -224,7 +247,7 @@ def check_env_permissions(ctx: Context) -> Iterator[Step]:
     if ctx.env_file is None:
         yield Step("env_permissions", Status.SKIP, title, msg.ENV_CHECK_SKIPPED)
         return
-    if ctx.os_name == "nt":
+    if ctx.system.platform == "windows":
         # NTFS ACLs: a file in the user's profile is not readable by other users by default.
         yield Step("env_permissions", Status.SKIP, title, msg.ENV_PERMISSIONS_WINDOWS)
         return
@@ -497,14 +520,14 @@ def report_path(options: Options, env: Environment, env_file: EnvFile | None) ->
 
 
 def run_all(options: Options, env: Environment, say: Say, checks: Iterable[Check] | None = None,
-            os_name: str = os.name) -> Report:
+            system: System | None = None) -> Report:
     """Run every registered check and, when asked, write the shareable report."""
     from setup_wizard.reportfile import build_markdown
 
     env_file, settings = load_env_and_settings(options, env)
     target = report_path(options, env, env_file)
     scrub = Scrubber.collect([settings.password], env_file.values if env_file else None)
-    ctx = Context(options, env, env_file, settings, say, scrub, os_name)
+    ctx = Context(options, env, env_file, settings, say, scrub, system or RealSystem(dict(env.environ)))
     report = Report()
     try:
         for step in run_checks(ctx, REGISTRY if checks is None else checks):

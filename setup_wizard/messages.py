@@ -340,6 +340,21 @@ PACKAGES_OPTIONAL_ABSENT = (
     "설치되지 않음 (pip install .[checkpoints] 로 설치하면 체크포인트 테이블을 미리 만들 수 "
     "있습니다)"
 )
+STEP_POSTGRES_INSTALL = "PostgreSQL 설치"
+INSTALL_LINE = "PostgreSQL {version}: {bindir} [{origin}]{where}"
+INSTALL_SERVICE = "서비스 {service}"
+INSTALL_PORT = "포트 {port}"
+INSTALL_FOUND = "{count}개를 찾았습니다 (버전 {versions})."
+INSTALL_NONE = "이 컴퓨터에서 PostgreSQL 설치를 찾지 못했습니다. 다른 컴퓨터나 Docker 의 서버를 쓴다면 괜찮습니다."
+FIX_INSTALL_NONE = (
+    "Windows: winget install PostgreSQL.PostgreSQL.17 (슈퍼유저 비밀번호는 postgres)\n"
+    "Linux: sudo apt install postgresql  /  macOS: brew install postgresql@17"
+)
+FACT_INSTALLATIONS = "PostgreSQL 설치"
+FIX_PSQL_FOUND_ELSEWHERE = (
+    "psql 은 {bindir} 에 있습니다. 그 폴더를 PATH 에 추가하고 새 터미널을 여세요.\n"
+    "또는 전체 경로로 실행하세요: \"{psql}\""
+)
 STEP_PSQL = "psql (PATH)"
 PSQL_NOT_ON_PATH = (
     "psql 이 PATH 에 없습니다. 마법사는 psql 없이 동작하지만, 가이드의 psql 명령은 그대로 쓸 수 "

@@ -16,6 +16,7 @@ import pytest
 from conftest import PASSWORD, Database, assert_no_secret, clean_environ, run_cli
 from dbstate import add_sample_data, hand_migrate, snapshot
 from pgserver import free_port
+from recorded import windows_two_versions
 
 from setup_wizard import checkpoints
 from setup_wizard.app import Options
@@ -25,6 +26,7 @@ from setup_wizard.environment import Environment
 from setup_wizard.migrate import Runner, load_migrations
 from setup_wizard.results import Report, Status, Step
 from setup_wizard.scrub import Scrubber
+from setup_wizard.system import System
 
 needs_langgraph = pytest.mark.skipif(not checkpoints.library_installed(),
                                      reason="pip install .[checkpoints] (langgraph-checkpoint-postgres)")
@@ -70,12 +72,13 @@ def git(folder: Path, *args: str) -> None:
 
 
 def items(folder: Path, *, dsn: str | None = None, environ: dict[str, str] | None = None,
-          os_name: str = os.name, checks: list[Check] | None = None, report: Path | None = None) -> dict[str, Step]:
+          system: System | None = None, checks: list[Check] | None = None,
+          report: Path | None = None) -> dict[str, Step]:
     """The checklist computed in-process through the same door the command uses."""
     result = run_all(Options(command="check", dsn=dsn, report=report),
                      Environment(stdin=io.StringIO(), stdout=io.StringIO(), stderr=io.StringIO(),
                                  environ=environ if environ is not None else clean_environ(), cwd=folder),
-                     lambda _text: None, checks=checks, os_name=os_name)
+                     lambda _text: None, checks=checks, system=system)
     return {step.id: step for step in result.steps}
 
 
@@ -96,8 +99,8 @@ def test_ready_project_passes_every_item(database: Database, tmp_path: Path) -> 
     (tmp_path / ".gitignore").write_text("backend/.env\n", encoding="utf-8")
     write_env(tmp_path, backend_url(database))
     steps = items(tmp_path)
-    expected_ok = ["python", "packages", "psql", "env_file", "env_gitignore", "env_permissions", "database_url",
-                   "settings", "server", "login", "database", "encoding", "migrations", "checksums",
+    expected_ok = ["python", "packages", "postgres_install", "psql", "env_file", "env_gitignore", "env_permissions",
+                   "database_url", "settings", "server", "login", "database", "encoding", "migrations", "checksums",
                    "schema_tables", "schema_indexes", "schema_constraints", "schema_triggers", "dev_user"]
     assert {key: statuses(steps)[key] for key in expected_ok} == dict.fromkeys(expected_ok, "ok")
     # The server in CI may not be 17: the item then warns, with the stable code.
@@ -167,8 +170,27 @@ def test_psql_and_git_missing_from_path(database: Database, tmp_path: Path) -> N
     write_env(tmp_path, backend_url(database))
     steps = items(tmp_path, environ=clean_environ(PATH=str(tmp_path / "empty")))
     assert steps["psql"].status is Status.WARN and steps["psql"].code == "psql_not_found"
-    assert "Path" in (steps["psql"].fix or "")
+    assert "PATH" in (steps["psql"].fix or "")
     assert steps["env_gitignore"].status is Status.SKIP  # no git to ask
+
+
+def test_postgres_installations_on_windows_from_recordings(tmp_path: Path) -> None:
+    steps = items(tmp_path, dsn=f"postgresql://postgres:x@127.0.0.1:{free_port()}/db", system=windows_two_versions())
+    install = steps["postgres_install"]
+    assert install.status is Status.OK and "16" in install.detail and "17" in install.detail
+    assert any("postgresql-x64-17" in line and "5433" in line for line in install.more)
+    psql = steps["psql"]
+    assert psql.status is Status.WARN and psql.code == "psql_not_found"
+    assert r"C:\Program Files\PostgreSQL\17\bin\psql.exe" in (psql.fix or "")  # the chosen one, full path
+
+
+def test_no_postgres_installed_is_a_warning(tmp_path: Path) -> None:
+    from setup_wizard.system import RecordedSystem
+
+    bare = RecordedSystem(platform="windows", environ={"PATH": r"C:\Windows"})
+    steps = items(tmp_path, dsn=f"postgresql://postgres:x@127.0.0.1:{free_port()}/db", system=bare)
+    assert steps["postgres_install"].status is Status.WARN and steps["postgres_install"].code == "postgres_not_found"
+    assert "winget" in (steps["postgres_install"].fix or "")
 
 
 def test_env_file_git_and_permissions(database: Database, tmp_path: Path) -> None:
@@ -178,7 +200,7 @@ def test_env_file_git_and_permissions(database: Database, tmp_path: Path) -> Non
     assert outside["env_permissions"].status is Status.WARN
     assert outside["env_permissions"].code == "env_file_readable" and "chmod 600" in (
         outside["env_permissions"].fix or "")
-    assert items(tmp_path, os_name="nt")["env_permissions"].status is Status.SKIP  # NTFS ACLs
+    assert items(tmp_path, system=windows_two_versions())["env_permissions"].status is Status.SKIP  # NTFS ACLs
 
     git(tmp_path, "init", "-q")
     not_ignored = items(tmp_path)["env_gitignore"]
