@@ -298,9 +298,10 @@ def ensure_checkpoints(conn: psycopg.Connection[Any], settings: Settings, mode: 
         return
     except Exception as error:  # the library's own failure: shown, the rest of the run stands
         from setup_wizard.db import error_text
+        from setup_wizard.scrub import Scrubber
 
-        report.add(Step("checkpoints", Status.FAIL, msg.STEP_CHECKPOINTS,
-                        msg.CHECKPOINTS_FAILED.format(error=f"{type(error).__name__}: {error_text(error)}"),
+        text = Scrubber.collect([settings.password])(f"{type(error).__name__}: {error_text(error)}")
+        report.add(Step("checkpoints", Status.FAIL, msg.STEP_CHECKPOINTS, msg.CHECKPOINTS_FAILED.format(error=text),
                         "checkpoint_setup_failed", msg.FIX_CHECKPOINTS_FAILED))
         return
     report.add(Step("checkpoints", Status.OK, msg.STEP_CHECKPOINTS,

@@ -509,3 +509,17 @@ def test_report_object_json_shape_is_unchanged() -> None:
     assert report.to_json() == {"ok": True, "steps": [{"id": "x", "status": "info", "code": None, "title": "t",
                                                        "detail": "d", "fix": None}],
                                 "migrations": [], "verification": []}
+
+
+@needs_langgraph
+def test_a_failing_checkpoint_setup_is_explained_and_the_run_stands(database: Database, tmp_path: Path) -> None:
+    # A table of that name that the library did not make: its setup() fails on the server.
+    run_sql(database, "CREATE TABLE checkpoints (x integer)")
+    proc = run_cli("--yes", "--json", "--dsn", database.url, cwd=tmp_path)
+    assert proc.returncode == 1
+    steps = {s["id"]: s for s in json.loads(proc.stdout)["steps"]}
+    assert steps["migrations"]["status"] == "ok"
+    assert steps["checkpoints"]["status"] == "fail" and steps["checkpoints"]["code"] == "checkpoint_setup_failed"
+    assert "Traceback" not in proc.stderr
+    assert_no_secret(proc.stdout, proc.stderr)
+    assert database.scalar("SELECT to_regclass('chat_sessions') IS NOT NULL")
