@@ -145,18 +145,22 @@ def startup_probe(host: str, port: int, user: str, dbname: str, timeout: float =
             if address is not None:
                 sock.connect(address)
             sock.sendall(packet)
-            kind = _read_exact(sock, 1)
-            (length,) = struct.unpack("!i", _read_exact(sock, 4))
-            payload = _read_exact(sock, max(0, min(length - 4, 65536)))
+            # Without a password (trust) the server says AuthenticationOk first, then checks the
+            # role and the database: read on until it is ready, refuses, or asks for a password.
+            for _ in range(64):
+                kind = _read_exact(sock, 1)
+                (length,) = struct.unpack("!i", _read_exact(sock, 4))
+                payload = _read_exact(sock, max(0, min(length - 4, 65536)))
+                if kind == b"R" and len(payload) >= 4 and struct.unpack("!i", payload[:4])[0] != 0:
+                    return StartupReply("password")
+                if kind == b"E":
+                    fields = parse_error_fields(payload)
+                    sqlstate = fields.get("C", b"").decode("ascii", errors="replace") or None
+                    return StartupReply("error", sqlstate, decode_server_bytes(fields.get("M", b"")))
+                if kind == b"Z":
+                    return StartupReply("ready")
     except (OSError, ConnectionError, struct.error):
         return StartupReply("none")
-    if kind == b"R" and len(payload) >= 4:
-        (auth,) = struct.unpack("!i", payload[:4])
-        return StartupReply("ready" if auth == 0 else "password")
-    if kind == b"E":
-        fields = parse_error_fields(payload)
-        sqlstate = fields.get("C", b"").decode("ascii", errors="replace") or None
-        return StartupReply("error", sqlstate, decode_server_bytes(fields.get("M", b"")))
     return StartupReply("none")
 
 
