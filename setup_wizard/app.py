@@ -21,10 +21,15 @@ from setup_wizard.migrate import MigrationError, Runner, load_migrations, read_p
 from setup_wizard.prompts import Prompter
 from setup_wizard.results import Report, Status, Step
 from setup_wizard.settings import FIELDS, LIBPQ_ENV_KEYS, Settings, load_settings
+from setup_wizard.system import ServiceState
 from setup_wizard.verify import verification_rows
 
 if TYPE_CHECKING:
     import psycopg
+
+    from setup_wizard.diagnose import FixOutcome
+    from setup_wizard.locate import Discovery, Installation
+    from setup_wizard.system import System
 
 Say = Callable[[str], None]
 
@@ -257,20 +262,131 @@ def add_verification(conn: psycopg.Connection[Any], report: Report) -> None:
         report.add(Step("verification", Status.OK, msg.STEP_VERIFY, msg.VERIFY_OK))
 
 
-def run(options: Options, env: Environment, prompter: Prompter | None, say: Say) -> Report:
+# --- issue 3: finding PostgreSQL, its service, and fixing what can be fixed ------------------------
+def _system(env: Environment, system: System | None) -> System:
+    if system is not None:
+        return system
+    from collections.abc import MutableMapping
+
+    from setup_wizard.system import RealSystem
+
+    return RealSystem(environ=env.environ if isinstance(env.environ, MutableMapping) else dict(env.environ))
+
+
+def _person(mode: Mode) -> Callable[[str], bool]:
+    """Fixes that need a person (UAC prompt, PATH, a new server folder) are never taken under --yes."""
+    from setup_wizard.diagnose import never
+
+    return mode.confirm if mode.prompter is not None and not mode.read_only else never
+
+
+def connect_diagnosed(
+    settings: Settings, mode: Mode, report: Report, say: Say, system: System
+) -> tuple[psycopg.Connection[Any] | None, Settings, Discovery]:
+    """Find PostgreSQL, then connect; a server that is not running is started (or created) if allowed."""
+    from setup_wizard import diagnose
+    from setup_wizard.locate import discover
+
+    discovery = discover(system)
+    report.add(diagnose.postgres_step(discovery, settings))
+    psql = diagnose.psql_step(system, discovery, settings)
+    if psql.code == "psql_not_found" and discovery.chosen is not None and diagnose.add_bin_to_path(
+            system, discovery.chosen.bindir, _person(mode)):
+        psql = Step("psql", Status.OK, msg.STEP_PSQL, msg.PSQL_ADDED.format(bindir=discovery.chosen.bindir))
+    report.add(psql)
+    port = diagnose.port_step(discovery, settings)
+    if port is not None:
+        report.add(port)  # said before any password is blamed
+    service = diagnose.find_service(system, discovery, settings)
+    attempt = Report()
+    conn, settings = open_connection(settings, mode, attempt, say)
+    failed = next((s.code for s in attempt.steps if s.status is Status.FAIL), None)
+    fixed: Step | None = None
+    if conn is None and failed == "server_not_running":
+        cluster_from = diagnose.cluster_candidate(system, discovery, service, settings)
+        if service is not None and service.state is not ServiceState.RUNNING:
+            confirm = _person(mode) if service.needs_elevation else mode.confirm
+            outcome = diagnose.start_service(system, service, settings, confirm, say)
+            fixed = outcome.step
+        elif cluster_from is not None:
+            outcome = _create_cluster(system, cluster_from, settings, mode, say)
+            fixed = outcome.step if outcome.step is not None else diagnose.no_server_step(
+                system, cluster_from, settings)
+        else:
+            outcome = diagnose.FixOutcome(False)
+        if outcome.done:
+            attempt = Report()
+            conn, settings = open_connection(settings, mode, attempt, say)
+    if fixed is not None:
+        report.add(fixed)
+    else:
+        service_line = diagnose.service_step(service, settings, connected=conn is not None)
+        if service_line is not None:
+            report.add(service_line)
+    report.steps.extend(attempt.steps)
+    if conn is not None:
+        report.add(diagnose.version_step(conn, discovery))
+    return conn, settings, discovery
+
+
+def _create_cluster(system: System, installation: Installation, settings: Settings, mode: Mode,
+                    say: Say) -> FixOutcome:
+    from setup_wizard import diagnose
+
+    confirm = _person(mode)
+    if mode.prompter is None or not confirm(msg.ASK_CREATE_CLUSTER.format(bindir=installation.bindir,
+                                                                          port=settings.port)):
+        return diagnose.FixOutcome(False)
+    folder = Path(mode.prompter.text(msg.ASK_CLUSTER_FOLDER, str(diagnose.default_cluster_folder(system))))
+    new_password = not settings.password
+    if new_password:
+        settings = settings.with_value("password", mode.prompter.password(
+            msg.ASK_CLUSTER_PASSWORD.format(user=settings.user)), msg.SOURCE_TYPED)
+    outcome = diagnose.create_local_cluster(system, installation, folder, settings, lambda _q: True, say)
+    if outcome.done and new_password and outcome.step is not None:
+        step = outcome.step
+        return diagnose.FixOutcome(True, Step(step.id, Status.WARN, step.title,
+                                              step.detail + "\n" + msg.CLUSTER_CREATED_NEW_PASSWORD))
+    return outcome
+
+
+def _privileges_block(conn: psycopg.Connection[Any], settings: Settings, options: Options, report: Report) -> bool:
+    """With migrations to apply, the role must be allowed to create tables; True when it may go on."""
+    from setup_wizard.diagnose import privileges_step
+
+    plan = read_plan(conn, load_migrations())
+    if not options.recreate and all(item.state != "pending" for item in plan):
+        return True
+    step = privileges_step(conn, settings)
+    if step.status is Status.FAIL:
+        report.add(step)
+        return False
+    return True
+
+
+def run(options: Options, env: Environment, prompter: Prompter | None, say: Say,
+        system: System | None = None) -> Report:
     """Bring the database to the state the backend needs (the wizard and --yes)."""
     if options.recreate and prompter is None and not options.yes:
         raise UsageError("usage_invalid", msg.RECREATE_NEEDS_CONFIRM, msg.FIX_RECREATE_NEEDS_CONFIRM)
     report = Report()
     mode = Mode(read_only=False, prompter=None if options.yes else prompter)
     settings = resolve_settings(options, env, report)
-    conn, settings = open_connection(settings, mode, report, say)
+    conn, settings, _found = connect_diagnosed(settings, mode, report, say, _system(env, system))
     if conn is None:
         return report
     with conn:
-        if apply_migrations(conn, settings, options, mode, report, say):
-            add_verification(conn, report)
-            ensure_checkpoints(conn, settings, mode, report, say)
+        if not _privileges_block(conn, settings, options, report):
+            return report
+        if not apply_migrations(conn, settings, options, mode, report, say):
+            return report
+        add_verification(conn, report)
+        from setup_wizard.diagnose import dev_user_step
+
+        dev_user = dev_user_step(conn, mode.confirm)
+        if dev_user is not None:
+            report.add(dev_user)
+        ensure_checkpoints(conn, settings, mode, report, say)
     return report
 
 
@@ -308,8 +424,8 @@ def ensure_checkpoints(conn: psycopg.Connection[Any], settings: Settings, mode: 
                     msg.CHECKPOINTS_CREATED.format(version=after.version)))
 
 
-def check(options: Options, env: Environment, say: Say) -> Report:
-    """Read-only diagnosis: changes nothing, database or files (see checks.py)."""
+def check(options: Options, env: Environment, say: Say, system: System | None = None) -> Report:
+    """Read-only diagnosis: changes nothing, database or files (the registry of checks in checks.py)."""
     from setup_wizard import checks
 
-    return checks.run_all(options, env, say)
+    return checks.run_all(options, env, say, system=_system(env, system))

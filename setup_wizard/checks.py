@@ -42,8 +42,6 @@ if TYPE_CHECKING:
 
     from setup_wizard.locate import Discovery
 
-MIN_SERVER_VERSION = 13
-TARGET_SERVER_VERSION = 17
 MIN_PYTHON = (3, 10)
 REQUIRED_PACKAGES = ("rich", "questionary", "psycopg", "python-dotenv")
 # The driver the backend's SQLAlchemy engine uses; LangGraph strips the suffix.
@@ -157,46 +155,37 @@ def check_packages(ctx: Context) -> Iterator[Step]:
         yield Step("packages", Status.OK, msg.STEP_PACKAGES, ", ".join(found), more=tuple(more))
 
 
-@register("postgres_install", msg.STEP_POSTGRES_INSTALL)
-def check_postgres_install(ctx: Context) -> Iterator[Step]:
+# Finding PostgreSQL, psql, the port and the service: issue 3's diagnosis, asked never to fix anything.
+
+@register("postgres", msg.STEP_POSTGRES)
+def check_postgres(ctx: Context) -> Iterator[Step]:
+    from setup_wizard.diagnose import describe, postgres_step
     from setup_wizard.locate import discover
 
     ctx.discovery = discover(ctx.system)
-    found = ctx.discovery.installations
-    lines = []
-    for item in found:
-        where = [msg.INSTALL_SERVICE.format(service=item.service)] if item.service else []
-        if item.port is not None:
-            where.append(msg.INSTALL_PORT.format(port=item.port))
-        lines.append(msg.INSTALL_LINE.format(version=item.version, bindir=item.bindir, origin=item.origin,
-                                             where=f" ({', '.join(where)})" if where else ""))
-    ctx.facts[msg.FACT_INSTALLATIONS] = "; ".join(lines) or msg.NOT_FOUND
-    if not found:
-        yield Step("postgres_install", Status.WARN, msg.STEP_POSTGRES_INSTALL, msg.INSTALL_NONE,
-                   "postgres_not_found", msg.FIX_INSTALL_NONE)
-        return
-    versions = ", ".join(dict.fromkeys(item.version for item in found))
-    yield Step("postgres_install", Status.OK, msg.STEP_POSTGRES_INSTALL,
-               msg.INSTALL_FOUND.format(count=len(found), versions=versions), more=tuple(lines))
+    ctx.facts[msg.FACT_INSTALLATIONS] = "; ".join(describe(i) for i in ctx.discovery.installations) or msg.NOT_FOUND
+    yield postgres_step(ctx.discovery, ctx.settings)
 
 
 @register("psql", msg.STEP_PSQL)
 def check_psql(ctx: Context) -> Iterator[Step]:
-    path = ctx.discovery.psql_on_path if ctx.discovery is not None else ctx.system.which("psql")
-    if path is None:
-        ctx.facts[msg.FACT_PSQL] = msg.NOT_FOUND
-        chosen = ctx.discovery.chosen if ctx.discovery is not None else None
-        fix = msg.FIX_PSQL_NOT_ON_PATH
-        if chosen is not None:
-            from setup_wizard.locate import psql_path
+    from setup_wizard.diagnose import psql_step
+    from setup_wizard.locate import discover
 
-            fix = msg.FIX_PSQL_FOUND_ELSEWHERE.format(bindir=chosen.bindir, psql=psql_path(ctx.system, chosen))
-        yield Step("psql", Status.WARN, msg.STEP_PSQL, msg.PSQL_NOT_ON_PATH, "psql_not_found", fix)
-        return
-    result = ctx.system.run([str(path), "--version"], timeout=SUBPROCESS_TIMEOUT)
-    version = result.text.splitlines()[0] if result.ok and result.text else "?"
-    ctx.facts[msg.FACT_PSQL] = f"{version} ({path})"
-    yield Step("psql", Status.OK, msg.STEP_PSQL, version, more=(msg.PATH_LINE.format(path=path),))
+    discovery = ctx.discovery or discover(ctx.system)
+    path = discovery.psql_on_path
+    ctx.facts[msg.FACT_PSQL] = str(path) if path is not None else msg.NOT_FOUND
+    yield psql_step(ctx.system, discovery, ctx.settings)
+
+
+@register("port", msg.STEP_PORT)
+def check_port(ctx: Context) -> Iterator[Step]:
+    from setup_wizard.diagnose import port_step
+
+    if ctx.discovery is not None:
+        step = port_step(ctx.discovery, ctx.settings)
+        if step is not None:
+            yield step
 
 
 # --- the .env file ----------------------------------------------------------------------------------
@@ -315,38 +304,38 @@ def check_settings(ctx: Context) -> Iterator[Step]:
 
 @register("connection", msg.STEP_SERVER)
 def check_connection(ctx: Context) -> Iterator[Step]:
+    from setup_wizard.diagnose import find_service, service_step
+
     steps = Report()
     conn, _settings = open_connection(ctx.settings, Mode(read_only=True, prompter=None), steps, ctx.say)
     if conn is not None:
         # Belt and braces: even a mistake in a check cannot write.
         conn.execute("SET default_transaction_read_only = on")
         ctx.conn = conn
+    if ctx.discovery is not None:
+        service = service_step(find_service(ctx.system, ctx.discovery, ctx.settings), ctx.settings,
+                               connected=conn is not None)
+        if service is not None:
+            yield service
     yield from steps.steps
-
-
-def classify_server_version(number: int) -> Status:
-    """server_version_num -> fail below 13, warn when not the team's 17, else ok."""
-    major = number // 10000
-    if major < MIN_SERVER_VERSION:
-        return Status.FAIL
-    return Status.OK if major == TARGET_SERVER_VERSION else Status.WARN
 
 
 @register("server_version", msg.STEP_SERVER_VERSION, needs_connection=True)
 def check_server_version(ctx: Context) -> Iterator[Step]:
+    from setup_wizard.diagnose import version_step
+
     assert ctx.conn is not None
-    row = ctx.conn.execute("SELECT current_setting('server_version_num')::int, current_setting('server_version')"
-                           ).fetchone()
-    number, text = (int(row[0]), str(row[1]).split()[0]) if row else (0, "?")
-    ctx.facts[msg.FACT_SERVER] = f"PostgreSQL {text}"
-    status = classify_server_version(number)
-    if status is Status.OK:
-        yield Step("server_version", Status.OK, msg.STEP_SERVER_VERSION, f"PostgreSQL {text}")
-        return
-    template = msg.SERVER_VERSION_TOO_OLD if status is Status.FAIL else msg.SERVER_VERSION_OTHER
-    yield Step("server_version", status, msg.STEP_SERVER_VERSION,
-               template.format(version=text, minimum=MIN_SERVER_VERSION, target=TARGET_SERVER_VERSION),
-               "server_version_unsupported", msg.FIX_SERVER_VERSION.format(target=TARGET_SERVER_VERSION))
+    row = ctx.conn.execute("SELECT split_part(current_setting('server_version'), ' ', 1)").fetchone()
+    ctx.facts[msg.FACT_SERVER] = f"PostgreSQL {row[0] if row else '?'}"
+    yield version_step(ctx.conn, ctx.discovery)
+
+
+@register("privileges", msg.STEP_PRIVILEGES, needs_connection=True)
+def check_privileges(ctx: Context) -> Iterator[Step]:
+    from setup_wizard.diagnose import privileges_step
+
+    assert ctx.conn is not None
+    yield privileges_step(ctx.conn, ctx.settings)
 
 
 @register("encoding", msg.STEP_ENCODING, needs_connection=True)
@@ -452,17 +441,11 @@ def check_schema(ctx: Context) -> Iterator[Step]:
 
 @register("dev_user", msg.STEP_DEV_USER, needs_connection=True)
 def check_dev_user(ctx: Context) -> Iterator[Step]:
+    from setup_wizard.diagnose import dev_user_step, never
+
     assert ctx.conn is not None
-    row = ctx.conn.execute("SELECT to_regclass('users') IS NOT NULL").fetchone()
-    if not row or not row[0]:
-        yield Step("dev_user", Status.SKIP, msg.STEP_DEV_USER, msg.DEV_USER_NO_TABLE)
-        return
-    row = ctx.conn.execute("SELECT EXISTS (SELECT 1 FROM users WHERE id = 1)").fetchone()
-    if row and row[0]:
-        yield Step("dev_user", Status.OK, msg.STEP_DEV_USER, msg.DEV_USER_OK)
-    else:
-        yield Step("dev_user", Status.WARN, msg.STEP_DEV_USER, msg.DEV_USER_MISSING, "dev_user_missing",
-                   msg.FIX_DEV_USER_MISSING)
+    step = dev_user_step(ctx.conn, never)  # check only reports; the run creates the user
+    yield step or Step("dev_user", Status.SKIP, msg.STEP_DEV_USER, msg.DEV_USER_NO_TABLE)
 
 
 @register("verification", msg.STEP_VERIFY, needs_connection=True)

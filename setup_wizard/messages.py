@@ -315,6 +315,197 @@ CATALOGUE: dict[str, Problem] = {
 }
 
 
+# --- issue 3: finding PostgreSQL, services, diagnosis and fixes ------------------------------------
+STEP_POSTGRES = "PostgreSQL 설치"
+STEP_PSQL = "psql"
+STEP_SERVICE = "PostgreSQL 서비스"
+STEP_PORT = "포트"
+STEP_SERVER_VERSION = "서버 버전"
+STEP_PRIVILEGES = "권한"
+STEP_DEV_USER = "개발용 사용자"
+STEP_CLUSTER = "로컬 개발용 서버"
+
+ORIGINS = {
+    "PATH": "PATH",
+    "registry": "레지스트리",
+    "Program Files": "Program Files 폴더",
+    "debian": "Debian/Ubuntu 패키지",
+    "pgdg": "PGDG 패키지",
+    "homebrew": "Homebrew",
+    "postgres.app": "Postgres.app",
+}
+INSTALLATION_LINE = "PostgreSQL {version} ({origin}): {bindir}"
+INSTALLATION_SERVICE = ", 서비스 {service}"
+INSTALLATION_PORT = ", 포트 {port}"
+POSTGRES_FOUND = "찾은 PostgreSQL {count}개 중 {version} 버전을 사용합니다."
+POSTGRES_NOT_FOUND = "이 컴퓨터에서 PostgreSQL 프로그램을 찾지 못했습니다."
+POSTGRES_REMOTE = "원격 서버({host})라 이 컴퓨터의 설치는 확인하지 않습니다."
+PSQL_FOUND = "psql: {path}"
+PSQL_VERSION = "클라이언트: psql {psql}, libpq {libpq}"
+PSQL_ADDED = "{bindir} 을(를) 사용자 PATH에 추가했습니다. 새로 여는 터미널부터 psql 을 바로 쓸 수 있습니다."
+ASK_ADD_TO_PATH = "{bindir} 을(를) 사용자 PATH에 추가할까요? (새 터미널부터 psql 을 바로 쓸 수 있습니다)"
+PORT_MISMATCH = "설정의 포트는 {port} 인데, 레지스트리에 따르면 이 컴퓨터의 PostgreSQL은 {ports} 포트를 씁니다."
+SERVICE_RUNNING = "{name} 서비스가 실행 중입니다."
+SERVICE_STOPPED = "{name} 서비스가 멈춰 있습니다."
+SERVICE_ABSENT = "{name} 서비스가 이 컴퓨터에 없습니다."
+SERVICE_UNKNOWN = "{name} 서비스의 상태를 읽지 못했습니다."
+SERVICE_STARTED = "{name} 서비스를 시작했고, 서버가 접속을 받습니다 ({seconds:.1f}초)."
+SERVICE_REMOTE = "원격 서버라 서비스는 확인하지 않고, 접속 가능 여부만 봅니다."
+ASK_START_SERVICE_WINDOWS = (
+    "{name} 서비스를 시작할까요? 관리자 권한이 필요해서 Windows가 허용할지 묻는 창(UAC)을 띄웁니다."
+)
+ASK_START_SERVICE = "다음 명령으로 PostgreSQL을 시작할까요?  {command}"
+STARTING_SERVICE = "{name} 시작 중... (최대 {seconds}초 기다립니다)"
+SERVER_VERSION_DETAIL = "서버 PostgreSQL {server}, 클라이언트 psql {client}, libpq {libpq}"
+SERVER_VERSION_NOT_17 = "서버는 PostgreSQL {server} 입니다. 이 프로젝트는 17을 기준으로 합니다 (동작은 합니다)."
+PRIVILEGES_OK = "{user} 사용자는 public 스키마에 테이블을 만들 수 있습니다."
+DEV_USER_OK = "id 1 사용자가 있습니다."
+DEV_USER_CREATED = "id 1 사용자(test@test.com)를 만들고 id 시퀀스를 그 뒤로 옮겼습니다."
+DEV_USER_EMAIL_TAKEN = "test@test.com 은 이미 다른 id로 있어 id 1 사용자를 만들지 않았습니다."
+ASK_CREATE_DEV_USER = "id 1 개발용 사용자(test@test.com)가 없습니다. 지금 만들까요? (추가만 합니다)"
+ASK_CREATE_CLUSTER = (
+    "PostgreSQL 프로그램({bindir})은 있지만 실행 중인 서버가 없습니다. "
+    "개발용 서버를 새로 만들어 {port} 포트로 시작할까요?"
+)
+ASK_CLUSTER_FOLDER = "데이터 폴더 (비어 있거나 없는 폴더)"
+ASK_CLUSTER_PASSWORD = "새 서버의 {user} 비밀번호"
+CLUSTER_CREATED = (
+    "{folder} 에 개발용 서버를 만들고 {port} 포트로 시작했습니다 (사용자 {user}).\n"
+    "접속 정보가 지금 설정과 같아서 .env 는 바꿀 필요가 없습니다. 다시 시작하려면: {start}"
+)
+CLUSTER_CREATED_NEW_PASSWORD = (
+    "비밀번호를 새로 정했으니 backend/.env 에 POSTGRES_PASSWORD(또는 DATABASE_URL)로 저장하세요."
+)
+CLUSTER_FOLDER_NOT_EMPTY = "{folder} 폴더가 비어 있지 않아 서버를 만들지 않았습니다."
+CLUSTER_FAILED = "{tool} 이(가) 실패했습니다:\n{output}"
+CLUSTER_NEEDS_POSTGRES_USER = "root 로는 PostgreSQL을 실행할 수 없는데 postgres 시스템 사용자가 없습니다."
+
+SEED_ERRORS = {
+    # SQLSTATEs of the seed guide's own error messages, explained when a migration meets them.
+    "42P07": "seed_relation_exists",
+    "42P01": "seed_table_missing",
+    "25P02": "seed_rolled_back",
+    "23503": "dev_user_missing",
+}
+
+CATALOGUE.update({
+    "role_missing": Problem(
+        title="그런 사용자(role)가 서버에 없습니다",
+        cause="{host}:{port} 서버에 {user} 사용자(role)가 없습니다.",
+        steps=(
+            "접속한 서버와 포트가 맞는지 확인하세요. 설치할 때 만든 사용자는 보통 postgres 입니다.",
+            "backend/.env 의 사용자 이름(POSTGRES_USER 또는 DATABASE_URL)을 확인하세요.",
+            "새로 만들려면 슈퍼유저로 접속해: CREATE ROLE \"{user}\" LOGIN PASSWORD '비밀번호' CREATEDB;",
+        ),
+    ),
+    "psql_not_found": Problem(
+        title="psql 이 PATH에 없습니다 (마법사에는 필요 없습니다)",
+        cause="터미널에서 psql 을 입력해도 찾을 수 없습니다. 마법사는 psql 없이 동작합니다.",
+        steps=(
+            "가이드의 psql 명령은 전체 경로로 실행하세요: {command}",
+            "{path_hint}",
+        ),
+    ),
+    "postgres_not_found": Problem(
+        title="PostgreSQL 이 설치되어 있지 않은 것 같습니다",
+        cause="PATH, 레지스트리, 기본 설치 폴더 어디에서도 PostgreSQL 프로그램을 찾지 못했습니다.",
+        steps=(
+            "Windows: winget install PostgreSQL.PostgreSQL.17  (기본 비밀번호 postgres)",
+            "또는 https://www.postgresql.org/download/ 에서 17 버전 설치 프로그램을 받으세요.",
+            "Linux: sudo apt install postgresql  /  macOS: brew install postgresql@17",
+        ),
+    ),
+    "port_mismatch": Problem(
+        title="설정의 포트와 설치된 서버의 포트가 다릅니다",
+        cause="{detail}",
+        steps=(
+            "비밀번호를 의심하기 전에 포트를 확인하세요: "
+            "두 번째로 설치한 PostgreSQL은 5433 포트를 쓰는 경우가 많습니다.",
+            "backend/.env 의 POSTGRES_PORT(또는 DATABASE_URL의 :포트)를 {ports} 중 쓰려는 서버의 포트로 바꾸세요.",
+        ),
+    ),
+    "service_stopped": Problem(
+        title="PostgreSQL 서비스가 멈춰 있습니다",
+        cause="{name} 서비스가 실행 중이 아닙니다.",
+        steps=("{command}",),
+    ),
+    "service_start_declined": Problem(
+        title="서비스를 시작하지 않았습니다",
+        cause="관리자 권한 요청(UAC)을 거절했거나 실패했습니다 ({error}).",
+        steps=(
+            "Windows 키 + R → services.msc 입력 → Enter",
+            "목록에서 {name} 찾기 → 우클릭 → 시작",
+            "상태가 '실행 중'이 되면 python -m setup_wizard 를 다시 실행하세요.",
+        ),
+    ),
+    "service_start_failed": Problem(
+        title="서비스를 시작하지 못했습니다",
+        cause="{detail}",
+        steps=(
+            "서버 로그를 확인하세요: {log_hint}",
+            "Windows라면 이벤트 뷰어 → Windows 로그 → 응용 프로그램에서 PostgreSQL 오류를 찾으세요.",
+            "포트 {port} 을(를) 다른 프로그램이 쓰고 있지 않은지 확인하세요: netstat -ano | findstr :{port}",
+        ),
+    ),
+    "no_server_installed": Problem(
+        title="PostgreSQL 프로그램은 있지만 서버(서비스)가 없습니다",
+        cause="{bindir} 에 PostgreSQL이 있지만, 서비스나 실행 중인 서버는 없습니다 (zip·Scoop 설치 등).",
+        steps=(
+            "python -m setup_wizard 를 터미널에서 실행하면 개발용 서버를 만들어 시작할 수 있습니다.",
+            "직접 만들려면: \"{initdb}\" -D 데이터폴더 -U {user} -W -E UTF8 --no-locale",
+            "시작: \"{pg_ctl}\" -D 데이터폴더 -o \"-p {port}\" -l 데이터폴더/server.log start",
+        ),
+    ),
+    "server_version_unsupported": Problem(
+        title="서버 버전이 너무 오래되었습니다",
+        cause="서버가 PostgreSQL {server} 입니다. 이 마법사와 백엔드는 13 이상이 필요합니다 (권장 17).",
+        steps=(
+            "PostgreSQL 17을 설치하세요 (Windows: winget install PostgreSQL.PostgreSQL.17).",
+            "새 서버는 다른 포트(5433 등)를 쓸 수 있으니 설치 후 backend/.env 의 포트를 맞추세요.",
+        ),
+    ),
+    "server_version_not_17": Problem(
+        title="서버 버전이 17이 아닙니다 (경고)",
+        cause="서버가 PostgreSQL {server} 입니다. 동작은 하지만 팀은 17을 기준으로 합니다.",
+        steps=("가능하면 PostgreSQL 17을 쓰세요. 지금 그대로 진행해도 됩니다.",),
+    ),
+    "dev_user_missing": Problem(
+        title="id 1 사용자가 없습니다 (경고)",
+        cause="로그인이 없는 개발 중에는 백엔드가 모든 대화를 id 1 사용자로 만듭니다. 없으면 첫 대화에서 "
+              "Foreign Key 위반 오류가 납니다.",
+        steps=(
+            "python -m setup_wizard --yes 로 실행하면 자동으로 만듭니다 (추가만 하고 지우지 않습니다).",
+            "직접 만들려면: INSERT INTO users (id, email, type, is_active) VALUES (1, 'test@test.com', 'USER', true);",
+            "그다음 시퀀스를 옮기세요: "
+            "SELECT setval(pg_get_serial_sequence('users', 'id'), (SELECT max(id) FROM users));",
+        ),
+    ),
+    "seed_relation_exists": Problem(
+        title="\"relation already exists\" (이미 있습니다) 는 해롭지 않습니다",
+        cause="가이드의 SQL을 두 번 실행하면 이미 만든 테이블·인덱스 때문에 나는 메시지입니다. 데이터는 그대로입니다.",
+        steps=(
+            "python -m setup_wizard check 로 지금 상태를 확인하세요.",
+            "마법사의 마이그레이션은 몇 번을 실행해도 안전하니 python -m setup_wizard --yes 로 마무리하세요.",
+        ),
+    ),
+    "seed_table_missing": Problem(
+        title="\"table does not exist\" (테이블이 없습니다) 는 해롭지 않습니다",
+        cause="처음 설치하는 데이터베이스라 아직 없는 테이블을 지우거나 바꾸려 할 때 나는 메시지입니다.",
+        steps=(
+            "python -m setup_wizard --yes 를 실행하면 필요한 테이블(users, conversation_memories 포함)을 만듭니다.",
+        ),
+    ),
+    "seed_rolled_back": Problem(
+        title="ROLLBACK: 아무것도 바뀌지 않았습니다",
+        cause="트랜잭션 중에 오류가 나서 그 트랜잭션 전체가 되돌려졌습니다. 데이터베이스는 시작 전 그대로입니다.",
+        steps=(
+            "위쪽의 첫 번째 오류 메시지가 진짜 원인입니다. 그 원인을 고치세요.",
+            "그다음 python -m setup_wizard --yes 로 다시 실행하세요. 이미 적용된 단계는 건너뜁니다.",
+        ),
+    ),
+})
+
+
 # --- issue 5: check (the onboarding checklist, the shareable report, LangGraph checkpoint tables) ---
 HELP_REPORT = "check 결과를 비밀번호를 뺀 Markdown 보고서로 FILE 에 씁니다 (팀 채팅에 붙여 넣기용)"
 REPORT_NEEDS_CHECK = "--report 는 check 명령과 함께 씁니다."
@@ -340,32 +531,7 @@ PACKAGES_OPTIONAL_ABSENT = (
     "설치되지 않음 (pip install .[checkpoints] 로 설치하면 체크포인트 테이블을 미리 만들 수 "
     "있습니다)"
 )
-STEP_POSTGRES_INSTALL = "PostgreSQL 설치"
-INSTALL_LINE = "PostgreSQL {version}: {bindir} [{origin}]{where}"
-INSTALL_SERVICE = "서비스 {service}"
-INSTALL_PORT = "포트 {port}"
-INSTALL_FOUND = "{count}개를 찾았습니다 (버전 {versions})."
-INSTALL_NONE = "이 컴퓨터에서 PostgreSQL 설치를 찾지 못했습니다. 다른 컴퓨터나 Docker 의 서버를 쓴다면 괜찮습니다."
-FIX_INSTALL_NONE = (
-    "Windows: winget install PostgreSQL.PostgreSQL.17 (슈퍼유저 비밀번호는 postgres)\n"
-    "Linux: sudo apt install postgresql  /  macOS: brew install postgresql@17"
-)
 FACT_INSTALLATIONS = "PostgreSQL 설치"
-FIX_PSQL_FOUND_ELSEWHERE = (
-    "psql 은 {bindir} 에 있습니다. 그 폴더를 PATH 에 추가하고 새 터미널을 여세요.\n"
-    "또는 전체 경로로 실행하세요: \"{psql}\""
-)
-STEP_PSQL = "psql (PATH)"
-PSQL_NOT_ON_PATH = (
-    "psql 이 PATH 에 없습니다. 마법사는 psql 없이 동작하지만, 가이드의 psql 명령은 그대로 쓸 수 "
-    "없습니다."
-)
-FIX_PSQL_NOT_ON_PATH = (
-    "Windows: 시스템 환경 변수 편집 → 환경 변수 → Path 에 C:\\Program Files\\PostgreSQL\\17\\bin 추가 → "
-    "새 터미널 열기\n"
-    "또는 전체 경로로 실행하세요: \"C:\\Program Files\\PostgreSQL\\17\\bin\\psql\"\n"
-    "Linux: sudo apt install postgresql-client  /  macOS: brew install libpq"
-)
 
 ENV_FILE_SKIPPED_ENVIRON = "환경 변수로 접속 정보를 받았습니다."
 FIX_ENV_FILE_NONE = (
@@ -418,16 +584,6 @@ FIX_DATABASE_URL_FORM = (
     "python -m setup_wizard 를 실행하면 올바른 형식으로 고쳐 씁니다."
 )
 
-STEP_SERVER_VERSION = "서버 버전"
-SERVER_VERSION_TOO_OLD = "PostgreSQL {version} 입니다. 백엔드는 PostgreSQL {minimum} 이상이 필요합니다."
-SERVER_VERSION_OTHER = (
-    "PostgreSQL {version} 입니다. 팀은 PostgreSQL {target} 을 씁니다. 대부분 동작하지만 같은 버전이 "
-    "안전합니다."
-)
-FIX_SERVER_VERSION = (
-    "PostgreSQL {target} 을 설치하세요: winget install PostgreSQL.PostgreSQL.{target}\n"
-    "두 버전을 함께 두면 새 버전은 5433 포트를 쓰는 경우가 많으니 DATABASE_URL 의 포트를 확인하세요."
-)
 STEP_ENCODING = "데이터베이스 인코딩"
 ENCODING_DETAIL = "인코딩 {encoding}, 정렬 {collate}"
 ENCODING_NOT_UTF8 = "UTF8 이 아니라서 한글 대화를 저장할 때 오류가 나거나 글자가 깨집니다."
@@ -484,15 +640,7 @@ DRIFT_TRIGGER_DIFFERENT = "트리거가 {actual} 입니다 (기대: {expected}).
 DRIFT_TRIGGER_DISABLED = "트리거가 꺼져 있습니다 (DISABLE TRIGGER)."
 DRIFT_COUNTING_TWICE = "메시지 수를 세는 트리거가 {count}개라 메시지 하나가 여러 번 세어집니다: {names}"
 
-STEP_DEV_USER = "개발용 사용자 (id 1)"
 DEV_USER_NO_TABLE = "users 테이블이 아직 없습니다."
-DEV_USER_OK = "id 1 사용자가 있습니다. 로그인 없이 만든 채팅 세션이 이 사용자에게 저장됩니다."
-DEV_USER_MISSING = "id 1 사용자가 없습니다. 로그인 없이 채팅하면 첫 메시지에서 외래 키 위반이 납니다."
-FIX_DEV_USER_MISSING = (
-    "psql 에서 다음을 실행하세요:\n"
-    "INSERT INTO users (id, email, type) VALUES (1, 'dev@example.com', 'ADMIN') ON CONFLICT (id) DO NOTHING;\n"
-    "SELECT setval(pg_get_serial_sequence('users', 'id'), GREATEST((SELECT max(id) FROM users), 1));"
-)
 VERIFY_NOTHING_YET = "chat_sessions 가 아직 없어 검증할 것이 없습니다."
 
 STEP_CHECKPOINTS = "LangGraph 체크포인트 테이블"

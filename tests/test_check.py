@@ -20,8 +20,9 @@ from recorded import windows_two_versions
 
 from setup_wizard import checkpoints
 from setup_wizard.app import Options
-from setup_wizard.checks import REGISTRY, Check, classify_server_version, run_all
+from setup_wizard.checks import REGISTRY, Check, run_all
 from setup_wizard.contract import FAIL, WARN, find_drift
+from setup_wizard.diagnose import evaluate_version
 from setup_wizard.environment import Environment
 from setup_wizard.migrate import Runner, load_migrations
 from setup_wizard.results import Report, Status, Step
@@ -99,14 +100,14 @@ def test_ready_project_passes_every_item(database: Database, tmp_path: Path) -> 
     (tmp_path / ".gitignore").write_text("backend/.env\n", encoding="utf-8")
     write_env(tmp_path, backend_url(database))
     steps = items(tmp_path)
-    expected_ok = ["python", "packages", "postgres_install", "psql", "env_file", "env_gitignore", "env_permissions",
-                   "database_url", "settings", "server", "login", "database", "encoding", "migrations", "checksums",
+    expected_ok = ["python", "packages", "postgres", "psql", "env_file", "env_gitignore", "env_permissions",
+                   "database_url", "settings", "server", "login", "database", "privileges", "encoding", "migrations",
+                   "checksums",
                    "schema_tables", "schema_indexes", "schema_constraints", "schema_triggers", "dev_user"]
     assert {key: statuses(steps)[key] for key in expected_ok} == dict.fromkeys(expected_ok, "ok")
     # The server in CI may not be 17: the item then warns, with the stable code.
-    with database.connect() as conn:
-        number = int(conn.execute("SHOW server_version_num").fetchone()[0])  # type: ignore[index]
-    assert steps["server_version"].status is classify_server_version(number)
+    version = database.scalar("SHOW server_version")
+    assert steps["server_version"].status.value == evaluate_version(version)
     assert steps["checkpoints"].status is Status.INFO
     assert "서버를 처음 시작할 때 자동으로 만들어집니다" in steps["checkpoints"].detail
     assert not any(step.status is Status.FAIL for step in steps.values())
@@ -158,27 +159,21 @@ def test_wrong_password_and_missing_database(database: Database, tmp_path: Path)
 
 # --- items one by one ------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize(("number", "status"), [(120017, Status.FAIL), (130000, Status.WARN),
-                                                 (150010, Status.WARN), (170002, Status.OK),
-                                                 (180000, Status.WARN)])
-def test_server_version_classification(number: int, status: Status) -> None:
-    assert classify_server_version(number) is status
-
-
 def test_psql_and_git_missing_from_path(database: Database, tmp_path: Path) -> None:
     git(tmp_path, "init", "-q")
     write_env(tmp_path, backend_url(database))
     steps = items(tmp_path, environ=clean_environ(PATH=str(tmp_path / "empty")))
+    # Debian's own folder is still found: the fix names psql by its full path.
     assert steps["psql"].status is Status.WARN and steps["psql"].code == "psql_not_found"
-    assert "PATH" in (steps["psql"].fix or "")
+    assert "/bin/psql" in (steps["psql"].fix or "")
     assert steps["env_gitignore"].status is Status.SKIP  # no git to ask
 
 
 def test_postgres_installations_on_windows_from_recordings(tmp_path: Path) -> None:
     steps = items(tmp_path, dsn=f"postgresql://postgres:x@127.0.0.1:{free_port()}/db", system=windows_two_versions())
-    install = steps["postgres_install"]
+    install = steps["postgres"]
     assert install.status is Status.OK and "16" in install.detail and "17" in install.detail
-    assert any("postgresql-x64-17" in line and "5433" in line for line in install.more)
+    assert any("postgresql-x64-17" in line and "5433" in line for line in install.detail.splitlines())
     psql = steps["psql"]
     assert psql.status is Status.WARN and psql.code == "psql_not_found"
     assert r"C:\Program Files\PostgreSQL\17\bin\psql.exe" in (psql.fix or "")  # the chosen one, full path
@@ -189,8 +184,8 @@ def test_no_postgres_installed_is_a_warning(tmp_path: Path) -> None:
 
     bare = RecordedSystem(platform="windows", environ={"PATH": r"C:\Windows"})
     steps = items(tmp_path, dsn=f"postgresql://postgres:x@127.0.0.1:{free_port()}/db", system=bare)
-    assert steps["postgres_install"].status is Status.WARN and steps["postgres_install"].code == "postgres_not_found"
-    assert "winget" in (steps["postgres_install"].fix or "")
+    assert steps["postgres"].status is Status.WARN and steps["postgres"].code == "postgres_not_found"
+    assert "winget" in (steps["postgres"].fix or "")
 
 
 def test_env_file_git_and_permissions(database: Database, tmp_path: Path) -> None:
@@ -265,6 +260,7 @@ def test_dev_user(database: Database, tmp_path: Path) -> None:
     migrate(database, dev_user=False)
     step = items(tmp_path, dsn=database.url)["dev_user"]
     assert step.status is Status.WARN and step.code == "dev_user_missing" and "INSERT INTO users" in (step.fix or "")
+    assert database.scalar("SELECT count(*) FROM users") == 0  # check reports; it does not create
     run_sql(database, "INSERT INTO users (id, email, type) VALUES (1, 'dev@example.com', 'ADMIN')")
     assert items(tmp_path, dsn=database.url)["dev_user"].status is Status.OK
 
@@ -362,16 +358,17 @@ def test_a_crashing_check_is_one_failed_item(tmp_path: Path) -> None:
 
 
 def test_a_check_crashing_on_a_real_database_does_not_stop_the_rest(database: Database, tmp_path: Path) -> None:
-    # A users table the backend did not make: the dev-user query fails on the server.
-    run_sql(database, "CREATE TABLE users (user_id int PRIMARY KEY)")
+    # Tables the backend did not make: the verification query fails on the server.
+    run_sql(database, "CREATE TABLE chat_sessions (session_id text PRIMARY KEY, user_id int); "
+                      "CREATE TABLE conversation_memories (id int PRIMARY KEY, session_id text)")
     proc = run_cli("check", "--json", "--dsn", database.url, cwd=tmp_path)
     document = json.loads(proc.stdout)
     steps = {s["id"]: s for s in document["steps"]}
     assert proc.returncode == 1
-    assert steps["dev_user"]["status"] == "fail" and steps["dev_user"]["code"] == "check_crashed"
-    assert "UndefinedColumn" in steps["dev_user"]["detail"]
-    assert list(steps)[-2:] == ["verification", "checkpoints"]  # the checks after it still ran
-    assert "users.id" in steps["schema_tables"]["detail"]
+    assert steps["verification"]["status"] == "fail" and steps["verification"]["code"] == "check_crashed"
+    assert "UndefinedColumn" in steps["verification"]["detail"]
+    assert list(steps)[-1] == "checkpoints"  # the check after it still ran
+    assert "conversation_memories.user_id" in steps["schema_tables"]["detail"]
 
 
 # --- read-only, the report, secrets -----------------------------------------------------------------------
