@@ -20,11 +20,16 @@ from setup_wizard.errors import UsageError, WizardError
 from setup_wizard.migrate import MigrationError, Runner, load_migrations, read_plan
 from setup_wizard.prompts import Prompter
 from setup_wizard.results import Report, Status, Step
-from setup_wizard.settings import Settings, load_settings
+from setup_wizard.settings import FIELDS, LIBPQ_ENV_KEYS, Settings, load_settings
+from setup_wizard.system import ServiceState
 from setup_wizard.verify import verification_rows
 
 if TYPE_CHECKING:
     import psycopg
+
+    from setup_wizard.diagnose import FixOutcome
+    from setup_wizard.locate import Discovery, Installation
+    from setup_wizard.system import System
 
 Say = Callable[[str], None]
 
@@ -51,6 +56,7 @@ class Options:
     recreate: bool = False
     lock_timeout: float = 10.0
     verbose: bool = False
+    report: Path | None = None  # --report FILE: the shareable Markdown report
 
 
 @dataclass
@@ -72,45 +78,70 @@ def _fail(report: Report, step_id: str, title: str, error: WizardError) -> None:
     report.add(Step(step_id, Status.FAIL, title, error.detail, error.code, error.fix))
 
 
-def resolve_settings(options: Options, env: Environment, report: Report) -> Settings:
-    """Read the .env file and merge every source; unreadable input raises UsageError (exit 2)."""
-    env_file: EnvFile | None = None
+def find_env_file(options: Options, env: Environment) -> EnvFile | None:
+    """The .env file named by --env-file, else backend/.env or .env; unreadable input raises UsageError."""
     if options.env_file is not None:
         path = options.env_file if options.env_file.is_absolute() else env.cwd / options.env_file
-        env_file = read_env_file(path)
-    else:
-        found = default_env_path(env.cwd)
-        if found is not None:
-            env_file = read_env_file(found)
+        return read_env_file(path)
+    found = default_env_path(env.cwd)
+    return read_env_file(found) if found is not None else None
+
+
+def settings_from_outside(settings: Settings) -> bool:
+    """Did any connection setting come from --dsn or the environment (so a missing .env is fine)?"""
+    outside = {"--dsn", msg.SOURCE_ENVIRON.format(key="DATABASE_URL"),
+               *(msg.SOURCE_ENVIRON.format(key=key) for key in LIBPQ_ENV_KEYS.values())}
+    return any(settings.source(name) in outside for name in FIELDS)
+
+
+def env_file_step(env_file: EnvFile | None, settings: Settings) -> Step:
     if env_file is not None:
-        detail = msg.ENV_FILE_READ.format(path=env_file.path, encoding=env_file.encoding)
         if env_file.bad_lines:
             lines = ", ".join(str(n) for n in env_file.bad_lines)
-            report.add(
-                Step(
-                    "env_file", Status.WARN, msg.ENV_FILE_TITLE,
-                    msg.ENV_FILE_BAD_LINES.format(path=env_file.path, lines=lines),
-                    "env_file_invalid", msg.FIX_ENV_FILE_BAD_LINES,
-                )
-            )
-        else:
-            report.add(Step("env_file", Status.OK, msg.ENV_FILE_TITLE, detail))
-    elif options.dsn is not None:
-        report.add(Step("env_file", Status.SKIP, msg.ENV_FILE_TITLE, msg.ENV_FILE_SKIPPED))
-    else:
-        report.add(Step("env_file", Status.WARN, msg.ENV_FILE_TITLE, msg.ENV_FILE_NONE))
+            return Step("env_file", Status.WARN, msg.ENV_FILE_TITLE,
+                        msg.ENV_FILE_BAD_LINES.format(path=env_file.path, lines=lines),
+                        "env_file_invalid", msg.FIX_ENV_FILE_BAD_LINES)
+        detail = msg.ENV_FILE_READ.format(path=env_file.path, encoding=env_file.encoding)
+        return Step("env_file", Status.OK, msg.ENV_FILE_TITLE, detail)
+    if settings_from_outside(settings):
+        by_dsn = any(settings.source(name) == "--dsn" for name in FIELDS)
+        return Step("env_file", Status.SKIP, msg.ENV_FILE_TITLE,
+                    msg.ENV_FILE_SKIPPED if by_dsn else msg.ENV_FILE_SKIPPED_ENVIRON)
+    return Step("env_file", Status.WARN, msg.ENV_FILE_TITLE, msg.ENV_FILE_NONE, "env_file_missing",
+                msg.FIX_ENV_FILE_NONE)
+
+
+def settings_step(settings: Settings) -> Step:
+    detail = msg.SETTINGS_DETAIL.format(
+        url=settings.redacted_url(), password_source=settings.source("password") or msg.NOT_SET
+    )
+    if settings.conflicts:
+        detail += "\n" + "\n".join(settings.conflicts)
+    shown = settings.redacted()
+    more = tuple(
+        msg.SETTINGS_SOURCE_LINE.format(field=msg.FIELD_NAMES[name], value=shown[name],
+                                        source=settings.source(name) or msg.SOURCE_DEFAULT)
+        for name in FIELDS
+    )
+    return Step("settings", Status.OK, msg.STEP_SETTINGS, detail, more=more)
+
+
+def load_env_and_settings(options: Options, env: Environment) -> tuple[EnvFile | None, Settings]:
+    env_file = find_env_file(options, env)
     settings = load_settings(
         options.dsn,
         env.environ,
         env_file.values if env_file else None,
         env_file.path if env_file else None,
     )
-    detail = msg.SETTINGS_DETAIL.format(
-        url=settings.redacted_url(), password_source=settings.source("password") or msg.NOT_SET
-    )
-    if settings.conflicts:
-        detail += "\n" + "\n".join(settings.conflicts)
-    report.add(Step("settings", Status.OK, msg.STEP_SETTINGS, detail))
+    return env_file, settings
+
+
+def resolve_settings(options: Options, env: Environment, report: Report) -> Settings:
+    """Read the .env file and merge every source; unreadable input raises UsageError (exit 2)."""
+    env_file, settings = load_env_and_settings(options, env)
+    report.add(env_file_step(env_file, settings))
+    report.add(settings_step(settings))
     return settings
 
 
@@ -167,27 +198,6 @@ def open_connection(
         done = msg.DATABASE_CREATED if created else msg.DATABASE_OK
         report.add(Step("database", Status.OK, msg.STEP_DATABASE, done.format(dbname=settings.dbname)))
         return conn, settings
-
-
-def check_migrations(conn: psycopg.Connection[Any], report: Report) -> None:
-    """Read-only: which files are pending or changed."""
-    plan = read_plan(conn, load_migrations())
-    pending = [item.migration.name for item in plan if item.state == "pending"]
-    changed = [item for item in plan if item.state == "changed"]
-    if changed:
-        first = changed[0]
-        problem = msg.CATALOGUE["checksum_mismatch"]
-        applied_at = first.applied_at.strftime("%Y-%m-%d %H:%M") if first.applied_at else "?"
-        report.add(Step("migrations", Status.FAIL, msg.STEP_MIGRATIONS,
-                        problem.cause.format(name=first.migration.name, applied_at=applied_at),
-                        "checksum_mismatch", problem.fix_text(name=first.migration.name)))
-    elif pending:
-        report.add(Step("migrations", Status.FAIL, msg.STEP_MIGRATIONS,
-                        msg.MIGRATIONS_PENDING.format(count=len(pending), names=", ".join(pending)),
-                        "migrations_pending", msg.CATALOGUE["migrations_pending"].fix_text()))
-    else:
-        report.add(Step("migrations", Status.OK, msg.STEP_MIGRATIONS,
-                        msg.MIGRATIONS_UP_TO_DATE.format(count=len(plan))))
 
 
 def apply_migrations(
@@ -252,33 +262,173 @@ def add_verification(conn: psycopg.Connection[Any], report: Report) -> None:
         report.add(Step("verification", Status.OK, msg.STEP_VERIFY, msg.VERIFY_OK))
 
 
-def run(options: Options, env: Environment, prompter: Prompter | None, say: Say) -> Report:
+# --- issue 3: finding PostgreSQL, its service, and fixing what can be fixed ------------------------
+def _system(env: Environment, system: System | None) -> System:
+    if system is not None:
+        return system
+    from collections.abc import MutableMapping
+
+    from setup_wizard.system import RealSystem
+
+    return RealSystem(environ=env.environ if isinstance(env.environ, MutableMapping) else dict(env.environ))
+
+
+def _person(mode: Mode) -> Callable[[str], bool]:
+    """Fixes that need a person (UAC prompt, PATH, a new server folder) are never taken under --yes."""
+    from setup_wizard.diagnose import never
+
+    return mode.confirm if mode.prompter is not None and not mode.read_only else never
+
+
+def connect_diagnosed(
+    settings: Settings, mode: Mode, report: Report, say: Say, system: System
+) -> tuple[psycopg.Connection[Any] | None, Settings, Discovery]:
+    """Find PostgreSQL, then connect; a server that is not running is started (or created) if allowed."""
+    from setup_wizard import diagnose
+    from setup_wizard.locate import discover
+
+    discovery = discover(system)
+    report.add(diagnose.postgres_step(discovery, settings))
+    psql = diagnose.psql_step(system, discovery, settings)
+    if psql.code == "psql_not_found" and discovery.chosen is not None and diagnose.add_bin_to_path(
+            system, discovery.chosen.bindir, _person(mode)):
+        psql = Step("psql", Status.OK, msg.STEP_PSQL, msg.PSQL_ADDED.format(bindir=discovery.chosen.bindir))
+    report.add(psql)
+    port = diagnose.port_step(discovery, settings)
+    if port is not None:
+        report.add(port)  # said before any password is blamed
+    service = diagnose.find_service(system, discovery, settings)
+    attempt = Report()
+    conn, settings = open_connection(settings, mode, attempt, say)
+    failed = next((s.code for s in attempt.steps if s.status is Status.FAIL), None)
+    fixed: Step | None = None
+    if conn is None and failed == "server_not_running":
+        cluster_from = diagnose.cluster_candidate(system, discovery, service, settings)
+        if service is not None and service.state is not ServiceState.RUNNING:
+            confirm = _person(mode) if service.needs_elevation else mode.confirm
+            outcome = diagnose.start_service(system, service, settings, confirm, say)
+            fixed = outcome.step
+        elif cluster_from is not None:
+            outcome = _create_cluster(system, cluster_from, settings, mode, say)
+            fixed = outcome.step if outcome.step is not None else diagnose.no_server_step(
+                system, cluster_from, settings)
+        else:
+            outcome = diagnose.FixOutcome(False)
+        if outcome.done:
+            attempt = Report()
+            conn, settings = open_connection(settings, mode, attempt, say)
+    if fixed is not None:
+        report.add(fixed)
+    else:
+        service_line = diagnose.service_step(service, settings, connected=conn is not None)
+        if service_line is not None:
+            report.add(service_line)
+    report.steps.extend(attempt.steps)
+    if conn is not None:
+        report.add(diagnose.version_step(conn, discovery))
+    return conn, settings, discovery
+
+
+def _create_cluster(system: System, installation: Installation, settings: Settings, mode: Mode,
+                    say: Say) -> FixOutcome:
+    from setup_wizard import diagnose
+
+    confirm = _person(mode)
+    if mode.prompter is None or not confirm(msg.ASK_CREATE_CLUSTER.format(bindir=installation.bindir,
+                                                                          port=settings.port)):
+        return diagnose.FixOutcome(False)
+    folder = Path(mode.prompter.text(msg.ASK_CLUSTER_FOLDER, str(diagnose.default_cluster_folder(system))))
+    new_password = not settings.password
+    if new_password:
+        settings = settings.with_value("password", mode.prompter.password(
+            msg.ASK_CLUSTER_PASSWORD.format(user=settings.user)), msg.SOURCE_TYPED)
+    outcome = diagnose.create_local_cluster(system, installation, folder, settings, lambda _q: True, say)
+    if outcome.done and new_password and outcome.step is not None:
+        step = outcome.step
+        return diagnose.FixOutcome(True, Step(step.id, Status.WARN, step.title,
+                                              step.detail + "\n" + msg.CLUSTER_CREATED_NEW_PASSWORD))
+    return outcome
+
+
+def _privileges_block(conn: psycopg.Connection[Any], settings: Settings, options: Options, report: Report) -> bool:
+    """With migrations to apply, the role must be allowed to create tables; True when it may go on."""
+    from setup_wizard.diagnose import privileges_step
+
+    plan = read_plan(conn, load_migrations())
+    if not options.recreate and all(item.state != "pending" for item in plan):
+        return True
+    step = privileges_step(conn, settings)
+    if step.status is Status.FAIL:
+        report.add(step)
+        return False
+    return True
+
+
+def run(options: Options, env: Environment, prompter: Prompter | None, say: Say,
+        system: System | None = None) -> Report:
     """Bring the database to the state the backend needs (the wizard and --yes)."""
     if options.recreate and prompter is None and not options.yes:
         raise UsageError("usage_invalid", msg.RECREATE_NEEDS_CONFIRM, msg.FIX_RECREATE_NEEDS_CONFIRM)
     report = Report()
     mode = Mode(read_only=False, prompter=None if options.yes else prompter)
     settings = resolve_settings(options, env, report)
-    conn, settings = open_connection(settings, mode, report, say)
+    conn, settings, _found = connect_diagnosed(settings, mode, report, say, _system(env, system))
     if conn is None:
         return report
     with conn:
-        if apply_migrations(conn, settings, options, mode, report, say):
-            add_verification(conn, report)
-    return report
-
-
-def check(options: Options, env: Environment, say: Say) -> Report:
-    """Read-only diagnosis: changes nothing, database or files."""
-    report = Report()
-    mode = Mode(read_only=True, prompter=None)
-    settings = resolve_settings(options, env, report)
-    conn, settings = open_connection(settings, mode, report, say)
-    if conn is None:
-        return report
-    with conn:
-        # Belt and braces: even a mistake in a check cannot write.
-        conn.execute("SET default_transaction_read_only = on")
-        check_migrations(conn, report)
+        if not _privileges_block(conn, settings, options, report):
+            return report
+        if not apply_migrations(conn, settings, options, mode, report, say):
+            return report
         add_verification(conn, report)
+        from setup_wizard.diagnose import dev_user_step
+
+        dev_user = dev_user_step(conn, mode.confirm)
+        if dev_user is not None:
+            report.add(dev_user)
+        ensure_checkpoints(conn, settings, mode, report, say)
     return report
+
+
+def ensure_checkpoints(conn: psycopg.Connection[Any], settings: Settings, mode: Mode, report: Report,
+                       say: Say) -> bool:
+    """LangGraph's tables through the library's own setup(), when its extra is installed and asked for.
+
+    Returns True when it created or upgraded them."""
+    from setup_wizard import checkpoints
+
+    if not checkpoints.library_installed():
+        return False  # the backend creates them when it first starts (NEXT_STEPS says so)
+    state = checkpoints.read_state(conn)
+    if state.complete and not state.behind:
+        report.add(Step("checkpoints", Status.OK, msg.STEP_CHECKPOINTS,
+                        msg.CHECKPOINTS_OK.format(version=state.version)))
+        return False
+    question = msg.ASK_CREATE_CHECKPOINTS if state.absent else msg.ASK_UPGRADE_CHECKPOINTS
+    if not mode.confirm(question):
+        report.add(Step("checkpoints", Status.SKIP, msg.STEP_CHECKPOINTS, msg.CHECKPOINTS_DECLINED))
+        return False
+    say(msg.CHECKPOINTS_CREATING)
+    try:
+        after = checkpoints.create_tables(conn, settings, say)
+    except WizardError as error:
+        _fail(report, "checkpoints", msg.STEP_CHECKPOINTS, error)
+        return False
+    except Exception as error:  # the library's own failure: shown, the rest of the run stands
+        from setup_wizard.db import error_text
+        from setup_wizard.scrub import Scrubber
+
+        text = Scrubber.collect([settings.password])(f"{type(error).__name__}: {error_text(error)}")
+        report.add(Step("checkpoints", Status.FAIL, msg.STEP_CHECKPOINTS, msg.CHECKPOINTS_FAILED.format(error=text),
+                        "checkpoint_setup_failed", msg.FIX_CHECKPOINTS_FAILED))
+        return False
+    report.add(Step("checkpoints", Status.OK, msg.STEP_CHECKPOINTS,
+                    msg.CHECKPOINTS_CREATED.format(version=after.version)))
+    return True
+
+
+def check(options: Options, env: Environment, say: Say, system: System | None = None) -> Report:
+    """Read-only diagnosis: changes nothing, database or files (the registry of checks in checks.py)."""
+    from setup_wizard import checks
+
+    return checks.run_all(options, env, say, system=_system(env, system))

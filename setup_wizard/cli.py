@@ -77,6 +77,7 @@ def build_parser() -> KoreanArgumentParser:
     parser.add_argument("--recreate", action="store_true", help=msg.HELP_RECREATE)
     parser.add_argument("--lock-timeout", metavar="SECONDS", type=float, default=10.0,
                         help=msg.HELP_LOCK_TIMEOUT)
+    parser.add_argument("--report", metavar="FILE", type=Path, help=msg.HELP_REPORT)
     parser.add_argument("-v", "--verbose", action="store_true", help=msg.HELP_VERBOSE)
     parser.add_argument("--no-color", action="store_true", help=msg.HELP_NO_COLOR)
     parser.add_argument("-h", "--help", action="help", help=msg.HELP_HELP)
@@ -93,6 +94,8 @@ def parse_options(argv: Sequence[str]) -> Options:
         raise UsageError("usage_invalid", msg.LOCK_TIMEOUT_RANGE, msg.USAGE_HINT)
     if args.command == "check" and args.recreate:
         raise UsageError("usage_invalid", msg.RECREATE_WITH_CHECK, msg.USAGE_HINT)
+    if args.report is not None and args.command != "check":
+        raise UsageError("usage_invalid", msg.REPORT_NEEDS_CHECK, msg.USAGE_HINT)
     return Options(
         command=args.command,
         yes=args.yes,
@@ -102,6 +105,7 @@ def parse_options(argv: Sequence[str]) -> Options:
         recreate=args.recreate,
         lock_timeout=args.lock_timeout,
         verbose=args.verbose,
+        report=args.report,
     )
 
 
@@ -123,7 +127,8 @@ def _emit(env: Environment, report: Report, options: Options | None, no_color: b
         return
     console = render.make_console(env.stdout, no_color=no_color)
     render.render_report(console, report, render.symbols_for(env.stdout),
-                         check=options is not None and options.command == "check")
+                         check=options is not None and options.command == "check",
+                         verbose=options is not None and options.verbose)
 
 
 def _wizard(options: Options, env: Environment, no_color: bool) -> Report:

@@ -9,7 +9,9 @@ after logging in to the maintenance database, pg_database. Message text is only 
 from __future__ import annotations
 
 import errno
+import re
 import socket
+import struct
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -83,6 +85,93 @@ def probe(host: str, port: int, timeout: float = 3.0) -> Reachability:
     return Reachability(outcome)
 
 
+@dataclass(frozen=True)
+class StartupReply:
+    """The server's first answer to a startup packet, read off the wire (no password sent).
+
+    kind: "ready" (trust: logged in), "password" (it asks for one), "error" (it refused at once,
+    with a SQLSTATE), or "none" (no usable answer).
+    """
+
+    kind: str
+    sqlstate: str | None = None
+    message: str = ""
+
+
+PROTOCOL_3_0 = 196608
+
+
+def _read_exact(sock: socket.socket, count: int) -> bytes:
+    data = b""
+    while len(data) < count:
+        chunk = sock.recv(count - len(data))
+        if not chunk:
+            raise ConnectionError("closed")
+        data += chunk
+    return data
+
+
+def parse_error_fields(payload: bytes) -> dict[str, bytes]:
+    """The fields of an ErrorResponse: one type byte, then a NUL-terminated value, until a NUL."""
+    fields: dict[str, bytes] = {}
+    position = 0
+    while position < len(payload) and payload[position] != 0:
+        kind = chr(payload[position])
+        end = payload.find(b"\0", position + 1)
+        if end < 0:
+            break
+        fields[kind] = payload[position + 1:end]
+        position = end + 1
+    return fields
+
+
+def startup_probe(host: str, port: int, user: str, dbname: str, timeout: float = 3.0) -> StartupReply:
+    """Send a startup packet and read the first reply: its SQLSTATE is language-independent, and its
+    text arrives as raw bytes (CP949 from a Korean Windows server), decoded here correctly."""
+    body = b"".join(
+        key.encode() + b"\0" + value.encode("utf-8") + b"\0"
+        for key, value in (("user", user), ("database", dbname), ("application_name", APPLICATION_NAME))
+    ) + b"\0"
+    packet = struct.pack("!ii", 8 + len(body), PROTOCOL_3_0) + body
+    try:
+        if host.startswith("/"):
+            sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            address: str | None = f"{host}/.s.PGSQL.{port}"
+        else:
+            sock = socket.create_connection((host, port), timeout=timeout)
+            address = None
+        with sock:
+            sock.settimeout(timeout)
+            if address is not None:
+                sock.connect(address)
+            sock.sendall(packet)
+            # Without a password (trust) the server says AuthenticationOk first, then checks the
+            # role and the database: read on until it is ready, refuses, or asks for a password.
+            for _ in range(64):
+                kind = _read_exact(sock, 1)
+                (length,) = struct.unpack("!i", _read_exact(sock, 4))
+                payload = _read_exact(sock, max(0, min(length - 4, 65536)))
+                if kind == b"R" and len(payload) >= 4 and struct.unpack("!i", payload[:4])[0] != 0:
+                    return StartupReply("password")
+                if kind == b"E":
+                    fields = parse_error_fields(payload)
+                    sqlstate = fields.get("C", b"").decode("ascii", errors="replace") or None
+                    return StartupReply("error", sqlstate, decode_server_bytes(fields.get("M", b"")))
+                if kind == b"Z":
+                    return StartupReply("ready")
+    except (OSError, ConnectionError, struct.error):
+        return StartupReply("none")
+    return StartupReply("none")
+
+
+def looks_like_missing_role(message: str, user: str) -> bool:
+    """Last resort, for SQLSTATE 28000 (shared by a missing role and a pg_hba.conf refusal): the
+    server's English or Korean wording, e.g. 'role "x" does not exist' / '"x" 롤(role) 없음'."""
+    if "pg_hba" in message or f'"{user}"' not in message:
+        return False
+    return bool(re.search(r"\brole\b", message, re.IGNORECASE)) or "롤" in message
+
+
 def _problem(code: str, settings: Settings, **extra: object) -> WizardError:
     problem = msg.CATALOGUE[code]
     values: dict[str, object] = {
@@ -110,7 +199,20 @@ def classify_connect_failure(settings: Settings, exc: Exception) -> WizardError:
     if reach.state == "refused":
         return _problem("server_not_running", settings)
 
-    # Something listens. Can these credentials log in anywhere?
+    # Something listens. Its first answer to a startup packet needs no password and carries a
+    # SQLSTATE when it refuses at once (trust or peer setups, a missing database or role).
+    reply = startup_probe(settings.host, settings.port, settings.user, settings.dbname)
+    if reply.kind == "error":
+        if reply.sqlstate == "3D000":
+            return _problem("database_missing", settings)
+        if reply.sqlstate == "28P01":
+            return _problem("auth_failed", settings)
+        if reply.sqlstate == "28000" and looks_like_missing_role(reply.message, settings.user):
+            return _problem("role_missing", settings)
+        if reply.message:
+            message = f"{reply.message} (SQLSTATE {reply.sqlstate or '-'})"
+
+    # Can these credentials log in anywhere?
     for maintenance in MAINTENANCE_DATABASES:
         if maintenance == settings.dbname:
             continue

@@ -378,6 +378,8 @@ FIX_ENV_SAVE = (
 CHECKING_SERVER = "{host}:{port} 에 접속하는 중..."
 ASK_NEXT = "어떻게 할까요?"
 CHOICE_RETRY = "다시 확인하기 (서버를 시작했습니다)"
+CHOICE_START_SERVICE = "{name} 서비스를 시작하기"
+CHOICE_CREATE_CLUSTER = "이 컴퓨터에 개발용 PostgreSQL 서버를 새로 만들기"
 CHOICE_CHANGE_ADDRESS = "호스트와 포트 바꾸기"
 CHOICE_RETYPE_PASSWORD = "비밀번호 다시 입력하기"
 CHOICE_CHANGE_LOGIN = "사용자와 포트 바꾸기"
@@ -430,9 +432,6 @@ DEV_USER_MISSING_NOTE = (
     "users 테이블에 id 1 사용자가 없습니다. 로그인 기능이 생기기 전까지 백엔드는 모든 채팅을 사용자 1로 "
     "만들기 때문에, 이대로면 첫 채팅이 Foreign Key 위반으로 실패합니다."
 )
-ASK_CREATE_DEV_USER = "개발용 사용자(id 1, dev@localhost)를 만들까요?"
-DEV_USER_CREATED = "개발용 사용자(id 1, dev@localhost)를 만들었습니다."
-STEP_DEV_USER = "개발용 사용자"
 CHECKLIST_TITLE = "최종 점검"
 CHECK_SESSIONS = "sessions 테이블"
 CHECK_CHAT_SESSIONS = "chat_sessions 테이블"
@@ -446,7 +445,7 @@ CHECK_TRIGGERS_MISSING = "없는 트리거: {names}"
 CHECK_DEV_USER_MISSING = "없습니다. 첫 채팅이 Foreign Key 위반으로 실패합니다"
 CHECK_CHECKPOINTS_LATER = "서버를 처음 시작할 때 자동으로 만들어집니다"
 FIX_DEV_USER = (
-    "psql 에서: INSERT INTO users (id, email, type, is_active) VALUES (1, 'dev@localhost', 'USER', true);\n"
+    "psql 에서: INSERT INTO users (id, email, type, is_active) VALUES (1, 'test@test.com', 'USER', true);\n"
     "또는 python -m setup_wizard 를 다시 실행해 만들기를 선택하세요."
 )
 NEXT_STEPS_TITLE = "다음 단계"
@@ -474,3 +473,387 @@ INSTALL_PORT_DIFFERS = (
     "설치된 PostgreSQL {version} 은(는) {port} 포트를 쓰는데, 접속 정보의 포트는 {settings_port} 입니다."
 )
 INSTALL_SEARCH_FAILED = "설치된 PostgreSQL을 찾는 중 문제가 있어 건너뜁니다: {error}"
+
+# --- issue 3: finding PostgreSQL, services, diagnosis and fixes ------------------------------------
+STEP_POSTGRES = "PostgreSQL 설치"
+STEP_PSQL = "psql"
+STEP_SERVICE = "PostgreSQL 서비스"
+STEP_PORT = "포트"
+STEP_SERVER_VERSION = "서버 버전"
+STEP_PRIVILEGES = "권한"
+STEP_DEV_USER = "개발용 사용자"
+STEP_CLUSTER = "로컬 개발용 서버"
+
+ORIGINS = {
+    "PATH": "PATH",
+    "registry": "레지스트리",
+    "Program Files": "Program Files 폴더",
+    "debian": "Debian/Ubuntu 패키지",
+    "pgdg": "PGDG 패키지",
+    "homebrew": "Homebrew",
+    "postgres.app": "Postgres.app",
+}
+INSTALLATION_LINE = "PostgreSQL {version} ({origin}): {bindir}"
+INSTALLATION_SERVICE = ", 서비스 {service}"
+INSTALLATION_PORT = ", 포트 {port}"
+POSTGRES_FOUND = "찾은 PostgreSQL {count}개 중 {version} 버전을 사용합니다."
+POSTGRES_NOT_FOUND = "이 컴퓨터에서 PostgreSQL 프로그램을 찾지 못했습니다."
+POSTGRES_REMOTE = "원격 서버({host})라 이 컴퓨터의 설치는 확인하지 않습니다."
+PSQL_FOUND = "psql: {path}"
+PSQL_VERSION = "클라이언트: psql {psql}, libpq {libpq}"
+PSQL_ADDED = "{bindir} 을(를) 사용자 PATH에 추가했습니다. 새로 여는 터미널부터 psql 을 바로 쓸 수 있습니다."
+ASK_ADD_TO_PATH = "{bindir} 을(를) 사용자 PATH에 추가할까요? (새 터미널부터 psql 을 바로 쓸 수 있습니다)"
+PORT_MISMATCH = "설정의 포트는 {port} 인데, 레지스트리에 따르면 이 컴퓨터의 PostgreSQL은 {ports} 포트를 씁니다."
+SERVICE_RUNNING = "{name} 서비스가 실행 중입니다."
+SERVICE_STOPPED = "{name} 서비스가 멈춰 있습니다."
+SERVICE_ABSENT = "{name} 서비스가 이 컴퓨터에 없습니다."
+SERVICE_UNKNOWN = "{name} 서비스의 상태를 읽지 못했습니다."
+SERVICE_STARTED = "{name} 서비스를 시작했고, 서버가 접속을 받습니다 ({seconds:.1f}초)."
+SERVICE_REMOTE = "원격 서버라 서비스는 확인하지 않고, 접속 가능 여부만 봅니다."
+ASK_START_SERVICE_WINDOWS = (
+    "{name} 서비스를 시작할까요? 관리자 권한이 필요해서 Windows가 허용할지 묻는 창(UAC)을 띄웁니다."
+)
+ASK_START_SERVICE = "다음 명령으로 PostgreSQL을 시작할까요?  {command}"
+STARTING_SERVICE = "{name} 시작 중... (최대 {seconds}초 기다립니다)"
+SERVER_VERSION_DETAIL = "서버 PostgreSQL {server}, 클라이언트 psql {client}, libpq {libpq}"
+SERVER_VERSION_NOT_17 = "서버는 PostgreSQL {server} 입니다. 이 프로젝트는 17을 기준으로 합니다 (동작은 합니다)."
+PRIVILEGES_OK = "{user} 사용자는 public 스키마에 테이블을 만들 수 있습니다."
+DEV_USER_OK = "id 1 사용자가 있습니다."
+DEV_USER_CREATED = "id 1 사용자(test@test.com)를 만들고 id 시퀀스를 그 뒤로 옮겼습니다."
+DEV_USER_EMAIL_TAKEN = "test@test.com 은 이미 다른 id로 있어 id 1 사용자를 만들지 않았습니다."
+ASK_CREATE_DEV_USER = "id 1 개발용 사용자(test@test.com)가 없습니다. 지금 만들까요? (추가만 합니다)"
+ASK_CREATE_CLUSTER = (
+    "PostgreSQL 프로그램({bindir})은 있지만 실행 중인 서버가 없습니다. "
+    "개발용 서버를 새로 만들어 {port} 포트로 시작할까요?"
+)
+ASK_CLUSTER_FOLDER = "데이터 폴더 (비어 있거나 없는 폴더)"
+ASK_CLUSTER_PASSWORD = "새 서버의 {user} 비밀번호"
+CLUSTER_CREATED = (
+    "{folder} 에 개발용 서버를 만들고 {port} 포트로 시작했습니다 (사용자 {user}).\n"
+    "접속 정보가 지금 설정과 같아서 .env 는 바꿀 필요가 없습니다. 다시 시작하려면: {start}"
+)
+CLUSTER_CREATED_NEW_PASSWORD = (
+    "비밀번호를 새로 정했으니 backend/.env 에 POSTGRES_PASSWORD(또는 DATABASE_URL)로 저장하세요."
+)
+CLUSTER_FOLDER_NOT_EMPTY = "{folder} 폴더가 비어 있지 않아 서버를 만들지 않았습니다."
+CLUSTER_FAILED = "{tool} 이(가) 실패했습니다:\n{output}"
+CLUSTER_NEEDS_POSTGRES_USER = "root 로는 PostgreSQL을 실행할 수 없는데 postgres 시스템 사용자가 없습니다."
+
+SEED_ERRORS = {
+    # SQLSTATEs of the seed guide's own error messages, explained when a migration meets them.
+    "42P07": "seed_relation_exists",
+    "42P01": "seed_table_missing",
+    "25P02": "seed_rolled_back",
+    "23503": "dev_user_missing",
+}
+
+CATALOGUE.update({
+    "role_missing": Problem(
+        title="그런 사용자(role)가 서버에 없습니다",
+        cause="{host}:{port} 서버에 {user} 사용자(role)가 없습니다.",
+        steps=(
+            "접속한 서버와 포트가 맞는지 확인하세요. 설치할 때 만든 사용자는 보통 postgres 입니다.",
+            "backend/.env 의 사용자 이름(POSTGRES_USER 또는 DATABASE_URL)을 확인하세요.",
+            "새로 만들려면 슈퍼유저로 접속해: CREATE ROLE \"{user}\" LOGIN PASSWORD '비밀번호' CREATEDB;",
+        ),
+    ),
+    "psql_not_found": Problem(
+        title="psql 이 PATH에 없습니다 (마법사에는 필요 없습니다)",
+        cause="터미널에서 psql 을 입력해도 찾을 수 없습니다. 마법사는 psql 없이 동작합니다.",
+        steps=(
+            "가이드의 psql 명령은 전체 경로로 실행하세요: {command}",
+            "{path_hint}",
+        ),
+    ),
+    "postgres_not_found": Problem(
+        title="PostgreSQL 이 설치되어 있지 않은 것 같습니다",
+        cause="PATH, 레지스트리, 기본 설치 폴더 어디에서도 PostgreSQL 프로그램을 찾지 못했습니다.",
+        steps=(
+            "Windows: winget install PostgreSQL.PostgreSQL.17  (기본 비밀번호 postgres)",
+            "또는 https://www.postgresql.org/download/ 에서 17 버전 설치 프로그램을 받으세요.",
+            "Linux: sudo apt install postgresql  /  macOS: brew install postgresql@17",
+        ),
+    ),
+    "port_mismatch": Problem(
+        title="설정의 포트와 설치된 서버의 포트가 다릅니다",
+        cause="{detail}",
+        steps=(
+            "비밀번호를 의심하기 전에 포트를 확인하세요: "
+            "두 번째로 설치한 PostgreSQL은 5433 포트를 쓰는 경우가 많습니다.",
+            "backend/.env 의 POSTGRES_PORT(또는 DATABASE_URL의 :포트)를 {ports} 중 쓰려는 서버의 포트로 바꾸세요.",
+        ),
+    ),
+    "service_stopped": Problem(
+        title="PostgreSQL 서비스가 멈춰 있습니다",
+        cause="{name} 서비스가 실행 중이 아닙니다.",
+        steps=("{command}",),
+    ),
+    "service_start_declined": Problem(
+        title="서비스를 시작하지 않았습니다",
+        cause="관리자 권한 요청(UAC)을 거절했거나 실패했습니다 ({error}).",
+        steps=(
+            "Windows 키 + R → services.msc 입력 → Enter",
+            "목록에서 {name} 찾기 → 우클릭 → 시작",
+            "상태가 '실행 중'이 되면 python -m setup_wizard 를 다시 실행하세요.",
+        ),
+    ),
+    "service_start_failed": Problem(
+        title="서비스를 시작하지 못했습니다",
+        cause="{detail}",
+        steps=(
+            "서버 로그를 확인하세요: {log_hint}",
+            "Windows라면 이벤트 뷰어 → Windows 로그 → 응용 프로그램에서 PostgreSQL 오류를 찾으세요.",
+            "포트 {port} 을(를) 다른 프로그램이 쓰고 있지 않은지 확인하세요: netstat -ano | findstr :{port}",
+        ),
+    ),
+    "no_server_installed": Problem(
+        title="PostgreSQL 프로그램은 있지만 서버(서비스)가 없습니다",
+        cause="{bindir} 에 PostgreSQL이 있지만, 서비스나 실행 중인 서버는 없습니다 (zip·Scoop 설치 등).",
+        steps=(
+            "python -m setup_wizard 를 터미널에서 실행하면 개발용 서버를 만들어 시작할 수 있습니다.",
+            "직접 만들려면: \"{initdb}\" -D 데이터폴더 -U {user} -W -E UTF8 --no-locale",
+            "시작: \"{pg_ctl}\" -D 데이터폴더 -o \"-p {port}\" -l 데이터폴더/server.log start",
+        ),
+    ),
+    "server_version_unsupported": Problem(
+        title="서버 버전이 너무 오래되었습니다",
+        cause="서버가 PostgreSQL {server} 입니다. 이 마법사와 백엔드는 13 이상이 필요합니다 (권장 17).",
+        steps=(
+            "PostgreSQL 17을 설치하세요 (Windows: winget install PostgreSQL.PostgreSQL.17).",
+            "새 서버는 다른 포트(5433 등)를 쓸 수 있으니 설치 후 backend/.env 의 포트를 맞추세요.",
+        ),
+    ),
+    "server_version_not_17": Problem(
+        title="서버 버전이 17이 아닙니다 (경고)",
+        cause="서버가 PostgreSQL {server} 입니다. 동작은 하지만 팀은 17을 기준으로 합니다.",
+        steps=("가능하면 PostgreSQL 17을 쓰세요. 지금 그대로 진행해도 됩니다.",),
+    ),
+    "dev_user_missing": Problem(
+        title="id 1 사용자가 없습니다 (경고)",
+        cause="로그인이 없는 개발 중에는 백엔드가 모든 대화를 id 1 사용자로 만듭니다. 없으면 첫 대화에서 "
+              "Foreign Key 위반 오류가 납니다.",
+        steps=(
+            "python -m setup_wizard --yes 로 실행하면 자동으로 만듭니다 (추가만 하고 지우지 않습니다).",
+            "직접 만들려면: INSERT INTO users (id, email, type, is_active) VALUES (1, 'test@test.com', 'USER', true);",
+            "그다음 시퀀스를 옮기세요: "
+            "SELECT setval(pg_get_serial_sequence('users', 'id'), (SELECT max(id) FROM users));",
+        ),
+    ),
+    "seed_relation_exists": Problem(
+        title="\"relation already exists\" (이미 있습니다) 는 해롭지 않습니다",
+        cause="가이드의 SQL을 두 번 실행하면 이미 만든 테이블·인덱스 때문에 나는 메시지입니다. 데이터는 그대로입니다.",
+        steps=(
+            "python -m setup_wizard check 로 지금 상태를 확인하세요.",
+            "마법사의 마이그레이션은 몇 번을 실행해도 안전하니 python -m setup_wizard --yes 로 마무리하세요.",
+        ),
+    ),
+    "seed_table_missing": Problem(
+        title="\"table does not exist\" (테이블이 없습니다) 는 해롭지 않습니다",
+        cause="처음 설치하는 데이터베이스라 아직 없는 테이블을 지우거나 바꾸려 할 때 나는 메시지입니다.",
+        steps=(
+            "python -m setup_wizard --yes 를 실행하면 필요한 테이블(users, conversation_memories 포함)을 만듭니다.",
+        ),
+    ),
+    "seed_rolled_back": Problem(
+        title="ROLLBACK: 아무것도 바뀌지 않았습니다",
+        cause="트랜잭션 중에 오류가 나서 그 트랜잭션 전체가 되돌려졌습니다. 데이터베이스는 시작 전 그대로입니다.",
+        steps=(
+            "위쪽의 첫 번째 오류 메시지가 진짜 원인입니다. 그 원인을 고치세요.",
+            "그다음 python -m setup_wizard --yes 로 다시 실행하세요. 이미 적용된 단계는 건너뜁니다.",
+        ),
+    ),
+})
+
+
+# --- issue 5: check (the onboarding checklist, the shareable report, LangGraph checkpoint tables) ---
+HELP_REPORT = "check 결과를 비밀번호를 뺀 Markdown 보고서로 FILE 에 씁니다 (팀 채팅에 붙여 넣기용)"
+REPORT_NEEDS_CHECK = "--report 는 check 명령과 함께 씁니다."
+NOT_FOUND = "(찾지 못함)"
+PATH_LINE = "경로: {path}"
+SETTINGS_SOURCE_LINE = "{field}: {value} ({source})"
+CHECK_SKIPPED_NO_CONNECTION = "데이터베이스에 접속하지 못해 건너뛰었습니다."
+CHECK_CRASHED = "이 항목을 점검하다가 오류가 났습니다: {error}"
+FIX_CHECK_CRASHED = (
+    "다른 항목은 계속 점검했습니다. 이 오류는 마법사의 버그일 수 있습니다.\n"
+    "python -m setup_wizard check --report report.md 로 보고서를 만들어 팀 채팅에 올려 주세요."
+)
+
+STEP_PYTHON = "Python"
+PYTHON_TOO_OLD = "Python {version} 입니다. 이 마법사와 백엔드는 Python 3.10 이상이 필요합니다."
+FIX_PYTHON_TOO_OLD = "python.org 에서 Python 3.12 를 설치한 뒤, 새 가상 환경에서 pip install . 을 다시 실행하세요."
+STEP_PACKAGES = "필요한 패키지"
+PACKAGES_MISSING = "설치되지 않은 패키지가 있습니다: {names}"
+FIX_PACKAGES_MISSING = "프로젝트 폴더에서 pip install . 을 실행하세요 (가상 환경을 쓴다면 먼저 활성화하세요)."
+PACKAGES_LIBPQ = "psycopg 구현: {impl}, libpq {libpq}"
+PACKAGES_OPTIONAL = "선택 패키지 {name}: {state}"
+PACKAGES_OPTIONAL_ABSENT = (
+    "설치되지 않음 (pip install .[checkpoints] 로 설치하면 체크포인트 테이블을 미리 만들 수 "
+    "있습니다)"
+)
+FACT_INSTALLATIONS = "PostgreSQL 설치"
+
+ENV_FILE_SKIPPED_ENVIRON = "환경 변수로 접속 정보를 받았습니다."
+FIX_ENV_FILE_NONE = (
+    "백엔드는 backend/.env 에서 접속 정보를 읽습니다. 다음 한 줄로 파일을 만드세요:\n"
+    "DATABASE_URL=postgresql+psycopg://postgres:비밀번호@localhost:5432/real_estate"
+)
+ENV_CHECK_SKIPPED = ".env 파일이 없어 건너뛰었습니다."
+STEP_ENV_GITIGNORE = ".env 파일: git 제외"
+GIT_NOT_FOUND = "git 이 설치되어 있지 않아 건너뛰었습니다."
+ENV_NOT_IN_REPO = ".env 파일이 git 저장소 안에 있지 않습니다."
+ENV_IGNORED = ".env 파일은 .gitignore 로 git 에서 제외되어 있습니다."
+ENV_NOT_IGNORED = "{path} 이(가) .gitignore 에 없어, 커밋하면 비밀번호가 저장소에 올라갑니다."
+FIX_ENV_NOT_IGNORED = "저장소의 .gitignore 에 {name} 줄을 추가하세요."
+ENV_TRACKED = "{path} 이(가) 이미 git 에 커밋되어 있습니다. 비밀번호가 저장소 기록에 남습니다."
+FIX_ENV_TRACKED = (
+    "git rm --cached {name} 로 추적을 멈추고 .gitignore 에 {name} 을(를) 추가하세요.\n"
+    "이미 올라간 비밀번호는 바꾸는 것이 안전합니다 (PostgreSQL: ALTER USER postgres PASSWORD '새 비밀번호';)."
+)
+STEP_ENV_PERMISSIONS = ".env 파일: 권한"
+ENV_PERMISSIONS_WINDOWS = (
+    "Windows 에서는 파일 권한을 확인하지 않습니다 (사용자 폴더의 파일은 다른 사용자가 읽을 수 "
+    "없습니다)."
+)
+ENV_READABLE_BY_OTHERS = "다른 사용자도 읽을 수 있습니다 (권한 {mode})."
+FIX_ENV_READABLE = "chmod 600 {path}"
+ENV_PRIVATE = "나만 읽을 수 있습니다 (권한 {mode})."
+STEP_DATABASE_URL = "DATABASE_URL 형식"
+DATABASE_URL_OK = "백엔드가 기대하는 형식입니다 ({scheme}://)."
+DATABASE_URL_SEPARATE_KEYS = (
+    "DATABASE_URL 대신 POSTGRES_HOST·POSTGRES_PASSWORD 같은 키를 씁니다. 백엔드도 이 키를 "
+    "읽습니다."
+)
+DATABASE_URL_MISSING = (
+    ".env 에 DATABASE_URL 도 POSTGRES_* 키도 없어, 백엔드는 기본값(비밀번호 root1234)으로 "
+    "접속합니다."
+)
+FIX_DATABASE_URL_MISSING = (
+    ".env 에 다음 줄을 추가하세요:\n"
+    "DATABASE_URL=postgresql+psycopg://postgres:비밀번호@localhost:5432/real_estate"
+)
+DATABASE_URL_NO_DRIVER = "{scheme}:// 로 시작합니다. 백엔드(SQLAlchemy)는 {expected}:// 형식을 기대합니다."
+DATABASE_URL_OTHER_DRIVER = "{scheme}:// 드라이버를 씁니다. 백엔드는 psycopg 3 드라이버({expected}://)를 씁니다."
+DATABASE_URL_UNENCODED = "URL 에 # 이나 공백이 있습니다. 비밀번호의 특수문자는 퍼센트 인코딩해야 합니다."
+DATABASE_URL_DIFFERS_FROM_DSN = (
+    "--dsn 으로 점검한 값과 .env 의 DATABASE_URL 이 다릅니다 ({fields}). 백엔드는 .env 의 값으로 접속합니다."
+)
+FIX_DATABASE_URL_FORM = (
+    "형식: DATABASE_URL=postgresql+psycopg://사용자:비밀번호@호스트:포트/데이터베이스\n"
+    "비밀번호의 특수문자는 퍼센트 인코딩하세요: @ → %40, # → %23, : → %3A, / → %2F, 공백 → %20\n"
+    "python -m setup_wizard 를 실행하면 올바른 형식으로 고쳐 씁니다."
+)
+
+STEP_ENCODING = "데이터베이스 인코딩"
+ENCODING_DETAIL = "인코딩 {encoding}, 정렬 {collate}"
+ENCODING_NOT_UTF8 = "UTF8 이 아니라서 한글 대화를 저장할 때 오류가 나거나 글자가 깨집니다."
+FIX_ENCODING = (
+    "데이터가 없다면: psql 에서 DROP DATABASE \"{dbname}\"; 을 실행한 뒤 python -m setup_wizard --yes 로 "
+    "UTF8 로 다시 만드세요.\n"
+    "데이터가 있다면 지우기 전에 팀과 상의하세요 (pg_dump 로 백업 후 UTF8 데이터베이스로 옮깁니다)."
+)
+
+MIGRATIONS_PENDING_HEAD = "적용하지 않은 마이그레이션이 {count}개 있습니다:"
+MIGRATION_PENDING_LINE = "- {name}{note}"
+MIGRATION_PENDING_BASELINE = " (손으로 적용한 흔적이 있어 빠진 것만 더하고 기준점으로 기록합니다)"
+STEP_CHECKSUMS = "마이그레이션 파일 체크섬"
+CHECKSUMS_NO_PLAN = "마이그레이션 상태를 읽지 못해 건너뛰었습니다."
+CHECKSUMS_NOTHING_APPLIED = "아직 적용한 마이그레이션이 없습니다."
+CHECKSUMS_OK = "적용한 파일 {count}개의 내용이 기록과 같습니다."
+
+STEP_SCHEMA_TABLES = "스키마: 테이블과 열"
+STEP_SCHEMA_INDEXES = "스키마: 인덱스"
+STEP_SCHEMA_CONSTRAINTS = "스키마: 키와 외래 키"
+STEP_SCHEMA_TRIGGERS = "스키마: 트리거"
+SCHEMA_NOTHING_YET = "백엔드 테이블이 아직 없습니다. 마이그레이션을 적용한 뒤 확인합니다."
+SCHEMA_TABLES_OK = "테이블 {tables}개, 열 {columns}개가 백엔드가 기대하는 그대로입니다."
+SCHEMA_INDEXES_OK = "인덱스 {count}개가 모두 있습니다."
+SCHEMA_CONSTRAINTS_OK = "기본 키와 외래 키 {count}개가 모두 기대하는 그대로입니다."
+SCHEMA_TRIGGERS_OK = "트리거 {count}개가 있고, 메시지 수를 세는 트리거는 하나뿐입니다."
+FIX_SCHEMA_DRIFT_PENDING = (
+    "python -m setup_wizard --yes 로 마이그레이션을 적용하면 빠진 것이 만들어집니다. 적용한 뒤 다시 "
+    "점검하세요."
+)
+FIX_SCHEMA_DRIFT = (
+    "빠진 인덱스·외래 키·트리거는 해당 SQL 파일을 다시 실행하면 만들어집니다 (여러 번 실행해도 안전합니다):\n"
+    "{commands}\n"
+    "열의 형식이나 NOT NULL 이 다르다면 누가 손으로 바꾼 것입니다. 고치기 전에 팀과 확인하세요."
+)
+DRIFT_NONE = "없음"
+DRIFT_TABLE_MISSING = "테이블이 없습니다."
+DRIFT_COLUMN_MISSING = "열이 없습니다."
+DRIFT_COLUMN_TYPE = "형식이 {actual} 입니다 (기대: {expected})."
+DRIFT_COLUMN_NULLABLE = "NOT NULL 이 아닙니다 (기대: NOT NULL)."
+DRIFT_COLUMN_NOT_NULL = "NOT NULL 입니다 (기대: 빈 값 허용)."
+DRIFT_COLUMN_DEFAULT = "기본값이 {actual} 입니다 (기대: {expected})."
+DRIFT_COLUMN_NO_DEFAULT = "기본값이 없습니다 (기대: {expected})."
+DRIFT_PRIMARY_KEY = "기본 키가 ({actual}) 입니다 (기대: {expected})."
+DRIFT_ENUM_LABELS = "enum 값이 빠졌습니다: {labels}"
+DRIFT_INDEX_MISSING = "인덱스가 없습니다 ({table} ({keys}))."
+DRIFT_INDEX_DIFFERENT = "인덱스 정의가 {actual} 입니다 (기대: {expected})."
+DRIFT_FK_MISSING = "외래 키가 없습니다 ({table}({columns}) → {ref})."
+DRIFT_FK_TARGET = "외래 키가 {actual} 을(를) 가리킵니다 (기대: {expected})."
+DRIFT_FK_NO_CASCADE = "ON DELETE CASCADE 가 아닙니다: {ref} 의 행을 지우면 오류가 납니다."
+DRIFT_FK_NOT_VALID = "NOT VALID 상태입니다: 없는 세션을 가리키는 대화가 있습니다."
+DRIFT_TRIGGER_MISSING = "{table} 에 트리거가 없습니다."
+DRIFT_TRIGGER_DIFFERENT = "트리거가 {actual} 입니다 (기대: {expected})."
+DRIFT_TRIGGER_DISABLED = "트리거가 꺼져 있습니다 (DISABLE TRIGGER)."
+DRIFT_COUNTING_TWICE = "메시지 수를 세는 트리거가 {count}개라 메시지 하나가 여러 번 세어집니다: {names}"
+
+DEV_USER_NO_TABLE = "users 테이블이 아직 없습니다."
+VERIFY_NOTHING_YET = "chat_sessions 가 아직 없어 검증할 것이 없습니다."
+
+STEP_CHECKPOINTS = "LangGraph 체크포인트 테이블"
+CHECKPOINTS_ABSENT = "아직 없습니다. 서버를 처음 시작할 때 자동으로 만들어집니다."
+CHECKPOINTS_CAN_CREATE = "지금 만들려면: python -m setup_wizard --yes"
+CHECKPOINTS_PRESENT = "checkpoints, checkpoint_blobs, checkpoint_writes, checkpoint_migrations 가 있습니다{version}."
+CHECKPOINTS_VERSION = " (마이그레이션 버전 {version})"
+CHECKPOINTS_INCOMPLETE = "일부만 있습니다. 없는 테이블: {missing}"
+FIX_CHECKPOINTS_INCOMPLETE = "백엔드 서버를 다시 시작하면 LangGraph 가 빠진 테이블을 만듭니다."
+FIX_CHECKPOINTS_INCOMPLETE_LIB = (
+    "python -m setup_wizard --yes 로 빠진 테이블을 만들거나, 백엔드 서버를 다시 "
+    "시작하세요."
+)
+CHECKPOINTS_AHEAD = (
+    "데이터베이스의 마이그레이션 버전({version})이 설치된 라이브러리가 아는 버전({expected})보다 높습니다."
+)
+FIX_CHECKPOINTS_AHEAD = "pip install -U {package} 로 라이브러리를 올리세요 (백엔드와 같은 버전을 쓰세요)."
+CHECKPOINTS_BEHIND = (
+    "마이그레이션 버전이 {version} 입니다 (설치된 라이브러리: {expected}). "
+    "서버를 시작하면 올라가며, python -m setup_wizard --yes 로 지금 올릴 수도 있습니다."
+)
+CHECKPOINTS_OK = "이미 있습니다 (마이그레이션 버전 {version})."
+CHECKPOINTS_CREATED = "LangGraph 의 setup() 으로 만들었습니다 (마이그레이션 버전 {version})."
+CHECKPOINTS_CREATING = "LangGraph 체크포인트 테이블을 만드는 중..."
+CHECKPOINTS_DECLINED = "만들지 않았습니다. 서버를 처음 시작할 때 자동으로 만들어집니다."
+CHECKPOINTS_FAILED = "LangGraph 의 setup() 이 실패했습니다: {error}"
+FIX_CHECKPOINTS_FAILED = (
+    "다른 단계는 적용되었습니다. 체크포인트 테이블은 서버를 처음 시작할 때 다시 만들어 봅니다.\n"
+    "서버에서도 실패하면 python -m setup_wizard check --report report.md 결과를 팀 채팅에 올리세요."
+)
+ASK_CREATE_CHECKPOINTS = "LangGraph 체크포인트 테이블(checkpoints 등)을 지금 만들까요?"
+ASK_UPGRADE_CHECKPOINTS = "LangGraph 체크포인트 테이블을 설치된 라이브러리 버전에 맞게 채울까요?"
+
+STEP_REPORT = "보고서 파일"
+REPORT_PATH_INVALID = "보고서를 쓸 수 없는 경로입니다: {path}"
+REPORT_WOULD_OVERWRITE = "보고서가 .env 파일을 덮어쓰게 됩니다: {path}"
+FIX_REPORT_PATH = "있는 폴더 안의 새 파일 이름을 주세요. 예: --report report.md"
+REPORT_WRITE_FAILED = "보고서를 쓰지 못했습니다: {path} ({error})"
+REPORT_WRITTEN = "보고서를 저장했습니다: {path} (비밀번호는 들어 있지 않습니다. 팀 채팅에 그대로 붙여 넣어도 됩니다.)"
+REPORT_TITLE = "setup_wizard 점검 보고서"
+REPORT_CREATED = "만든 시각"
+REPORT_TOOL = "도구"
+REPORT_RESULT = "결과"
+REPORT_NO_SECRETS = "비밀번호와 .env 의 비밀 값은 모두 *** 로 가렸습니다."
+REPORT_CHECKLIST = "점검 항목"
+REPORT_ENVIRONMENT = "환경"
+REPORT_COL_ITEM = "항목"
+REPORT_COL_VALUE = "값"
+REPORT_LAST_FAILURE = "마지막 실패"
+REPORT_NO_FAILURE = "실패한 항목이 없습니다."
+FACT_OS = "운영 체제"
+FACT_PYTHON = "Python"
+FACT_PACKAGES = "패키지"
+FACT_PSQL = "psql"
+FACT_SERVER = "PostgreSQL 서버"
+FACT_SETTING = "설정: {field}"
+FACT_SETTING_VALUE = "{value} ({source})"

@@ -302,8 +302,12 @@ class Runner:
             code = "permission_denied" if sqlstate == "42501" else "migration_failed"
             problem = msg.CATALOGUE["migration_failed"]
             detail = problem.cause.format(name=name) + f"\nSQLSTATE {sqlstate or '-'}: {message}"
+            from setup_wizard.diagnose import explain_sqlstate  # issue 3: the seed's known errors
+
+            explained = explain_sqlstate(sqlstate)
+            fix = problem.fix_text() + (f"\n{explained}" if explained else "")
             raise MigrationError(
-                code, detail, problem.fix_text(), [*done, MigrationOutcome(name, "failed")]
+                code, detail, fix, [*done, MigrationOutcome(name, "failed")]
             ) from exc
         finally:
             self.conn.remove_notice_handler(on_notice)

@@ -29,20 +29,21 @@ class Symbols:
     warn: str
     fail: str
     skip: str
+    info: str
     unicode: bool
 
     def for_status(self, status: Status) -> str:
-        return {Status.OK: self.ok, Status.WARN: self.warn, Status.FAIL: self.fail, Status.SKIP: self.skip}[
-            status
-        ]
+        return {Status.OK: self.ok, Status.WARN: self.warn, Status.FAIL: self.fail, Status.SKIP: self.skip,
+                Status.INFO: self.info}[status]
 
 
-UNICODE_SYMBOLS = Symbols("✓", "!", "✗", "-", unicode=True)
-ASCII_SYMBOLS = Symbols("[OK]", "[!]", "[X]", "[-]", unicode=False)
-STYLES = {Status.OK: "green", Status.WARN: "yellow", Status.FAIL: "bold red", Status.SKIP: "dim"}
+UNICODE_SYMBOLS = Symbols("✓", "!", "✗", "-", "•", unicode=True)
+ASCII_SYMBOLS = Symbols("[OK]", "[!]", "[X]", "[-]", "[i]", unicode=False)
+STYLES = {Status.OK: "green", Status.WARN: "yellow", Status.FAIL: "bold red", Status.SKIP: "dim",
+          Status.INFO: "cyan"}
 
 
-def can_encode(stream: TextIO, sample: str = "✓✗─│한글") -> bool:
+def can_encode(stream: TextIO, sample: str = "✓✗•─│한글") -> bool:
     encoding = getattr(stream, "encoding", None) or "ascii"
     try:
         sample.encode(encoding)
@@ -69,7 +70,17 @@ def symbols_for(stream: TextIO) -> Symbols:
     return UNICODE_SYMBOLS if can_encode(stream) else ASCII_SYMBOLS
 
 
-def render_report(console: Console, report: Report, symbols: Symbols, check: bool = False) -> None:
+def check_summary(report: Report) -> str:
+    """The checklist's last line: "문제 2개, 경고 1개" (flutter doctor style)."""
+    fails = sum(step.status is Status.FAIL for step in report.steps)
+    warns = sum(step.status is Status.WARN for step in report.steps)
+    if fails == 0 and warns == 0:
+        return msg.SUMMARY_CHECK_OK
+    return msg.SUMMARY_CHECK_FAILED.format(fails=fails, warns=warns)
+
+
+def render_report(console: Console, report: Report, symbols: Symbols, check: bool = False,
+                  verbose: bool = False) -> None:
     from rich import box
     from rich.markup import escape
     from rich.table import Table
@@ -82,6 +93,9 @@ def render_report(console: Console, report: Report, symbols: Symbols, check: boo
                       + (f" [dim]({step.code})[/]" if step.code else ""), soft_wrap=True)
         for line in step.detail.splitlines():
             console.print(f"    {escape(line)}", soft_wrap=True)
+        if verbose:
+            for line in step.more:
+                console.print(f"    [dim]{escape(line)}[/]", soft_wrap=True)
         if step.fix:
             console.print(f"    [bold]{msg.LABEL_FIX}:[/]", soft_wrap=True)
             for line in step.fix.splitlines():
@@ -112,13 +126,7 @@ def render_report(console: Console, report: Report, symbols: Symbols, check: boo
         console.print(table)
 
     console.print()
-    fails = sum(step.status is Status.FAIL for step in report.steps)
-    warns = sum(step.status is Status.WARN for step in report.steps)
-    if check:
-        line = msg.SUMMARY_CHECK_OK if fails == 0 and warns == 0 else msg.SUMMARY_CHECK_FAILED.format(
-            fails=fails, warns=warns)
-    else:
-        line = msg.SUMMARY_OK if report.ok else msg.SUMMARY_FAILED
+    line = check_summary(report) if check else msg.SUMMARY_OK if report.ok else msg.SUMMARY_FAILED
     style = "bold green" if report.ok else "bold red"
     console.print(f"[{style}]{escape(line)}[/]")
     if report.ok and not check:

@@ -12,6 +12,7 @@ class Status(str, Enum):
     WARN = "warn"
     FAIL = "fail"
     SKIP = "skip"
+    INFO = "info"  # nothing wrong, nothing checked: a line to know (check's checkpoint tables)
 
 
 @dataclass(frozen=True)
@@ -24,6 +25,8 @@ class Step:
     detail: str = ""
     code: str | None = None
     fix: str | None = None
+    # Details for -v and the report (paths, versions, sources); not part of the JSON contract.
+    more: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -79,6 +82,8 @@ class Report:
     steps: list[Step] = field(default_factory=list)
     migrations: list[MigrationOutcome] = field(default_factory=list)
     verification: list[VerificationRow] = field(default_factory=list)
+    # Label -> value for the shareable report (OS, Python, packages, server); not part of the JSON.
+    facts: dict[str, str] = field(default_factory=dict)
 
     def add(self, step: Step) -> Step:
         self.steps.append(step)

@@ -12,7 +12,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from setup_wizard import messages as msg
-from setup_wizard.app import MAX_PASSWORD_TRIES, Mode, Options, add_verification, apply_migrations, resolve_settings
+from setup_wizard.app import (
+    MAX_PASSWORD_TRIES,
+    Mode,
+    Options,
+    add_verification,
+    apply_migrations,
+    ensure_checkpoints,
+    resolve_settings,
+)
 from setup_wizard.db import create_database, open_database, server_version
 from setup_wizard.envfile import read_env_file
 from setup_wizard.environment import Environment
@@ -28,7 +36,8 @@ from setup_wizard.settings import BACKEND_DEFAULTS, Settings
 if TYPE_CHECKING:
     import psycopg
 
-    from setup_wizard.locate import Discovery
+    from setup_wizard.diagnose import Service
+    from setup_wizard.locate import Discovery, Installation
     from setup_wizard.system import System
 
 CHECKPOINT_TABLES = ("checkpoint_migrations", "checkpoints", "checkpoint_blobs", "checkpoint_writes")
@@ -80,15 +89,6 @@ def final_checklist(conn: psycopg.Connection[Any]) -> list[Step]:
     return items
 
 
-def create_dev_user(conn: psycopg.Connection[Any]) -> None:
-    """User 1, whom the backend's session manager uses until there is a login; the sequence moved past it."""
-    with conn.transaction():
-        conn.execute("INSERT INTO users (id, email, type, is_active) VALUES (1, 'dev@localhost', 'USER', true) "
-                     "ON CONFLICT DO NOTHING")
-        conn.execute("SELECT setval(pg_get_serial_sequence('users', 'id'), "
-                     "GREATEST((SELECT max(id) FROM users), 1))")
-
-
 # --- the walk --------------------------------------------------------------------------------------------
 
 @dataclass
@@ -104,6 +104,7 @@ class Walk:
     save_offered: bool = False
     changed: bool = False
     system: System | None = None  # the OS seam for finding PostgreSQL; None: the real machine
+    discovery: Discovery | None = None
 
     # 2. PostgreSQL on this machine ------------------------------------------------------------------------
     def installations_screen(self) -> Discovery | None:
@@ -115,6 +116,7 @@ class Walk:
             self.screen.heading(msg.SCREEN_INSTALL)
             self.screen.line(msg.INSTALL_SEARCH_FAILED.format(error=type(error).__name__), "yellow")
             return None
+        self.discovery = discovery
         self.screen.installations(discovery)
         chosen = discovery.chosen
         if chosen is not None and chosen.version.isdigit() and int(chosen.version) < MINIMUM_SERVER_VERSION:
@@ -225,6 +227,53 @@ class Walk:
         self.screen.status_line(Status.OK, server)
         self.screen.status_line(Status.OK, login)
 
+    def _system(self) -> System:
+        from setup_wizard.system import RealSystem
+
+        return self.system or RealSystem()
+
+    def _server_fix(self, settings: Settings) -> tuple[Service | None, Installation | None]:
+        """What could bring a local server up: a stopped service, or binaries with no server at all."""
+        from setup_wizard import diagnose
+        from setup_wizard.system import ServiceState
+
+        if self.discovery is None:
+            return None, None
+        system = self._system()
+        service = diagnose.find_service(system, self.discovery, settings)
+        if service is not None and service.state is not ServiceState.RUNNING:
+            return service, None
+        return None, diagnose.cluster_candidate(system, self.discovery, service, settings)
+
+    def server_fix_label(self, settings: Settings) -> str | None:
+        service, binaries = self._server_fix(settings)
+        if service is not None:
+            return msg.CHOICE_START_SERVICE.format(name=service.name)
+        if binaries is not None:
+            return msg.CHOICE_CREATE_CLUSTER
+        return None
+
+    def fix_server(self, settings: Settings) -> Settings:
+        """Start the service (UAC on Windows) or create a local cluster; issue 3's fixers, asked first."""
+        from setup_wizard import diagnose
+        from setup_wizard.app import _create_cluster
+
+        service, binaries = self._server_fix(settings)
+        mode = Mode(read_only=False, prompter=self.prompter)
+        say = self.screen.line
+        if service is not None:
+            outcome = diagnose.start_service(self._system(), service, settings, self.prompter.confirm, say)
+        elif binaries is not None:
+            outcome = _create_cluster(self._system(), binaries, settings, mode, say)
+        else:
+            return settings
+        if outcome.step is not None:
+            self.screen.step(outcome.step)
+            self.report.add(outcome.step)
+        if outcome.done:
+            self.changed = True
+        return settings
+
     def connect(self, settings: Settings) -> tuple[psycopg.Connection[Any] | None, Settings]:
         self.screen.heading(msg.SCREEN_SERVER)
         tries = 0
@@ -242,8 +291,14 @@ class Walk:
             title = msg.CATALOGUE[code].title if code in msg.CATALOGUE else msg.STEP_SERVER
             if code in ("server_not_running", "host_unreachable"):
                 self.screen.problem(title, problem.detail, problem.fix, code)
+                fix_label = self.server_fix_label(settings) if code == "server_not_running" else None
+                choices = [("fix", fix_label)] if fix_label else []
                 choice = self.prompter.select(msg.ASK_NEXT, [
-                    ("retry", msg.CHOICE_RETRY), ("address", msg.CHOICE_CHANGE_ADDRESS), ("quit", msg.CHOICE_QUIT)])
+                    *choices, ("retry", msg.CHOICE_RETRY), ("address", msg.CHOICE_CHANGE_ADDRESS),
+                    ("quit", msg.CHOICE_QUIT)])
+                if choice == "fix":
+                    settings = self.fix_server(settings)
+                    continue
                 if choice == "address":
                     settings = self.ask_field(self.ask_field(settings, "host"), "port")
                 if choice != "quit":
@@ -359,8 +414,7 @@ class Walk:
         return ok
 
     # 9. Result ---------------------------------------------------------------------------------------------
-    def result(self, conn: psycopg.Connection[Any]) -> None:
-        import psycopg
+    def result(self, conn: psycopg.Connection[Any], settings: Settings) -> None:
 
         self.screen.heading(msg.SCREEN_RESULT)
         add_verification(conn, self.report)
@@ -368,22 +422,26 @@ class Walk:
         for step in self.report.steps:
             if step.id == "verification" and step.status is Status.WARN:
                 self.screen.step(step)
+        # LangGraph's tables, through the library's own setup, when its extra is installed and asked.
+        before = len(self.report.steps)
+        if ensure_checkpoints(conn, settings, Mode(read_only=False, prompter=self.prompter), self.report,
+                              self.screen.line):
+            self.changed = True
+        for step in self.report.steps[before:]:
+            self.screen.step(step)
         items = final_checklist(conn)
         dev_user = next(item for item in items if item.id == "dev_user")
         users_exist = (conn.execute("SELECT to_regclass('users') IS NOT NULL").fetchone() or (False,))[0]
         if dev_user.status is not Status.OK and users_exist:
             self.screen.line(msg.DEV_USER_MISSING_NOTE, "yellow")
-        if dev_user.status is not Status.OK and users_exist and self.prompter.confirm(msg.ASK_CREATE_DEV_USER, True):
-            try:
-                create_dev_user(conn)
-            except psycopg.Error as exc:
-                self.report.add(Step("dev_user", Status.WARN, msg.STEP_DEV_USER,
-                                     msg.DEV_USER_FAILED.format(error=exc.diag.message_primary or exc),
-                                     None, msg.FIX_DEV_USER))
-            else:
-                self.changed = True
-                self.report.add(Step("dev_user", Status.OK, msg.STEP_DEV_USER, msg.DEV_USER_CREATED))
-                self.screen.status_line(Status.OK, msg.DEV_USER_CREATED)
+        if dev_user.status is not Status.OK and users_exist:
+            from setup_wizard.diagnose import dev_user_step
+
+            created = dev_user_step(conn, lambda question: self.prompter.confirm(question, True))
+            if created is not None:
+                self.report.add(created)
+                self.screen.step(created)
+                self.changed = self.changed or created.status is Status.OK
             items = final_checklist(conn)
         self.screen.checklist(items)
 
@@ -402,7 +460,7 @@ def run(options: Options, env: Environment, prompter: Prompter, screen: Screen,
         return walk.report
     with conn:
         if walk.plan_and_apply(conn, settings):
-            walk.result(conn)
+            walk.result(conn, settings)
     if walk.report.ok and not walk.changed:
         screen.status_line(Status.OK, msg.RERUN_ALL_GOOD)
     screen.finish(walk.report, next_steps=walk.report.ok)

@@ -15,6 +15,7 @@ from rich.console import Console
 from setup_wizard import messages as msg
 from setup_wizard import wizard
 from setup_wizard.app import Options
+from setup_wizard.checkpoints import library_installed
 from setup_wizard.environment import Environment
 from setup_wizard.errors import Interrupted
 from setup_wizard.migrate import load_migrations
@@ -23,6 +24,10 @@ from setup_wizard.prompts import QuestionaryPrompter, ScriptedPrompter, question
 from setup_wizard.render import ASCII_SYMBOLS, Screen
 from setup_wizard.results import Status
 from setup_wizard.system import RecordedSystem
+
+# With the [checkpoints] extra installed the walk also offers LangGraph's tables, right after the apply.
+CP = [True] if library_installed() else []
+CPQ = [msg.ASK_CREATE_CHECKPOINTS] if library_installed() else []
 
 ALL = [m.name for m in load_migrations()]
 
@@ -74,9 +79,9 @@ def test_notices_are_summarised_in_korean() -> None:
 def test_walk_applies_after_one_confirmation_and_a_rerun_asks_nothing(database: Database, tmp_path: Path) -> None:
     with database.connect() as conn:
         add_sample_data(conn, users=2, per_user=3)
-    report, prompter, text = walk(tmp_path, database.url, [True])
+    report, prompter, text = walk(tmp_path, database.url, [True, *CP])
     assert report.ok, text
-    assert prompter.questions == [msg.ASK_CONFIRM_APPLY]
+    assert prompter.questions == [msg.ASK_CONFIRM_APPLY, *CPQ]
     assert "사용자 2명의 대화 6개" in text and msg.CHECKLIST_TITLE in text and msg.NEXT_STEPS_TITLE in text
     assert [step.id for step in report.steps][:5] == ["env_file", "settings", "server", "login", "database"]
     assert {m.action for m in report.migrations} == {"applied"}
@@ -87,7 +92,10 @@ def test_walk_applies_after_one_confirmation_and_a_rerun_asks_nothing(database: 
     assert msg.RERUN_ALL_GOOD in text and msg.PLAN_NOTHING.format(count=len(ALL)) in text
     checklist = wizard.final_checklist(database.connect())
     assert [item.status for item in checklist][:5] == [Status.OK] * 5
-    assert checklist[5].detail == msg.CHECK_CHECKPOINTS_LATER
+    if library_installed():  # created through the library's setup() when the walk offered it
+        assert checklist[5].status is Status.OK
+    else:
+        assert checklist[5].detail == msg.CHECK_CHECKPOINTS_LATER
 
 
 def test_declining_changes_nothing(database: Database, tmp_path: Path) -> None:
@@ -101,10 +109,10 @@ def test_declining_changes_nothing(database: Database, tmp_path: Path) -> None:
 
 
 def test_dev_user_1_is_offered_on_an_empty_database(database: Database, tmp_path: Path) -> None:
-    report, prompter, _ = walk(tmp_path, database.url, [True, True])
-    assert prompter.questions == [msg.ASK_CONFIRM_APPLY, msg.ASK_CREATE_DEV_USER]
+    report, prompter, _ = walk(tmp_path, database.url, [True, *CP, True])
+    assert prompter.questions == [msg.ASK_CONFIRM_APPLY, *CPQ, msg.ASK_CREATE_DEV_USER]
     assert report.ok
-    assert database.scalar("SELECT email FROM users WHERE id = 1") == "dev@localhost"
+    assert database.scalar("SELECT email FROM users WHERE id = 1") == "test@test.com"
     with database.connect() as conn:  # the sequence moved past 1: the next user does not collide
         conn.execute("INSERT INTO users (email, type) VALUES ('next@example.com', 'USER')")
     assert database.scalar("SELECT max(id) FROM users") == 2
@@ -187,10 +195,10 @@ def test_without_any_env_file_every_value_is_asked_and_a_new_env_file_is_offered
 
     port = str(database.server.port)
     report, prompter, text = walk(tmp_path, None, ["127.0.0.1", port, "", database.name, PASSWORD,
-                                                   True, True, True])
+                                                   True, True, *CP, True])
     assert report.ok, text
     assert prompter.questions[:4] == ["호스트", "포트", "사용자", "데이터베이스"]
-    assert prompter.questions[5:] == [msg.ASK_SAVE, msg.ASK_CONFIRM_APPLY, msg.ASK_CREATE_DEV_USER]
+    assert prompter.questions[5:] == [msg.ASK_SAVE, msg.ASK_CONFIRM_APPLY, *CPQ, msg.ASK_CREATE_DEV_USER]
     written = read_env_file(tmp_path / "backend" / ".env").values
     assert list(written) == ["DATABASE_URL"]
     settings = load_settings(None, {}, written, None)
@@ -207,7 +215,7 @@ def test_a_wrong_password_is_asked_again_then_saved(database: Database, tmp_path
     from setup_wizard.settings import load_settings
 
     wrong = database.server.url(database.name, password="wrong")
-    report, prompter, text = walk(tmp_path, wrong, ["password", PASSWORD, True, True, True])
+    report, prompter, text = walk(tmp_path, wrong, ["password", PASSWORD, True, True, *CP, True])
     assert report.ok, text
     assert prompter.questions[0] == msg.ASK_NEXT and prompter.questions[2] == msg.ASK_SAVE
     assert msg.CATALOGUE["auth_failed"].title in text

@@ -14,6 +14,7 @@ from conftest import PASSWORD, Database, assert_no_secret, clean_environ
 from dbstate import add_sample_data
 
 from setup_wizard import messages as msg
+from setup_wizard.checkpoints import library_installed
 
 ENTER, CTRL_C = "\r", "\x03"
 
@@ -72,10 +73,13 @@ def test_happy_path_accepting_defaults_then_a_short_rerun(database: Database, tm
     before = path.read_bytes()
     run = Wizard(tmp_path, "xterm-256color")
     run.ask("위 마이그레이션을 적용할까요?", ENTER)
+    if library_installed():
+        run.ask("LangGraph 체크포인트 테이블", ENTER)
     assert run.finish() == 0, run.output
     assert "사용자 3명의 대화 12개를" in run.output
+    checkpoints_line = "setup()" if library_installed() else "서버를 처음 시작할 때 자동으로 만들어집니다"
     for seen in ("설치된 PostgreSQL", "접속 정보", "검증 결과", "최종 점검", "데이터베이스가 준비되었습니다",
-                 "서버를 처음 시작할 때 자동으로 만들어집니다", "uvicorn"):
+                 checkpoints_line, "uvicorn"):
         assert seen in run.output
     assert database.scalar("SELECT count(*) FROM chat_sessions") == 3
     assert path.read_bytes() == before
@@ -94,6 +98,8 @@ def test_missing_password_typed_then_saved(database: Database, tmp_path: Path) -
     run.ask("의 비밀번호", PASSWORD + ENTER)
     run.ask("이 값을 .env 파일에 저장할까요?", ENTER)
     run.ask("위 마이그레이션을 적용할까요?", ENTER)
+    if library_installed():
+        run.ask("LangGraph 체크포인트 테이블", ENTER)
     assert run.finish() == 0, run.output
     old = before.decode().split("\r\n")
     new = path.read_bytes().decode().split("\r\n")
@@ -127,7 +133,9 @@ def test_whole_path_through_the_plain_fallback(database: Database, tmp_path: Pat
     run.ask("의 비밀번호 (입력 내용은 가려집니다): ", PASSWORD + ENTER)
     run.ask("이 값을 .env 파일에 저장할까요? (Y/n): ", "y" + ENTER)
     run.ask("위 마이그레이션을 적용할까요? (Y/n): ", ENTER)
-    run.ask("개발용 사용자(id 1, dev@localhost)를 만들까요? (Y/n): ", ENTER)
+    if library_installed():
+        run.ask("LangGraph 체크포인트 테이블(checkpoints 등)을 지금 만들까요? (Y/n): ", ENTER)
+    run.ask("지금 만들까요? (추가만 합니다) (Y/n): ", ENTER)
     assert run.finish() == 0, run.output
     assert "\x1b[3" not in run.log.getvalue()  # no colour on a dumb terminal
     assert "적용함" in run.output and "최종 점검" in run.output

@@ -1,0 +1,106 @@
+"""LangGraph's checkpoint tables: what is there, and creating them through the library itself.
+
+The backend's PostgresSaver creates `checkpoint_migrations`, `checkpoints`, `checkpoint_blobs` and
+`checkpoint_writes` when the server first starts. With the optional extra installed
+(`pip install .[checkpoints]`, which brings langgraph-checkpoint-postgres) the wizard can run the
+library's own `setup()` ahead of time: in autocommit (it uses CREATE INDEX CONCURRENTLY) and under the
+wizard's advisory lock (setup() is not safe to run twice at once). We never write its SQL ourselves.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from setup_wizard.db import APPLICATION_NAME, CONNECT_TIMEOUT
+from setup_wizard.migrate import Progress, advisory_lock
+from setup_wizard.settings import Settings
+
+if TYPE_CHECKING:
+    import psycopg
+
+TABLES = ("checkpoints", "checkpoint_blobs", "checkpoint_writes", "checkpoint_migrations")
+PACKAGE = "langgraph-checkpoint-postgres"
+# As long as the migration runner waits for another run of the wizard.
+LOCK_WAIT_SECONDS = 300.0
+
+
+def library_installed() -> bool:
+    try:
+        return importlib.util.find_spec("langgraph.checkpoint.postgres") is not None
+    except ModuleNotFoundError:  # the parent package "langgraph" is missing
+        return False
+
+
+def library_version() -> str | None:
+    """The installed library's package version, for the report."""
+    if not library_installed():
+        return None
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(PACKAGE)
+    except PackageNotFoundError:
+        return None
+
+
+def expected_migration() -> int | None:
+    if not library_installed():
+        return None
+    from langgraph.checkpoint.postgres import PostgresSaver
+
+    return len(PostgresSaver.MIGRATIONS) - 1
+
+
+@dataclass(frozen=True)
+class CheckpointState:
+    present: tuple[str, ...]
+    missing: tuple[str, ...]
+    version: int | None  # max(v) in checkpoint_migrations; None when the table is absent or empty
+    expected: int | None  # what the installed library would bring it to; None without the library
+
+    @property
+    def complete(self) -> bool:
+        return not self.missing
+
+    @property
+    def absent(self) -> bool:
+        return not self.present
+
+    @property
+    def behind(self) -> bool:
+        return self.expected is not None and (self.version is None or self.version < self.expected)
+
+    @property
+    def ahead(self) -> bool:
+        return self.expected is not None and self.version is not None and self.version > self.expected
+
+
+def read_state(conn: psycopg.Connection[Any]) -> CheckpointState:
+    """Read-only."""
+    present = {r[0] for r in conn.execute(
+        "SELECT n FROM unnest(%s::text[]) AS n WHERE to_regclass(n) IS NOT NULL", [list(TABLES)]).fetchall()}
+    version: int | None = None
+    if "checkpoint_migrations" in present:
+        row = conn.execute("SELECT max(v) FROM checkpoint_migrations").fetchone()
+        version = int(row[0]) if row and row[0] is not None else None
+    return CheckpointState(
+        present=tuple(t for t in TABLES if t in present),
+        missing=tuple(t for t in TABLES if t not in present),
+        version=version,
+        expected=expected_migration(),
+    )
+
+
+def create_tables(conn: psycopg.Connection[Any], settings: Settings, progress: Progress,
+                  wait_seconds: float = LOCK_WAIT_SECONDS) -> CheckpointState:
+    """Run PostgresSaver.setup() on its own autocommit connection, holding our lock on `conn`."""
+    from langgraph.checkpoint.postgres import PostgresSaver
+    from psycopg.conninfo import make_conninfo
+
+    conninfo = make_conninfo(**settings.conninfo_params(), connect_timeout=CONNECT_TIMEOUT,
+                             application_name=APPLICATION_NAME)
+    with advisory_lock(conn, wait_seconds, progress), PostgresSaver.from_conn_string(conninfo) as saver:
+        saver.setup()
+    return read_state(conn)

@@ -1,0 +1,255 @@
+"""Diagnosis and fixes: Windows through recorded outputs, the rest against real PostgreSQL."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from urllib.parse import quote
+
+import psycopg
+import pytest
+from conftest import PASSWORD, Database, assert_no_secret, clean_environ, run_cli
+from pgserver import free_port
+from recorded import windows_two_versions
+
+from setup_wizard import app, diagnose
+from setup_wizard.environment import Environment
+from setup_wizard.locate import Discovery, discover
+from setup_wizard.migrate import Runner, load_migrations
+from setup_wizard.prompts import ScriptedPrompter
+from setup_wizard.results import Status
+from setup_wizard.settings import load_settings
+from setup_wizard.system import ERROR_CANCELLED, Elevation, RealSystem, RecordedSystem, ServiceState
+
+
+def settings_for(url: str):  # type: ignore[no-untyped-def]
+    return load_settings(url, {}, None, None)
+
+
+def quiet(_text: str) -> None:
+    pass
+
+
+# --- Windows, from recordings ---------------------------------------------------------------------
+def test_psql_missing_shows_full_path_and_adds_bin_to_user_path() -> None:
+    system = windows_two_versions()
+    found = discover(system)
+    settings = settings_for("postgresql://postgres:pw@localhost:5433/real_estate")
+    step = diagnose.psql_step(system, found, settings)
+    assert step.status is Status.WARN and step.code == "psql_not_found"
+    assert r'& "C:\Program Files\PostgreSQL\17\bin\psql.exe" -U postgres -h localhost -p 5433' in (step.fix or "")
+    assert not diagnose.add_bin_to_path(system, found.chosen.bindir, diagnose.never)  # type: ignore[union-attr]
+    assert system.actions == []
+    for _ in range(2):  # twice: added once
+        assert diagnose.add_bin_to_path(system, found.chosen.bindir, lambda _q: True)  # type: ignore[union-attr]
+    assert system.user_path_value.count(r"C:\Program Files\PostgreSQL\17\bin") == 1
+    assert system.user_path_value.startswith(r"C:\Users\민수")
+    assert system.environ["PATH"].startswith(r"C:\Program Files\PostgreSQL\17\bin;")
+    assert system.which("psql") is not None
+
+
+def test_port_from_the_registry_is_said_before_the_password() -> None:
+    system = windows_two_versions()
+    system.registry = {k: v for k, v in system.registry.items() if k.endswith("17")}
+    found = discover(system)
+    step = diagnose.port_step(found, settings_for("postgresql://postgres:pw@localhost:5432/db"))
+    assert step is not None and step.code == "port_mismatch" and "5433" in step.detail
+    assert diagnose.port_step(found, settings_for("postgresql://postgres:pw@localhost:5433/db")) is None
+    assert diagnose.port_step(found, settings_for("postgresql://postgres:pw@db.example.com:5432/db")) is None
+
+
+def test_service_matching_the_port_and_its_state() -> None:
+    system = windows_two_versions()
+    found = discover(system)
+    s17 = diagnose.find_service(system, found, settings_for("postgresql://p:x@localhost:5433/db"))
+    s16 = diagnose.find_service(system, found, settings_for("postgresql://p:x@localhost:5432/db"))
+    assert s17 is not None and (s17.name, s17.state) == ("postgresql-x64-17", ServiceState.STOPPED)
+    assert s16 is not None and (s16.name, s16.state) == ("postgresql-x64-16", ServiceState.RUNNING)
+    assert diagnose.find_service(system, found, settings_for("postgresql://p:x@remote.example:5432/db")) is None
+    step = diagnose.service_step(s17, settings_for("postgresql://p:x@localhost:5433/db"), connected=False)
+    assert step is not None and step.status is Status.FAIL and "services.msc" in (step.fix or "")
+
+
+def test_declined_uac_prompt_shows_the_manual_steps() -> None:
+    system = windows_two_versions(elevation=Elevation(error=ERROR_CANCELLED))
+    found = discover(system)
+    settings = settings_for(f"postgresql://p:x@localhost:{free_port()}/db")
+    service = diagnose.find_service(system, found, settings)
+    assert service is not None
+    assert diagnose.start_service(system, service, settings, diagnose.never, quiet).done is False
+    assert system.actions == []  # not asked: nothing done
+    outcome = diagnose.start_service(system, service, settings, lambda _q: True, quiet)
+    assert not outcome.done and outcome.step is not None
+    assert outcome.step.code == "service_start_declined"
+    assert "services.msc" in (outcome.step.fix or "") and "postgresql-x64-17" in (outcome.step.fix or "")
+    assert system.actions == ["elevated sc.exe start postgresql-x64-17"]
+
+
+def test_elevated_start_waits_until_the_server_accepts(database: Database) -> None:
+    system = windows_two_versions(elevation=Elevation(error=0, exit_code=0))
+    found = discover(system)
+    settings = settings_for(database.url.replace("127.0.0.1", "localhost"))
+    service = diagnose.find_service(system, found, settings)
+    assert service is not None  # no port match: the preferred version's service
+    outcome = diagnose.start_service(system, service, settings, lambda _q: True, quiet, wait=5)
+    assert outcome.done and outcome.step is not None and outcome.step.status is Status.OK
+    # Started, but nothing ever listens: a failure with where to look, after the wait.
+    dead = settings_for(f"postgresql://p:x@localhost:{free_port()}/db")
+    failed = diagnose.start_service(system, service, dead, lambda _q: True, quiet, wait=1)
+    assert not failed.done and failed.step is not None and failed.step.code == "service_start_failed"
+
+
+def _env(tmp_path: Path) -> Environment:
+    return Environment(stdin=io.StringIO(), stdout=io.StringIO(), stderr=io.StringIO(),
+                       environ={}, cwd=tmp_path)
+
+
+def test_check_and_run_on_windows_with_the_service_stopped(tmp_path: Path) -> None:
+    port = free_port()
+    system = windows_two_versions()
+    system.registry[r"SOFTWARE\PostgreSQL\Services\postgresql-x64-17"]["Port"] = port
+    dsn = f"postgresql://postgres:pw@localhost:{port}/real_estate"
+    report = app.check(app.Options(command="check", dsn=dsn), _env(tmp_path), quiet, system=system)
+    steps = {s.id: s for s in report.steps}
+    assert steps["service"].code == "service_stopped" and steps["service"].status is Status.FAIL
+    assert steps["server"].code == "server_not_running"
+    assert steps["psql"].code == "psql_not_found"
+    assert system.actions == []  # check changes nothing, asks nothing
+    # --yes never raises a UAC prompt: the steps are shown instead.
+    report = app.run(app.Options(yes=True, dsn=dsn), _env(tmp_path), None, quiet, system=system)
+    assert not report.ok and not any(a.startswith("elevated") for a in system.actions)
+    # Interactive: PATH declined, start accepted, UAC declined -> the manual steps.
+    prompter = ScriptedPrompter([False, True])
+    report = app.run(app.Options(dsn=dsn), _env(tmp_path), prompter, quiet, system=system)
+    service = next(s for s in report.steps if s.id == "service")
+    assert service.code == "service_start_declined"
+    assert system.actions == ["elevated sc.exe start postgresql-x64-17"]
+    assert "UAC" in prompter.questions[1]
+
+
+def test_linux_and_macos_services_from_recorded_outputs() -> None:
+    from setup_wizard.system import CommandResult
+
+    linux = RecordedSystem(platform="linux", environ={"PATH": "/usr/bin"},
+                           files={"/usr/bin/pg_lsclusters", "/usr/lib/postgresql/15/bin/psql"},
+                           commands={"pg_lsclusters --no-header": CommandResult(
+                               0, b"15  main    5432 down   postgres /var/lib/postgresql/15/main /var/log/x.log\n")})
+    found = discover(linux)
+    service = diagnose.find_service(linux, found, settings_for("postgresql://p:x@localhost:5432/db"))
+    assert service is not None and service.state is ServiceState.STOPPED
+    assert service.command_text == "sudo pg_ctlcluster 15 main start"
+    # Not root: sudo would ask for a password, so the command is shown, never run.
+    outcome = diagnose.start_service(linux, service, settings_for("postgresql://p:x@localhost:5432/db"),
+                                     lambda _q: True, quiet)
+    assert not outcome.done and linux.actions == ["run pg_lsclusters --no-header"]
+    mac = RecordedSystem(platform="darwin", environ={"PATH": "/opt/homebrew/bin"},
+                         files={"/opt/homebrew/bin/brew", "/opt/homebrew/opt/postgresql@17/bin/psql"},
+                         commands={"brew services list": CommandResult(
+                             0, b"Name          Status  User File\npostgresql@17 none\n")})
+    service = diagnose.find_service(mac, discover(mac), settings_for("postgresql://p:x@localhost:5432/db"))
+    assert service is not None and service.state is ServiceState.STOPPED and not service.needs_elevation
+    assert service.command_text == "brew services start postgresql@17"
+
+
+# --- real PostgreSQL ------------------------------------------------------------------------------
+def test_server_version_and_seed_errors(database: Database) -> None:
+    with database.connect() as conn:
+        step = diagnose.version_step(conn, Discovery((), None, None))
+    major = int(database.scalar("SHOW server_version_num")) // 10000
+    assert step.status is (Status.OK if major == 17 else Status.WARN)
+    assert (step.code is None) is (major == 17)
+    assert diagnose.evaluate_version("12.4") == "fail"
+    assert diagnose.evaluate_version("9.6.24") == "fail"
+    assert diagnose.evaluate_version("16.1") == "warn"
+    assert diagnose.evaluate_version("17.2") == "ok"
+    assert "해롭지 않습니다" in (diagnose.explain_sqlstate("42P07") or "")
+    assert "아무것도 바뀌지 않았습니다" in (diagnose.explain_sqlstate("25P02") or "")
+    assert diagnose.explain_sqlstate("XX000") is None
+
+
+def test_dev_user_created_only_with_consent_and_sequence_moved(database: Database) -> None:
+    with database.connect() as conn:
+        Runner(conn, load_migrations()).apply()
+        conn.execute("INSERT INTO users (id, email, type) VALUES (5, 'a@b.c', 'USER')")
+        missing = diagnose.dev_user_step(conn, diagnose.never)
+        assert missing is not None and missing.code == "dev_user_missing" and missing.status is Status.WARN
+        assert "INSERT INTO users" in (missing.fix or "")
+        assert database.scalar("SELECT count(*) FROM users WHERE id = 1") == 0
+        created = diagnose.dev_user_step(conn, lambda _q: True)
+        assert created is not None and created.status is Status.OK
+        row = conn.execute("SELECT email, type::text, is_active FROM users WHERE id = 1").fetchone()
+        assert row == ("test@test.com", "USER", True)
+        new_id = conn.execute("INSERT INTO users (email, type) VALUES ('n@b.c', 'USER') RETURNING id").fetchone()
+        assert new_id == (6,)
+        again = diagnose.dev_user_step(conn, lambda _q: True)
+        assert again is not None and again.status is Status.OK and again.code is None
+
+
+def test_yes_creates_the_dev_user(database: Database, tmp_path: Path) -> None:
+    proc = run_cli("--yes", "--json", "--dsn", database.url, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stdout
+    assert database.scalar("SELECT email FROM users WHERE id = 1") == "test@test.com"
+    check = run_cli("check", "--json", "--dsn", database.url, cwd=tmp_path)
+    assert '"dev_user"' in check.stdout and "dev_user_missing" not in check.stdout
+
+
+def test_permission_denied_names_the_grants(database: Database, tmp_path: Path) -> None:
+    role = "limited_" + database.name
+    with database.connect() as conn:
+        conn.execute(f"CREATE ROLE {role} LOGIN PASSWORD 'limited-pw'")
+    try:
+        url = f"postgresql://{role}:limited-pw@127.0.0.1:{database.server.port}/{database.name}"
+        proc = run_cli("--yes", "--json", "--dsn", url, cwd=tmp_path, env=clean_environ())
+        assert proc.returncode == 1
+        assert '"permission_denied"' in proc.stdout and f'GRANT USAGE, CREATE ON SCHEMA public TO \\"{role}\\"' \
+            in proc.stdout
+        assert database.scalar("SELECT to_regclass('users')") is None
+    finally:
+        with database.connect() as conn:
+            conn.execute(f"DROP OWNED BY {role}")
+            conn.execute(f"DROP ROLE {role}")
+
+
+def test_local_cluster_from_binaries_only(tmp_path: Path) -> None:
+    """Binaries and no server: the interactive run creates a cluster, then prepares the database."""
+    system = RealSystem(environ=dict(clean_environ()))
+    found = discover(system)
+    candidate = diagnose.cluster_candidate(system, found, None, settings_for("postgresql://p:x@localhost:5/d"))
+    if candidate is None:
+        pytest.skip("no initdb/pg_ctl on this machine")
+    root = Path(tempfile.mkdtemp(prefix="setup_wizard_cluster_"))
+    os.chmod(root, 0o755)
+    folder = root / "pgdata"
+    port = free_port()
+    dsn = f"postgresql://postgres:{quote(PASSWORD, safe='')}@localhost:{port}/real_estate"
+    # Answers: create the server? yes; its folder; create the database? yes; apply? yes; dev user? yes;
+    # LangGraph's checkpoint tables (asked only with the [checkpoints] extra)? no.
+    prompter = ScriptedPrompter([True, str(folder), True, True, True, False])
+    env = _env(tmp_path)
+    try:
+        report = app.run(app.Options(dsn=dsn), env, prompter, quiet, system=system)
+        steps = {s.id: s for s in report.steps}
+        assert report.ok, [(s.id, s.code, s.detail) for s in report.steps]
+        assert steps["cluster"].status is Status.OK and str(folder) in steps["cluster"].detail
+        assert steps["database"].status is Status.OK and steps["dev_user"].status is Status.OK
+        with psycopg.connect(host="localhost", port=port, user="postgres", password=PASSWORD,
+                             dbname="real_estate") as conn:
+            assert conn.execute("SELECT count(*) FROM users WHERE id = 1").fetchone() == (1,)
+        assert_no_secret(json.dumps(report.to_json(), ensure_ascii=False))
+        # The folder is not empty any more: a second cluster there is refused.
+        again = diagnose.create_local_cluster(system, candidate, folder, settings_for(dsn), lambda _q: True, quiet)
+        assert not again.done and again.step is not None and "비어 있지 않아" in again.step.detail
+    finally:
+        stop = [str(candidate.bindir / "pg_ctl"), "-D", str(folder), "-m", "immediate", "-w", "stop"]
+        system.run(stop, user="postgres" if system.is_root() else None)
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def test_report_json_carries_every_new_step(database: Database, tmp_path: Path) -> None:
+    proc = run_cli("check", "--json", "--dsn", database.url, cwd=tmp_path)
+    ids = [s.split('"')[0] for s in proc.stdout.split('"id": "')[1:]]
+    assert {"postgres", "psql", "server", "server_version"} <= set(ids)
