@@ -304,7 +304,7 @@ def connect_diagnosed(
     fixed: Step | None = None
     if conn is None and failed == "server_not_running":
         cluster_from = diagnose.cluster_candidate(system, discovery, service, settings)
-        if service is not None and service.state is not ServiceState.RUNNING:
+        if service is not None and service.state in (ServiceState.STOPPED, ServiceState.PAUSED):
             confirm = _person(mode) if service.needs_elevation else mode.confirm
             outcome = diagnose.start_service(system, service, settings, confirm, say)
             fixed = outcome.step

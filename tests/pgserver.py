@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import pwd
 import shutil
 import socket
 import subprocess
@@ -123,8 +122,10 @@ class TestServer:
 
 
 def _run_as_user() -> str | None:
-    if os.geteuid() != 0:
+    if not hasattr(os, "geteuid") or os.geteuid() != 0:  # Windows has no root and no pwd
         return None
+    import pwd
+
     try:
         pwd.getpwnam("postgres")
     except KeyError as exc:  # pragma: no cover - depends on the machine
