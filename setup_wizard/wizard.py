@@ -241,7 +241,7 @@ class Walk:
             return None, None
         system = self._system()
         service = diagnose.find_service(system, self.discovery, settings)
-        if service is not None and service.state is not ServiceState.RUNNING:
+        if service is not None and service.state in (ServiceState.STOPPED, ServiceState.PAUSED):
             return service, None
         return None, diagnose.cluster_candidate(system, self.discovery, service, settings)
 

@@ -32,7 +32,8 @@ CPQ = [msg.ASK_CREATE_CHECKPOINTS] if library_installed() else []
 ALL = [m.name for m in load_migrations()]
 
 
-def walk(tmp_path: Path, url: str | None, answers: list[object]) -> tuple[Any, ScriptedPrompter, str]:
+def walk(tmp_path: Path, url: str | None, answers: list[object],
+         system: RecordedSystem | None = None) -> tuple[Any, ScriptedPrompter, str]:
     (tmp_path / "backend").mkdir(exist_ok=True)
     env_file = tmp_path / "backend" / ".env"
     if url is not None and not env_file.exists():
@@ -41,7 +42,7 @@ def walk(tmp_path: Path, url: str | None, answers: list[object]) -> tuple[Any, S
     screen = Screen(Console(file=out, width=100), ASCII_SYMBOLS)
     prompter = ScriptedPrompter(answers)
     env = Environment(stdin=io.StringIO(), stdout=out, stderr=out, environ=clean_environ(), cwd=tmp_path)
-    report = wizard.run(Options(), env, prompter, screen, system=RecordedSystem())
+    report = wizard.run(Options(), env, prompter, screen, system=system or RecordedSystem())
     return report, prompter, out.getvalue()
 
 
@@ -230,3 +231,22 @@ def test_a_stopped_server_is_explained_and_quitting_fails_the_run(tmp_path: Path
     assert not report.ok
     assert [s.code for s in report.steps if s.status is Status.FAIL] == ["server_not_running"]
     assert msg.CATALOGUE["server_not_running"].title in text and msg.SUMMARY_FAILED in text
+
+
+def test_stopped_windows_service_is_offered_and_a_declined_uac_prompt_shows_the_manual_steps(
+        tmp_path: Path) -> None:
+    from pgserver import free_port
+    from recorded import windows_two_versions
+
+    from setup_wizard.system import ERROR_CANCELLED, Elevation
+
+    system = windows_two_versions(elevation=Elevation(error=ERROR_CANCELLED))
+    url = f"postgresql://postgres:x@localhost:{free_port()}/real_estate"
+    report, prompter, text = walk(tmp_path, url, ["fix", True, "quit"], system=system)
+    assert not report.ok
+    assert prompter.questions[0] == msg.ASK_NEXT
+    assert system.actions == ["elevated sc.exe start postgresql-x64-17"]  # the UAC prompt, declined
+    assert "services.msc" in text
+    failed = [s.code for s in report.steps if s.status is Status.FAIL]
+    assert failed == ["service_start_declined", "server_not_running"]
+
