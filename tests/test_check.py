@@ -520,3 +520,14 @@ def test_a_failing_checkpoint_setup_is_explained_and_the_run_stands(database: Da
     assert "Traceback" not in proc.stderr
     assert_no_secret(proc.stdout, proc.stderr)
     assert database.scalar("SELECT to_regclass('chat_sessions') IS NOT NULL")
+
+
+def test_expected_migration_read_statically_matches_the_library() -> None:
+    from setup_wizard import checkpoints
+
+    if not checkpoints.library_installed():
+        pytest.skip("the [checkpoints] extra is not installed")
+    from langgraph.checkpoint.postgres import PostgresSaver
+
+    assert checkpoints._migrations_in_source() == len(PostgresSaver.MIGRATIONS)
+    assert checkpoints.expected_migration() == len(PostgresSaver.MIGRATIONS) - 1
