@@ -31,7 +31,7 @@ from setup_wizard.app import (
 from setup_wizard.envfile import EnvFile
 from setup_wizard.environment import Environment
 from setup_wizard.errors import UsageError
-from setup_wizard.migrate import PlanItem, load_migrations, read_plan
+from setup_wizard.migrate import PlanItem, changed_files_problem, load_migrations, read_plan
 from setup_wizard.results import Report, Status, Step, VerificationRow
 from setup_wizard.scrub import Scrubber
 from setup_wizard.settings import FIELDS, Settings, parse_dsn
@@ -384,12 +384,8 @@ def check_checksums(ctx: Context) -> Iterator[Step]:
     if not applied:
         yield Step("checksums", Status.SKIP, msg.STEP_CHECKSUMS, msg.CHECKSUMS_NOTHING_APPLIED)
     elif changed:
-        problem = msg.CATALOGUE["checksum_mismatch"]
-        lines = [problem.cause.format(
-            name=item.migration.name,
-            applied_at=item.applied_at.strftime("%Y-%m-%d %H:%M") if item.applied_at else "?") for item in changed]
-        yield Step("checksums", Status.FAIL, msg.STEP_CHECKSUMS, "\n".join(lines), "checksum_mismatch",
-                   problem.fix_text(name=changed[0].migration.name))
+        detail, fix = changed_files_problem(changed)
+        yield Step("checksums", Status.FAIL, msg.STEP_CHECKSUMS, detail, "checksum_mismatch", fix)
     else:
         yield Step("checksums", Status.OK, msg.STEP_CHECKSUMS, msg.CHECKSUMS_OK.format(count=len(applied)))
 

@@ -137,6 +137,19 @@ def read_plan(conn: psycopg.Connection[Any], migrations: list[Migration]) -> lis
     return plan
 
 
+def changed_files_problem(changed: list[PlanItem]) -> tuple[str, str]:
+    """The `checksum_mismatch` explanation (detail, fix) for files changed after they were applied."""
+    problem = msg.CATALOGUE["checksum_mismatch"]
+    lines = [
+        problem.cause.format(
+            name=item.migration.name,
+            applied_at=item.applied_at.strftime("%Y-%m-%d %H:%M") if item.applied_at else "?",
+        )
+        for item in changed
+    ]
+    return "\n".join(lines), problem.fix_text(name=changed[0].migration.name)
+
+
 @contextmanager
 def advisory_lock(conn: psycopg.Connection[Any], wait_seconds: float, progress: Progress) -> Iterator[None]:
     """Hold the wizard's lock for the duration; wait for another run to finish first."""
@@ -244,15 +257,8 @@ class Runner:
                                      ("skipped" if i.state == "applied" else "pending"))
                     for i in plan
                 ]
-                first = changed[0]
-                problem = msg.CATALOGUE["checksum_mismatch"]
-                applied_at = first.applied_at.strftime("%Y-%m-%d %H:%M") if first.applied_at else "?"
-                raise MigrationError(
-                    "checksum_mismatch",
-                    problem.cause.format(name=first.migration.name, applied_at=applied_at),
-                    problem.fix_text(name=first.migration.name),
-                    result.outcomes,
-                )
+                detail, fix = changed_files_problem(changed[:1])
+                raise MigrationError("checksum_mismatch", detail, fix, result.outcomes)
             for item in plan:
                 name = item.migration.name
                 if recreate and name == RECREATABLE:

@@ -26,7 +26,7 @@ from setup_wizard.envfile import read_env_file
 from setup_wizard.environment import Environment
 from setup_wizard.envwrite import planned_changes, save_env, target_path
 from setup_wizard.errors import WizardError
-from setup_wizard.migrate import load_migrations, read_plan
+from setup_wizard.migrate import changed_files_problem, load_migrations, read_plan
 from setup_wizard.preview import describe_pending, summarise_notices
 from setup_wizard.prompts import Prompter
 from setup_wizard.render import Screen
@@ -369,13 +369,9 @@ class Walk:
         changed = [item for item in plan if item.state == "changed"]
         pending = [item.migration.name for item in plan if item.state == "pending"]
         if changed:
-            first = changed[0]
-            problem = msg.CATALOGUE["checksum_mismatch"]
-            applied_at = first.applied_at.strftime("%Y-%m-%d %H:%M") if first.applied_at else "?"
-            step = self.report.add(Step(
-                "migrations", Status.FAIL, msg.STEP_MIGRATIONS,
-                problem.cause.format(name=first.migration.name, applied_at=applied_at),
-                "checksum_mismatch", problem.fix_text(name=first.migration.name)))
+            detail, fix = changed_files_problem(changed[:1])
+            step = self.report.add(Step("migrations", Status.FAIL, msg.STEP_MIGRATIONS, detail,
+                                        "checksum_mismatch", fix))
             self.screen.step(step)
             return False
         if not pending and not self.options.recreate:
