@@ -21,8 +21,8 @@ from setup_wizard.errors import Interrupted, UsageError, WizardError
 from setup_wizard.exitcodes import ExitCode
 
 if TYPE_CHECKING:
-    from setup_wizard.app import Options
     from setup_wizard.environment import Environment
+    from setup_wizard.flow.run import Options
     from setup_wizard.results import Report
 
 PROG = "python -m setup_wizard"
@@ -87,7 +87,7 @@ def build_parser() -> KoreanArgumentParser:
 
 
 def parse_options(argv: Sequence[str]) -> Options:
-    from setup_wizard.app import Options
+    from setup_wizard.flow.run import Options
 
     args = build_parser().parse_args(list(argv))
     if not 1 <= args.lock_timeout <= 30:
@@ -120,7 +120,7 @@ def _failure_report(step_id: str, error: WizardError) -> Report:
 
 
 def _emit(env: Environment, report: Report, options: Options | None, no_color: bool) -> None:
-    from setup_wizard import render
+    from setup_wizard.ui import render
 
     if options is not None and options.json:
         render.write_json(env.stdout, report)
@@ -133,8 +133,8 @@ def _emit(env: Environment, report: Report, options: Options | None, no_color: b
 
 def _wizard(options: Options, env: Environment, no_color: bool) -> Report:
     """The interactive walk: screens on stdout (stderr under --json), questions on the terminal."""
-    from setup_wizard import render, wizard
-    from setup_wizard.prompts import make_prompter
+    from setup_wizard.ui import render, wizard
+    from setup_wizard.ui.prompts import make_prompter
 
     screen_stream = env.stderr if options.json or not env.stdout_isatty else env.stdout
     screen = render.make_screen(screen_stream, no_color=no_color, verbose=options.verbose)
@@ -145,7 +145,7 @@ def _wizard(options: Options, env: Environment, no_color: bool) -> Report:
 def _progress(env: Environment, quiet: bool) -> Callable[[str], None]:
     def say(text: str) -> None:
         if not quiet:
-            from setup_wizard.render import write_plain
+            from setup_wizard.ui.render import write_plain
 
             write_plain(env.stderr, text)
 
@@ -179,8 +179,8 @@ def main(argv: Sequence[str] | None = None, env: Environment | None = None) -> i
             if done.message:
                 stream.write(done.message)
             return done.status
-        from setup_wizard import app
         from setup_wizard.environment import Environment as Env
+        from setup_wizard.flow import run as app
 
         env = env or Env()
         no_color = no_color or env.no_color
@@ -201,11 +201,11 @@ def main(argv: Sequence[str] | None = None, env: Environment | None = None) -> i
     except UsageError as error:
         return _fail(env, stderr, error, wants_json, options, ExitCode.USAGE, "usage")
     except (Interrupted, KeyboardInterrupt, EOFError):
-        from setup_wizard.render import write_plain
+        from setup_wizard.ui.render import write_plain
 
         write_plain(stderr, "\n" + msg.INTERRUPTED)
         if wants_json and env is not None:
-            from setup_wizard import render
+            from setup_wizard.ui import render
 
             render.write_json(env.stdout, _failure_report(
                 "interrupted", WizardError("interrupted", msg.INTERRUPTED)))
@@ -222,11 +222,11 @@ def main(argv: Sequence[str] | None = None, env: Environment | None = None) -> i
 
 def _fail(env: Environment | None, stderr: TextIO, error: WizardError, wants_json: bool,
           options: Options | None, code: ExitCode, step_id: str) -> int:
-    from setup_wizard.render import write_plain
+    from setup_wizard.ui.render import write_plain
 
     if wants_json:
-        from setup_wizard import render
         from setup_wizard.environment import Environment as Env
+        from setup_wizard.ui import render
 
         render.write_json((env or Env()).stdout, _failure_report(step_id, error))
     if error.code == "usage_invalid":

@@ -18,16 +18,16 @@ from dbstate import add_sample_data, hand_migrate, snapshot
 from pgserver import free_port
 from recorded import windows_two_versions
 
-from setup_wizard import checkpoints
-from setup_wizard.app import Options
-from setup_wizard.checks import REGISTRY, Check, run_all
-from setup_wizard.contract import FAIL, WARN, find_drift
-from setup_wizard.diagnose import evaluate_version
+from setup_wizard.database import checkpoints
+from setup_wizard.database.contract import FAIL, WARN, find_drift
+from setup_wizard.database.migrate import Runner, load_migrations
 from setup_wizard.environment import Environment
-from setup_wizard.migrate import Runner, load_migrations
+from setup_wizard.flow.checks import REGISTRY, Check, run_all
+from setup_wizard.flow.run import Options
+from setup_wizard.machine.server import evaluate_version
+from setup_wizard.machine.system import System
 from setup_wizard.results import Report, Status, Step
 from setup_wizard.scrub import Scrubber
-from setup_wizard.system import System
 
 needs_langgraph = pytest.mark.skipif(not checkpoints.library_installed(),
                                      reason="pip install .[checkpoints] (langgraph-checkpoint-postgres)")
@@ -180,7 +180,7 @@ def test_postgres_installations_on_windows_from_recordings(tmp_path: Path) -> No
 
 
 def test_no_postgres_installed_is_a_warning(tmp_path: Path) -> None:
-    from setup_wizard.system import RecordedSystem
+    from recorded_system import RecordedSystem
 
     bare = RecordedSystem(platform="windows", environ={"PATH": r"C:\Windows"})
     steps = items(tmp_path, dsn=f"postgresql://postgres:x@127.0.0.1:{free_port()}/db", system=bare)
@@ -484,9 +484,9 @@ def test_run_creates_checkpoint_tables_with_the_library_and_check_reads_its_vers
 
 @needs_langgraph
 def test_checkpoint_setup_waits_for_our_lock(database: Database) -> None:
+    from setup_wizard.config.settings import load_settings
+    from setup_wizard.database.migrate import ADVISORY_LOCK_KEY
     from setup_wizard.errors import WizardError
-    from setup_wizard.migrate import ADVISORY_LOCK_KEY
-    from setup_wizard.settings import load_settings
 
     settings = load_settings(database.url, {}, None, None)
     with database.connect() as holder, database.connect() as conn:
@@ -523,7 +523,7 @@ def test_a_failing_checkpoint_setup_is_explained_and_the_run_stands(database: Da
 
 
 def test_expected_migration_read_statically_matches_the_library() -> None:
-    from setup_wizard import checkpoints
+    from setup_wizard.database import checkpoints
 
     if not checkpoints.library_installed():
         pytest.skip("the [checkpoints] extra is not installed")

@@ -261,7 +261,7 @@ def test_installed_package_ships_the_sql_files(tmp_path: Path) -> None:
     # -I: ignore the current folder and PYTHON* variables, so the installed package is imported.
     proc = subprocess.run(
         [sys.executable, "-I", "-c",
-         "from setup_wizard.migrate import sql_dir; print(sql_dir())"],
+         "from setup_wizard.database.migrate import sql_dir; print(sql_dir())"],
         cwd=tmp_path, capture_output=True, text=True, env=clean_environ(),
     )
     assert proc.returncode == 0, proc.stderr

@@ -15,15 +15,17 @@ import pytest
 from conftest import PASSWORD, Database, assert_no_secret, clean_environ, run_cli
 from pgserver import free_port
 from recorded import windows_two_versions
+from recorded_system import RecordedSystem
+from scripted import ScriptedPrompter
 
-from setup_wizard import app, diagnose
+from setup_wizard.config.settings import load_settings
+from setup_wizard.database.migrate import Runner, load_migrations
 from setup_wizard.environment import Environment
-from setup_wizard.locate import Discovery, discover
-from setup_wizard.migrate import Runner, load_migrations
-from setup_wizard.prompts import ScriptedPrompter
+from setup_wizard.flow import run as app
+from setup_wizard.machine import server as diagnose
+from setup_wizard.machine.discovery import Discovery, discover
+from setup_wizard.machine.system import ERROR_CANCELLED, Elevation, RealSystem, ServiceState
 from setup_wizard.results import Status
-from setup_wizard.settings import load_settings
-from setup_wizard.system import ERROR_CANCELLED, Elevation, RealSystem, RecordedSystem, ServiceState
 
 
 def settings_for(url: str):  # type: ignore[no-untyped-def]
@@ -132,7 +134,7 @@ def test_check_and_run_on_windows_with_the_service_stopped(tmp_path: Path) -> No
 
 
 def test_linux_and_macos_services_from_recorded_outputs() -> None:
-    from setup_wizard.system import CommandResult
+    from setup_wizard.machine.system import CommandResult
 
     linux = RecordedSystem(platform="linux", environ={"PATH": "/usr/bin"},
                            files={"/usr/bin/pg_lsclusters", "/usr/lib/postgresql/15/bin/psql"},

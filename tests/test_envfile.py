@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from setup_wizard.envfile import default_env_path, read_env_file
+from setup_wizard.config.envfile import default_env_path, read_env_file
 from setup_wizard.errors import UsageError
 
 CONTENT = (

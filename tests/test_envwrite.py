@@ -9,9 +9,9 @@ from urllib.parse import quote
 
 import pytest
 
-from setup_wizard.envfile import read_env_file
-from setup_wizard.envwrite import EnvChange, apply_changes, planned_changes, save_env, target_path
-from setup_wizard.settings import load_settings
+from setup_wizard.config.envfile import read_env_file
+from setup_wizard.config.envwrite import EnvChange, apply_changes, planned_changes, save_env, target_path
+from setup_wizard.config.settings import load_settings
 
 HARD = "p@ss#:/? 한글 '\"$x\\"
 URL_NO_PASSWORD = "postgresql+psycopg://postgres@localhost:5433/real_estate?sslmode=prefer"

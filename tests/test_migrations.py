@@ -11,7 +11,7 @@ import pytest
 from conftest import Database
 from dbstate import add_sample_data, counting_triggers, hand_migrate, snapshot
 
-from setup_wizard.migrate import (
+from setup_wizard.database.migrate import (
     HISTORY_TABLE,
     MigrationError,
     Runner,

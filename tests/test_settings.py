@@ -7,8 +7,8 @@ from urllib.parse import quote
 
 import pytest
 
+from setup_wizard.config.settings import load_settings, parse_dsn
 from setup_wizard.errors import UsageError
-from setup_wizard.settings import load_settings, parse_dsn
 
 HARD = "p@ss#:/? 한글"
 

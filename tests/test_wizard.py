@@ -10,20 +10,21 @@ from typing import Any
 import pytest
 from conftest import Database, assert_no_secret, clean_environ
 from dbstate import add_sample_data, hand_migrate, snapshot
+from recorded_system import RecordedSystem
 from rich.console import Console
+from scripted import ScriptedPrompter
 
 from setup_wizard import messages as msg
-from setup_wizard import wizard
-from setup_wizard.app import Options
-from setup_wizard.checkpoints import library_installed
+from setup_wizard.database.checkpoints import library_installed
+from setup_wizard.database.migrate import load_migrations
+from setup_wizard.database.preview import describe_pending, summarise_notices
 from setup_wizard.environment import Environment
 from setup_wizard.errors import Interrupted
-from setup_wizard.migrate import load_migrations
-from setup_wizard.preview import describe_pending, summarise_notices
-from setup_wizard.prompts import QuestionaryPrompter, ScriptedPrompter, questionary_usable
-from setup_wizard.render import ASCII_SYMBOLS, Screen
+from setup_wizard.flow.run import Options
 from setup_wizard.results import Status
-from setup_wizard.system import RecordedSystem
+from setup_wizard.ui import wizard
+from setup_wizard.ui.prompts import QuestionaryPrompter, questionary_usable
+from setup_wizard.ui.render import ASCII_SYMBOLS, Screen
 
 # With the [checkpoints] extra installed the walk also offers LangGraph's tables, right after the apply.
 CP = [True] if library_installed() else []
@@ -191,8 +192,8 @@ def test_without_any_env_file_every_value_is_asked_and_a_new_env_file_is_offered
 ) -> None:
     from conftest import PASSWORD
 
-    from setup_wizard.envfile import read_env_file
-    from setup_wizard.settings import load_settings
+    from setup_wizard.config.envfile import read_env_file
+    from setup_wizard.config.settings import load_settings
 
     port = str(database.server.port)
     report, prompter, text = walk(tmp_path, None, ["127.0.0.1", port, "", database.name, PASSWORD,
@@ -212,8 +213,8 @@ def test_without_any_env_file_every_value_is_asked_and_a_new_env_file_is_offered
 def test_a_wrong_password_is_asked_again_then_saved(database: Database, tmp_path: Path) -> None:
     from conftest import PASSWORD
 
-    from setup_wizard.envfile import read_env_file
-    from setup_wizard.settings import load_settings
+    from setup_wizard.config.envfile import read_env_file
+    from setup_wizard.config.settings import load_settings
 
     wrong = database.server.url(database.name, password="wrong")
     report, prompter, text = walk(tmp_path, wrong, ["password", PASSWORD, True, True, *CP, True])
@@ -238,7 +239,7 @@ def test_stopped_windows_service_is_offered_and_a_declined_uac_prompt_shows_the_
     from pgserver import free_port
     from recorded import windows_two_versions
 
-    from setup_wizard.system import ERROR_CANCELLED, Elevation
+    from setup_wizard.machine.system import ERROR_CANCELLED, Elevation
 
     system = windows_two_versions(elevation=Elevation(error=ERROR_CANCELLED))
     url = f"postgresql://postgres:x@localhost:{free_port()}/real_estate"

@@ -14,7 +14,7 @@ from conftest import PASSWORD, Database, assert_no_secret, clean_environ
 from dbstate import add_sample_data
 
 from setup_wizard import messages as msg
-from setup_wizard.checkpoints import library_installed
+from setup_wizard.database.checkpoints import library_installed
 
 ENTER, CTRL_C = "\r", "\x03"
 

@@ -13,23 +13,23 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from setup_wizard import messages as msg
-from setup_wizard.db import create_database, open_database, server_version
-from setup_wizard.envfile import EnvFile, default_env_path, read_env_file
+from setup_wizard.config.envfile import EnvFile, default_env_path, read_env_file
+from setup_wizard.config.settings import FIELDS, LIBPQ_ENV_KEYS, Settings, load_settings
+from setup_wizard.database.connect import create_database, open_database, server_version
+from setup_wizard.database.migrate import MigrationError, Runner, load_migrations, read_plan
+from setup_wizard.database.verify import verification_rows
 from setup_wizard.environment import Environment
 from setup_wizard.errors import UsageError, WizardError
-from setup_wizard.migrate import MigrationError, Runner, load_migrations, read_plan
-from setup_wizard.prompts import Prompter
+from setup_wizard.machine.system import ServiceState
 from setup_wizard.results import Report, Status, Step
-from setup_wizard.settings import FIELDS, LIBPQ_ENV_KEYS, Settings, load_settings
-from setup_wizard.system import ServiceState
-from setup_wizard.verify import verification_rows
+from setup_wizard.ui.prompts import Prompter
 
 if TYPE_CHECKING:
     import psycopg
 
-    from setup_wizard.diagnose import FixOutcome
-    from setup_wizard.locate import Discovery, Installation
-    from setup_wizard.system import System
+    from setup_wizard.machine.discovery import Discovery, Installation
+    from setup_wizard.machine.server import FixOutcome
+    from setup_wizard.machine.system import System
 
 Say = Callable[[str], None]
 
@@ -268,14 +268,14 @@ def _system(env: Environment, system: System | None) -> System:
         return system
     from collections.abc import MutableMapping
 
-    from setup_wizard.system import RealSystem
+    from setup_wizard.machine.system import RealSystem
 
     return RealSystem(environ=env.environ if isinstance(env.environ, MutableMapping) else dict(env.environ))
 
 
 def _person(mode: Mode) -> Callable[[str], bool]:
     """Fixes that need a person (UAC prompt, PATH, a new server folder) are never taken under --yes."""
-    from setup_wizard.diagnose import never
+    from setup_wizard.machine.server import never
 
     return mode.confirm if mode.prompter is not None and not mode.read_only else never
 
@@ -284,8 +284,8 @@ def connect_diagnosed(
     settings: Settings, mode: Mode, report: Report, say: Say, system: System
 ) -> tuple[psycopg.Connection[Any] | None, Settings, Discovery]:
     """Find PostgreSQL, then connect; a server that is not running is started (or created) if allowed."""
-    from setup_wizard import diagnose
-    from setup_wizard.locate import discover
+    from setup_wizard.machine import server as diagnose
+    from setup_wizard.machine.discovery import discover
 
     discovery = discover(system)
     report.add(diagnose.postgres_step(discovery, settings))
@@ -331,7 +331,7 @@ def connect_diagnosed(
 
 def _create_cluster(system: System, installation: Installation, settings: Settings, mode: Mode,
                     say: Say) -> FixOutcome:
-    from setup_wizard import diagnose
+    from setup_wizard.machine import server as diagnose
 
     confirm = _person(mode)
     if mode.prompter is None or not confirm(msg.ASK_CREATE_CLUSTER.format(bindir=installation.bindir,
@@ -352,7 +352,7 @@ def _create_cluster(system: System, installation: Installation, settings: Settin
 
 def _privileges_block(conn: psycopg.Connection[Any], settings: Settings, options: Options, report: Report) -> bool:
     """With migrations to apply, the role must be allowed to create tables; True when it may go on."""
-    from setup_wizard.diagnose import privileges_step
+    from setup_wizard.machine.server import privileges_step
 
     plan = read_plan(conn, load_migrations())
     if not options.recreate and all(item.state != "pending" for item in plan):
@@ -381,7 +381,7 @@ def run(options: Options, env: Environment, prompter: Prompter | None, say: Say,
         if not apply_migrations(conn, settings, options, mode, report, say):
             return report
         add_verification(conn, report)
-        from setup_wizard.diagnose import dev_user_step
+        from setup_wizard.machine.server import dev_user_step
 
         dev_user = dev_user_step(conn, mode.confirm)
         if dev_user is not None:
@@ -395,7 +395,7 @@ def ensure_checkpoints(conn: psycopg.Connection[Any], settings: Settings, mode: 
     """LangGraph's tables through the library's own setup(), when its extra is installed and asked for.
 
     Returns True when it created or upgraded them."""
-    from setup_wizard import checkpoints
+    from setup_wizard.database import checkpoints
 
     if not checkpoints.library_installed():
         return False  # the backend creates them when it first starts (NEXT_STEPS says so)
@@ -415,7 +415,7 @@ def ensure_checkpoints(conn: psycopg.Connection[Any], settings: Settings, mode: 
         _fail(report, "checkpoints", msg.STEP_CHECKPOINTS, error)
         return False
     except Exception as error:  # the library's own failure: shown, the rest of the run stands
-        from setup_wizard.db import error_text
+        from setup_wizard.database.connect import error_text
         from setup_wizard.scrub import Scrubber
 
         text = Scrubber.collect([settings.password])(f"{type(error).__name__}: {error_text(error)}")
@@ -429,6 +429,6 @@ def ensure_checkpoints(conn: psycopg.Connection[Any], settings: Settings, mode: 
 
 def check(options: Options, env: Environment, say: Say, system: System | None = None) -> Report:
     """Read-only diagnosis: changes nothing, database or files (the registry of checks in checks.py)."""
-    from setup_wizard import checks
+    from setup_wizard.flow import checks
 
     return checks.run_all(options, env, say, system=_system(env, system))

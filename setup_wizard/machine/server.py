@@ -20,7 +20,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from setup_wizard import messages as msg
-from setup_wizard.locate import (
+from setup_wizard.config.settings import Settings
+from setup_wizard.machine.discovery import (
     MINIMUM_SERVER_VERSION,
     PREFERRED_VERSION,
     Discovery,
@@ -30,9 +31,8 @@ from setup_wizard.locate import (
     psql_path,
     tool_path,
 )
+from setup_wizard.machine.system import CommandResult, ServiceState, System
 from setup_wizard.results import Status, Step
-from setup_wizard.settings import Settings
-from setup_wizard.system import CommandResult, ServiceState, System
 
 if TYPE_CHECKING:
     import psycopg

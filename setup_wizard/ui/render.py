@@ -14,13 +14,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from setup_wizard import messages as msg
+from setup_wizard.config.settings import FIELDS, Settings
 from setup_wizard.results import MigrationOutcome, Report, Status, Step, VerificationRow
-from setup_wizard.settings import FIELDS, Settings
 
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from setup_wizard.locate import Discovery
+    from setup_wizard.machine.discovery import Discovery
 
 
 @dataclass(frozen=True)

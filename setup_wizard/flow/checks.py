@@ -18,7 +18,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from setup_wizard import messages as msg
-from setup_wizard.app import (
+from setup_wizard.config.envfile import EnvFile
+from setup_wizard.config.settings import FIELDS, Settings, parse_dsn
+from setup_wizard.database.migrate import PlanItem, changed_files_problem, load_migrations, read_plan
+from setup_wizard.environment import Environment
+from setup_wizard.errors import UsageError
+from setup_wizard.flow.run import (
     Mode,
     Options,
     Say,
@@ -28,19 +33,14 @@ from setup_wizard.app import (
     open_connection,
     settings_step,
 )
-from setup_wizard.envfile import EnvFile
-from setup_wizard.environment import Environment
-from setup_wizard.errors import UsageError
-from setup_wizard.migrate import PlanItem, changed_files_problem, load_migrations, read_plan
+from setup_wizard.machine.system import RealSystem, System
 from setup_wizard.results import Report, Status, Step, VerificationRow
 from setup_wizard.scrub import Scrubber
-from setup_wizard.settings import FIELDS, Settings, parse_dsn
-from setup_wizard.system import RealSystem, System
 
 if TYPE_CHECKING:
     import psycopg
 
-    from setup_wizard.locate import Discovery
+    from setup_wizard.machine.discovery import Discovery
 
 MIN_PYTHON = (3, 10)
 REQUIRED_PACKAGES = ("rich", "questionary", "psycopg", "python-dotenv")
@@ -90,7 +90,7 @@ def register(check_id: str, title: str, needs_connection: bool = False) -> Calla
 
 
 def describe_crash(error: BaseException, scrub: Scrubber) -> str:
-    from setup_wizard.db import error_text
+    from setup_wizard.database.connect import error_text
 
     return scrub(f"{type(error).__name__}: {error_text(error)}")
 
@@ -128,7 +128,7 @@ def check_python(ctx: Context) -> Iterator[Step]:
 def check_packages(ctx: Context) -> Iterator[Step]:
     from importlib.metadata import PackageNotFoundError, version
 
-    from setup_wizard import checkpoints
+    from setup_wizard.database import checkpoints
 
     found: list[str] = []
     missing: list[str] = []
@@ -159,8 +159,8 @@ def check_packages(ctx: Context) -> Iterator[Step]:
 
 @register("postgres", msg.STEP_POSTGRES)
 def check_postgres(ctx: Context) -> Iterator[Step]:
-    from setup_wizard.diagnose import describe, postgres_step
-    from setup_wizard.locate import discover
+    from setup_wizard.machine.discovery import discover
+    from setup_wizard.machine.server import describe, postgres_step
 
     ctx.discovery = discover(ctx.system)
     ctx.facts[msg.FACT_INSTALLATIONS] = "; ".join(describe(i) for i in ctx.discovery.installations) or msg.NOT_FOUND
@@ -169,8 +169,8 @@ def check_postgres(ctx: Context) -> Iterator[Step]:
 
 @register("psql", msg.STEP_PSQL)
 def check_psql(ctx: Context) -> Iterator[Step]:
-    from setup_wizard.diagnose import psql_step
-    from setup_wizard.locate import discover
+    from setup_wizard.machine.discovery import discover
+    from setup_wizard.machine.server import psql_step
 
     discovery = ctx.discovery or discover(ctx.system)
     path = discovery.psql_on_path
@@ -180,7 +180,7 @@ def check_psql(ctx: Context) -> Iterator[Step]:
 
 @register("port", msg.STEP_PORT)
 def check_port(ctx: Context) -> Iterator[Step]:
-    from setup_wizard.diagnose import port_step
+    from setup_wizard.machine.server import port_step
 
     if ctx.discovery is not None:
         step = port_step(ctx.discovery, ctx.settings)
@@ -304,7 +304,7 @@ def check_settings(ctx: Context) -> Iterator[Step]:
 
 @register("connection", msg.STEP_SERVER)
 def check_connection(ctx: Context) -> Iterator[Step]:
-    from setup_wizard.diagnose import find_service, service_step
+    from setup_wizard.machine.server import find_service, service_step
 
     steps = Report()
     conn, _settings = open_connection(ctx.settings, Mode(read_only=True, prompter=None), steps, ctx.say)
@@ -322,7 +322,7 @@ def check_connection(ctx: Context) -> Iterator[Step]:
 
 @register("server_version", msg.STEP_SERVER_VERSION, needs_connection=True)
 def check_server_version(ctx: Context) -> Iterator[Step]:
-    from setup_wizard.diagnose import version_step
+    from setup_wizard.machine.server import version_step
 
     assert ctx.conn is not None
     row = ctx.conn.execute("SELECT split_part(current_setting('server_version'), ' ', 1)").fetchone()
@@ -332,7 +332,7 @@ def check_server_version(ctx: Context) -> Iterator[Step]:
 
 @register("privileges", msg.STEP_PRIVILEGES, needs_connection=True)
 def check_privileges(ctx: Context) -> Iterator[Step]:
-    from setup_wizard.diagnose import privileges_step
+    from setup_wizard.machine.server import privileges_step
 
     assert ctx.conn is not None
     yield privileges_step(ctx.conn, ctx.settings)
@@ -400,7 +400,7 @@ SCHEMA_STEPS = (
 
 @register("schema", msg.STEP_SCHEMA_TABLES, needs_connection=True)
 def check_schema(ctx: Context) -> Iterator[Step]:
-    from setup_wizard.contract import FAIL, find_drift, object_counts, present_tables
+    from setup_wizard.database.contract import FAIL, find_drift, object_counts, present_tables
 
     assert ctx.conn is not None
     if not present_tables(ctx.conn):
@@ -437,7 +437,7 @@ def check_schema(ctx: Context) -> Iterator[Step]:
 
 @register("dev_user", msg.STEP_DEV_USER, needs_connection=True)
 def check_dev_user(ctx: Context) -> Iterator[Step]:
-    from setup_wizard.diagnose import dev_user_step, never
+    from setup_wizard.machine.server import dev_user_step, never
 
     assert ctx.conn is not None
     step = dev_user_step(ctx.conn, never)  # check only reports; the run creates the user
@@ -457,7 +457,7 @@ def check_verification(ctx: Context) -> Iterator[Step]:
 
 @register("checkpoints", msg.STEP_CHECKPOINTS, needs_connection=True)
 def check_checkpoints(ctx: Context) -> Iterator[Step]:
-    from setup_wizard import checkpoints
+    from setup_wizard.database import checkpoints
 
     assert ctx.conn is not None
     state = checkpoints.read_state(ctx.conn)
@@ -501,7 +501,7 @@ def report_path(options: Options, env: Environment, env_file: EnvFile | None) ->
 def run_all(options: Options, env: Environment, say: Say, checks: Iterable[Check] | None = None,
             system: System | None = None) -> Report:
     """Run every registered check and, when asked, write the shareable report."""
-    from setup_wizard.reportfile import build_markdown
+    from setup_wizard.ui.reportfile import build_markdown
 
     env_file, settings = load_env_and_settings(options, env)
     target = report_path(options, env, env_file)

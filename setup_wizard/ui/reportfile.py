@@ -11,9 +11,9 @@ from datetime import datetime
 
 from setup_wizard import __version__
 from setup_wizard import messages as msg
-from setup_wizard.render import check_summary
 from setup_wizard.results import Report, Status, Step
 from setup_wizard.scrub import Scrubber
+from setup_wizard.ui.render import check_summary
 
 MARKS = {Status.OK: "✓", Status.WARN: "!", Status.FAIL: "✗", Status.SKIP: "-", Status.INFO: "•"}
 

@@ -8,7 +8,7 @@ Ctrl+C and closed input become `Interrupted`, handled once in cli.
 from __future__ import annotations
 
 import getpass
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol, TextIO, TypeVar
 
 from setup_wizard import messages as msg
@@ -79,33 +79,6 @@ class PlainPrompter:
                 return values[default_number - 1]
             if answer.isdigit() and 1 <= int(answer) <= len(values):
                 return values[int(answer) - 1]
-
-
-class ScriptedPrompter:
-    """Answers from a list, in order; records the questions. For tests."""
-
-    def __init__(self, answers: Iterable[object]) -> None:
-        self.answers = list(answers)
-        self.questions: list[str] = []
-
-    def _next(self, message: str) -> object:
-        self.questions.append(message)
-        if not self.answers:
-            raise Interrupted
-        return self.answers.pop(0)
-
-    def text(self, message: str, default: str = "") -> str:
-        answer = self._next(message)
-        return str(answer) if answer != "" else default
-
-    def password(self, message: str) -> str:
-        return str(self._next(message))
-
-    def confirm(self, message: str, default: bool = True) -> bool:
-        return bool(self._next(message))
-
-    def select(self, message: str, choices: Sequence[tuple[str, str]], default: str | None = None) -> str:
-        return str(self._next(message))
 
 
 def _isatty(stream: TextIO) -> bool:

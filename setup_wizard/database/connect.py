@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from setup_wizard import messages as msg
+from setup_wizard.config.settings import Settings
 from setup_wizard.errors import WizardError
-from setup_wizard.settings import Settings
 
 if TYPE_CHECKING:
     import psycopg

@@ -27,9 +27,9 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 from setup_wizard import messages as msg
-from setup_wizard.envfile import decode_env_bytes
+from setup_wizard.config.envfile import decode_env_bytes
+from setup_wizard.config.settings import ENV_FILE_KEYS, FIELDS, Settings, Value, parse_dsn
 from setup_wizard.errors import WizardError
-from setup_wizard.settings import ENV_FILE_KEYS, FIELDS, Settings, Value, parse_dsn
 
 
 @dataclass(frozen=True)

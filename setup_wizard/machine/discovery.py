@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path, PureWindowsPath
 
-from setup_wizard.system import PG_INSTALLATIONS_KEY, PG_SERVICES_KEY, RealSystem, System
+from setup_wizard.machine.system import PG_INSTALLATIONS_KEY, PG_SERVICES_KEY, RealSystem, System
 
 PREFERRED_VERSION = "17"
 MINIMUM_SERVER_VERSION = 13

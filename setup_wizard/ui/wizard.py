@@ -12,7 +12,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from setup_wizard import messages as msg
-from setup_wizard.app import (
+from setup_wizard.config.envfile import read_env_file
+from setup_wizard.config.envwrite import planned_changes, save_env, target_path
+from setup_wizard.config.settings import BACKEND_DEFAULTS, Settings
+from setup_wizard.database.connect import create_database, open_database, server_version
+from setup_wizard.database.migrate import changed_files_problem, load_migrations, read_plan
+from setup_wizard.database.preview import describe_pending, summarise_notices
+from setup_wizard.environment import Environment
+from setup_wizard.errors import WizardError
+from setup_wizard.flow.run import (
     MAX_PASSWORD_TRIES,
     Mode,
     Options,
@@ -21,24 +29,16 @@ from setup_wizard.app import (
     ensure_checkpoints,
     resolve_settings,
 )
-from setup_wizard.db import create_database, open_database, server_version
-from setup_wizard.envfile import read_env_file
-from setup_wizard.environment import Environment
-from setup_wizard.envwrite import planned_changes, save_env, target_path
-from setup_wizard.errors import WizardError
-from setup_wizard.migrate import changed_files_problem, load_migrations, read_plan
-from setup_wizard.preview import describe_pending, summarise_notices
-from setup_wizard.prompts import Prompter
-from setup_wizard.render import Screen
 from setup_wizard.results import MigrationOutcome, Report, Status, Step
-from setup_wizard.settings import BACKEND_DEFAULTS, Settings
+from setup_wizard.ui.prompts import Prompter
+from setup_wizard.ui.render import Screen
 
 if TYPE_CHECKING:
     import psycopg
 
-    from setup_wizard.diagnose import Service
-    from setup_wizard.locate import Discovery, Installation
-    from setup_wizard.system import System
+    from setup_wizard.machine.discovery import Discovery, Installation
+    from setup_wizard.machine.server import Service
+    from setup_wizard.machine.system import System
 
 CHECKPOINT_TABLES = ("checkpoint_migrations", "checkpoints", "checkpoint_blobs", "checkpoint_writes")
 REQUIRED_TRIGGERS = (
@@ -108,7 +108,7 @@ class Walk:
 
     # 2. PostgreSQL on this machine ------------------------------------------------------------------------
     def installations_screen(self) -> Discovery | None:
-        from setup_wizard.locate import MINIMUM_SERVER_VERSION, discover
+        from setup_wizard.machine.discovery import MINIMUM_SERVER_VERSION, discover
 
         try:
             discovery = discover(self.system)
@@ -228,14 +228,14 @@ class Walk:
         self.screen.status_line(Status.OK, login)
 
     def _system(self) -> System:
-        from setup_wizard.system import RealSystem
+        from setup_wizard.machine.system import RealSystem
 
         return self.system or RealSystem()
 
     def _server_fix(self, settings: Settings) -> tuple[Service | None, Installation | None]:
         """What could bring a local server up: a stopped service, or binaries with no server at all."""
-        from setup_wizard import diagnose
-        from setup_wizard.system import ServiceState
+        from setup_wizard.machine import server as diagnose
+        from setup_wizard.machine.system import ServiceState
 
         if self.discovery is None:
             return None, None
@@ -255,8 +255,8 @@ class Walk:
 
     def fix_server(self, settings: Settings) -> Settings:
         """Start the service (UAC on Windows) or create a local cluster; issue 3's fixers, asked first."""
-        from setup_wizard import diagnose
-        from setup_wizard.app import _create_cluster
+        from setup_wizard.flow.run import _create_cluster
+        from setup_wizard.machine import server as diagnose
 
         service, binaries = self._server_fix(settings)
         mode = Mode(read_only=False, prompter=self.prompter)
@@ -431,7 +431,7 @@ class Walk:
         if dev_user.status is not Status.OK and users_exist:
             self.screen.line(msg.DEV_USER_MISSING_NOTE, "yellow")
         if dev_user.status is not Status.OK and users_exist:
-            from setup_wizard.diagnose import dev_user_step
+            from setup_wizard.machine.server import dev_user_step
 
             created = dev_user_step(conn, lambda question: self.prompter.confirm(question, True))
             if created is not None:

@@ -90,11 +90,11 @@ class MigrationError(WizardError):
 
 def sql_dir() -> Path:
     """The migrations: setup_wizard/sql in an installed package, else sql/ beside the source tree."""
-    here = Path(__file__).resolve().parent
-    packaged = here / "sql"
+    package = Path(__file__).resolve().parent.parent  # setup_wizard/
+    packaged = package / "sql"
     if any(packaged.glob("*.sql")):
         return packaged
-    return here.parent / "sql"
+    return package.parent / "sql"
 
 
 def load_migrations(directory: Path | None = None) -> list[Migration]:
@@ -308,7 +308,7 @@ class Runner:
             code = "permission_denied" if sqlstate == "42501" else "migration_failed"
             problem = msg.CATALOGUE["migration_failed"]
             detail = problem.cause.format(name=name) + f"\nSQLSTATE {sqlstate or '-'}: {message}"
-            from setup_wizard.diagnose import explain_sqlstate  # issue 3: the seed's known errors
+            from setup_wizard.machine.server import explain_sqlstate  # issue 3: the seed's known errors
 
             explained = explain_sqlstate(sqlstate)
             fix = problem.fix_text() + (f"\n{explained}" if explained else "")

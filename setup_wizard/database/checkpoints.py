@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from setup_wizard.db import APPLICATION_NAME, CONNECT_TIMEOUT
-from setup_wizard.migrate import Progress, advisory_lock
-from setup_wizard.settings import Settings
+from setup_wizard.config.settings import Settings
+from setup_wizard.database.connect import APPLICATION_NAME, CONNECT_TIMEOUT
+from setup_wizard.database.migrate import Progress, advisory_lock
 
 if TYPE_CHECKING:
     import psycopg

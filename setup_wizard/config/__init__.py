@@ -1,0 +1,1 @@
+"""Connection settings and the backend's .env file: reading, judging, writing."""

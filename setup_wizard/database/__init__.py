@@ -1,0 +1,1 @@
+"""The database: connecting and classifying failures, migrations, the contract, verification."""

@@ -1,0 +1,1 @@
+"""The one sequence every door runs: settings, connect, plan, apply, verify, result."""
