@@ -19,6 +19,7 @@ from recorded_system import RecordedSystem
 from scripted import ScriptedPrompter
 
 from setup_wizard.config.settings import load_settings
+from setup_wizard.database import inspect
 from setup_wizard.database.migrate import Runner, load_migrations
 from setup_wizard.environment import Environment
 from setup_wizard.flow import run as app
@@ -160,34 +161,34 @@ def test_linux_and_macos_services_from_recorded_outputs() -> None:
 # --- real PostgreSQL ------------------------------------------------------------------------------
 def test_server_version_and_seed_errors(database: Database) -> None:
     with database.connect() as conn:
-        step = diagnose.version_step(conn, Discovery((), None, None))
+        step = inspect.version_step(conn, Discovery((), None, None))
     major = int(database.scalar("SHOW server_version_num")) // 10000
     assert step.status is (Status.OK if major == 17 else Status.WARN)
     assert (step.code is None) is (major == 17)
-    assert diagnose.evaluate_version("12.4") == "fail"
-    assert diagnose.evaluate_version("9.6.24") == "fail"
-    assert diagnose.evaluate_version("16.1") == "warn"
-    assert diagnose.evaluate_version("17.2") == "ok"
-    assert "해롭지 않습니다" in (diagnose.explain_sqlstate("42P07") or "")
-    assert "아무것도 바뀌지 않았습니다" in (diagnose.explain_sqlstate("25P02") or "")
-    assert diagnose.explain_sqlstate("XX000") is None
+    assert inspect.evaluate_version("12.4") == "fail"
+    assert inspect.evaluate_version("9.6.24") == "fail"
+    assert inspect.evaluate_version("16.1") == "warn"
+    assert inspect.evaluate_version("17.2") == "ok"
+    assert "해롭지 않습니다" in (inspect.explain_sqlstate("42P07") or "")
+    assert "아무것도 바뀌지 않았습니다" in (inspect.explain_sqlstate("25P02") or "")
+    assert inspect.explain_sqlstate("XX000") is None
 
 
 def test_dev_user_created_only_with_consent_and_sequence_moved(database: Database) -> None:
     with database.connect() as conn:
         Runner(conn, load_migrations()).apply()
         conn.execute("INSERT INTO users (id, email, type) VALUES (5, 'a@b.c', 'USER')")
-        missing = diagnose.dev_user_step(conn, diagnose.never)
+        missing = inspect.dev_user_step(conn, diagnose.never)
         assert missing is not None and missing.code == "dev_user_missing" and missing.status is Status.WARN
         assert "INSERT INTO users" in (missing.fix or "")
         assert database.scalar("SELECT count(*) FROM users WHERE id = 1") == 0
-        created = diagnose.dev_user_step(conn, lambda _q: True)
+        created = inspect.dev_user_step(conn, lambda _q: True)
         assert created is not None and created.status is Status.OK
         row = conn.execute("SELECT email, type::text, is_active FROM users WHERE id = 1").fetchone()
         assert row == ("test@test.com", "USER", True)
         new_id = conn.execute("INSERT INTO users (email, type) VALUES ('n@b.c', 'USER') RETURNING id").fetchone()
         assert new_id == (6,)
-        again = diagnose.dev_user_step(conn, lambda _q: True)
+        again = inspect.dev_user_step(conn, lambda _q: True)
         assert again is not None and again.status is Status.OK and again.code is None
 
 

@@ -322,7 +322,7 @@ def check_connection(ctx: Context) -> Iterator[Step]:
 
 @register("server_version", msg.STEP_SERVER_VERSION, needs_connection=True)
 def check_server_version(ctx: Context) -> Iterator[Step]:
-    from setup_wizard.machine.server import version_step
+    from setup_wizard.database.inspect import version_step
 
     assert ctx.conn is not None
     row = ctx.conn.execute("SELECT split_part(current_setting('server_version'), ' ', 1)").fetchone()
@@ -332,7 +332,7 @@ def check_server_version(ctx: Context) -> Iterator[Step]:
 
 @register("privileges", msg.STEP_PRIVILEGES, needs_connection=True)
 def check_privileges(ctx: Context) -> Iterator[Step]:
-    from setup_wizard.machine.server import privileges_step
+    from setup_wizard.database.inspect import privileges_step
 
     assert ctx.conn is not None
     yield privileges_step(ctx.conn, ctx.settings)
@@ -437,7 +437,8 @@ def check_schema(ctx: Context) -> Iterator[Step]:
 
 @register("dev_user", msg.STEP_DEV_USER, needs_connection=True)
 def check_dev_user(ctx: Context) -> Iterator[Step]:
-    from setup_wizard.machine.server import dev_user_step, never
+    from setup_wizard.database.inspect import dev_user_step
+    from setup_wizard.machine.server import never
 
     assert ctx.conn is not None
     step = dev_user_step(ctx.conn, never)  # check only reports; the run creates the user

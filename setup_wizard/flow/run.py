@@ -325,7 +325,9 @@ def connect_diagnosed(
             report.add(service_line)
     report.steps.extend(attempt.steps)
     if conn is not None:
-        report.add(diagnose.version_step(conn, discovery))
+        from setup_wizard.database.inspect import version_step
+
+        report.add(version_step(conn, discovery))
     return conn, settings, discovery
 
 
@@ -352,7 +354,7 @@ def _create_cluster(system: System, installation: Installation, settings: Settin
 
 def _privileges_block(conn: psycopg.Connection[Any], settings: Settings, options: Options, report: Report) -> bool:
     """With migrations to apply, the role must be allowed to create tables; True when it may go on."""
-    from setup_wizard.machine.server import privileges_step
+    from setup_wizard.database.inspect import privileges_step
 
     plan = read_plan(conn, load_migrations())
     if not options.recreate and all(item.state != "pending" for item in plan):
@@ -381,7 +383,7 @@ def run(options: Options, env: Environment, prompter: Prompter | None, say: Say,
         if not apply_migrations(conn, settings, options, mode, report, say):
             return report
         add_verification(conn, report)
-        from setup_wizard.machine.server import dev_user_step
+        from setup_wizard.database.inspect import dev_user_step
 
         dev_user = dev_user_step(conn, mode.confirm)
         if dev_user is not None:

@@ -17,17 +17,15 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from setup_wizard import messages as msg
 from setup_wizard.config.settings import Settings
 from setup_wizard.machine.discovery import (
-    MINIMUM_SERVER_VERSION,
     PREFERRED_VERSION,
     Discovery,
     Installation,
     has_server_binaries,
-    major_version,
     psql_path,
     tool_path,
 )
@@ -35,7 +33,7 @@ from setup_wizard.machine.system import CommandResult, ServiceState, System
 from setup_wizard.results import Status, Step
 
 if TYPE_CHECKING:
-    import psycopg
+    pass
 
 Confirm = Callable[[str], bool]
 Say = Callable[[str], None]
@@ -383,92 +381,3 @@ def create_local_cluster(system: System, installation: Installation, folder: Pat
     start_text = f'"{pg_ctl}" -D "{folder}" -l "{log}" start'
     return FixOutcome(True, Step("cluster", Status.OK, msg.STEP_CLUSTER, msg.CLUSTER_CREATED.format(
         folder=folder, port=settings.port, user=settings.user, start=start_text)))
-
-
-# --- after login ----------------------------------------------------------------------------------
-def version_step(conn: psycopg.Connection[Any], discovery: Discovery | None) -> Step:
-    from psycopg import pq
-
-    row = conn.execute("SELECT current_setting('server_version_num')::int, "
-                       "split_part(current_setting('server_version'), ' ', 1)").fetchone()
-    number, text = (int(row[0]), str(row[1])) if row else (0, "?")
-    libpq = pq.version()
-    client = discovery.chosen.version if discovery and discovery.chosen else "-"
-    detail = msg.SERVER_VERSION_DETAIL.format(server=text, client=client,
-                                              libpq=f"{libpq // 10000}.{libpq % 100}")
-    major = number // 10000
-    if major < MINIMUM_SERVER_VERSION:
-        return _problem_step("server_version", msg.STEP_SERVER_VERSION, Status.FAIL, "server_version_unsupported",
-                             detail=detail + "\n" + msg.CATALOGUE["server_version_unsupported"].cause.format(
-                                 server=text), server=text)
-    if str(major) != PREFERRED_VERSION:
-        return _problem_step("server_version", msg.STEP_SERVER_VERSION, Status.WARN, "server_version_not_17",
-                             detail=detail + "\n" + msg.SERVER_VERSION_NOT_17.format(server=text), server=text)
-    return Step("server_version", Status.OK, msg.STEP_SERVER_VERSION, detail)
-
-
-def evaluate_version(text: str) -> str:
-    """'ok', 'warn' or 'fail' for a server version string: <13 unsupported, not 17 a warning."""
-    major = major_version(text)
-    if major is None or "." in major or int(major) < MINIMUM_SERVER_VERSION:
-        return "fail"
-    return "ok" if major == PREFERRED_VERSION else "warn"
-
-
-def privileges_step(conn: psycopg.Connection[Any], settings: Settings) -> Step:
-    """Can this role create the tables? (PostgreSQL 15+ no longer lets everyone create in public.)"""
-    row = conn.execute("SELECT has_schema_privilege('public', 'CREATE'), "
-                       "has_database_privilege(current_database(), 'CREATE')").fetchone()
-    if row and row[0]:
-        return Step("privileges", Status.OK, msg.STEP_PRIVILEGES, msg.PRIVILEGES_OK.format(user=settings.user))
-    return _problem_step("privileges", msg.STEP_PRIVILEGES, Status.FAIL, "permission_denied",
-                         user=settings.user, dbname=settings.dbname, host=settings.host, port=settings.port)
-
-
-DEV_USER_INSERT = (
-    "INSERT INTO users (id, email, type, is_active) VALUES (1, 'test@test.com', 'USER', true) "
-    "ON CONFLICT DO NOTHING"
-)
-
-
-def dev_user_step(conn: psycopg.Connection[Any], confirm: Confirm) -> Step | None:
-    """User id 1 must exist for the backend's first chat; creating it only adds a row."""
-    import psycopg
-    from psycopg import sql
-
-    if conn.execute("SELECT to_regclass('users')").fetchone() in (None, (None,)):
-        return None
-    try:
-        exists = conn.execute("SELECT EXISTS (SELECT 1 FROM users WHERE id = 1)").fetchone() == (True,)
-    except psycopg.Error:  # a users table the backend did not make (id is not a number)
-        return None
-    if exists:
-        return Step("dev_user", Status.OK, msg.STEP_DEV_USER, msg.DEV_USER_OK)
-    missing = _problem_step("dev_user", msg.STEP_DEV_USER, Status.WARN, "dev_user_missing")
-    if not confirm(msg.ASK_CREATE_DEV_USER):
-        return missing
-    try:
-        with conn.transaction():
-            inserted = conn.execute(DEV_USER_INSERT).rowcount
-            sequence = conn.execute("SELECT pg_get_serial_sequence('users', 'id')").fetchone()
-            if inserted and sequence and sequence[0]:
-                # Past id 1 and every existing id, never backwards.
-                conn.execute(sql.SQL(
-                    "SELECT setval(%s, GREATEST((SELECT max(id) FROM users), "
-                    "(SELECT last_value FROM {seq})))").format(seq=sql.SQL(sequence[0])), [sequence[0]])
-    except psycopg.Error as exc:
-        return Step("dev_user", Status.WARN, msg.STEP_DEV_USER, missing.detail + f"\n{exc.sqlstate}: "
-                    + (exc.diag.message_primary or ""), "dev_user_missing", missing.fix)
-    if not inserted:
-        return Step("dev_user", Status.WARN, msg.STEP_DEV_USER, msg.DEV_USER_EMAIL_TAKEN, "dev_user_missing",
-                    missing.fix)
-    return Step("dev_user", Status.OK, msg.STEP_DEV_USER, msg.DEV_USER_CREATED)
-
-
-def explain_sqlstate(sqlstate: str | None) -> str | None:
-    """The seed's known errors (already exists, does not exist, rolled back, FK) explained in Korean."""
-    code = msg.SEED_ERRORS.get(sqlstate or "")
-    if code is None:
-        return None
-    problem = msg.CATALOGUE[code]
-    return f"{problem.title}: {problem.cause}\n{problem.fix_text()}"

@@ -431,7 +431,7 @@ class Walk:
         if dev_user.status is not Status.OK and users_exist:
             self.screen.line(msg.DEV_USER_MISSING_NOTE, "yellow")
         if dev_user.status is not Status.OK and users_exist:
-            from setup_wizard.machine.server import dev_user_step
+            from setup_wizard.database.inspect import dev_user_step
 
             created = dev_user_step(conn, lambda question: self.prompter.confirm(question, True))
             if created is not None:
