@@ -383,6 +383,7 @@ def test_check_changes_nothing_and_the_report_has_no_secret(database: Database, 
     git(tmp_path, "commit", "-q", "-m", "project")
     with database.connect() as conn:
         before = snapshot(conn)
+    assert before["memories"] and before["chat_sessions"]
     files_before = tree_hashes(tmp_path)
 
     human = run_cli("check", "-v", "--report", "report.md", cwd=tmp_path)

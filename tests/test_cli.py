@@ -58,6 +58,7 @@ def test_yes_from_backend_env_then_reruns(database: Database, tmp_path: Path) ->
     assert "데이터베이스가 준비되었습니다" in first.stdout
     with database.connect() as conn:
         before = snapshot(conn)
+    assert before["memories"] and before["chat_sessions"]
     for _ in range(3):
         again = run_cli("--yes", "--json", cwd=tmp_path)
         document = json_of(again)
@@ -110,6 +111,7 @@ def test_check_is_read_only_and_reports_pending(database: Database, tmp_path: Pa
     with database.connect() as conn:
         add_sample_data(conn)
         before = snapshot(conn)
+    assert before["memories"] and before["users"]
     write_env(tmp_path, database.url)
     env_before = (tmp_path / "backend" / ".env").read_bytes()
     proc = run_cli("check", "--json", cwd=tmp_path)
