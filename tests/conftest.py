@@ -1,7 +1,12 @@
-"""Fixtures: one real PostgreSQL server for the session, a fresh database per test."""
+"""Fixtures: one real PostgreSQL server for the session, a fresh database per test, and two doors into
+the program: `run_inprocess` (cli.main with a test Environment, the default) and `run_cli` (a real
+process, for what needs one: start-up imports, the installed package, the console's code page)."""
 
 from __future__ import annotations
 
+import contextlib
+import io
+import json
 import os
 import subprocess
 import sys
@@ -24,7 +29,7 @@ PASSWORD = "s3cr:et@#/?한글 pw"
 
 @pytest.fixture(scope="session")
 def server() -> Iterator[TestServer]:
-    with running_server(PASSWORD) as srv:
+    with running_server(PASSWORD, in_memory=True) as srv:
         yield srv
 
 
@@ -81,7 +86,7 @@ def clean_environ(**extra: str) -> dict[str, str]:
 
 
 def run_cli(*args: str, cwd: Path, env: dict[str, str] | None = None,
-            stdin: str | None = None, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+            stdin: str | None = None, timeout: float = 50) -> subprocess.CompletedProcess[str]:
     """The real program, as a newcomer runs it: python -m setup_wizard ..."""
     return subprocess.run(
         [sys.executable, "-m", "setup_wizard", *args],
@@ -94,6 +99,40 @@ def run_cli(*args: str, cwd: Path, env: dict[str, str] | None = None,
         encoding="utf-8",
         timeout=timeout,
     )
+
+
+@dataclass(frozen=True)
+class Result:
+    """What one run of the program left: its exit code and both streams."""
+
+    code: int
+    stdout: str
+    stderr: str
+
+    def json(self) -> Any:
+        """The one JSON document on stdout (json.loads fails on anything before or after it)."""
+        return json.loads(self.stdout)
+
+
+def run_inprocess(*args: str, cwd: Path, env: dict[str, str] | None = None, stdin: str = "") -> Result:
+    """cli.main(argv, Environment) with StringIO streams: the program's door without a process.
+
+    The environment is a plain dict (clean_environ() unless given) and the folder is cwd; the process's
+    own streams and os.environ must stay untouched, so anything cli.main writes to sys.stdout or
+    sys.stderr, or changes in os.environ, fails the test that ran it.
+    """
+    from setup_wizard import cli
+    from setup_wizard.environment import Environment
+
+    out, err, leaked = io.StringIO(), io.StringIO(), io.StringIO()
+    environ_before = dict(os.environ)
+    env_obj = Environment(stdin=io.StringIO(stdin), stdout=out, stderr=err,
+                          environ=dict(env if env is not None else clean_environ()), cwd=cwd)
+    with contextlib.redirect_stdout(leaked), contextlib.redirect_stderr(leaked):
+        code = cli.main(list(args), env_obj)
+    assert leaked.getvalue() == "", f"cli.main wrote to sys.stdout/sys.stderr: {leaked.getvalue()!r}"
+    assert dict(os.environ) == environ_before, "cli.main changed os.environ"
+    return Result(code, out.getvalue(), err.getvalue())
 
 
 def assert_no_secret(*texts: str) -> None:
