@@ -140,14 +140,9 @@ def memory_folder() -> str | None:
 
 
 @contextlib.contextmanager
-def running_server(password: str, lc_messages: str | None = None, in_memory: bool = False) -> Iterator[TestServer]:
-    """Start a fresh server on a free port; stop it and delete its folder afterwards.
-
-    in_memory puts the data folder in RAM where the OS has one: CREATE DATABASE copies a template
-    (about 7 MB) per test, and on a busy virtual disk that took 0.4-1 s each even with fsync=off;
-    in /dev/shm it takes about 0.03 s. Benchmarks keep the disk, as a real server has.
-    """
-    root = Path(tempfile.mkdtemp(prefix="setup_wizard_pg_", dir=memory_folder() if in_memory else None))
+def running_server(password: str, lc_messages: str | None = None) -> Iterator[TestServer]:
+    """Start a fresh server on a free port; stop it and delete its folder afterwards."""
+    root = Path(tempfile.mkdtemp(prefix="setup_wizard_pg_"))
     os.chmod(root, 0o755)
     server = TestServer(
         root=root,
