@@ -12,7 +12,7 @@ import subprocess
 import sys
 import tempfile
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -47,6 +47,35 @@ def pytest_configure(config: pytest.Config) -> None:
 def pytest_unconfigure(config: pytest.Config) -> None:
     if _TEMPDIR_BEFORE in config.stash:
         tempfile.tempdir = config.stash[_TEMPDIR_BEFORE]
+
+
+# Read-only questions about this machine whose answer cannot change during a test session (none of
+# the tests' servers is a Debian cluster or a system service). Each is asked for real once per session,
+# then replayed: about 0.25 s per check/--yes run (psql and pg_lsclusters are Perl wrappers on Debian),
+# 60-odd runs a session.
+_MACHINE_FACTS = (("psql", "--version"), ("pg_lsclusters", "--no-header"), ("systemctl", "show"))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _machine_facts_asked_once() -> Iterator[None]:
+    from setup_wizard.machine.system import CommandResult, RealSystem
+
+    real_run = RealSystem.run
+    answers: dict[tuple[object, ...], CommandResult] = {}
+
+    def run(self: RealSystem, argv: Sequence[str], timeout: float = 60.0, user: str | None = None,
+            env: Mapping[str, str] | None = None) -> CommandResult:
+        words = [Path(argv[0]).name, *argv[1:]] if argv else []
+        if not any(words[:len(fact)] == list(fact) for fact in _MACHINE_FACTS):
+            return real_run(self, argv, timeout, user, env)
+        key = (tuple(argv), user, (env if env is not None else self.environ).get("PATH"))
+        if key not in answers:
+            answers[key] = real_run(self, argv, timeout, user, env)
+        return answers[key]
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(RealSystem, "run", run)
+        yield
 
 
 @pytest.fixture(scope="session")
