@@ -8,10 +8,25 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 # --- sources of settings -------------------------------------------------------------------------
+SOURCE_DSN = "--dsn"
 SOURCE_ENVIRON = "환경 변수 {key}"
 SOURCE_ENV_FILE = ".env {key}"
 SOURCE_DEFAULT = "기본값"
 SOURCE_TYPED = "직접 입력"
+
+
+def describe_source(kind: str, key: str | None) -> str:
+    """A setting's origin (config.settings.SourceKind's value and its key) as a person reads it."""
+    if kind == "dsn":
+        return SOURCE_DSN
+    if kind == "environment":
+        return SOURCE_ENVIRON.format(key=key)
+    if kind == "env-file":
+        return SOURCE_ENV_FILE.format(key=key)
+    if kind == "typed":
+        return SOURCE_TYPED
+    return SOURCE_DEFAULT
+
 NOT_SET = "(없음)"
 FIELD_NAMES = {
     "host": "호스트",

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from setup_wizard import messages as msg
 from setup_wizard.config.envfile import EnvFile
-from setup_wizard.config.settings import FIELDS, Settings, parse_dsn
+from setup_wizard.config.settings import DSN, FIELDS, Settings, env_file_source, parse_dsn
 from setup_wizard.database.migrate import PlanItem, changed_files_problem, load_migrations, read_plan
 from setup_wizard.environment import Environment
 from setup_wizard.errors import UsageError
@@ -264,7 +264,7 @@ def check_database_url(ctx: Context) -> Iterator[Step]:
                        msg.FIX_DATABASE_URL_MISSING)
         return
     # Already parsed once by load_settings (a malformed URL stops the wizard with exit 2).
-    fields, _params, _scheme = parse_dsn(raw, msg.SOURCE_ENV_FILE.format(key="DATABASE_URL"))
+    fields, _params, _scheme = parse_dsn(raw, env_file_source("DATABASE_URL"))
     scheme = raw.strip().split("://", 1)[0].lower()
     problems: list[str] = []
     status = Status.OK
@@ -278,7 +278,7 @@ def check_database_url(ctx: Context) -> Iterator[Step]:
         problems.append(msg.DATABASE_URL_UNENCODED)
         status = Status.FAIL if status is Status.FAIL else Status.WARN
     # The backend reads the .env file; a --dsn that points elsewhere checks a database it will not use.
-    if any(ctx.settings.source(name) == "--dsn" for name in fields):
+    if any(ctx.settings.source(name) == DSN for name in fields):
         differing = [msg.FIELD_NAMES[name] for name, value in fields.items()
                      if ctx.settings.get(name) is not None and ctx.settings.get(name) != value]
         if differing:
@@ -296,7 +296,7 @@ def check_settings(ctx: Context) -> Iterator[Step]:
     shown = ctx.settings.redacted()
     for name in FIELDS:
         ctx.facts[msg.FACT_SETTING.format(field=msg.FIELD_NAMES[name])] = msg.FACT_SETTING_VALUE.format(
-            value=shown[name], source=ctx.settings.source(name) or msg.SOURCE_DEFAULT)
+            value=shown[name], source=ctx.settings.source_text(name))
     yield settings_step(ctx.settings)
 
 

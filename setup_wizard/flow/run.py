@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from setup_wizard import messages as msg
 from setup_wizard.config.envfile import EnvFile, default_env_path, read_env_file
-from setup_wizard.config.settings import FIELDS, LIBPQ_ENV_KEYS, Settings, load_settings
+from setup_wizard.config.settings import DSN, FIELDS, TYPED, Settings, load_settings
 from setup_wizard.database.connect import create_database, open_database, server_version
 from setup_wizard.database.migrate import MigrationError, Runner, load_migrations, read_plan
 from setup_wizard.database.verify import verification_rows
@@ -87,13 +87,6 @@ def find_env_file(options: Options, env: Environment) -> EnvFile | None:
     return read_env_file(found) if found is not None else None
 
 
-def settings_from_outside(settings: Settings) -> bool:
-    """Did any connection setting come from --dsn or the environment (so a missing .env is fine)?"""
-    outside = {"--dsn", msg.SOURCE_ENVIRON.format(key="DATABASE_URL"),
-               *(msg.SOURCE_ENVIRON.format(key=key) for key in LIBPQ_ENV_KEYS.values())}
-    return any(settings.source(name) in outside for name in FIELDS)
-
-
 def env_file_step(env_file: EnvFile | None, settings: Settings) -> Step:
     if env_file is not None:
         if env_file.bad_lines:
@@ -103,8 +96,8 @@ def env_file_step(env_file: EnvFile | None, settings: Settings) -> Step:
                         "env_file_invalid", msg.FIX_ENV_FILE_BAD_LINES)
         detail = msg.ENV_FILE_READ.format(path=env_file.path, encoding=env_file.encoding)
         return Step("env_file", Status.OK, msg.ENV_FILE_TITLE, detail)
-    if settings_from_outside(settings):
-        by_dsn = any(settings.source(name) == "--dsn" for name in FIELDS)
+    if settings.from_outside_env_file():
+        by_dsn = any(settings.source(name) == DSN for name in FIELDS)
         return Step("env_file", Status.SKIP, msg.ENV_FILE_TITLE,
                     msg.ENV_FILE_SKIPPED if by_dsn else msg.ENV_FILE_SKIPPED_ENVIRON)
     return Step("env_file", Status.WARN, msg.ENV_FILE_TITLE, msg.ENV_FILE_NONE, "env_file_missing",
@@ -113,15 +106,18 @@ def env_file_step(env_file: EnvFile | None, settings: Settings) -> Step:
 
 def settings_step(settings: Settings) -> Step:
     detail = msg.SETTINGS_DETAIL.format(
-        url=settings.redacted_url(), password_source=settings.source("password") or msg.NOT_SET
+        url=settings.redacted_url(), password_source=settings.source_text("password")
     )
     if settings.conflicts:
-        detail += "\n" + "\n".join(settings.conflicts)
+        detail += "\n" + "\n".join(c.describe() for c in settings.conflicts)
     shown = settings.redacted()
     more = tuple(
         msg.SETTINGS_SOURCE_LINE.format(field=msg.FIELD_NAMES[name], value=shown[name],
-                                        source=settings.source(name) or msg.SOURCE_DEFAULT)
+                                        source=settings.source_text(name))
         for name in FIELDS
+    ) + tuple(
+        msg.SETTINGS_SOURCE_LINE.format(field=key, value=item.value, source=item.source.describe())
+        for key, item in sorted(settings.extra.items())
     )
     return Step("settings", Status.OK, msg.STEP_SETTINGS, detail, more=more)
 
@@ -180,7 +176,7 @@ def open_connection(
                 password = mode.prompter.password(
                     msg.ASK_PASSWORD.format(user=settings.user, host=settings.host, port=settings.port)
                 )
-                settings = settings.with_value("password", password, msg.SOURCE_TYPED)
+                settings = settings.with_value("password", password, TYPED)
                 continue
             step_id, title = _CONNECT_STEP.get(problem.code, ("connection", msg.STEP_SERVER))
             if step_id in ("login", "database"):
@@ -343,7 +339,7 @@ def _create_cluster(system: System, installation: Installation, settings: Settin
     new_password = not settings.password
     if new_password:
         settings = settings.with_value("password", mode.prompter.password(
-            msg.ASK_CLUSTER_PASSWORD.format(user=settings.user)), msg.SOURCE_TYPED)
+            msg.ASK_CLUSTER_PASSWORD.format(user=settings.user)), TYPED)
     outcome = diagnose.create_local_cluster(system, installation, folder, settings, lambda _q: True, say)
     if outcome.done and new_password and outcome.step is not None:
         step = outcome.step

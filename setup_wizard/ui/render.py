@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from setup_wizard import messages as msg
-from setup_wizard.config.settings import FIELDS, Settings
+from setup_wizard.config.settings import FIELDS, LIBPQ_ENV_KEYS, Settings
 from setup_wizard.results import MigrationOutcome, Report, Status, Step, VerificationRow
 
 if TYPE_CHECKING:
@@ -260,13 +260,16 @@ class Screen:
         table.add_column(msg.SETTINGS_COL_SOURCE, style="dim")
         shown = settings.redacted()
         for name in FIELDS:
-            table.add_row(msg.FIELD_NAMES[name], shown[name], settings.source(name) or msg.NOT_SET)
+            table.add_row(msg.FIELD_NAMES[name], shown[name], settings.source_text(name))
+        for key, item in sorted(settings.extra.items()):
+            table.add_row(key, item.value, item.source.describe())
         self.console.print(table)
         if settings.conflicts:
             self.line(msg.SETTINGS_CONFLICTS, "yellow")
             for conflict in settings.conflicts:
-                self.line("  " + conflict, "yellow")
-            if any("PG" in c for c in settings.conflicts):
+                self.line("  " + conflict.describe(), "yellow")
+            if any(c.loser.key in LIBPQ_ENV_KEYS.values() or c.winner.key in LIBPQ_ENV_KEYS.values()
+                   for c in settings.conflicts):
                 self.line(msg.SETTINGS_BACKEND_IGNORES_PG, "yellow")
 
     def save_preview(self, path: Path, shown: list[tuple[str, str]], exists: bool) -> None:

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from setup_wizard import messages as msg
 from setup_wizard.config.envfile import read_env_file
 from setup_wizard.config.envwrite import planned_changes, save_env, target_path
-from setup_wizard.config.settings import BACKEND_DEFAULTS, Settings
+from setup_wizard.config.settings import BACKEND_DEFAULTS, DEFAULT, TYPED, Settings
 from setup_wizard.database.connect import create_database, open_database, server_version
 from setup_wizard.database.migrate import changed_files_problem, load_migrations, read_plan
 from setup_wizard.database.preview import describe_pending, summarise_notices
@@ -142,8 +142,7 @@ class Walk:
             if step.id == "env_file" and step.status is Status.WARN and step.fix:
                 self.screen.step(step)
 
-        nothing_configured = self.options.dsn is None and all(
-            settings.source(name) == msg.SOURCE_DEFAULT for name in ("host", "port", "user", "dbname"))
+        nothing_configured = self.options.dsn is None and settings.all_defaults()
         if settings.password is None or nothing_configured:
             self.screen.line(msg.SETTINGS_ASK_INTRO, "dim")
         if nothing_configured:
@@ -151,7 +150,7 @@ class Walk:
                 settings = self.ask_field(settings, name)
         if settings.password is None:
             settings = self.ask_password(settings)
-        elif nothing_configured and settings.source("password") == msg.SOURCE_DEFAULT:
+        elif nothing_configured and settings.source("password") == DEFAULT:
             settings = self.ask_password(settings, keep_default=True)
         return settings
 
@@ -168,7 +167,7 @@ class Walk:
         if value == settings.get(name):
             return settings
         self.typed.add(name)
-        return settings.with_value(name, value, msg.SOURCE_TYPED)
+        return settings.with_value(name, value, TYPED)
 
     def ask_password(self, settings: Settings, keep_default: bool = False) -> Settings:
         question = msg.ASK_PASSWORD_HIDDEN.format(user=settings.user, host=settings.host, port=settings.port)
@@ -182,7 +181,7 @@ class Walk:
                 return settings
             self.screen.line(msg.PASSWORD_EMPTY, "yellow")
         self.typed.add("password")
-        return settings.with_value("password", password, msg.SOURCE_TYPED)
+        return settings.with_value("password", password, TYPED)
 
     # 4. Save -----------------------------------------------------------------------------------------------
     def offer_save(self, settings: Settings) -> None:
