@@ -22,7 +22,7 @@ from setup_wizard.exitcodes import ExitCode
 
 if TYPE_CHECKING:
     from setup_wizard.environment import Environment
-    from setup_wizard.flow.run import Options
+    from setup_wizard.flow.options import Options
     from setup_wizard.results import Report
 
 PROG = "python -m setup_wizard"
@@ -87,7 +87,7 @@ def build_parser() -> KoreanArgumentParser:
 
 
 def parse_options(argv: Sequence[str]) -> Options:
-    from setup_wizard.flow.run import Options
+    from setup_wizard.flow.options import Options
 
     args = build_parser().parse_args(list(argv))
     if not 1 <= args.lock_timeout <= 30:
@@ -180,15 +180,20 @@ def main(argv: Sequence[str] | None = None, env: Environment | None = None) -> i
                 stream.write(done.message)
             return done.status
         from setup_wizard.environment import Environment as Env
-        from setup_wizard.flow import run as app
 
         env = env or Env()
         no_color = no_color or env.no_color
         say = _progress(env, quiet=options.json and not env.stderr_isatty)
         if options.command == "check":
-            report = app.check(options, env, say)
+            from setup_wizard.flow.checks import run_all
+
+            report = run_all(options, env, say)
         elif options.yes:
-            report = app.run(options, env, None, say)
+            from setup_wizard.flow.decide import SafeDefaults
+            from setup_wizard.flow.run import run
+            from setup_wizard.flow.view import ProgressView
+
+            report = run(options, env, SafeDefaults(recreate=options.recreate), ProgressView(say))
         else:
             if not env.interactive:
                 raise UsageError("no_tty", msg.NO_TTY, msg.FIX_NO_TTY)
