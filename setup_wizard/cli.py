@@ -142,6 +142,24 @@ def _wizard(options: Options, env: Environment, no_color: bool) -> Report:
     return wizard.run(options, env, prompter, screen)
 
 
+def _dispatch(options: Options, env: Environment, no_color: bool) -> Report:
+    """The door: check, --yes or the interactive wizard, all through the one flow."""
+    say = _progress(env, quiet=options.json and not env.stderr_isatty)
+    if options.command == "check":
+        from setup_wizard.flow.checks import run_all
+
+        return run_all(options, env, say)
+    if options.yes:
+        from setup_wizard.flow.decide import SafeDefaults
+        from setup_wizard.flow.run import run
+        from setup_wizard.flow.view import ProgressView
+
+        return run(options, env, SafeDefaults(recreate=options.recreate), ProgressView(say))
+    if not env.interactive:
+        raise UsageError("no_tty", msg.NO_TTY, msg.FIX_NO_TTY)
+    return _wizard(options, env, no_color)
+
+
 def _progress(env: Environment, quiet: bool) -> Callable[[str], None]:
     def say(text: str) -> None:
         if not quiet:
@@ -183,25 +201,9 @@ def main(argv: Sequence[str] | None = None, env: Environment | None = None) -> i
 
         env = env or Env()
         no_color = no_color or env.no_color
-        say = _progress(env, quiet=options.json and not env.stderr_isatty)
-        if options.command == "check":
-            from setup_wizard.flow.checks import run_all
-
-            report = run_all(options, env, say)
-        elif options.yes:
-            from setup_wizard.flow.decide import SafeDefaults
-            from setup_wizard.flow.run import run
-            from setup_wizard.flow.view import ProgressView
-
-            report = run(options, env, SafeDefaults(recreate=options.recreate), ProgressView(say))
-        else:
-            if not env.interactive:
-                raise UsageError("no_tty", msg.NO_TTY, msg.FIX_NO_TTY)
-            report = _wizard(options, env, no_color)
-            if options.json:
-                _emit(env, report, options, no_color)
-            return int(ExitCode.OK if report.ok else ExitCode.FAILED)
-        _emit(env, report, options, no_color)
+        report = _dispatch(options, env, no_color)
+        if options.json or options.command == "check" or options.yes:
+            _emit(env, report, options, no_color)
         return int(ExitCode.OK if report.ok else ExitCode.FAILED)
     except UsageError as error:
         return _fail(env, stderr, error, wants_json, options, ExitCode.USAGE, "usage")

@@ -79,28 +79,30 @@ def check_summary(report: Report) -> str:
     return msg.SUMMARY_CHECK_FAILED.format(fails=fails, warns=warns)
 
 
-def render_report(console: Console, report: Report, symbols: Symbols, check: bool = False,
-                  verbose: bool = False) -> None:
+def _render_step(console: Console, step: Step, symbols: Symbols, verbose: bool) -> None:
+    from rich.markup import escape
+
+    mark = symbols.for_status(step.status)
+    # soft_wrap: long paths and URLs stay on one line when pasted into a chat.
+    console.print(f"[{STYLES[step.status]}]{escape(mark)}[/] [bold]{escape(step.title)}[/]"
+                  + (f" [dim]({step.code})[/]" if step.code else ""), soft_wrap=True)
+    for line in step.detail.splitlines():
+        console.print(f"    {escape(line)}", soft_wrap=True)
+    if verbose:
+        for line in step.more:
+            console.print(f"    [dim]{escape(line)}[/]", soft_wrap=True)
+    if step.fix:
+        console.print(f"    [bold]{msg.LABEL_FIX}:[/]", soft_wrap=True)
+        for line in step.fix.splitlines():
+            console.print(f"      {escape(line)}", soft_wrap=True)
+
+
+def _render_tables(console: Console, report: Report, symbols: Symbols) -> None:
     from rich import box
     from rich.markup import escape
     from rich.table import Table
 
     table_box = box.SIMPLE_HEAD if symbols.unicode else box.ASCII2
-    for step in report.steps:
-        mark = symbols.for_status(step.status)
-        # soft_wrap: long paths and URLs stay on one line when pasted into a chat.
-        console.print(f"[{STYLES[step.status]}]{escape(mark)}[/] [bold]{escape(step.title)}[/]"
-                      + (f" [dim]({step.code})[/]" if step.code else ""), soft_wrap=True)
-        for line in step.detail.splitlines():
-            console.print(f"    {escape(line)}", soft_wrap=True)
-        if verbose:
-            for line in step.more:
-                console.print(f"    [dim]{escape(line)}[/]", soft_wrap=True)
-        if step.fix:
-            console.print(f"    [bold]{msg.LABEL_FIX}:[/]", soft_wrap=True)
-            for line in step.fix.splitlines():
-                console.print(f"      {escape(line)}", soft_wrap=True)
-
     if report.migrations:
         table = Table(title=msg.MIGRATION_TABLE_TITLE, box=table_box, title_justify="left")
         table.add_column(msg.MIGRATION_COL_FILE)
@@ -111,7 +113,6 @@ def render_report(console: Console, report: Report, symbols: Symbols, check: boo
             table.add_row(outcome.name, msg.MIGRATION_ACTIONS.get(outcome.action, outcome.action), seconds)
         console.print()
         console.print(table)
-
     if report.verification:
         table = Table(title=msg.VERIFY_TABLE_TITLE, box=table_box, title_justify="left")
         table.add_column(msg.VERIFY_COL_TABLE)
@@ -125,6 +126,14 @@ def render_report(console: Console, report: Report, symbols: Symbols, check: boo
         console.print()
         console.print(table)
 
+
+def render_report(console: Console, report: Report, symbols: Symbols, check: bool = False,
+                  verbose: bool = False) -> None:
+    from rich.markup import escape
+
+    for step in report.steps:
+        _render_step(console, step, symbols, verbose)
+    _render_tables(console, report, symbols)
     console.print()
     line = check_summary(report) if check else msg.SUMMARY_OK if report.ok else msg.SUMMARY_FAILED
     style = "bold green" if report.ok else "bold red"
