@@ -53,7 +53,29 @@ class KoreanArgumentParser(argparse.ArgumentParser):
     """argparse with its own messages in Korean; it raises instead of exiting."""
 
     def error(self, message: str) -> NoReturn:
-        raise UsageError("usage_invalid", translate_argparse(message), msg.USAGE_HINT)
+        detail = translate_argparse(message)
+        guess = self.suggest(message)
+        if guess is not None:
+            detail += "\n" + msg.DID_YOU_MEAN.format(guess=guess)
+        raise UsageError("usage_invalid", detail, msg.USAGE_HINT)
+
+    def suggest(self, message: str) -> str | None:
+        """The right spelling of a mistyped command or option ("did you mean"), if one is close."""
+        import difflib
+
+        choice = re.search(r"invalid choice: '([^']*)'", message)
+        unknown = re.match(r"unrecognized arguments: (\S+)", message)
+        if choice is not None:
+            typed, known = choice.group(1), ["run", "check"]
+        elif unknown is not None:
+            typed = unknown.group(1).split("=", 1)[0]
+            known = [o for action in self._actions for o in action.option_strings if o.startswith("--")]
+            if not typed.startswith("-"):
+                known += ["run", "check"]
+        else:
+            return None
+        close = difflib.get_close_matches(typed, known, n=1, cutoff=0.6)
+        return close[0] if close else None
 
     def exit(self, status: int = 0, message: str | None = None) -> NoReturn:
         raise _ParserExit(status, message)
