@@ -392,7 +392,7 @@ def test_check_changes_nothing_and_the_report_has_no_secret(database: Database, 
     document = as_json.json()
     assert document["ok"] is False
     assert [s["code"] for s in document["steps"] if s["status"] == "fail"] == ["migrations_pending"]
-    assert "(migrations_pending)" in human.stdout and "문제 1개" in human.stdout
+    assert "오류 코드: migrations_pending" in human.stdout and "문제 1개" in human.stdout
 
     with database.connect() as conn:
         assert snapshot(conn) == before

@@ -284,11 +284,11 @@ def test_password_never_in_output_even_on_failure(database: Database, tmp_path: 
     # Each run fails for its own reason, said in Korean: a broken program cannot pass by printing nothing.
     human_check = run_inprocess("check", "--dsn", missing, cwd=tmp_path)
     assert human_check.code == 1
-    assert "(database_missing)" in human_check.stdout and "문제 1개" in human_check.stdout
+    assert "오류 코드: database_missing" in human_check.stdout and "문제 1개" in human_check.stdout
     json_check = run_inprocess("check", "--json", "--dsn", missing, cwd=tmp_path)
     assert json_check.code == 1 and codes(json_of(json_check)) == ["database_missing"]
     human_yes = run_inprocess("--yes", "-v", "--dsn", refused, cwd=tmp_path)
-    assert human_yes.code == 1 and "(server_not_running)" in human_yes.stdout
+    assert human_yes.code == 1 and "오류 코드: server_not_running" in human_yes.stdout
     assert "해결 방법" in human_yes.stdout and "127.0.0.1" in human_yes.stdout
     json_yes = run_inprocess("--yes", "--json", "--dsn", refused, cwd=tmp_path)
     assert json_yes.code == 1 and codes(json_of(json_yes)) == ["server_not_running"]

@@ -91,13 +91,15 @@ def test_happy_path_accepting_defaults_then_a_short_rerun(database: Database, tm
 
 
 def choose(run: Wizard, label: str) -> int:
-    """Answer the select on screen with the arrow keys: down to `label`, then Enter; how many downs."""
+    """Answer the select on screen with the arrow keys: from the pointer (») down to `label`, then
+    Enter. Returns how many times the down arrow was pressed."""
     run.child.expect_exact("어떻게 할까요?")
     run.child.expect_exact("끝내기")  # the last choice: the whole list is drawn
-    drawn = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", run.child.before or "")
-    labels = [line.strip(" »\r") for line in drawn.split("\n")]
-    labels = [text for text in labels if text and "arrow keys" not in text] + ["끝내기"]
-    downs = labels.index(label)
+    drawn = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", run.child.before or "").split("\n")[1:]  # after the hint
+    lines = [line.strip("\r") for line in drawn] + ["   끝내기"]
+    pointer = next(n for n, line in enumerate(lines) if line.lstrip().startswith("»"))
+    labels = [line.strip(" »") for line in lines]
+    downs = labels.index(label) - pointer
     run.child.send(DOWN * downs + ENTER)
     return downs
 
