@@ -78,6 +78,21 @@ def _machine_facts_asked_once() -> Iterator[None]:
         yield
 
 
+# What clean_environ() leaves out of a child's environment, also out of this process's own for the
+# session: in-process runs must not depend on the shell that started pytest (see test_cli's
+# test_the_process_environment_does_not_reach_an_inprocess_run for why this matters today).
+_STEERING = ("DATABASE_URL", "NO_COLOR", "FORCE_COLOR")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _process_environment_without_steering() -> Iterator[None]:
+    with pytest.MonkeyPatch.context() as patch:
+        for key in list(os.environ):
+            if key.startswith(("PG", "POSTGRES_")) or key in _STEERING:
+                patch.delenv(key)
+        yield
+
+
 @pytest.fixture(scope="session")
 def server() -> Iterator[TestServer]:
     with running_server(PASSWORD) as srv:
@@ -129,7 +144,7 @@ def clean_environ(**extra: str) -> dict[str, str]:
     env = {
         k: v
         for k, v in os.environ.items()
-        if not k.startswith(("PG", "POSTGRES_")) and k not in ("DATABASE_URL", "NO_COLOR")
+        if not k.startswith(("PG", "POSTGRES_")) and k not in _STEERING
     }
     env.update(extra)
     env.setdefault("PYTHONIOENCODING", "utf-8")
