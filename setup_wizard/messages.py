@@ -369,7 +369,7 @@ SETTINGS_BACKEND_IGNORES_PG = (
     "마법사가 접속에 성공해도 백엔드는 .env 의 값을 씁니다."
 )
 SETTINGS_ASK_INTRO = "설정되지 않은 값을 묻습니다. Enter를 누르면 [ ] 안의 값을 그대로 씁니다."
-ASK_FIELD = "{field}"
+ASK_FIELD = "{field} 값을 입력하세요"
 ASK_PASSWORD_HIDDEN = "{user}@{host}:{port} 의 비밀번호 (입력 내용은 가려집니다)"
 ASK_PASSWORD_DEFAULT_HINT = "비워 두면 백엔드 기본 비밀번호를 씁니다"
 PASSWORD_EMPTY = "비밀번호를 입력하지 않았습니다."
