@@ -267,7 +267,6 @@ class Screen:
     def installations(self, discovery: Discovery) -> None:
         from rich.table import Table
 
-        self.heading(msg.SCREEN_INSTALL)
         if not discovery.installations:
             self.line(msg.INSTALL_NONE, "yellow")
             return
@@ -286,7 +285,6 @@ class Screen:
     def settings(self, settings: Settings, env_path: Path | None, read_from_file: bool) -> None:
         from rich.table import Table
 
-        self.heading(msg.SCREEN_SETTINGS)
         if env_path is not None and read_from_file:
             self.line(msg.SETTINGS_FROM_FILE.format(path=env_path), "dim")
         elif not read_from_file:
@@ -310,7 +308,6 @@ class Screen:
                 self.line(msg.SETTINGS_BACKEND_IGNORES_PG, "yellow")
 
     def save_preview(self, path: Path, shown: list[tuple[str, str]], exists: bool) -> None:
-        self.heading(msg.SCREEN_SAVE)
         self.line(msg.SAVE_INTRO.format(path=path) if exists else msg.SAVE_CREATE.format(path=path))
         for key, value in shown:
             self.line("  " + msg.SAVE_LINE.format(key=key, shown=value), "bold")
