@@ -226,8 +226,10 @@ class Problem:
     cause: str
     steps: tuple[str, ...]
 
-    def fix_text(self, platform: str | None = None, **values: object) -> str:
-        here = platform or current_platform()
+    def fix_text(self, **values: object) -> str:
+        return self.fix_text_for(current_platform(), **values)
+
+    def fix_text_for(self, here: str, **values: object) -> str:
         shown = []
         for step in self.steps:
             tag, _, text = step.partition(":")
