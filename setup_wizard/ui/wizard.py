@@ -1,7 +1,7 @@
 """The interactive wizard: the one flow (flow/run.py) with a person deciding and screens drawing.
 
 `AskPerson` is the Decider that asks through a Prompter; `ScreenView` is the View that draws each
-phase, step and table on a render.Screen. Neither decides anything about the database: the flow does,
+phase, step and table on a ui.screen.Screen. Neither decides anything about the database: the flow does,
 exactly as for `--yes`, so the report (and `--json`) after a wizard run reads as after `--yes`.
 """
 
@@ -19,7 +19,7 @@ from setup_wizard.flow.run import run as run_flow
 from setup_wizard.flow.view import Phase
 from setup_wizard.results import MigrationOutcome, Report, Status, Step, VerificationRow
 from setup_wizard.ui.prompts import Prompter
-from setup_wizard.ui.render import Screen
+from setup_wizard.ui.screen import Screen
 
 if TYPE_CHECKING:
     from setup_wizard.config.settings import Settings
