@@ -455,7 +455,10 @@ NOTICE_FK_NOT_VALID = (
     "없는 세션을 가리키는 대화가 있어 외래 키 fk_conv_mem_session 을 검증하지 않은 채로 두었습니다 "
     "(새로 들어오는 행은 검사합니다)."
 )
-NOTICE_OTHER = "그 밖의 서버 안내 {count}건 (이미 있는 객체를 건너뛰었다는 안내 등)"
+NOTICE_OTHER = (
+    "이미 있는 테이블이나 인덱스는 만들지 않고 건너뛰었다는 서버의 알림이 {count}건 더 있습니다. "
+    "해롭지 않으며, 할 일은 없습니다 (-v 로 원문을 볼 수 있습니다)."
+)
 
 # Dev user 1 and the final checklist.
 CHECKLIST_TITLE = "최종 점검"
