@@ -142,12 +142,12 @@ def parse_options(argv: Sequence[str]) -> Options:
 
 
 def _failure_report(step_id: str, error: WizardError) -> Report:
-    from setup_wizard.results import Report, Status, Step
+    from setup_wizard import problems
+    from setup_wizard.results import Report
 
     report = Report()
-    title = msg.CATALOGUE[error.code].title if error.code in msg.CATALOGUE else msg.USAGE_ERROR.format(
-        prog=PROG, message="").rstrip(": ")
-    report.add(Step(step_id, Status.FAIL, title, error.detail, error.code, error.fix))
+    title = None if error.code in msg.CATALOGUE else msg.USAGE_ERROR.format(prog=PROG, message="").rstrip(": ")
+    report.add(problems.from_error(error, step_id, title))
     return report
 
 
@@ -156,6 +156,8 @@ def _emit(env: Environment, report: Report, options: Options | None, no_color: b
 
     if options is not None and options.json:
         render.write_json(env.stdout, report)
+        for text in report.footer:  # stdout holds one JSON document; the rest goes to stderr
+            render.write_plain(env.stderr, text)
         return
     console = render.make_console(env.stdout, no_color=no_color, environ=env.environ)
     render.render_report(console, report, render.symbols_for(env.stdout),
@@ -165,11 +167,12 @@ def _emit(env: Environment, report: Report, options: Options | None, no_color: b
 
 def _wizard(options: Options, env: Environment, no_color: bool) -> Report:
     """The interactive walk: screens on stdout (stderr under --json), questions on the terminal."""
-    from setup_wizard.ui import render, wizard
+    from setup_wizard.ui import wizard
     from setup_wizard.ui.prompts import make_prompter
+    from setup_wizard.ui.screen import make_screen
 
     screen_stream = env.stderr if options.json or not env.stdout_isatty else env.stdout
-    screen = render.make_screen(screen_stream, no_color=no_color, verbose=options.verbose,
+    screen = make_screen(screen_stream, no_color=no_color, verbose=options.verbose,
                                 environ=env.environ)
     prompter = make_prompter(env.stdin, env.stderr, env.environ, lambda text: screen.line(text, "dim"))
     return wizard.run(options, env, prompter, screen)

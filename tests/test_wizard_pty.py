@@ -121,12 +121,14 @@ def test_wrong_port_chosen_with_arrows_and_missing_password_typed_then_saved(dat
     run.ask(" 호스트 ", ENTER)  # keep 127.0.0.1
     run.ask(" 포트 ", BACKSPACE * len(str(closed)) + str(port) + ENTER)
     run.ask("이 값을 .env 파일에 저장할까요?", ENTER)
+    run.ask("나만 읽고 쓸 수 있게(권한 600) 바꿀까요?", ENTER)  # the file was readable by others (644)
     run.ask("위 마이그레이션을 적용할까요?", ENTER)
     if library_installed():
         run.ask("LangGraph 체크포인트 테이블", ENTER)
     assert run.finish() == 0, run.output
     assert "어떻게 할까요? 호스트와 포트 바꾸기" in run.output  # what the arrows chose
     assert f"127.0.0.1:{port} 에서 PostgreSQL" in run.output
+    assert path.stat().st_mode & 0o777 == 0o600
     old = before.decode().split("\r\n")
     new = path.read_bytes().decode().split("\r\n")
     assert len(new) == len(old)
@@ -159,6 +161,7 @@ def test_whole_path_through_the_plain_fallback(database: Database, tmp_path: Pat
     run = Wizard(tmp_path, term)
     run.ask("의 비밀번호 (입력 내용은 가려집니다): ", PASSWORD + ENTER)
     run.ask("이 값을 .env 파일에 저장할까요? (y: 예, n: 아니요, Enter: 예): ", "y" + ENTER)
+    run.ask("나만 읽고 쓸 수 있게(권한 600) 바꿀까요? (y: 예, n: 아니요, Enter: 예): ", "n" + ENTER)
     run.ask("위 마이그레이션을 적용할까요? (y: 예, n: 아니요, Enter: 예): ", ENTER)
     if library_installed():
         run.ask("LangGraph 체크포인트 테이블(checkpoints 등)을 지금 만들까요? (y: 예, n: 아니요, Enter: 예): ", ENTER)
