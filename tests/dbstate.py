@@ -107,7 +107,7 @@ SNAPSHOT_QUERIES = {
 
 DATA_QUERIES = {
     "users": "SELECT md5(string_agg(u::text, ',' ORDER BY id)) FROM users u",
-    "memories": "SELECT md5(string_agg(m::text, ',' ORDER BY id)) FROM conversation_memories m",
+    "conversation_memories": "SELECT md5(string_agg(m::text, ',' ORDER BY id)) FROM conversation_memories m",
     "chat_sessions": "SELECT md5(string_agg(s::text, ',' ORDER BY session_id)) FROM chat_sessions s",
     "history": "SELECT md5(string_agg(name || checksum || kind || applied_at, ',' ORDER BY name)) "
                "FROM setup_wizard_migrations",
