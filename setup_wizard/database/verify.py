@@ -1,10 +1,12 @@
-"""The seed's verification table, with unique users really counted (the seed's counted sessions)."""
+"""The seed's verification table, with unique users really counted (the seed's counted sessions),
+and one row for each memory table (user_preferences, entity_memories) that exists."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
 from setup_wizard import messages as msg
+from setup_wizard.database.contract import has_session_link
 from setup_wizard.results import VerificationRow
 
 if TYPE_CHECKING:
@@ -29,15 +31,13 @@ SELECT 'without', coalesce(sum(n) FILTER (WHERE NOT linked), 0), count(user_id) 
 """
 
 
+MEMORY_TABLES = ("user_preferences", "entity_memories")
+
+
 def verification_rows(conn: psycopg.Connection[Any]) -> list[VerificationRow]:
     """The verification table; empty when the migrated tables are not there yet."""
-    row = conn.execute(
-        """SELECT to_regclass('chat_sessions') IS NOT NULL
-                  AND EXISTS (SELECT 1 FROM pg_attribute
-                               WHERE attrelid = to_regclass('conversation_memories')
-                                 AND attname = 'session_id' AND NOT attisdropped)"""
-    ).fetchone()
-    if not row or not row[0]:
+    row = conn.execute("SELECT to_regclass('chat_sessions') IS NOT NULL").fetchone()
+    if not row or not row[0] or not has_session_link(conn):
         return []
     labels = {
         "chat_sessions": msg.VERIFY_CHAT_SESSIONS,
@@ -50,4 +50,10 @@ def verification_rows(conn: psycopg.Connection[Any]) -> list[VerificationRow]:
     for key, total, users in conn.execute(VERIFY_SQL):
         healthy = key != "without" or total == 0
         rows.append(VerificationRow(labels[key], int(total), int(users), healthy))
+    for table in MEMORY_TABLES:
+        present = conn.execute("SELECT to_regclass(%s) IS NOT NULL", [table]).fetchone()
+        if present and present[0]:
+            counted = conn.execute(f"SELECT count(*), count(DISTINCT user_id) FROM {table}").fetchone()
+            total, users = (int(counted[0]), int(counted[1])) if counted else (0, 0)
+            rows.append(VerificationRow(table, total, users, True))
     return rows
