@@ -322,6 +322,7 @@ FIX_SCHEMA_REPAIRABLE = (
     "(무엇을 고칠지 먼저 보려면 --yes 없이 실행하세요)."
 )
 FIX_SCHEMA_MANUAL_HEAD = "자동으로 고치지 않는 것은 직접 실행하세요:"
+RESTORED_SESSION_TITLE = "복구된 대화"
 
 
 CATALOGUE: dict[str, Problem] = {

@@ -304,7 +304,8 @@ def search_path_step(conn: psycopg.Connection[Any], user: str) -> Step:
         return Step("search_path", Status.OK, msg.STEP_SEARCH_PATH, msg.SEARCH_PATH_OK.format(schema=schema, path=path))
     lines = [msg.SEARCH_PATH_SHADOW.format(table=s.table, schemas=", ".join(s.schemas), first=s.schemas[0])
              for s in shadows]
-    fix = msg.FIX_SEARCH_PATH.format(user=_quote_ident(user), schema=_quote_ident(schema))
+    path = _quote_ident(schema) if schema == "public" else f"{_quote_ident(schema)}, public"
+    fix = msg.FIX_SEARCH_PATH.format(user=_quote_ident(user), path=path)
     return Step("search_path", Status.WARN, msg.STEP_SEARCH_PATH, "\n".join(lines), "search_path_shadow", fix)
 
 
