@@ -41,7 +41,8 @@ def full_run_with_data(database: Database) -> psycopg.Connection[Any]:
     conn = database.connect()
     add_sample_data(conn, users=3, per_user=4)
     migrate(conn)
-    conn.execute("""INSERT INTO sessions (session_id, user_id, expires_at) VALUES ('http-1', 1, now() + interval '1 day');
+    conn.execute("""INSERT INTO sessions (session_id, user_id, expires_at)
+                    VALUES ('http-1', 1, now() + interval '1 day');
                     INSERT INTO user_preferences (user_id, preferences) VALUES (1, '{"region": "강남"}');
                     INSERT INTO entity_memories (user_id, entity_type, entity_id, entity_name)
                     VALUES (2, 'region', '11680', '강남구')""".encode())
