@@ -399,3 +399,20 @@ def test_a_fresh_database_with_such_a_path_gets_its_tables_in_the_first_schema(d
         assert conn.execute("SELECT to_regclass('other.users') IS NOT NULL, to_regclass('public.users') IS NULL"
                             ).fetchone() == (True, True)
         assert find_drift(conn) == []
+
+
+# --- the final checklist the flow draws ---------------------------------------------------------------------
+
+def test_the_checklist_names_each_object_and_the_fix(database: Database) -> None:
+    with full_run_with_data(database) as conn:
+        items_ = {step.id: step for step in contract.checklist(conn)}
+        assert list(items_) == ["sessions", "chat_sessions", "session_id", "triggers", "memory_tables", "schema",
+                                "dev_user", "checkpoints"]
+        assert all(step.status is Status.OK for key, step in items_.items() if key != "checkpoints")
+        conn.execute("DROP TABLE entity_memories; ALTER TABLE chat_sessions ALTER COLUMN title TYPE text")
+        items_ = {step.id: step for step in contract.checklist(conn)}
+        assert items_["memory_tables"].status is Status.FAIL and "entity_memories" in items_["memory_tables"].detail
+        schema = items_["schema"]
+        assert schema.status is Status.FAIL and schema.code == "schema_drift"
+        assert "python -m setup_wizard --yes" in (schema.fix or "")
+        assert 'ALTER TABLE "chat_sessions" ALTER COLUMN "title" TYPE character varying(200)' in (schema.fix or "")

@@ -605,10 +605,14 @@ def object_counts(contract: Contract = CONTRACT) -> dict[str, int]:
 # --- the final checklist ----------------------------------------------------------------------------------
 
 def checklist(conn: psycopg.Connection[Any], contract: Contract = CONTRACT) -> list[Step]:
-    """What the backend needs, object by object, for the wizard's last screen. Read-only.
+    """What the backend needs, object by object, for the run's last screen. Read-only.
 
-    Ids: sessions, chat_sessions, session_id, triggers, memory_tables, schema, dev_user, checkpoints.
+    Ids: sessions, chat_sessions, session_id, triggers, memory_tables, schema, dev_user, checkpoints
+    (flow/finish.py's readiness() plus memory_tables and schema). `schema` fails on any difference
+    from the contract that is left, with the fix: `--yes` for what repairs safely, SQL for the rest.
     """
+    from setup_wizard.database.repair import plan_repairs  # repair builds on this module
+
     schema = contract_schema(conn)
     present = present_tables(conn, contract, schema)
     drift = find_drift(conn, contract, schema)
@@ -623,12 +627,17 @@ def checklist(conn: psycopg.Connection[Any], contract: Contract = CONTRACT) -> l
     checkpoints_missing = [name for name in CHECKPOINT_TABLES if not (conn.execute(
         "SELECT to_regclass(format('%%I.%%I', %s::text, %s::text)) IS NOT NULL OR to_regclass(%s) IS NOT NULL",
         [schema, name, name]).fetchone() or (False,))[0]]
-    fails = [d for d in drift if d.severity == FAIL]
     if not drift:
         schema_step = Step("schema", Status.OK, msg.CHECK_SCHEMA, msg.CHECK_SCHEMA_OK)
     else:
-        schema_step = Step("schema", Status.FAIL if fails else Status.WARN, msg.CHECK_SCHEMA,
-                           "\n".join(f"{d.name}: {d.message}" for d in drift))
+        repairs = plan_repairs(conn, drift, schema)
+        manual = [r for r in repairs if not r.safe]
+        parts = [msg.FIX_SCHEMA_REPAIRABLE] if any(r.safe for r in repairs) else []
+        if manual:
+            parts.append("\n".join([msg.FIX_SCHEMA_MANUAL_HEAD, *(r.fix for r in manual)]))
+        schema_step = Step("schema", Status.FAIL, msg.CHECK_SCHEMA, "\n".join(f"{d.name}: {d.message}" for d in drift),
+                           "schema_drift_manual" if manual and len(manual) == len(repairs) else "schema_drift",
+                           "\n".join(parts) or None)
     return [
         have("sessions" in present, "sessions", msg.CHECK_SESSIONS),
         have("chat_sessions" in present, "chat_sessions", msg.CHECK_CHAT_SESSIONS),
@@ -638,9 +647,7 @@ def checklist(conn: psycopg.Connection[Any], contract: Contract = CONTRACT) -> l
         have(not memory_missing, "memory_tables", msg.CHECK_MEMORY_TABLES,
              msg.CHECK_MEMORY_TABLES_MISSING.format(names=", ".join(memory_missing))),
         schema_step,
-        Step("dev_user", Status.OK if dev_user else Status.WARN, msg.CHECK_DEV_USER,
-             msg.CHECK_PRESENT if dev_user else msg.CHECK_DEV_USER_MISSING,
-             None, None if dev_user else msg.FIX_DEV_USER),
+        have(dev_user, "dev_user", msg.CHECK_DEV_USER, msg.CHECK_DEV_USER_MISSING),
         Step("checkpoints", Status.SKIP if checkpoints_missing else Status.OK, msg.CHECK_CHECKPOINTS,
              msg.CHECK_CHECKPOINTS_LATER if checkpoints_missing else msg.CHECK_PRESENT),
     ]
