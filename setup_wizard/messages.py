@@ -328,6 +328,21 @@ FIX_SCHEMA_REPAIRABLE = (
 )
 FIX_SCHEMA_MANUAL_HEAD = "자동으로 고치지 않는 것은 직접 실행하세요:"
 RESTORED_SESSION_TITLE = "복구된 대화"
+STEP_BACKEND_TABLES = "백엔드 모델의 다른 테이블 (부동산 데이터 등)"
+BACKEND_TABLES_NO_FOLDER = "backend/app/models 폴더를 찾지 못해 건너뛰었습니다."
+BACKEND_TABLES_OK = "백엔드 모델이 선언한 테이블 {count}개가 모두 있습니다."
+BACKEND_TABLES_MISSING = (
+    "백엔드 모델이 선언했지만 데이터베이스에 없는 테이블 {count}개: {names}\n"
+    "마법사가 만드는 테이블이 아닙니다. 채팅은 되지만 매물 검색 같은 기능에 필요합니다."
+)
+FIX_BACKEND_TABLES = (
+    "backend 폴더에서 백엔드 모델로 없는 테이블만 만드세요 (있는 테이블은 건드리지 않습니다):\n"
+    "python -c \"import app.models; from app.db.postgre_db import Base, engine; "
+    "Base.metadata.create_all(engine)\"\n"
+    "그다음 데이터를 넣으세요: python scripts/import_apt_ofst.py 등 (backend/scripts/README_SETUP.md 참고).\n"
+    "scripts/init_db.py 와 scripts/init_chat_tables.py 는 기존 테이블을 지우고 다시 만듭니다. 데이터가 있는 "
+    "데이터베이스에는 쓰지 마세요."
+)
 
 
 CATALOGUE: dict[str, Problem] = {

@@ -387,6 +387,8 @@ def test_a_search_path_starting_elsewhere_keeps_the_tables_where_the_backend_has
     assert "chat_sessions" in step.detail and "other, public" in step.detail
     assert "ALTER ROLE" in (step.fix or "") and "search_path = public" in (step.fix or "")
     assert items(tmp_path, dsn=database.url)["schema_tables"].status is Status.OK  # read in public
+    with database.connect() as conn:  # the verification reads public's chat_sessions, not the empty one
+        assert verification_rows(conn)[0].total_rows == 3
 
 
 def test_a_fresh_database_with_such_a_path_gets_its_tables_in_the_first_schema(database: Database) -> None:
@@ -416,3 +418,47 @@ def test_the_checklist_names_each_object_and_the_fix(database: Database) -> None
         assert schema.status is Status.FAIL and schema.code == "schema_drift"
         assert "python -m setup_wizard --yes" in (schema.fix or "")
         assert 'ALTER TABLE "chat_sessions" ALTER COLUMN "title" TYPE character varying(200)' in (schema.fix or "")
+
+
+# --- tables the backend declares beyond the contract -----------------------------------------------------
+
+MODEL_FILES = {
+    "chat.py": 'class ChatSession(Base):\n    __tablename__ = "chat_sessions"\n\n\n'
+               'class ChatMessage(Base):\n    __tablename__ = "chat_messages"\n',
+    "real_estate.py": 'class Region(Base):\n    __tablename__ = "regions"\n\n\n'
+                      'class RealEstate(Base):\n    """매물"""\n    __tablename__ = "real_estates"\n',
+    "real_estate_old.py": 'class Old(Base):\n    __tablename__ = "old_copy"\n',
+    "users.py": 'class User(Base):\n    __tablename__ = "users"\n',
+    "broken.py": "def (:\n",
+}
+
+
+def test_tables_the_models_declare_beyond_the_contract_are_named(database: Database, tmp_path: Path) -> None:
+    with database.connect() as conn:
+        migrate(conn)
+    assert items(tmp_path, dsn=database.url)["backend_tables"].status is Status.SKIP
+    models = tmp_path / "backend" / "app" / "models"
+    (models / "old").mkdir(parents=True)
+    (models / "old" / "memory.py").write_text('class M(Base):\n    __tablename__ = "in_old_folder"\n', "utf-8")
+    for name, text in MODEL_FILES.items():
+        (models / name).write_text(text, "utf-8")
+    step = items(tmp_path, dsn=database.url)["backend_tables"]
+    assert step.status is Status.INFO and step.code == "backend_tables_missing"
+    assert "chat_messages, real_estates, regions" in step.detail
+    assert "old_copy" not in step.detail and "in_old_folder" not in step.detail
+    assert "create_all" in (step.fix or "") and "init_db.py" in (step.fix or "")
+    run_sql(database, "CREATE TABLE chat_messages (id int); CREATE TABLE regions (id int); "
+                      "CREATE TABLE real_estates (id int)")
+    assert items(tmp_path, dsn=database.url)["backend_tables"].status is Status.OK
+
+
+def test_a_database_recorded_with_the_first_0003_counts_as_applied(database: Database) -> None:
+    first_release = "b88c6fd9067b0167862a26ccacf1bd098aaec8784c18d00c558df4311d363ca6"
+    with full_run_with_data(database) as conn:
+        conn.execute(f"UPDATE {HISTORY_TABLE} SET checksum = %s WHERE name = '0003_chat_sessions.sql'",
+                     [first_release])
+        assert {o.action for o in Runner(conn, load_migrations()).apply().outcomes} == {"skipped"}
+        conn.execute(f"UPDATE {HISTORY_TABLE} SET checksum = 'f00' WHERE name = '0003_chat_sessions.sql'")
+        from setup_wizard.database.migrate import read_plan
+
+        assert [i.state for i in read_plan(conn, load_migrations())][2] == "changed"

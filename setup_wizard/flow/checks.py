@@ -440,6 +440,26 @@ def check_search_path(ctx: Context) -> Iterator[Step]:
     yield search_path_step(ctx.conn, ctx.settings.user)
 
 
+@register("backend_tables", msg.STEP_BACKEND_TABLES, needs_connection=True)
+def check_backend_tables(ctx: Context) -> Iterator[Step]:
+    from setup_wizard.database.contract import contract_schema
+    from setup_wizard.database.declared import declared_tables, find_backend, missing_beyond_contract
+
+    assert ctx.conn is not None
+    backend = find_backend(ctx.env.cwd, ctx.env_file.path if ctx.env_file else None)
+    if backend is None:
+        yield Step("backend_tables", Status.SKIP, msg.STEP_BACKEND_TABLES, msg.BACKEND_TABLES_NO_FOLDER)
+        return
+    missing = missing_beyond_contract(ctx.conn, backend, contract_schema(ctx.conn))
+    if not missing:
+        yield Step("backend_tables", Status.OK, msg.STEP_BACKEND_TABLES,
+                   msg.BACKEND_TABLES_OK.format(count=len(declared_tables(backend))))
+        return
+    yield Step("backend_tables", Status.INFO, msg.STEP_BACKEND_TABLES, msg.BACKEND_TABLES_MISSING.format(
+        count=len(missing), names=", ".join(d.table for d in missing)), "backend_tables_missing",
+        msg.FIX_BACKEND_TABLES, tuple(f"{d.table}: {d.model} ({d.file})" for d in missing))
+
+
 @register("dev_user", msg.STEP_DEV_USER, needs_connection=True)
 def check_dev_user(ctx: Context) -> Iterator[Step]:
     from setup_wizard.database.inspect import dev_user_step
