@@ -503,7 +503,7 @@ SETTINGS_BACKEND_IGNORES_PG = (
     "마법사가 접속에 성공해도 백엔드는 .env 의 값을 씁니다."
 )
 SETTINGS_ASK_INTRO = "설정되지 않은 값을 묻습니다. Enter를 누르면 [ ] 안의 값을 그대로 씁니다."
-ASK_FIELD = "{field}"
+ASK_FIELD = "{field} 값을 입력하세요"
 ASK_PASSWORD_HIDDEN = "{user}@{host}:{port} 의 비밀번호 (입력 내용은 가려집니다)"
 ASK_PASSWORD_DEFAULT_HINT = "비워 두면 백엔드 기본 비밀번호를 씁니다"
 PASSWORD_EMPTY = "비밀번호를 입력하지 않았습니다."
@@ -518,6 +518,13 @@ SAVE_KEEPS = "다른 줄과 주석, 순서는 그대로 두고, 이전 파일은
 ASK_SAVE = "이 값을 .env 파일에 저장할까요?"
 SAVE_DONE = "{path} 에 저장했습니다."
 SAVE_BACKUP = "이전 파일은 {backup} 에 보관했습니다."
+ASK_RESTRICT_ENV = (
+    "비밀번호를 저장한 파일을 이 컴퓨터의 다른 사용자도 읽을 수 있습니다 (권한 {mode}). "
+    "나만 읽고 쓸 수 있게(600) 바꿀까요?"
+)
+ENV_RESTRICTED = "이제 나만 읽고 쓸 수 있습니다 (권한 600): {path}"
+SAVE_NO_BACKEND = "이 폴더({cwd})와 그 위 폴더에서 backend 폴더를 찾지 못해 .env 파일을 만들지 않았습니다."
+FIX_SAVE_NO_BACKEND = "프로젝트 폴더(backend 폴더가 있는 곳)로 이동해 python -m setup_wizard 를 다시 실행하세요."
 SAVE_SKIPPED = "저장하지 않았습니다. 다음에 실행할 때 다시 묻습니다."
 STEP_ENV_SAVE = ".env 저장"
 ENV_SAVE_UNREADABLE = "파일을 다시 읽을 수 없어 저장하지 않았습니다: {path}"

@@ -202,7 +202,8 @@ def test_without_any_env_file_every_value_is_asked_and_a_new_env_file_is_offered
     report, prompter, text = walk(tmp_path, None, ["127.0.0.1", port, "", database.name, PASSWORD,
                                                    True, True, *CP, True])
     assert report.ok, text
-    assert prompter.questions[:4] == ["호스트", "포트", "사용자", "데이터베이스"]
+    assert prompter.questions[:4] == [msg.ASK_FIELD.format(field=msg.FIELD_NAMES[name])
+                                      for name in ("host", "port", "user", "dbname")]
     assert prompter.questions[5:] == [msg.ASK_SAVE, msg.ASK_CONFIRM_APPLY, *CPQ, msg.ASK_CREATE_DEV_USER]
     written = read_env_file(tmp_path / "backend" / ".env").values
     assert list(written) == ["DATABASE_URL"]

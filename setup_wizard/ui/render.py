@@ -165,6 +165,8 @@ def render_report(console: Console, report: Report, symbols: Symbols, check: boo
     if report.ok and not check:
         for text in msg.NEXT_STEPS.splitlines():
             console.print(f"[dim]{escape(text)}[/]", soft_wrap=True)
+    for text in report.footer:
+        console.print(escape(text), soft_wrap=True)
 
 
 def write_json(stream: TextIO, report: Report) -> None:
