@@ -25,7 +25,8 @@ from setup_wizard.flow.options import Options
 from setup_wizard.results import Status
 from setup_wizard.ui import wizard
 from setup_wizard.ui.prompts import QuestionaryPrompter, questionary_usable
-from setup_wizard.ui.render import ASCII_SYMBOLS, Screen
+from setup_wizard.ui.render import ASCII_SYMBOLS
+from setup_wizard.ui.screen import Screen
 
 # With the [checkpoints] extra installed the walk also offers LangGraph's tables, right after the apply.
 CP = [True] if library_installed() else []
