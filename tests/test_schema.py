@@ -462,3 +462,23 @@ def test_a_database_recorded_with_the_first_0003_counts_as_applied(database: Dat
         from setup_wizard.database.migrate import read_plan
 
         assert [i.state for i in read_plan(conn, load_migrations())][2] == "changed"
+
+
+def test_a_repair_waits_no_longer_than_lock_timeout(database: Database) -> None:
+    from setup_wizard.database.migrate import MigrationError
+
+    with full_run_with_data(database) as conn:
+        conn.execute("DROP INDEX idx_expires_at")
+        holder = database.connect()
+        holder.autocommit = False
+        holder.execute("LOCK TABLE sessions IN ACCESS SHARE MODE")
+        holder.execute("INSERT INTO sessions (session_id, expires_at) VALUES ('held', now())")
+        try:
+            with pytest.raises(MigrationError) as caught:
+                apply_repairs(conn, plan_repairs(conn), lock_timeout=1)
+        finally:
+            holder.rollback()
+            holder.close()
+        assert caught.value.code == "lock_timeout" and "pid" in caught.value.detail
+        assert conn.execute(f"SELECT count(*) FROM {HISTORY_TABLE} WHERE kind = 'repair'").fetchone() == (0,)
+        assert [o.status for o in apply_repairs(conn, plan_repairs(conn))] == ["applied"]
