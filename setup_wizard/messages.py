@@ -304,6 +304,15 @@ REPAIR_RESTORE_SESSIONS = (
     "(제목 '복구된 대화', 대화는 그대로 연결됩니다)."
 )
 REPAIR_APPLIED = "고쳤습니다: {description}"
+STEP_REPAIRS = "스키마 수리"
+REPAIRING_START = "스키마를 고치는 중..."
+REPAIR_OUTCOME = "{description} → {result}"
+REPAIR_RESULTS = {
+    "applied": "고쳤습니다",
+    "not_valid": "고쳤지만 외래 키는 NOT VALID 상태로 남았습니다",
+    "failed": "실패해 되돌렸습니다",
+    "gone": "앞의 수정으로 이미 해결되었습니다",
+}
 REPAIR_LEFT_NOT_VALID = (
     "가리키는 행이 없는 행이 있어 외래 키를 NOT VALID 상태로 남겼습니다 ({name}). 새 행은 검사됩니다. "
     "python -m setup_wizard check 가 그 행을 찾는 방법을 알려 줍니다."
