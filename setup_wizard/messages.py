@@ -291,7 +291,7 @@ BACKEND_SETTINGS_PROBLEMS = {
         ),
         steps=(
             "python -m setup_wizard --yes 로 실행하면 백업을 남기고 BOM 없는 UTF-8로 다시 저장합니다.",
-            "직접 고치려면 편집기에서 인코딩을 'UTF-8'(BOM 없음)로 바꿔 저장하세요. 첫 줄을 주석으로 비워 두어도 됩니다.",
+            "직접 고치려면 편집기에서 인코딩을 'UTF-8'(BOM 없음)로 바꿔 저장하세요.",
         ),
     ),
     "backend_env_outside": Problem(

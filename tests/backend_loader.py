@@ -94,7 +94,7 @@ def main() -> None:
         finally:
             pgconn.finish()
         out["ok"] = True
-    except BaseException as exc:  # noqa: BLE001  (what the backend would die of, by class)
+    except BaseException as exc:  # what the backend would die of, by class
         out["error_class"] = type(exc).__name__
         if isinstance(exc, ModuleNotFoundError):
             out["missing_module"] = exc.name

@@ -197,3 +197,38 @@ def test_loader_alone_runs_under_the_backend_pins(backend_python: Path) -> None:
     assert dotenv_version == "1.0.1"
     assert settings_version.startswith("2.4.")
     assert sqlalchemy_version == "2.0.23"
+
+
+# --- issue 12: URL parameters and a URL without a database, against the real server ---------------
+
+def test_url_parameters_connect(server: Any) -> None:
+    from setup_wizard.database.connect import connect
+
+    url = (server.url("postgres").replace("postgresql://", "postgresql+psycopg://")
+           + "?connect_timeout=10&application_name=chat&sslmode=disable&options=-c%20statement_timeout%3D4321")
+    settings = load_settings(None, {}, {"DATABASE_URL": url}, None)
+    with connect(settings) as conn:
+        row = conn.execute("SELECT current_setting('statement_timeout'), current_setting('application_name')"
+                           ).fetchone()
+    assert row == ("4321ms", "setup_wizard")
+
+
+def test_url_without_database_connects_to_the_users_database(server: Any) -> None:
+    from setup_wizard.database.connect import connect
+
+    url = server.url("postgres").replace("postgresql://", "postgresql+psycopg://").rsplit("/", 1)[0]
+    settings = load_settings(None, {}, {"DATABASE_URL": url}, None)
+    assert settings.dbname == "postgres"  # the superuser's name, as libpq and the backend use it
+    with connect(settings) as conn:
+        row = conn.execute("SELECT current_database()").fetchone()
+    assert row == ("postgres",)
+    view = backend_view(layout_for(url), {}, login_name=LOGIN)
+    steps = settings_steps(view, settings)
+    warned = [s for s in steps if s.code == "backend_url_no_dbname"]
+    assert warned and warned[0].status is Status.WARN and "'postgres'" in warned[0].detail
+
+
+def layout_for(url: str) -> Any:
+    from setup_wizard.config.backend import Layout as BackendLayout
+
+    return BackendLayout(backend_dir=Path("/nonexistent/backend"), env_raw=f"DATABASE_URL={url}\n".encode())

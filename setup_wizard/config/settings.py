@@ -357,16 +357,6 @@ def load_settings(
             offer(name, fields.get(name), origin)
         for key, val in params.items():
             offer_extra(key, val, origin)
-        for other_text, other in urls[1:]:
-            try:
-                other_fields, other_params, _ = parse_dsn(other_text, other)
-            except UsageError:
-                continue  # a URL the backend does not use; config/backend.py names it if it matters
-            for name in FIELDS:
-                offer(name, other_fields.get(name), other)
-            for key, val in other_params.items():
-                if key in extra and extra[key].value != val:
-                    conflicts.append(Conflict(key, extra[key].source, other))
         # libpq fills only what the URL leaves out.
         for name, key in LIBPQ_ENV_KEYS.items():
             offer(name, environ.get(key), environ_source(key))
@@ -384,6 +374,20 @@ def load_settings(
         offer("port", BACKEND_DEFAULTS["port"], libpq_default("port"))
         offer("user", login_name or os_login_name(environ), libpq_default("user"))
         offer("dbname", values["user"].value, libpq_default("dbname"))
+        # Other URLs (the file's under the environment's, either under --dsn) fill nothing: each of
+        # their values that differs is a conflict the effective one wins.
+        for other_text, other in urls[1:]:
+            try:
+                other_fields, other_params, _ = parse_dsn(other_text, other)
+            except UsageError:
+                continue  # a URL the backend does not use; config/backend.py names it if it matters
+            for name, val in other_fields.items():
+                if values.get(name, Value("", DEFAULT)).value != val:
+                    winner = values[name].source if name in values else origin
+                    conflicts.append(Conflict(name, winner, other))
+            for key, val in other_params.items():
+                if extra.get(key, Value("", DEFAULT)).value != val:
+                    conflicts.append(Conflict(key, extra[key].source if key in extra else origin, other))
     else:
         for name, key in LIBPQ_ENV_KEYS.items():
             offer(name, environ.get(key), environ_source(key))
