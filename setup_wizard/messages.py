@@ -235,6 +235,7 @@ BACKEND_ENV_ABSENT_ENVIRON = "{path} 파일은 없지만, 백엔드는 환경 �
 BACKEND_FOLDER_ASSUMED = (
     "backend 폴더를 찾지 못해, 현재 폴더에서 백엔드를 시작한다고 보고 판단했습니다."
 )
+BACKEND_NOT_FOUND = "backend 폴더도 .env 파일도 없어, 백엔드가 읽을 설정은 점검하지 않았습니다."
 BACKEND_URL_OK = "백엔드는 {source} 값으로 접속합니다: {url}"
 BACKEND_OTHER_VALUE = "백엔드가 쓰지 않는 값: {source}"
 BACKEND_OTHER_VALUE_IN = "백엔드가 쓰지 않는 값: {source} ({path})"
@@ -309,7 +310,8 @@ BACKEND_SETTINGS_PROBLEMS = {
         title="백엔드가 쓸 DATABASE_URL이 없습니다",
         cause=(
             "{path} 파일에 DATABASE_URL이 없습니다. 백엔드의 엔진은 DATABASE_URL만 쓰므로 "
-            "create_engine(\"\")에서 멈춥니다. POSTGRES_* 키는 그 뒤에 체크포인트 저장소만 읽습니다."
+            "create_engine(\"\")에서 멈춥니다. POSTGRES_* 키는 그 뒤에 체크포인트 저장소만 읽습니다.\n"
+            "이 파일의 접속 키: {keys}"
         ),
         steps=(
             "python -m setup_wizard --yes 로 실행하면 POSTGRES_* 값으로 DATABASE_URL을 만들어 파일 끝에 추가합니다 "

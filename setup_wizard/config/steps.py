@@ -18,6 +18,8 @@ def _problem_step(step_id: str, status: Status, problem: b.Problem, **values: st
         args.setdefault("source", problem.source.describe())
     if problem.code == b.ENV_NOT_UTF8:
         args["encoding_name"] = msg.BACKEND_ENCODING_NAMES.get(args.get("encoding", ""), args.get("encoding", ""))
+    if problem.code == b.URL_MISSING:
+        args["keys"] = args.get("keys") or msg.NOT_SET
     if problem.code == b.URL_SCHEME:
         args["reason"] = msg.BACKEND_SCHEME_REASONS.get(args["scheme"], msg.BACKEND_SCHEME_OTHER)
     return Step(step_id, status, entry.title, entry.cause.format(**args), problem.code, entry.fix_text(**args))
@@ -45,6 +47,9 @@ def settings_steps(view: b.BackendView, settings: Settings | None = None) -> lis
     ids: `backend_env`, `backend_url` (one Step per problem, each with its own code), `backend_dsn`.
     `settings` (what the wizard connects to) names the target in the --dsn item.
     """
+    if view.layout.assumed and view.layout.env_raw is None and view.source is None:
+        # No backend folder and no .env: nothing tells where the backend would start.
+        return [Step("backend_url", Status.SKIP, msg.STEP_BACKEND_URL, msg.BACKEND_NOT_FOUND)]
     steps: list[Step] = []
     more = (msg.BACKEND_FOLDER_ASSUMED,) if view.layout.assumed else ()
     by_code = {p.code: p for p in view.problems}
