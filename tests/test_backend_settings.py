@@ -232,3 +232,66 @@ def layout_for(url: str) -> Any:
     from setup_wizard.config.backend import Layout as BackendLayout
 
     return BackendLayout(backend_dir=Path("/nonexistent/backend"), env_raw=f"DATABASE_URL={url}\n".encode())
+
+
+# --- fixes that lose nothing: after them, the backend's own loader starts ---------------------------
+
+FIXABLE = [layout for layout in MATRIX if layout.code is not None and layout.code != "backend_url_empty_environ"]
+
+
+@pytest.mark.parametrize("layout", FIXABLE, ids=[layout.name for layout in FIXABLE])
+def test_fixes_make_the_backend_start(tmp_path: Path, layout: Layout, backend_python: Path) -> None:
+    from setup_wizard.config.envfile import decode_env_bytes
+    from setup_wizard.config.envfix import fix_backend_env
+
+    project = make(tmp_path, layout)
+    original = layout.backend_env if layout.backend_env is not None else layout.root_env
+    assert original is not None
+    for path in (project / "backend" / ".env", project / ".env"):
+        if path.exists():
+            path.chmod(0o640)
+    asked: list[str] = []
+
+    def yes(question: str) -> bool:
+        asked.append(question)
+        return True
+
+    steps = fix_backend_env(project, layout.environ, yes)
+    assert steps and all(step.status is Status.OK for step in steps), steps
+    assert len(asked) == len(steps)
+    for text in [*asked, *(s.detail for s in steps)]:
+        assert ":pw@" not in text and "=pw" not in text
+
+    code, (view, settings) = wizard_verdict(project, layout.environ)
+    assert code is None, view.problems
+    loaded = run_loader(backend_python, project / "backend", layout.environ)
+    assert loaded["ok"] and loaded["target"]["password_set"], loaded
+    assert (str(settings.port), settings.user, settings.dbname) == (
+        loaded["target"]["port"], loaded["target"]["user"], loaded["target"]["dbname"])
+
+    env = project / "backend" / ".env"
+    new = env.read_bytes()
+    assert not new.startswith(b"\xef\xbb\xbf")
+    new.decode("utf-8")
+    assert env.stat().st_mode & 0o777 == 0o640
+    # Every line of the original is still there (comments included), and the original is kept aside.
+    old_text, _ = decode_env_bytes(original)
+    new_text = new.decode("utf-8")
+    for line in old_text.splitlines():
+        if "DATABASE_URL" not in line.upper():
+            assert line in new_text.splitlines(), line
+    if layout.root_env is not None:
+        assert (project / ".env").read_bytes() == layout.root_env
+    else:
+        assert (project / "backend" / ".env.bak").read_bytes() == layout.backend_env
+
+
+def test_check_never_fixes(tmp_path: Path) -> None:
+    from setup_wizard.config.envfix import fix_backend_env
+
+    layout = next(layout for layout in MATRIX if layout.name == "utf16_powershell")
+    project = make(tmp_path, layout)
+    steps = fix_backend_env(project, {}, lambda _question: False)
+    assert [s.status for s in steps] == [Status.SKIP]
+    assert (project / "backend" / ".env").read_bytes() == layout.backend_env
+    assert not (project / "backend" / ".env.bak").exists()
