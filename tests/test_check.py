@@ -24,7 +24,7 @@ from setup_wizard.database.inspect import evaluate_version
 from setup_wizard.database.migrate import Runner, load_migrations
 from setup_wizard.environment import Environment
 from setup_wizard.flow.checks import REGISTRY, Check, run_all
-from setup_wizard.flow.run import Options
+from setup_wizard.flow.options import Options
 from setup_wizard.machine.system import System
 from setup_wizard.results import Report, Status, Step
 from setup_wizard.scrub import Scrubber
@@ -265,7 +265,7 @@ def test_changed_checksums_are_named(database: Database, tmp_path: Path) -> None
 def test_dev_user(database: Database, tmp_path: Path) -> None:
     migrate(database, dev_user=False)
     step = items(tmp_path, dsn=database.url)["dev_user"]
-    assert step.status is Status.WARN and step.code == "dev_user_missing" and "INSERT INTO users" in (step.fix or "")
+    assert step.status is Status.FAIL and step.code == "dev_user_missing" and "INSERT INTO users" in (step.fix or "")
     assert database.scalar("SELECT count(*) FROM users") == 0  # check reports; it does not create
     run_sql(database, "INSERT INTO users (id, email, type) VALUES (1, 'dev@example.com', 'ADMIN')")
     assert items(tmp_path, dsn=database.url)["dev_user"].status is Status.OK

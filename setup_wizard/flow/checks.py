@@ -23,16 +23,13 @@ from setup_wizard.config.settings import FIELDS, Settings
 from setup_wizard.database.migrate import PlanItem, changed_files_problem, load_migrations, read_plan
 from setup_wizard.environment import Environment
 from setup_wizard.errors import UsageError
-from setup_wizard.flow.run import (
-    Mode,
-    Options,
-    Say,
-    add_verification,
-    env_file_step,
-    load_env_and_settings,
-    open_connection,
-    settings_step,
-)
+from setup_wizard.flow.connect import Connector
+from setup_wizard.flow.decide import ReadOnly
+from setup_wizard.flow.finish import add_verification
+from setup_wizard.flow.options import Options
+from setup_wizard.flow.run import Flow
+from setup_wizard.flow.settings_phase import env_file_step, load_env_and_settings, settings_step
+from setup_wizard.flow.view import ProgressView, Say
 from setup_wizard.machine.system import RealSystem, System
 from setup_wizard.results import Report, Status, Step, VerificationRow
 from setup_wizard.scrub import Scrubber
@@ -268,20 +265,15 @@ def check_settings(ctx: Context) -> Iterator[Step]:
 
 @register("connection", msg.STEP_SERVER)
 def check_connection(ctx: Context) -> Iterator[Step]:
-    from setup_wizard.machine.server import find_service, service_step
-
-    steps = Report()
-    conn, _settings = open_connection(ctx.settings, Mode(read_only=True, prompter=None), steps, ctx.say)
+    """The flow's own connect phase, with a Decider that never changes anything."""
+    flow = Flow(ctx.options, ctx.env, ReadOnly(), ProgressView(ctx.say), ctx.system)
+    flow.discovery = ctx.discovery
+    conn = Connector(flow, ctx.settings).run()
     if conn is not None:
         # Belt and braces: even a mistake in a check cannot write.
         conn.execute("SET default_transaction_read_only = on")
         ctx.conn = conn
-    if ctx.discovery is not None:
-        service = service_step(find_service(ctx.system, ctx.discovery, ctx.settings), ctx.settings,
-                               connected=conn is not None)
-        if service is not None:
-            yield service
-    yield from steps.steps
+    yield from flow.report.steps
 
 
 @register("server_version", msg.STEP_SERVER_VERSION, needs_connection=True)
@@ -489,7 +481,7 @@ def run_all(options: Options, env: Environment, say: Say, checks: Iterable[Check
                             msg.REPORT_WRITE_FAILED.format(path=target, error=error.strerror or error),
                             "report_write_failed", msg.FIX_REPORT_PATH))
         else:
-            say(msg.REPORT_WRITTEN.format(path=target))
+            report.footer.append(msg.REPORT_WRITTEN.format(path=target))
     return report
 
 
