@@ -91,22 +91,19 @@ def _read_small(path: Path) -> bytes | None:
 
 
 def find_layout(cwd: Path) -> Layout:
-    """The backend folder seen from where the wizard runs: ./backend, or the current folder itself
-    when it is one (it has app/ or is named backend), else the current folder, marked as assumed."""
-    if (cwd / "backend").is_dir():
-        backend = cwd / "backend"
-        assumed = False
-    else:
-        backend = cwd
-        assumed = not ((cwd / "app").is_dir() or cwd.name == "backend")
-    root = backend.parent if backend != cwd or not assumed else None
-    root_env = root / ".env" if root is not None else None
+    """The backend folder as config/project.find_backend finds it (here, inside, a parent or a sibling),
+    with the .env beside it at the project root; without one, the current folder, marked as assumed."""
+    from setup_wizard.config.project import find_backend
+
+    found = find_backend(cwd)
+    if found is None:
+        return Layout(backend_dir=cwd, env_raw=_read_small(cwd / ".env"), assumed=True)
+    root_env = found.folder.parent / ".env"
     return Layout(
-        backend_dir=backend,
-        env_raw=_read_small(backend / ".env"),
+        backend_dir=found.folder,
+        env_raw=_read_small(found.env_path),
         root_env_path=root_env,
-        root_env_raw=_read_small(root_env) if root_env is not None else None,
-        assumed=assumed,
+        root_env_raw=_read_small(root_env),
     )
 
 
@@ -233,6 +230,122 @@ def _url_parts(url: str) -> dict[str, str] | None:
     return fields
 
 
+@dataclass
+class _Found:
+    """What the stages of backend_view learn, in order."""
+
+    layout: Layout
+    environ: Mapping[str, str]
+    file_values: dict[str, str] | None
+    problems: list[Problem] = field(default_factory=list)
+    others: list[Other] = field(default_factory=list)
+    pairs: list[tuple[str, str, int]] = field(default_factory=list)
+    encoding: str = "none"
+    crashed: bool = False
+    bom_hides_url: bool = False
+    url: str | None = ""
+    source: Source | None = None
+
+    @property
+    def env_path(self) -> str:
+        return str(self.layout.env_path)
+
+    def add(self, code: str, args: Mapping[str, str] | None = None, source: Source | None = None) -> None:
+        self.problems.append(Problem(code, dict(args or {}), source))
+
+    def has(self, *codes: str) -> bool:
+        return any(p.code in codes for p in self.problems)
+
+
+def _load_dotenv(f: _Found) -> None:
+    """1. load_dotenv(backend/.env): strict UTF-8, a BOM kept as part of the first line's key."""
+    layout = f.layout
+    if layout.env_raw is None:
+        if layout.root_env_raw is not None and layout.root_env_path is not None:
+            f.add(ENV_OUTSIDE, {"path": str(layout.root_env_path), "target": f.env_path})
+        return
+    text, f.encoding = _decode_for_backend(layout.env_raw)
+    if text is None:
+        f.crashed = True
+        f.add(ENV_NOT_UTF8, {"path": f.env_path, "encoding": f.encoding})
+        return
+    f.pairs = _pairs(text.removeprefix("\ufeff"))
+    if f.encoding == "utf-8-bom":
+        lost = [p for p in f.pairs if p[2] == 1]
+        f.pairs = [p for p in f.pairs if p[2] != 1]
+        f.bom_hides_url = any(key.lower() == "database_url" for key, _v, _l in lost)
+
+
+def _pydantic_settings(f: _Found, windows: bool) -> None:
+    """2. The environment with load_dotenv's additions (never overriding), read by pydantic-settings:
+    names lower-cased (the last one wins), then the file's own, then the default ""."""
+    if f.crashed:
+        f.url, f.source = None, None
+        return
+    merged: dict[str, tuple[str, Source]] = {k: (v, environ_source(k)) for k, v in f.environ.items()}
+    present = {k.upper() for k in merged} if windows else set(merged)
+    for key, value, _line in f.pairs:
+        name = key.upper() if windows else key
+        if name not in present:
+            merged[name] = (value, env_file_source(key))
+            present.add(name)
+    lowered = {key.lower(): item for key, item in merged.items()}
+    if "database_url" in lowered:
+        f.url, f.source = lowered["database_url"]
+    else:
+        file_url = _lookup({k: v for k, v, _l in f.pairs}, "DATABASE_URL")
+        f.url, f.source = (file_url[1], env_file_source(file_url[0])) if file_url else ("", None)
+    from_environ = f.source is not None and f.source.kind is SourceKind.ENVIRON
+    if f.bom_hides_url and not from_environ:
+        # (with DATABASE_URL in the environment the file's is not needed; `others` still names it)
+        f.add(ENV_BOM, {"path": f.env_path})
+    if from_environ and f.source is not None:
+        key = f.source.key or "DATABASE_URL"
+        file_url = _lookup(f.file_values, "DATABASE_URL")
+        if not f.url:
+            f.add(URL_EMPTY_ENVIRON, {"key": key})
+        elif file_url and file_url[1].strip() != f.url.strip():
+            f.add(URL_FROM_ENVIRON, {"key": key, "path": f.env_path})
+        if file_url:
+            f.others.append(Other("DATABASE_URL", env_file_source(file_url[0]), f.layout.env_path))
+    if f.url == "" and not f.has(URL_EMPTY_ENVIRON, ENV_OUTSIDE, ENV_BOM):
+        keys = [k for k in ENV_FILE_KEYS.values() if _lookup(f.file_values, k)]
+        f.add(URL_MISSING, {"path": f.env_path, "keys": ", ".join(keys)})
+
+
+def _create_engine(f: _Found) -> dict[str, str] | None:
+    """3. create_engine(url): the scheme exactly as written, and a URL SQLAlchemy and libpq agree on."""
+    if not f.url:
+        return None
+    scheme = scheme_of(f.url)
+    parts = _url_parts(f.url)
+    if scheme is None:
+        f.add(URL_INVALID, source=f.source)
+    elif scheme != BACKEND_SCHEME:
+        f.add(URL_SCHEME, {"scheme": scheme}, f.source)
+    elif parts is None:
+        f.add(URL_INVALID, source=f.source)
+    return parts
+
+
+def _libpq(f: _Found, parts: Mapping[str, str], login_name: str | None) -> None:
+    """4. libpq fills what the URL leaves out: PG* variables, then its defaults. POSTGRES_* never."""
+    environ = f.environ
+    pg_password = _lookup(f.file_values, "POSTGRES_PASSWORD")
+    if "password" not in parts and not environ.get("PGPASSWORD") and pg_password and pg_password[1]:
+        f.add(PASSWORD_ONLY_IN_KEYS, {"key": pg_password[0]}, f.source)
+    if "dbname" not in parts and not environ.get("PGDATABASE"):
+        user = parts.get("user") or environ.get("PGUSER") or login_name or os_login_name(environ)
+        f.add(URL_NO_DBNAME, {"dbname": user}, f.source)
+    for name in FIELDS:
+        found = _lookup(f.file_values, ENV_FILE_KEYS[name])
+        if found and found[1] and parts.get(name) != found[1]:
+            f.others.append(Other(found[0], env_file_source(found[0]), f.layout.env_path))
+        env_key = LIBPQ_ENV_KEYS[name]
+        if name in parts and environ.get(env_key) and environ[env_key] != parts[name]:
+            f.others.append(Other(env_key, environ_source(env_key)))
+
+
 def backend_view(
     layout: Layout,
     environ: Mapping[str, str],
@@ -242,113 +355,30 @@ def backend_view(
     login_name: str | None = None,
 ) -> BackendView:
     """What the backend does with these files and this environment (pure: no I/O)."""
-    problems: list[Problem] = []
-    others: list[Other] = []
-    env_path = str(layout.env_path)
-    file_values = _tolerant(layout.env_raw)
+    f = _Found(layout, environ, _tolerant(layout.env_raw))
     root_values = _tolerant(layout.root_env_raw)
-
-    # 1. load_dotenv(backend/.env): strict UTF-8, the BOM kept in the first key.
-    pairs: list[tuple[str, str, int]] = []
-    encoding = "none"
-    crashed = False
-    bom_hides_url = False
-    if layout.env_raw is not None:
-        text, encoding = _decode_for_backend(layout.env_raw)
-        if text is None:
-            crashed = True
-            problems.append(Problem(ENV_NOT_UTF8, {"path": env_path, "encoding": encoding}))
-        else:
-            pairs = _pairs(text.removeprefix("\ufeff"))
-            if encoding == "utf-8-bom":
-                lost = [p for p in pairs if p[2] == 1]
-                pairs = [p for p in pairs if p[2] != 1]
-                bom_hides_url = any(key.lower() == "database_url" for key, _v, _l in lost)
-    elif layout.root_env_raw is not None and layout.root_env_path is not None:
-        problems.append(Problem(ENV_OUTSIDE, {"path": str(layout.root_env_path), "target": env_path}))
-
-    # 2. The process environment, with load_dotenv's additions (never overriding), then pydantic-settings:
-    #    environment names lower-cased (the last one wins), then the file's, then the default "".
-    merged: dict[str, tuple[str, Source]] = {k: (v, environ_source(k)) for k, v in environ.items()}
-    present = {k.upper() for k in merged} if windows else set(merged)
-    for key, value, _line in pairs:
-        name = key.upper() if windows else key
-        if name not in present:
-            merged[name] = (value, env_file_source(key))
-            present.add(name)
-    lowered: dict[str, tuple[str, Source]] = {}
-    for key, item in merged.items():
-        lowered[key.lower()] = item
-    url: str | None
-    source: Source | None
-    if crashed:
-        url, source = None, None
-    elif "database_url" in lowered:
-        url, source = lowered["database_url"]
-    else:
-        file_url = _lookup({k: v for k, v, _l in pairs}, "DATABASE_URL")
-        url, source = (file_url[1], env_file_source(file_url[0])) if file_url else ("", None)
-
-    if bom_hides_url and not (source is not None and source.kind is SourceKind.ENVIRON):
-        # (with DATABASE_URL in the environment the file's is not needed; `others` still names it)
-        problems.append(Problem(ENV_BOM, {"path": env_path}))
-    if url is not None and source is not None and source.kind is SourceKind.ENVIRON:
-        file_url = _lookup(file_values, "DATABASE_URL")
-        if not url:
-            problems.append(Problem(URL_EMPTY_ENVIRON, {"key": source.key or "DATABASE_URL"}))
-        elif file_url and file_url[1].strip() != url.strip():
-            problems.append(Problem(URL_FROM_ENVIRON, {"key": source.key or "DATABASE_URL", "path": env_path}))
-        if file_url:
-            others.append(Other("DATABASE_URL", env_file_source(file_url[0]), layout.env_path))
-
-    # 3. create_engine(url): the scheme, exactly.
-    if url is not None and not url and not any(p.code in (URL_EMPTY_ENVIRON, ENV_OUTSIDE, ENV_BOM) for p in problems):
-        keys = [k for k in ENV_FILE_KEYS.values() if _lookup(file_values, k)]
-        problems.append(Problem(URL_MISSING, {"path": env_path, "keys": ", ".join(keys)}))
-    if url:
-        scheme = scheme_of(url)
-        parts = _url_parts(url)
-        if scheme is None:
-            problems.append(Problem(URL_INVALID, {}, source))
-        elif scheme != BACKEND_SCHEME:
-            problems.append(Problem(URL_SCHEME, {"scheme": scheme}, source))
-        elif parts is None:
-            problems.append(Problem(URL_INVALID, {}, source))
-        if parts is not None:
-            # 4. libpq: a URL without a password takes PGPASSWORD; POSTGRES_PASSWORD is never read.
-            pg_password = _lookup(file_values, "POSTGRES_PASSWORD")
-            if "password" not in parts and not environ.get("PGPASSWORD") and pg_password and pg_password[1]:
-                problems.append(Problem(PASSWORD_ONLY_IN_KEYS, {"key": pg_password[0]}, source))
-            if "dbname" not in parts and not environ.get("PGDATABASE"):
-                user = parts.get("user") or environ.get("PGUSER") or login_name or os_login_name(environ)
-                problems.append(Problem(URL_NO_DBNAME, {"dbname": user}, source))
-            for name in FIELDS:
-                key = ENV_FILE_KEYS[name]
-                found = _lookup(file_values, key)
-                if found and found[1] and parts.get(name) != found[1]:
-                    others.append(Other(found[0], env_file_source(found[0]), layout.env_path))
-                env_key = LIBPQ_ENV_KEYS[name]
-                if name in parts and environ.get(env_key) and environ[env_key] != parts[name]:
-                    others.append(Other(env_key, environ_source(env_key)))
+    _load_dotenv(f)
+    _pydantic_settings(f, windows)
+    parts = _create_engine(f)
+    if parts is not None:
+        _libpq(f, parts, login_name)
     if root_values is not None and layout.env_raw is not None and layout.root_env_path is not None:
         root_url = _lookup(root_values, "DATABASE_URL")
-        if root_url and (url is None or root_url[1].strip() != url.strip()):
-            others.append(Other(root_url[0], env_file_source(root_url[0]), layout.root_env_path))
-
+        if root_url and (f.url is None or root_url[1].strip() != f.url.strip()):
+            f.others.append(Other(root_url[0], env_file_source(root_url[0]), layout.root_env_path))
     if dsn is not None and dsn.strip():
         wanted = _url_parts(dsn)
-        used = _url_parts(url) if url else None
+        used = _url_parts(f.url) if f.url else None
         if wanted is not None and (used is None or _differs(wanted, used)):
-            problems.append(Problem(DSN_ELSEWHERE, {}))
-
+            f.add(DSN_ELSEWHERE)
     return BackendView(
         layout=layout,
-        url=url,
-        source=source,
-        encoding=encoding,
-        problems=tuple(problems),
-        others=tuple(others),
-        file_values=file_values,
+        url=f.url,
+        source=f.source,
+        encoding=f.encoding,
+        problems=tuple(f.problems),
+        others=tuple(f.others),
+        file_values=f.file_values,
         root_values=root_values,
     )
 

@@ -303,6 +303,97 @@ def os_login_name(environ: Mapping[str, str]) -> str:
         return environ.get("USER") or environ.get("USERNAME") or "postgres"
 
 
+@dataclass
+class _Merge:
+    """Values offered in rank order: the first one for a field wins, a later different one is a conflict."""
+
+    values: dict[str, Value] = field(default_factory=dict)
+    extra: dict[str, Value] = field(default_factory=dict)
+    conflicts: list[Conflict] = field(default_factory=list)
+
+    def offer(self, name: str, value: str | None, source: Source) -> None:
+        if value is None or value == "":
+            return
+        if name == "port":
+            _check_port(value, source)
+        if name in self.values:
+            if source.kind not in (SourceKind.DEFAULT, SourceKind.LIBPQ_DEFAULT) and self.values[name].value != value:
+                self.conflicts.append(Conflict(name, self.values[name].source, source))
+            return
+        self.values[name] = Value(value, source)
+
+    def offer_extra(self, key: str, value: str, source: Source) -> None:
+        if key in self.extra:
+            if self.extra[key].value != value:
+                self.conflicts.append(Conflict(key, self.extra[key].source, source))
+            return
+        self.extra[key] = Value(value, source)
+
+    def lose(self, name: str, value: str, loser: Source, fallback_winner: Source, extra: bool = False) -> None:
+        """A value that fills nothing: a conflict when it differs from what won."""
+        table = self.extra if extra else self.values
+        if name in table and table[name].value == value:
+            return
+        self.conflicts.append(Conflict(name, table[name].source if name in table else fallback_winner, loser))
+
+    def libpq_environment(self, environ: Mapping[str, str]) -> None:
+        for name, key in LIBPQ_ENV_KEYS.items():
+            self.offer(name, environ.get(key), environ_source(key))
+        for key, param in LIBPQ_ENV_PARAMS.items():
+            if environ.get(key):
+                self.offer_extra(param, environ[key], environ_source(key))
+
+
+def _urls(dsn: str | None, environ: Mapping[str, str],
+          env_values: Mapping[str, str] | None) -> list[tuple[str, Source]]:
+    """Every URL, highest rank first: --dsn, the environment's DATABASE_URL, the file's (any case)."""
+    if dsn is not None and not dsn.strip():
+        raise UsageError("dsn_invalid", msg.DSN_EMPTY, msg.FIX_DSN_FORM)
+    urls: list[tuple[str, Source]] = []
+    if dsn is not None:
+        urls.append((dsn, DSN))
+    env_url = find_key(environ, "DATABASE_URL")
+    if env_url and env_url[1].strip():
+        urls.append((env_url[1], environ_source(env_url[0])))
+    file_url = find_key(env_values, "DATABASE_URL")
+    if file_url and file_url[1].strip():
+        urls.append((file_url[1], env_file_source(file_url[0])))
+    return urls
+
+
+def _merge_url(merge: _Merge, urls: list[tuple[str, Source]], environ: Mapping[str, str],
+               env_values: Mapping[str, str] | None, login_name: str | None) -> str:
+    """The backend's way: one URL, libpq's PG* and defaults for what it leaves out; the rest conflicts."""
+    text, origin = urls[0]
+    fields, params, scheme = parse_dsn(text, origin)
+    for name in FIELDS:
+        merge.offer(name, fields.get(name), origin)
+    for key, val in params.items():
+        merge.offer_extra(key, val, origin)
+    merge.libpq_environment(environ)
+    # POSTGRES_* keys: the backend's engines never read them (the checkpointer only without a URL).
+    for name, key in ENV_FILE_KEYS.items():
+        found = find_key(env_values, key)
+        if found and found[1]:
+            merge.lose(name, found[1], env_file_source(found[0]), origin)
+    # libpq's own defaults. The host stays libpq's choice (the local socket on Linux and macOS).
+    merge.offer("host", BACKEND_DEFAULTS["host"], libpq_default("host"))
+    merge.offer("port", BACKEND_DEFAULTS["port"], libpq_default("port"))
+    merge.offer("user", login_name or os_login_name(environ), libpq_default("user"))
+    merge.offer("dbname", merge.values["user"].value, libpq_default("dbname"))
+    # Other URLs (the file's under the environment's, either under --dsn) fill nothing.
+    for other_text, other in urls[1:]:
+        try:
+            other_fields, other_params, _ = parse_dsn(other_text, other)
+        except UsageError:
+            continue  # a URL the backend does not use; config/backend.py names it if it matters
+        for name, val in other_fields.items():
+            merge.lose(name, val, other, origin)
+        for key, val in other_params.items():
+            merge.lose(key, val, other, origin, extra=True)
+    return scheme
+
+
 def load_settings(
     dsn: str | None,
     environ: Mapping[str, str],
@@ -315,94 +406,23 @@ def load_settings(
 
     `login_name` stands in for libpq's default user (the OS login) in tests.
     """
-    values: dict[str, Value] = {}
-    extra: dict[str, Value] = {}
+    merge = _Merge()
     scheme = "postgresql+psycopg"
-    conflicts: list[Conflict] = []
-
-    def offer(name: str, value: str | None, source: Source) -> None:
-        if value is None or value == "":
-            return
-        if name == "port":
-            _check_port(value, source)
-        if name in values:
-            if source.kind not in (SourceKind.DEFAULT, SourceKind.LIBPQ_DEFAULT) and values[name].value != value:
-                conflicts.append(Conflict(name, values[name].source, source))
-            return
-        values[name] = Value(value, source)
-
-    def offer_extra(key: str, value: str, source: Source) -> None:
-        if key in extra:
-            if extra[key].value != value:
-                conflicts.append(Conflict(key, extra[key].source, source))
-            return
-        extra[key] = Value(value, source)
-
-    if dsn is not None and not dsn.strip():
-        raise UsageError("dsn_invalid", msg.DSN_EMPTY, msg.FIX_DSN_FORM)
-    urls: list[tuple[str, Source]] = []
-    if dsn is not None:
-        urls.append((dsn, DSN))
-    env_url = find_key(environ, "DATABASE_URL")
-    if env_url and env_url[1].strip():
-        urls.append((env_url[1], environ_source(env_url[0])))
-    file_url = find_key(env_values, "DATABASE_URL")
-    if file_url and file_url[1].strip():
-        urls.append((file_url[1], env_file_source(file_url[0])))
-
+    urls = _urls(dsn, environ, env_values)
     if urls:
-        text, origin = urls[0]
-        fields, params, scheme = parse_dsn(text, origin)
-        for name in FIELDS:
-            offer(name, fields.get(name), origin)
-        for key, val in params.items():
-            offer_extra(key, val, origin)
-        # libpq fills only what the URL leaves out.
-        for name, key in LIBPQ_ENV_KEYS.items():
-            offer(name, environ.get(key), environ_source(key))
-        for key, param in LIBPQ_ENV_PARAMS.items():
-            if environ.get(key):
-                offer_extra(param, environ[key], environ_source(key))
-        # POSTGRES_* keys: the backend's engines never read them (the checkpointer only without a URL).
-        for name, key in ENV_FILE_KEYS.items():
-            found = find_key(env_values, key)
-            if found and found[1] and values.get(name, Value("", DEFAULT)).value != found[1]:
-                winner = values[name].source if name in values else origin
-                conflicts.append(Conflict(name, winner, env_file_source(found[0])))
-        # libpq's own defaults. The host stays libpq's choice (the local socket on Linux and macOS).
-        offer("host", BACKEND_DEFAULTS["host"], libpq_default("host"))
-        offer("port", BACKEND_DEFAULTS["port"], libpq_default("port"))
-        offer("user", login_name or os_login_name(environ), libpq_default("user"))
-        offer("dbname", values["user"].value, libpq_default("dbname"))
-        # Other URLs (the file's under the environment's, either under --dsn) fill nothing: each of
-        # their values that differs is a conflict the effective one wins.
-        for other_text, other in urls[1:]:
-            try:
-                other_fields, other_params, _ = parse_dsn(other_text, other)
-            except UsageError:
-                continue  # a URL the backend does not use; config/backend.py names it if it matters
-            for name, val in other_fields.items():
-                if values.get(name, Value("", DEFAULT)).value != val:
-                    winner = values[name].source if name in values else origin
-                    conflicts.append(Conflict(name, winner, other))
-            for key, val in other_params.items():
-                if extra.get(key, Value("", DEFAULT)).value != val:
-                    conflicts.append(Conflict(key, extra[key].source if key in extra else origin, other))
+        scheme = _merge_url(merge, urls, environ, env_values, login_name)
     else:
-        for name, key in LIBPQ_ENV_KEYS.items():
-            offer(name, environ.get(key), environ_source(key))
-        for key, param in LIBPQ_ENV_PARAMS.items():
-            if environ.get(key):
-                offer_extra(param, environ[key], environ_source(key))
+        # No URL anywhere: what the wizard would write as DATABASE_URL (see envwrite.planned_changes).
+        merge.libpq_environment(environ)
         for name, key in ENV_FILE_KEYS.items():
             found = find_key(env_values, key)
-            offer(name, found[1] if found else None, env_file_source(found[0] if found else key))
+            merge.offer(name, found[1] if found else None, env_file_source(found[0] if found else key))
         for name, default in BACKEND_DEFAULTS.items():
-            offer(name, default, DEFAULT)
+            merge.offer(name, default, DEFAULT)
     return Settings(
-        values=values,
-        extra=extra,
+        values=merge.values,
+        extra=merge.extra,
         env_file=env_path,
         url_scheme=scheme,
-        conflicts=tuple(conflicts),
+        conflicts=tuple(merge.conflicts),
     )
