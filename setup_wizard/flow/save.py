@@ -53,8 +53,9 @@ def restrict_if_readable(flow: FlowState, path: Path) -> None:
     mode = path.stat().st_mode & 0o777
     if not mode & 0o077:
         return
-    question = msg.ASK_RESTRICT_ENV.format(path=path, mode=f"{mode:o}")
-    if not flow.decider.allow(FixKind.PERSON, question):
+    if flow.decider.can_ask:
+        flow.view.say(msg.ENV_READABLE_AFTER_SAVE.format(path=path, mode=f"{mode:o}"))
+    if not flow.decider.allow(FixKind.PERSON, msg.ASK_RESTRICT_ENV):
         flow.add(Step("env_permissions", Status.WARN, msg.STEP_ENV_PERMISSIONS,
                       msg.ENV_READABLE_BY_OTHERS.format(mode=f"{mode:o}"), "env_file_readable",
                       msg.FIX_ENV_READABLE.format(path=path)))
