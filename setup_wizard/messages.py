@@ -401,7 +401,7 @@ BACKEND_SETTINGS_PROBLEMS = {
         title="DATABASE_URL에 데이터베이스 이름이 없습니다",
         cause=(
             "{source} 값에 데이터베이스 이름이 없어서, libpq와 백엔드는 사용자 이름과 같은 이름의 "
-            "데이터베이스 '{dbname}' 을 씁니다. real_estate 데이터베이스가 아닙니다."
+            "데이터베이스({dbname})를 씁니다. real_estate 데이터베이스가 아닙니다."
         ),
         steps=(
             "의도한 것이 아니라면 URL 끝에 데이터베이스 이름을 붙이세요: .../real_estate",

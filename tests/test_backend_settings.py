@@ -225,7 +225,7 @@ def test_url_without_database_connects_to_the_users_database(server: Any) -> Non
     view = backend_view(layout_for(url), {}, login_name=LOGIN)
     steps = settings_steps(view, settings)
     warned = [s for s in steps if s.code == "backend_url_no_dbname"]
-    assert warned and warned[0].status is Status.WARN and "'postgres'" in warned[0].detail
+    assert warned and warned[0].status is Status.WARN and "데이터베이스(postgres)를" in warned[0].detail
 
 
 def layout_for(url: str) -> Any:

@@ -268,6 +268,14 @@ def _load_dotenv(f: _Found) -> None:
     if text is None:
         f.crashed = True
         f.add(ENV_NOT_UTF8, {"path": f.env_path, "encoding": f.encoding})
+        # The later stages judge the text as it will read once rewritten as UTF-8, so that every
+        # problem shows at once (a wrong scheme too), not one per run.
+        from setup_wizard.config.envfile import decode_env_bytes
+
+        try:
+            f.pairs = _pairs(decode_env_bytes(layout.env_raw)[0])
+        except UnicodeDecodeError:
+            f.pairs = []
         return
     f.pairs = _pairs(text.removeprefix("\ufeff"))
     if f.encoding == "utf-8-bom":
@@ -279,9 +287,6 @@ def _load_dotenv(f: _Found) -> None:
 def _pydantic_settings(f: _Found, windows: bool) -> None:
     """2. The environment with load_dotenv's additions (never overriding), read by pydantic-settings:
     names lower-cased (the last one wins), then the file's own, then the default ""."""
-    if f.crashed:
-        f.url, f.source = None, None
-        return
     merged: dict[str, tuple[str, Source]] = {k: (v, environ_source(k)) for k, v in f.environ.items()}
     present = {k.upper() for k in merged} if windows else set(merged)
     for key, value, _line in f.pairs:
@@ -373,7 +378,7 @@ def backend_view(
             f.add(DSN_ELSEWHERE)
     return BackendView(
         layout=layout,
-        url=f.url,
+        url=None if f.crashed else f.url,
         source=f.source,
         encoding=f.encoding,
         problems=tuple(f.problems),
