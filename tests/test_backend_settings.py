@@ -295,3 +295,29 @@ def test_check_never_fixes(tmp_path: Path) -> None:
     assert [s.status for s in steps] == [Status.SKIP]
     assert (project / "backend" / ".env").read_bytes() == layout.backend_env
     assert not (project / "backend" / ".env.bak").exists()
+
+
+def test_plan_is_data_with_stable_ids_and_no_secret(tmp_path: Path) -> None:
+    from setup_wizard.config.envfix import plan_env_fixes
+
+    layout = Layout("all", "# 설정\nDATABASE_URL=postgresql://app@localhost:5433/real_estate\n"
+                           "POSTGRES_PASSWORD=s3cret\n".encode("cp949"))
+    project = make(tmp_path, layout)
+    fixes = plan_env_fixes(backend_view(find_layout(project), {}, login_name=LOGIN))
+    assert [f.id for f in fixes] == ["env_rewrite_utf8", "env_fix_scheme", "env_password_into_url"]
+    assert [f.problem for f in fixes] == ["backend_env_encoding", "backend_url_scheme", "backend_password_only_in_keys"]
+    assert all("s3cret" not in f.description for f in fixes)
+
+
+def test_fix_writes_through_a_symlink(tmp_path: Path) -> None:
+    from setup_wizard.config.envfix import fix_backend_env
+
+    shared = tmp_path / "shared.env"
+    shared.write_bytes(codecs.BOM_UTF8 + utf8(f"DATABASE_URL={URL}\n"))
+    (tmp_path / "backend" / "app").mkdir(parents=True)
+    link = tmp_path / "backend" / ".env"
+    link.symlink_to(shared)
+    steps = fix_backend_env(tmp_path, {}, lambda _question: True)
+    assert [s.status for s in steps] == [Status.OK]
+    assert link.is_symlink() and shared.read_bytes() == utf8(f"DATABASE_URL={URL}\n")
+    assert (tmp_path / "shared.env.bak").read_bytes().startswith(codecs.BOM_UTF8)
