@@ -947,31 +947,6 @@ ENV_PERMISSIONS_WINDOWS = (
 ENV_READABLE_BY_OTHERS = "다른 사용자도 읽을 수 있습니다 (권한 {mode})."
 FIX_ENV_READABLE = "chmod 600 {path}"
 ENV_PRIVATE = "나만 읽을 수 있습니다 (권한 {mode})."
-STEP_DATABASE_URL = "DATABASE_URL 형식"
-DATABASE_URL_OK = "백엔드가 기대하는 형식입니다 ({scheme}://)."
-DATABASE_URL_SEPARATE_KEYS = (
-    "DATABASE_URL 대신 POSTGRES_HOST·POSTGRES_PASSWORD 같은 키를 씁니다. 백엔드도 이 키를 "
-    "읽습니다."
-)
-DATABASE_URL_MISSING = (
-    ".env 에 DATABASE_URL 도 POSTGRES_* 키도 없어, 백엔드는 기본값(비밀번호 root1234)으로 "
-    "접속합니다."
-)
-FIX_DATABASE_URL_MISSING = (
-    ".env 에 다음 줄을 추가하세요:\n"
-    "DATABASE_URL=postgresql+psycopg://postgres:비밀번호@localhost:5432/real_estate"
-)
-DATABASE_URL_NO_DRIVER = "{scheme}:// 로 시작합니다. 백엔드(SQLAlchemy)는 {expected}:// 형식을 기대합니다."
-DATABASE_URL_OTHER_DRIVER = "{scheme}:// 드라이버를 씁니다. 백엔드는 psycopg 3 드라이버({expected}://)를 씁니다."
-DATABASE_URL_UNENCODED = "URL 에 # 이나 공백이 있습니다. 비밀번호의 특수문자는 퍼센트 인코딩해야 합니다."
-DATABASE_URL_DIFFERS_FROM_DSN = (
-    "--dsn 으로 점검한 값과 .env 의 DATABASE_URL 이 다릅니다 ({fields}). 백엔드는 .env 의 값으로 접속합니다."
-)
-FIX_DATABASE_URL_FORM = (
-    "형식: DATABASE_URL=postgresql+psycopg://사용자:비밀번호@호스트:포트/데이터베이스\n"
-    "비밀번호의 특수문자는 퍼센트 인코딩하세요: @ → %40, # → %23, : → %3A, / → %2F, 공백 → %20\n"
-    "python -m setup_wizard 를 실행하면 올바른 형식으로 고쳐 씁니다."
-)
 
 STEP_ENCODING = "데이터베이스 인코딩"
 ENCODING_DETAIL = "인코딩 {encoding}, 정렬 {collate}"
