@@ -316,7 +316,9 @@ BACKEND_SETTINGS_PROBLEMS = {
         ),
         steps=(
             "python -m setup_wizard --yes 로 실행하면 이 파일을 {target} 위치로 복사합니다. 원래 파일은 그대로 둡니다.",
-            "직접 하려면 파일을 backend 폴더로 복사하세요: cp {path} {target}",
+            "windows: 직접 하려면 파일을 backend 폴더로 복사하세요: copy \"{path}\" \"{target}\"",
+            "linux: 직접 하려면 파일을 backend 폴더로 복사하세요: cp \"{path}\" \"{target}\"",
+            "darwin: 직접 하려면 파일을 backend 폴더로 복사하세요: cp \"{path}\" \"{target}\"",
         ),
     ),
     "backend_url_missing": Problem(
@@ -339,7 +341,9 @@ BACKEND_SETTINGS_PROBLEMS = {
             "읽으므로, 파일에 URL이 있어도 빈 URL로 시작하다 멈춥니다."
         ),
         steps=(
-            "이 터미널에서 변수를 지우세요: unset {key}  (PowerShell: Remove-Item Env:{key})",
+            "windows: 이 터미널에서 변수를 지우세요: Remove-Item Env:{key}  (명령 프롬프트: set {key}=)",
+            "linux: 이 터미널에서 변수를 지우세요: unset {key}",
+            "darwin: 이 터미널에서 변수를 지우세요: unset {key}",
             "시스템 환경 변수에 들어 있다면 거기서 지운 뒤 터미널을 새로 여세요.",
         ),
     ),
@@ -380,7 +384,9 @@ BACKEND_SETTINGS_PROBLEMS = {
             "이 터미널에서 시작하면 파일의 값은 쓰이지 않습니다. 마법사도 환경 변수의 값으로 접속했습니다."
         ),
         steps=(
-            "의도한 것이 아니라면 변수를 지우세요: unset {key}  (PowerShell: Remove-Item Env:{key})",
+            "windows: 의도한 것이 아니라면 변수를 지우세요: Remove-Item Env:{key}",
+            "linux: 의도한 것이 아니라면 변수를 지우세요: unset {key}",
+            "darwin: 의도한 것이 아니라면 변수를 지우세요: unset {key}",
         ),
     ),
     "backend_url_no_dbname": Problem(

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from setup_wizard import messages as msg
+from setup_wizard import problems
 from setup_wizard.config import backend as b
 from setup_wizard.config.settings import Settings
 from setup_wizard.results import Status, Step
@@ -12,7 +13,6 @@ ENV_CODES = (b.ENV_NOT_UTF8, b.ENV_BOM, b.ENV_OUTSIDE)
 
 
 def _problem_step(step_id: str, status: Status, problem: b.Problem, **values: str) -> Step:
-    entry = msg.CATALOGUE[problem.code]
     args = {**problem.args, **values}
     if problem.source is not None:
         args.setdefault("source", problem.source.describe())
@@ -22,7 +22,7 @@ def _problem_step(step_id: str, status: Status, problem: b.Problem, **values: st
         args["keys"] = args.get("keys") or msg.NOT_SET
     if problem.code == b.URL_SCHEME:
         args["reason"] = msg.BACKEND_SCHEME_REASONS.get(args["scheme"], msg.BACKEND_SCHEME_OTHER)
-    return Step(step_id, status, entry.title, entry.cause.format(**args), problem.code, entry.fix_text(**args))
+    return problems.step(problem.code, step_id, status, **args)
 
 
 def _target(url: str | None) -> str:
