@@ -44,6 +44,7 @@ def offer_save(flow: FlowState, settings: Settings) -> None:
         detail += "\n" + msg.SAVE_BACKUP.format(backup=result.backup)
     flow.add(Step("env_save", Status.OK, msg.STEP_ENV_SAVE, detail))
     restrict_if_readable(flow, result.path)
+    flow.judge_backend(settings)
 
 
 def restrict_if_readable(flow: FlowState, path: Path) -> None:
