@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, NoReturn, TextIO
 
 from setup_wizard import __version__
 from setup_wizard import messages as msg
-from setup_wizard.errors import Interrupted, UsageError, WizardError
+from setup_wizard.errors import Interrupted, Terminated, UsageError, WizardError
 from setup_wizard.exitcodes import ExitCode
 
 if TYPE_CHECKING:
@@ -205,6 +205,16 @@ def main(argv: Sequence[str] | None = None, env: Environment | None = None) -> i
         return int(ExitCode.OK if report.ok else ExitCode.FAILED)
     except UsageError as error:
         return _fail(env, stderr, error, wants_json, options, ExitCode.USAGE, "usage")
+    except Terminated:
+        from setup_wizard.ui.render import write_plain
+
+        write_plain(stderr, "\n" + msg.TERMINATED)
+        if wants_json and env is not None:
+            from setup_wizard.ui import render
+
+            render.write_json(env.stdout, _failure_report(
+                "terminated", WizardError("terminated", msg.TERMINATED)))
+        return int(ExitCode.TERMINATED)
     except (Interrupted, KeyboardInterrupt, EOFError):
         from setup_wizard.ui.render import write_plain
 
@@ -220,6 +230,11 @@ def main(argv: Sequence[str] | None = None, env: Environment | None = None) -> i
     except Exception as error:  # the last net: a Korean message, never a traceback
         if os.environ.get("SETUP_WIZARD_DEBUG"):
             raise
+        from setup_wizard.database.limits import known_failure
+
+        known = known_failure(error)
+        if known is not None:
+            return _fail(env, stderr, known, wants_json, options, ExitCode.FAILED, "run")
         unexpected = WizardError("unexpected", msg.UNEXPECTED.format(error=type(error).__name__ + ": " +
                                                                    str(error)), msg.FIX_UNEXPECTED)
         return _fail(env, stderr, unexpected, wants_json, options, ExitCode.FAILED, "run")
@@ -246,4 +261,8 @@ def _fail(env: Environment | None, stderr: TextIO, error: WizardError, wants_jso
 
 
 def main_entry() -> NoReturn:
+    from setup_wizard.process import guard_standard_streams, handle_sigterm
+
+    guard_standard_streams()  # `| head -1`, `>&-`: quiet, with the result's exit code
+    handle_sigterm()  # like Ctrl+C, exit 143
     sys.exit(main())

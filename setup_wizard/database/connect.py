@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from setup_wizard import messages as msg
 from setup_wizard.config.settings import Settings
+from setup_wizard.database.limits import SessionLimits, cursor_class, merge_options
 from setup_wizard.errors import WizardError
 
 if TYPE_CHECKING:
@@ -46,15 +47,19 @@ def error_text(exc: BaseException) -> str:
     return str(exc)
 
 
-def connect(settings: Settings, dbname: str | None = None, autocommit: bool = True) -> psycopg.Connection[Any]:
+def connect(settings: Settings, dbname: str | None = None, autocommit: bool = True,
+            limits: SessionLimits | None = None) -> psycopg.Connection[Any]:
+    """Every session is bounded (lock_timeout, statement_timeout): see database/limits.py."""
     import psycopg
 
-    return psycopg.connect(
+    bounds = limits or SessionLimits()
+    params: dict[str, Any] = {
+        "connect_timeout": CONNECT_TIMEOUT,
+        "application_name": APPLICATION_NAME,
         **settings.conninfo_params(dbname),
-        autocommit=autocommit,
-        connect_timeout=CONNECT_TIMEOUT,
-        application_name=APPLICATION_NAME,
-    )
+    }
+    params["options"] = merge_options(bounds.options(), params.get("options"))
+    return psycopg.connect(**params, autocommit=autocommit, cursor_factory=cursor_class())
 
 
 @dataclass(frozen=True)
@@ -172,6 +177,42 @@ def looks_like_missing_role(message: str, user: str) -> bool:
     return bool(re.search(r"\brole\b", message, re.IGNORECASE)) or "롤" in message
 
 
+# PostgreSQL's own wording (English, and its Korean translation in postgres-15.mo), for failures that
+# come after the password: the connection limits (53300) and a role without LOGIN (28000).
+FULL_TEXTS = (
+    "too many clients already", "remaining connection slots are reserved", "too many connections for",
+    "최대 동시 접속자 수를 초과", "최대 동시 접속수를 초과", "최대 접속수를 초과", "남은 연결 슬롯은",
+)
+NOLOGIN_TEXTS = ("is not permitted to log in", "롤은 접속을 허용하지 않음")
+
+
+def _matches(message: str, texts: tuple[str, ...]) -> bool:
+    return any(text in message for text in texts)
+
+
+def _session_attrs_unmet(settings: Settings) -> WizardError | None:
+    """target_session_attrs that this server does not satisfy, told without reading libpq's text:
+    the same login without the parameter works, and the server says what it is."""
+    import psycopg
+
+    wanted = str(settings.conninfo_params().get("target_session_attrs") or "any")
+    if wanted == "any":
+        return None
+    params: dict[str, Any] = {"connect_timeout": CONNECT_TIMEOUT, "application_name": APPLICATION_NAME,
+                              **settings.conninfo_params()}
+    params.pop("target_session_attrs", None)
+    params["options"] = merge_options(SessionLimits().options(), params.get("options"))
+    try:
+        with psycopg.connect(**params, autocommit=True) as conn:
+            row = conn.execute("SELECT pg_is_in_recovery(), current_setting('transaction_read_only')").fetchone()
+    except psycopg.Error:
+        return None
+    standby, read_only = (bool(row[0]), str(row[1])) if row else (False, "?")
+    state = msg.SERVER_STATE_STANDBY if standby else (
+        msg.SERVER_STATE_READ_ONLY if read_only == "on" else msg.SERVER_STATE_PRIMARY)
+    return _problem("session_attrs_unmet", settings, wanted=wanted, state=state)
+
+
 def _problem(code: str, settings: Settings, **extra: object) -> WizardError:
     problem = msg.CATALOGUE[code]
     values: dict[str, object] = {
@@ -207,10 +248,24 @@ def classify_connect_failure(settings: Settings, exc: Exception) -> WizardError:
             return _problem("database_missing", settings)
         if reply.sqlstate == "28P01":
             return _problem("auth_failed", settings)
+        if reply.sqlstate == "53300":
+            return _problem("server_full", settings, message=reply.message)
         if reply.sqlstate == "28000" and looks_like_missing_role(reply.message, settings.user):
             return _problem("role_missing", settings)
+        if reply.sqlstate == "28000" and _matches(reply.message, NOLOGIN_TEXTS):
+            return _problem("role_cannot_login", settings)
         if reply.message:
             message = f"{reply.message} (SQLSTATE {reply.sqlstate or '-'})"
+
+    unmet = _session_attrs_unmet(settings)
+    if unmet is not None:
+        return unmet
+    # Past the password, the server refuses for reasons libpq reports as text only (no SQLSTATE
+    # survives a failed connect): the last resort, in the server's English or Korean wording.
+    if _matches(message, FULL_TEXTS):
+        return _problem("server_full", settings, message=message)
+    if _matches(message, NOLOGIN_TEXTS):
+        return _problem("role_cannot_login", settings)
 
     # Can these credentials log in anywhere?
     for maintenance in MAINTENANCE_DATABASES:
@@ -232,12 +287,12 @@ def classify_connect_failure(settings: Settings, exc: Exception) -> WizardError:
     return _problem("connection_failed", settings, message=message)
 
 
-def open_database(settings: Settings) -> psycopg.Connection[Any]:
+def open_database(settings: Settings, limits: SessionLimits | None = None) -> psycopg.Connection[Any]:
     """Connect to the target database, or raise the classified problem."""
     import psycopg
 
     try:
-        return connect(settings)
+        return connect(settings, limits=limits)
     except psycopg.OperationalError as exc:
         raise classify_connect_failure(settings, exc) from None
 

@@ -1,0 +1,68 @@
+"""Can this session write what the migrations need? Asked before the first write, so an odd server is
+a known failure with its fix instead of a raw SQLSTATE halfway through a file.
+
+- a hot standby (pg_is_in_recovery()) or read-only sessions (default_transaction_read_only set on the
+  database, the role, the server or the connection);
+- no schema to create in (current_schema() is NULL: nothing in search_path exists) or no CREATE on it
+  (PostgreSQL 15 no longer grants CREATE on public to everyone);
+- a history table this role may not write (made by another role).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from setup_wizard import messages as msg
+from setup_wizard.errors import WizardError
+
+if TYPE_CHECKING:
+    import psycopg
+
+HISTORY_TABLE = "setup_wizard_migrations"
+
+
+def _problem(code: str, **values: object) -> WizardError:
+    problem = msg.CATALOGUE[code]
+    return WizardError(code, problem.cause.format(**values), problem.fix_text(**values))
+
+
+def read_only_source(conn: psycopg.Connection[Any]) -> str:
+    """Where default_transaction_read_only=on comes from, as pg_settings names it."""
+    row = conn.execute(
+        "SELECT source FROM pg_settings WHERE name = 'default_transaction_read_only'").fetchone()
+    return str(row[0]) if row else "?"
+
+
+def write_problem(conn: psycopg.Connection[Any], *, history: str = HISTORY_TABLE) -> WizardError | None:
+    """The first reason this session cannot apply migrations, or None."""
+    row = conn.execute(
+        """SELECT pg_is_in_recovery(), current_setting('transaction_read_only'), current_user,
+                  current_database(), current_schema(), current_setting('search_path'),
+                  CASE WHEN current_schema() IS NULL THEN false
+                       ELSE has_schema_privilege(current_schema(), 'CREATE') END,
+                  to_regclass(%s) IS NOT NULL"""
+        , [history]).fetchone()
+    assert row is not None
+    standby, read_only, user, dbname, schema, search_path, can_create, has_history = row
+    if standby:
+        return _problem("server_read_only", user=user, dbname=dbname)
+    if read_only == "on":
+        source = read_only_source(conn)
+        where = msg.SETTING_SOURCES.get(source, source)
+        return _problem("database_read_only", user=user, dbname=dbname, source=where)
+    if schema is None:
+        return _problem("no_usable_schema", user=user, dbname=dbname, search_path=search_path,
+                        schema="public", reason=msg.SCHEMA_NONE_IN_PATH.format(search_path=search_path))
+    if not can_create:
+        return _problem("no_usable_schema", user=user, dbname=dbname, search_path=search_path,
+                        schema=schema, reason=msg.SCHEMA_NO_CREATE.format(schema=schema))
+    if has_history:
+        row = conn.execute(
+            # Several privileges in one has_table_privilege call mean "any of them": ask for each.
+            """SELECT has_table_privilege(oid, 'SELECT') AND has_table_privilege(oid, 'INSERT')
+                      AND has_table_privilege(oid, 'UPDATE'),
+                      pg_get_userbyid(relowner) FROM pg_class WHERE oid = to_regclass(%s)""",
+            [history]).fetchone()
+        if row is not None and not row[0]:
+            return _problem("history_not_writable", user=user, owner=row[1], table=history, dbname=dbname)
+    return None
