@@ -34,6 +34,7 @@ from setup_wizard.environment import Environment
 from setup_wizard.errors import WizardError
 
 LAST = "0003_chat_sessions.sql"
+posix_only = pytest.mark.skipif(sys.platform == "win32", reason="FIFOs, /dev/zero, bash and SIGTERM are POSIX")
 
 
 # --- helpers -----------------------------------------------------------------------------------------------
@@ -174,6 +175,7 @@ def test_another_run_is_named_and_waited_for_within_the_bound(database: Database
 
 # --- 3. odd .env files ------------------------------------------------------------------------------------
 
+@posix_only
 def test_fifo_env_file_is_refused_without_blocking(tmp_path: Path) -> None:
     fifo = tmp_path / "fifo.env"
     os.mkfifo(fifo)
@@ -186,6 +188,8 @@ def test_fifo_env_file_is_refused_without_blocking(tmp_path: Path) -> None:
 @pytest.mark.parametrize("kind", ["dev-zero", "large"])
 def test_device_and_huge_env_files_are_refused(tmp_path: Path, kind: str) -> None:
     if kind == "dev-zero":
+        if sys.platform == "win32":
+            pytest.skip("no /dev/zero")
         path = Path("/dev/zero")
     else:
         path = tmp_path / "huge.env"
@@ -198,6 +202,7 @@ def test_device_and_huge_env_files_are_refused(tmp_path: Path, kind: str) -> Non
     assert ("장치" in step["detail"]) if kind == "dev-zero" else ("너무 큽니다" in step["detail"])
 
 
+@posix_only
 def test_fifo_as_backend_env_is_refused_by_name(tmp_path: Path) -> None:
     (tmp_path / "backend").mkdir()
     os.mkfifo(tmp_path / "backend" / ".env")
@@ -335,6 +340,7 @@ def test_reader_gone_ends_quietly_with_the_results_code(database: Database, tmp_
     assert code == 1  # pending migrations: check fails, as it would with a reader
 
 
+@posix_only
 def test_head_one_in_a_shell_pipeline(database: Database, tmp_path: Path) -> None:
     script = f'"{sys.executable}" -m setup_wizard check --dsn "$DSN" | head -1; echo "code=${{PIPESTATUS[0]}}" >&2'
     proc = subprocess.run(["bash", "-c", script], env=clean_environ(DSN=database.url), cwd=tmp_path,
@@ -344,6 +350,7 @@ def test_head_one_in_a_shell_pipeline(database: Database, tmp_path: Path) -> Non
     assert len(proc.stdout.splitlines()) <= 1
 
 
+@posix_only
 def test_closed_stdout_ends_quietly(database: Database, tmp_path: Path) -> None:
     script = f'"{sys.executable}" -m setup_wizard check --dsn "$DSN" >&-; echo "code=$?" >&2'
     proc = subprocess.run(["bash", "-c", script], env=clean_environ(DSN=database.url), cwd=tmp_path,
@@ -352,6 +359,7 @@ def test_closed_stdout_ends_quietly(database: Database, tmp_path: Path) -> None:
     assert "code=1" in proc.stderr
 
 
+@posix_only
 def test_sigterm_mid_migration_rolls_back_and_exits_143(database: Database, tmp_path: Path) -> None:
     migrate(database)
     forget_last(database)
@@ -447,3 +455,33 @@ def test_environment_overrides() -> None:
     assert environment_overrides({"database_url": "x", "HOME": "/"}) == ["database_url"]
     assert environment_overrides({"POSTGRES_PASSWORD": "x"}, ["POSTGRES_PASSWORD"]) == ["POSTGRES_PASSWORD"]
     assert environment_overrides({"POSTGRES_PASSWORD": "x"}) == []
+
+
+def test_server_wide_max_connections(database: Database, tmp_path: Path) -> None:
+    """The whole server full: first the slots reserved for superusers (after the password, told by text),
+    then no slot at all (before the password: SQLSTATE 53300 in the server's first reply)."""
+    held: list[psycopg.Connection[Any]] = []
+    with role(database, "LOGIN") as name:
+        url = role_url(database, name)
+        try:
+            for _ in range(80):  # max_connections is 60 on the test server
+                try:
+                    held.append(psycopg.connect(url, connect_timeout=5))
+                except psycopg.OperationalError:
+                    break
+            else:
+                pytest.fail("the server never filled up")
+            code, out, _err, _seconds = run_main("--yes", "--json", "--dsn", url, cwd=tmp_path)
+            assert code == 1 and failed(out)[0]["code"] == "server_full"
+            assert "reserved" in failed(out)[0]["detail"]
+            for _ in range(10):  # the reserved slots too
+                try:
+                    held.append(database.connect())
+                except psycopg.OperationalError:
+                    break
+            code, out, _err, _seconds = run_main("--yes", "--json", "--dsn", database.url, cwd=tmp_path)
+            assert code == 1 and failed(out)[0]["code"] == "server_full"
+            assert_no_secret(out)
+        finally:
+            for conn in held:
+                conn.close()

@@ -183,6 +183,17 @@ def _make_cursor_class() -> type[Any]:
     return BoundedCursor
 
 
+def session_lock_timeout(conn: psycopg.Connection[Any]) -> float | None:
+    """This session's lock_timeout in seconds (None when unset or unreadable)."""
+    import psycopg
+
+    try:
+        row = conn.execute("SELECT setting::float8 / 1000 FROM pg_settings WHERE name = 'lock_timeout'").fetchone()
+    except (psycopg.Error, WizardError):
+        return None
+    return float(row[0]) if row and row[0] else None
+
+
 def _current_seconds(conn: psycopg.Connection[Any], name: str) -> str:
     import psycopg
 
