@@ -485,3 +485,24 @@ def test_server_wide_max_connections(database: Database, tmp_path: Path) -> None
         finally:
             for conn in held:
                 conn.close()
+
+
+def test_write_problem_ignores_checks_own_read_only_session(database: Database) -> None:
+    """check sets default_transaction_read_only in its own session; only a database's or role's setting counts."""
+    from setup_wizard.database.writable import write_problem
+
+    with database.connect() as conn:
+        conn.execute("SET default_transaction_read_only = on")
+        assert write_problem(conn) is None
+        conn.execute("SET default_transaction_read_only = off")
+        conn.execute(f'ALTER DATABASE "{database.name}" SET default_transaction_read_only = on')
+    try:
+        with database.connect() as conn:
+            conn.execute("SET default_transaction_read_only = on")
+            problem = write_problem(conn)
+            assert problem is not None and problem.code == "database_read_only"
+            assert "ALTER DATABASE" in problem.detail
+    finally:
+        with database.connect() as conn:
+            conn.execute("SET default_transaction_read_only = off")
+            conn.execute(f'ALTER DATABASE "{database.name}" RESET default_transaction_read_only')

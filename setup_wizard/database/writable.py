@@ -26,28 +26,42 @@ def _problem(code: str, **values: object) -> WizardError:
     return WizardError(code, problem.cause.format(**values), problem.fix_text(**values))
 
 
-def read_only_source(conn: psycopg.Connection[Any]) -> str:
-    """Where default_transaction_read_only=on comes from, as pg_settings names it."""
+def read_only_default(conn: psycopg.Connection[Any]) -> tuple[bool, str]:
+    """(read-only by default?, where that comes from). The value RESET would give (`reset_val`), so a
+    session's own `SET default_transaction_read_only = on` (check's belt and braces) does not count."""
     row = conn.execute(
-        "SELECT source FROM pg_settings WHERE name = 'default_transaction_read_only'").fetchone()
-    return str(row[0]) if row else "?"
+        """SELECT reset_val = 'on', source,
+                  (SELECT CASE WHEN bool_or(d.setrole <> 0 AND d.setdatabase <> 0) THEN 'database user'
+                               WHEN bool_or(d.setrole <> 0) THEN 'user'
+                               WHEN bool_or(d.setdatabase <> 0) THEN 'database' END
+                     FROM pg_db_role_setting AS d, unnest(d.setconfig) AS cfg
+                    WHERE cfg = 'default_transaction_read_only=on'
+                      AND d.setrole IN (0, (SELECT oid FROM pg_roles WHERE rolname = current_user))
+                      AND d.setdatabase IN (0, (SELECT oid FROM pg_database WHERE datname = current_database())))
+             FROM pg_settings WHERE name = 'default_transaction_read_only'""").fetchone()
+    if row is None:
+        return False, "?"
+    on, source, stored = bool(row[0]), str(row[1]), row[2]
+    if source == "session":
+        source = str(stored) if stored else "client"
+    return on, source
 
 
 def write_problem(conn: psycopg.Connection[Any], *, history: str = HISTORY_TABLE) -> WizardError | None:
     """The first reason this session cannot apply migrations, or None."""
     row = conn.execute(
-        """SELECT pg_is_in_recovery(), current_setting('transaction_read_only'), current_user,
+        """SELECT pg_is_in_recovery(), current_user,
                   current_database(), current_schema(), current_setting('search_path'),
                   CASE WHEN current_schema() IS NULL THEN false
                        ELSE has_schema_privilege(current_schema(), 'CREATE') END,
                   to_regclass(%s) IS NOT NULL"""
         , [history]).fetchone()
     assert row is not None
-    standby, read_only, user, dbname, schema, search_path, can_create, has_history = row
+    standby, user, dbname, schema, search_path, can_create, has_history = row
     if standby:
         return _problem("server_read_only", user=user, dbname=dbname)
-    if read_only == "on":
-        source = read_only_source(conn)
+    default_on, source = read_only_default(conn)
+    if default_on:
         where = msg.SETTING_SOURCES.get(source, source)
         return _problem("database_read_only", user=user, dbname=dbname, source=where)
     if schema is None:
