@@ -506,3 +506,57 @@ def test_write_problem_ignores_checks_own_read_only_session(database: Database) 
         with database.connect() as conn:
             conn.execute("SET default_transaction_read_only = off")
             conn.execute(f'ALTER DATABASE "{database.name}" RESET default_transaction_read_only')
+
+
+# --- a hot standby (pg_basebackup -R of the test server) ---------------------------------------------------
+
+@pytest.fixture(scope="module")
+def standby(server: Any) -> Iterator[Any]:
+    import shutil
+    import tempfile
+
+    from pgserver import TestServer, free_port
+
+    if sys.platform == "win32":
+        pytest.skip("the standby is built with POSIX tools")
+    root = Path(tempfile.mkdtemp(prefix="setup_wizard_standby_"))
+    os.chmod(root, 0o755)
+    replica = TestServer(root=root, port=free_port(), password=server.password, bindir=server.bindir,
+                         run_as=server.run_as)
+    replica.socket_dir.mkdir(parents=True)
+    if replica.run_as:
+        shutil.chown(root, user=replica.run_as)
+        shutil.chown(replica.socket_dir, user=replica.run_as)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
+    env["PGPASSWORD"] = server.password
+    try:
+        subprocess.run([str(server.bindir / "pg_basebackup"), "-D", str(replica.datadir), "-R", "-X", "stream",
+                        "-h", "127.0.0.1", "-p", str(server.port), "-U", "postgres", "--no-sync", "-c", "fast"],
+                       check=True, capture_output=True, env=env, user=replica.run_as, timeout=60, cwd=root)
+        replica.start()
+        yield replica
+    finally:
+        replica.stop()
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def test_hot_standby_is_named(database: Database, standby: Any, tmp_path: Path) -> None:
+    url = standby.url(database.name)
+    deadline = time.monotonic() + 20
+    while True:  # the database made after the base backup reaches the standby through WAL
+        try:
+            with psycopg.connect(url, connect_timeout=3, autocommit=True) as conn, \
+                    pytest.raises(MigrationError) as caught:
+                Runner(conn, load_migrations(), lock_timeout=1).apply()
+            break
+        except psycopg.OperationalError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
+    assert caught.value.code == "server_read_only"
+    code, out, _err, _seconds = run_main("--yes", "--json", "--dsn", url, cwd=tmp_path)
+    assert code == 1 and failed(out)[0]["code"] == "server_read_only"
+    code, out, _err, _seconds = run_main("--yes", "--json", "--dsn", url + "?target_session_attrs=read-write",
+                                         cwd=tmp_path)
+    step = failed(out)[0]
+    assert step["code"] == "session_attrs_unmet" and "hot standby" in step["detail"]
