@@ -53,7 +53,29 @@ class KoreanArgumentParser(argparse.ArgumentParser):
     """argparse with its own messages in Korean; it raises instead of exiting."""
 
     def error(self, message: str) -> NoReturn:
-        raise UsageError("usage_invalid", translate_argparse(message), msg.USAGE_HINT)
+        detail = translate_argparse(message)
+        guess = self.suggest(message)
+        if guess is not None:
+            detail += "\n" + msg.DID_YOU_MEAN.format(guess=guess)
+        raise UsageError("usage_invalid", detail, msg.USAGE_HINT)
+
+    def suggest(self, message: str) -> str | None:
+        """The right spelling of a mistyped command or option ("did you mean"), if one is close."""
+        import difflib
+
+        choice = re.search(r"invalid choice: '([^']*)'", message)
+        unknown = re.match(r"unrecognized arguments: (\S+)", message)
+        if choice is not None:
+            typed, known = choice.group(1), ["run", "check"]
+        elif unknown is not None:
+            typed = unknown.group(1).split("=", 1)[0]
+            known = [o for action in self._actions for o in action.option_strings if o.startswith("--")]
+            if not typed.startswith("-"):
+                known += ["run", "check"]
+        else:
+            return None
+        close = difflib.get_close_matches(typed, known, n=1, cutoff=0.6)
+        return close[0] if close else None
 
     def exit(self, status: int = 0, message: str | None = None) -> NoReturn:
         raise _ParserExit(status, message)
@@ -125,7 +147,7 @@ def _emit(env: Environment, report: Report, options: Options | None, no_color: b
     if options is not None and options.json:
         render.write_json(env.stdout, report)
         return
-    console = render.make_console(env.stdout, no_color=no_color)
+    console = render.make_console(env.stdout, no_color=no_color, environ=env.environ)
     render.render_report(console, report, render.symbols_for(env.stdout),
                          check=options is not None and options.command == "check",
                          verbose=options is not None and options.verbose)
@@ -137,9 +159,28 @@ def _wizard(options: Options, env: Environment, no_color: bool) -> Report:
     from setup_wizard.ui.prompts import make_prompter
 
     screen_stream = env.stderr if options.json or not env.stdout_isatty else env.stdout
-    screen = render.make_screen(screen_stream, no_color=no_color, verbose=options.verbose)
+    screen = render.make_screen(screen_stream, no_color=no_color, verbose=options.verbose,
+                                environ=env.environ)
     prompter = make_prompter(env.stdin, env.stderr, env.environ, lambda text: screen.line(text, "dim"))
     return wizard.run(options, env, prompter, screen)
+
+
+def _dispatch(options: Options, env: Environment, no_color: bool) -> Report:
+    """The door: check, --yes or the interactive wizard, all through the one flow."""
+    say = _progress(env, quiet=options.json and not env.stderr_isatty)
+    if options.command == "check":
+        from setup_wizard.flow.checks import run_all
+
+        return run_all(options, env, say)
+    if options.yes:
+        from setup_wizard.flow.decide import SafeDefaults
+        from setup_wizard.flow.run import run
+        from setup_wizard.flow.view import ProgressView
+
+        return run(options, env, SafeDefaults(recreate=options.recreate), ProgressView(say))
+    if not env.interactive:
+        raise UsageError("no_tty", msg.NO_TTY, msg.FIX_NO_TTY)
+    return _wizard(options, env, no_color)
 
 
 def _progress(env: Environment, quiet: bool) -> Callable[[str], None]:
@@ -183,25 +224,9 @@ def main(argv: Sequence[str] | None = None, env: Environment | None = None) -> i
 
         env = env or Env()
         no_color = no_color or env.no_color
-        say = _progress(env, quiet=options.json and not env.stderr_isatty)
-        if options.command == "check":
-            from setup_wizard.flow.checks import run_all
-
-            report = run_all(options, env, say)
-        elif options.yes:
-            from setup_wizard.flow.decide import SafeDefaults
-            from setup_wizard.flow.run import run
-            from setup_wizard.flow.view import ProgressView
-
-            report = run(options, env, SafeDefaults(recreate=options.recreate), ProgressView(say))
-        else:
-            if not env.interactive:
-                raise UsageError("no_tty", msg.NO_TTY, msg.FIX_NO_TTY)
-            report = _wizard(options, env, no_color)
-            if options.json:
-                _emit(env, report, options, no_color)
-            return int(ExitCode.OK if report.ok else ExitCode.FAILED)
-        _emit(env, report, options, no_color)
+        report = _dispatch(options, env, no_color)
+        if options.json or options.command == "check" or options.yes:
+            _emit(env, report, options, no_color)
         return int(ExitCode.OK if report.ok else ExitCode.FAILED)
     except UsageError as error:
         return _fail(env, stderr, error, wants_json, options, ExitCode.USAGE, "usage")

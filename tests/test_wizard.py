@@ -74,7 +74,7 @@ def test_notices_are_summarised_in_korean() -> None:
     ])
     assert summary == [
         "사용자 1,204명의 기존 대화를 '이전 대화 (마이그레이션)' 세션 1,204개로 연결했습니다.",
-        "메시지를 두 번 세던 트리거 count_messages_again 을(를) 지웠습니다.",
+        "메시지를 두 번 세던 트리거를 지웠습니다: count_messages_again",
         "그 밖의 서버 안내 2건 (이미 있는 객체를 건너뛰었다는 안내 등)",
     ]
 
@@ -234,7 +234,7 @@ def test_a_stopped_server_is_explained_and_quitting_fails_the_run(tmp_path: Path
     report, _prompter, text = walk(tmp_path, f"postgresql://postgres:x@127.0.0.1:{free_port()}/db", ["quit"])
     assert not report.ok
     assert [s.code for s in report.steps if s.status is Status.FAIL] == ["server_not_running"]
-    assert msg.CATALOGUE["server_not_running"].title in text and msg.SUMMARY_FAILED in text
+    assert msg.CATALOGUE["server_not_running"].title in text and msg.SUMMARY_NOT_READY in text
 
 
 def test_stopped_windows_service_is_offered_and_a_declined_uac_prompt_shows_the_manual_steps(
@@ -255,3 +255,13 @@ def test_stopped_windows_service_is_offered_and_a_declined_uac_prompt_shows_the_
     failed = [s.code for s in report.steps if s.status is Status.FAIL]
     assert failed == ["service_start_declined", "server_not_running"]
 
+
+
+def test_declining_the_dev_user_is_not_called_ready(database: Database, tmp_path: Path) -> None:
+    """The first chat would fail: the verdict and the exit status say so, and the last thing shown is the fix."""
+    report, _prompter, text = walk(tmp_path, database.url, [True, *[False for _ in CP], False])
+    assert not report.ok
+    assert [s.code for s in report.steps if s.status is Status.FAIL] == ["dev_user_missing"]
+    assert msg.SUMMARY_OK not in text and msg.SUMMARY_NOT_READY in text
+    final = text[text.rindex(msg.SUMMARY_NOT_READY):]
+    assert msg.NEXT_FOR_FAILURE.format(title=msg.STEP_DEV_USER) in final and "setval" in final

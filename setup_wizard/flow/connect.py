@@ -15,6 +15,8 @@ from setup_wizard.database.connect import create_database, open_database, server
 from setup_wizard.database.limits import SessionLimits
 from setup_wizard.errors import WizardError
 from setup_wizard.flow.decide import Choice, FixKind
+from setup_wizard.flow.save import offer_save
+from setup_wizard.flow.state import FlowState
 from setup_wizard.flow.view import Phase
 from setup_wizard.machine import server
 from setup_wizard.machine.system import ServiceState
@@ -23,7 +25,6 @@ from setup_wizard.results import Status, Step
 if TYPE_CHECKING:
     import psycopg
 
-    from setup_wizard.flow.run import Flow
     from setup_wizard.machine.discovery import Installation
     from setup_wizard.machine.server import FixOutcome, Service
 
@@ -36,7 +37,7 @@ DATABASE_CODES = ("database_missing", "permission_denied")
 
 
 # --- values a person types --------------------------------------------------------------------------
-def ask_field(flow: Flow, settings: Settings, name: str) -> Settings:
+def ask_field(flow: FlowState, settings: Settings, name: str) -> Settings:
     current = settings.get(name) or ""
     while True:
         value = flow.decider.value(msg.ASK_FIELD.format(field=msg.FIELD_NAMES[name]), current).strip()
@@ -49,7 +50,7 @@ def ask_field(flow: Flow, settings: Settings, name: str) -> Settings:
     return settings if value == settings.get(name) else settings.with_value(name, value, TYPED)
 
 
-def ask_password(flow: Flow, settings: Settings, keep_default: bool = False) -> Settings:
+def ask_password(flow: FlowState, settings: Settings, keep_default: bool = False) -> Settings:
     question = msg.ASK_PASSWORD_HIDDEN.format(user=settings.user, host=settings.host, port=settings.port)
     if keep_default:
         question += f" ({msg.ASK_PASSWORD_DEFAULT_HINT})"
@@ -62,7 +63,7 @@ def ask_password(flow: Flow, settings: Settings, keep_default: bool = False) -> 
         flow.view.say(msg.PASSWORD_EMPTY)
 
 
-def ask_missing(flow: Flow, settings: Settings) -> Settings:
+def ask_missing(flow: FlowState, settings: Settings) -> Settings:
     """Only what is missing: everything when nothing is configured, else only an absent password."""
     if not flow.decider.can_ask:
         return settings
@@ -80,7 +81,7 @@ def ask_missing(flow: Flow, settings: Settings) -> Settings:
 
 
 # --- bringing a local server up ---------------------------------------------------------------------
-def server_fix(flow: Flow, settings: Settings) -> tuple[Service | None, Installation | None]:
+def server_fix(flow: FlowState, settings: Settings) -> tuple[Service | None, Installation | None]:
     """What could bring a local server up: a stopped service, or binaries with no server at all."""
     if flow.discovery is None:
         return None, None
@@ -90,7 +91,7 @@ def server_fix(flow: Flow, settings: Settings) -> tuple[Service | None, Installa
     return None, server.cluster_candidate(flow.system, flow.discovery, service, settings)
 
 
-def fix_label(flow: Flow, settings: Settings) -> str | None:
+def fix_label(flow: FlowState, settings: Settings) -> str | None:
     service, binaries = server_fix(flow, settings)
     if service is not None:
         return msg.CHOICE_START_SERVICE.format(name=service.name)
@@ -99,7 +100,7 @@ def fix_label(flow: Flow, settings: Settings) -> str | None:
     return None
 
 
-def create_cluster(flow: Flow, installation: Installation, settings: Settings) -> tuple[FixOutcome, Settings]:
+def create_cluster(flow: FlowState, installation: Installation, settings: Settings) -> tuple[FixOutcome, Settings]:
     question = msg.ASK_CREATE_CLUSTER.format(bindir=installation.bindir, port=settings.port)
     if not flow.decider.can_ask or not flow.decider.allow(FixKind.PERSON, question):
         return server.FixOutcome(False, server.no_server_step(flow.system, installation, settings)), settings
@@ -117,7 +118,7 @@ def create_cluster(flow: Flow, installation: Installation, settings: Settings) -
     return outcome, settings
 
 
-def fix_server(flow: Flow, settings: Settings) -> tuple[bool, Settings]:
+def fix_server(flow: FlowState, settings: Settings) -> tuple[bool, Settings]:
     """Start the service (UAC on Windows) or create a local cluster, as the Decider allows."""
     service, binaries = server_fix(flow, settings)
     if service is not None:
@@ -139,7 +140,7 @@ def fix_server(flow: Flow, settings: Settings) -> tuple[bool, Settings]:
 class Connector:
     """One attempt after another until connected, given up, or declined."""
 
-    def __init__(self, flow: Flow, settings: Settings) -> None:
+    def __init__(self, flow: FlowState, settings: Settings) -> None:
         self.flow = flow
         self.settings = settings
         self.tries = 0
@@ -163,7 +164,7 @@ class Connector:
     def logged_in(self, version: str | None = None) -> None:
         self.server_answers(version)
         self.flow.add(Step("login", Status.OK, msg.STEP_LOGIN, msg.LOGIN_OK.format(user=self.settings.user)))
-        self.flow.offer_save(self.settings)
+        offer_save(self.flow, self.settings)
         self.flow.view.phase(Phase.DATABASE)
 
     def run(self) -> psycopg.Connection[Any] | None:

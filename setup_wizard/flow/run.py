@@ -13,8 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from setup_wizard import messages as msg
 from setup_wizard.config.envfile import read_env_file
-from setup_wizard.config.envwrite import planned_changes, save_env, target_path
-from setup_wizard.config.settings import FIELDS, TYPED, Settings
+from setup_wizard.config.settings import Settings
 from setup_wizard.database.inspect import dev_user_step, privileges_step, version_step
 from setup_wizard.database.migrate import MigrationError, Runner, changed_files_problem, load_migrations, read_plan
 from setup_wizard.database.preview import describe_pending, summarise_notices
@@ -24,6 +23,7 @@ from setup_wizard.flow import connect, finish
 from setup_wizard.flow.decide import Decider, FixKind
 from setup_wizard.flow.options import Options
 from setup_wizard.flow.settings_phase import env_file_step, load_env_and_settings, settings_step
+from setup_wizard.flow.state import FlowState
 from setup_wizard.flow.view import Phase, Say, View
 from setup_wizard.machine import server
 from setup_wizard.results import MigrationOutcome, Report, Status, Step
@@ -31,42 +31,11 @@ from setup_wizard.results import MigrationOutcome, Report, Status, Step
 if TYPE_CHECKING:
     import psycopg
 
-    from setup_wizard.machine.discovery import Discovery
     from setup_wizard.machine.system import System
 
 
-def real_system(env: Environment) -> System:
-    from collections.abc import MutableMapping
-
-    from setup_wizard.machine.system import RealSystem
-
-    return RealSystem(environ=env.environ if isinstance(env.environ, MutableMapping) else dict(env.environ))
-
-
-class Flow:
-    """One run's state: what it found, what it changed, and the report it fills."""
-
-    def __init__(self, options: Options, env: Environment, decider: Decider, view: View,
-                 system: System | None = None) -> None:
-        self.options = options
-        self.env = env
-        self.decider = decider
-        self.view = view
-        self.system = system or real_system(env)
-        self.report = Report()
-        self.discovery: Discovery | None = None
-        self.env_values: dict[str, str] | None = None
-        self.changed = False  # did this run change anything (database or files)?
-        self.service_reported = False
-        self.save_offered = False
-
-    def add(self, step: Step) -> Step:
-        self.report.add(step)
-        self.view.step(step)
-        return step
-
-    def fail(self, step_id: str, title: str, error: WizardError) -> None:
-        self.add(Step(step_id, Status.FAIL, title, error.detail, error.code, error.fix))
+class Flow(FlowState):
+    """The phases of one run, in order; `run()` below calls them."""
 
     # 1. This computer --------------------------------------------------------------------------------
     def machine(self, settings: Settings) -> None:
@@ -107,32 +76,6 @@ class Flow:
         settings = connect.ask_missing(self, settings)
         self.report.add(settings_step(settings))  # drawn by view.settings above
         return settings
-
-    def offer_save(self, settings: Settings) -> None:
-        """Once a login has proved typed values, offer to write them where the backend reads them."""
-        typed = {name for name in FIELDS if settings.source(name) == TYPED}
-        if self.save_offered or not typed or self.options.dsn is not None:
-            return
-        self.save_offered = True
-        path = target_path(self.env.cwd, settings.env_file)
-        changes = planned_changes(settings, typed, self.env_values)
-        if not changes:
-            return
-        self.view.phase(Phase.SAVE)
-        self.view.save_preview(path, [(c.key, c.shown) for c in changes], exists=path.exists())
-        if not self.decider.allow(FixKind.PERSON, msg.ASK_SAVE):
-            self.add(Step("env_save", Status.SKIP, msg.STEP_ENV_SAVE, msg.SAVE_SKIPPED))
-            return
-        try:
-            result = save_env(path, changes)
-        except WizardError as error:
-            self.add(Step("env_save", Status.WARN, msg.STEP_ENV_SAVE, error.detail, error.code, error.fix))
-            return
-        self.changed = True
-        detail = msg.SAVE_DONE.format(path=result.path)
-        if result.backup is not None:
-            detail += "\n" + msg.SAVE_BACKUP.format(backup=result.backup)
-        self.add(Step("env_save", Status.OK, msg.STEP_ENV_SAVE, detail))
 
     # 3. Plan and apply ---------------------------------------------------------------------------------
     def plan_and_apply(self, conn: psycopg.Connection[Any], settings: Settings) -> bool:
@@ -223,7 +166,11 @@ class Flow:
         if dev_user is not None:
             self.add(dev_user)
             self.changed = self.changed or dev_user.detail == msg.DEV_USER_CREATED
-        self.view.checklist(finish.readiness(conn))
+        items = finish.readiness(conn)
+        self.view.checklist(items)
+        problem = finish.readiness_problems(items, self.report)
+        if problem is not None:
+            self.add(problem)
 
 
 def run(options: Options, env: Environment, decider: Decider, view: View, system: System | None = None) -> Report:
