@@ -230,39 +230,32 @@ def main(argv: Sequence[str] | None = None, env: Environment | None = None) -> i
         return int(ExitCode.OK if report.ok else ExitCode.FAILED)
     except UsageError as error:
         return _fail(env, stderr, error, wants_json, options, ExitCode.USAGE, "usage")
-    except Terminated:
-        from setup_wizard.ui.render import write_plain
-
-        write_plain(stderr, "\n" + msg.TERMINATED)
-        if wants_json and env is not None:
-            from setup_wizard.ui import render
-
-            render.write_json(env.stdout, _failure_report(
-                "terminated", WizardError("terminated", msg.TERMINATED)))
-        return int(ExitCode.TERMINATED)
-    except (Interrupted, KeyboardInterrupt, EOFError):
-        from setup_wizard.ui.render import write_plain
-
-        write_plain(stderr, "\n" + msg.INTERRUPTED)
-        if wants_json and env is not None:
-            from setup_wizard.ui import render
-
-            render.write_json(env.stdout, _failure_report(
-                "interrupted", WizardError("interrupted", msg.INTERRUPTED)))
-        return int(ExitCode.INTERRUPTED)
+    except (Interrupted, KeyboardInterrupt, EOFError) as stop:
+        return _stopped(env, stderr, wants_json, terminated=isinstance(stop, Terminated))
     except WizardError as error:
         return _fail(env, stderr, error, wants_json, options, ExitCode.FAILED, "run")
     except Exception as error:  # the last net: a Korean message, never a traceback
         if os.environ.get("SETUP_WIZARD_DEBUG"):
             raise
-        from setup_wizard.database.limits import known_failure
+        return _fail(env, stderr, _unexpected(error), wants_json, options, ExitCode.FAILED, "run")
 
-        known = known_failure(error)
-        if known is not None:
-            return _fail(env, stderr, known, wants_json, options, ExitCode.FAILED, "run")
-        unexpected = WizardError("unexpected", msg.UNEXPECTED.format(error=type(error).__name__ + ": " +
-                                                                   str(error)), msg.FIX_UNEXPECTED)
-        return _fail(env, stderr, unexpected, wants_json, options, ExitCode.FAILED, "run")
+
+def _stopped(env: Environment | None, stderr: TextIO, wants_json: bool, terminated: bool) -> int:
+    """Ctrl+C, closed input (130) or SIGTERM (143): the running statement was cancelled and rolled back."""
+    from setup_wizard.ui import render
+
+    text, step_id = (msg.TERMINATED, "terminated") if terminated else (msg.INTERRUPTED, "interrupted")
+    render.write_plain(stderr, "\n" + text)
+    if wants_json and env is not None:
+        render.write_json(env.stdout, _failure_report(step_id, WizardError(step_id, text)))
+    return int(ExitCode.TERMINATED if terminated else ExitCode.INTERRUPTED)
+
+
+def _unexpected(error: Exception) -> WizardError:
+    from setup_wizard.database.limits import known_failure
+
+    return known_failure(error) or WizardError(
+        "unexpected", msg.UNEXPECTED.format(error=type(error).__name__ + ": " + str(error)), msg.FIX_UNEXPECTED)
 
 
 def _fail(env: Environment | None, stderr: TextIO, error: WizardError, wants_json: bool,

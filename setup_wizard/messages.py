@@ -281,6 +281,14 @@ ENV_SAVE_CHANGED = (
 )
 FIX_ENV_SAVE_CHANGED = "파일을 열어 바뀐 내용을 확인한 뒤 python -m setup_wizard 를 다시 실행하세요."
 ENV_SAVE_MERGED = "마법사가 읽은 뒤에 다른 프로그램이 고친 내용은 그대로 두고 저장했습니다."
+ENV_SAVE_OVERRIDDEN = (
+    "다만 환경 변수 {names} 값이 .env 보다 우선하므로, 백엔드는 방금 저장한 값이 아니라 환경 변수의 값을 씁니다."
+)
+FIX_ENV_SAVE_OVERRIDDEN = (
+    "저장한 값을 쓰게 하려면 백엔드를 실행하는 터미널에서 환경 변수 {names} 설정을 지우세요 "
+    "(bash: unset DATABASE_URL, PowerShell: Remove-Item Env:DATABASE_URL). 시스템 환경 변수라면 "
+    "설정 → 시스템 → 정보 → 고급 시스템 설정 → 환경 변수에서 지우고 터미널을 다시 여세요."
+)
 ENV_SAVE_BROKEN_LINK = "가리키는 대상이 없는 심볼릭 링크라서 저장하지 않았습니다: {path} → {target}"
 FIX_ENV_SAVE_BROKEN_LINK = "링크가 가리킬 파일을 먼저 만들거나, 링크를 지우고 다시 실행하세요."
 TERMINATED = "종료 신호(SIGTERM)를 받아 멈췄습니다. 진행 중이던 단계는 되돌려 적용되지 않았습니다."

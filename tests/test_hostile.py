@@ -560,3 +560,19 @@ def test_hot_standby_is_named(database: Database, standby: Any, tmp_path: Path) 
                                          cwd=tmp_path)
     step = failed(out)[0]
     assert step["code"] == "session_attrs_unmet" and "hot standby" in step["detail"]
+
+
+def test_edit_detected_from_the_values_the_flow_kept(tmp_path: Path) -> None:
+    """The flow keeps only the values it read (flow.env_values): that is enough to refuse a clash."""
+    from setup_wizard.config.envwrite import EnvChange, save_env
+
+    path = tmp_path / ".env"
+    path.write_text("DATABASE_URL=postgresql+psycopg://someone:else@db/x\n", encoding="utf-8")
+    with pytest.raises(WizardError) as caught:  # there was no file when the wizard looked: {}
+        save_env(path, [EnvChange("DATABASE_URL", "postgresql+psycopg://me:pw@localhost/real_estate", "***")],
+                 expected={})
+    assert caught.value.code == "env_save_conflict"
+    assert path.read_text(encoding="utf-8") == "DATABASE_URL=postgresql+psycopg://someone:else@db/x\n"
+    result = save_env(path, [EnvChange("POSTGRES_PASSWORD", "pw", "***")],
+                      expected={"DATABASE_URL": "postgresql+psycopg://someone:else@db/x"})
+    assert not result.merged and path.read_text(encoding="utf-8").endswith("POSTGRES_PASSWORD=pw\n")

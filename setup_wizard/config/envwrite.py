@@ -218,12 +218,13 @@ def _real_file(path: Path) -> Path:
 
 
 def save_env(path: Path, changes: list[EnvChange], now: datetime | None = None,
-             expected: EnvFile | None = None) -> SaveResult:
+             expected: EnvFile | Mapping[str, str] | None = None) -> SaveResult:
     """Write the changes into `path` (created when missing), atomically, keeping a backup.
 
-    `expected`: the file as the wizard read it. When the bytes differ now, someone edited it since: other
-    lines are kept (ours are applied on top of their version), but if a key we write changed too, nothing
-    is written (env_save_conflict) rather than losing their edit.
+    `expected`: the file as the wizard read it (the EnvFile, or just its values; {} when there was no
+    file). When it differs now, someone edited it since: their lines are kept (ours are applied on top of
+    their version), but if a key we write changed too, nothing is written (env_save_conflict) rather
+    than losing their edit. The changes are always applied to the bytes read here, never to old ones.
     """
     moment = now or datetime.now()
     real = _real_file(path)
@@ -235,8 +236,14 @@ def save_env(path: Path, changes: list[EnvChange], now: datetime | None = None,
         raise WizardError("env_save_failed", msg.ENV_SAVE_UNREADABLE.format(path=path), msg.FIX_ENV_SAVE) from exc
     before = _parse(text)
     merged = False
-    if expected is not None and expected.digest and hashlib.sha256(raw).hexdigest() != expected.digest:
-        clashing = [c.key for c in changes if before.get(c.key) != expected.values.get(c.key)]
+    if isinstance(expected, EnvFile):
+        edited = bool(expected.digest) and hashlib.sha256(raw).hexdigest() != expected.digest
+        seen: Mapping[str, str] = expected.values
+    else:
+        edited = expected is not None and dict(expected) != before
+        seen = expected or {}
+    if edited:
+        clashing = [c.key for c in changes if before.get(c.key) != seen.get(c.key)]
         if clashing:
             raise WizardError("env_save_conflict",
                               msg.ENV_SAVE_CHANGED.format(path=path, keys=", ".join(clashing)),

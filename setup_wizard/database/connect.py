@@ -225,10 +225,57 @@ def _problem(code: str, settings: Settings, **extra: object) -> WizardError:
     return WizardError(code, problem.cause.format(**values), problem.fix_text(**values))
 
 
-def classify_connect_failure(settings: Settings, exc: Exception) -> WizardError:
-    """Turn a failed connect to the target database into a known problem."""
+_REPLY_CODES = {"3D000": "database_missing", "28P01": "auth_failed", "53300": "server_full"}
+
+
+def _from_reply(settings: Settings, reply: StartupReply) -> WizardError | None:
+    """A refusal in the server's first reply: its SQLSTATE first, its text only to split 28000."""
+    if reply.kind != "error":
+        return None
+    code = _REPLY_CODES.get(reply.sqlstate or "")
+    if code is not None:
+        return _problem(code, settings, message=reply.message)
+    if reply.sqlstate == "28000" and looks_like_missing_role(reply.message, settings.user):
+        return _problem("role_missing", settings)
+    if reply.sqlstate == "28000" and _matches(reply.message, NOLOGIN_TEXTS):
+        return _problem("role_cannot_login", settings)
+    return None
+
+
+def _after_password(settings: Settings, message: str) -> WizardError | None:
+    """Refusals that come after the password, which libpq reports as text only (no SQLSTATE survives a
+    failed connect): target_session_attrs is told without text; the rest is the last resort, in the
+    server's English or Korean wording."""
+    unmet = _session_attrs_unmet(settings)
+    if unmet is not None:
+        return unmet
+    if _matches(message, FULL_TEXTS):
+        return _problem("server_full", settings, message=message)
+    if _matches(message, NOLOGIN_TEXTS):
+        return _problem("role_cannot_login", settings)
+    return None
+
+
+def _database_exists_elsewhere(settings: Settings) -> bool | None:
+    """Log in to a maintenance database: does the target database exist? None: no login there either."""
     import psycopg
 
+    for maintenance in MAINTENANCE_DATABASES:
+        if maintenance == settings.dbname:
+            continue
+        try:
+            with connect(settings, maintenance) as conn:
+                row = conn.execute(
+                    "SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = %s)", [settings.dbname]
+                ).fetchone()
+        except psycopg.OperationalError:
+            continue
+        return bool(row and row[0])
+    return None
+
+
+def classify_connect_failure(settings: Settings, exc: Exception) -> WizardError:
+    """Turn a failed connect to the target database into a known problem."""
     pgconn = getattr(exc, "pgconn", None)
     message = error_text(exc)
     if pgconn is not None and getattr(pgconn, "needs_password", False) and not settings.password:
@@ -241,45 +288,19 @@ def classify_connect_failure(settings: Settings, exc: Exception) -> WizardError:
         return _problem("server_not_running", settings)
 
     # Something listens. Its first answer to a startup packet needs no password and carries a
-    # SQLSTATE when it refuses at once (trust or peer setups, a missing database or role).
+    # SQLSTATE when it refuses at once (trust or peer setups, a missing database or role, no slot).
     reply = startup_probe(settings.host, settings.port, settings.user, settings.dbname)
-    if reply.kind == "error":
-        if reply.sqlstate == "3D000":
-            return _problem("database_missing", settings)
-        if reply.sqlstate == "28P01":
-            return _problem("auth_failed", settings)
-        if reply.sqlstate == "53300":
-            return _problem("server_full", settings, message=reply.message)
-        if reply.sqlstate == "28000" and looks_like_missing_role(reply.message, settings.user):
-            return _problem("role_missing", settings)
-        if reply.sqlstate == "28000" and _matches(reply.message, NOLOGIN_TEXTS):
-            return _problem("role_cannot_login", settings)
-        if reply.message:
-            message = f"{reply.message} (SQLSTATE {reply.sqlstate or '-'})"
-
-    unmet = _session_attrs_unmet(settings)
-    if unmet is not None:
-        return unmet
-    # Past the password, the server refuses for reasons libpq reports as text only (no SQLSTATE
-    # survives a failed connect): the last resort, in the server's English or Korean wording.
-    if _matches(message, FULL_TEXTS):
-        return _problem("server_full", settings, message=message)
-    if _matches(message, NOLOGIN_TEXTS):
-        return _problem("role_cannot_login", settings)
+    known = _from_reply(settings, reply) or _after_password(settings, message)
+    if known is not None:
+        return known
+    if reply.kind == "error" and reply.message:
+        message = f"{reply.message} (SQLSTATE {reply.sqlstate or '-'})"
 
     # Can these credentials log in anywhere?
-    for maintenance in MAINTENANCE_DATABASES:
-        if maintenance == settings.dbname:
-            continue
-        try:
-            with connect(settings, maintenance) as conn:
-                row = conn.execute(
-                    "SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = %s)", [settings.dbname]
-                ).fetchone()
-        except psycopg.OperationalError:
-            continue
-        if row and not row[0]:
-            return _problem("database_missing", settings)
+    exists = _database_exists_elsewhere(settings)
+    if exists is False:
+        return _problem("database_missing", settings)
+    if exists:
         # The database exists and the login works: something else (CONNECT privilege, pg_hba...).
         return _problem("connection_failed", settings, message=message)
     if pgconn is not None and getattr(pgconn, "used_password", False):
