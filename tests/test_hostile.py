@@ -576,3 +576,29 @@ def test_edit_detected_from_the_values_the_flow_kept(tmp_path: Path) -> None:
     result = save_env(path, [EnvChange("POSTGRES_PASSWORD", "pw", "***")],
                       expected={"DATABASE_URL": "postgresql+psycopg://someone:else@db/x"})
     assert not result.merged and path.read_text(encoding="utf-8").endswith("POSTGRES_PASSWORD=pw\n")
+
+
+def test_runner_says_who_runs_before_waiting(database: Database) -> None:
+    lines: list[str] = []
+    holder = database.connect(application_name="teammate-wizard")
+    try:
+        holder.execute("SELECT pg_advisory_lock(%s)", [ADVISORY_LOCK_KEY])
+        started = time.monotonic()
+        with database.connect() as conn, pytest.raises(WizardError) as caught:
+            Runner(conn, load_migrations(), lock_timeout=1, progress=lines.append).apply()
+        assert time.monotonic() - started < 5
+        pid = holder.info.backend_pid
+    finally:
+        holder.close()
+    assert caught.value.code == "run_in_progress"
+    assert any(f"pid {pid}" in line and "teammate-wizard" in line and "1초" in line for line in lines)
+
+
+def test_limits_hit_inside_someone_elses_transaction_are_still_known() -> None:
+    from setup_wizard.cli import _unexpected
+
+    assert _unexpected(psycopg.errors.LockNotAvailable("canceling statement due to lock timeout")).code \
+        == "lock_timeout"
+    assert _unexpected(psycopg.errors.QueryCanceled("canceling statement due to statement timeout")).code \
+        == "statement_timeout"
+    assert _unexpected(RuntimeError("boom")).code == "unexpected"
