@@ -146,6 +146,8 @@ def _emit(env: Environment, report: Report, options: Options | None, no_color: b
 
     if options is not None and options.json:
         render.write_json(env.stdout, report)
+        for text in report.footer:  # stdout holds one JSON document; the rest goes to stderr
+            render.write_plain(env.stderr, text)
         return
     console = render.make_console(env.stdout, no_color=no_color, environ=env.environ)
     render.render_report(console, report, render.symbols_for(env.stdout),
@@ -155,11 +157,12 @@ def _emit(env: Environment, report: Report, options: Options | None, no_color: b
 
 def _wizard(options: Options, env: Environment, no_color: bool) -> Report:
     """The interactive walk: screens on stdout (stderr under --json), questions on the terminal."""
-    from setup_wizard.ui import render, wizard
+    from setup_wizard.ui import wizard
     from setup_wizard.ui.prompts import make_prompter
+    from setup_wizard.ui.screen import make_screen
 
     screen_stream = env.stderr if options.json or not env.stdout_isatty else env.stdout
-    screen = render.make_screen(screen_stream, no_color=no_color, verbose=options.verbose,
+    screen = make_screen(screen_stream, no_color=no_color, verbose=options.verbose,
                                 environ=env.environ)
     prompter = make_prompter(env.stdin, env.stderr, env.environ, lambda text: screen.line(text, "dim"))
     return wizard.run(options, env, prompter, screen)

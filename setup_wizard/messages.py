@@ -220,13 +220,35 @@ CREATE_DB_NOT_ALLOWED = "--yes 없이 터미널이 아닌 곳에서는 데이터
 # --- the catalogue of known failures ---------------------------------------------------------------
 @dataclass(frozen=True)
 class Problem:
+    """A known failure. A step may start with a platform tag ("windows:", "linux:", "darwin:"): it is
+    then shown only on that platform, so advice is for the machine in front of the person."""
+
     title: str
     cause: str
     steps: tuple[str, ...]
 
     def fix_text(self, **values: object) -> str:
-        lines = [f"{i}. {step.format(**values)}" for i, step in enumerate(self.steps, start=1)]
-        return "\n".join(lines)
+        return self.fix_text_for(current_platform(), **values)
+
+    def fix_text_for(self, here: str, **values: object) -> str:
+        shown = []
+        for step in self.steps:
+            tag, _, text = step.partition(":")
+            if tag in PLATFORM_TAGS:
+                if tag != here:
+                    continue
+                step = text.strip()
+            shown.append(step)
+        return "\n".join(f"{i}. {step.format(**values)}" for i, step in enumerate(shown, start=1))
+
+
+PLATFORM_TAGS = ("windows", "linux", "darwin")
+
+
+def current_platform() -> str:
+    import sys
+
+    return "windows" if sys.platform == "win32" else "darwin" if sys.platform == "darwin" else "linux"
 
 
 # --- hostile conditions: locks, limits, odd servers ---
@@ -409,8 +431,9 @@ CATALOGUE: dict[str, Problem] = {
         title="PostgreSQL 서버가 실행되고 있지 않습니다",
         cause="{host}:{port} 에 연결을 시도했지만 아무것도 응답하지 않습니다 (connection refused).",
         steps=(
-            "Windows: Windows 키 + R → services.msc 입력 → postgresql-x64-17 찾기 → 우클릭 → 시작",
-            "Linux: sudo systemctl start postgresql  /  macOS: brew services start postgresql@17",
+            "windows: Windows 키 + R → services.msc 입력 → postgresql-x64-17 찾기 → 우클릭 → 시작",
+            "linux: 서버를 시작하세요: sudo systemctl start postgresql",
+            "darwin: 서버를 시작하세요: brew services start postgresql@17",
             "포트가 맞는지 확인하세요: 두 번째로 설치한 PostgreSQL은 5433 포트를 쓰는 경우가 많습니다.",
             "서버를 시작한 뒤 python -m setup_wizard 를 다시 실행하세요.",
         ),
@@ -546,7 +569,7 @@ SETTINGS_BACKEND_IGNORES_PG = (
     "마법사가 접속에 성공해도 백엔드는 .env 의 값을 씁니다."
 )
 SETTINGS_ASK_INTRO = "설정되지 않은 값을 묻습니다. Enter를 누르면 [ ] 안의 값을 그대로 씁니다."
-ASK_FIELD = "{field}"
+ASK_FIELD = "{field} 값을 입력하세요"
 ASK_PASSWORD_HIDDEN = "{user}@{host}:{port} 의 비밀번호 (입력 내용은 가려집니다)"
 ASK_PASSWORD_DEFAULT_HINT = "비워 두면 백엔드 기본 비밀번호를 씁니다"
 PASSWORD_EMPTY = "비밀번호를 입력하지 않았습니다."
@@ -561,6 +584,11 @@ SAVE_KEEPS = "다른 줄과 주석, 순서는 그대로 두고, 이전 파일은
 ASK_SAVE = "이 값을 .env 파일에 저장할까요?"
 SAVE_DONE = "{path} 에 저장했습니다."
 SAVE_BACKUP = "이전 파일은 {backup} 에 보관했습니다."
+ENV_READABLE_AFTER_SAVE = "비밀번호를 저장한 파일을 이 컴퓨터의 다른 사용자도 읽을 수 있습니다 (권한 {mode}): {path}"
+ASK_RESTRICT_ENV = "나만 읽고 쓸 수 있게(권한 600) 바꿀까요?"
+ENV_RESTRICTED = "이제 나만 읽고 쓸 수 있습니다 (권한 600): {path}"
+SAVE_NO_BACKEND = "이 폴더({cwd})와 그 위 폴더에서 backend 폴더를 찾지 못해 .env 파일을 만들지 않았습니다."
+FIX_SAVE_NO_BACKEND = "프로젝트 폴더(backend 폴더가 있는 곳)로 이동해 python -m setup_wizard 를 다시 실행하세요."
 SAVE_SKIPPED = "저장하지 않았습니다. 다음에 실행할 때 다시 묻습니다."
 STEP_ENV_SAVE = ".env 저장"
 ENV_SAVE_UNREADABLE = "파일을 다시 읽을 수 없어 저장하지 않았습니다: {path}"
@@ -778,9 +806,10 @@ CATALOGUE.update({
         title="PostgreSQL 이 설치되어 있지 않은 것 같습니다",
         cause="PATH, 레지스트리, 기본 설치 폴더 어디에서도 PostgreSQL 프로그램을 찾지 못했습니다.",
         steps=(
-            "Windows: winget install PostgreSQL.PostgreSQL.17  (기본 비밀번호 postgres)",
-            "또는 https://www.postgresql.org/download/ 에서 17 버전 설치 프로그램을 받으세요.",
-            "Linux: sudo apt install postgresql  /  macOS: brew install postgresql@17",
+            "windows: 설치하세요: winget install PostgreSQL.PostgreSQL.17  (기본 비밀번호 postgres)",
+            "설치 프로그램으로 설치하려면 https://www.postgresql.org/download/ 에서 17 버전을 받으세요.",
+            "linux: 설치하세요: sudo apt install postgresql",
+            "darwin: 설치하세요: brew install postgresql@17",
         ),
     ),
     "port_mismatch": Problem(

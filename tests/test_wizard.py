@@ -25,7 +25,8 @@ from setup_wizard.flow.options import Options
 from setup_wizard.results import Status
 from setup_wizard.ui import wizard
 from setup_wizard.ui.prompts import QuestionaryPrompter, questionary_usable
-from setup_wizard.ui.render import ASCII_SYMBOLS, Screen
+from setup_wizard.ui.render import ASCII_SYMBOLS
+from setup_wizard.ui.screen import Screen
 
 # With the [checkpoints] extra installed the walk also offers LangGraph's tables, right after the apply.
 CP = [True] if library_installed() else []
@@ -202,7 +203,8 @@ def test_without_any_env_file_every_value_is_asked_and_a_new_env_file_is_offered
     report, prompter, text = walk(tmp_path, None, ["127.0.0.1", port, "", database.name, PASSWORD,
                                                    True, True, *CP, True])
     assert report.ok, text
-    assert prompter.questions[:4] == ["호스트", "포트", "사용자", "데이터베이스"]
+    assert prompter.questions[:4] == [msg.ASK_FIELD.format(field=msg.FIELD_NAMES[name])
+                                      for name in ("host", "port", "user", "dbname")]
     assert prompter.questions[5:] == [msg.ASK_SAVE, msg.ASK_CONFIRM_APPLY, *CPQ, msg.ASK_CREATE_DEV_USER]
     written = read_env_file(tmp_path / "backend" / ".env").values
     assert list(written) == ["DATABASE_URL"]

@@ -517,7 +517,7 @@ def run_all(options: Options, env: Environment, say: Say, checks: Iterable[Check
                             msg.REPORT_WRITE_FAILED.format(path=target, error=error.strerror or error),
                             "report_write_failed", msg.FIX_REPORT_PATH))
         else:
-            say(msg.REPORT_WRITTEN.format(path=target))
+            report.footer.append(msg.REPORT_WRITTEN.format(path=target))
     return report
 
 

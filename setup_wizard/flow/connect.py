@@ -210,7 +210,7 @@ class Connector:
         choices = [Choice("fix", label)] if label else []
         if flow.decider.can_ask:
             flow.view.step(Step("server", Status.FAIL, msg.CATALOGUE[problem.code].title, problem.detail,
-                                problem.code, problem.fix))
+                                problem.code))
             choices += [Choice("retry", msg.CHOICE_RETRY), Choice("address", msg.CHOICE_CHANGE_ADDRESS)]
         choices.append(Choice("quit", msg.CHOICE_QUIT))
         choice = flow.decider.choose(msg.ASK_NEXT, choices, default=choices[0].key)
