@@ -132,12 +132,12 @@ def parse_options(argv: Sequence[str]) -> Options:
 
 
 def _failure_report(step_id: str, error: WizardError) -> Report:
-    from setup_wizard.results import Report, Status, Step
+    from setup_wizard import problems
+    from setup_wizard.results import Report
 
     report = Report()
-    title = msg.CATALOGUE[error.code].title if error.code in msg.CATALOGUE else msg.USAGE_ERROR.format(
-        prog=PROG, message="").rstrip(": ")
-    report.add(Step(step_id, Status.FAIL, title, error.detail, error.code, error.fix))
+    title = None if error.code in msg.CATALOGUE else msg.USAGE_ERROR.format(prog=PROG, message="").rstrip(": ")
+    report.add(problems.from_error(error, step_id, title))
     return report
 
 

@@ -141,9 +141,7 @@ DATABASE_OK = "{dbname} 데이터베이스가 있습니다."
 DATABASE_CREATED = "{dbname} 데이터베이스를 만들었습니다 (UTF8)."
 STEP_MIGRATIONS = "마이그레이션"
 MIGRATIONS_APPLIED = "{applied}개 적용, {skipped}개는 이미 적용되어 건너뛰었습니다 ({seconds:.2f}초)."
-MIGRATIONS_NOTHING = "모든 마이그레이션({count}개)이 이미 적용되어 있습니다. 바꾼 것이 없습니다 ({seconds:.2f}초)."
 MIGRATIONS_BASELINE = "손으로 마이그레이션한 데이터베이스로 인식해 기준점으로 기록했습니다: {name}"
-MIGRATIONS_PENDING = "적용할 마이그레이션이 {count}개 있습니다: {names}"
 MIGRATIONS_UP_TO_DATE = "모든 마이그레이션({count}개)이 적용되어 있습니다."
 STEP_RECREATE = "chat_sessions 다시 만들기"
 RECREATE_DONE = (
@@ -173,7 +171,6 @@ VERIFY_COL_USERS = "unique_users"
 VERIFY_CHAT_SESSIONS = "chat_sessions"
 VERIFY_WITH_SESSION = "conversation_memories with session"
 VERIFY_WITHOUT_SESSION = "conversation_memories without session"
-VERIFY_SESSIONS = "sessions"
 MIGRATION_TABLE_TITLE = "마이그레이션"
 MIGRATION_COL_FILE = "파일"
 MIGRATION_COL_ACTION = "결과"
@@ -195,26 +192,15 @@ CODE_LINE = "오류 코드: {code}"
 SUMMARY_CHECK_OK = "점검을 마쳤습니다: 문제가 없습니다."
 SUMMARY_CHECK_FAILED = "점검을 마쳤습니다: 문제 {fails}개, 경고 {warns}개."
 LABEL_FIX = "해결 방법"
-LABEL_DETAIL = "자세히"
+UNKNOWN_PROBLEM_TITLE = "문제가 있습니다"
 WAITING_FOR_LOCK = "다른 마법사 실행이 끝나기를 기다리는 중입니다..."
 APPLYING = "{name} 적용 중..."
-CONNECTING = "{host}:{port} 에 접속하는 중..."
 NEXT_STEPS = (
     "다음 단계: backend 폴더에서 서버를 시작하세요 (예: uvicorn app.main:app --reload).\n"
     "LangGraph 체크포인트 테이블(checkpoints 등)은 서버를 처음 시작할 때 자동으로 만들어집니다."
 )
-ASK_PASSWORD = "{user}@{host}:{port} 의 비밀번호"
 ASK_CONFIRM_APPLY = "위 마이그레이션을 적용할까요?"
 APPLY_DECLINED = "적용하지 않았습니다. 아무것도 바뀌지 않았습니다."
-PASSWORD_NEEDED = "비밀번호가 필요하지만 어디에도 설정되어 있지 않습니다."
-FIX_PASSWORD_NEEDED = (
-    "다음 중 하나로 비밀번호를 알려 주세요:\n"
-    "1. backend/.env 의 DATABASE_URL 에 넣기: postgresql+psycopg://postgres:비밀번호@localhost:5432/real_estate\n"
-    "2. backend/.env 에 POSTGRES_PASSWORD=비밀번호 추가\n"
-    "3. --dsn \"postgresql://postgres:비밀번호@localhost:5432/real_estate\" 로 실행"
-)
-ASK_CREATE_DATABASE = "{dbname} 데이터베이스가 없습니다. 지금 만들까요? (UTF8)"
-CREATE_DB_NOT_ALLOWED = "--yes 없이 터미널이 아닌 곳에서는 데이터베이스를 만들 수 없습니다."
 
 
 # --- the catalogue of known failures ---------------------------------------------------------------
@@ -609,14 +595,10 @@ CHOICE_CHANGE_ADDRESS = "호스트와 포트 바꾸기"
 CHOICE_RETYPE_PASSWORD = "비밀번호 다시 입력하기"
 CHOICE_CHANGE_LOGIN = "사용자와 포트 바꾸기"
 CHOICE_QUIT = "끝내기"
-CHOICE_OTHER_DATABASE = "다른 데이터베이스 이름 입력하기"
 ASK_CREATE_DATABASE_WIZARD = "{dbname} 데이터베이스를 지금 만들까요? (UTF8)"
-DATABASE_NOT_CREATED = "{dbname} 데이터베이스를 만들지 않았습니다."
 TOO_MANY_TRIES = "비밀번호를 {count}번 입력했지만 로그인하지 못했습니다."
-QUIT_BY_CHOICE = "마법사를 끝냈습니다. 바꾼 것은 없습니다."
 
 # Plan screen.
-PLAN_NOTHING = "모든 마이그레이션({count}개)이 이미 적용되어 있습니다. 할 일이 없습니다."
 PLAN_INTRO = "적용할 마이그레이션 {count}개가 이 데이터베이스에 하는 일입니다:"
 PLAN_SAFE = "기존 데이터는 지우지 않습니다. 파일마다 트랜잭션 하나로 적용해, 실패하면 그 파일의 변경은 모두 되돌립니다."
 PLAN_0001_CREATE = "없는 테이블과 형식을 만듭니다: {names}"
@@ -650,13 +632,12 @@ NOTICE_FK_NOT_VALID = (
     "없는 세션을 가리키는 대화가 있어 외래 키 fk_conv_mem_session 을 검증하지 않은 채로 두었습니다 "
     "(새로 들어오는 행은 검사합니다)."
 )
-NOTICE_OTHER = "그 밖의 서버 안내 {count}건 (이미 있는 객체를 건너뛰었다는 안내 등)"
+NOTICE_OTHER = (
+    "이미 있는 테이블이나 인덱스는 만들지 않고 건너뛰었다는 서버의 알림이 {count}건 더 있습니다. "
+    "해롭지 않으며, 할 일은 없습니다 (-v 로 원문을 볼 수 있습니다)."
+)
 
 # Dev user 1 and the final checklist.
-DEV_USER_MISSING_NOTE = (
-    "users 테이블에 id 1 사용자가 없습니다. 로그인 기능이 생기기 전까지 백엔드는 모든 채팅을 사용자 1로 "
-    "만들기 때문에, 이대로면 첫 채팅이 Foreign Key 위반으로 실패합니다."
-)
 CHECKLIST_TITLE = "최종 점검"
 STEP_READINESS = "백엔드가 쓸 준비"
 READINESS_MISSING = "최종 점검에서 아직 없는 것이 있습니다: {names}"
@@ -675,12 +656,6 @@ CHECK_MISSING = "없습니다"
 CHECK_TRIGGERS_MISSING = "없는 트리거: {names}"
 CHECK_DEV_USER_MISSING = "없습니다. 첫 채팅이 Foreign Key 위반으로 실패합니다"
 CHECK_CHECKPOINTS_LATER = "서버를 처음 시작할 때 자동으로 만들어집니다"
-FIX_DEV_USER = (
-    "python -m setup_wizard 를 다시 실행해 만들기를 선택하세요 (python -m setup_wizard --yes 는 묻지 않고 만듭니다).\n"
-    "psql 에서 직접 만들려면 두 문장을 함께 실행하세요 (두 번째 문장이 다음 회원 가입의 id 를 그 뒤로 옮깁니다):\n"
-    "INSERT INTO users (id, email, type, is_active) VALUES (1, 'test@test.com', 'USER', true);\n"
-    "SELECT setval(pg_get_serial_sequence('users', 'id'), (SELECT max(id) FROM users));"
-)
 NEXT_STEPS_TITLE = "다음 단계"
 NEXT_STEPS_WIZARD = (
     "1. backend 폴더로 이동합니다: cd backend\n"
@@ -695,7 +670,6 @@ ANSWER_YES = "예"
 ANSWER_NO = "아니요"
 CONFIRM_HINT = "(y: 예, n: 아니요, Enter: {default})"
 SERVER_ANSWERS = "{host}:{port} 에서 서버가 응답합니다."
-DEV_USER_FAILED = "개발용 사용자를 만들지 못했습니다: {error}"
 INSTALL_COL_VERSION = "버전"
 INSTALL_COL_PLACE = "위치"
 INSTALL_COL_ORIGIN = "찾은 곳"
@@ -704,10 +678,6 @@ INSTALL_COL_PORT = "포트"
 INSTALL_CHOSEN = "진단에 쓰는 설치: PostgreSQL {version} ({bindir})"
 INSTALL_NONE = (
     "이 컴퓨터에서 PostgreSQL 설치를 찾지 못했습니다. 다른 컴퓨터의 서버에 접속한다면 그대로 진행해도 됩니다."
-)
-INSTALL_OLD = "PostgreSQL {version} 버전은 오래되었습니다. 백엔드는 PostgreSQL 17 기준으로 만들어졌습니다."
-INSTALL_PORT_DIFFERS = (
-    "설치된 PostgreSQL {version} 버전은 {port} 포트를 쓰는데, 접속 정보의 포트는 {settings_port} 입니다."
 )
 INSTALL_SEARCH_FAILED = "설치된 PostgreSQL을 찾는 중 문제가 있어 건너뜁니다: {error}"
 
@@ -737,7 +707,6 @@ POSTGRES_FOUND = "찾은 PostgreSQL {count}개 중 {version} 버전을 사용합
 POSTGRES_NOT_FOUND = "이 컴퓨터에서 PostgreSQL 프로그램을 찾지 못했습니다."
 POSTGRES_REMOTE = "원격 서버({host})라 이 컴퓨터의 설치는 확인하지 않습니다."
 PSQL_FOUND = "psql: {path}"
-PSQL_VERSION = "클라이언트: psql {psql}, libpq {libpq}"
 PSQL_ADDED = "사용자 PATH에 추가했습니다: {bindir}\n새로 여는 터미널부터 psql 을 바로 쓸 수 있습니다."
 ASK_ADD_TO_PATH = "psql 이 있는 폴더({bindir})를 사용자 PATH에 추가할까요? 새 터미널부터 psql 을 바로 쓸 수 있습니다."
 PORT_MISMATCH = "설정의 포트는 {port} 인데, 레지스트리에 따르면 이 컴퓨터의 PostgreSQL은 {ports} 포트를 씁니다."

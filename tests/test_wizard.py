@@ -76,7 +76,7 @@ def test_notices_are_summarised_in_korean() -> None:
     assert summary == [
         "사용자 1,204명의 기존 대화를 '이전 대화 (마이그레이션)' 세션 1,204개로 연결했습니다.",
         "메시지를 두 번 세던 트리거를 지웠습니다: count_messages_again",
-        "그 밖의 서버 안내 2건 (이미 있는 객체를 건너뛰었다는 안내 등)",
+        msg.NOTICE_OTHER.format(count=2),
     ]
 
 
