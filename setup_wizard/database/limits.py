@@ -19,6 +19,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from setup_wizard import messages as msg
+from setup_wizard import problems
 from setup_wizard.errors import WizardError
 
 if TYPE_CHECKING:
@@ -111,13 +112,11 @@ def lock_holders(conn: psycopg.Connection[Any], tables: tuple[str, ...] = ()) ->
 
 def lock_timeout_error(conn: psycopg.Connection[Any] | None, seconds: float | str,
                        tables: tuple[str, ...] = ()) -> WizardError:
-    problem = msg.CATALOGUE["lock_timeout"]
     holders = lock_holders(conn, tables) if conn is not None and not conn.closed else []
-    detail = problem.cause.format(seconds=seconds)
+    base = problems.error("lock_timeout", seconds=seconds)
+    detail, fix = base.detail, base.fix or ""
     if holders:
         detail += "\n" + msg.LOCK_HOLDERS_HEAD + "\n" + "\n".join(h.line() for h in holders)
-    fix = problem.fix_text()
-    if holders:
         fix += "\n" + msg.LOCK_HOLDER_FIX.format(pids=", ".join(str(h.pid) for h in holders),
                                                  pid=holders[0].pid)
     return WizardError("lock_timeout", detail, fix)
@@ -148,14 +147,14 @@ def statement_timeout_source(conn: psycopg.Connection[Any]) -> tuple[str, str, s
 
 
 def statement_timeout_error(conn: psycopg.Connection[Any] | None, user: str, limit: str | None = None) -> WizardError:
-    problem = msg.CATALOGUE["statement_timeout"]
     value, source, stored = ("?", "?", None)
     if conn is not None and not conn.closed:
         value, source, stored = statement_timeout_source(conn)
-    detail = problem.cause.format(value=limit or value, source=msg.SETTING_SOURCES.get(source, source))
+    base = problems.error("statement_timeout", value=limit or value, source=msg.SETTING_SOURCES.get(source, source),
+                          user=user)
     if stored:
-        detail += "\n" + msg.STATEMENT_TIMEOUT_STORED.format(setting=stored, user=user)
-    return WizardError("statement_timeout", detail, problem.fix_text(user=user))
+        base.detail += "\n" + msg.STATEMENT_TIMEOUT_STORED.format(setting=stored, user=user)
+    return base
 
 
 # --- the cursor every wizard connection uses ----------------------------------------------------------------
@@ -220,8 +219,7 @@ def known_failure(error: BaseException) -> WizardError | None:
     import psycopg
 
     if isinstance(error, psycopg.errors.LockNotAvailable):
-        problem = msg.CATALOGUE["lock_timeout"]
-        return WizardError("lock_timeout", problem.cause.format(seconds="?"), problem.fix_text())
+        return problems.error("lock_timeout", seconds="?")
     if isinstance(error, psycopg.errors.QueryCanceled):
         return statement_timeout_error(None, "?")
     return None

@@ -22,7 +22,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from setup_wizard import __version__
+from setup_wizard import __version__, problems
 from setup_wizard import messages as msg
 from setup_wizard.database.limits import MIGRATION_STATEMENT_TIMEOUT, lock_timeout_error, statement_timeout_error
 from setup_wizard.database.writable import write_problem
@@ -202,12 +202,8 @@ def advisory_lock(conn: psycopg.Connection[Any], wait_seconds: float, progress: 
             said = True
         if time.monotonic() >= deadline:
             run = other_run(conn)
-            problem = msg.CATALOGUE["run_in_progress"]
-            raise WizardError(
-                "run_in_progress",
-                problem.cause.format(seconds=f"{wait_seconds:g}", who=_describe_run(run)),
-                problem.fix_text(pid=run.pid if run else "pid"),
-            )
+            raise problems.error("run_in_progress", seconds=f"{wait_seconds:g}", who=_describe_run(run),
+                                 pid=run.pid if run else "pid")
         time.sleep(min(0.2, max(0.0, deadline - time.monotonic())))
     try:
         yield

@@ -13,17 +13,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from setup_wizard import messages as msg
+from setup_wizard import problems
 from setup_wizard.errors import WizardError
 
 if TYPE_CHECKING:
     import psycopg
 
 HISTORY_TABLE = "setup_wizard_migrations"
-
-
-def _problem(code: str, **values: object) -> WizardError:
-    problem = msg.CATALOGUE[code]
-    return WizardError(code, problem.cause.format(**values), problem.fix_text(**values))
 
 
 def read_only_default(conn: psycopg.Connection[Any]) -> tuple[bool, str]:
@@ -59,16 +55,16 @@ def write_problem(conn: psycopg.Connection[Any], *, history: str = HISTORY_TABLE
     assert row is not None
     standby, user, dbname, schema, search_path, can_create, has_history = row
     if standby:
-        return _problem("server_read_only", user=user, dbname=dbname)
+        return problems.error("server_read_only", user=user, dbname=dbname)
     default_on, source = read_only_default(conn)
     if default_on:
         where = msg.SETTING_SOURCES.get(source, source)
-        return _problem("database_read_only", user=user, dbname=dbname, source=where)
+        return problems.error("database_read_only", user=user, dbname=dbname, source=where)
     if schema is None:
-        return _problem("no_usable_schema", user=user, dbname=dbname, search_path=search_path,
+        return problems.error("no_usable_schema", user=user, dbname=dbname, search_path=search_path,
                         schema="public", reason=msg.SCHEMA_NONE_IN_PATH.format(search_path=search_path))
     if not can_create:
-        return _problem("no_usable_schema", user=user, dbname=dbname, search_path=search_path,
+        return problems.error("no_usable_schema", user=user, dbname=dbname, search_path=search_path,
                         schema=schema, reason=msg.SCHEMA_NO_CREATE.format(schema=schema))
     if has_history:
         row = conn.execute(
@@ -78,5 +74,5 @@ def write_problem(conn: psycopg.Connection[Any], *, history: str = HISTORY_TABLE
                       pg_get_userbyid(relowner) FROM pg_class WHERE oid = to_regclass(%s)""",
             [history]).fetchone()
         if row is not None and not row[0]:
-            return _problem("history_not_writable", user=user, owner=row[1], table=history, dbname=dbname)
+            return problems.error("history_not_writable", user=user, owner=row[1], table=history, dbname=dbname)
     return None
