@@ -25,6 +25,8 @@ def describe_source(kind: str, key: str | None) -> str:
         return SOURCE_ENV_FILE.format(key=key)
     if kind == "typed":
         return SOURCE_TYPED
+    if kind == "libpq-default":
+        return SOURCE_LIBPQ_DEFAULT_DBNAME if key == "dbname" else SOURCE_LIBPQ_DEFAULT
     return SOURCE_DEFAULT
 
 NOT_SET = "(없음)"
@@ -237,6 +239,303 @@ def current_platform() -> str:
     return "windows" if sys.platform == "win32" else "darwin" if sys.platform == "darwin" else "linux"
 
 
+# --- schema: contract, drift and repair ---
+STEP_SEARCH_PATH = "search_path (테이블을 찾는 스키마 순서)"
+SEARCH_PATH_OK = "백엔드 테이블은 {schema} 스키마에 있고, search_path({path})에서 이름이 겹치는 테이블이 없습니다."
+SEARCH_PATH_SHADOW = (
+    "{table} 테이블이 여러 스키마에 있습니다 ({schemas}). 이름만 쓰는 백엔드는 search_path 순서에 따라 "
+    "{first} 스키마의 테이블을 씁니다."
+)
+FIX_SEARCH_PATH = (
+    "백엔드 테이블이 있는 스키마를 search_path 맨 앞에 두세요 (psql 에서 슈퍼유저로):\n"
+    "ALTER ROLE {user} SET search_path = {path};\n"
+    "다른 스키마의 같은 이름 테이블이 필요 없다면 지우거나 이름을 바꾸는 방법도 있습니다. "
+    "바꾼 뒤 백엔드를 다시 시작하세요."
+)
+DRIFT_UNIQUE_MISSING = "{table}({columns}) 에 UNIQUE 제약이 없습니다."
+DRIFT_FK_DUPLICATE = (
+    "같은 일을 하는 외래 키가 {count}개 있습니다: {names} ({table}({columns}) → {ref}). 하나면 충분합니다."
+)
+DRIFT_FK_NOT_VALID_ROWS = "NOT VALID 상태입니다: {ref} 에 없는 행을 가리키는 {table} 행이 있습니다."
+CHECK_SCHEMA = "스키마 (백엔드가 기대하는 것과 비교)"
+CHECK_SCHEMA_OK = "기대하는 그대로입니다"
+CHECK_MEMORY_TABLES = "기억 테이블 (user_preferences, entity_memories)"
+CHECK_MEMORY_TABLES_MISSING = "없는 테이블: {names}"
+PLAN_0004_CREATE = (
+    "user_preferences, entity_memories 테이블과 conversation_memories(relevance) 인덱스를 만듭니다 "
+    "(백엔드가 사용자의 선호와 언급한 매물·지역을 기억하는 곳)."
+)
+PLAN_0004_PRESENT = "user_preferences, entity_memories 가 이미 있어 그대로 두고, 빠진 인덱스만 더합니다."
+NOTICE_DROPPED_COUNTING_TRIGGER = (
+    "{name} 트리거가 chat_sessions 의 메시지 수를 한 번 더 세고 있어서 지웠습니다. 꼭 다시 필요하면 "
+    "아래 문장으로 되살릴 수 있습니다 (그러면 메시지가 다시 두 번 세어집니다):\n{restore};"
+)
+NOTICE_SESSION_FK_KEPT = (
+    "conversation_memories.session_id 에는 외래 키({name})가 이미 있어 새로 만들지 않았습니다."
+)
+
+PLAN_REPAIRS_INTRO = (
+    "실제 스키마가 기대와 다른 곳을 고칩니다. 행은 하나도 지우지 않고, 하나마다 트랜잭션 하나로 적용합니다:"
+)
+PLAN_REPAIRS_MANUAL_INTRO = "자동으로 고치지 않는 것입니다. 확인한 뒤 직접 실행하세요:"
+ASK_CONFIRM_REPAIR = "위 내용을 고칠까요?"
+REPAIR_DECLINED = "고치지 않았습니다. 스키마는 그대로입니다."
+REPAIRING = "고치는 중: {description}"
+REPAIR_RERUN_FILE = "{name} 파일을 다시 실행해 빠진 것을 만듭니다 ({objects}). 이미 있는 것은 그대로 둡니다."
+REPAIR_ADD_COLUMN = "{table} 테이블에 {column} 열을 더합니다 ({definition}). 기존 행은 그대로입니다."
+REPAIR_SET_NOT_NULL = "{table}.{column} 에 NOT NULL 제약을 겁니다 (빈 값인 행은 없습니다)."
+REPAIR_DROP_NOT_NULL = "{table}.{column} 의 NOT NULL 제약을 풉니다 (백엔드는 이 열을 비워 둘 수 있어야 합니다)."
+REPAIR_SET_DEFAULT = "{table}.{column} 의 기본값을 정합니다: {default}"
+REPAIR_ADD_ENUM = "{name} enum 에 빠진 값을 더합니다: {labels}"
+REPAIR_CREATE_INDEX = "{table} 테이블에 인덱스를 만듭니다: {name} ({keys})"
+REPAIR_REPLACE_INDEX = "정의가 다른 인덱스를 다시 만듭니다: {name} → {table} ({keys})"
+REPAIR_ADD_UNIQUE = "UNIQUE 제약을 더합니다: {table}({columns}) (값이 겹치는 행은 없습니다)."
+REPAIR_ADD_FK = (
+    "외래 키를 더합니다: {table}({columns}) → {ref} ON DELETE CASCADE. 가리키는 행이 없는 행이 있으면 "
+    "지우지 않고 NOT VALID 상태로 남깁니다."
+)
+REPAIR_FK_CASCADE = (
+    "외래 키를 ON DELETE CASCADE 로 바꿉니다: {name} ({table}({columns}) → {ref}). 한 트랜잭션 안에서 "
+    "지우고 다시 만들며, 행은 건드리지 않습니다."
+)
+REPAIR_FK_DUPLICATE = (
+    "같은 일을 하는 외래 키 중 하나만 남깁니다. 남길 것: {keep}, 지울 것: {drops}. 행은 건드리지 않습니다."
+)
+REPAIR_VALIDATE_FK = "NOT VALID 상태인 외래 키를 검증합니다: {name}"
+REPAIR_RESTORE_SESSIONS = (
+    "없는 세션을 가리키는 대화 {memories}개를 위해 chat_sessions 에 세션 {sessions}개를 되살립니다 "
+    "(제목 '복구된 대화', 대화는 그대로 연결됩니다)."
+)
+REPAIR_APPLIED = "고쳤습니다: {description}"
+STEP_REPAIRS = "스키마 수리"
+REPAIRING_START = "스키마를 고치는 중..."
+REPAIR_OUTCOME = "{description} → {result}"
+REPAIR_RESULTS = {
+    "applied": "고쳤습니다",
+    "not_valid": "고쳤지만 외래 키는 NOT VALID 상태로 남았습니다",
+    "failed": "실패해 되돌렸습니다",
+    "gone": "앞의 수정으로 이미 해결되었습니다",
+}
+REPAIR_LEFT_NOT_VALID = (
+    "가리키는 행이 없는 행이 있어 외래 키를 NOT VALID 상태로 남겼습니다 ({name}). 새 행은 검사됩니다. "
+    "python -m setup_wizard check 가 그 행을 찾는 방법을 알려 줍니다."
+)
+MANUAL_COLUMN_TYPE = (
+    "{table}.{column} 의 형식이 {actual} 입니다 (기대: {expected}). 값이 바뀔 수 있어 자동으로 고치지 "
+    "않습니다. 팀과 확인한 뒤 실행하세요:"
+)
+MANUAL_NOT_NULL_HAS_NULLS = (
+    "{table}.{column} 에 빈 값(NULL)인 행이 {count}개 있어 NOT NULL 제약을 걸 수 없습니다. 그 행을 채운 "
+    "뒤 제약을 거세요:"
+)
+MANUAL_COLUMN_NO_DEFAULT = (
+    "{table} 테이블에 {column} 열이 없습니다. NOT NULL 인데 기본값이 없어, 기존 행에 넣을 값을 정해야 합니다:"
+)
+MANUAL_UNIQUE_DUPLICATES = (
+    "{table}({columns}) 값이 겹치는 묶음이 {count}개 있어 UNIQUE 제약을 걸 수 없습니다. 겹치는 행을 "
+    "확인해 정리한 뒤 제약을 거세요:"
+)
+MANUAL_FK_TARGET = "외래 키가 다른 테이블을 가리킵니다 ({name}). 확인한 뒤 바꾸려면:"
+MANUAL_FK_ORPHANS = (
+    "{table} 행 {count}개가 {ref} 에 없는 행을 가리켜 외래 키가 NOT VALID 상태입니다 ({name}). 그 행을 "
+    "확인하고 정리한 뒤 검증하세요:"
+)
+MANUAL_PRIMARY_KEY = "{table} 의 기본 키가 다릅니다. 자동으로 고치지 않습니다. 팀과 확인한 뒤 바꾸세요:"
+MANUAL_TRIGGER = "트리거가 기대와 다릅니다 ({name}). 아래 파일을 다시 실행하면 우리 트리거로 바꿉니다:"
+FIX_SCHEMA_REPAIRABLE = (
+    "python -m setup_wizard --yes 로 실행하면 행을 잃지 않고 고칩니다 "
+    "(무엇을 고칠지 먼저 보려면 --yes 없이 실행하세요)."
+)
+FIX_SCHEMA_MANUAL_HEAD = "자동으로 고치지 않는 것은 직접 실행하세요:"
+RESTORED_SESSION_TITLE = "복구된 대화"
+STEP_BACKEND_TABLES = "백엔드 모델의 다른 테이블 (부동산 데이터 등)"
+BACKEND_TABLES_NO_FOLDER = "backend/app/models 폴더를 찾지 못해 건너뛰었습니다."
+BACKEND_TABLES_OK = "백엔드 모델이 선언한 테이블 {count}개가 모두 있습니다."
+BACKEND_TABLES_MISSING = (
+    "백엔드 모델이 선언했지만 데이터베이스에 없는 테이블 {count}개: {names}\n"
+    "마법사가 만드는 테이블이 아닙니다. 채팅은 되지만 매물 검색 같은 기능에 필요합니다."
+)
+FIX_BACKEND_TABLES = (
+    "backend 폴더에서 백엔드 모델로 없는 테이블만 만드세요 (있는 테이블은 건드리지 않습니다):\n"
+    "python -c \"import app.models; from app.db.postgre_db import Base, engine; "
+    "Base.metadata.create_all(engine)\"\n"
+    "그다음 데이터를 넣으세요: python scripts/import_apt_ofst.py 등 (backend/scripts/README_SETUP.md 참고).\n"
+    "scripts/init_db.py 와 scripts/init_chat_tables.py 는 기존 테이블을 지우고 다시 만듭니다. 데이터가 있는 "
+    "데이터베이스에는 쓰지 마세요."
+)
+
+# --- settings as the backend reads them ---------------------------------------------------------
+SOURCE_LIBPQ_DEFAULT = "libpq 기본값"
+SOURCE_LIBPQ_DEFAULT_DBNAME = "libpq 기본값(사용자 이름)"
+STEP_BACKEND_ENV = "백엔드가 읽는 .env"
+STEP_BACKEND_URL = "백엔드가 쓰는 DATABASE_URL"
+BACKEND_ENV_OK = "{path} 파일을 백엔드도 그대로 읽습니다 (UTF-8)."
+BACKEND_ENV_ABSENT_ENVIRON = "{path} 파일은 없지만, 백엔드는 환경 변수 {key} 값을 씁니다."
+BACKEND_FOLDER_ASSUMED = (
+    "backend 폴더를 찾지 못해, 현재 폴더에서 백엔드를 시작한다고 보고 판단했습니다."
+)
+BACKEND_NOT_FOUND = "backend 폴더도 .env 파일도 없어, 백엔드가 읽을 설정은 점검하지 않았습니다."
+BACKEND_URL_OK = "백엔드는 {source} 값으로 접속합니다: {url}"
+BACKEND_OTHER_VALUE = "백엔드가 쓰지 않는 값: {source}"
+BACKEND_OTHER_VALUE_IN = "백엔드가 쓰지 않는 값: {source} ({path})"
+BACKEND_ENCODING_NAMES = {
+    "utf-16": "UTF-16, Windows PowerShell 5.1에서 > 로 저장하면 이렇게 됩니다",
+    "cp949": "CP949(ANSI) 또는 다른 인코딩, 한글이 들어 있습니다",
+}
+BACKEND_SCHEME_REASONS = {
+    "postgresql": "postgresql:// 는 psycopg2 드라이버를 불러오는데, 백엔드에는 psycopg2가 없습니다.",
+    "postgres": "postgres:// 는 SQLAlchemy가 알지 못하는 이름이라 엔진을 만들지 못합니다.",
+    "postgresql+asyncpg": "postgresql+asyncpg:// 는 asyncpg 드라이버를 불러오는데, 백엔드에는 asyncpg가 없습니다.",
+    "postgresql+psycopg2": "postgresql+psycopg2:// 는 psycopg2 드라이버를 불러오는데, 백엔드에는 psycopg2가 없습니다.",
+}
+BACKEND_SCHEME_OTHER = (
+    "백엔드는 소문자로 정확히 postgresql+psycopg:// 라고 쓴 URL만 씁니다 "
+    "(비동기 엔진을 만들 때 이 글자 그대로를 postgresql+psycopg_async:// 로 바꿉니다)."
+)
+BACKEND_URL_DIFFERS_FROM_DSN = "마법사가 점검한 곳(--dsn): {dsn_target}\n백엔드가 쓰는 곳: {backend_target}"
+BACKEND_TARGET_NONE = "(없음: 백엔드가 시작하지 못합니다)"
+
+# Fixes that lose nothing: what each does, said before it is done.
+ENV_FIX_TITLE = "백엔드 .env 고치기"
+ENV_FIX_REWRITE_UTF8 = "{path} 파일을 UTF-8(BOM 없음)로 다시 저장합니다. 모든 줄과 주석은 그대로 둡니다."
+ENV_FIX_ADD_URL = "{path} 파일에 POSTGRES_* 값(없는 값은 백엔드 기본값)으로 만든 DATABASE_URL을 추가합니다: {url}"
+ENV_FIX_SCHEME = "{path} 파일의 DATABASE_URL 앞부분 {scheme}:// 를 postgresql+psycopg:// 로 바꿉니다."
+ENV_FIX_PASSWORD = "{path} 파일의 DATABASE_URL에 {key} 값을 비밀번호로 넣습니다 (화면에는 보이지 않습니다)."
+ENV_FIX_COPY_ROOT = "{source} 파일을 {target} 위치로 복사합니다. 원래 파일은 지우지 않습니다."
+ENV_FIX_ASK = "{description} 진행할까요?"
+ENV_FIX_DONE = "{description}"
+ENV_FIX_BACKUP = "이전 파일은 {backup} 에 백업했습니다."
+ENV_FIX_DECLINED = "고치지 않았습니다: {description}"
+ENV_FIX_FAILED = "고치지 못했습니다: {error}"
+ENV_FIX_CHANGED_MEANWHILE = "{path} 파일이 그사이 바뀌었습니다. 다시 실행해 새 내용으로 판단하세요."
+ENV_FIX_TARGET_EXISTS = "{target} 파일이 이미 있어 복사하지 않았습니다."
+FIX_ENV_FIX_FAILED = "파일 권한과 디스크 공간을 확인한 뒤 다시 실행하세요. 백업 파일은 그대로 남아 있습니다."
+
+BACKEND_SETTINGS_PROBLEMS = {
+    "backend_env_encoding": Problem(
+        title="백엔드가 .env 파일을 읽지 못합니다 (인코딩)",
+        cause=(
+            "{path} 파일이 UTF-8이 아닙니다 ({encoding_name}). 백엔드는 이 파일을 UTF-8로만 읽기 때문에 "
+            "시작하자마자 UnicodeDecodeError로 멈춥니다."
+        ),
+        steps=(
+            "python -m setup_wizard --yes 로 실행하면 백업을 남기고 같은 내용을 UTF-8(BOM 없음)로 다시 저장합니다.",
+            "직접 고치려면 VS Code에서 파일을 열고 오른쪽 아래 인코딩 → '인코딩하여 저장' → UTF-8 을 고르세요.",
+        ),
+    ),
+    "backend_env_bom": Problem(
+        title="백엔드가 DATABASE_URL을 보지 못합니다 (BOM)",
+        cause=(
+            "{path} 파일이 UTF-8 BOM으로 시작하고 첫 줄에 DATABASE_URL이 있습니다. 백엔드가 쓰는 python-dotenv "
+            "1.0.1은 BOM을 첫 키 이름의 일부로 읽으므로, 백엔드에는 DATABASE_URL이 없는 것과 같습니다."
+        ),
+        steps=(
+            "python -m setup_wizard --yes 로 실행하면 백업을 남기고 BOM 없는 UTF-8로 다시 저장합니다.",
+            "직접 고치려면 편집기에서 인코딩을 'UTF-8'(BOM 없음)로 바꿔 저장하세요.",
+        ),
+    ),
+    "backend_env_outside": Problem(
+        title=".env 파일이 backend 폴더 밖에 있습니다",
+        cause=(
+            "{path} 파일은 있지만 {target} 파일이 없습니다. 백엔드는 backend 폴더에서 시작해 그 폴더의 "
+            ".env만 읽으므로 DATABASE_URL 없이 시작하다 멈춥니다."
+        ),
+        steps=(
+            "python -m setup_wizard --yes 로 실행하면 이 파일을 {target} 위치로 복사합니다. 원래 파일은 그대로 둡니다.",
+            "windows: 직접 하려면 파일을 backend 폴더로 복사하세요: copy \"{path}\" \"{target}\"",
+            "linux: 직접 하려면 파일을 backend 폴더로 복사하세요: cp \"{path}\" \"{target}\"",
+            "darwin: 직접 하려면 파일을 backend 폴더로 복사하세요: cp \"{path}\" \"{target}\"",
+        ),
+    ),
+    "backend_url_missing": Problem(
+        title="백엔드가 쓸 DATABASE_URL이 없습니다",
+        cause=(
+            "{path} 파일에 DATABASE_URL이 없습니다. 백엔드의 엔진은 DATABASE_URL만 쓰므로 "
+            "create_engine(\"\")에서 멈춥니다. POSTGRES_* 키는 그 뒤에 체크포인트 저장소만 읽습니다.\n"
+            "이 파일의 접속 키: {keys}"
+        ),
+        steps=(
+            "python -m setup_wizard --yes 로 실행하면 POSTGRES_* 값으로 DATABASE_URL을 만들어 파일 끝에 추가합니다 "
+            "(비밀번호는 퍼센트 인코딩합니다).",
+            "직접 추가하려면: DATABASE_URL=postgresql+psycopg://postgres:비밀번호@localhost:5432/real_estate",
+        ),
+    ),
+    "backend_url_empty_environ": Problem(
+        title="환경 변수 DATABASE_URL이 비어 있습니다",
+        cause=(
+            "환경 변수 {key} 값이 빈 문자열로 설정되어 있습니다. 백엔드는 환경 변수를 .env 파일보다 먼저 "
+            "읽으므로, 파일에 URL이 있어도 빈 URL로 시작하다 멈춥니다."
+        ),
+        steps=(
+            "windows: 이 터미널에서 변수를 지우세요: Remove-Item Env:{key}  (명령 프롬프트: set {key}=)",
+            "linux: 이 터미널에서 변수를 지우세요: unset {key}",
+            "darwin: 이 터미널에서 변수를 지우세요: unset {key}",
+            "시스템 환경 변수에 들어 있다면 거기서 지운 뒤 터미널을 새로 여세요.",
+        ),
+    ),
+    "backend_url_scheme": Problem(
+        title="DATABASE_URL의 드라이버가 백엔드와 맞지 않습니다",
+        cause="{source} 값이 {scheme}:// 로 시작합니다. {reason}",
+        steps=(
+            "python -m setup_wizard --yes 로 실행하면 나머지는 그대로 두고 앞부분만 postgresql+psycopg:// 로 바꿉니다.",
+            "직접 고치려면 {scheme}:// 를 postgresql+psycopg:// 로 바꾸세요.",
+        ),
+    ),
+    "backend_url_invalid": Problem(
+        title="백엔드가 DATABASE_URL을 해석하지 못합니다",
+        cause=(
+            "{source} 값의 형식이 올바르지 않습니다. 비밀번호에 @ 같은 특수문자가 그대로 있으면 "
+            "백엔드는 다른 호스트로 접속합니다."
+        ),
+        steps=(
+            "형식: postgresql+psycopg://사용자:비밀번호@호스트:포트/데이터베이스",
+            "비밀번호의 특수문자는 퍼센트 인코딩하세요: @ → %40, # → %23, : → %3A, / → %2F",
+        ),
+    ),
+    "backend_password_only_in_keys": Problem(
+        title="비밀번호가 POSTGRES_PASSWORD에만 있습니다",
+        cause=(
+            "{source} 값에는 비밀번호가 없고 {key}에만 있습니다. 백엔드의 엔진은 POSTGRES_PASSWORD를 "
+            "읽지 않으므로 비밀번호 없이 접속하다 실패합니다."
+        ),
+        steps=(
+            "python -m setup_wizard --yes 로 실행하면 이 비밀번호를 퍼센트 인코딩해 DATABASE_URL에 넣습니다.",
+            "직접 고치려면 URL의 사용자 이름 뒤에 :비밀번호 를 넣으세요: postgresql+psycopg://postgres:비밀번호@...",
+        ),
+    ),
+    "backend_url_from_environ": Problem(
+        title="백엔드는 환경 변수의 DATABASE_URL을 씁니다",
+        cause=(
+            "환경 변수 {key} 값이 {path} 파일의 DATABASE_URL과 다릅니다. 백엔드는 환경 변수를 먼저 읽으므로, "
+            "이 터미널에서 시작하면 파일의 값은 쓰이지 않습니다. 마법사도 환경 변수의 값으로 접속했습니다."
+        ),
+        steps=(
+            "windows: 의도한 것이 아니라면 변수를 지우세요: Remove-Item Env:{key}",
+            "linux: 의도한 것이 아니라면 변수를 지우세요: unset {key}",
+            "darwin: 의도한 것이 아니라면 변수를 지우세요: unset {key}",
+        ),
+    ),
+    "backend_url_no_dbname": Problem(
+        title="DATABASE_URL에 데이터베이스 이름이 없습니다",
+        cause=(
+            "{source} 값에 데이터베이스 이름이 없어서, libpq와 백엔드는 사용자 이름과 같은 이름의 "
+            "데이터베이스({dbname})를 씁니다. real_estate 데이터베이스가 아닙니다."
+        ),
+        steps=(
+            "의도한 것이 아니라면 URL 끝에 데이터베이스 이름을 붙이세요: .../real_estate",
+        ),
+    ),
+    "backend_dsn_elsewhere": Problem(
+        title="--dsn 으로 점검한 곳은 백엔드가 쓰는 데이터베이스가 아닙니다",
+        cause="{where}",
+        steps=(
+            "백엔드가 이 데이터베이스를 쓰게 하려면 backend/.env 의 DATABASE_URL을 바꾸세요.",
+            "--dsn 없이 실행하면 백엔드가 쓰는 곳을 점검합니다.",
+        ),
+    ),
+}
+
+
 # --- hostile conditions: locks, limits, odd servers ---
 LOCK_HOLDERS_HEAD = "잠금을 잡고 있는 연결:"
 LOCK_HOLDER_LINE = (
@@ -413,6 +712,7 @@ HOSTILE_PROBLEMS: dict[str, Problem] = {
 
 
 CATALOGUE: dict[str, Problem] = {
+    **BACKEND_SETTINGS_PROBLEMS,
     "server_not_running": Problem(
         title="PostgreSQL 서버가 실행되고 있지 않습니다",
         cause="{host}:{port} 에 연결을 시도했지만 아무것도 응답하지 않습니다 (connection refused).",
@@ -515,6 +815,23 @@ CATALOGUE: dict[str, Problem] = {
         steps=(
             "위 메시지를 확인하세요. SQLSTATE가 있다면 PostgreSQL 문서에서 그 코드를 찾아보세요.",
             "python -m setup_wizard check --report report.md 결과를 팀 채팅에 올려 도움을 요청하세요.",
+        ),
+    ),
+    "schema_repair_failed": Problem(
+        title="스키마를 고치지 못했습니다",
+        cause="{description}: 오류가 나서 이 수정은 모두 되돌렸습니다. 다른 수정은 그대로입니다.",
+        steps=(
+            "python -m setup_wizard check 로 남은 차이와 직접 실행할 SQL을 확인하세요.",
+            "권한 오류(42501)라면 테이블 소유자나 슈퍼유저로 다시 실행하세요: python -m setup_wizard --yes",
+            "그래도 안 되면 python -m setup_wizard check --report report.md 결과를 팀 채팅에 올리세요.",
+        ),
+    ),
+    "schema_drift_manual": Problem(
+        title="자동으로 고칠 수 없는 스키마 차이가 있습니다",
+        cause="행을 잃거나 값이 바뀔 수 있는 차이라서 마법사가 고치지 않습니다.",
+        steps=(
+            "check 결과에 적힌 SQL을 팀과 확인한 뒤 psql 로 실행하세요.",
+            "실행한 뒤 python -m setup_wizard check 로 다시 확인하세요.",
         ),
     ),
     **HOSTILE_PROBLEMS,
@@ -924,31 +1241,6 @@ ENV_PERMISSIONS_WINDOWS = (
 ENV_READABLE_BY_OTHERS = "다른 사용자도 읽을 수 있습니다 (권한 {mode})."
 FIX_ENV_READABLE = "chmod 600 {path}"
 ENV_PRIVATE = "나만 읽을 수 있습니다 (권한 {mode})."
-STEP_DATABASE_URL = "DATABASE_URL 형식"
-DATABASE_URL_OK = "백엔드가 기대하는 형식입니다 ({scheme}://)."
-DATABASE_URL_SEPARATE_KEYS = (
-    "DATABASE_URL 대신 POSTGRES_HOST·POSTGRES_PASSWORD 같은 키를 씁니다. 백엔드도 이 키를 "
-    "읽습니다."
-)
-DATABASE_URL_MISSING = (
-    ".env 에 DATABASE_URL 도 POSTGRES_* 키도 없어, 백엔드는 기본값(비밀번호 root1234)으로 "
-    "접속합니다."
-)
-FIX_DATABASE_URL_MISSING = (
-    ".env 에 다음 줄을 추가하세요:\n"
-    "DATABASE_URL=postgresql+psycopg://postgres:비밀번호@localhost:5432/real_estate"
-)
-DATABASE_URL_NO_DRIVER = "{scheme}:// 로 시작합니다. 백엔드(SQLAlchemy)는 {expected}:// 형식을 기대합니다."
-DATABASE_URL_OTHER_DRIVER = "{scheme}:// 드라이버를 씁니다. 백엔드는 psycopg 3 드라이버({expected}://)를 씁니다."
-DATABASE_URL_UNENCODED = "URL 에 # 이나 공백이 있습니다. 비밀번호의 특수문자는 퍼센트 인코딩해야 합니다."
-DATABASE_URL_DIFFERS_FROM_DSN = (
-    "--dsn 으로 점검한 값과 .env 의 DATABASE_URL 이 다릅니다 ({fields}). 백엔드는 .env 의 값으로 접속합니다."
-)
-FIX_DATABASE_URL_FORM = (
-    "형식: DATABASE_URL=postgresql+psycopg://사용자:비밀번호@호스트:포트/데이터베이스\n"
-    "비밀번호의 특수문자는 퍼센트 인코딩하세요: @ → %40, # → %23, : → %3A, / → %2F, 공백 → %20\n"
-    "python -m setup_wizard 를 실행하면 올바른 형식으로 고쳐 씁니다."
-)
 
 STEP_ENCODING = "데이터베이스 인코딩"
 ENCODING_DETAIL = "인코딩 {encoding}, 정렬 {collate}"

@@ -15,19 +15,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from setup_wizard.config.settings import Settings
-from setup_wizard.database.connect import APPLICATION_NAME, CONNECT_TIMEOUT
-from setup_wizard.database.limits import (
-    MIGRATION_STATEMENT_TIMEOUT,
-    SessionLimits,
-    merge_options,
-    session_lock_timeout,
-)
+from setup_wizard.database.connect import connect_params
+from setup_wizard.database.contract import CHECKPOINT_TABLES
+from setup_wizard.database.limits import MIGRATION_STATEMENT_TIMEOUT, SessionLimits, session_lock_timeout
 from setup_wizard.database.migrate import Progress, advisory_lock
 
 if TYPE_CHECKING:
     import psycopg
 
-TABLES = ("checkpoints", "checkpoint_blobs", "checkpoint_writes", "checkpoint_migrations")
+TABLES = CHECKPOINT_TABLES  # stated once, in the contract
 PACKAGE = "langgraph-checkpoint-postgres"
 # As long as the migration runner waits for another run of the wizard.
 LOCK_WAIT_SECONDS = 300.0
@@ -141,13 +137,9 @@ def create_tables(conn: psycopg.Connection[Any], settings: Settings, progress: P
 
     if wait_seconds is None:
         wait_seconds = session_lock_timeout(conn) or LOCK_WAIT_SECONDS
-
-    params: dict[str, Any] = {"connect_timeout": CONNECT_TIMEOUT, "application_name": APPLICATION_NAME,
-                              **settings.conninfo_params()}
     # Bounded like every wizard session; CREATE INDEX CONCURRENTLY waits for open transactions.
     limits = SessionLimits(lock_timeout=wait_seconds, statement_timeout=MIGRATION_STATEMENT_TIMEOUT)
-    params["options"] = merge_options(limits.options(), params.get("options"))
-    conninfo = make_conninfo(**params)
+    conninfo = make_conninfo(**connect_params(settings, limits=limits))
     with advisory_lock(conn, wait_seconds, progress), PostgresSaver.from_conn_string(conninfo) as saver:
         saver.setup()
     return read_state(conn)

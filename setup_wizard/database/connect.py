@@ -52,14 +52,21 @@ def connect(settings: Settings, dbname: str | None = None, autocommit: bool = Tr
     """Every session is bounded (lock_timeout, statement_timeout): see database/limits.py."""
     import psycopg
 
-    bounds = limits or SessionLimits()
-    params: dict[str, Any] = {
-        "connect_timeout": CONNECT_TIMEOUT,
-        "application_name": APPLICATION_NAME,
-        **settings.conninfo_params(dbname),
-    }
-    params["options"] = merge_options(bounds.options(), params.get("options"))
-    return psycopg.connect(**params, autocommit=autocommit, cursor_factory=cursor_class())
+    return psycopg.connect(**connect_params(settings, dbname, limits), autocommit=autocommit,
+                           cursor_factory=cursor_class())
+
+
+def connect_params(settings: Settings, dbname: str | None = None,
+                   limits: SessionLimits | None = None) -> dict[str, Any]:
+    """The settings' parameters for psycopg. The URL's own connect_timeout, sslmode or options win
+    (our timeout only fills in: passed beside them, psycopg got the same keyword twice, a TypeError);
+    application_name stays ours, so that our sessions are recognisable in pg_stat_activity.
+    Every session carries lock_timeout and statement_timeout in libpq's `options` (database/limits.py):
+    ours first, the person's own options after them, so a value they chose wins."""
+    params = settings.conninfo_params(dbname, connect_timeout=CONNECT_TIMEOUT)
+    params["application_name"] = APPLICATION_NAME
+    params["options"] = merge_options((limits or SessionLimits()).options(), params.get("options"))
+    return params
 
 
 @dataclass(frozen=True)
@@ -198,10 +205,8 @@ def _session_attrs_unmet(settings: Settings) -> WizardError | None:
     wanted = str(settings.conninfo_params().get("target_session_attrs") or "any")
     if wanted == "any":
         return None
-    params: dict[str, Any] = {"connect_timeout": CONNECT_TIMEOUT, "application_name": APPLICATION_NAME,
-                              **settings.conninfo_params()}
+    params = connect_params(settings)
     params.pop("target_session_attrs", None)
-    params["options"] = merge_options(SessionLimits().options(), params.get("options"))
     try:
         with psycopg.connect(**params, autocommit=True) as conn:
             row = conn.execute("SELECT pg_is_in_recovery(), current_setting('transaction_read_only')").fetchone()

@@ -43,29 +43,33 @@ def read_only_default(conn: psycopg.Connection[Any]) -> tuple[bool, str]:
     return on, source
 
 
-def write_problem(conn: psycopg.Connection[Any], *, history: str = HISTORY_TABLE) -> WizardError | None:
-    """The first reason this session cannot apply migrations, or None."""
+def write_problem(conn: psycopg.Connection[Any], *, schema: str | None = None,
+                  history: str = HISTORY_TABLE) -> WizardError | None:
+    """The first reason this session cannot apply migrations into `schema` (the contract's schema; None:
+    current_schema()), or None. `history`: the history table's name as the runner writes it."""
     row = conn.execute(
-        """SELECT pg_is_in_recovery(), current_user,
-                  current_database(), current_schema(), current_setting('search_path'),
-                  CASE WHEN current_schema() IS NULL THEN false
-                       ELSE has_schema_privilege(current_schema(), 'CREATE') END,
-                  to_regclass(%s) IS NOT NULL"""
-        , [history]).fetchone()
+        """WITH target AS (SELECT coalesce(%(schema)s, current_schema()) AS name)
+           SELECT pg_is_in_recovery(), current_user, current_database(), target.name,
+                  current_setting('search_path'),
+                  EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = target.name)
+                    AND has_schema_privilege(target.name, 'CREATE'),
+                  to_regclass(%(history)s) IS NOT NULL
+             FROM target""",
+        {"schema": schema, "history": history}).fetchone()
     assert row is not None
-    standby, user, dbname, schema, search_path, can_create, has_history = row
+    standby, user, dbname, target, search_path, can_create, has_history = row
     if standby:
         return problems.error("server_read_only", user=user, dbname=dbname)
     default_on, source = read_only_default(conn)
     if default_on:
         where = msg.SETTING_SOURCES.get(source, source)
         return problems.error("database_read_only", user=user, dbname=dbname, source=where)
-    if schema is None:
+    if target is None:
         return problems.error("no_usable_schema", user=user, dbname=dbname, search_path=search_path,
-                        schema="public", reason=msg.SCHEMA_NONE_IN_PATH.format(search_path=search_path))
+                              schema="public", reason=msg.SCHEMA_NONE_IN_PATH.format(search_path=search_path))
     if not can_create:
         return problems.error("no_usable_schema", user=user, dbname=dbname, search_path=search_path,
-                        schema=schema, reason=msg.SCHEMA_NO_CREATE.format(schema=schema))
+                              schema=target, reason=msg.SCHEMA_NO_CREATE.format(schema=target))
     if has_history:
         row = conn.execute(
             # Several privileges in one has_table_privilege call mean "any of them": ask for each.

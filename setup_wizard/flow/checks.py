@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from setup_wizard import messages as msg
 from setup_wizard import problems
 from setup_wizard.config.envfile import EnvFile
-from setup_wizard.config.settings import DSN, FIELDS, Settings, env_file_source, parse_dsn
+from setup_wizard.config.settings import FIELDS, Settings
 from setup_wizard.database.migrate import PlanItem, changed_files_problem, load_migrations, read_plan
 from setup_wizard.environment import Environment
 from setup_wizard.errors import UsageError
@@ -42,8 +42,6 @@ if TYPE_CHECKING:
 
 MIN_PYTHON = (3, 10)
 REQUIRED_PACKAGES = ("rich", "questionary", "psycopg", "python-dotenv")
-# The driver the backend's SQLAlchemy engine uses; LangGraph strips the suffix.
-BACKEND_URL_SCHEME = "postgresql+psycopg"
 SUBPROCESS_TIMEOUT = 10
 
 
@@ -246,47 +244,13 @@ def check_env_permissions(ctx: Context) -> Iterator[Step]:
         yield Step("env_permissions", Status.OK, title, msg.ENV_PRIVATE.format(mode=f"{mode:o}"))
 
 
-@register("database_url", msg.STEP_DATABASE_URL)
-def check_database_url(ctx: Context) -> Iterator[Step]:
-    title = msg.STEP_DATABASE_URL
-    if ctx.env_file is None:
-        yield Step("database_url", Status.SKIP, title, msg.ENV_CHECK_SKIPPED)
-        return
-    raw = ctx.env_file.values.get("DATABASE_URL")
-    if not raw:
-        keys = ("POSTGRES_HOST", "POSTGRES_PASSWORD", "POSTGRES_DB")
-        if any(ctx.env_file.values.get(key) for key in keys):
-            yield Step("database_url", Status.OK, title, msg.DATABASE_URL_SEPARATE_KEYS)
-        else:
-            yield Step("database_url", Status.WARN, title, msg.DATABASE_URL_MISSING, "database_url_missing",
-                       msg.FIX_DATABASE_URL_MISSING)
-        return
-    # Already parsed once by load_settings (a malformed URL stops the wizard with exit 2).
-    fields, _params, _scheme = parse_dsn(raw, env_file_source("DATABASE_URL"))
-    scheme = raw.strip().split("://", 1)[0].lower()
-    problems: list[str] = []
-    status = Status.OK
-    if scheme in ("postgres", "postgresql"):
-        problems.append(msg.DATABASE_URL_NO_DRIVER.format(scheme=scheme, expected=BACKEND_URL_SCHEME))
-        status = Status.FAIL if scheme == "postgres" else Status.WARN
-    elif scheme != BACKEND_URL_SCHEME:
-        problems.append(msg.DATABASE_URL_OTHER_DRIVER.format(scheme=scheme, expected=BACKEND_URL_SCHEME))
-        status = Status.WARN
-    if "#" in raw or " " in raw.strip():
-        problems.append(msg.DATABASE_URL_UNENCODED)
-        status = Status.FAIL if status is Status.FAIL else Status.WARN
-    # The backend reads the .env file; a --dsn that points elsewhere checks a database it will not use.
-    if any(ctx.settings.source(name) == DSN for name in fields):
-        differing = [msg.FIELD_NAMES[name] for name, value in fields.items()
-                     if ctx.settings.get(name) is not None and ctx.settings.get(name) != value]
-        if differing:
-            problems.append(msg.DATABASE_URL_DIFFERS_FROM_DSN.format(fields=", ".join(differing)))
-            status = Status.FAIL if status is Status.FAIL else Status.WARN
-    if status is Status.OK:
-        yield Step("database_url", Status.OK, title, msg.DATABASE_URL_OK.format(scheme=scheme))
-    else:
-        yield Step("database_url", status, title, "\n".join(problems), "database_url_form",
-                   msg.FIX_DATABASE_URL_FORM)
+@register("backend_settings", msg.STEP_BACKEND_URL)
+def check_backend_settings(ctx: Context) -> Iterator[Step]:
+    """The settings as the backend itself reads them (config/backend.py): the same items in every door."""
+    from setup_wizard.config.backend import inspect_backend
+    from setup_wizard.config.steps import settings_steps
+
+    yield from settings_steps(inspect_backend(ctx.env.cwd, ctx.env.environ, ctx.options.dsn), ctx.settings)
 
 
 @register("settings", msg.STEP_SETTINGS)
@@ -393,6 +357,7 @@ SCHEMA_STEPS = (
 @register("schema", msg.STEP_SCHEMA_TABLES, needs_connection=True)
 def check_schema(ctx: Context) -> Iterator[Step]:
     from setup_wizard.database.contract import FAIL, find_drift, object_counts, present_tables
+    from setup_wizard.database.repair import plan_repairs
 
     assert ctx.conn is not None
     if not present_tables(ctx.conn):
@@ -401,6 +366,8 @@ def check_schema(ctx: Context) -> Iterator[Step]:
         return
     pending = ctx.plan is None or any(item.state == "pending" for item in ctx.plan)
     drift = find_drift(ctx.conn)
+    # The live schema is the truth: what --yes would repair, and the SQL for what it will not.
+    repairs = [] if pending or not drift else plan_repairs(ctx.conn, drift)
     counts = object_counts()
     ok_details = {
         "tables": msg.SCHEMA_TABLES_OK.format(tables=counts["tables"], columns=counts["columns"]),
@@ -419,12 +386,42 @@ def check_schema(ctx: Context) -> Iterator[Step]:
             yield Step(step_id, Status.WARN, title, detail, "schema_drift", msg.FIX_SCHEMA_DRIFT_PENDING)
             continue
         status = Status.FAIL if any(d.severity == FAIL for d in found) else Status.WARN
-        sources = sorted({d.source for d in found})
-        s = ctx.settings
-        fix = msg.FIX_SCHEMA_DRIFT.format(
-            commands="\n".join(f"psql -h {s.host} -p {s.port} -U {s.user} -d {s.dbname} -1 -f sql/{name}"
-                               for name in sources))
-        yield Step(step_id, status, title, detail, "schema_drift", fix)
+        names = {d.name for d in found}
+        covering = [r for r in repairs if names & set(r.drift)]
+        manual = [r for r in covering if not r.safe]
+        parts = [msg.FIX_SCHEMA_REPAIRABLE] if any(r.safe for r in covering) else []
+        if manual:
+            parts.append("\n".join([msg.FIX_SCHEMA_MANUAL_HEAD, *(r.fix for r in manual)]))
+        code = "schema_drift_manual" if manual and len(manual) == len(covering) else "schema_drift"
+        yield Step(step_id, status, title, detail, code, "\n".join(parts) or None)
+
+
+@register("search_path", msg.STEP_SEARCH_PATH, needs_connection=True)
+def check_search_path(ctx: Context) -> Iterator[Step]:
+    from setup_wizard.database.contract import search_path_step
+
+    assert ctx.conn is not None
+    yield search_path_step(ctx.conn, ctx.settings.user)
+
+
+@register("backend_tables", msg.STEP_BACKEND_TABLES, needs_connection=True)
+def check_backend_tables(ctx: Context) -> Iterator[Step]:
+    from setup_wizard.database.contract import contract_schema
+    from setup_wizard.database.declared import declared_tables, find_backend, missing_beyond_contract
+
+    assert ctx.conn is not None
+    backend = find_backend(ctx.env.cwd, ctx.env_file.path if ctx.env_file else None)
+    if backend is None:
+        yield Step("backend_tables", Status.SKIP, msg.STEP_BACKEND_TABLES, msg.BACKEND_TABLES_NO_FOLDER)
+        return
+    missing = missing_beyond_contract(ctx.conn, backend, contract_schema(ctx.conn))
+    if not missing:
+        yield Step("backend_tables", Status.OK, msg.STEP_BACKEND_TABLES,
+                   msg.BACKEND_TABLES_OK.format(count=len(declared_tables(backend))))
+        return
+    yield Step("backend_tables", Status.INFO, msg.STEP_BACKEND_TABLES, msg.BACKEND_TABLES_MISSING.format(
+        count=len(missing), names=", ".join(d.table for d in missing)), "backend_tables_missing",
+        msg.FIX_BACKEND_TABLES, tuple(f"{d.table}: {d.model} ({d.file})" for d in missing))
 
 
 @register("dev_user", msg.STEP_DEV_USER, needs_connection=True)
