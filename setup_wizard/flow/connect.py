@@ -13,6 +13,7 @@ from setup_wizard import messages as msg
 from setup_wizard import problems
 from setup_wizard.config.settings import DEFAULT, TYPED, Settings
 from setup_wizard.database.connect import create_database, open_database, server_version
+from setup_wizard.database.limits import SessionLimits
 from setup_wizard.errors import WizardError
 from setup_wizard.flow.decide import Choice, FixKind
 from setup_wizard.flow.save import offer_save
@@ -31,6 +32,8 @@ if TYPE_CHECKING:
 MAX_PASSWORD_TRIES = 3
 SERVER_CODES = ("server_not_running", "host_unreachable")
 LOGIN_CODES = ("auth_failed", "password_missing", "role_missing")
+# Known login refusals that a new password cannot fix: reported, never retried.
+REFUSED_CODES = ("server_full", "role_cannot_login", "session_attrs_unmet")
 DATABASE_CODES = ("database_missing", "permission_denied")
 
 
@@ -172,7 +175,7 @@ class Connector:
             s = self.settings
             try:
                 with flow.view.progress(msg.CHECKING_SERVER.format(host=s.host, port=s.port)):
-                    conn = open_database(s)
+                    conn = open_database(s, SessionLimits(lock_timeout=flow.options.lock_timeout))
             except WizardError as problem:
                 if self.handle(problem):
                     continue
@@ -195,6 +198,9 @@ class Connector:
         if problem.code in DATABASE_CODES:
             self.server_answers()
             self.fail("database", msg.STEP_DATABASE, problem)
+        elif problem.code in REFUSED_CODES:
+            self.server_answers()
+            self.fail("login", msg.STEP_LOGIN, problem)
         else:
             self.fail("server", msg.STEP_SERVER, problem)
         return False
