@@ -113,8 +113,10 @@ def test_check_and_yes_stop_within_bound_naming_the_lock_holder(database: Databa
                                            cwd=tmp_path)
         assert seconds < 20
         assert code == 1
-        # checks.run_checks turns any exception into check_crashed (the lead's module); the detail is ours.
         assert f"pid {pid}" in out and "psql-holder" in out and "AccessExclusiveLock" in out
+        held = [s for s in failed(out) if s["code"] == "lock_timeout"]
+        assert held and not any(s["code"] == "check_crashed" for s in failed(out))
+        assert f"pg_terminate_backend({pid})" in held[0]["fix"]
         assert_no_secret(out, err)
 
         code, out, err, seconds = run_main("--yes", "--json", "--lock-timeout", "1", "--dsn", database.url,
