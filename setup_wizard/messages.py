@@ -266,14 +266,15 @@ LOGIN_HELP_DEBIAN = (
 )
 LOGIN_HELP_HOMEBREW = (
     "Homebrew 로 설치한 PostgreSQL의 관리자 계정은 postgres 가 아니라 macOS 사용자 이름({os_user})이고, "
-    "이 컴퓨터 안에서는 비밀번호 없이 접속합니다."
+    "이 컴퓨터 안에서는 비밀번호 없이 접속합니다. macOS 사용자로 들어가기: {command}"
 )
 LOGIN_HELP_POSTGRES_APP = (
-    "Postgres.app 의 기본 계정은 macOS 사용자 이름({os_user})이고, 이 컴퓨터 안에서는 비밀번호 없이 접속합니다."
+    "Postgres.app 의 기본 계정은 macOS 사용자 이름({os_user})이고, 이 컴퓨터 안에서는 비밀번호 없이 "
+    "접속합니다. macOS 사용자로 들어가기: {command}"
 )
 LOGIN_HELP_MAC_USER = (
     "지금 사용자는 {user} 입니다. backend/.env 의 사용자를 macOS 사용자 이름({os_user})으로 바꾸거나, "
-    "아래 방법으로 {user} 계정을 만들거나 비밀번호를 정하세요."
+    "macOS 사용자로 들어가 {user} 계정의 비밀번호를 정하세요."
 )
 LOGIN_HELP_SET_PASSWORD = (
     "psql 에 들어간 뒤 다음 명령을 입력하면 새 비밀번호를 두 번 묻고 정해 줍니다 "

@@ -217,3 +217,70 @@ def test_debian_cluster_needs_root() -> None:
 def test_helper_module_runs() -> None:
     done = subprocess.run([sys.executable, "-m", "setup_wizard.machine.password_reset"], check=False)
     assert done.returncode == 2
+
+
+# --- through the wizard's door and --yes (the hook in flow/connect.py) -----------------------------------------
+def _project(root: Path, srv: TestServer, password: str) -> Path:
+    (root / "backend").mkdir(parents=True)
+    url = f"postgresql://postgres:{password}@127.0.0.1:{srv.port}/postgres"
+    (root / "backend" / ".env").write_text(f"DATABASE_URL={url}\n", encoding="utf-8")
+    return root
+
+
+def test_wizard_offers_the_reset_and_logs_in_with_the_new_password(
+        cluster: TestServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import io
+
+    from conftest import clean_environ
+    from rich.console import Console
+    from scripted import ScriptedPrompter
+
+    from setup_wizard import messages as msg
+    from setup_wizard.environment import Environment
+    from setup_wizard.flow.options import Options
+    from setup_wizard.ui import wizard
+    from setup_wizard.ui.render import ASCII_SYMBOLS, Screen
+
+    before = config_files(cluster)
+    monkeypatch.setattr(pr, "find_target", lambda *_a: target_for(cluster))
+    root = _project(tmp_path, cluster, "wrong")
+    out = io.StringIO()
+    env = Environment(stdin=io.StringIO(), stdout=out, stderr=out, environ=clean_environ(), cwd=root)
+    prompter = ScriptedPrompter(["reset", True, NEW, NEW, False, False])
+    # A real machine: pg_ctl really runs (find_target is pointed at the throwaway cluster).
+    report = wizard.run(Options(), env, prompter, Screen(Console(file=out, width=100), ASCII_SYMBOLS),
+                        system=RealSystem(environ=clean_environ()))
+    text = out.getvalue()
+    assert prompter.questions[:4] == [
+        msg.ASK_NEXT, msg.ASK_RESET_PASSWORD.format(user="postgres", hba=cluster.datadir / "pg_hba.conf"),
+        msg.ASK_NEW_PASSWORD.format(user="postgres"), msg.ASK_NEW_PASSWORD_AGAIN]
+    assert prompter.questions[4] == msg.ASK_SAVE
+    steps = {s.id: s for s in report.steps}
+    assert steps["password_reset"].status is Status.OK and steps["login"].status is Status.OK
+    assert "-U postgres -h 127.0.0.1" in text  # the advice was on screen before the choice
+    assert NEW not in text
+    assert config_files(cluster) == before and logs_in(cluster, NEW)
+
+
+def test_yes_never_resets_and_its_fix_is_the_advice(
+        cluster: TestServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import io
+    import json
+
+    from conftest import clean_environ
+
+    from setup_wizard import cli
+    from setup_wizard import messages as msg
+    from setup_wizard.environment import Environment
+
+    before = config_files(cluster)
+    monkeypatch.setattr(pr, "find_target", lambda *_a: target_for(cluster))
+    root = _project(tmp_path, cluster, "wrong")
+    for args in (["--yes", "--json"], ["check", "--json"]):
+        out = io.StringIO()
+        env = Environment(stdin=io.StringIO(), stdout=out, stderr=io.StringIO(), environ=clean_environ(), cwd=root)
+        assert cli.main(args, env) == 1
+        login = next(s for s in json.loads(out.getvalue())["steps"] if s["id"] == "login")
+        assert login["code"] == "auth_failed"
+        assert str(root / "backend" / ".env") in login["fix"] and msg.LOGIN_HELP_RESET in login["fix"]
+    assert config_files(cluster) == before and logs_in(cluster, OLD)

@@ -153,10 +153,12 @@ def command(system: System, program: str, args: list[str]) -> str:
 
 
 def _psql(system: System, installation: Installation | None, discovery: Discovery | None) -> str:
-    if discovery is not None and discovery.psql_on_path is not None:
-        on_path = discovery.psql_on_path
-        same = installation is None or str(_parent(system, on_path)).lower() == str(installation.bindir).lower()
-        if same:
+    """`psql` when the one on PATH belongs to this installation (or is Debian's wrapper), else its full path."""
+    on_path = discovery.psql_on_path if discovery is not None else None
+    if on_path is not None:
+        if installation is None or kind_of(system, installation) in (Kind.DEBIAN, Kind.PGDG_RPM):
+            return "psql"
+        if str(_parent(system, on_path)).lower() == str(installation.bindir).lower():
             return "psql"
     return str(psql_path(system, installation)) if installation is not None else "psql"
 
@@ -168,15 +170,12 @@ def _parent(system: System, path: Path) -> Path:
 
 def try_command(system: System, discovery: Discovery | None, installation: Installation | None,
                 settings: Settings) -> str:
-    """A psql line that asks for the password and logs in to the maintenance database only."""
-    kind = kind_of(system, installation) if installation is not None else Kind.UNKNOWN
+    """A psql line that asks for the password the wizard uses, the way the wizard connects (over TCP,
+    so peer or trust rules for the local socket do not hide a wrong password), to the maintenance
+    database only."""
     psql = _psql(system, installation, discovery)
-    port = str(settings.port)
-    if kind in (Kind.DEBIAN, Kind.PGDG_RPM) and is_local(settings.host) and settings.user == "postgres":
-        return command(system, "sudo", ["-u", "postgres", psql, "-p", port])
-    if kind in (Kind.HOMEBREW, Kind.POSTGRES_APP) and is_local(settings.host):
-        return command(system, psql, ["-p", port, "-d", "postgres"])
-    return command(system, psql, ["-U", settings.user, "-h", settings.host, "-p", port, "-d", "postgres"])
+    return command(system, psql, ["-U", settings.user, "-h", settings.host, "-p", str(settings.port),
+                                  "-d", "postgres"])
 
 
 # --- the advice ----------------------------------------------------------------------------------------
@@ -223,7 +222,8 @@ def _unix_lines(system: System, installation: Installation, kind: Kind, settings
     if kind in (Kind.HOMEBREW, Kind.POSTGRES_APP):
         name = os_user(system)
         first = msg.LOGIN_HELP_HOMEBREW if kind is Kind.HOMEBREW else msg.LOGIN_HELP_POSTGRES_APP
-        lines = [first.format(os_user=name)]
+        enter = command(system, str(psql_path(system, installation)), ["-p", str(settings.port), "-d", "postgres"])
+        lines = [first.format(os_user=name, command=enter)]
         if settings.user != name:
             lines.append(msg.LOGIN_HELP_MAC_USER.format(os_user=name, user=settings.user))
         lines.append(msg.LOGIN_HELP_SET_PASSWORD.format(user=settings.user))
