@@ -333,7 +333,6 @@ RESET_REASON_ALTER = "비밀번호를 바꾸는 명령이 실패했습니다: {e
 RESET_REASON_VERIFY = "새 비밀번호로 로그인되는지 확인하지 못했습니다: {error}"
 RESET_REASON_DECLINED = "관리자 권한 요청(UAC)을 허용하지 않았습니다."
 RESET_REASON_HELPER = "관리자 권한으로 실행한 도우미가 실패했습니다 (종료 코드 {code})."
-RESET_REASON_TIMEOUT = "제한 시간({seconds}초) 안에 끝나지 않았습니다."
 RESET_REASON_FILE = "접속 규칙 파일을 읽거나 쓰지 못했습니다: {error}"
 RESET_RESTORE_FAILED = (
     "접속 규칙 파일을 원래대로 되돌리지 못했습니다. 지금은 이 컴퓨터 안에서 {user} 계정이 비밀번호 없이 "

@@ -326,27 +326,38 @@ def reset_password(system: System, target: ResetTarget, settings: Settings, new_
 
 
 def _reset_elevated(system: System, target: ResetTarget, settings: Settings, new_password: str) -> None:
-    """Windows: one UAC prompt for a helper that holds the rules until `done` appears, then restores."""
+    """Windows: one UAC prompt for a helper that holds the rules until `done` appears, then restores.
+
+    The UAC prompt is raised from this (the console's) thread, which waits for the helper to exit;
+    a worker thread sets the password once the helper says `ready`, then writes `done`."""
     folder = Path(tempfile.mkdtemp(prefix="setup_wizard_reset_"))
     params = {"hba": str(target.hba_file), "datadir": str(target.datadir), "pg_ctl": str(target.pg_ctl),
               "run_as": target.run_as, "user": settings.user, "folder": str(folder), "timeout": HELPER_TIMEOUT}
     (folder / "params.json").write_text(json.dumps(params), encoding="utf-8")
-    outcome: list[Elevation] = []
-    args = ["-m", "setup_wizard.machine.password_reset", "hold", str(folder / "params.json")]
-    helper = threading.Thread(target=lambda: outcome.append(
-        system.run_elevated(sys.executable, args, timeout=HELPER_TIMEOUT + 30)), daemon=True)
-    helper.start()
-    try:
-        while not (folder / "ready").exists() and helper.is_alive():
-            time.sleep(0.2)
-        if (folder / "ready").exists():
-            try:
+    stop = threading.Event()
+    errors: list[ResetFailed] = []
+
+    def work() -> None:
+        try:
+            while not (folder / "ready").exists() and not stop.is_set():
+                time.sleep(0.2)
+            if (folder / "ready").exists():
                 set_password(settings, new_password)
-            finally:
-                (folder / "done").write_text("done", encoding="utf-8")
-        helper.join(HELPER_TIMEOUT + 60)
-        _helper_result(folder, outcome, target)
+        except ResetFailed as failure:
+            errors.append(failure)
+        finally:
+            (folder / "done").write_text("done", encoding="utf-8")
+
+    worker = threading.Thread(target=work, daemon=True)
+    worker.start()
+    args = ["-m", "setup_wizard.machine.password_reset", "hold", str(folder / "params.json")]
+    try:
+        elevation = system.run_elevated(sys.executable, args, timeout=HELPER_TIMEOUT + 30)
+        stop.set()
+        worker.join(RELOAD_WAIT + 30)
+        _helper_result(folder, elevation, target, errors)
     finally:
+        stop.set()
         for name in ("params.json", "ready", "done", "result.json"):
             with contextlib.suppress(OSError):
                 (folder / name).unlink()
@@ -354,10 +365,8 @@ def _reset_elevated(system: System, target: ResetTarget, settings: Settings, new
             folder.rmdir()
 
 
-def _helper_result(folder: Path, outcome: list[Elevation], target: ResetTarget) -> None:
-    if not outcome:
-        raise ResetFailed(msg.RESET_REASON_TIMEOUT.format(seconds=int(HELPER_TIMEOUT)))
-    elevation = outcome[0]
+def _helper_result(folder: Path, elevation: Elevation, target: ResetTarget, errors: list[ResetFailed]) -> None:
+    """The worst first: a file not restored, then why the password was not set, then the helper's own error."""
     if elevation.declined:
         raise ResetFailed(msg.RESET_REASON_DECLINED)
     try:
@@ -366,6 +375,8 @@ def _helper_result(folder: Path, outcome: list[Elevation], target: ResetTarget) 
         result = {}
     if result.get("restore_failed"):
         raise RestoreFailed(target.backup)
+    if errors:
+        raise errors[0]
     if result.get("reason"):
         raise ResetFailed(str(result["reason"]))
     if elevation.error != 0 or elevation.exit_code not in (0, None) or not result.get("ok"):
