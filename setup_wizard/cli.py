@@ -125,7 +125,7 @@ def _emit(env: Environment, report: Report, options: Options | None, no_color: b
     if options is not None and options.json:
         render.write_json(env.stdout, report)
         return
-    console = render.make_console(env.stdout, no_color=no_color)
+    console = render.make_console(env.stdout, no_color=no_color, environ=env.environ)
     render.render_report(console, report, render.symbols_for(env.stdout),
                          check=options is not None and options.command == "check",
                          verbose=options is not None and options.verbose)
@@ -137,7 +137,8 @@ def _wizard(options: Options, env: Environment, no_color: bool) -> Report:
     from setup_wizard.ui.prompts import make_prompter
 
     screen_stream = env.stderr if options.json or not env.stdout_isatty else env.stdout
-    screen = render.make_screen(screen_stream, no_color=no_color, verbose=options.verbose)
+    screen = render.make_screen(screen_stream, no_color=no_color, verbose=options.verbose,
+                                environ=env.environ)
     prompter = make_prompter(env.stdin, env.stderr, env.environ, lambda text: screen.line(text, "dim"))
     return wizard.run(options, env, prompter, screen)
 

@@ -234,7 +234,7 @@ def test_a_stopped_server_is_explained_and_quitting_fails_the_run(tmp_path: Path
     report, _prompter, text = walk(tmp_path, f"postgresql://postgres:x@127.0.0.1:{free_port()}/db", ["quit"])
     assert not report.ok
     assert [s.code for s in report.steps if s.status is Status.FAIL] == ["server_not_running"]
-    assert msg.CATALOGUE["server_not_running"].title in text and msg.SUMMARY_FAILED in text
+    assert msg.CATALOGUE["server_not_running"].title in text and msg.SUMMARY_NOT_READY in text
 
 
 def test_stopped_windows_service_is_offered_and_a_declined_uac_prompt_shows_the_manual_steps(

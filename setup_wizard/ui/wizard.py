@@ -72,8 +72,17 @@ class ScreenView:
     def __init__(self, screen: Screen) -> None:
         self.screen = screen
         self._shown: set[Phase] = set()
+        # A failure's fix waits: if the run ends there, it becomes the final "what to do next" panel
+        # (said once, last, where the person looks); if the run goes on, it is drawn under the problem.
+        self._failure: Step | None = None
+
+    def _flush(self) -> None:
+        if self._failure is not None:
+            self.screen.fix(self._failure)
+            self._failure = None
 
     def phase(self, phase: Phase) -> None:
+        self._flush()
         if phase not in self._shown:  # a phase revisited (a retried login) keeps its screen
             self._shown.add(phase)
             self.screen.heading(HEADINGS[phase])
@@ -81,10 +90,12 @@ class ScreenView:
     def step(self, step: Step) -> None:
         if step.id in DRAWN_ELSEWHERE:
             return
+        self._flush()
+        if step.status is Status.FAIL and step.fix:
+            self.screen.problem(step.title, step.detail, None, step.code)
+            self._failure = step
+            return
         self.screen.step(step)
-
-    def say(self, text: str) -> None:
-        self.screen.line(text)
 
     @contextmanager
     def progress(self, first: str) -> Iterator[Callable[[str], None]]:
@@ -114,10 +125,15 @@ class ScreenView:
     def checklist(self, items: list[Step]) -> None:
         self.screen.checklist(items)
 
+    def say(self, text: str) -> None:
+        self._flush()
+        self.screen.line(text)
+
     def finish(self, report: Report) -> None:
+        last, self._failure = self._failure, None
         if report.ok and not report.changed:
             self.screen.status_line(Status.OK, msg.RERUN_ALL_GOOD)
-        self.screen.finish(report, next_steps=report.ok)
+        self.screen.finish(report, next_steps=report.ok, last=last)
 
 
 def run(options: Options, env: Environment, prompter: Prompter, screen: Screen,
