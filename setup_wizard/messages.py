@@ -309,7 +309,8 @@ LOGIN_HELP_RESET = (
 LOGIN_HELP_SAVE = "맞는 비밀번호를 찾으면 python -m setup_wizard 를 다시 실행해 입력하고 .env 파일에 저장하세요."
 LOGIN_HELP_PUT_IN_ENV = (
     "비밀번호를 backend/.env 의 POSTGRES_PASSWORD 항목(또는 DATABASE_URL)에 넣거나, "
-    "python -m setup_wizard 를 실행해 입력하고 저장하세요."
+    "python -m setup_wizard 를 실행해 입력하고 저장하세요. 이번 한 번만 쓰려면 이렇게 실행합니다: "
+    "python -m setup_wizard --dsn \"postgresql://{user}:비밀번호@{host}:{port}/{dbname}\""
 )
 
 # The guided password reset (machine/password_reset.py), only with the person's consent.

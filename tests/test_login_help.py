@@ -128,7 +128,8 @@ def test_homebrew_superuser_is_the_mac_user() -> None:
     joined = text([fix])
     assert "Homebrew" in joined and "macOS 사용자 이름(minsu)" in joined
     assert "/opt/homebrew/opt/postgresql@17/bin/psql -p 5432 -d postgres" in joined
-    assert msg.LOGIN_HELP_PUT_IN_ENV in joined
+    assert "POSTGRES_PASSWORD" in joined
+    assert '--dsn "postgresql://postgres:비밀번호@localhost:5432/real_estate"' in joined
     assert msg.LOGIN_HELP_FROM_DEFAULT not in joined  # password_missing: no password was used
     absent(joined, WINDOWS_WORDS + DEBIAN_WORDS)
 

@@ -281,7 +281,8 @@ def login_advice(system: System, discovery: Discovery | None, settings: Settings
     if reset_available:
         lines.append(msg.LOGIN_HELP_RESET)
     if code == "password_missing":
-        lines.append(msg.LOGIN_HELP_PUT_IN_ENV)
+        lines.append(msg.LOGIN_HELP_PUT_IN_ENV.format(user=settings.user, host=settings.host, port=settings.port,
+                                                      dbname=settings.dbname))
     else:
         lines.append(msg.LOGIN_HELP_SAVE)
     return lines
