@@ -331,6 +331,10 @@ RESET_DONE = (
     "접속 규칙 파일({hba})은 원래 내용 그대로 되돌렸습니다."
 )
 RESET_NOT_DONE = "비밀번호를 바꾸지 않았습니다. 접속 규칙 파일({hba})은 원래 내용 그대로 되돌렸습니다."
+RESET_UNVERIFIED = (
+    "새 비밀번호는 저장했지만 그 비밀번호로 로그인되는지는 확인하지 못했습니다. "
+    "접속 규칙 파일({hba})은 원래 내용 그대로 되돌렸고, 이어서 새 비밀번호로 접속해 봅니다."
+)
 RESET_REASON_RELOAD = "서버가 바뀐 설정을 다시 읽지 못했습니다: {output}"
 RESET_REASON_CONNECT = "비밀번호 없이 접속하지 못했습니다: {error}"
 RESET_REASON_ROLE_MISSING = "서버에 그 이름의 계정이 없습니다 (계정 이름: {user})."

@@ -56,9 +56,10 @@ Say = Callable[[str], None]
 class ResetFailed(Exception):
     """A step failed; the file was restored. `reason` is Korean, for the person."""
 
-    def __init__(self, reason: str) -> None:
+    def __init__(self, reason: str, changed: bool = False) -> None:
         super().__init__(reason)
         self.reason = reason
+        self.changed = changed  # the new password was stored; only the check after it failed
 
 
 class RestoreFailed(Exception):
@@ -226,11 +227,13 @@ def reload(system: System, target: ResetTarget) -> CommandResult:
                       user=target.run_as, env=env)
 
 
-def _restore(system: System, target: ResetTarget, original: bytes) -> None:
+def _restore(system: System, target: ResetTarget, original: bytes, loaded: bool) -> None:
+    """The original bytes back, read back and compared. When the server had read the temporary rules,
+    it must read the file again too: a failed reload then counts as a failed restore."""
     try:
         _write_in_place(target.hba_file, original)
-        reload(system, target)
-        if target.hba_file.read_bytes() != original:
+        reloaded = reload(system, target).ok
+        if target.hba_file.read_bytes() != original or (loaded and not reloaded):
             raise RestoreFailed(target.backup)
     except OSError as exc:
         raise RestoreFailed(target.backup) from exc
@@ -246,16 +249,18 @@ def trusted(system: System, target: ResetTarget, user: str) -> Iterator[None]:
         _write_backup(target, original)
     except OSError as exc:
         raise ResetFailed(msg.RESET_REASON_FILE.format(error=exc.strerror or exc)) from exc
+    loaded = False
     try:
         _write_in_place(target.hba_file, trust_lines(user, original, system.platform != "windows") + original)
         result = reload(system, target)
         if not result.ok:
             raise ResetFailed(msg.RESET_REASON_RELOAD.format(output=result.error or result.text or result.returncode))
+        loaded = True
         yield
     except OSError as exc:
         raise ResetFailed(msg.RESET_REASON_FILE.format(error=exc.strerror or exc)) from exc
     finally:
-        _restore(system, target, original)
+        _restore(system, target, original, loaded)
 
 
 # --- talking to the server -------------------------------------------------------------------------------
@@ -306,12 +311,13 @@ def verify(settings: Settings, new_password: str) -> None:
     """The rules are back (the server asks for a password again) and the new password logs in."""
     import psycopg
 
-    _wait_for(settings, "password")
+    if _wait_for(settings, "password") == "ready":  # still no password asked: the rules were not read back
+        raise ResetFailed(msg.RESET_REASON_VERIFY.format(error="trust"), changed=True)
     try:
         with psycopg.connect(**_params(settings, new_password)) as conn:
             conn.execute("SELECT 1")
     except psycopg.Error as exc:
-        raise ResetFailed(msg.RESET_REASON_VERIFY.format(error=type(exc).__name__)) from exc
+        raise ResetFailed(msg.RESET_REASON_VERIFY.format(error=type(exc).__name__), changed=True) from exc
 
 
 # --- one reset, in this process or through the elevated helper -----------------------------------------
@@ -439,6 +445,9 @@ def guided_reset(system: System, target: ResetTarget, settings: Settings, confir
         detail = msg.RESET_RESTORE_FAILED.format(user=settings.user, backup=failure.backup, hba=target.hba_file)
         return ResetOutcome(False, Step("password_reset", Status.FAIL, title, detail, "password_reset_failed"))
     except ResetFailed as failure:
+        if failure.changed:  # stored, not confirmed: the connect loop tries it next and says the truth
+            detail = failure.reason + "\n" + msg.RESET_UNVERIFIED.format(hba=target.hba_file)
+            return ResetOutcome(True, Step("password_reset", Status.WARN, title, detail), new_password)
         detail = failure.reason + "\n" + msg.RESET_NOT_DONE.format(hba=target.hba_file)
         return ResetOutcome(False, Step("password_reset", Status.FAIL, title, detail, "password_reset_failed",
                                         msg.RESET_FIX.format(user=settings.user)))
