@@ -76,7 +76,7 @@ def target_for(srv: TestServer, pg_ctl: Path | None = None) -> pr.ResetTarget:
 def logs_in(srv: TestServer, password: str) -> bool:
     try:
         with psycopg.connect(host="127.0.0.1", port=srv.port, user="postgres", dbname="postgres",
-                             password=password, passfile="/dev/null"):
+                             password=password, passfile=pr.NO_PASSFILE):
             return True
     except psycopg.OperationalError:
         return False

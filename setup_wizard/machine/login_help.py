@@ -127,12 +127,13 @@ def serving(system: System, discovery: Discovery | None, settings: Settings) -> 
     on_port = [i for i in installations if i.port == settings.port]
     if on_port:
         return on_port
-    versions = {c.version for c in debian_clusters(system) if c.port == settings.port}
-    by_version = [i for i in installations if i.version in versions]
-    if by_version:
-        return by_version
-    without_port = [i for i in installations if i.port is None]
-    return without_port or installations
+    clusters = debian_clusters(system)
+    if clusters:  # Debian lists every server with its port: none on this port, no advice about them
+        versions = {c.version for c in clusters if c.port == settings.port}
+        return [i for i in installations if i.version in versions]
+    if any(i.port is not None for i in installations):  # the registry knows the ports, and not this one
+        return [i for i in installations if i.port is None]
+    return installations
 
 
 def os_user(system: System) -> str:

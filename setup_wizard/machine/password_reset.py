@@ -47,6 +47,7 @@ BACKUP_SUFFIX = ".setup_wizard-backup"
 MARK = b"# setup_wizard: temporary password-reset rules; the original is in pg_hba.conf" + BACKUP_SUFFIX.encode()
 RELOAD_WAIT = 10.0  # seconds for a reload to take effect
 HELPER_TIMEOUT = 180.0  # the elevated helper restores the file by itself after this long
+NO_PASSFILE = os.path.join(tempfile.gettempdir(), "setup_wizard-no-passfile")
 
 Confirm = Callable[[str], bool]
 AskPassword = Callable[[str], str]
@@ -287,7 +288,8 @@ def _wait_for(settings: Settings, wanted: str, seconds: float = RELOAD_WAIT) -> 
 
 def _params(settings: Settings, password: str) -> dict[str, Any]:
     params = settings.conninfo_params("postgres")
-    params.update(password=password, passfile=os.devnull, connect_timeout=5, application_name="setup_wizard")
+    # A passfile that does not exist: libpq then reads no ~/.pgpass (os.devnull would make it warn).
+    params.update(password=password, passfile=NO_PASSFILE, connect_timeout=5, application_name="setup_wizard")
     return params
 
 
