@@ -147,3 +147,11 @@ def test_only_login_codes_get_login_help() -> None:
     system = windows_two_versions()
     assert login_fix(system, discover(system), settings(), "database_missing") is None
     assert login_fix(system, None, settings(), "auth_failed") is not None  # no discovery: still advice
+
+
+def test_debian_servers_on_other_ports_get_no_peer_advice() -> None:
+    system = debian()
+    lines = login_advice(system, discover(system), settings("postgresql://postgres:x@127.0.0.1:6000/db"))
+    joined = text(lines)
+    assert "sudo -u postgres" not in joined
+    assert "psql -U postgres -h 127.0.0.1 -p 6000 -d postgres" in joined
