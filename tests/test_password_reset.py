@@ -239,7 +239,8 @@ def test_wizard_offers_the_reset_and_logs_in_with_the_new_password(
     from setup_wizard.environment import Environment
     from setup_wizard.flow.options import Options
     from setup_wizard.ui import wizard
-    from setup_wizard.ui.render import ASCII_SYMBOLS, Screen
+    from setup_wizard.ui.render import ASCII_SYMBOLS
+    from setup_wizard.ui.screen import Screen
 
     before = config_files(cluster)
     monkeypatch.setattr(pr, "find_target", lambda *_a: target_for(cluster))
