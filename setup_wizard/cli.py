@@ -13,7 +13,7 @@ import re
 import sys
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn, TextIO
+from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
 from setup_wizard import __version__
 from setup_wizard import messages as msg
@@ -21,6 +21,8 @@ from setup_wizard.errors import Interrupted, UsageError, WizardError
 from setup_wizard.exitcodes import ExitCode
 
 if TYPE_CHECKING:
+    from _typeshed import SupportsWrite
+
     from setup_wizard.environment import Environment
     from setup_wizard.flow.options import Options
     from setup_wizard.results import Report
@@ -50,7 +52,11 @@ class _KoreanHelpFormatter(argparse.RawDescriptionHelpFormatter):
 
 
 class KoreanArgumentParser(argparse.ArgumentParser):
-    """argparse with its own messages in Korean; it raises instead of exiting."""
+    """argparse with its own messages in Korean; it raises instead of exiting or printing."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._printed: list[str] = []
 
     def error(self, message: str) -> NoReturn:
         detail = translate_argparse(message)
@@ -77,8 +83,12 @@ class KoreanArgumentParser(argparse.ArgumentParser):
         close = difflib.get_close_matches(typed, known, n=1, cutoff=0.6)
         return close[0] if close else None
 
+    def _print_message(self, message: str, file: SupportsWrite[str] | None = None) -> None:
+        # --help and --version print to sys.stdout; kept here, main() writes them to env.stdout.
+        self._printed.append(message)
+
     def exit(self, status: int = 0, message: str | None = None) -> NoReturn:
-        raise _ParserExit(status, message)
+        raise _ParserExit(status, "".join(self._printed) + (message or "") or None)
 
 
 def build_parser() -> KoreanArgumentParser:
@@ -246,7 +256,7 @@ def main(argv: Sequence[str] | None = None, env: Environment | None = None) -> i
     except WizardError as error:
         return _fail(env, stderr, error, wants_json, options, ExitCode.FAILED, "run")
     except Exception as error:  # the last net: a Korean message, never a traceback
-        if os.environ.get("SETUP_WIZARD_DEBUG"):
+        if (env.environ if env is not None else os.environ).get("SETUP_WIZARD_DEBUG"):
             raise
         unexpected = WizardError("unexpected", msg.UNEXPECTED.format(error=type(error).__name__ + ": " +
                                                                    str(error)), msg.FIX_UNEXPECTED)

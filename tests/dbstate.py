@@ -105,21 +105,25 @@ SNAPSHOT_QUERIES = {
     "schemas": "SELECT nspname FROM pg_namespace WHERE nspname NOT LIKE 'pg\\_%' ORDER BY 1",
 }
 
-DATA_QUERIES = {
-    "users": "SELECT md5(string_agg(u::text, ',' ORDER BY id)) FROM users u",
-    "memories": "SELECT md5(string_agg(m::text, ',' ORDER BY id)) FROM conversation_memories m",
-    "chat_sessions": "SELECT md5(string_agg(s::text, ',' ORDER BY session_id)) FROM chat_sessions s",
-    "history": "SELECT md5(string_agg(name || checksum || kind || applied_at, ',' ORDER BY name)) "
-               "FROM setup_wizard_migrations",
+# The rows themselves (the sample data is small), so a failing comparison shows which row moved.
+# Each key names the table it reads: a table that does not exist snapshots as None, and the key can
+# no longer name a table that is not there (it once read "memories", so the memories were never compared).
+DATA_QUERIES: dict[str, tuple[str, str]] = {
+    "users": ("users", "SELECT u::text FROM users u ORDER BY id"),
+    # Every column, session_id included: the links the --recreate restore must bring back.
+    "memories": ("conversation_memories", "SELECT m::text FROM conversation_memories m ORDER BY id"),
+    "chat_sessions": ("chat_sessions", "SELECT s::text FROM chat_sessions s ORDER BY session_id"),
+    "history": ("setup_wizard_migrations",
+                "SELECT name, checksum, kind, applied_at::text FROM setup_wizard_migrations ORDER BY name"),
 }
 
 
 def snapshot(conn: psycopg.Connection[Any]) -> dict[str, Any]:
     state: dict[str, Any] = {k: conn.execute(q).fetchall() for k, q in SNAPSHOT_QUERIES.items()}
-    for key, query in DATA_QUERIES.items():
-        exists = conn.execute("SELECT to_regclass(%s) IS NOT NULL", [key if key != "history" else
-                                                                     "setup_wizard_migrations"]).fetchone()
-        state[key] = conn.execute(query).fetchone() if exists and exists[0] else None
+    for key, (table, query) in DATA_QUERIES.items():
+        assert f" FROM {table} " in query, (key, table)
+        exists = conn.execute("SELECT to_regclass(%s) IS NOT NULL", [table]).fetchone()
+        state[key] = conn.execute(query).fetchall() if exists and exists[0] else None
     return state
 
 

@@ -133,6 +133,12 @@ def _run_as_user() -> str | None:
     return "postgres"
 
 
+def memory_folder() -> str | None:
+    """A RAM-backed folder (Linux /dev/shm), or None where there is none (macOS, Windows)."""
+    shm = Path("/dev/shm")
+    return str(shm) if shm.is_dir() and os.access(shm, os.W_OK) else None
+
+
 @contextlib.contextmanager
 def running_server(password: str, lc_messages: str | None = None) -> Iterator[TestServer]:
     """Start a fresh server on a free port; stop it and delete its folder afterwards."""

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import json
 import os
 import subprocess
 import sys
@@ -13,7 +12,7 @@ from urllib.parse import quote
 
 import psycopg
 import pytest
-from conftest import PASSWORD, Database, assert_no_secret, clean_environ, run_cli
+from conftest import PASSWORD, Database, assert_no_secret, clean_environ, run_inprocess
 from dbstate import add_sample_data, hand_migrate, snapshot
 from pgserver import free_port
 from recorded import windows_two_versions
@@ -361,10 +360,10 @@ def test_a_check_crashing_on_a_real_database_does_not_stop_the_rest(database: Da
     # Tables the backend did not make: the verification query fails on the server.
     run_sql(database, "CREATE TABLE chat_sessions (session_id text PRIMARY KEY, user_id int); "
                       "CREATE TABLE conversation_memories (id int PRIMARY KEY, session_id text)")
-    proc = run_cli("check", "--json", "--dsn", database.url, cwd=tmp_path)
-    document = json.loads(proc.stdout)
+    proc = run_inprocess("check", "--json", "--dsn", database.url, cwd=tmp_path)
+    document = proc.json()
     steps = {s["id"]: s for s in document["steps"]}
-    assert proc.returncode == 1
+    assert proc.code == 1
     assert steps["verification"]["status"] == "fail" and steps["verification"]["code"] == "check_crashed"
     assert "UndefinedColumn" in steps["verification"]["detail"]
     assert list(steps)[-1] == "checkpoints"  # the check after it still ran
@@ -383,11 +382,17 @@ def test_check_changes_nothing_and_the_report_has_no_secret(database: Database, 
     git(tmp_path, "commit", "-q", "-m", "project")
     with database.connect() as conn:
         before = snapshot(conn)
+    assert before["memories"] and before["chat_sessions"]
     files_before = tree_hashes(tmp_path)
 
-    human = run_cli("check", "-v", "--report", "report.md", cwd=tmp_path)
-    as_json = run_cli("check", "--json", "-v", cwd=tmp_path)
-    assert human.returncode == 1 and as_json.returncode == 1
+    human = run_inprocess("check", "-v", "--report", "report.md", cwd=tmp_path)
+    as_json = run_inprocess("check", "--json", "-v", cwd=tmp_path)
+    assert human.code == 1 and as_json.code == 1
+    # The same verdict both ways: the pending migrations fail, nothing else does.
+    document = as_json.json()
+    assert document["ok"] is False
+    assert [s["code"] for s in document["steps"] if s["status"] == "fail"] == ["migrations_pending"]
+    assert "오류 코드: migrations_pending" in human.stdout and "문제 1개" in human.stdout
 
     with database.connect() as conn:
         assert snapshot(conn) == before
@@ -434,15 +439,17 @@ def test_scrubber_ignores_short_flags_but_masks_given_passwords() -> None:
 def test_report_usage_errors(tmp_path: Path, args: list[str]) -> None:
     env_path = write_env(tmp_path, "postgresql+psycopg://postgres:x@127.0.0.1:1/db")
     before = env_path.read_bytes()
-    proc = run_cli(*args, cwd=tmp_path)
-    assert proc.returncode == 2, proc.stderr
-    assert "Traceback" not in proc.stderr
+    proc = run_inprocess(*args, cwd=tmp_path)
+    assert proc.code == 2, proc.stderr
+    assert "Traceback" not in proc.stderr and proc.stdout == ""
+    assert "--report" in proc.stderr and any("\uac00" <= ch <= "\ud7a3" for ch in proc.stderr)
     assert env_path.read_bytes() == before
 
 
 def test_ascii_symbols_when_the_console_cannot_draw_them(database: Database, tmp_path: Path) -> None:
     proc = subprocess.run([sys.executable, "-m", "setup_wizard", "check", "--dsn", database.url], cwd=tmp_path,
                           env=clean_environ(PYTHONIOENCODING="cp949"), capture_output=True, check=False)
+    assert proc.returncode == 1, proc.stderr  # the fresh database's pending migrations
     stdout = proc.stdout.decode("cp949")
     assert "[OK]" in stdout and "[X]" in stdout and "[i]" in stdout and "문제 1개" in stdout
     assert "✓" not in stdout
@@ -460,9 +467,9 @@ def test_checkpoint_tables_partial_is_a_warning(database: Database, tmp_path: Pa
 @needs_langgraph
 def test_run_creates_checkpoint_tables_with_the_library_and_check_reads_its_version(
         database: Database, tmp_path: Path) -> None:
-    created = run_cli("--yes", "--json", "--dsn", database.url, cwd=tmp_path)
-    assert created.returncode == 0, created.stdout
-    step = next(s for s in json.loads(created.stdout)["steps"] if s["id"] == "checkpoints")
+    created = run_inprocess("--yes", "--json", "--dsn", database.url, cwd=tmp_path)
+    assert created.code == 0, created.stdout
+    step = next(s for s in created.json()["steps"] if s["id"] == "checkpoints")
     assert step["status"] == "ok" and "setup()" in step["detail"]
     expected = checkpoints.expected_migration()
     assert database.scalar("SELECT max(v) FROM checkpoint_migrations") == expected
@@ -471,8 +478,9 @@ def test_run_creates_checkpoint_tables_with_the_library_and_check_reads_its_vers
     # The library's indexes were built (CREATE INDEX CONCURRENTLY needs autocommit) and are valid.
     assert database.scalar("SELECT bool_and(indisvalid) FROM pg_index WHERE indrelid = 'checkpoints'::regclass")
 
-    again = run_cli("--yes", "--json", "--dsn", database.url, cwd=tmp_path)
-    step = next(s for s in json.loads(again.stdout)["steps"] if s["id"] == "checkpoints")
+    again = run_inprocess("--yes", "--json", "--dsn", database.url, cwd=tmp_path)
+    assert again.code == 0, again.stdout
+    step = next(s for s in again.json()["steps"] if s["id"] == "checkpoints")
     assert step["status"] == "ok" and "이미 있습니다" in step["detail"]
 
     present = items(tmp_path, dsn=database.url)["checkpoints"]
@@ -512,9 +520,9 @@ def test_report_object_json_shape_is_unchanged() -> None:
 def test_a_failing_checkpoint_setup_is_explained_and_the_run_stands(database: Database, tmp_path: Path) -> None:
     # A table of that name that the library did not make: its setup() fails on the server.
     run_sql(database, "CREATE TABLE checkpoints (x integer)")
-    proc = run_cli("--yes", "--json", "--dsn", database.url, cwd=tmp_path)
-    assert proc.returncode == 1
-    steps = {s["id"]: s for s in json.loads(proc.stdout)["steps"]}
+    proc = run_inprocess("--yes", "--json", "--dsn", database.url, cwd=tmp_path)
+    assert proc.code == 1
+    steps = {s["id"]: s for s in proc.json()["steps"]}
     assert steps["migrations"]["status"] == "ok"
     assert steps["checkpoints"]["status"] == "fail" and steps["checkpoints"]["code"] == "checkpoint_setup_failed"
     assert "Traceback" not in proc.stderr

@@ -9,7 +9,7 @@ from pathlib import Path
 import psycopg
 import pytest
 from conftest import Database
-from dbstate import add_sample_data, counting_triggers, hand_migrate, snapshot
+from dbstate import DATA_QUERIES, add_sample_data, counting_triggers, hand_migrate, snapshot
 
 from setup_wizard.database.migrate import (
     HISTORY_TABLE,
@@ -76,6 +76,7 @@ def test_three_reruns_change_nothing(database: Database) -> None:
     apply(database)
     with database.connect() as conn:
         before = snapshot(conn)
+    assert before["memories"] and before["chat_sessions"]  # the comparison below has rows to compare
     for _ in range(3):
         result = apply(database)
         assert [o.action for o in result.outcomes] == ["skipped"] * 3
@@ -254,17 +255,15 @@ def test_recreate_backs_up_and_the_restore_brings_everything_back(database: Data
         assert comment and result.recreated.restore_sql in comment[0]
         # The printed restore works: sessions and links exactly as before.
         conn.execute(result.recreated.restore_sql.encode())
-        restored = conn.execute("SELECT md5(string_agg(s::text, ',' ORDER BY session_id)) FROM chat_sessions s"
-                                ).fetchone()
-        links_after = conn.execute(
-            "SELECT md5(string_agg(id::text || session_id, ',' ORDER BY id)) FROM conversation_memories "
-            "WHERE session_id IS NOT NULL").fetchone()
+        restored = conn.execute(DATA_QUERIES["chat_sessions"][1]).fetchall()
     with database.connect() as conn:
         conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
         state = snapshot(conn)
+    assert before["memories"] and before["chat_sessions"]  # there was something to lose
     assert restored == before["chat_sessions"]
     assert state["chat_sessions"] == before["chat_sessions"]
-    assert links_after is not None and state["memories"] == before["memories"]
+    assert state["memories"] == before["memories"]  # every memory, its session link included
+    assert state["users"] == before["users"]
 
 
 def test_read_plan_is_read_only_on_an_empty_database(database: Database) -> None:

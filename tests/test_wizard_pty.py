@@ -12,11 +12,12 @@ import pexpect
 import pytest
 from conftest import PASSWORD, Database, assert_no_secret, clean_environ
 from dbstate import add_sample_data
+from pgserver import free_port
 
 from setup_wizard import messages as msg
 from setup_wizard.database.checkpoints import library_installed
 
-ENTER, CTRL_C = "\r", "\x03"
+ENTER, CTRL_C, DOWN, BACKSPACE = "\r", "\x03", "\x1b[B", "\x7f"
 
 
 class Wizard:
@@ -89,26 +90,52 @@ def test_happy_path_accepting_defaults_then_a_short_rerun(database: Database, tm
     assert "이미 모두 준비되어 있습니다" in again.output and "적용할까요" not in again.output
 
 
-def test_missing_password_typed_then_saved(database: Database, tmp_path: Path) -> None:
+def choose(run: Wizard, label: str) -> int:
+    """Answer the select on screen with the arrow keys: from the pointer (») down to `label`, then
+    Enter. Returns how many times the down arrow was pressed."""
+    run.child.expect_exact("어떻게 할까요?")
+    run.child.expect_exact("끝내기")  # the last choice: the whole list is drawn
+    drawn = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", run.child.before or "").split("\n")[1:]  # after the hint
+    lines = [line.strip("\r") for line in drawn] + ["   끝내기"]
+    pointer = next(n for n, line in enumerate(lines) if line.lstrip().startswith("»"))
+    labels = [line.strip(" »") for line in lines]
+    downs = labels.index(label) - pointer
+    run.child.send(DOWN * downs + ENTER)
+    return downs
+
+
+def test_wrong_port_chosen_with_arrows_and_missing_password_typed_then_saved(database: Database,
+                                                                              tmp_path: Path) -> None:
+    """A newcomer's .env: nothing listens at its port and it has no password. In the select that
+    follows the refused connection the arrow keys pick "change host and port"; the right port is typed
+    over the old one, the password typed, both saved in the .env's own line."""
     with database.connect() as conn:
         add_sample_data(conn)
-    path = env_file(tmp_path, without_password(database.url))
+    closed, port = free_port(), database.server.port
+    path = env_file(tmp_path, without_password(database.url).replace(f":{port}/", f":{closed}/"))
     before = path.read_bytes()
     run = Wizard(tmp_path, "xterm-256color")
     run.ask("의 비밀번호", PASSWORD + ENTER)
+    # Below "다시 확인하기" (retry), and below a fix (a new local server) where this machine offers one.
+    assert choose(run, "호스트와 포트 바꾸기") >= 1
+    run.ask(" 호스트 ", ENTER)  # keep 127.0.0.1
+    run.ask(" 포트 ", BACKSPACE * len(str(closed)) + str(port) + ENTER)
     run.ask("이 값을 .env 파일에 저장할까요?", ENTER)
     run.ask("나만 읽고 쓸 수 있게(권한 600) 바꿀까요?", ENTER)  # the file was readable by others (644)
     run.ask("위 마이그레이션을 적용할까요?", ENTER)
     if library_installed():
         run.ask("LangGraph 체크포인트 테이블", ENTER)
     assert run.finish() == 0, run.output
+    assert "어떻게 할까요? 호스트와 포트 바꾸기" in run.output  # what the arrows chose
+    assert f"127.0.0.1:{port} 에서 PostgreSQL" in run.output
     assert path.stat().st_mode & 0o777 == 0o600
     old = before.decode().split("\r\n")
     new = path.read_bytes().decode().split("\r\n")
     assert len(new) == len(old)
     for line_old, line_new in zip(old, new, strict=True):
         if line_old.startswith("DATABASE_URL="):
-            assert line_new == line_old.replace("postgres@", f"postgres:{quote(PASSWORD, safe='')}@")
+            assert line_new == line_old.replace("postgres@", f"postgres:{quote(PASSWORD, safe='')}@").replace(
+                f":{closed}/", f":{port}/")
             assert line_new.startswith("DATABASE_URL=postgresql+psycopg://") and line_new.endswith("  # 팀 서버")
         else:
             assert line_new == line_old
