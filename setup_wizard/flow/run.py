@@ -126,7 +126,7 @@ class Flow(FlowState):
     def agreed(self, conn: psycopg.Connection[Any], settings: Settings, pending: list[str]) -> bool:
         """The person's (or the option's) consent to what the plan will do."""
         if self.options.recreate:
-            self.view.step(Step("recreate", Status.WARN, msg.STEP_RECREATE, msg.PLAN_RECREATE))
+            self.view.preview(Step("recreate", Status.WARN, msg.STEP_RECREATE, msg.PLAN_RECREATE))
             if not self.decider.confirm_recreate(settings.dbname):
                 self.add(Step("recreate", Status.FAIL, msg.STEP_RECREATE, msg.RECREATE_DECLINED))
                 return False
