@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -338,7 +339,7 @@ def create_local_cluster(system: System, installation: Installation, folder: Pat
         return FixOutcome(False, Step("cluster", Status.FAIL, msg.STEP_CLUSTER,
                                       msg.CLUSTER_FOLDER_NOT_EMPTY.format(folder=folder), "cluster_failed"))
     run_as: str | None = None
-    if system.is_root():  # PostgreSQL refuses to run as root
+    if system.is_root() and sys.platform != "win32":  # PostgreSQL refuses to run as root
         import pwd
 
         try:
