@@ -73,6 +73,8 @@ class TestServer:
     def _run(self, *args: str) -> subprocess.CompletedProcess[str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
         env["LC_ALL"] = "C.UTF-8"
+        if args[0] == "pg_ctl" and "start" in args:
+            return self._start_without_pipes(list(args), env)
         return subprocess.run(
             [str(self.bindir / args[0]), *args[1:]],
             check=True,
@@ -82,6 +84,18 @@ class TestServer:
             user=self.run_as,
             cwd=self.root,
         )
+
+    def _start_without_pipes(self, args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+        """`pg_ctl start` with its output in a file: on Windows pg_ctl starts the server with
+        inheritable handles, and a server holding captured pipes makes subprocess.run wait for ever."""
+        out = self.root / "pg_ctl.out"
+        with out.open("ab") as sink:
+            proc = subprocess.run([str(self.bindir / args[0]), *args[1:]], stdin=subprocess.DEVNULL,
+                                  stdout=sink, stderr=sink, env=env, user=self.run_as, cwd=self.root, check=False)
+        text = out.read_text(encoding="utf-8", errors="replace")
+        if proc.returncode != 0:
+            raise subprocess.CalledProcessError(proc.returncode, args, text, "")
+        return subprocess.CompletedProcess(args, proc.returncode, text, "")
 
     def init(self) -> None:
         self.socket_dir.mkdir(parents=True, exist_ok=True)
