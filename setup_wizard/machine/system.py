@@ -313,7 +313,8 @@ class RealSystem:
         api = _windows_api()
         info = api.SHELLEXECUTEINFOW()
         info.cbSize = ctypes.sizeof(info)
-        info.fMask = SEE_MASK_NOCLOSEPROCESS | SEE_MASK_NOASYNC
+        # FLAG_NO_UI: no Windows error dialog for a missing program; the wizard explains in Korean.
+        info.fMask = SEE_MASK_NOCLOSEPROCESS | SEE_MASK_NOASYNC | SEE_MASK_FLAG_NO_UI
         info.lpVerb = "runas"
         info.lpFile = program
         info.lpParameters = _quote_windows_args(args)
@@ -383,6 +384,7 @@ class RealSystem:
 
 SEE_MASK_NOCLOSEPROCESS = 0x00000040
 SEE_MASK_NOASYNC = 0x00000100
+SEE_MASK_FLAG_NO_UI = 0x00000400
 HWND_BROADCAST = 0xFFFF
 WM_SETTINGCHANGE = 0x001A
 SMTO_ABORTIFHUNG = 0x0002
