@@ -22,7 +22,7 @@ from setup_wizard.exitcodes import ExitCode
 
 if TYPE_CHECKING:
     from setup_wizard.environment import Environment
-    from setup_wizard.flow.run import Options
+    from setup_wizard.flow.options import Options
     from setup_wizard.results import Report
 
 PROG = "python -m setup_wizard"
@@ -87,7 +87,7 @@ def build_parser() -> KoreanArgumentParser:
 
 
 def parse_options(argv: Sequence[str]) -> Options:
-    from setup_wizard.flow.run import Options
+    from setup_wizard.flow.options import Options
 
     args = build_parser().parse_args(list(argv))
     if not 1 <= args.lock_timeout <= 30:
@@ -125,7 +125,7 @@ def _emit(env: Environment, report: Report, options: Options | None, no_color: b
     if options is not None and options.json:
         render.write_json(env.stdout, report)
         return
-    console = render.make_console(env.stdout, no_color=no_color)
+    console = render.make_console(env.stdout, no_color=no_color, environ=env.environ)
     render.render_report(console, report, render.symbols_for(env.stdout),
                          check=options is not None and options.command == "check",
                          verbose=options is not None and options.verbose)
@@ -137,9 +137,28 @@ def _wizard(options: Options, env: Environment, no_color: bool) -> Report:
     from setup_wizard.ui.prompts import make_prompter
 
     screen_stream = env.stderr if options.json or not env.stdout_isatty else env.stdout
-    screen = render.make_screen(screen_stream, no_color=no_color, verbose=options.verbose)
+    screen = render.make_screen(screen_stream, no_color=no_color, verbose=options.verbose,
+                                environ=env.environ)
     prompter = make_prompter(env.stdin, env.stderr, env.environ, lambda text: screen.line(text, "dim"))
     return wizard.run(options, env, prompter, screen)
+
+
+def _dispatch(options: Options, env: Environment, no_color: bool) -> Report:
+    """The door: check, --yes or the interactive wizard, all through the one flow."""
+    say = _progress(env, quiet=options.json and not env.stderr_isatty)
+    if options.command == "check":
+        from setup_wizard.flow.checks import run_all
+
+        return run_all(options, env, say)
+    if options.yes:
+        from setup_wizard.flow.decide import SafeDefaults
+        from setup_wizard.flow.run import run
+        from setup_wizard.flow.view import ProgressView
+
+        return run(options, env, SafeDefaults(recreate=options.recreate), ProgressView(say))
+    if not env.interactive:
+        raise UsageError("no_tty", msg.NO_TTY, msg.FIX_NO_TTY)
+    return _wizard(options, env, no_color)
 
 
 def _progress(env: Environment, quiet: bool) -> Callable[[str], None]:
@@ -180,23 +199,12 @@ def main(argv: Sequence[str] | None = None, env: Environment | None = None) -> i
                 stream.write(done.message)
             return done.status
         from setup_wizard.environment import Environment as Env
-        from setup_wizard.flow import run as app
 
         env = env or Env()
         no_color = no_color or env.no_color
-        say = _progress(env, quiet=options.json and not env.stderr_isatty)
-        if options.command == "check":
-            report = app.check(options, env, say)
-        elif options.yes:
-            report = app.run(options, env, None, say)
-        else:
-            if not env.interactive:
-                raise UsageError("no_tty", msg.NO_TTY, msg.FIX_NO_TTY)
-            report = _wizard(options, env, no_color)
-            if options.json:
-                _emit(env, report, options, no_color)
-            return int(ExitCode.OK if report.ok else ExitCode.FAILED)
-        _emit(env, report, options, no_color)
+        report = _dispatch(options, env, no_color)
+        if options.json or options.command == "check" or options.yes:
+            _emit(env, report, options, no_color)
         return int(ExitCode.OK if report.ok else ExitCode.FAILED)
     except UsageError as error:
         return _fail(env, stderr, error, wants_json, options, ExitCode.USAGE, "usage")

@@ -8,10 +8,25 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 # --- sources of settings -------------------------------------------------------------------------
+SOURCE_DSN = "--dsn"
 SOURCE_ENVIRON = "환경 변수 {key}"
 SOURCE_ENV_FILE = ".env {key}"
 SOURCE_DEFAULT = "기본값"
 SOURCE_TYPED = "직접 입력"
+
+
+def describe_source(kind: str, key: str | None) -> str:
+    """A setting's origin (config.settings.SourceKind's value and its key) as a person reads it."""
+    if kind == "dsn":
+        return SOURCE_DSN
+    if kind == "environment":
+        return SOURCE_ENVIRON.format(key=key)
+    if kind == "env-file":
+        return SOURCE_ENV_FILE.format(key=key)
+    if kind == "typed":
+        return SOURCE_TYPED
+    return SOURCE_DEFAULT
+
 NOT_SET = "(없음)"
 FIELD_NAMES = {
     "host": "호스트",
@@ -170,7 +185,11 @@ MIGRATION_ACTIONS = {
     "changed": "내용 바뀜",
 }
 SUMMARY_OK = "데이터베이스가 준비되었습니다."
-SUMMARY_FAILED = "문제가 있어 완료하지 못했습니다. 위의 해결 방법을 따라 한 뒤 다시 실행하세요."
+SUMMARY_FAILED = "준비되지 않았습니다. 위 「{title}」 항목의 해결 방법을 따라 한 뒤 다시 실행하세요."
+SUMMARY_NOT_READY = "데이터베이스가 아직 준비되지 않았습니다."
+NEXT_FOR_FAILURE = "다음에 할 일 ({title})"
+RERUN_AFTER_FIX = "위의 문제를 해결한 뒤 python -m setup_wizard 를 다시 실행하세요."
+CODE_LINE = "오류 코드: {code}"
 SUMMARY_CHECK_OK = "점검을 마쳤습니다: 문제가 없습니다."
 SUMMARY_CHECK_FAILED = "점검을 마쳤습니다: 문제 {fails}개, 경고 {warns}개."
 LABEL_FIX = "해결 방법"
@@ -486,6 +505,10 @@ NEXT_STEPS_WIZARD = (
 RERUN_ALL_GOOD = "이미 모두 준비되어 있습니다. 바꾼 것이 없습니다."
 PROMPT_FALLBACK = "이 터미널에서는 화살표 선택 화면을 쓸 수 없어 번호와 글자로 묻습니다."
 PLAIN_CHOICE_NUMBER = "번호 [{default}]: "
+SELECT_HINT = "(화살표 키로 고르고 Enter)"
+ANSWER_YES = "예"
+ANSWER_NO = "아니요"
+CONFIRM_HINT = "(y: 예, n: 아니요, Enter: {default})"
 SERVER_ANSWERS = "{host}:{port} 에서 서버가 응답합니다."
 DEV_USER_FAILED = "개발용 사용자를 만들지 못했습니다: {error}"
 INSTALL_COL_VERSION = "버전"

@@ -84,6 +84,7 @@ class Report:
     verification: list[VerificationRow] = field(default_factory=list)
     # Label -> value for the shareable report (OS, Python, packages, server); not part of the JSON.
     facts: dict[str, str] = field(default_factory=dict)
+    changed: bool = False  # did the run change anything? (a rerun that changed nothing says so once)
 
     def add(self, step: Step) -> Step:
         self.steps.append(step)

@@ -22,11 +22,16 @@ from setup_wizard.config.settings import load_settings
 from setup_wizard.database import inspect
 from setup_wizard.database.migrate import Runner, load_migrations
 from setup_wizard.environment import Environment
-from setup_wizard.flow import run as app
+from setup_wizard.flow.checks import run_all
+from setup_wizard.flow.decide import SafeDefaults
+from setup_wizard.flow.options import Options
+from setup_wizard.flow.run import run
+from setup_wizard.flow.view import ProgressView
 from setup_wizard.machine import server as diagnose
 from setup_wizard.machine.discovery import Discovery, discover
 from setup_wizard.machine.system import ERROR_CANCELLED, Elevation, RealSystem, ServiceState
 from setup_wizard.results import Status
+from setup_wizard.ui.wizard import AskPerson
 
 
 def settings_for(url: str):  # type: ignore[no-untyped-def]
@@ -116,22 +121,22 @@ def test_check_and_run_on_windows_with_the_service_stopped(tmp_path: Path) -> No
     system = windows_two_versions()
     system.registry[r"SOFTWARE\PostgreSQL\Services\postgresql-x64-17"]["Port"] = port
     dsn = f"postgresql://postgres:pw@localhost:{port}/real_estate"
-    report = app.check(app.Options(command="check", dsn=dsn), _env(tmp_path), quiet, system=system)
+    report = run_all(Options(command="check", dsn=dsn), _env(tmp_path), quiet, system=system)
     steps = {s.id: s for s in report.steps}
     assert steps["service"].code == "service_stopped" and steps["service"].status is Status.FAIL
     assert steps["server"].code == "server_not_running"
     assert steps["psql"].code == "psql_not_found"
     assert system.actions == []  # check changes nothing, asks nothing
     # --yes never raises a UAC prompt: the steps are shown instead.
-    report = app.run(app.Options(yes=True, dsn=dsn), _env(tmp_path), None, quiet, system=system)
+    report = run(Options(yes=True, dsn=dsn), _env(tmp_path), SafeDefaults(), ProgressView(quiet), system)
     assert not report.ok and not any(a.startswith("elevated") for a in system.actions)
-    # Interactive: PATH declined, start accepted, UAC declined -> the manual steps.
-    prompter = ScriptedPrompter([False, True])
-    report = app.run(app.Options(dsn=dsn), _env(tmp_path), prompter, quiet, system=system)
+    # Interactive: PATH declined, "start the service" chosen and accepted, UAC declined -> the manual steps.
+    prompter = ScriptedPrompter([False, "fix", True, "quit"])
+    report = run(Options(dsn=dsn), _env(tmp_path), AskPerson(prompter), ProgressView(quiet), system)
     service = next(s for s in report.steps if s.id == "service")
     assert service.code == "service_start_declined"
     assert system.actions == ["elevated sc.exe start postgresql-x64-17"]
-    assert "UAC" in prompter.questions[1]
+    assert "UAC" in prompter.questions[2]
 
 
 def test_linux_and_macos_services_from_recorded_outputs() -> None:
@@ -229,12 +234,15 @@ def test_local_cluster_from_binaries_only(tmp_path: Path) -> None:
     folder = root / "pgdata"
     port = free_port()
     dsn = f"postgresql://postgres:{quote(PASSWORD, safe='')}@localhost:{port}/real_estate"
-    # Answers: create the server? yes; its folder; create the database? yes; apply? yes; dev user? yes;
-    # LangGraph's checkpoint tables (asked only with the [checkpoints] extra)? no.
-    prompter = ScriptedPrompter([True, str(folder), True, True, True, False])
+    # Answers: what next? fix; create the server? yes; its folder; create the database? yes; apply? yes;
+    # LangGraph's checkpoint tables (asked only with the [checkpoints] extra)? no; dev user? yes.
+    from setup_wizard.database.checkpoints import library_installed
+
+    checkpoints = [False] if library_installed() else []
+    prompter = ScriptedPrompter(["fix", True, str(folder), True, True, *checkpoints, True])
     env = _env(tmp_path)
     try:
-        report = app.run(app.Options(dsn=dsn), env, prompter, quiet, system=system)
+        report = run(Options(dsn=dsn), env, AskPerson(prompter), ProgressView(quiet), system)
         steps = {s.id: s for s in report.steps}
         assert report.ok, [(s.id, s.code, s.detail) for s in report.steps]
         assert steps["cluster"].status is Status.OK and str(folder) in steps["cluster"].detail

@@ -27,7 +27,7 @@ ORIGINAL = (
 
 
 def typed_password(file_values: dict[str, str]) -> list[EnvChange]:
-    settings = load_settings(None, {}, file_values, None).with_value("password", HARD, "typed")
+    settings = load_settings(None, {}, file_values, None).with_value("password", HARD)
     return planned_changes(settings, {"password"}, file_values)
 
 
@@ -88,8 +88,8 @@ def test_separate_keys_get_a_quoted_password_and_missing_keys_are_appended(tmp_p
     path = tmp_path / ".env"
     path.write_text("POSTGRES_HOST=localhost\nPOSTGRES_PASSWORD=old # old one\nOTHER=1", encoding="utf-8")
     values = read_env_file(path).values
-    settings = (load_settings(None, {}, values, None).with_value("password", HARD, "typed")
-                .with_value("port", "5433", "typed"))
+    settings = (load_settings(None, {}, values, None).with_value("password", HARD)
+                .with_value("port", "5433"))
     changes = planned_changes(settings, {"password", "port"}, values)
     assert [c.key for c in changes] == ["POSTGRES_PORT", "POSTGRES_PASSWORD"]
     save_env(path, changes)
@@ -111,7 +111,7 @@ def test_missing_file_is_created_with_a_full_database_url(tmp_path: Path) -> Non
     (tmp_path / "backend").mkdir()
     path = target_path(tmp_path, None)
     assert path == tmp_path / "backend" / ".env"
-    settings = load_settings(None, {"PGPORT": "5433"}, None, None).with_value("password", HARD, "typed")
+    settings = load_settings(None, {"PGPORT": "5433"}, None, None).with_value("password", HARD)
     result = save_env(path, planned_changes(settings, {"password"}, None))
     assert result.backup is None
     values = read_env_file(path).values

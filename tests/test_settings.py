@@ -7,7 +7,14 @@ from urllib.parse import quote
 
 import pytest
 
-from setup_wizard.config.settings import load_settings, parse_dsn
+from setup_wizard.config.settings import (
+    DEFAULT,
+    DSN,
+    env_file_source,
+    environ_source,
+    load_settings,
+    parse_dsn,
+)
 from setup_wizard.errors import UsageError
 
 HARD = "p@ss#:/? 한글"
@@ -27,7 +34,7 @@ def test_url_forms(url: str, scheme: str) -> None:
     s = load_settings(url, {}, None, None)
     assert (s.host, s.port, s.user, s.password, s.dbname) == ("db.example", 6543, "u", "pw", "real_estate")
     assert s.url_scheme == scheme
-    assert s.source("host") == "--dsn"
+    assert s.source("host") == DSN
 
 
 def test_percent_encoded_password_round_trips() -> None:
@@ -42,8 +49,8 @@ def test_percent_encoded_password_round_trips() -> None:
 def test_separate_postgres_keys_and_defaults() -> None:
     s = load_settings(None, {}, {"POSTGRES_PASSWORD": "pw", "POSTGRES_DB": "other"}, Path(".env"))
     assert (s.host, s.port, s.user, s.password, s.dbname) == ("localhost", 5432, "postgres", "pw", "other")
-    assert s.source("host") == "기본값"
-    assert s.source("password") == ".env POSTGRES_PASSWORD"
+    assert s.source("host") == DEFAULT
+    assert s.source("password") == env_file_source("POSTGRES_PASSWORD")
 
 
 def test_backend_defaults_when_nothing_is_set() -> None:
@@ -57,8 +64,8 @@ def test_database_url_wins_over_postgres_keys_in_the_file() -> None:
         None, {}, {"DATABASE_URL": "postgresql+psycopg://a:b@h:1/d", "POSTGRES_PASSWORD": "other"}, None
     )
     assert s.password == "b"
-    assert s.source("password") == ".env DATABASE_URL"
-    assert any("POSTGRES_PASSWORD" in c for c in s.conflicts)
+    assert s.source("password") == env_file_source("DATABASE_URL")
+    assert any(c.loser == env_file_source("POSTGRES_PASSWORD") for c in s.conflicts)
 
 
 def test_precedence_dsn_then_environment_then_file() -> None:
@@ -66,9 +73,9 @@ def test_precedence_dsn_then_environment_then_file() -> None:
     environ = {"PGPASSWORD": "envpw", "PGHOST": "envhost"}
     s = load_settings("postgresql://d@dsnhost/dsndb", environ, file, None)
     assert s.host == "dsnhost" and s.dbname == "dsndb" and s.user == "d"
-    assert s.password == "envpw" and s.source("password") == "환경 변수 PGPASSWORD"
-    assert s.port == 1 and s.source("port") == ".env DATABASE_URL"
-    assert any("PGPASSWORD" in c for c in s.conflicts)
+    assert s.password == "envpw" and s.source("password") == environ_source("PGPASSWORD")
+    assert s.port == 1 and s.source("port") == env_file_source("DATABASE_URL")
+    assert any(c.winner == environ_source("PGPASSWORD") for c in s.conflicts)
 
 
 def test_url_without_password_has_no_default_password() -> None:
@@ -111,6 +118,18 @@ def test_non_numeric_port_in_the_file_is_explained() -> None:
 
 
 def test_key_value_dsn() -> None:
-    fields, extra, _scheme = parse_dsn("host=h port=5 user=u password='a b' dbname=d sslmode=disable", "x")
+    fields, extra, _scheme = parse_dsn("host=h port=5 user=u password='a b' dbname=d sslmode=disable", DSN)
     assert fields == {"host": "h", "port": "5", "user": "u", "password": "a b", "dbname": "d"}
     assert extra == {"sslmode": "disable"}
+
+
+def test_libpq_variables_are_settings_with_their_source() -> None:
+    """PGSSLMODE and friends reach libpq through the settings, shown with where they came from."""
+    s = load_settings(None, {"PGSSLMODE": "require", "PGAPPNAME": "mine"}, None, None)
+    assert s.extra["sslmode"].value == "require"
+    assert s.extra["sslmode"].source == environ_source("PGSSLMODE")
+    assert s.conninfo_params()["sslmode"] == "require"
+    assert s.conninfo_params()["application_name"] == "mine"
+    url = load_settings("postgresql://u@h/d?sslmode=disable", {"PGSSLMODE": "require"}, None, None)
+    assert url.extra["sslmode"].value == "disable"
+    assert [(c.field, c.winner, c.loser) for c in url.conflicts] == [("sslmode", DSN, environ_source("PGSSLMODE"))]

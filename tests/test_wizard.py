@@ -20,7 +20,8 @@ from setup_wizard.database.migrate import load_migrations
 from setup_wizard.database.preview import describe_pending, summarise_notices
 from setup_wizard.environment import Environment
 from setup_wizard.errors import Interrupted
-from setup_wizard.flow.run import Options
+from setup_wizard.flow.finish import readiness
+from setup_wizard.flow.options import Options
 from setup_wizard.results import Status
 from setup_wizard.ui import wizard
 from setup_wizard.ui.prompts import QuestionaryPrompter, questionary_usable
@@ -85,14 +86,16 @@ def test_walk_applies_after_one_confirmation_and_a_rerun_asks_nothing(database: 
     assert report.ok, text
     assert prompter.questions == [msg.ASK_CONFIRM_APPLY, *CPQ]
     assert "사용자 2명의 대화 6개" in text and msg.CHECKLIST_TITLE in text and msg.NEXT_STEPS_TITLE in text
-    assert [step.id for step in report.steps][:5] == ["env_file", "settings", "server", "login", "database"]
+    ids = [step.id for step in report.steps]
+    assert ids[:7] == ["postgres", "psql", "env_file", "settings", "server", "login", "database"]
     assert {m.action for m in report.migrations} == {"applied"}
     assert_no_secret(text)
 
     again, prompter, text = walk(tmp_path, database.url, [])  # any question would raise Interrupted
     assert again.ok and prompter.questions == []
-    assert msg.RERUN_ALL_GOOD in text and msg.PLAN_NOTHING.format(count=len(ALL)) in text
-    checklist = wizard.final_checklist(database.connect())
+    assert msg.RERUN_ALL_GOOD in text, text
+    assert msg.MIGRATIONS_UP_TO_DATE.format(count=len(ALL)) in text
+    checklist = readiness(database.connect())
     assert [item.status for item in checklist][:5] == [Status.OK] * 5
     if library_installed():  # created through the library's setup() when the walk offered it
         assert checklist[5].status is Status.OK
@@ -231,7 +234,7 @@ def test_a_stopped_server_is_explained_and_quitting_fails_the_run(tmp_path: Path
     report, _prompter, text = walk(tmp_path, f"postgresql://postgres:x@127.0.0.1:{free_port()}/db", ["quit"])
     assert not report.ok
     assert [s.code for s in report.steps if s.status is Status.FAIL] == ["server_not_running"]
-    assert msg.CATALOGUE["server_not_running"].title in text and msg.SUMMARY_FAILED in text
+    assert msg.CATALOGUE["server_not_running"].title in text and msg.SUMMARY_NOT_READY in text
 
 
 def test_stopped_windows_service_is_offered_and_a_declined_uac_prompt_shows_the_manual_steps(
@@ -243,9 +246,10 @@ def test_stopped_windows_service_is_offered_and_a_declined_uac_prompt_shows_the_
 
     system = windows_two_versions(elevation=Elevation(error=ERROR_CANCELLED))
     url = f"postgresql://postgres:x@localhost:{free_port()}/real_estate"
-    report, prompter, text = walk(tmp_path, url, ["fix", True, "quit"], system=system)
+    # psql is not on PATH: adding it is declined first.
+    report, prompter, text = walk(tmp_path, url, [False, "fix", True, "quit"], system=system)
     assert not report.ok
-    assert prompter.questions[0] == msg.ASK_NEXT
+    assert prompter.questions[1] == msg.ASK_NEXT
     assert system.actions == ["elevated sc.exe start postgresql-x64-17"]  # the UAC prompt, declined
     assert "services.msc" in text
     failed = [s.code for s in report.steps if s.status is Status.FAIL]

@@ -131,11 +131,11 @@ def test_whole_path_through_the_plain_fallback(database: Database, tmp_path: Pat
     path = env_file(tmp_path, without_password(database.url))
     run = Wizard(tmp_path, term)
     run.ask("의 비밀번호 (입력 내용은 가려집니다): ", PASSWORD + ENTER)
-    run.ask("이 값을 .env 파일에 저장할까요? (Y/n): ", "y" + ENTER)
-    run.ask("위 마이그레이션을 적용할까요? (Y/n): ", ENTER)
+    run.ask("이 값을 .env 파일에 저장할까요? (y: 예, n: 아니요, Enter: 예): ", "y" + ENTER)
+    run.ask("위 마이그레이션을 적용할까요? (y: 예, n: 아니요, Enter: 예): ", ENTER)
     if library_installed():
-        run.ask("LangGraph 체크포인트 테이블(checkpoints 등)을 지금 만들까요? (Y/n): ", ENTER)
-    run.ask("지금 만들까요? (추가만 합니다) (Y/n): ", ENTER)
+        run.ask("LangGraph 체크포인트 테이블(checkpoints 등)을 지금 만들까요? (y: 예, n: 아니요, Enter: 예): ", ENTER)
+    run.ask("지금 만들까요? (추가만 합니다) (y: 예, n: 아니요, Enter: 예): ", ENTER)
     assert run.finish() == 0, run.output
     assert "\x1b[3" not in run.log.getvalue()  # no colour on a dumb terminal
     assert "적용함" in run.output and "최종 점검" in run.output

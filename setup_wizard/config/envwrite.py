@@ -28,7 +28,15 @@ from urllib.parse import urlencode
 
 from setup_wizard import messages as msg
 from setup_wizard.config.envfile import decode_env_bytes
-from setup_wizard.config.settings import ENV_FILE_KEYS, FIELDS, Settings, Value, parse_dsn
+from setup_wizard.config.settings import (
+    ENV_FILE_KEYS,
+    FIELDS,
+    Settings,
+    SourceKind,
+    Value,
+    env_file_source,
+    parse_dsn,
+)
 from setup_wizard.errors import WizardError
 
 
@@ -69,20 +77,24 @@ def planned_changes(
     - Otherwise: the POSTGRES_* key of each typed field.
     """
     if file_values is None:
-        url = _url_with_params(settings, settings.url_scheme, settings.extra)
+        # Parameters from a URL travel with it; PG* variables stay in the environment they came from.
+        params = {key: item.value for key, item in settings.extra.items()
+                  if item.source.kind is not SourceKind.ENVIRON}
+        url = _url_with_params(settings, settings.url_scheme, params)
         return [EnvChange("DATABASE_URL", url, settings.redacted_url())]
     typed = [name for name in FIELDS if name in typed]
     if not typed:
         return []
     if file_values.get("DATABASE_URL"):
         file_url = file_values["DATABASE_URL"].strip()
-        fields, params, _ = parse_dsn(file_url, msg.SOURCE_ENV_FILE.format(key="DATABASE_URL"))
+        fields, params, _ = parse_dsn(file_url, env_file_source("DATABASE_URL"))
         scheme = file_url.split("://", 1)[0]  # exactly as written: postgresql+psycopg, postgres, ...
-        merged = {name: Value(value, "") for name, value in fields.items()}
+        origin = env_file_source("DATABASE_URL")
+        merged = {name: Value(value, origin) for name, value in fields.items()}
         for name in typed:
             value = settings.get(name)
             if value is not None:
-                merged[name] = Value(value, "")
+                merged[name] = Value(value, origin)
         written = Settings(values=merged, url_scheme=scheme)
         return [EnvChange("DATABASE_URL", _url_with_params(written, scheme, params), written.redacted_url())]
     changes = []

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from enum import Enum
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -48,27 +49,114 @@ LIBPQ_ENV_KEYS = {
 _SCHEME = re.compile(r"^(postgres(?:ql)?)(\+[A-Za-z0-9_]+)?://", re.IGNORECASE)
 
 
+# Every libpq environment variable that changes where or how the connection goes, and the
+# connection parameter it stands for. libpq would read them from the process environment behind our
+# back; instead they are settings like the others, with their source, passed explicitly.
+LIBPQ_ENV_PARAMS = {
+    "PGHOSTADDR": "hostaddr",
+    "PGSERVICE": "service",
+    "PGOPTIONS": "options",
+    "PGAPPNAME": "application_name",
+    "PGSSLMODE": "sslmode",
+    "PGSSLCERT": "sslcert",
+    "PGSSLKEY": "sslkey",
+    "PGSSLROOTCERT": "sslrootcert",
+    "PGSSLCRL": "sslcrl",
+    "PGREQUIREPEER": "requirepeer",
+    "PGGSSENCMODE": "gssencmode",
+    "PGKRBSRVNAME": "krbsrvname",
+    "PGCONNECT_TIMEOUT": "connect_timeout",
+    "PGTARGETSESSIONATTRS": "target_session_attrs",
+    "PGPASSFILE": "passfile",
+    "PGCHANNELBINDING": "channel_binding",
+    "PGSSLNEGOTIATION": "sslnegotiation",
+}
+
+
+class SourceKind(str, Enum):
+    """Where a setting came from; Korean text is made from it only when drawn (messages.describe_source)."""
+
+    DSN = "dsn"  # --dsn
+    ENVIRON = "environment"  # a process environment variable (key: its name)
+    ENV_FILE = "env-file"  # a key of the .env file (key: its name)
+    DEFAULT = "default"  # the backend's own default
+    TYPED = "typed"  # typed by the person in the wizard
+
+
+@dataclass(frozen=True)
+class Source:
+    kind: SourceKind
+    key: str | None = None  # the variable or .env key, when there is one
+
+    def describe(self) -> str:
+        return msg.describe_source(self.kind.value, self.key)
+
+    @property
+    def outside_env_file(self) -> bool:
+        """--dsn or the environment: values that make a missing .env file fine."""
+        return self.kind in (SourceKind.DSN, SourceKind.ENVIRON)
+
+
+DSN = Source(SourceKind.DSN)
+DEFAULT = Source(SourceKind.DEFAULT)
+TYPED = Source(SourceKind.TYPED)
+
+
+def environ_source(key: str) -> Source:
+    return Source(SourceKind.ENVIRON, key)
+
+
+def env_file_source(key: str) -> Source:
+    return Source(SourceKind.ENV_FILE, key)
+
+
 @dataclass(frozen=True)
 class Value:
     value: str
-    source: str  # e.g. "--dsn", "환경 변수 PGPASSWORD", ".env DATABASE_URL", "기본값", "직접 입력"
+    source: Source
+
+
+@dataclass(frozen=True)
+class Conflict:
+    """The same setting given in two places: which one wins, and which is ignored."""
+
+    field: str  # one of FIELDS, or a connection parameter such as sslmode
+    winner: Source
+    loser: Source
+
+    def describe(self) -> str:
+        name = msg.FIELD_NAMES.get(self.field, self.field)
+        return msg.CONFLICT.format(field=name, winner=self.winner.describe(), loser=self.loser.describe())
 
 
 @dataclass(frozen=True)
 class Settings:
     values: Mapping[str, Value]
-    extra: Mapping[str, str] = field(default_factory=dict)  # sslmode and other URL parameters
+    # sslmode, connect_timeout and other connection parameters, from the URL or PG* variables
+    extra: Mapping[str, Value] = field(default_factory=dict)
     env_file: Path | None = None
     url_scheme: str = "postgresql+psycopg"  # the scheme to keep when DATABASE_URL is written back
-    conflicts: tuple[str, ...] = ()
+    conflicts: tuple[Conflict, ...] = ()
 
     def get(self, name: str) -> str | None:
         item = self.values.get(name)
         return item.value if item else None
 
-    def source(self, name: str) -> str | None:
+    def source(self, name: str) -> Source | None:
         item = self.values.get(name)
         return item.source if item else None
+
+    def source_text(self, name: str) -> str:
+        """Where a field came from, in Korean, for drawing."""
+        item = self.values.get(name)
+        return item.source.describe() if item else msg.NOT_SET
+
+    def from_outside_env_file(self) -> bool:
+        """Did any connection setting come from --dsn or the environment (so a missing .env is fine)?"""
+        return any(item.source.outside_env_file for item in self.values.values())
+
+    def all_defaults(self, names: tuple[str, ...] = ("host", "port", "user", "dbname")) -> bool:
+        return all(self.source(name) in (None, DEFAULT) for name in names)
 
     @property
     def host(self) -> str:
@@ -90,14 +178,14 @@ class Settings:
     def password(self) -> str | None:
         return self.get("password")
 
-    def with_value(self, name: str, value: str, source: str) -> Settings:
+    def with_value(self, name: str, value: str, source: Source = TYPED) -> Settings:
         values = dict(self.values)
         values[name] = Value(value, source)
         return replace(self, values=values)
 
     def conninfo_params(self, dbname: str | None = None) -> dict[str, Any]:
         """Keyword arguments for psycopg.connect (the password never goes on a command line)."""
-        params: dict[str, Any] = dict(self.extra)
+        params: dict[str, Any] = {key: item.value for key, item in self.extra.items()}
         params.update(host=self.host, port=self.port, user=self.user, dbname=dbname or self.dbname)
         if self.password is not None:
             params["password"] = self.password
@@ -128,7 +216,7 @@ class Settings:
         return f"{self.url_scheme}://{self.user}:***@{self.host}:{self.port}/{self.dbname}"
 
 
-def parse_dsn(text: str, source: str) -> tuple[dict[str, str], dict[str, str], str]:
+def parse_dsn(text: str, origin: Source) -> tuple[dict[str, str], dict[str, str], str]:
     """Parse a URL or key=value DSN into (fields, extra parameters, scheme).
 
     Raises UsageError(dsn_invalid) with a Korean explanation; the message never contains the DSN
@@ -137,6 +225,7 @@ def parse_dsn(text: str, source: str) -> tuple[dict[str, str], dict[str, str], s
     from psycopg import ProgrammingError
     from psycopg.conninfo import conninfo_to_dict
 
+    source = origin.describe()
     raw = text.strip()
     scheme = "postgresql+psycopg"
     match = _SCHEME.match(raw)
@@ -164,9 +253,9 @@ def parse_dsn(text: str, source: str) -> tuple[dict[str, str], dict[str, str], s
     return fields, parsed, scheme
 
 
-def _check_port(value: str, source: str) -> None:
+def _check_port(value: str, source: Source) -> None:
     if not (value.isdigit() and 0 < int(value) < 65536):
-        raise UsageError("dsn_invalid", msg.PORT_NOT_NUMBER.format(source=source), msg.FIX_PORT)
+        raise UsageError("dsn_invalid", msg.PORT_NOT_NUMBER.format(source=source.describe()), msg.FIX_PORT)
 
 
 def load_settings(
@@ -177,33 +266,36 @@ def load_settings(
 ) -> Settings:
     """Merge every source into one Settings, highest precedence first."""
     values: dict[str, Value] = {}
-    extra: dict[str, str] = {}
+    extra: dict[str, Value] = {}
     scheme = "postgresql+psycopg"
     seen_url = False
-    conflicts: list[str] = []
+    conflicts: list[Conflict] = []
 
-    def offer(name: str, value: str | None, source: str) -> None:
+    def offer(name: str, value: str | None, source: Source) -> None:
         if value is None or value == "":
             return
         if name == "port":
             _check_port(value, source)
         if name in values:
-            if source != msg.SOURCE_DEFAULT and values[name].value != value:
-                conflicts.append(
-                    msg.CONFLICT.format(
-                        field=msg.FIELD_NAMES[name], winner=values[name].source, loser=source
-                    )
-                )
+            if source != DEFAULT and values[name].value != value:
+                conflicts.append(Conflict(name, values[name].source, source))
             return
         values[name] = Value(value, source)
 
-    def offer_url(text: str, source: str) -> None:
+    def offer_extra(key: str, value: str, source: Source) -> None:
+        if key in extra:
+            if extra[key].value != value:
+                conflicts.append(Conflict(key, extra[key].source, source))
+            return
+        extra[key] = Value(value, source)
+
+    def offer_url(text: str, source: Source) -> None:
         nonlocal scheme, seen_url
         fields, params, url_scheme = parse_dsn(text, source)
         if not seen_url:
             scheme = url_scheme
             for key, val in params.items():
-                extra.setdefault(key, val)
+                offer_extra(key, val, source)
         seen_url = True
         for name in FIELDS:
             offer(name, fields.get(name), source)
@@ -211,21 +303,24 @@ def load_settings(
     if dsn is not None:
         if not dsn.strip():
             raise UsageError("dsn_invalid", msg.DSN_EMPTY, msg.FIX_DSN_FORM)
-        offer_url(dsn, "--dsn")
+        offer_url(dsn, DSN)
     if environ.get("DATABASE_URL"):
-        offer_url(environ["DATABASE_URL"], msg.SOURCE_ENVIRON.format(key="DATABASE_URL"))
+        offer_url(environ["DATABASE_URL"], environ_source("DATABASE_URL"))
     for name, key in LIBPQ_ENV_KEYS.items():
-        offer(name, environ.get(key), msg.SOURCE_ENVIRON.format(key=key))
+        offer(name, environ.get(key), environ_source(key))
+    for key, param in LIBPQ_ENV_PARAMS.items():
+        if environ.get(key):
+            offer_extra(param, environ[key], environ_source(key))
     if env_values is not None:
         if env_values.get("DATABASE_URL"):
-            offer_url(env_values["DATABASE_URL"], msg.SOURCE_ENV_FILE.format(key="DATABASE_URL"))
+            offer_url(env_values["DATABASE_URL"], env_file_source("DATABASE_URL"))
         for name, key in ENV_FILE_KEYS.items():
-            offer(name, env_values.get(key), msg.SOURCE_ENV_FILE.format(key=key))
+            offer(name, env_values.get(key), env_file_source(key))
     for name, default in BACKEND_DEFAULTS.items():
         # A DATABASE_URL without a password means "no password", as it does for the backend.
         if name == "password" and seen_url:
             continue
-        offer(name, default, msg.SOURCE_DEFAULT)
+        offer(name, default, DEFAULT)
     return Settings(
         values=values,
         extra=extra,

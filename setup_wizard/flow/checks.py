@@ -19,20 +19,17 @@ from typing import TYPE_CHECKING, Any
 
 from setup_wizard import messages as msg
 from setup_wizard.config.envfile import EnvFile
-from setup_wizard.config.settings import FIELDS, Settings, parse_dsn
+from setup_wizard.config.settings import DSN, FIELDS, Settings, env_file_source, parse_dsn
 from setup_wizard.database.migrate import PlanItem, changed_files_problem, load_migrations, read_plan
 from setup_wizard.environment import Environment
 from setup_wizard.errors import UsageError
-from setup_wizard.flow.run import (
-    Mode,
-    Options,
-    Say,
-    add_verification,
-    env_file_step,
-    load_env_and_settings,
-    open_connection,
-    settings_step,
-)
+from setup_wizard.flow.connect import Connector
+from setup_wizard.flow.decide import ReadOnly
+from setup_wizard.flow.finish import add_verification
+from setup_wizard.flow.options import Options
+from setup_wizard.flow.run import Flow
+from setup_wizard.flow.settings_phase import env_file_step, load_env_and_settings, settings_step
+from setup_wizard.flow.view import ProgressView, Say
 from setup_wizard.machine.system import RealSystem, System
 from setup_wizard.results import Report, Status, Step, VerificationRow
 from setup_wizard.scrub import Scrubber
@@ -264,7 +261,7 @@ def check_database_url(ctx: Context) -> Iterator[Step]:
                        msg.FIX_DATABASE_URL_MISSING)
         return
     # Already parsed once by load_settings (a malformed URL stops the wizard with exit 2).
-    fields, _params, _scheme = parse_dsn(raw, msg.SOURCE_ENV_FILE.format(key="DATABASE_URL"))
+    fields, _params, _scheme = parse_dsn(raw, env_file_source("DATABASE_URL"))
     scheme = raw.strip().split("://", 1)[0].lower()
     problems: list[str] = []
     status = Status.OK
@@ -278,7 +275,7 @@ def check_database_url(ctx: Context) -> Iterator[Step]:
         problems.append(msg.DATABASE_URL_UNENCODED)
         status = Status.FAIL if status is Status.FAIL else Status.WARN
     # The backend reads the .env file; a --dsn that points elsewhere checks a database it will not use.
-    if any(ctx.settings.source(name) == "--dsn" for name in fields):
+    if any(ctx.settings.source(name) == DSN for name in fields):
         differing = [msg.FIELD_NAMES[name] for name, value in fields.items()
                      if ctx.settings.get(name) is not None and ctx.settings.get(name) != value]
         if differing:
@@ -296,7 +293,7 @@ def check_settings(ctx: Context) -> Iterator[Step]:
     shown = ctx.settings.redacted()
     for name in FIELDS:
         ctx.facts[msg.FACT_SETTING.format(field=msg.FIELD_NAMES[name])] = msg.FACT_SETTING_VALUE.format(
-            value=shown[name], source=ctx.settings.source(name) or msg.SOURCE_DEFAULT)
+            value=shown[name], source=ctx.settings.source_text(name))
     yield settings_step(ctx.settings)
 
 
@@ -304,20 +301,15 @@ def check_settings(ctx: Context) -> Iterator[Step]:
 
 @register("connection", msg.STEP_SERVER)
 def check_connection(ctx: Context) -> Iterator[Step]:
-    from setup_wizard.machine.server import find_service, service_step
-
-    steps = Report()
-    conn, _settings = open_connection(ctx.settings, Mode(read_only=True, prompter=None), steps, ctx.say)
+    """The flow's own connect phase, with a Decider that never changes anything."""
+    flow = Flow(ctx.options, ctx.env, ReadOnly(), ProgressView(ctx.say), ctx.system)
+    flow.discovery = ctx.discovery
+    conn = Connector(flow, ctx.settings).run()
     if conn is not None:
         # Belt and braces: even a mistake in a check cannot write.
         conn.execute("SET default_transaction_read_only = on")
         ctx.conn = conn
-    if ctx.discovery is not None:
-        service = service_step(find_service(ctx.system, ctx.discovery, ctx.settings), ctx.settings,
-                               connected=conn is not None)
-        if service is not None:
-            yield service
-    yield from steps.steps
+    yield from flow.report.steps
 
 
 @register("server_version", msg.STEP_SERVER_VERSION, needs_connection=True)

@@ -58,9 +58,9 @@ class PlainPrompter:
             raise Interrupted from exc
 
     def confirm(self, message: str, default: bool = True) -> bool:
-        hint = "Y/n" if default else "y/N"
+        hint = msg.CONFIRM_HINT.format(default=msg.ANSWER_YES if default else msg.ANSWER_NO)
         while True:
-            answer = self._ask(f"{message} ({hint}): ").strip().lower()
+            answer = self._ask(f"{message} {hint}: ").strip().lower()
             if not answer:
                 return default
             if answer in ("y", "yes", "예", "네", "ㅛ"):
@@ -152,13 +152,18 @@ class QuestionaryPrompter:
         return str(self._ask(lambda q, io: q.password(message, **io), lambda: self.plain.password(message)))
 
     def confirm(self, message: str, default: bool = True) -> bool:
-        return bool(self._ask(lambda q, io: q.confirm(message, default=default, **io),
-                              lambda: self.plain.confirm(message, default)))
+        # A two-way choice rather than questionary.confirm, whose answer echo ("Yes"/"No") is English.
+        def build(q: Any, io: dict[str, Any]) -> Any:
+            options = [q.Choice(title=msg.ANSWER_YES, value=True), q.Choice(title=msg.ANSWER_NO, value=False)]
+            return q.select(message, choices=options, default=options[0] if default else options[1],
+                            instruction=msg.SELECT_HINT, **io)
+
+        return bool(self._ask(build, lambda: self.plain.confirm(message, default)))
 
     def select(self, message: str, choices: Sequence[tuple[str, str]], default: str | None = None) -> str:
         def build(q: Any, io: dict[str, Any]) -> Any:
             options = [q.Choice(title=label, value=value) for value, label in choices]
-            return q.select(message, choices=options, default=default, **io)
+            return q.select(message, choices=options, default=default, instruction=msg.SELECT_HINT, **io)
 
         return str(self._ask(build, lambda: self.plain.select(message, choices, default)))
 

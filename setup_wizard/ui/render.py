@@ -7,14 +7,14 @@ Results go to stdout, progress and diagnostics to stderr. A console that cannot 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from setup_wizard import messages as msg
-from setup_wizard.config.settings import FIELDS, Settings
+from setup_wizard.config.settings import FIELDS, LIBPQ_ENV_KEYS, Settings
 from setup_wizard.results import MigrationOutcome, Report, Status, Step, VerificationRow
 
 if TYPE_CHECKING:
@@ -52,9 +52,25 @@ def can_encode(stream: TextIO, sample: str = "✓✗•─│한글") -> bool:
     return True
 
 
-def make_console(stream: TextIO, no_color: bool = False, width: int | None = None) -> Console:
+def terminal_width(stream: TextIO, environ: Mapping[str, str] | None = None) -> int | None:
+    """The real width: COLUMNS, else the terminal's own size. rich itself assumes 80 on TERM=dumb."""
+    import os
+
+    columns = (environ or {}).get("COLUMNS", "")
+    if columns.isdigit() and int(columns) > 0:
+        return int(columns)
+    try:
+        return os.get_terminal_size(stream.fileno()).columns or None
+    except (AttributeError, ValueError, OSError):
+        return None
+
+
+def make_console(stream: TextIO, no_color: bool = False, width: int | None = None,
+                 environ: Mapping[str, str] | None = None) -> Console:
     from rich.console import Console
 
+    if width is None:
+        width = terminal_width(stream, environ)
     return Console(
         file=stream,
         no_color=no_color,
@@ -79,28 +95,32 @@ def check_summary(report: Report) -> str:
     return msg.SUMMARY_CHECK_FAILED.format(fails=fails, warns=warns)
 
 
-def render_report(console: Console, report: Report, symbols: Symbols, check: bool = False,
-                  verbose: bool = False) -> None:
+def _render_step(console: Console, step: Step, symbols: Symbols, verbose: bool) -> None:
+    from rich.markup import escape
+
+    mark = symbols.for_status(step.status)
+    # soft_wrap: long paths and URLs stay on one line when pasted into a chat.
+    console.print(f"[{STYLES[step.status]}]{escape(mark)}[/] [bold]{escape(step.title)}[/]", soft_wrap=True)
+    for line in step.detail.splitlines():
+        console.print(f"    {escape(line)}", soft_wrap=True)
+    if verbose:
+        for line in step.more:
+            console.print(f"    [dim]{escape(line)}[/]", soft_wrap=True)
+    if step.fix:
+        console.print(f"    [bold]{msg.LABEL_FIX}:[/]", soft_wrap=True)
+        for line in step.fix.splitlines():
+            console.print(f"      {escape(line)}", soft_wrap=True)
+    if step.code and step.status in (Status.FAIL, Status.WARN):
+        # The stable code stays findable (for the team chat), after what a person reads first.
+        console.print(f"    [dim]{escape(msg.CODE_LINE.format(code=step.code))}[/]", soft_wrap=True)
+
+
+def _render_tables(console: Console, report: Report, symbols: Symbols) -> None:
     from rich import box
     from rich.markup import escape
     from rich.table import Table
 
     table_box = box.SIMPLE_HEAD if symbols.unicode else box.ASCII2
-    for step in report.steps:
-        mark = symbols.for_status(step.status)
-        # soft_wrap: long paths and URLs stay on one line when pasted into a chat.
-        console.print(f"[{STYLES[step.status]}]{escape(mark)}[/] [bold]{escape(step.title)}[/]"
-                      + (f" [dim]({step.code})[/]" if step.code else ""), soft_wrap=True)
-        for line in step.detail.splitlines():
-            console.print(f"    {escape(line)}", soft_wrap=True)
-        if verbose:
-            for line in step.more:
-                console.print(f"    [dim]{escape(line)}[/]", soft_wrap=True)
-        if step.fix:
-            console.print(f"    [bold]{msg.LABEL_FIX}:[/]", soft_wrap=True)
-            for line in step.fix.splitlines():
-                console.print(f"      {escape(line)}", soft_wrap=True)
-
     if report.migrations:
         table = Table(title=msg.MIGRATION_TABLE_TITLE, box=table_box, title_justify="left")
         table.add_column(msg.MIGRATION_COL_FILE)
@@ -111,7 +131,6 @@ def render_report(console: Console, report: Report, symbols: Symbols, check: boo
             table.add_row(outcome.name, msg.MIGRATION_ACTIONS.get(outcome.action, outcome.action), seconds)
         console.print()
         console.print(table)
-
     if report.verification:
         table = Table(title=msg.VERIFY_TABLE_TITLE, box=table_box, title_justify="left")
         table.add_column(msg.VERIFY_COL_TABLE)
@@ -125,8 +144,22 @@ def render_report(console: Console, report: Report, symbols: Symbols, check: boo
         console.print()
         console.print(table)
 
+
+def render_report(console: Console, report: Report, symbols: Symbols, check: bool = False,
+                  verbose: bool = False) -> None:
+    from rich.markup import escape
+
+    for step in report.steps:
+        _render_step(console, step, symbols, verbose)
+    _render_tables(console, report, symbols)
     console.print()
-    line = check_summary(report) if check else msg.SUMMARY_OK if report.ok else msg.SUMMARY_FAILED
+    failed = next((s for s in reversed(report.steps) if s.status is Status.FAIL), None)
+    if check:
+        line = check_summary(report)
+    elif failed is not None:
+        line = msg.SUMMARY_FAILED.format(title=failed.title)
+    else:
+        line = msg.SUMMARY_OK
     style = "bold green" if report.ok else "bold red"
     console.print(f"[{style}]{escape(line)}[/]")
     if report.ok and not check:
@@ -215,7 +248,9 @@ class Screen:
         parts: list[Any] = [Text(detail)]
         if fix:
             parts += [Text(""), Text(msg.LABEL_FIX + ":", style="bold"), Text(fix)]
-        heading = f"{self.symbols.for_status(status)} {title}" + (f" ({code})" if code else "")
+        if code:
+            parts.append(Text(msg.CODE_LINE.format(code=code), style="dim"))
+        heading = f"{self.symbols.for_status(status)} {title}"
         self.console.print(Panel(Group(*parts), title=Text(heading, style=STYLES[status]), title_align="left",
                                  box=self._box(), border_style=STYLES[status], expand=True))
 
@@ -260,13 +295,16 @@ class Screen:
         table.add_column(msg.SETTINGS_COL_SOURCE, style="dim")
         shown = settings.redacted()
         for name in FIELDS:
-            table.add_row(msg.FIELD_NAMES[name], shown[name], settings.source(name) or msg.NOT_SET)
+            table.add_row(msg.FIELD_NAMES[name], shown[name], settings.source_text(name))
+        for key, item in sorted(settings.extra.items()):
+            table.add_row(key, item.value, item.source.describe())
         self.console.print(table)
         if settings.conflicts:
             self.line(msg.SETTINGS_CONFLICTS, "yellow")
             for conflict in settings.conflicts:
-                self.line("  " + conflict, "yellow")
-            if any("PG" in c for c in settings.conflicts):
+                self.line("  " + conflict.describe(), "yellow")
+            if any(c.loser.key in LIBPQ_ENV_KEYS.values() or c.winner.key in LIBPQ_ENV_KEYS.values()
+                   for c in settings.conflicts):
                 self.line(msg.SETTINGS_BACKEND_IGNORES_PG, "yellow")
 
     def save_preview(self, path: Path, shown: list[tuple[str, str]], exists: bool) -> None:
@@ -354,19 +392,40 @@ class Screen:
                 self.line(f"{item.title} - {msg.LABEL_FIX}:", "bold yellow")
                 self.line(item.fix)
 
-    def finish(self, report: Report, next_steps: bool) -> None:
+    def fix(self, step: Step) -> None:
+        """A problem's fix on its own, after the problem was drawn and the run went on."""
+        if step.fix:
+            self.line(msg.LABEL_FIX + ":", "bold")
+            self.line(step.fix)
+
+    def finish(self, report: Report, next_steps: bool, last: Step | None = None) -> None:
+        """The verdict; after a failure, the concrete next step for that failure is the last thing shown."""
         from rich.panel import Panel
         from rich.text import Text
 
         self.console.print()
         if report.ok:
             self.status_line(Status.OK, msg.SUMMARY_OK)
+            return self._next_steps(next_steps)
+        self.status_line(Status.FAIL, msg.SUMMARY_NOT_READY)
+        if last is not None and last.fix:
+            self.console.print(Panel(Text(last.fix), title=Text(msg.NEXT_FOR_FAILURE.format(title=last.title),
+                                                                style="bold"),
+                                     title_align="left", box=self._box(), expand=True))
         else:
-            self.status_line(Status.FAIL, msg.SUMMARY_FAILED)
+            self.line(msg.RERUN_AFTER_FIX)
+        return None
+
+    def _next_steps(self, next_steps: bool) -> None:
+        from rich.panel import Panel
+        from rich.text import Text
+
         if next_steps:
             self.console.print(Panel(Text(msg.NEXT_STEPS_WIZARD), title=Text(msg.NEXT_STEPS_TITLE, style="bold"),
                                      title_align="left", box=self._box(), expand=True))
 
 
-def make_screen(stream: TextIO, no_color: bool, verbose: bool = False, width: int | None = None) -> Screen:
-    return Screen(make_console(stream, no_color=no_color, width=width), symbols_for(stream), verbose)
+def make_screen(stream: TextIO, no_color: bool, verbose: bool = False, width: int | None = None,
+                environ: Mapping[str, str] | None = None) -> Screen:
+    return Screen(make_console(stream, no_color=no_color, width=width, environ=environ), symbols_for(stream),
+                  verbose)

@@ -1,0 +1,280 @@
+"""The connect phase, with its fixes: start the server, create it, ask the password again, create the database.
+
+One loop for every door. Each failure is classified (database/connect.py); what happens next is asked of
+the Decider: the wizard asks the person, `--yes` takes the safe default, `check` changes nothing.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from setup_wizard import messages as msg
+from setup_wizard.config.settings import DEFAULT, TYPED, Settings
+from setup_wizard.database.connect import create_database, open_database, server_version
+from setup_wizard.errors import WizardError
+from setup_wizard.flow.decide import Choice, FixKind
+from setup_wizard.flow.save import offer_save
+from setup_wizard.flow.state import FlowState
+from setup_wizard.flow.view import Phase
+from setup_wizard.machine import server
+from setup_wizard.machine.system import ServiceState
+from setup_wizard.results import Status, Step
+
+if TYPE_CHECKING:
+    import psycopg
+
+    from setup_wizard.machine.discovery import Installation
+    from setup_wizard.machine.server import FixOutcome, Service
+
+MAX_PASSWORD_TRIES = 3
+SERVER_CODES = ("server_not_running", "host_unreachable")
+LOGIN_CODES = ("auth_failed", "password_missing", "role_missing")
+DATABASE_CODES = ("database_missing", "permission_denied")
+
+
+# --- values a person types --------------------------------------------------------------------------
+def ask_field(flow: FlowState, settings: Settings, name: str) -> Settings:
+    current = settings.get(name) or ""
+    while True:
+        value = flow.decider.value(msg.ASK_FIELD.format(field=msg.FIELD_NAMES[name]), current).strip()
+        if not value:
+            flow.view.say(msg.VALUE_EMPTY)
+        elif name == "port" and not (value.isdigit() and 0 < int(value) < 65536):
+            flow.view.say(msg.PORT_INVALID)
+        else:
+            break
+    return settings if value == settings.get(name) else settings.with_value(name, value, TYPED)
+
+
+def ask_password(flow: FlowState, settings: Settings, keep_default: bool = False) -> Settings:
+    question = msg.ASK_PASSWORD_HIDDEN.format(user=settings.user, host=settings.host, port=settings.port)
+    if keep_default:
+        question += f" ({msg.ASK_PASSWORD_DEFAULT_HINT})"
+    while True:
+        password = flow.decider.password(question)
+        if password:
+            return settings.with_value("password", password, TYPED)
+        if keep_default:
+            return settings
+        flow.view.say(msg.PASSWORD_EMPTY)
+
+
+def ask_missing(flow: FlowState, settings: Settings) -> Settings:
+    """Only what is missing: everything when nothing is configured, else only an absent password."""
+    if not flow.decider.can_ask:
+        return settings
+    nothing_configured = flow.options.dsn is None and settings.all_defaults()
+    if settings.password is None or nothing_configured:
+        flow.view.say(msg.SETTINGS_ASK_INTRO)
+    if nothing_configured:
+        for name in ("host", "port", "user", "dbname"):
+            settings = ask_field(flow, settings, name)
+    if settings.password is None:
+        settings = ask_password(flow, settings)
+    elif nothing_configured and settings.source("password") == DEFAULT:
+        settings = ask_password(flow, settings, keep_default=True)
+    return settings
+
+
+# --- bringing a local server up ---------------------------------------------------------------------
+def server_fix(flow: FlowState, settings: Settings) -> tuple[Service | None, Installation | None]:
+    """What could bring a local server up: a stopped service, or binaries with no server at all."""
+    if flow.discovery is None:
+        return None, None
+    service = server.find_service(flow.system, flow.discovery, settings)
+    if service is not None and service.state in (ServiceState.STOPPED, ServiceState.PAUSED):
+        return service, None
+    return None, server.cluster_candidate(flow.system, flow.discovery, service, settings)
+
+
+def fix_label(flow: FlowState, settings: Settings) -> str | None:
+    service, binaries = server_fix(flow, settings)
+    if service is not None:
+        return msg.CHOICE_START_SERVICE.format(name=service.name)
+    if binaries is not None and flow.decider.can_ask:
+        return msg.CHOICE_CREATE_CLUSTER
+    return None
+
+
+def create_cluster(flow: FlowState, installation: Installation, settings: Settings) -> tuple[FixOutcome, Settings]:
+    question = msg.ASK_CREATE_CLUSTER.format(bindir=installation.bindir, port=settings.port)
+    if not flow.decider.can_ask or not flow.decider.allow(FixKind.PERSON, question):
+        return server.FixOutcome(False, server.no_server_step(flow.system, installation, settings)), settings
+    folder = Path(flow.decider.value(msg.ASK_CLUSTER_FOLDER, str(server.default_cluster_folder(flow.system))))
+    new_password = not settings.password
+    if new_password:
+        settings = settings.with_value(
+            "password", flow.decider.password(msg.ASK_CLUSTER_PASSWORD.format(user=settings.user)), TYPED)
+    outcome = server.create_local_cluster(flow.system, installation, folder, settings, lambda _q: True,
+                                          flow.view.say)
+    if outcome.done and new_password and outcome.step is not None:
+        step = outcome.step
+        warned = Step(step.id, Status.WARN, step.title, step.detail + "\n" + msg.CLUSTER_CREATED_NEW_PASSWORD)
+        return server.FixOutcome(True, warned), settings
+    return outcome, settings
+
+
+def fix_server(flow: FlowState, settings: Settings) -> tuple[bool, Settings]:
+    """Start the service (UAC on Windows) or create a local cluster, as the Decider allows."""
+    service, binaries = server_fix(flow, settings)
+    if service is not None:
+        kind = FixKind.PERSON if service.needs_elevation else FixKind.ADD
+        outcome = server.start_service(flow.system, service, settings,
+                                       lambda question: flow.decider.allow(kind, question), flow.view.say)
+    elif binaries is not None:
+        outcome, settings = create_cluster(flow, binaries, settings)
+    else:
+        return False, settings
+    if outcome.step is not None:
+        flow.add(outcome.step)
+        flow.service_reported = True
+    flow.changed = flow.changed or outcome.done
+    return outcome.done, settings
+
+
+# --- the loop ----------------------------------------------------------------------------------------
+class Connector:
+    """One attempt after another until connected, given up, or declined."""
+
+    def __init__(self, flow: FlowState, settings: Settings) -> None:
+        self.flow = flow
+        self.settings = settings
+        self.tries = 0
+        self.created = False
+        self.fix_tried = False
+        self.server_reported = False
+
+    def fail(self, step_id: str, title: str, error: WizardError) -> None:
+        self.flow.add(Step(step_id, Status.FAIL, title, error.detail, error.code, error.fix))
+
+    def server_answers(self, version: str | None = None) -> None:
+        """The server answered (and the login worked): said once, whatever happens next."""
+        if self.server_reported:
+            return
+        self.server_reported = True
+        s = self.settings
+        text = (msg.SERVER_OK.format(host=s.host, port=s.port, version=version) if version
+                else msg.SERVER_ANSWERS.format(host=s.host, port=s.port))
+        self.flow.add(Step("server", Status.OK, msg.STEP_SERVER, text))
+
+    def logged_in(self, version: str | None = None) -> None:
+        self.server_answers(version)
+        self.flow.add(Step("login", Status.OK, msg.STEP_LOGIN, msg.LOGIN_OK.format(user=self.settings.user)))
+        offer_save(self.flow, self.settings)
+        self.flow.view.phase(Phase.DATABASE)
+
+    def run(self) -> psycopg.Connection[Any] | None:
+        flow = self.flow
+        flow.view.phase(Phase.SERVER)
+        while True:
+            s = self.settings
+            try:
+                with flow.view.progress(msg.CHECKING_SERVER.format(host=s.host, port=s.port)):
+                    conn = open_database(s)
+            except WizardError as problem:
+                if self.handle(problem):
+                    continue
+                return None
+            if not self.created:
+                self.logged_in(server_version(conn))
+            done = msg.DATABASE_CREATED if self.created else msg.DATABASE_OK
+            flow.add(Step("database", Status.OK, msg.STEP_DATABASE, done.format(dbname=s.dbname)))
+            self.report_service(connected=True)
+            return conn
+
+    def handle(self, problem: WizardError) -> bool:
+        """True: try again; False: given up (the failure is in the report)."""
+        if problem.code in SERVER_CODES:
+            return self.server_down(problem)
+        if problem.code in LOGIN_CODES:
+            return self.login_failed(problem)
+        if problem.code == "database_missing" and not self.created:
+            return self.database_missing(problem)
+        if problem.code in DATABASE_CODES:
+            self.server_answers()
+            self.fail("database", msg.STEP_DATABASE, problem)
+        else:
+            self.fail("server", msg.STEP_SERVER, problem)
+        return False
+
+    def server_down(self, problem: WizardError) -> bool:
+        flow = self.flow
+        label = None if self.fix_tried or problem.code != "server_not_running" else fix_label(flow, self.settings)
+        choices = [Choice("fix", label)] if label else []
+        if flow.decider.can_ask:
+            flow.view.step(Step("server", Status.FAIL, msg.CATALOGUE[problem.code].title, problem.detail,
+                                problem.code, problem.fix))
+            choices += [Choice("retry", msg.CHOICE_RETRY), Choice("address", msg.CHOICE_CHANGE_ADDRESS)]
+        choices.append(Choice("quit", msg.CHOICE_QUIT))
+        choice = flow.decider.choose(msg.ASK_NEXT, choices, default=choices[0].key)
+        if choice == "fix":
+            self.fix_tried = True
+            _done, self.settings = fix_server(flow, self.settings)
+            return True
+        if choice == "address":
+            self.settings = ask_field(flow, ask_field(flow, self.settings, "host"), "port")
+        if choice in ("retry", "address"):
+            return True
+        self.report_service(connected=False)
+        self.fail("server", msg.STEP_SERVER, problem)
+        return False
+
+    def report_service(self, connected: bool) -> None:
+        """The local service's state, unless a fix already said what became of it."""
+        flow = self.flow
+        if flow.discovery is None or flow.service_reported:
+            return
+        flow.service_reported = True
+        service = server.find_service(flow.system, flow.discovery, self.settings)
+        line = server.service_step(service, self.settings, connected=connected)
+        if line is not None:
+            flow.add(line)
+        if not connected and service is None:
+            binaries = server.cluster_candidate(flow.system, flow.discovery, service, self.settings)
+            if binaries is not None:
+                flow.add(server.no_server_step(flow.system, binaries, self.settings))
+
+    def login_failed(self, problem: WizardError) -> bool:
+        flow = self.flow
+        can_retry = flow.decider.can_ask and problem.code != "role_missing"
+        if not can_retry or self.tries >= MAX_PASSWORD_TRIES:
+            self.server_answers()
+            if self.tries >= MAX_PASSWORD_TRIES:
+                problem = WizardError(problem.code, msg.TOO_MANY_TRIES.format(count=self.tries) + "\n"
+                                      + problem.detail, problem.fix)
+            self.fail("login", msg.STEP_LOGIN, problem)
+            return False
+        flow.view.step(Step("login", Status.FAIL, msg.CATALOGUE[problem.code].title, problem.detail, problem.code))
+        choice = "password"
+        if problem.code == "auth_failed":
+            choice = flow.decider.choose(msg.ASK_NEXT, [
+                Choice("password", msg.CHOICE_RETYPE_PASSWORD), Choice("login", msg.CHOICE_CHANGE_LOGIN),
+                Choice("quit", msg.CHOICE_QUIT)], default="password")
+        if choice == "quit":
+            self.server_answers()
+            self.fail("login", msg.STEP_LOGIN, problem)
+            return False
+        if choice == "login":
+            self.settings = ask_field(flow, ask_field(flow, self.settings, "user"), "port")
+        self.tries += 1
+        self.settings = ask_password(flow, self.settings)
+        return True
+
+    def database_missing(self, problem: WizardError) -> bool:
+        flow = self.flow
+        s = self.settings
+        self.logged_in()
+        flow.view.step(Step("database", Status.WARN, msg.CATALOGUE[problem.code].title, problem.detail,
+                            problem.code))
+        if not flow.decider.allow(FixKind.ADD, msg.ASK_CREATE_DATABASE_WIZARD.format(dbname=s.dbname)):
+            self.fail("database", msg.STEP_DATABASE, problem)
+            return False
+        try:
+            create_database(s)
+        except WizardError as error:
+            self.fail("database", msg.STEP_DATABASE, error)
+            return False
+        self.created = True
+        flow.changed = True
+        return True

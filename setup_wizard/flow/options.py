@@ -1,0 +1,19 @@
+"""What the person asked for on the command line, as one value passed down."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Options:
+    command: str = "run"  # "run" or "check"
+    yes: bool = False
+    dsn: str | None = None
+    env_file: Path | None = None
+    json: bool = False
+    recreate: bool = False
+    lock_timeout: float = 10.0
+    verbose: bool = False
+    report: Path | None = None  # --report FILE: the shareable Markdown report

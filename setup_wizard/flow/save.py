@@ -1,0 +1,39 @@
+"""Saving typed values into the backend's .env, once a login has proved them."""
+
+from __future__ import annotations
+
+from setup_wizard import messages as msg
+from setup_wizard.config.envwrite import planned_changes, save_env, target_path
+from setup_wizard.config.settings import FIELDS, TYPED, Settings
+from setup_wizard.errors import WizardError
+from setup_wizard.flow.decide import FixKind
+from setup_wizard.flow.state import FlowState
+from setup_wizard.flow.view import Phase
+from setup_wizard.results import Status, Step
+
+
+def offer_save(flow: FlowState, settings: Settings) -> None:
+    """Once a login has proved typed values, offer to write them where the backend reads them."""
+    typed = {name for name in FIELDS if settings.source(name) == TYPED}
+    if flow.save_offered or not typed or flow.options.dsn is not None:
+        return
+    flow.save_offered = True
+    path = target_path(flow.env.cwd, settings.env_file)
+    changes = planned_changes(settings, typed, flow.env_values)
+    if not changes:
+        return
+    flow.view.phase(Phase.SAVE)
+    flow.view.save_preview(path, [(c.key, c.shown) for c in changes], exists=path.exists())
+    if not flow.decider.allow(FixKind.PERSON, msg.ASK_SAVE):
+        flow.add(Step("env_save", Status.SKIP, msg.STEP_ENV_SAVE, msg.SAVE_SKIPPED))
+        return
+    try:
+        result = save_env(path, changes)
+    except WizardError as error:
+        flow.add(Step("env_save", Status.WARN, msg.STEP_ENV_SAVE, error.detail, error.code, error.fix))
+        return
+    flow.changed = True
+    detail = msg.SAVE_DONE.format(path=result.path)
+    if result.backup is not None:
+        detail += "\n" + msg.SAVE_BACKUP.format(backup=result.backup)
+    flow.add(Step("env_save", Status.OK, msg.STEP_ENV_SAVE, detail))

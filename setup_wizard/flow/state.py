@@ -1,0 +1,50 @@
+"""One run's state, shared by the phases: the doors' Decider and View, what was found, what changed."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from setup_wizard.environment import Environment
+from setup_wizard.errors import WizardError
+from setup_wizard.flow.decide import Decider
+from setup_wizard.flow.options import Options
+from setup_wizard.flow.view import View
+from setup_wizard.results import Report, Status, Step
+
+if TYPE_CHECKING:
+    from setup_wizard.machine.discovery import Discovery
+    from setup_wizard.machine.system import System
+
+
+def real_system(env: Environment) -> System:
+    from collections.abc import MutableMapping
+
+    from setup_wizard.machine.system import RealSystem
+
+    return RealSystem(environ=env.environ if isinstance(env.environ, MutableMapping) else dict(env.environ))
+
+
+class FlowState:
+    """One run's state: what it found, what it changed, and the report it fills."""
+
+    def __init__(self, options: Options, env: Environment, decider: Decider, view: View,
+                 system: System | None = None) -> None:
+        self.options = options
+        self.env = env
+        self.decider = decider
+        self.view = view
+        self.system = system or real_system(env)
+        self.report = Report()
+        self.discovery: Discovery | None = None
+        self.env_values: dict[str, str] | None = None
+        self.changed = False  # did this run change anything (database or files)?
+        self.service_reported = False
+        self.save_offered = False
+
+    def add(self, step: Step) -> Step:
+        self.report.add(step)
+        self.view.step(step)
+        return step
+
+    def fail(self, step_id: str, title: str, error: WizardError) -> None:
+        self.add(Step(step_id, Status.FAIL, title, error.detail, error.code, error.fix))
