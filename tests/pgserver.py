@@ -10,6 +10,7 @@ import os
 import shutil
 import socket
 import subprocess
+import sys
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -17,6 +18,8 @@ from pathlib import Path
 from urllib.parse import quote
 
 SUPERUSER = "postgres"
+# Windows has no "C.UTF-8" locale name (initdb: invalid locale name); its "C" with -E UTF8 is the same.
+_C_LOCALE = "C" if sys.platform == "win32" else "C.UTF-8"
 
 
 def find_pg_bin() -> Path:
@@ -107,7 +110,7 @@ class TestServer:
         try:
             self._run(
                 "initdb", "-D", str(self.datadir), "-U", SUPERUSER, "-A", "scram-sha-256",
-                f"--pwfile={pwfile}", "-E", "UTF8", "--locale=C.UTF-8", "--no-sync",
+                f"--pwfile={pwfile}", "-E", "UTF8", f"--locale={_C_LOCALE}", "--no-sync",
             )
         finally:
             pwfile.unlink()
