@@ -142,3 +142,18 @@ def test_git_bash_gets_plain_prompts_in_utf8_not_a_refusal(wine: Wine, server: P
     assert msg.NO_TTY not in err and msg.GIT_BASH_PLAIN_PROMPTS in out + err, out + err
     clean(out, err)
     assert answered.returncode in (0, 1, 130)
+
+
+def test_tzdata_keeps_psycopg_quiet_about_the_server_time_zone(wine: Wine, server: PgServer, db: str,
+                                                              tmp_path: Path) -> None:
+    """Windows has no IANA database: without the tzdata package psycopg warns in English and uses UTC."""
+    url = server.url(db) + "?options=" + quote("-c TimeZone=Asia/Seoul", safe="")
+    query = ("import sys, psycopg\n"
+             "if sys.argv[1] == 'without': sys.modules['tzdata'] = None  # as if the dependency were missing\n"
+             "with psycopg.connect(sys.argv[2]) as conn:\n"
+             "    print(conn.execute('SELECT now()').fetchone()[0].tzinfo)\n")
+    without = wine.python_exe("-c", query, "without", url, cwd=tmp_path)
+    assert "unknown PostgreSQL timezone" in cp949(without.stderr)  # the defect, shown
+    with_tzdata = wine.python_exe("-c", query, "with", url, cwd=tmp_path)
+    clean(cp949(with_tzdata.stdout), cp949(with_tzdata.stderr))
+    assert with_tzdata.stdout.decode("ascii").strip() == "Asia/Seoul"
