@@ -53,7 +53,29 @@ class KoreanArgumentParser(argparse.ArgumentParser):
     """argparse with its own messages in Korean; it raises instead of exiting."""
 
     def error(self, message: str) -> NoReturn:
-        raise UsageError("usage_invalid", translate_argparse(message), msg.USAGE_HINT)
+        detail = translate_argparse(message)
+        guess = self.suggest(message)
+        if guess is not None:
+            detail += "\n" + msg.DID_YOU_MEAN.format(guess=guess)
+        raise UsageError("usage_invalid", detail, msg.USAGE_HINT)
+
+    def suggest(self, message: str) -> str | None:
+        """The right spelling of a mistyped command or option ("did you mean"), if one is close."""
+        import difflib
+
+        choice = re.search(r"invalid choice: '([^']*)'", message)
+        unknown = re.match(r"unrecognized arguments: (\S+)", message)
+        if choice is not None:
+            typed, known = choice.group(1), ["run", "check"]
+        elif unknown is not None:
+            typed = unknown.group(1).split("=", 1)[0]
+            known = [o for action in self._actions for o in action.option_strings if o.startswith("--")]
+            if not typed.startswith("-"):
+                known += ["run", "check"]
+        else:
+            return None
+        close = difflib.get_close_matches(typed, known, n=1, cutoff=0.6)
+        return close[0] if close else None
 
     def exit(self, status: int = 0, message: str | None = None) -> NoReturn:
         raise _ParserExit(status, message)
@@ -110,12 +132,12 @@ def parse_options(argv: Sequence[str]) -> Options:
 
 
 def _failure_report(step_id: str, error: WizardError) -> Report:
-    from setup_wizard.results import Report, Status, Step
+    from setup_wizard import problems
+    from setup_wizard.results import Report
 
     report = Report()
-    title = msg.CATALOGUE[error.code].title if error.code in msg.CATALOGUE else msg.USAGE_ERROR.format(
-        prog=PROG, message="").rstrip(": ")
-    report.add(Step(step_id, Status.FAIL, title, error.detail, error.code, error.fix))
+    title = None if error.code in msg.CATALOGUE else msg.USAGE_ERROR.format(prog=PROG, message="").rstrip(": ")
+    report.add(problems.from_error(error, step_id, title))
     return report
 
 
@@ -124,6 +146,8 @@ def _emit(env: Environment, report: Report, options: Options | None, no_color: b
 
     if options is not None and options.json:
         render.write_json(env.stdout, report)
+        for text in report.footer:  # stdout holds one JSON document; the rest goes to stderr
+            render.write_plain(env.stderr, text)
         return
     console = render.make_console(env.stdout, no_color=no_color, environ=env.environ)
     render.render_report(console, report, render.symbols_for(env.stdout),
@@ -133,11 +157,12 @@ def _emit(env: Environment, report: Report, options: Options | None, no_color: b
 
 def _wizard(options: Options, env: Environment, no_color: bool) -> Report:
     """The interactive walk: screens on stdout (stderr under --json), questions on the terminal."""
-    from setup_wizard.ui import render, wizard
+    from setup_wizard.ui import wizard
     from setup_wizard.ui.prompts import make_prompter
+    from setup_wizard.ui.screen import make_screen
 
     screen_stream = env.stderr if options.json or not env.stdout_isatty else env.stdout
-    screen = render.make_screen(screen_stream, no_color=no_color, verbose=options.verbose,
+    screen = make_screen(screen_stream, no_color=no_color, verbose=options.verbose,
                                 environ=env.environ)
     prompter = make_prompter(env.stdin, env.stderr, env.environ, lambda text: screen.line(text, "dim"))
     return wizard.run(options, env, prompter, screen)

@@ -73,15 +73,16 @@ ARGPARSE_TRANSLATIONS: tuple[tuple[str, str], ...] = (
     (r"^argument (?P<a>\S+): expected one argument$", "{a} 옵션에는 값이 하나 필요합니다"),
     (
         r"^argument (?P<a>\S+): invalid choice: (?P<b>.*?) \(choose from (?P<c>.*)\)$",
-        "{a}: {b}은(는) 쓸 수 없는 값입니다 (가능한 값: {c})",
+        "{a}: 쓸 수 없는 값입니다: {b} (가능한 값: {c})",
     ),
-    (r"^argument (?P<a>\S+): invalid (?P<b>\S+) value: (?P<c>.*)$", "{a}: {c}은(는) 올바른 값이 아닙니다"),
+    (r"^argument (?P<a>\S+): invalid (?P<b>\S+) value: (?P<c>.*)$", "{a}: 올바른 값이 아닙니다: {c}"),
     (r"^ambiguous option: (?P<a>\S+) could match (?P<b>.*)$", "{a} 옵션이 모호합니다 (후보: {b})"),
     (r"^argument (?P<a>\S+): ignored explicit argument (?P<b>.*)$", "{a} 옵션은 값을 받지 않습니다: {b}"),
-    (r"^argument (?P<a>\S+): not allowed with argument (?P<b>.*)$", "{a} 옵션은 {b}와 함께 쓸 수 없습니다"),
+    (r"^argument (?P<a>\S+): not allowed with argument (?P<b>.*)$", "{a} 옵션과 {b} 옵션은 함께 쓸 수 없습니다"),
 )
 USAGE_ERROR = "{prog}: 오류: {message}"
 USAGE_HINT = "도움말: python -m setup_wizard --help"
+DID_YOU_MEAN = "혹시 이렇게 입력하려던 것인가요? {guess}"
 LOCK_TIMEOUT_RANGE = "--lock-timeout 은 1에서 30 사이의 초 단위 숫자여야 합니다."
 RECREATE_WITH_CHECK = "check는 읽기 전용이라 --recreate와 함께 쓸 수 없습니다."
 
@@ -103,7 +104,7 @@ FIX_ENV_FILE_PATH = "--env-file 로 올바른 파일을 지정하거나, 프로�
 FIX_ENV_FILE_PERMISSION = "파일 권한을 확인하세요. 다른 프로그램이 파일을 잠그고 있다면 닫고 다시 실행하세요."
 FIX_ENV_FILE_ENCODING = "메모장에서 파일을 열어 '다른 이름으로 저장' → 인코딩 'UTF-8'로 저장한 뒤 다시 실행하세요."
 ENV_FILE_TITLE = ".env 파일"
-ENV_FILE_READ = "{path} 을(를) 읽었습니다 (인코딩 {encoding})."
+ENV_FILE_READ = "읽은 파일: {path} (인코딩 {encoding})"
 ENV_FILE_BAD_LINES = "{path} 의 {lines}번째 줄은 해석할 수 없어 무시했습니다."
 FIX_ENV_FILE_BAD_LINES = "해당 줄이 KEY=값 형식인지 확인하세요. 값에 공백이나 #가 있으면 따옴표로 감싸세요."
 ENV_FILE_NONE = ".env 파일이 없어 환경 변수와 기본값을 사용합니다."
@@ -131,7 +132,7 @@ FIX_PORT = "POSTGRES_PORT 또는 PGPORT 에 5432 같은 숫자를 넣으세요."
 STEP_SETTINGS = "접속 정보"
 SETTINGS_DETAIL = "{url} (비밀번호 출처: {password_source})"
 STEP_SERVER = "PostgreSQL 서버"
-SERVER_OK = "{host}:{port} 에서 PostgreSQL {version} 이(가) 응답합니다."
+SERVER_OK = "{host}:{port} 에서 PostgreSQL 서버가 응답합니다 (버전 {version})."
 STEP_LOGIN = "로그인"
 LOGIN_OK = "{user} 사용자로 로그인했습니다."
 STEP_DATABASE = "데이터베이스"
@@ -139,9 +140,7 @@ DATABASE_OK = "{dbname} 데이터베이스가 있습니다."
 DATABASE_CREATED = "{dbname} 데이터베이스를 만들었습니다 (UTF8)."
 STEP_MIGRATIONS = "마이그레이션"
 MIGRATIONS_APPLIED = "{applied}개 적용, {skipped}개는 이미 적용되어 건너뛰었습니다 ({seconds:.2f}초)."
-MIGRATIONS_NOTHING = "모든 마이그레이션({count}개)이 이미 적용되어 있습니다. 바꾼 것이 없습니다 ({seconds:.2f}초)."
-MIGRATIONS_BASELINE = "손으로 마이그레이션한 데이터베이스로 인식해 {name} 을(를) 기준점으로 기록했습니다."
-MIGRATIONS_PENDING = "적용할 마이그레이션이 {count}개 있습니다: {names}"
+MIGRATIONS_BASELINE = "손으로 마이그레이션한 데이터베이스로 인식해 기준점으로 기록했습니다: {name}"
 MIGRATIONS_UP_TO_DATE = "모든 마이그레이션({count}개)이 적용되어 있습니다."
 STEP_RECREATE = "chat_sessions 다시 만들기"
 RECREATE_DONE = (
@@ -171,7 +170,6 @@ VERIFY_COL_USERS = "unique_users"
 VERIFY_CHAT_SESSIONS = "chat_sessions"
 VERIFY_WITH_SESSION = "conversation_memories with session"
 VERIFY_WITHOUT_SESSION = "conversation_memories without session"
-VERIFY_SESSIONS = "sessions"
 MIGRATION_TABLE_TITLE = "마이그레이션"
 MIGRATION_COL_FILE = "파일"
 MIGRATION_COL_ACTION = "결과"
@@ -193,26 +191,15 @@ CODE_LINE = "오류 코드: {code}"
 SUMMARY_CHECK_OK = "점검을 마쳤습니다: 문제가 없습니다."
 SUMMARY_CHECK_FAILED = "점검을 마쳤습니다: 문제 {fails}개, 경고 {warns}개."
 LABEL_FIX = "해결 방법"
-LABEL_DETAIL = "자세히"
+UNKNOWN_PROBLEM_TITLE = "문제가 있습니다"
 WAITING_FOR_LOCK = "다른 마법사 실행이 끝나기를 기다리는 중입니다..."
 APPLYING = "{name} 적용 중..."
-CONNECTING = "{host}:{port} 에 접속하는 중..."
 NEXT_STEPS = (
     "다음 단계: backend 폴더에서 서버를 시작하세요 (예: uvicorn app.main:app --reload).\n"
     "LangGraph 체크포인트 테이블(checkpoints 등)은 서버를 처음 시작할 때 자동으로 만들어집니다."
 )
-ASK_PASSWORD = "{user}@{host}:{port} 의 비밀번호"
 ASK_CONFIRM_APPLY = "위 마이그레이션을 적용할까요?"
 APPLY_DECLINED = "적용하지 않았습니다. 아무것도 바뀌지 않았습니다."
-PASSWORD_NEEDED = "비밀번호가 필요하지만 어디에도 설정되어 있지 않습니다."
-FIX_PASSWORD_NEEDED = (
-    "다음 중 하나로 비밀번호를 알려 주세요:\n"
-    "1. backend/.env 의 DATABASE_URL 에 넣기: postgresql+psycopg://postgres:비밀번호@localhost:5432/real_estate\n"
-    "2. backend/.env 에 POSTGRES_PASSWORD=비밀번호 추가\n"
-    "3. --dsn \"postgresql://postgres:비밀번호@localhost:5432/real_estate\" 로 실행"
-)
-ASK_CREATE_DATABASE = "{dbname} 데이터베이스가 없습니다. 지금 만들까요? (UTF8)"
-CREATE_DB_NOT_ALLOWED = "--yes 없이 터미널이 아닌 곳에서는 데이터베이스를 만들 수 없습니다."
 
 
 # --- Windows and shells ---------------------------------------------------------------------------
@@ -247,13 +234,35 @@ CLUSTER_FOLDER_MOVED = (
 # --- the catalogue of known failures ---------------------------------------------------------------
 @dataclass(frozen=True)
 class Problem:
+    """A known failure. A step may start with a platform tag ("windows:", "linux:", "darwin:"): it is
+    then shown only on that platform, so advice is for the machine in front of the person."""
+
     title: str
     cause: str
     steps: tuple[str, ...]
 
     def fix_text(self, **values: object) -> str:
-        lines = [f"{i}. {step.format(**values)}" for i, step in enumerate(self.steps, start=1)]
-        return "\n".join(lines)
+        return self.fix_text_for(current_platform(), **values)
+
+    def fix_text_for(self, here: str, **values: object) -> str:
+        shown = []
+        for step in self.steps:
+            tag, _, text = step.partition(":")
+            if tag in PLATFORM_TAGS:
+                if tag != here:
+                    continue
+                step = text.strip()
+            shown.append(step)
+        return "\n".join(f"{i}. {step.format(**values)}" for i, step in enumerate(shown, start=1))
+
+
+PLATFORM_TAGS = ("windows", "linux", "darwin")
+
+
+def current_platform() -> str:
+    import sys
+
+    return "windows" if sys.platform == "win32" else "darwin" if sys.platform == "darwin" else "linux"
 
 
 CATALOGUE: dict[str, Problem] = {
@@ -261,8 +270,9 @@ CATALOGUE: dict[str, Problem] = {
         title="PostgreSQL 서버가 실행되고 있지 않습니다",
         cause="{host}:{port} 에 연결을 시도했지만 아무것도 응답하지 않습니다 (connection refused).",
         steps=(
-            "Windows: Windows 키 + R → services.msc 입력 → postgresql-x64-17 찾기 → 우클릭 → 시작",
-            "Linux: sudo systemctl start postgresql  /  macOS: brew services start postgresql@17",
+            "windows: Windows 키 + R → services.msc 입력 → postgresql-x64-17 찾기 → 우클릭 → 시작",
+            "linux: 서버를 시작하세요: sudo systemctl start postgresql",
+            "darwin: 서버를 시작하세요: brew services start postgresql@17",
             "포트가 맞는지 확인하세요: 두 번째로 설치한 PostgreSQL은 5433 포트를 쓰는 경우가 많습니다.",
             "서버를 시작한 뒤 python -m setup_wizard 를 다시 실행하세요.",
         ),
@@ -301,7 +311,7 @@ CATALOGUE: dict[str, Problem] = {
     ),
     "migration_failed": Problem(
         title="마이그레이션이 실패해 모두 되돌렸습니다",
-        cause="{name} 을(를) 적용하다가 오류가 났습니다. 트랜잭션을 되돌려 데이터베이스는 바뀌지 않았습니다.",
+        cause="{name} 파일을 적용하다가 오류가 났습니다. 트랜잭션을 되돌려 데이터베이스는 바뀌지 않았습니다.",
         steps=(
             "아래 서버 메시지와 SQLSTATE를 확인하세요.",
             "원인을 고친 뒤 python -m setup_wizard 를 다시 실행하세요. 이미 적용된 단계는 건너뜁니다.",
@@ -310,7 +320,7 @@ CATALOGUE: dict[str, Problem] = {
     ),
     "checksum_mismatch": Problem(
         title="이미 적용된 마이그레이션 파일의 내용이 바뀌었습니다",
-        cause="{name} 은(는) {applied_at} 에 적용되었는데, 지금 파일 내용이 그때와 다릅니다. 다시 실행하지 않았습니다.",
+        cause="{name} 파일은 {applied_at} 에 적용되었는데, 지금 파일 내용이 그때와 다릅니다. 다시 실행하지 않았습니다.",
         steps=(
             "마법사를 최신 버전으로 받았는지(git pull) 확인하세요.",
             "파일을 일부러 고쳤다면 되돌리세요. 이미 적용된 마이그레이션은 바꾸지 말고 새 파일을 추가해야 합니다.",
@@ -397,7 +407,7 @@ SETTINGS_BACKEND_IGNORES_PG = (
     "마법사가 접속에 성공해도 백엔드는 .env 의 값을 씁니다."
 )
 SETTINGS_ASK_INTRO = "설정되지 않은 값을 묻습니다. Enter를 누르면 [ ] 안의 값을 그대로 씁니다."
-ASK_FIELD = "{field}"
+ASK_FIELD = "{field} 값을 입력하세요"
 ASK_PASSWORD_HIDDEN = "{user}@{host}:{port} 의 비밀번호 (입력 내용은 가려집니다)"
 ASK_PASSWORD_DEFAULT_HINT = "비워 두면 백엔드 기본 비밀번호를 씁니다"
 PASSWORD_EMPTY = "비밀번호를 입력하지 않았습니다."
@@ -412,9 +422,14 @@ SAVE_KEEPS = "다른 줄과 주석, 순서는 그대로 두고, 이전 파일은
 ASK_SAVE = "이 값을 .env 파일에 저장할까요?"
 SAVE_DONE = "{path} 에 저장했습니다."
 SAVE_BACKUP = "이전 파일은 {backup} 에 보관했습니다."
+ENV_READABLE_AFTER_SAVE = "비밀번호를 저장한 파일을 이 컴퓨터의 다른 사용자도 읽을 수 있습니다 (권한 {mode}): {path}"
+ASK_RESTRICT_ENV = "나만 읽고 쓸 수 있게(권한 600) 바꿀까요?"
+ENV_RESTRICTED = "이제 나만 읽고 쓸 수 있습니다 (권한 600): {path}"
+SAVE_NO_BACKEND = "이 폴더({cwd})와 그 위 폴더에서 backend 폴더를 찾지 못해 .env 파일을 만들지 않았습니다."
+FIX_SAVE_NO_BACKEND = "프로젝트 폴더(backend 폴더가 있는 곳)로 이동해 python -m setup_wizard 를 다시 실행하세요."
 SAVE_SKIPPED = "저장하지 않았습니다. 다음에 실행할 때 다시 묻습니다."
 STEP_ENV_SAVE = ".env 저장"
-ENV_SAVE_UNREADABLE = "{path} 을(를) 다시 읽을 수 없어 저장하지 않았습니다."
+ENV_SAVE_UNREADABLE = "파일을 다시 읽을 수 없어 저장하지 않았습니다: {path}"
 ENV_SAVE_VERIFY_FAILED = "{path} 에 안전하게 쓸 수 없는 형식이 있어 저장하지 않았습니다. 파일은 그대로입니다."
 ENV_SAVE_ENCODING = "입력한 값을 {path} 의 인코딩({encoding})으로 쓸 수 없어 저장하지 않았습니다."
 ENV_SAVE_FAILED = "{path} 에 저장하지 못했습니다 ({error}). 파일은 그대로입니다."
@@ -432,17 +447,13 @@ CHOICE_CHANGE_ADDRESS = "호스트와 포트 바꾸기"
 CHOICE_RETYPE_PASSWORD = "비밀번호 다시 입력하기"
 CHOICE_CHANGE_LOGIN = "사용자와 포트 바꾸기"
 CHOICE_QUIT = "끝내기"
-CHOICE_OTHER_DATABASE = "다른 데이터베이스 이름 입력하기"
 ASK_CREATE_DATABASE_WIZARD = "{dbname} 데이터베이스를 지금 만들까요? (UTF8)"
-DATABASE_NOT_CREATED = "{dbname} 데이터베이스를 만들지 않았습니다."
 TOO_MANY_TRIES = "비밀번호를 {count}번 입력했지만 로그인하지 못했습니다."
-QUIT_BY_CHOICE = "마법사를 끝냈습니다. 바꾼 것은 없습니다."
 
 # Plan screen.
-PLAN_NOTHING = "모든 마이그레이션({count}개)이 이미 적용되어 있습니다. 할 일이 없습니다."
 PLAN_INTRO = "적용할 마이그레이션 {count}개가 이 데이터베이스에 하는 일입니다:"
 PLAN_SAFE = "기존 데이터는 지우지 않습니다. 파일마다 트랜잭션 하나로 적용해, 실패하면 그 파일의 변경은 모두 되돌립니다."
-PLAN_0001_CREATE = "없는 {names} 을(를) 만듭니다."
+PLAN_0001_CREATE = "없는 테이블과 형식을 만듭니다: {names}"
 PLAN_0001_PRESENT = "users, conversation_memories 가 이미 있어 그대로 둡니다."
 PLAN_0002_CREATE = "sessions 테이블을 만듭니다 (백엔드가 로그인 세션을 저장하는 곳)."
 PLAN_0002_PRESENT = "이미 있는 sessions 테이블은 그대로 두고, 빠진 인덱스만 더합니다."
@@ -455,7 +466,7 @@ PLAN_0003_HAND = (
     "손으로 마이그레이션한 chat_sessions 와 기존 연결은 그대로 두고, 빠진 인덱스·외래 키·트리거만 더합니다."
 )
 PLAN_0003_DUPLICATES = "메시지를 두 번 세는 트리거 {count}개를 정리합니다: {names}"
-PLAN_GENERIC = "{name} 을(를) 적용합니다."
+PLAN_GENERIC = "{name} 파일을 적용합니다."
 PLAN_RECREATE = (
     "--recreate: chat_sessions 와 conversation_memories.session_id 를 백업 스키마에 복사한 뒤 지우고 "
     "다시 만듭니다. 모든 대화가 사용자마다 세션 하나로 다시 묶입니다."
@@ -468,19 +479,24 @@ NOTICES_TITLE = "서버가 알려 준 내용:"
 NOTICE_MIGRATED = "사용자 {users}명의 기존 대화를 '이전 대화 (마이그레이션)' 세션 {sessions}개로 연결했습니다."
 NOTICE_MIGRATED_NONE = "옮길 기존 대화가 없었습니다."
 NOTICE_LINKS_KEPT = "conversation_memories.session_id 가 이미 있어 기존 연결을 그대로 두었습니다."
-NOTICE_DUPLICATE_TRIGGER = "메시지를 두 번 세던 트리거 {name} 을(를) 지웠습니다."
+NOTICE_DUPLICATE_TRIGGER = "메시지를 두 번 세던 트리거를 지웠습니다: {name}"
 NOTICE_FK_NOT_VALID = (
     "없는 세션을 가리키는 대화가 있어 외래 키 fk_conv_mem_session 을 검증하지 않은 채로 두었습니다 "
     "(새로 들어오는 행은 검사합니다)."
 )
-NOTICE_OTHER = "그 밖의 서버 안내 {count}건 (이미 있는 객체를 건너뛰었다는 안내 등)"
+NOTICE_OTHER = (
+    "이미 있는 테이블이나 인덱스는 만들지 않고 건너뛰었다는 서버의 알림이 {count}건 더 있습니다. "
+    "해롭지 않으며, 할 일은 없습니다 (-v 로 원문을 볼 수 있습니다)."
+)
 
 # Dev user 1 and the final checklist.
-DEV_USER_MISSING_NOTE = (
-    "users 테이블에 id 1 사용자가 없습니다. 로그인 기능이 생기기 전까지 백엔드는 모든 채팅을 사용자 1로 "
-    "만들기 때문에, 이대로면 첫 채팅이 Foreign Key 위반으로 실패합니다."
-)
 CHECKLIST_TITLE = "최종 점검"
+STEP_READINESS = "백엔드가 쓸 준비"
+READINESS_MISSING = "최종 점검에서 아직 없는 것이 있습니다: {names}"
+FIX_READINESS = (
+    "python -m setup_wizard check 로 무엇이 다른지 확인하세요.\n"
+    "그다음 python -m setup_wizard --yes 를 다시 실행하면 지우지 않고 더할 수 있는 것은 모두 더합니다."
+)
 CHECK_SESSIONS = "sessions 테이블"
 CHECK_CHAT_SESSIONS = "chat_sessions 테이블"
 CHECK_SESSION_ID = "conversation_memories.session_id"
@@ -492,10 +508,6 @@ CHECK_MISSING = "없습니다"
 CHECK_TRIGGERS_MISSING = "없는 트리거: {names}"
 CHECK_DEV_USER_MISSING = "없습니다. 첫 채팅이 Foreign Key 위반으로 실패합니다"
 CHECK_CHECKPOINTS_LATER = "서버를 처음 시작할 때 자동으로 만들어집니다"
-FIX_DEV_USER = (
-    "psql 에서: INSERT INTO users (id, email, type, is_active) VALUES (1, 'test@test.com', 'USER', true);\n"
-    "또는 python -m setup_wizard 를 다시 실행해 만들기를 선택하세요."
-)
 NEXT_STEPS_TITLE = "다음 단계"
 NEXT_STEPS_WIZARD = (
     "1. backend 폴더로 이동합니다: cd backend\n"
@@ -510,19 +522,14 @@ ANSWER_YES = "예"
 ANSWER_NO = "아니요"
 CONFIRM_HINT = "(y: 예, n: 아니요, Enter: {default})"
 SERVER_ANSWERS = "{host}:{port} 에서 서버가 응답합니다."
-DEV_USER_FAILED = "개발용 사용자를 만들지 못했습니다: {error}"
 INSTALL_COL_VERSION = "버전"
 INSTALL_COL_PLACE = "위치"
 INSTALL_COL_ORIGIN = "찾은 곳"
 INSTALL_COL_SERVICE = "서비스"
 INSTALL_COL_PORT = "포트"
-INSTALL_CHOSEN = "PostgreSQL {version} ({bindir}) 을(를) 기준으로 진단합니다."
+INSTALL_CHOSEN = "진단에 쓰는 설치: PostgreSQL {version} ({bindir})"
 INSTALL_NONE = (
     "이 컴퓨터에서 PostgreSQL 설치를 찾지 못했습니다. 다른 컴퓨터의 서버에 접속한다면 그대로 진행해도 됩니다."
-)
-INSTALL_OLD = "PostgreSQL {version} 은(는) 오래된 버전입니다. 백엔드는 PostgreSQL 17 기준으로 만들어졌습니다."
-INSTALL_PORT_DIFFERS = (
-    "설치된 PostgreSQL {version} 은(는) {port} 포트를 쓰는데, 접속 정보의 포트는 {settings_port} 입니다."
 )
 INSTALL_SEARCH_FAILED = "설치된 PostgreSQL을 찾는 중 문제가 있어 건너뜁니다: {error}"
 
@@ -552,9 +559,8 @@ POSTGRES_FOUND = "찾은 PostgreSQL {count}개 중 {version} 버전을 사용합
 POSTGRES_NOT_FOUND = "이 컴퓨터에서 PostgreSQL 프로그램을 찾지 못했습니다."
 POSTGRES_REMOTE = "원격 서버({host})라 이 컴퓨터의 설치는 확인하지 않습니다."
 PSQL_FOUND = "psql: {path}"
-PSQL_VERSION = "클라이언트: psql {psql}, libpq {libpq}"
-PSQL_ADDED = "{bindir} 을(를) 사용자 PATH에 추가했습니다. 새로 여는 터미널부터 psql 을 바로 쓸 수 있습니다."
-ASK_ADD_TO_PATH = "{bindir} 을(를) 사용자 PATH에 추가할까요? (새 터미널부터 psql 을 바로 쓸 수 있습니다)"
+PSQL_ADDED = "사용자 PATH에 추가했습니다: {bindir}\n새로 여는 터미널부터 psql 을 바로 쓸 수 있습니다."
+ASK_ADD_TO_PATH = "psql 이 있는 폴더({bindir})를 사용자 PATH에 추가할까요? 새 터미널부터 psql 을 바로 쓸 수 있습니다."
 PORT_MISMATCH = "설정의 포트는 {port} 인데, 레지스트리에 따르면 이 컴퓨터의 PostgreSQL은 {ports} 포트를 씁니다."
 SERVICE_RUNNING = "{name} 서비스가 실행 중입니다."
 SERVICE_STOPPED = "{name} 서비스가 멈춰 있습니다."
@@ -588,7 +594,7 @@ CLUSTER_CREATED_NEW_PASSWORD = (
     "비밀번호를 새로 정했으니 backend/.env 에 POSTGRES_PASSWORD(또는 DATABASE_URL)로 저장하세요."
 )
 CLUSTER_FOLDER_NOT_EMPTY = "{folder} 폴더가 비어 있지 않아 서버를 만들지 않았습니다."
-CLUSTER_FAILED = "{tool} 이(가) 실패했습니다:\n{output}"
+CLUSTER_FAILED = "{tool} 명령이 실패했습니다:\n{output}"
 CLUSTER_NEEDS_POSTGRES_USER = "root 로는 PostgreSQL을 실행할 수 없는데 postgres 시스템 사용자가 없습니다."
 
 SEED_ERRORS = {
@@ -621,9 +627,10 @@ CATALOGUE.update({
         title="PostgreSQL 이 설치되어 있지 않은 것 같습니다",
         cause="PATH, 레지스트리, 기본 설치 폴더 어디에서도 PostgreSQL 프로그램을 찾지 못했습니다.",
         steps=(
-            "Windows: winget install PostgreSQL.PostgreSQL.17  (기본 비밀번호 postgres)",
-            "또는 https://www.postgresql.org/download/ 에서 17 버전 설치 프로그램을 받으세요.",
-            "Linux: sudo apt install postgresql  /  macOS: brew install postgresql@17",
+            "windows: 설치하세요: winget install PostgreSQL.PostgreSQL.17  (기본 비밀번호 postgres)",
+            "설치 프로그램으로 설치하려면 https://www.postgresql.org/download/ 에서 17 버전을 받으세요.",
+            "linux: 설치하세요: sudo apt install postgresql",
+            "darwin: 설치하세요: brew install postgresql@17",
         ),
     ),
     "port_mismatch": Problem(
@@ -655,7 +662,7 @@ CATALOGUE.update({
         steps=(
             "서버 로그를 확인하세요: {log_hint}",
             "Windows라면 이벤트 뷰어 → Windows 로그 → 응용 프로그램에서 PostgreSQL 오류를 찾으세요.",
-            "포트 {port} 을(를) 다른 프로그램이 쓰고 있지 않은지 확인하세요: netstat -ano | findstr :{port}",
+            "다른 프로그램이 {port} 포트를 쓰고 있지 않은지 확인하세요: netstat -ano | findstr :{port}",
         ),
     ),
     "no_server_installed": Problem(
@@ -681,7 +688,7 @@ CATALOGUE.update({
         steps=("가능하면 PostgreSQL 17을 쓰세요. 지금 그대로 진행해도 됩니다.",),
     ),
     "dev_user_missing": Problem(
-        title="id 1 사용자가 없습니다 (경고)",
+        title="id 1 사용자가 없습니다",
         cause="로그인이 없는 개발 중에는 백엔드가 모든 대화를 id 1 사용자로 만듭니다. 없으면 첫 대화에서 "
               "Foreign Key 위반 오류가 납니다.",
         steps=(
@@ -754,11 +761,11 @@ STEP_ENV_GITIGNORE = ".env 파일: git 제외"
 GIT_NOT_FOUND = "git 이 설치되어 있지 않아 건너뛰었습니다."
 ENV_NOT_IN_REPO = ".env 파일이 git 저장소 안에 있지 않습니다."
 ENV_IGNORED = ".env 파일은 .gitignore 로 git 에서 제외되어 있습니다."
-ENV_NOT_IGNORED = "{path} 이(가) .gitignore 에 없어, 커밋하면 비밀번호가 저장소에 올라갑니다."
+ENV_NOT_IGNORED = ".gitignore 에 이 파일이 없어, 커밋하면 비밀번호가 저장소에 올라갑니다: {path}"
 FIX_ENV_NOT_IGNORED = "저장소의 .gitignore 에 {name} 줄을 추가하세요."
-ENV_TRACKED = "{path} 이(가) 이미 git 에 커밋되어 있습니다. 비밀번호가 저장소 기록에 남습니다."
+ENV_TRACKED = "이 파일은 이미 git 에 커밋되어 있어 비밀번호가 저장소 기록에 남습니다: {path}"
 FIX_ENV_TRACKED = (
-    "git rm --cached {name} 로 추적을 멈추고 .gitignore 에 {name} 을(를) 추가하세요.\n"
+    "git rm --cached {name} 명령으로 추적을 멈추고, .gitignore 파일에 {name} 한 줄을 추가하세요.\n"
     "이미 올라간 비밀번호는 바꾸는 것이 안전합니다 (PostgreSQL: ALTER USER postgres PASSWORD '새 비밀번호';)."
 )
 STEP_ENV_PERMISSIONS = ".env 파일: 권한"
@@ -843,7 +850,7 @@ DRIFT_ENUM_LABELS = "enum 값이 빠졌습니다: {labels}"
 DRIFT_INDEX_MISSING = "인덱스가 없습니다 ({table} ({keys}))."
 DRIFT_INDEX_DIFFERENT = "인덱스 정의가 {actual} 입니다 (기대: {expected})."
 DRIFT_FK_MISSING = "외래 키가 없습니다 ({table}({columns}) → {ref})."
-DRIFT_FK_TARGET = "외래 키가 {actual} 을(를) 가리킵니다 (기대: {expected})."
+DRIFT_FK_TARGET = "외래 키가 가리키는 곳이 다릅니다: {actual} (기대: {expected})"
 DRIFT_FK_NO_CASCADE = "ON DELETE CASCADE 가 아닙니다: {ref} 의 행을 지우면 오류가 납니다."
 DRIFT_FK_NOT_VALID = "NOT VALID 상태입니다: 없는 세션을 가리키는 대화가 있습니다."
 DRIFT_TRIGGER_MISSING = "{table} 에 트리거가 없습니다."
@@ -868,7 +875,7 @@ FIX_CHECKPOINTS_INCOMPLETE_LIB = (
 CHECKPOINTS_AHEAD = (
     "데이터베이스의 마이그레이션 버전({version})이 설치된 라이브러리가 아는 버전({expected})보다 높습니다."
 )
-FIX_CHECKPOINTS_AHEAD = "pip install -U {package} 로 라이브러리를 올리세요 (백엔드와 같은 버전을 쓰세요)."
+FIX_CHECKPOINTS_AHEAD = "라이브러리를 올리세요: pip install -U {package} (백엔드와 같은 버전을 쓰세요)."
 CHECKPOINTS_BEHIND = (
     "마이그레이션 버전이 {version} 입니다 (설치된 라이브러리: {expected}). "
     "서버를 시작하면 올라가며, python -m setup_wizard --yes 로 지금 올릴 수도 있습니다."

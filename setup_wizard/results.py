@@ -85,6 +85,7 @@ class Report:
     # Label -> value for the shareable report (OS, Python, packages, server); not part of the JSON.
     facts: dict[str, str] = field(default_factory=dict)
     changed: bool = False  # did the run change anything? (a rerun that changed nothing says so once)
+    footer: list[str] = field(default_factory=list)  # said last, where the person looks (the report's path)
 
     def add(self, step: Step) -> Step:
         self.steps.append(step)

@@ -259,7 +259,7 @@ def test_changed_checksums_are_named(database: Database, tmp_path: Path) -> None
 def test_dev_user(database: Database, tmp_path: Path) -> None:
     migrate(database, dev_user=False)
     step = items(tmp_path, dsn=database.url)["dev_user"]
-    assert step.status is Status.WARN and step.code == "dev_user_missing" and "INSERT INTO users" in (step.fix or "")
+    assert step.status is Status.FAIL and step.code == "dev_user_missing" and "INSERT INTO users" in (step.fix or "")
     assert database.scalar("SELECT count(*) FROM users") == 0  # check reports; it does not create
     run_sql(database, "INSERT INTO users (id, email, type) VALUES (1, 'dev@example.com', 'ADMIN')")
     assert items(tmp_path, dsn=database.url)["dev_user"].status is Status.OK

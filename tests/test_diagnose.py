@@ -184,7 +184,7 @@ def test_dev_user_created_only_with_consent_and_sequence_moved(database: Databas
         Runner(conn, load_migrations()).apply()
         conn.execute("INSERT INTO users (id, email, type) VALUES (5, 'a@b.c', 'USER')")
         missing = inspect.dev_user_step(conn, diagnose.never)
-        assert missing is not None and missing.code == "dev_user_missing" and missing.status is Status.WARN
+        assert missing is not None and missing.code == "dev_user_missing" and missing.status is Status.FAIL
         assert "INSERT INTO users" in (missing.fix or "")
         assert database.scalar("SELECT count(*) FROM users WHERE id = 1") == 0
         created = inspect.dev_user_step(conn, lambda _q: True)

@@ -20,7 +20,8 @@ from setup_wizard.database.checkpoints import library_installed
 from setup_wizard.environment import Environment
 from setup_wizard.flow.options import Options
 from setup_wizard.ui import wizard
-from setup_wizard.ui.render import ASCII_SYMBOLS, Screen
+from setup_wizard.ui.render import ASCII_SYMBOLS
+from setup_wizard.ui.screen import Screen
 
 Outline = list[tuple[str, str, str | None]]
 

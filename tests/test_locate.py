@@ -37,7 +37,7 @@ def test_program_files_without_registry_and_psql_on_path() -> None:
 
 def test_nothing_installed() -> None:
     found = discover(RecordedSystem(platform="windows", environ={"PATH": r"C:\Windows"}))
-    assert found == type(found)(installations=(), chosen=None, psql_on_path=None)
+    assert found == type(found)(installations=(), chosen=None, psql_on_path=None, platform="windows")
 
 
 def test_linux_and_macos_folders() -> None:

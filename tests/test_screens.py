@@ -12,7 +12,8 @@ from rich.console import Console
 from setup_wizard.config.settings import load_settings
 from setup_wizard.environment import Environment
 from setup_wizard.results import Status, Step, VerificationRow
-from setup_wizard.ui.render import ASCII_SYMBOLS, UNICODE_SYMBOLS, Screen, make_screen, symbols_for
+from setup_wizard.ui.render import ASCII_SYMBOLS, UNICODE_SYMBOLS, symbols_for
+from setup_wizard.ui.screen import Screen, make_screen
 
 BOX_AND_SYMBOLS = "✓✗─│╭╮╰╯├┤┬┴┼"
 

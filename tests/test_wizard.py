@@ -25,7 +25,8 @@ from setup_wizard.flow.options import Options
 from setup_wizard.results import Status
 from setup_wizard.ui import wizard
 from setup_wizard.ui.prompts import QuestionaryPrompter, questionary_usable
-from setup_wizard.ui.render import ASCII_SYMBOLS, Screen
+from setup_wizard.ui.render import ASCII_SYMBOLS
+from setup_wizard.ui.screen import Screen
 
 # With the [checkpoints] extra installed the walk also offers LangGraph's tables, right after the apply.
 CP = [True] if library_installed() else []
@@ -74,8 +75,8 @@ def test_notices_are_summarised_in_korean() -> None:
     ])
     assert summary == [
         "사용자 1,204명의 기존 대화를 '이전 대화 (마이그레이션)' 세션 1,204개로 연결했습니다.",
-        "메시지를 두 번 세던 트리거 count_messages_again 을(를) 지웠습니다.",
-        "그 밖의 서버 안내 2건 (이미 있는 객체를 건너뛰었다는 안내 등)",
+        "메시지를 두 번 세던 트리거를 지웠습니다: count_messages_again",
+        msg.NOTICE_OTHER.format(count=2),
     ]
 
 
@@ -202,7 +203,8 @@ def test_without_any_env_file_every_value_is_asked_and_a_new_env_file_is_offered
     report, prompter, text = walk(tmp_path, None, ["127.0.0.1", port, "", database.name, PASSWORD,
                                                    True, True, *CP, True])
     assert report.ok, text
-    assert prompter.questions[:4] == ["호스트", "포트", "사용자", "데이터베이스"]
+    assert prompter.questions[:4] == [msg.ASK_FIELD.format(field=msg.FIELD_NAMES[name])
+                                      for name in ("host", "port", "user", "dbname")]
     assert prompter.questions[5:] == [msg.ASK_SAVE, msg.ASK_CONFIRM_APPLY, *CPQ, msg.ASK_CREATE_DEV_USER]
     written = read_env_file(tmp_path / "backend" / ".env").values
     assert list(written) == ["DATABASE_URL"]
@@ -255,3 +257,13 @@ def test_stopped_windows_service_is_offered_and_a_declined_uac_prompt_shows_the_
     failed = [s.code for s in report.steps if s.status is Status.FAIL]
     assert failed == ["service_start_declined", "server_not_running"]
 
+
+
+def test_declining_the_dev_user_is_not_called_ready(database: Database, tmp_path: Path) -> None:
+    """The first chat would fail: the verdict and the exit status say so, and the last thing shown is the fix."""
+    report, _prompter, text = walk(tmp_path, database.url, [True, *[False for _ in CP], False])
+    assert not report.ok
+    assert [s.code for s in report.steps if s.status is Status.FAIL] == ["dev_user_missing"]
+    assert msg.SUMMARY_OK not in text and msg.SUMMARY_NOT_READY in text
+    final = text[text.rindex(msg.SUMMARY_NOT_READY):]
+    assert msg.NEXT_FOR_FAILURE.format(title=msg.STEP_DEV_USER) in final and "setval" in final

@@ -97,10 +97,12 @@ def test_missing_password_typed_then_saved(database: Database, tmp_path: Path) -
     run = Wizard(tmp_path, "xterm-256color")
     run.ask("의 비밀번호", PASSWORD + ENTER)
     run.ask("이 값을 .env 파일에 저장할까요?", ENTER)
+    run.ask("나만 읽고 쓸 수 있게(권한 600) 바꿀까요?", ENTER)  # the file was readable by others (644)
     run.ask("위 마이그레이션을 적용할까요?", ENTER)
     if library_installed():
         run.ask("LangGraph 체크포인트 테이블", ENTER)
     assert run.finish() == 0, run.output
+    assert path.stat().st_mode & 0o777 == 0o600
     old = before.decode().split("\r\n")
     new = path.read_bytes().decode().split("\r\n")
     assert len(new) == len(old)
@@ -132,6 +134,7 @@ def test_whole_path_through_the_plain_fallback(database: Database, tmp_path: Pat
     run = Wizard(tmp_path, term)
     run.ask("의 비밀번호 (입력 내용은 가려집니다): ", PASSWORD + ENTER)
     run.ask("이 값을 .env 파일에 저장할까요? (y: 예, n: 아니요, Enter: 예): ", "y" + ENTER)
+    run.ask("나만 읽고 쓸 수 있게(권한 600) 바꿀까요? (y: 예, n: 아니요, Enter: 예): ", "n" + ENTER)
     run.ask("위 마이그레이션을 적용할까요? (y: 예, n: 아니요, Enter: 예): ", ENTER)
     if library_installed():
         run.ask("LangGraph 체크포인트 테이블(checkpoints 등)을 지금 만들까요? (y: 예, n: 아니요, Enter: 예): ", ENTER)

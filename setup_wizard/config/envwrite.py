@@ -28,6 +28,7 @@ from urllib.parse import urlencode
 
 from setup_wizard import messages as msg
 from setup_wizard.config.envfile import decode_env_bytes
+from setup_wizard.config.project import find_backend
 from setup_wizard.config.settings import (
     ENV_FILE_KEYS,
     FIELDS,
@@ -54,12 +55,13 @@ class SaveResult:
     keys: tuple[str, ...]
 
 
-def target_path(cwd: Path, found: Path | None) -> Path:
-    """The file to write: the one that was read, else backend/.env (or .env without a backend folder)."""
+def target_path(cwd: Path, found: Path | None) -> Path | None:
+    """The file to write: the one that was read, else the project's backend/.env; None with no backend
+    folder anywhere near (a .env is never created in a folder that is not a backend)."""
     if found is not None:
         return found
-    backend = cwd / "backend"
-    return backend / ".env" if backend.is_dir() else cwd / ".env"
+    backend = find_backend(cwd)
+    return backend.env_path if backend is not None else None
 
 
 def _url_with_params(settings: Settings, scheme: str, params: Mapping[str, str]) -> str:

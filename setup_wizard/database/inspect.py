@@ -73,7 +73,10 @@ DEV_USER_INSERT = (
 
 
 def dev_user_step(conn: psycopg.Connection[Any], confirm: Confirm) -> Step | None:
-    """User id 1 must exist for the backend's first chat; creating it only adds a row."""
+    """User id 1 must exist for the backend's first chat; creating it only adds a row.
+
+    Without it the first chat fails with a foreign-key violation, so a missing user is a problem, not a
+    warning: the database is not ready."""
     import psycopg
     from psycopg import sql
 
@@ -85,7 +88,7 @@ def dev_user_step(conn: psycopg.Connection[Any], confirm: Confirm) -> Step | Non
         return None
     if exists:
         return Step("dev_user", Status.OK, msg.STEP_DEV_USER, msg.DEV_USER_OK)
-    missing = _problem_step("dev_user", msg.STEP_DEV_USER, Status.WARN, "dev_user_missing")
+    missing = _problem_step("dev_user", msg.STEP_DEV_USER, Status.FAIL, "dev_user_missing")
     if not confirm(msg.ASK_CREATE_DEV_USER):
         return missing
     try:
@@ -98,10 +101,10 @@ def dev_user_step(conn: psycopg.Connection[Any], confirm: Confirm) -> Step | Non
                     "SELECT setval(%s, GREATEST((SELECT max(id) FROM users), "
                     "(SELECT last_value FROM {seq})))").format(seq=sql.SQL(sequence[0])), [sequence[0]])
     except psycopg.Error as exc:
-        return Step("dev_user", Status.WARN, msg.STEP_DEV_USER, missing.detail + f"\n{exc.sqlstate}: "
+        return Step("dev_user", Status.FAIL, msg.STEP_DEV_USER, missing.detail + f"\n{exc.sqlstate}: "
                     + (exc.diag.message_primary or ""), "dev_user_missing", missing.fix)
     if not inserted:
-        return Step("dev_user", Status.WARN, msg.STEP_DEV_USER, msg.DEV_USER_EMAIL_TAKEN, "dev_user_missing",
+        return Step("dev_user", Status.FAIL, msg.STEP_DEV_USER, msg.DEV_USER_EMAIL_TAKEN, "dev_user_missing",
                     missing.fix)
     return Step("dev_user", Status.OK, msg.STEP_DEV_USER, msg.DEV_USER_CREATED)
 

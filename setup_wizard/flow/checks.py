@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from setup_wizard import messages as msg
+from setup_wizard import problems
 from setup_wizard.config.envfile import EnvFile
 from setup_wizard.config.settings import DSN, FIELDS, Settings, env_file_source, parse_dsn
 from setup_wizard.database.migrate import PlanItem, changed_files_problem, load_migrations, read_plan
@@ -362,8 +363,7 @@ def check_pending(ctx: Context) -> Iterator[Step]:
             baseline = bool(row and row[0])
         lines.append(msg.MIGRATION_PENDING_LINE.format(
             name=migration.name, note=msg.MIGRATION_PENDING_BASELINE if baseline else ""))
-    yield Step("migrations", Status.FAIL, msg.STEP_MIGRATIONS, "\n".join(lines), "migrations_pending",
-               msg.CATALOGUE["migrations_pending"].fix_text())
+    yield problems.step("migrations_pending", "migrations", step_title=msg.STEP_MIGRATIONS, detail="\n".join(lines))
 
 
 @register("checksums", msg.STEP_CHECKSUMS, needs_connection=True)
@@ -517,7 +517,7 @@ def run_all(options: Options, env: Environment, say: Say, checks: Iterable[Check
                             msg.REPORT_WRITE_FAILED.format(path=target, error=error.strerror or error),
                             "report_write_failed", msg.FIX_REPORT_PATH))
         else:
-            say(msg.REPORT_WRITTEN.format(path=target))
+            report.footer.append(msg.REPORT_WRITTEN.format(path=target))
     return report
 
 

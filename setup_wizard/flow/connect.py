@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from setup_wizard import messages as msg
+from setup_wizard import problems
 from setup_wizard.config.settings import DEFAULT, TYPED, Settings
 from setup_wizard.database.connect import create_database, open_database, server_version
 from setup_wizard.errors import WizardError
@@ -146,7 +147,7 @@ class Connector:
         self.server_reported = False
 
     def fail(self, step_id: str, title: str, error: WizardError) -> None:
-        self.flow.add(Step(step_id, Status.FAIL, title, error.detail, error.code, error.fix))
+        self.flow.add(problems.from_error(error, step_id, title))
 
     def server_answers(self, version: str | None = None) -> None:
         """The server answered (and the login worked): said once, whatever happens next."""
@@ -203,8 +204,7 @@ class Connector:
         label = None if self.fix_tried or problem.code != "server_not_running" else fix_label(flow, self.settings)
         choices = [Choice("fix", label)] if label else []
         if flow.decider.can_ask:
-            flow.view.step(Step("server", Status.FAIL, msg.CATALOGUE[problem.code].title, problem.detail,
-                                problem.code, problem.fix))
+            flow.view.step(problems.from_error(problem, "server", with_fix=False))
             choices += [Choice("retry", msg.CHOICE_RETRY), Choice("address", msg.CHOICE_CHANGE_ADDRESS)]
         choices.append(Choice("quit", msg.CHOICE_QUIT))
         choice = flow.decider.choose(msg.ASK_NEXT, choices, default=choices[0].key)
@@ -245,7 +245,7 @@ class Connector:
                                       + problem.detail, problem.fix)
             self.fail("login", msg.STEP_LOGIN, problem)
             return False
-        flow.view.step(Step("login", Status.FAIL, msg.CATALOGUE[problem.code].title, problem.detail, problem.code))
+        flow.view.step(problems.from_error(problem, "login", with_fix=False))
         choice = "password"
         if problem.code == "auth_failed":
             choice = flow.decider.choose(msg.ASK_NEXT, [
@@ -265,8 +265,7 @@ class Connector:
         flow = self.flow
         s = self.settings
         self.logged_in()
-        flow.view.step(Step("database", Status.WARN, msg.CATALOGUE[problem.code].title, problem.detail,
-                            problem.code))
+        flow.view.step(problems.from_error(problem, "database", status=Status.WARN, with_fix=False))
         if not flow.decider.allow(FixKind.ADD, msg.ASK_CREATE_DATABASE_WIZARD.format(dbname=s.dbname)):
             self.fail("database", msg.STEP_DATABASE, problem)
             return False

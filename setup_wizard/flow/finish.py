@@ -106,10 +106,20 @@ def readiness(conn: psycopg.Connection[Any]) -> list[Step]:
         present(session_id, "session_id", msg.CHECK_SESSION_ID),
         present(not missing_triggers, "triggers", msg.CHECK_TRIGGERS,
                 msg.CHECK_TRIGGERS_MISSING.format(names=", ".join(missing_triggers))),
-        Step("dev_user", Status.OK if dev_user else Status.WARN, msg.CHECK_DEV_USER,
-             msg.CHECK_PRESENT if dev_user else msg.CHECK_DEV_USER_MISSING,
-             None, None if dev_user else msg.FIX_DEV_USER),
+        Step("dev_user", Status.OK if dev_user else Status.FAIL, msg.CHECK_DEV_USER,
+             msg.CHECK_PRESENT if dev_user else msg.CHECK_DEV_USER_MISSING),
         Step("checkpoints", Status.SKIP if missing_checkpoints else Status.OK, msg.CHECK_CHECKPOINTS,
              msg.CHECK_CHECKPOINTS_LATER if missing_checkpoints else msg.CHECK_PRESENT),
     ]
     return items
+
+
+def readiness_problems(items: list[Step], report: Report) -> Step | None:
+    """A checklist item that fails and that no step of the run already explains: the run is not ready."""
+    explained = {step.id for step in report.steps if step.status is Status.FAIL}
+    missing = [item for item in items if item.status is Status.FAIL and item.id not in explained]
+    if not missing:
+        return None
+    names = ", ".join(item.title for item in missing)
+    return Step("readiness", Status.FAIL, msg.STEP_READINESS, msg.READINESS_MISSING.format(names=names),
+                "schema_drift", msg.FIX_READINESS)

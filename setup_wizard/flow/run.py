@@ -166,7 +166,11 @@ class Flow(FlowState):
         if dev_user is not None:
             self.add(dev_user)
             self.changed = self.changed or dev_user.detail == msg.DEV_USER_CREATED
-        self.view.checklist(finish.readiness(conn))
+        items = finish.readiness(conn)
+        self.view.checklist(items)
+        problem = finish.readiness_problems(items, self.report)
+        if problem is not None:
+            self.add(problem)
 
 
 def run(options: Options, env: Environment, decider: Decider, view: View, system: System | None = None) -> Report:

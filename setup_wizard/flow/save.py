@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from setup_wizard import messages as msg
 from setup_wizard.config.envwrite import planned_changes, save_env, target_path
 from setup_wizard.config.settings import FIELDS, TYPED, Settings
@@ -19,6 +21,10 @@ def offer_save(flow: FlowState, settings: Settings) -> None:
         return
     flow.save_offered = True
     path = target_path(flow.env.cwd, settings.env_file)
+    if path is None:
+        flow.add(Step("env_save", Status.WARN, msg.STEP_ENV_SAVE, msg.SAVE_NO_BACKEND.format(cwd=flow.env.cwd),
+                      None, msg.FIX_SAVE_NO_BACKEND))
+        return
     changes = planned_changes(settings, typed, flow.env_values)
     if not changes:
         return
@@ -37,3 +43,22 @@ def offer_save(flow: FlowState, settings: Settings) -> None:
     if result.backup is not None:
         detail += "\n" + msg.SAVE_BACKUP.format(backup=result.backup)
     flow.add(Step("env_save", Status.OK, msg.STEP_ENV_SAVE, detail))
+    restrict_if_readable(flow, result.path)
+
+
+def restrict_if_readable(flow: FlowState, path: Path) -> None:
+    """A password now sits in the file: if other users can read it, say so and offer to restrict it."""
+    if flow.system.platform == "windows":
+        return  # NTFS: a file in the user's profile is not readable by other users by default
+    mode = path.stat().st_mode & 0o777
+    if not mode & 0o077:
+        return
+    if flow.decider.can_ask:
+        flow.view.say(msg.ENV_READABLE_AFTER_SAVE.format(path=path, mode=f"{mode:o}"))
+    if not flow.decider.allow(FixKind.PERSON, msg.ASK_RESTRICT_ENV):
+        flow.add(Step("env_permissions", Status.WARN, msg.STEP_ENV_PERMISSIONS,
+                      msg.ENV_READABLE_BY_OTHERS.format(mode=f"{mode:o}"), "env_file_readable",
+                      msg.FIX_ENV_READABLE.format(path=path)))
+        return
+    path.chmod(0o600)
+    flow.add(Step("env_permissions", Status.OK, msg.STEP_ENV_PERMISSIONS, msg.ENV_RESTRICTED.format(path=path)))

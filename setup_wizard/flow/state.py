@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from setup_wizard import problems
 from setup_wizard.environment import Environment
 from setup_wizard.errors import WizardError
 from setup_wizard.flow.decide import Decider
 from setup_wizard.flow.options import Options
 from setup_wizard.flow.view import View
-from setup_wizard.results import Report, Status, Step
+from setup_wizard.results import Report, Step
 
 if TYPE_CHECKING:
     from setup_wizard.machine.discovery import Discovery
@@ -47,4 +48,4 @@ class FlowState:
         return step
 
     def fail(self, step_id: str, title: str, error: WizardError) -> None:
-        self.add(Step(step_id, Status.FAIL, title, error.detail, error.code, error.fix))
+        self.add(problems.from_error(error, step_id, title))

@@ -35,6 +35,7 @@ class Discovery:
     installations: tuple[Installation, ...]
     chosen: Installation | None  # prefers 17, then the newest
     psql_on_path: Path | None
+    platform: str = "linux"  # the machine searched: its advice is the one to give
 
 
 def major_version(text: str) -> str | None:
@@ -205,4 +206,5 @@ def discover(system: System | None = None) -> Discovery:
             if not any(i.version == version for i in found):
                 add(Installation(version=version, bindir=_parent(system, psql_on_path), origin="PATH"))
     installations = tuple(found)
-    return Discovery(installations=installations, chosen=choose(installations), psql_on_path=psql_on_path)
+    return Discovery(installations=installations, chosen=choose(installations), psql_on_path=psql_on_path,
+                     platform=system.platform)

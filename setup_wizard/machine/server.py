@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from setup_wizard import messages as msg
+from setup_wizard import problems
 from setup_wizard.config.settings import Settings
 from setup_wizard.machine.discovery import (
     PREFERRED_VERSION,
@@ -75,7 +76,8 @@ def postgres_step(discovery: Discovery, settings: Settings) -> Step:
     if discovery.chosen is None:
         if not is_local(settings.host):
             return Step("postgres", Status.SKIP, msg.STEP_POSTGRES, msg.POSTGRES_REMOTE.format(host=settings.host))
-        return _problem_step("postgres", msg.STEP_POSTGRES, Status.WARN, "postgres_not_found")
+        return problems.step("postgres_not_found", "postgres", Status.WARN, msg.STEP_POSTGRES,
+                             platform=discovery.platform)
     lines = [msg.POSTGRES_FOUND.format(count=len(discovery.installations), version=discovery.chosen.version)]
     lines += ["- " + describe(i) for i in discovery.installations]
     return Step("postgres", Status.OK, msg.STEP_POSTGRES, "\n".join(lines))

@@ -1,7 +1,7 @@
 """The interactive wizard: the one flow (flow/run.py) with a person deciding and screens drawing.
 
 `AskPerson` is the Decider that asks through a Prompter; `ScreenView` is the View that draws each
-phase, step and table on a render.Screen. Neither decides anything about the database: the flow does,
+phase, step and table on a ui.screen.Screen. Neither decides anything about the database: the flow does,
 exactly as for `--yes`, so the report (and `--json`) after a wizard run reads as after `--yes`.
 """
 
@@ -19,7 +19,7 @@ from setup_wizard.flow.run import run as run_flow
 from setup_wizard.flow.view import Phase
 from setup_wizard.results import MigrationOutcome, Report, Status, Step, VerificationRow
 from setup_wizard.ui.prompts import Prompter
-from setup_wizard.ui.render import Screen
+from setup_wizard.ui.screen import Screen
 
 if TYPE_CHECKING:
     from setup_wizard.config.settings import Settings
@@ -75,6 +75,7 @@ class ScreenView:
         # A failure's fix waits: if the run ends there, it becomes the final "what to do next" panel
         # (said once, last, where the person looks); if the run goes on, it is drawn under the problem.
         self._failure: Step | None = None
+        self._previewed: tuple[str | None, str] | None = None  # a problem already drawn before a question
 
     def _flush(self) -> None:
         if self._failure is not None:
@@ -83,6 +84,7 @@ class ScreenView:
 
     def phase(self, phase: Phase) -> None:
         self._flush()
+        self._previewed = None
         if phase not in self._shown:  # a phase revisited (a retried login) keeps its screen
             self._shown.add(phase)
             self.screen.heading(HEADINGS[phase])
@@ -92,9 +94,13 @@ class ScreenView:
             return
         self._flush()
         if step.status is Status.FAIL and step.fix:
-            self.screen.problem(step.title, step.detail, None, step.code)
+            if self._previewed != (step.code, step.detail):  # not the same problem twice in the same words
+                self.screen.problem(step.title, step.detail, None, step.code)
+            self._previewed = None
             self._failure = step
             return
+        if step.status in (Status.FAIL, Status.WARN) and not step.fix:
+            self._previewed = (step.code, step.detail)  # shown before a question; its outcome may follow
         self.screen.step(step)
 
     @contextmanager

@@ -1,0 +1,165 @@
+"""A newcomer's day one in a real pseudo-terminal: each situation ends with what to do next, on screen.
+
+Each test runs the real `python -m setup_wizard`, answers key by key, and asserts what the screen says
+(not only the exit status): the failure's own fix is the last thing shown, nothing claims readiness it
+has not earned, and TERM=dumb at 60 columns draws within 60 columns.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import sys
+from pathlib import Path
+
+import pexpect
+import pytest
+from conftest import PASSWORD, Database, assert_no_secret, clean_environ
+from dbstate import add_sample_data
+from pgserver import free_port
+
+from setup_wizard import messages as msg
+from setup_wizard.database.checkpoints import library_installed
+
+ENTER, CTRL_C, DOWN = "\r", "\x03", "\x1b[B"
+HOST, PORT, USER, DBNAME = (msg.ASK_FIELD.format(field=msg.FIELD_NAMES[n]) for n in ("host", "port", "user", "dbname"))
+pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="pexpect.spawn needs a POSIX pseudo-terminal")
+
+
+class Newcomer:
+    def __init__(self, cwd: Path, term: str = "xterm", columns: int = 100) -> None:
+        env = clean_environ(TERM=term, COLUMNS=str(columns), LINES="50", PROMPT_TOOLKIT_NO_CPR="1")
+        self.log = io.StringIO()
+        self.child = pexpect.spawn(sys.executable, ["-m", "setup_wizard"], cwd=str(cwd), env=env,
+                                   encoding="utf-8", codec_errors="replace", timeout=20,
+                                   dimensions=(50, columns))
+        self.child.logfile_read = self.log
+
+    def ask(self, question: str, keys: str) -> None:
+        self.child.expect_exact(question)
+        self.child.send(keys)
+
+    def finish(self) -> int:
+        self.child.expect(pexpect.EOF)
+        self.child.close()
+        assert "Traceback" not in self.log.getvalue()
+        assert_no_secret(self.log.getvalue())
+        return int(self.child.exitstatus if self.child.exitstatus is not None else -1)
+
+    @property
+    def screen(self) -> str:
+        return re.sub(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b[()][A-Z0-9]|\r", "", self.log.getvalue())
+
+    def last_part(self) -> str:
+        text = self.screen
+        return text[text.rindex(msg.SUMMARY_NOT_READY):] if msg.SUMMARY_NOT_READY in text else ""
+
+
+def project(root: Path, url: str | None) -> Path:
+    (root / "backend").mkdir(parents=True)
+    if url is not None:
+        (root / "backend" / ".env").write_text(f"DATABASE_URL={url}\n", encoding="utf-8")
+    return root
+
+
+def test_wrong_password_twice_then_quit_ends_with_the_login_fix(database: Database, tmp_path: Path) -> None:
+    root = project(tmp_path, database.server.url(database.name, password="wrong"))
+    run = Newcomer(root)
+    for _ in range(2):
+        run.ask(msg.ASK_NEXT, ENTER)  # "retype the password" is the first choice
+        run.ask("의 비밀번호", "still-wrong" + ENTER)
+    run.ask(msg.ASK_NEXT, DOWN + DOWN + ENTER)  # arrow keys down to "quit"
+    assert run.finish() == 1
+    final = run.last_part()
+    assert msg.NEXT_FOR_FAILURE.format(title=msg.STEP_LOGIN) in final
+    assert "1." in final and msg.SUMMARY_OK not in run.screen
+    assert msg.CODE_LINE.format(code="auth_failed") in run.screen  # findable, after the text
+
+
+def test_stopped_server_ends_with_how_to_start_it(tmp_path: Path) -> None:
+    root = project(tmp_path, f"postgresql+psycopg://postgres:pw@127.0.0.1:{free_port()}/real_estate")
+    run = Newcomer(root)
+    run.ask(msg.ASK_NEXT, "\x1b[A" + ENTER)  # arrow up wraps to the last choice: quit
+    assert run.finish() == 1
+    final = run.last_part()
+    assert msg.NEXT_FOR_FAILURE.format(title=msg.STEP_SERVER) in final
+    assert "python -m setup_wizard" in final  # the catalogue's steps end with the rerun
+
+
+def test_no_env_file_every_value_is_asked_and_saved(database: Database, tmp_path: Path) -> None:
+    root = project(tmp_path, None)
+    run = Newcomer(root)
+    run.ask(HOST, "\x15127.0.0.1" + ENTER)  # Ctrl+U clears the default first
+    run.ask(PORT, "\x15" + str(database.server.port) + ENTER)
+    run.ask(USER, ENTER)
+    run.ask(DBNAME, "\x15" + database.name + ENTER)
+    run.ask("의 비밀번호", PASSWORD + ENTER)
+    run.ask(msg.ASK_SAVE, ENTER)
+    run.ask(msg.ASK_CONFIRM_APPLY, ENTER)
+    if library_installed():
+        run.ask("LangGraph 체크포인트 테이블", DOWN + ENTER)  # no
+    run.ask(msg.ASK_CREATE_DEV_USER, ENTER)
+    assert run.finish() == 0
+    assert msg.SUMMARY_OK in run.screen and (root / "backend" / ".env").exists()
+
+
+def test_wrong_folder_uses_the_projects_backend_env(database: Database, tmp_path: Path) -> None:
+    root = project(tmp_path / "repo", database.url)
+    (root / ".git").mkdir()
+    (root / "frontend").mkdir()
+    with database.connect() as conn:
+        add_sample_data(conn, users=2, per_user=1)
+    run = Newcomer(root / "frontend")
+    run.ask(msg.ASK_CONFIRM_APPLY, ENTER)
+    if library_installed():
+        run.ask("LangGraph 체크포인트 테이블", DOWN + ENTER)
+    assert run.finish() == 0
+    assert str((root / "backend" / ".env").resolve()) in run.screen.replace("\n", "")
+    assert not (root / "frontend" / ".env").exists() and not (root / "frontend" / "backend").exists()
+
+
+def test_declined_dev_user_is_not_ready(database: Database, tmp_path: Path) -> None:
+    root = project(tmp_path, database.url)
+    run = Newcomer(root)
+    run.ask(msg.ASK_CONFIRM_APPLY, ENTER)
+    if library_installed():
+        run.ask("LangGraph 체크포인트 테이블", DOWN + ENTER)
+    run.ask(msg.ASK_CREATE_DEV_USER, DOWN + ENTER)  # no
+    assert run.finish() == 1
+    assert msg.SUMMARY_OK not in run.screen
+    assert "setval" in run.last_part()
+
+
+@pytest.mark.parametrize("where", ["select", "confirm", "text", "password"])
+def test_ctrl_c_at_every_kind_of_question_changes_nothing(database: Database, tmp_path: Path, where: str) -> None:
+    if where == "select":
+        root = project(tmp_path, database.server.url(database.name, password="wrong"))
+        question = msg.ASK_NEXT
+    elif where == "confirm":
+        root = project(tmp_path, database.url)
+        question = msg.ASK_CONFIRM_APPLY
+    else:
+        root = project(tmp_path, None)
+        question = HOST if where == "text" else "의 비밀번호"
+    run = Newcomer(root)
+    if where == "password":
+        for _ in range(4):
+            run.ask((HOST, PORT, USER, DBNAME)[_], ENTER)
+    run.ask(question, CTRL_C)
+    assert run.finish() == 130
+    assert msg.INTERRUPTED in run.screen
+    assert database.scalar("SELECT count(*) FROM pg_tables WHERE schemaname = 'public'") == 0
+
+
+def test_term_dumb_at_60_columns_stays_within_60_columns(database: Database, tmp_path: Path) -> None:
+    root = project(tmp_path, database.url)
+    run = Newcomer(root, term="dumb", columns=60)
+    run.ask(msg.ASK_CONFIRM_APPLY, ENTER)
+    if library_installed():
+        run.ask("LangGraph 체크포인트 테이블", "n" + ENTER)
+    run.ask(msg.ASK_CREATE_DEV_USER, ENTER)
+    assert run.finish() == 0
+    from rich.cells import cell_len
+
+    drawn = [line for line in run.screen.splitlines() if line.startswith(("+", "|", "-", "="))]
+    assert drawn and max(cell_len(line) for line in drawn) <= 60
