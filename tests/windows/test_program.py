@@ -57,7 +57,7 @@ def test_yes_on_an_empty_database_then_a_rerun(wine: Wine, server: PgServer, db:
     out, err = cp949(first.stdout), cp949(first.stderr)
     assert first.returncode == 0, out + err
     clean(out, err)
-    assert msg.SUMMARY_OK in out and msg.CONNECTING.format(host="127.0.0.1", port=server.port) in err
+    assert msg.SUMMARY_OK in out and msg.CHECKING_SERVER.format(host="127.0.0.1", port=server.port) in err
     assert msg.MIGRATIONS_APPLIED.split("{")[1].split("}")[1] in out  # "개 적용, "
     assert server.password not in out + err and quote(server.password, safe="") not in out + err
     again = wine.wizard("--yes", "--dsn", server.url(db), cwd=tmp_path)
