@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
+from setup_wizard.machine.shell import is_git_bash
+
 
 @dataclass
 class Environment:
@@ -17,6 +19,27 @@ class Environment:
     stderr: TextIO = field(default_factory=lambda: sys.stderr)
     environ: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
     cwd: Path = field(default_factory=Path.cwd)
+    platform: str = field(default_factory=lambda: sys.platform)
+
+    def __post_init__(self) -> None:
+        if self.git_bash and self.stdin is sys.stdin:
+            self._speak_utf8_to_mintty()
+
+    @property
+    def git_bash(self) -> bool:
+        """A Windows Python in Git Bash's mintty: its streams are pipes, not a console, although a
+        person types into them (git-for-windows/git#2594)."""
+        return self.platform == "win32" and is_git_bash(self.environ) and not self.stdin_isatty
+
+    def _speak_utf8_to_mintty(self) -> None:
+        """mintty shows UTF-8; through the pipes Python would speak the ANSI code page (CP949)."""
+        for stream in (self.stdin, self.stdout, self.stderr):
+            reconfigure = getattr(stream, "reconfigure", None)
+            if reconfigure is not None:
+                try:
+                    reconfigure(encoding="utf-8", errors="replace")
+                except (ValueError, OSError):
+                    continue
 
     @staticmethod
     def _isatty(stream: TextIO | None) -> bool:
@@ -39,8 +62,9 @@ class Environment:
 
     @property
     def interactive(self) -> bool:
-        """A person can answer: input and the screen are both a terminal."""
-        return self.stdin_isatty and (self.stdout_isatty or self.stderr_isatty)
+        """A person can answer: input and the screen are both a terminal, or Git Bash's mintty
+        (pipes there, answered through plain prompts)."""
+        return (self.stdin_isatty and (self.stdout_isatty or self.stderr_isatty)) or self.git_bash
 
     @property
     def no_color(self) -> bool:

@@ -205,6 +205,35 @@ ASK_CONFIRM_APPLY = "위 마이그레이션을 적용할까요?"
 APPLY_DECLINED = "적용하지 않았습니다. 아무것도 바뀌지 않았습니다."
 
 
+# --- Windows and shells ---------------------------------------------------------------------------
+GIT_BASH_PLAIN_PROMPTS = (
+    "Git Bash(mintty)에서 실행 중이라 화살표 선택 화면 대신 번호와 글자로 묻습니다."
+)
+PASSWORD_NOT_HIDDEN_GIT_BASH = "Git Bash(mintty) 창에서는 입력하는 비밀번호를 가릴 수 없어서 비밀번호를 묻지 않습니다."
+FIX_PASSWORD_GIT_BASH = (
+    "1. Git Bash에서 앞에 winpty 를 붙여 다시 실행하세요: winpty python -m setup_wizard\n"
+    "2. 또는 PowerShell이나 명령 프롬프트(cmd)에서 python -m setup_wizard 를 실행하세요.\n"
+    "3. 또는 backend/.env 의 DATABASE_URL 에 비밀번호를 넣은 뒤 다시 실행하세요."
+)
+PATH_HINT_WINDOWS = (
+    "마법사를 터미널에서 실행하면 bin 폴더를 사용자 PATH에 추가해 줍니다. 직접 하려면: "
+    "설정 → 시스템 → 정보 → 고급 시스템 설정 → 환경 변수 → 사용자 변수 Path 에 {bindir} 추가"
+)
+PATH_HINT_POSIX = "~/.bashrc 또는 ~/.zshrc 에 추가하세요: {line}"
+PATH_HINT_GIT_BASH = "~/.bashrc 에 추가하세요: {line} (psql 은 winpty 를 앞에 붙여 실행해야 입력을 받습니다)"
+PATH_READ_FAILED = "사용자 PATH를 읽지 못해서 바꾸지 않았습니다 ({error}). 직접 추가하세요: {bindir}"
+SERVICE_START_WINDOWS_HOW = (
+    "Windows 키 + R → services.msc → {name} → 우클릭 → 시작 (또는 관리자 권한 터미널에서: {command})"
+)
+CLUSTER_FOLDER_NOT_ASCII = (
+    "{folder} 경로에 영문이 아닌 글자가 있습니다. initdb는 이런 경로에서 실패하므로 서버를 만들지 않았습니다. "
+    "영문과 숫자로만 된 폴더를 고르세요. 예: {suggestion}"
+)
+CLUSTER_FOLDER_MOVED = (
+    "사용자 폴더 경로({profile})에 영문이 아닌 글자가 있어, 데이터 폴더는 {folder} 에 만듭니다."
+)
+
+
 # --- the catalogue of known failures ---------------------------------------------------------------
 @dataclass(frozen=True)
 class Problem:

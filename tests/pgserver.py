@@ -10,6 +10,7 @@ import os
 import shutil
 import socket
 import subprocess
+import sys
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -17,6 +18,8 @@ from pathlib import Path
 from urllib.parse import quote
 
 SUPERUSER = "postgres"
+# Windows has no "C.UTF-8" locale name (initdb: invalid locale name); its "C" with -E UTF8 is the same.
+_C_LOCALE = "C" if sys.platform == "win32" else "C.UTF-8"
 
 
 def find_pg_bin() -> Path:
@@ -73,6 +76,8 @@ class TestServer:
     def _run(self, *args: str) -> subprocess.CompletedProcess[str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
         env["LC_ALL"] = "C.UTF-8"
+        if args[0] == "pg_ctl" and "start" in args:
+            return self._start_without_pipes(list(args), env)
         return subprocess.run(
             [str(self.bindir / args[0]), *args[1:]],
             check=True,
@@ -82,6 +87,18 @@ class TestServer:
             user=self.run_as,
             cwd=self.root,
         )
+
+    def _start_without_pipes(self, args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+        """`pg_ctl start` with its output in a file: on Windows pg_ctl starts the server with
+        inheritable handles, and a server holding captured pipes makes subprocess.run wait for ever."""
+        out = self.root / "pg_ctl.out"
+        with out.open("ab") as sink:
+            proc = subprocess.run([str(self.bindir / args[0]), *args[1:]], stdin=subprocess.DEVNULL,
+                                  stdout=sink, stderr=sink, env=env, user=self.run_as, cwd=self.root, check=False)
+        text = out.read_text(encoding="utf-8", errors="replace")
+        if proc.returncode != 0:
+            raise subprocess.CalledProcessError(proc.returncode, args, text, "")
+        return subprocess.CompletedProcess(args, proc.returncode, text, "")
 
     def init(self) -> None:
         self.socket_dir.mkdir(parents=True, exist_ok=True)
@@ -93,7 +110,7 @@ class TestServer:
         try:
             self._run(
                 "initdb", "-D", str(self.datadir), "-U", SUPERUSER, "-A", "scram-sha-256",
-                f"--pwfile={pwfile}", "-E", "UTF8", "--locale=C.UTF-8", "--no-sync",
+                f"--pwfile={pwfile}", "-E", "UTF8", f"--locale={_C_LOCALE}", "--no-sync",
             )
         finally:
             pwfile.unlink()

@@ -14,6 +14,7 @@ is ever shown is `redacted()`.
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from enum import Enum
@@ -293,12 +294,12 @@ def os_login_name(environ: Mapping[str, str]) -> str:
     import os
 
     try:
-        if os.name != "nt":
-            import pwd
+        if sys.platform == "win32":
+            return getpass.getuser()
+        import pwd
 
-            # libpq asks the password database for the effective uid, not $USER.
-            return pwd.getpwuid(os.geteuid()).pw_name
-        return getpass.getuser()
+        # libpq asks the password database for the effective uid, not $USER.
+        return str(pwd.getpwuid(os.geteuid()).pw_name)
     except (KeyError, OSError, ImportError):  # no passwd entry (containers)
         return environ.get("USER") or environ.get("USERNAME") or "postgres"
 

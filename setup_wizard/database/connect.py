@@ -12,6 +12,7 @@ import errno
 import re
 import socket
 import struct
+import sys
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -147,6 +148,8 @@ def startup_probe(host: str, port: int, user: str, dbname: str, timeout: float =
     packet = struct.pack("!ii", 8 + len(body), PROTOCOL_3_0) + body
     try:
         if host.startswith("/"):
+            if sys.platform == "win32":
+                raise OSError(errno.EAFNOSUPPORT, "no Unix-domain sockets on Windows")
             sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
             address: str | None = f"{host}/.s.PGSQL.{port}"
         else:

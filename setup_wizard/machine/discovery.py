@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path, PureWindowsPath
 
+from setup_wizard.machine.shell import env_get
 from setup_wizard.machine.system import PG_INSTALLATIONS_KEY, PG_SERVICES_KEY, RealSystem, System
 
 PREFERRED_VERSION = "17"
@@ -69,7 +70,33 @@ def has_server_binaries(system: System, installation: Installation) -> bool:
     return all(system.exists(tool_path(system, installation, n)) for n in ("initdb", "pg_ctl"))
 
 
+_TRAILING_VERSION = re.compile(r"[-_ ](\d+(?:\.\d+)?)$")
+
+
+def _version_from_key(name: str, base: str) -> str | None:
+    """The version in an installation key's name (`postgresql-x64-17` -> 17, never the 64 of x64),
+    else in its base folder's name (`...\\PostgreSQL\\17`)."""
+    match = _TRAILING_VERSION.search(name)
+    if match:
+        return major_version(match.group(1))
+    folder = PureWindowsPath(base).name
+    return major_version(folder) if re.fullmatch(r"\d+(?:\.\d+)?", folder) else None
+
+
+def _registry_port(system: System, *keys: str) -> int | None:
+    for key in dict.fromkeys(keys):
+        value = system.registry_values(PG_SERVICES_KEY + "\\" + key).get("Port")
+        if isinstance(value, int):
+            return value
+        if isinstance(value, str) and value.strip().isdigit():
+            return int(value)
+    return None
+
+
 def _from_registry(system: System) -> list[Installation]:
+    """EDB installer keys: Installations\\<name> (Base Directory, Data Directory, Service ID, Version)
+    and Services\\<name> (Port). The Services key carries the installation's name even when the
+    person customised the Service ID; `Version` ("17.2-1") may be missing."""
     found: list[Installation] = []
     for name in system.registry_subkeys(PG_INSTALLATIONS_KEY):
         values = system.registry_values(PG_INSTALLATIONS_KEY + "\\" + name)
@@ -78,21 +105,15 @@ def _from_registry(system: System) -> list[Installation]:
             continue
         service = values.get("Service ID")
         service_name = service if isinstance(service, str) and service else name
-        version = major_version(str(values.get("Version", ""))) or major_version(name) or "?"
+        version = major_version(str(values.get("Version", ""))) or _version_from_key(name, base) or "?"
         datadir = values.get("Data Directory")
-        port_value = system.registry_values(PG_SERVICES_KEY + "\\" + service_name).get("Port")
-        port: int | None = None
-        if isinstance(port_value, int):
-            port = port_value
-        elif isinstance(port_value, str) and port_value.strip().isdigit():
-            port = int(port_value)
         found.append(Installation(
             version=version,
             bindir=system.path(base, "bin"),
             origin="registry",
             service=service_name,
             datadir=system.path(datadir) if isinstance(datadir, str) and datadir else None,
-            port=port,
+            port=_registry_port(system, name, service_name),
         ))
     return found
 
@@ -101,7 +122,10 @@ def _from_folders(system: System) -> list[Installation]:
     """The usual install folders; the version is part of each folder's name."""
     patterns: list[tuple[str, str, re.Pattern[str]]]
     if system.platform == "windows":
-        roots = [system.environ.get("ProgramFiles", r"C:\Program Files"), r"C:\Program Files"]
+        # os.environ keys are upper-case on Windows (PROGRAMFILES): look them up ignoring case.
+        # ProgramW6432 is the 64-bit folder even when a 32-bit Python runs the wizard.
+        named = [env_get(system.environ, name) for name in ("ProgramW6432", "ProgramFiles")]
+        roots = [r for r in named if r] + [r"C:\Program Files"]
         patterns = [(str(system.path(root, "PostgreSQL", "*", "bin", "psql.exe")), "Program Files",
                      re.compile(r"PostgreSQL[\\/]([\d.]+)[\\/]", re.IGNORECASE)) for root in dict.fromkeys(roots)]
     elif system.platform == "darwin":

@@ -104,10 +104,12 @@ def _can_write(path: Path) -> bool:
 
 
 def _owner(path: Path) -> str | None:
+    if sys.platform == "win32":
+        return None  # NTFS: the data folder's owner is not a login to run pg_ctl as
     try:
         import pwd
 
-        return pwd.getpwuid(path.stat().st_uid).pw_name
+        return str(pwd.getpwuid(path.stat().st_uid).pw_name)
     except (ImportError, KeyError, OSError):
         return None
 

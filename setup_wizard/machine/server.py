@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -30,6 +31,7 @@ from setup_wizard.machine.discovery import (
     psql_path,
     tool_path,
 )
+from setup_wizard.machine.shell import Shell, command_line, detect_shell, env_get, git_bash_path
 from setup_wizard.machine.system import CommandResult, ServiceState, System
 from setup_wizard.results import Status, Step
 
@@ -82,10 +84,11 @@ def postgres_step(discovery: Discovery, settings: Settings) -> Step:
 
 
 def psql_command(system: System, installation: Installation, settings: Settings) -> str:
-    """The seed's psql command with the full path, for a shell of this platform."""
-    exe = str(psql_path(system, installation))
-    quoted = f'& "{exe}"' if system.platform == "windows" else f'"{exe}"'
-    return f"{quoted} -U {settings.user} -h {settings.host} -p {settings.port} -d {settings.dbname}"
+    """The seed's psql command with the full path, written for the shell the person uses
+    (PowerShell `& "..."`, cmd `"..."`, Git Bash `winpty /c/...`, POSIX)."""
+    args = ["-U", settings.user, "-h", settings.host, "-p", str(settings.port), "-d", settings.dbname]
+    return command_line(detect_shell(system.platform, system.environ), str(psql_path(system, installation)),
+                        args, interactive=True)
 
 
 def psql_step(system: System, discovery: Discovery, settings: Settings) -> Step:
@@ -94,23 +97,34 @@ def psql_step(system: System, discovery: Discovery, settings: Settings) -> Step:
     if discovery.chosen is None:
         return Step("psql", Status.SKIP, msg.STEP_PSQL, msg.POSTGRES_NOT_FOUND)
     bindir = discovery.chosen.bindir
-    if system.platform == "windows":
-        path_hint = ("마법사를 터미널에서 실행하면 bin 폴더를 사용자 PATH에 추가해 줍니다. 직접 하려면: "
-                     f"설정 → 시스템 → 정보 → 고급 시스템 설정 → 환경 변수 → 사용자 변수 Path 에 {bindir} 추가")
+    shell = detect_shell(system.platform, system.environ)
+    if shell is Shell.GIT_BASH:
+        path_hint = msg.PATH_HINT_GIT_BASH.format(line=f'export PATH="{git_bash_path(str(bindir))}:$PATH"')
+    elif system.platform == "windows":
+        path_hint = msg.PATH_HINT_WINDOWS.format(bindir=bindir)
     else:
-        path_hint = f'~/.bashrc 또는 ~/.zshrc 에 추가하세요: export PATH="{bindir}:$PATH"'
+        path_hint = msg.PATH_HINT_POSIX.format(line=f'export PATH="{bindir}:$PATH"')
     return _problem_step("psql", msg.STEP_PSQL, Status.WARN, "psql_not_found",
                          command=psql_command(system, discovery.chosen, settings), path_hint=path_hint)
 
 
-def add_bin_to_path(system: System, bindir: Path, confirm: Confirm) -> bool:
-    """Windows: add bindir to the user's PATH (registry, change broadcast) and to this process."""
+def add_bin_to_path(system: System, bindir: Path, confirm: Confirm, say: Say | None = None) -> bool:
+    """Windows: add bindir to the user's PATH (registry, change broadcast) and to this process.
+
+    The other entries are kept exactly as stored (%USERPROFILE%\\... unexpanded). When the current
+    value cannot be read, nothing is written: writing "" + bindir would wipe the person's PATH.
+    """
     if system.platform != "windows" or not confirm(msg.ASK_ADD_TO_PATH.format(bindir=bindir)):
         return False
-    current = system.user_path()
-    entries = [e for e in current.split(";") if e]
-    if not any(e.rstrip("\\").lower() == str(bindir).rstrip("\\").lower() for e in entries):
-        system.set_user_path(";".join([*entries, str(bindir)]))
+    try:
+        current = system.user_path()
+        entries = [e for e in current.split(";") if e]
+        if not any(e.rstrip("\\").lower() == str(bindir).rstrip("\\").lower() for e in entries):
+            system.set_user_path(";".join([*entries, str(bindir)]))
+    except OSError as error:
+        if say is not None:
+            say(msg.PATH_READ_FAILED.format(error=error, bindir=bindir))
+        return False
     process_path = system.environ.get("PATH", "")
     system.environ["PATH"] = f"{bindir};{process_path}" if process_path else str(bindir)
     return True
@@ -229,8 +243,7 @@ def service_step(service: Service | None, settings: Settings, connected: bool) -
     if service.state is ServiceState.UNKNOWN:
         return Step("service", Status.WARN, msg.STEP_SERVICE, msg.SERVICE_UNKNOWN.format(name=service.name))
     if service.kind == "windows":
-        command = ("Windows 키 + R → services.msc → " + service.name + " → 우클릭 → 시작 "
-                   "(또는 관리자 PowerShell에서: " + service.command_text + ")")
+        command = msg.SERVICE_START_WINDOWS_HOW.format(name=service.name, command=service.command_text)
     else:
         command = service.command_text
     return _problem_step("service", msg.STEP_SERVICE, status, "service_stopped", name=service.name,
@@ -274,6 +287,9 @@ def start_service(system: System, service: Service, settings: Settings, confirm:
     started = time.monotonic()
     if service.kind == "windows":
         elevation = system.run_elevated(service.start[0], list(service.start[1:]), timeout=wait)
+        # ShellExecuteEx returned only once the person answered the UAC prompt: that time is theirs,
+        # the server's start-up clock starts after it.
+        started += elevation.prompt_seconds
         if elevation.error != 0:
             return FixOutcome(False, _problem_step(
                 "service", msg.STEP_SERVICE, Status.FAIL, "service_start_declined", name=service.name,
@@ -318,10 +334,28 @@ def no_server_step(system: System, installation: Installation, settings: Setting
                          pg_ctl=tool_path(system, installation, "pg_ctl"))
 
 
+WINDOWS_ASCII_CLUSTER_FOLDER = "setup_wizard-pgdata"  # under the system drive: C:\\setup_wizard-pgdata
+
+
+def _ascii_fallback_folder(system: System) -> Path:
+    drive = env_get(system.environ, "SystemDrive") or "C:"
+    if not drive.isascii():
+        drive = "C:"
+    return system.path(drive + "\\", WINDOWS_ASCII_CLUSTER_FOLDER)
+
+
 def default_cluster_folder(system: System) -> Path:
+    """Where a new development cluster goes by default.
+
+    Windows: %LOCALAPPDATA%\\setup_wizard\\pgdata when that path is plain ASCII; initdb fails under a
+    profile such as C:\\Users\\민수 (EnterpriseDB/edb-installers#156), so then C:\\setup_wizard-pgdata
+    (any user may create a folder at the root of the system drive).
+    """
     if system.platform == "windows":
-        base = system.environ.get("LOCALAPPDATA") or system.environ.get("USERPROFILE") or "C:\\"
-        return system.path(base, "setup_wizard", "pgdata")
+        base = env_get(system.environ, "LOCALAPPDATA") or env_get(system.environ, "USERPROFILE") or ""
+        if base and base.isascii():
+            return system.path(base, "setup_wizard", "pgdata")
+        return _ascii_fallback_folder(system)
     return system.path(system.environ.get("HOME", "/tmp"), ".local", "share", "setup_wizard", "pgdata")
 
 
@@ -336,11 +370,14 @@ def create_local_cluster(system: System, installation: Installation, folder: Pat
     line), the configured port in its postgresql.conf, then pg_ctl start. Needs settings.password."""
     if not confirm(msg.ASK_CREATE_CLUSTER.format(bindir=installation.bindir, port=settings.port)):
         return FixOutcome(False)
+    if system.platform == "windows" and not str(folder).isascii():
+        return FixOutcome(False, Step("cluster", Status.FAIL, msg.STEP_CLUSTER, msg.CLUSTER_FOLDER_NOT_ASCII.format(
+            folder=folder, suggestion=_ascii_fallback_folder(system)), "cluster_failed"))
     if folder.exists() and any(folder.iterdir()):
         return FixOutcome(False, Step("cluster", Status.FAIL, msg.STEP_CLUSTER,
                                       msg.CLUSTER_FOLDER_NOT_EMPTY.format(folder=folder), "cluster_failed"))
     run_as: str | None = None
-    if system.is_root():  # PostgreSQL refuses to run as root
+    if system.is_root() and sys.platform != "win32":  # PostgreSQL refuses to run as root
         import pwd
 
         try:
@@ -351,7 +388,9 @@ def create_local_cluster(system: System, installation: Installation, folder: Pat
         run_as = "postgres"
     folder.mkdir(parents=True, exist_ok=True)
     env = {k: v for k, v in system.environ.items() if not k.startswith("PG")}
-    handle, pwfile_name = tempfile.mkstemp(prefix="setup_wizard_pw_")
+    # Beside the data folder (ASCII on Windows, see above), not in %TEMP% under the user profile.
+    handle, pwfile_name = tempfile.mkstemp(prefix="setup_wizard_pw_",
+                                           dir=str(folder.parent) if system.platform == "windows" else None)
     pwfile = Path(pwfile_name)
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as stream:
@@ -376,10 +415,12 @@ def create_local_cluster(system: System, installation: Installation, folder: Pat
         stream.write("\n# setup_wizard: a local development server\n" + "\n".join(conf) + "\n")
     pg_ctl = str(tool_path(system, installation, "pg_ctl"))
     log = system.path(folder, "server.log")
+    # Never through pipes: on Windows the server inherits pg_ctl's handles and would hold them open.
     started = system.run([pg_ctl, "-D", str(folder), "-l", str(log), "-w", "-t", "30", "start"],
-                         timeout=60, user=run_as, env=env)
+                         timeout=60, user=run_as, env=env, output=system.path(folder, "pg_ctl.log"))
     if not started.ok:
         return _failed("pg_ctl", started)
-    start_text = f'"{pg_ctl}" -D "{folder}" -l "{log}" start'
+    start_text = command_line(detect_shell(system.platform, system.environ), pg_ctl,
+                              ["-D", str(folder), "-l", str(log), "start"])
     return FixOutcome(True, Step("cluster", Status.OK, msg.STEP_CLUSTER, msg.CLUSTER_CREATED.format(
         folder=folder, port=settings.port, user=settings.user, start=start_text)))

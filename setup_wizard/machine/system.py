@@ -73,14 +73,31 @@ def parse_sc_query(returncode: int, output: bytes) -> ServiceState:
     return ServiceState.UNKNOWN
 
 
-def decode_console(raw: bytes) -> str:
-    """Text from a Windows tool or a server: UTF-8 if it is valid, else CP949 (Korean Windows)."""
-    for encoding in ("utf-8", "cp949"):
+def console_encoding() -> str:
+    """The code page Windows tools write in when this process runs them (CP949 on Korean Windows).
+
+    A console program writes in the console's output code page when it has a console, else in the
+    OEM code page. Elsewhere: the locale's encoding. Never guessed from the bytes.
+    """
+    if sys.platform == "win32":
+        import ctypes
+
         try:
-            return raw.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    return raw.decode("utf-8", errors="replace")
+            code_page = int(ctypes.WinDLL("kernel32").GetConsoleOutputCP())
+        except (AttributeError, OSError):
+            code_page = 0
+        return f"cp{code_page}" if code_page else "oem"
+    import locale
+
+    return locale.getpreferredencoding(False) or "utf-8"
+
+
+def decode_console(raw: bytes, encoding: str = "utf-8") -> str:
+    """Bytes from a tool, in the encoding it wrote them in; a stray byte never fails the wizard."""
+    try:
+        return raw.decode(encoding, errors="replace")
+    except LookupError:  # an unknown code page
+        return raw.decode("utf-8", errors="replace")
 
 
 @dataclass(frozen=True)
@@ -89,6 +106,7 @@ class CommandResult:
     stdout: bytes = b""
     stderr: bytes = b""
     error: str | None = None  # the program could not be started, or timed out
+    encoding: str = "utf-8"  # what the program wrote in: RealSystem sets the console's code page
 
     @property
     def ok(self) -> bool:
@@ -96,7 +114,7 @@ class CommandResult:
 
     @property
     def text(self) -> str:
-        return decode_console(self.stdout + self.stderr).strip()
+        return decode_console(self.stdout + self.stderr, self.encoding).strip()
 
 
 @dataclass(frozen=True)
@@ -105,6 +123,9 @@ class Elevation:
 
     error: int  # 0: the program ran; 1223: the person declined the UAC prompt; else a Windows error
     exit_code: int | None = None
+    # Seconds ShellExecuteEx took: it returns only once the UAC prompt is answered, so this is the
+    # person's time, which must not count against a start-up timeout.
+    prompt_seconds: float = 0.0
 
     @property
     def declined(self) -> bool:
@@ -138,11 +159,14 @@ class System(Protocol):
     def service_state(self, name: str) -> ServiceState: ...
 
     def run(self, argv: Sequence[str], timeout: float = 60.0, user: str | None = None,
-            env: Mapping[str, str] | None = None) -> CommandResult: ...
+            env: Mapping[str, str] | None = None, output: Path | None = None) -> CommandResult: ...
 
     def run_elevated(self, program: str, args: Sequence[str], timeout: float = 60.0) -> Elevation: ...
 
-    def user_path(self) -> str: ...
+    def user_path(self) -> str:
+        """The user's PATH as stored (REG_EXPAND_SZ left unexpanded); "" when there is none.
+        Raises OSError when it cannot be read: a failed read must never be written back as empty."""
+        ...
 
     def set_user_path(self, value: str) -> None: ...
 
@@ -243,60 +267,77 @@ class RealSystem:
         return parse_sc_query(result.returncode, result.stdout)
 
     def run(self, argv: Sequence[str], timeout: float = 60.0, user: str | None = None,
-            env: Mapping[str, str] | None = None) -> CommandResult:
+            env: Mapping[str, str] | None = None, output: Path | None = None) -> CommandResult:
+        """Run a program and return what it wrote.
+
+        `output`: send stdout and stderr to this file instead of pipes, and read it back afterwards.
+        Needed for `pg_ctl start`: on Windows pg_ctl starts the server with inheritable handles, so a
+        server holding our pipes would keep `communicate()` waiting for ever.
+        """
         kwargs: dict[str, object] = {}
         if user is not None and self.platform != "windows":
             kwargs["user"] = user
+        encoding = console_encoding()
+        environment = dict(env) if env is not None else dict(self.environ)
         try:
+            if output is not None:
+                with output.open("ab") as sink:
+                    start = sink.tell()
+                    proc = subprocess.run(list(argv), stdin=subprocess.DEVNULL, stdout=sink, stderr=sink,
+                                          timeout=timeout, check=False, env=environment,
+                                          **kwargs)  # type: ignore[call-overload]
+                with output.open("rb") as written:
+                    written.seek(start)
+                    return CommandResult(int(proc.returncode), written.read(), b"", encoding=encoding)
             proc = subprocess.run(
                 list(argv), capture_output=True, timeout=timeout, check=False,
-                stdin=subprocess.DEVNULL, env=dict(env) if env is not None else dict(self.environ),
+                stdin=subprocess.DEVNULL, env=environment,
                 **kwargs,  # type: ignore[call-overload]
             )
         except subprocess.TimeoutExpired:
-            return CommandResult(-1, error="timeout")
+            return CommandResult(-1, error="timeout", encoding=encoding)
         except OSError as exc:
-            return CommandResult(-1, error=f"{type(exc).__name__}: {exc.strerror or exc}")
-        return CommandResult(int(proc.returncode), bytes(proc.stdout), bytes(proc.stderr))
+            return CommandResult(-1, error=f"{type(exc).__name__}: {exc.strerror or exc}", encoding=encoding)
+        return CommandResult(int(proc.returncode), bytes(proc.stdout), bytes(proc.stderr), encoding=encoding)
 
     def run_elevated(self, program: str, args: Sequence[str], timeout: float = 60.0) -> Elevation:
-        """ShellExecuteExW with the `runas` verb: Windows asks the person (UAC) first."""
+        """ShellExecuteExW with the `runas` verb: Windows asks the person (UAC) first.
+
+        ShellExecuteExW returns only once the prompt is answered; `timeout` counts from then.
+        """
         if self.platform != "windows":
             return Elevation(error=ERROR_ACCESS_DENIED)
         import ctypes
-        from ctypes import wintypes
+        import time
 
-        class SHELLEXECUTEINFOW(ctypes.Structure):
-            _fields_ = [
-                ("cbSize", wintypes.DWORD), ("fMask", ctypes.c_ulong), ("hwnd", wintypes.HWND),
-                ("lpVerb", wintypes.LPCWSTR), ("lpFile", wintypes.LPCWSTR),
-                ("lpParameters", wintypes.LPCWSTR), ("lpDirectory", wintypes.LPCWSTR),
-                ("nShow", ctypes.c_int), ("hInstApp", wintypes.HINSTANCE), ("lpIDList", ctypes.c_void_p),
-                ("lpClass", wintypes.LPCWSTR), ("hkeyClass", wintypes.HKEY), ("dwHotKey", wintypes.DWORD),
-                ("hIconOrMonitor", wintypes.HANDLE), ("hProcess", wintypes.HANDLE),
-            ]
-
-        see_mask_nocloseprocess = 0x40
-        sw_hide = 0
-        info = SHELLEXECUTEINFOW()
+        api = _windows_api()
+        info = api.SHELLEXECUTEINFOW()
         info.cbSize = ctypes.sizeof(info)
-        info.fMask = see_mask_nocloseprocess
+        # FLAG_NO_UI: no Windows error dialog for a missing program; the wizard explains in Korean.
+        info.fMask = SEE_MASK_NOCLOSEPROCESS | SEE_MASK_NOASYNC | SEE_MASK_FLAG_NO_UI
         info.lpVerb = "runas"
         info.lpFile = program
         info.lpParameters = _quote_windows_args(args)
-        info.nShow = sw_hide
-        windll = ctypes.windll  # type: ignore[attr-defined,unused-ignore]
-        if not windll.shell32.ShellExecuteExW(ctypes.byref(info)):
-            return Elevation(error=int(windll.kernel32.GetLastError()))
+        info.nShow = 0  # SW_HIDE
+        asked = time.monotonic()
+        # The error is read through use_last_error: ctypes saves it right after the call, before
+        # anything else (Python itself, Wine, a GC pass) can overwrite the thread's last error.
+        if not api.shell32.ShellExecuteExW(ctypes.byref(info)):
+            error = api.last_error() or ERROR_ACCESS_DENIED
+            return Elevation(error=error, prompt_seconds=time.monotonic() - asked)
+        prompt_seconds = time.monotonic() - asked
         if not info.hProcess:
-            return Elevation(error=0, exit_code=None)
+            return Elevation(error=0, exit_code=None, prompt_seconds=prompt_seconds)
         try:
-            windll.kernel32.WaitForSingleObject(info.hProcess, int(timeout * 1000))
+            api.kernel32.WaitForSingleObject(info.hProcess, int(timeout * 1000))
+            from ctypes import wintypes
+
             code = wintypes.DWORD()
-            windll.kernel32.GetExitCodeProcess(info.hProcess, ctypes.byref(code))
-            return Elevation(error=0, exit_code=int(code.value))
+            if not api.kernel32.GetExitCodeProcess(info.hProcess, ctypes.byref(code)):
+                return Elevation(error=api.last_error(), prompt_seconds=prompt_seconds)
+            return Elevation(error=0, exit_code=int(code.value), prompt_seconds=prompt_seconds)
         finally:
-            windll.kernel32.CloseHandle(info.hProcess)
+            api.kernel32.CloseHandle(info.hProcess)
 
     # --- the user's PATH (HKCU\Environment) ----------------------------------------------------
     def user_path(self) -> str:
@@ -307,24 +348,102 @@ class RealSystem:
         try:
             with winreg.OpenKey(winreg.HKEY_CURRENT_USER, "Environment") as key:  # type: ignore[attr-defined,unused-ignore]
                 value, _kind = winreg.QueryValueEx(key, "Path")  # type: ignore[attr-defined,unused-ignore]
-        except OSError:
-            return ""
-        return str(value)
+        except FileNotFoundError:
+            return ""  # no user PATH yet: a new one is created
+        # Any other OSError (access denied, ...) propagates: the caller must not write PATH then.
+        if not isinstance(value, str):
+            raise OSError(f"HKCU\\Environment\\Path is not a string ({type(value).__name__})")
+        return value
 
     def set_user_path(self, value: str) -> None:
-        """Write the user's PATH and tell running programs (Explorer, new shells) it changed."""
+        """Write the user's PATH and tell running programs (Explorer, new shells) it changed.
+
+        Kept as REG_EXPAND_SZ (or REG_SZ when it was one with no %VARIABLE% in it), written unexpanded,
+        so entries such as %USERPROFILE%\\AppData\\Local\\Microsoft\\WindowsApps stay as they were.
+        """
         if self.platform != "windows":
             raise OSError("the user PATH in the registry exists only on Windows")
         import ctypes
         import winreg
 
-        with winreg.OpenKey(winreg.HKEY_CURRENT_USER, "Environment", 0,  # type: ignore[attr-defined,unused-ignore]
-                            winreg.KEY_SET_VALUE) as key:  # type: ignore[attr-defined,unused-ignore]
-            winreg.SetValueEx(key, "Path", 0, winreg.REG_EXPAND_SZ, value)  # type: ignore[attr-defined,unused-ignore]
-        hwnd_broadcast = 0xFFFF
-        wm_settingchange = 0x001A
-        smto_abortifhung = 0x0002
-        result = ctypes.c_ulong()
-        ctypes.windll.user32.SendMessageTimeoutW(  # type: ignore[attr-defined,unused-ignore]
-            hwnd_broadcast, wm_settingchange, 0, "Environment", smto_abortifhung, 5000, ctypes.byref(result)
-        )
+        kind = winreg.REG_EXPAND_SZ  # type: ignore[attr-defined,unused-ignore]
+        with winreg.CreateKeyEx(winreg.HKEY_CURRENT_USER, "Environment", 0,  # type: ignore[attr-defined,unused-ignore]
+                                winreg.KEY_SET_VALUE | winreg.KEY_QUERY_VALUE) as key:  # type: ignore[attr-defined,unused-ignore]
+            try:
+                _old, old_kind = winreg.QueryValueEx(key, "Path")  # type: ignore[attr-defined,unused-ignore]
+                if old_kind == winreg.REG_SZ and "%" not in value:  # type: ignore[attr-defined,unused-ignore]
+                    kind = old_kind
+            except FileNotFoundError:
+                pass
+            winreg.SetValueEx(key, "Path", 0, kind, value)  # type: ignore[attr-defined,unused-ignore]
+        api = _windows_api()
+        result = ctypes.c_size_t()  # DWORD_PTR: pointer-sized
+        api.user32.SendMessageTimeoutW(HWND_BROADCAST, WM_SETTINGCHANGE, 0, "Environment",
+                                       SMTO_ABORTIFHUNG, 5000, ctypes.byref(result))
+
+
+SEE_MASK_NOCLOSEPROCESS = 0x00000040
+SEE_MASK_NOASYNC = 0x00000100
+SEE_MASK_FLAG_NO_UI = 0x00000400
+HWND_BROADCAST = 0xFFFF
+WM_SETTINGCHANGE = 0x001A
+SMTO_ABORTIFHUNG = 0x0002
+
+
+class _WindowsApi:
+    """The few Win32 functions the wizard calls, with argument and result types declared.
+
+    Loaded through WinDLL(use_last_error=True), so ctypes.get_last_error() is the error of that
+    call. Without argtypes, ctypes would pass Python ints as 32-bit C ints and truncate handles and
+    the pointer-sized WPARAM/LPARAM/LRESULT on 64-bit Windows.
+    """
+
+    def __init__(self) -> None:
+        import ctypes
+        from ctypes import wintypes
+
+        class SHELLEXECUTEINFOW(ctypes.Structure):
+            _fields_ = [
+                ("cbSize", wintypes.DWORD), ("fMask", wintypes.ULONG), ("hwnd", wintypes.HWND),
+                ("lpVerb", wintypes.LPCWSTR), ("lpFile", wintypes.LPCWSTR),
+                ("lpParameters", wintypes.LPCWSTR), ("lpDirectory", wintypes.LPCWSTR),
+                ("nShow", ctypes.c_int), ("hInstApp", wintypes.HINSTANCE), ("lpIDList", ctypes.c_void_p),
+                ("lpClass", wintypes.LPCWSTR), ("hkeyClass", wintypes.HKEY), ("dwHotKey", wintypes.DWORD),
+                ("hIconOrMonitor", wintypes.HANDLE), ("hProcess", wintypes.HANDLE),
+            ]
+
+        self.SHELLEXECUTEINFOW = SHELLEXECUTEINFOW
+        win_dll = ctypes.WinDLL  # type: ignore[attr-defined,unused-ignore]
+        self.shell32 = win_dll("shell32", use_last_error=True)
+        self.kernel32 = win_dll("kernel32", use_last_error=True)
+        self.user32 = win_dll("user32", use_last_error=True)
+        self.shell32.ShellExecuteExW.argtypes = [ctypes.POINTER(SHELLEXECUTEINFOW)]
+        self.shell32.ShellExecuteExW.restype = wintypes.BOOL
+        self.kernel32.WaitForSingleObject.argtypes = [wintypes.HANDLE, wintypes.DWORD]
+        self.kernel32.WaitForSingleObject.restype = wintypes.DWORD
+        self.kernel32.GetExitCodeProcess.argtypes = [wintypes.HANDLE, ctypes.POINTER(wintypes.DWORD)]
+        self.kernel32.GetExitCodeProcess.restype = wintypes.BOOL
+        self.kernel32.CloseHandle.argtypes = [wintypes.HANDLE]
+        self.kernel32.CloseHandle.restype = wintypes.BOOL
+        self.user32.SendMessageTimeoutW.argtypes = [
+            wintypes.HWND, wintypes.UINT, wintypes.WPARAM, wintypes.LPCWSTR, wintypes.UINT, wintypes.UINT,
+            ctypes.POINTER(ctypes.c_size_t),
+        ]
+        self.user32.SendMessageTimeoutW.restype = wintypes.LPARAM  # LRESULT: pointer-sized
+
+    @staticmethod
+    def last_error() -> int:
+        """The error of the last call made through these WinDLLs (saved by ctypes, use_last_error)."""
+        import ctypes
+
+        return int(ctypes.get_last_error())  # type: ignore[attr-defined,unused-ignore]
+
+
+_API: _WindowsApi | None = None
+
+
+def _windows_api() -> _WindowsApi:
+    global _API
+    if _API is None:
+        _API = _WindowsApi()
+    return _API

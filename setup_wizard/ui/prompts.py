@@ -12,7 +12,8 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol, TextIO, TypeVar
 
 from setup_wizard import messages as msg
-from setup_wizard.errors import Interrupted
+from setup_wizard.errors import Interrupted, WizardError
+from setup_wizard.machine.shell import is_git_bash
 
 T = TypeVar("T")
 
@@ -167,7 +168,23 @@ class QuestionaryPrompter:
         return str(self._ask(build, lambda: self.plain.select(message, choices, default)))
 
 
+class GitBashPrompter(PlainPrompter):
+    """Plain prompts for Git Bash's mintty, where a Windows Python reads a pipe, not a console.
+
+    A password cannot be hidden there: mintty echoes what is typed, and getpass would read a
+    console nobody types into (it hangs). So the password is never asked; the person is told how to
+    rerun with a console (`winpty python -m setup_wizard`, which Git for Windows ships).
+    """
+
+    def password(self, message: str) -> str:
+        raise WizardError("password_needs_console", msg.PASSWORD_NOT_HIDDEN_GIT_BASH, msg.FIX_PASSWORD_GIT_BASH)
+
+
 def make_prompter(stdin: TextIO, stream: TextIO, environ: Mapping[str, str],
                   notice: Callable[[str], None]) -> Prompter:
-    """The prompter for a person at a terminal: questionary when it can start, plain otherwise."""
+    """The prompter for a person at a terminal: questionary when it can start, plain otherwise;
+    Git Bash (mintty, no console) gets plain prompts that never ask for a password."""
+    if is_git_bash(environ) and not _isatty(stdin):
+        notice(msg.GIT_BASH_PLAIN_PROMPTS)
+        return GitBashPrompter(stdin, stream)
     return QuestionaryPrompter(stdin, stream, environ, notice)
