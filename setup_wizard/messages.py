@@ -236,6 +236,123 @@ def current_platform() -> str:
     return "windows" if sys.platform == "win32" else "darwin" if sys.platform == "darwin" else "linux"
 
 
+# --- schema: contract, drift and repair ---
+STEP_SEARCH_PATH = "search_path (테이블을 찾는 스키마 순서)"
+SEARCH_PATH_OK = "백엔드 테이블은 {schema} 스키마에 있고, search_path({path})에서 이름이 겹치는 테이블이 없습니다."
+SEARCH_PATH_SHADOW = (
+    "{table} 테이블이 여러 스키마에 있습니다 ({schemas}). 이름만 쓰는 백엔드는 search_path 순서에 따라 "
+    "{first} 스키마의 테이블을 씁니다."
+)
+FIX_SEARCH_PATH = (
+    "백엔드 테이블이 있는 스키마를 search_path 맨 앞에 두세요 (psql 에서 슈퍼유저로):\n"
+    "ALTER ROLE {user} SET search_path = {path};\n"
+    "다른 스키마의 같은 이름 테이블이 필요 없다면 지우거나 이름을 바꾸는 방법도 있습니다. "
+    "바꾼 뒤 백엔드를 다시 시작하세요."
+)
+DRIFT_UNIQUE_MISSING = "{table}({columns}) 에 UNIQUE 제약이 없습니다."
+DRIFT_FK_DUPLICATE = (
+    "같은 일을 하는 외래 키가 {count}개 있습니다: {names} ({table}({columns}) → {ref}). 하나면 충분합니다."
+)
+DRIFT_FK_NOT_VALID_ROWS = "NOT VALID 상태입니다: {ref} 에 없는 행을 가리키는 {table} 행이 있습니다."
+CHECK_SCHEMA = "스키마 (백엔드가 기대하는 것과 비교)"
+CHECK_SCHEMA_OK = "기대하는 그대로입니다"
+CHECK_MEMORY_TABLES = "기억 테이블 (user_preferences, entity_memories)"
+CHECK_MEMORY_TABLES_MISSING = "없는 테이블: {names}"
+PLAN_0004_CREATE = (
+    "user_preferences, entity_memories 테이블과 conversation_memories(relevance) 인덱스를 만듭니다 "
+    "(백엔드가 사용자의 선호와 언급한 매물·지역을 기억하는 곳)."
+)
+PLAN_0004_PRESENT = "user_preferences, entity_memories 가 이미 있어 그대로 두고, 빠진 인덱스만 더합니다."
+NOTICE_DROPPED_COUNTING_TRIGGER = (
+    "{name} 트리거가 chat_sessions 의 메시지 수를 한 번 더 세고 있어서 지웠습니다. 꼭 다시 필요하면 "
+    "아래 문장으로 되살릴 수 있습니다 (그러면 메시지가 다시 두 번 세어집니다):\n{restore};"
+)
+NOTICE_SESSION_FK_KEPT = (
+    "conversation_memories.session_id 에는 외래 키({name})가 이미 있어 새로 만들지 않았습니다."
+)
+
+PLAN_REPAIRS_INTRO = (
+    "실제 스키마가 기대와 다른 곳을 고칩니다. 행은 하나도 지우지 않고, 하나마다 트랜잭션 하나로 적용합니다:"
+)
+PLAN_REPAIRS_MANUAL_INTRO = "자동으로 고치지 않는 것입니다. 확인한 뒤 직접 실행하세요:"
+ASK_CONFIRM_REPAIR = "위 내용을 고칠까요?"
+REPAIR_DECLINED = "고치지 않았습니다. 스키마는 그대로입니다."
+REPAIRING = "고치는 중: {description}"
+REPAIR_RERUN_FILE = "{name} 파일을 다시 실행해 빠진 것을 만듭니다 ({objects}). 이미 있는 것은 그대로 둡니다."
+REPAIR_ADD_COLUMN = "{table} 테이블에 {column} 열을 더합니다 ({definition}). 기존 행은 그대로입니다."
+REPAIR_SET_NOT_NULL = "{table}.{column} 에 NOT NULL 제약을 겁니다 (빈 값인 행은 없습니다)."
+REPAIR_DROP_NOT_NULL = "{table}.{column} 의 NOT NULL 제약을 풉니다 (백엔드는 이 열을 비워 둘 수 있어야 합니다)."
+REPAIR_SET_DEFAULT = "{table}.{column} 의 기본값을 정합니다: {default}"
+REPAIR_ADD_ENUM = "{name} enum 에 빠진 값을 더합니다: {labels}"
+REPAIR_CREATE_INDEX = "{table} 테이블에 인덱스를 만듭니다: {name} ({keys})"
+REPAIR_REPLACE_INDEX = "정의가 다른 인덱스를 다시 만듭니다: {name} → {table} ({keys})"
+REPAIR_ADD_UNIQUE = "UNIQUE 제약을 더합니다: {table}({columns}) (값이 겹치는 행은 없습니다)."
+REPAIR_ADD_FK = (
+    "외래 키를 더합니다: {table}({columns}) → {ref} ON DELETE CASCADE. 가리키는 행이 없는 행이 있으면 "
+    "지우지 않고 NOT VALID 상태로 남깁니다."
+)
+REPAIR_FK_CASCADE = (
+    "외래 키를 ON DELETE CASCADE 로 바꿉니다: {name} ({table}({columns}) → {ref}). 한 트랜잭션 안에서 "
+    "지우고 다시 만들며, 행은 건드리지 않습니다."
+)
+REPAIR_FK_DUPLICATE = (
+    "같은 일을 하는 외래 키 중 하나만 남깁니다. 남길 것: {keep}, 지울 것: {drops}. 행은 건드리지 않습니다."
+)
+REPAIR_VALIDATE_FK = "NOT VALID 상태인 외래 키를 검증합니다: {name}"
+REPAIR_RESTORE_SESSIONS = (
+    "없는 세션을 가리키는 대화 {memories}개를 위해 chat_sessions 에 세션 {sessions}개를 되살립니다 "
+    "(제목 '복구된 대화', 대화는 그대로 연결됩니다)."
+)
+REPAIR_APPLIED = "고쳤습니다: {description}"
+REPAIR_LEFT_NOT_VALID = (
+    "가리키는 행이 없는 행이 있어 외래 키를 NOT VALID 상태로 남겼습니다 ({name}). 새 행은 검사됩니다. "
+    "python -m setup_wizard check 가 그 행을 찾는 방법을 알려 줍니다."
+)
+MANUAL_COLUMN_TYPE = (
+    "{table}.{column} 의 형식이 {actual} 입니다 (기대: {expected}). 값이 바뀔 수 있어 자동으로 고치지 "
+    "않습니다. 팀과 확인한 뒤 실행하세요:"
+)
+MANUAL_NOT_NULL_HAS_NULLS = (
+    "{table}.{column} 에 빈 값(NULL)인 행이 {count}개 있어 NOT NULL 제약을 걸 수 없습니다. 그 행을 채운 "
+    "뒤 제약을 거세요:"
+)
+MANUAL_COLUMN_NO_DEFAULT = (
+    "{table} 테이블에 {column} 열이 없습니다. NOT NULL 인데 기본값이 없어, 기존 행에 넣을 값을 정해야 합니다:"
+)
+MANUAL_UNIQUE_DUPLICATES = (
+    "{table}({columns}) 값이 겹치는 묶음이 {count}개 있어 UNIQUE 제약을 걸 수 없습니다. 겹치는 행을 "
+    "확인해 정리한 뒤 제약을 거세요:"
+)
+MANUAL_FK_TARGET = "외래 키가 다른 테이블을 가리킵니다 ({name}). 확인한 뒤 바꾸려면:"
+MANUAL_FK_ORPHANS = (
+    "{table} 행 {count}개가 {ref} 에 없는 행을 가리켜 외래 키가 NOT VALID 상태입니다 ({name}). 그 행을 "
+    "확인하고 정리한 뒤 검증하세요:"
+)
+MANUAL_PRIMARY_KEY = "{table} 의 기본 키가 다릅니다. 자동으로 고치지 않습니다. 팀과 확인한 뒤 바꾸세요:"
+MANUAL_TRIGGER = "트리거가 기대와 다릅니다 ({name}). 아래 파일을 다시 실행하면 우리 트리거로 바꿉니다:"
+FIX_SCHEMA_REPAIRABLE = (
+    "python -m setup_wizard --yes 로 실행하면 행을 잃지 않고 고칩니다 "
+    "(무엇을 고칠지 먼저 보려면 --yes 없이 실행하세요)."
+)
+FIX_SCHEMA_MANUAL_HEAD = "자동으로 고치지 않는 것은 직접 실행하세요:"
+RESTORED_SESSION_TITLE = "복구된 대화"
+STEP_BACKEND_TABLES = "백엔드 모델의 다른 테이블 (부동산 데이터 등)"
+BACKEND_TABLES_NO_FOLDER = "backend/app/models 폴더를 찾지 못해 건너뛰었습니다."
+BACKEND_TABLES_OK = "백엔드 모델이 선언한 테이블 {count}개가 모두 있습니다."
+BACKEND_TABLES_MISSING = (
+    "백엔드 모델이 선언했지만 데이터베이스에 없는 테이블 {count}개: {names}\n"
+    "마법사가 만드는 테이블이 아닙니다. 채팅은 되지만 매물 검색 같은 기능에 필요합니다."
+)
+FIX_BACKEND_TABLES = (
+    "backend 폴더에서 백엔드 모델로 없는 테이블만 만드세요 (있는 테이블은 건드리지 않습니다):\n"
+    "python -c \"import app.models; from app.db.postgre_db import Base, engine; "
+    "Base.metadata.create_all(engine)\"\n"
+    "그다음 데이터를 넣으세요: python scripts/import_apt_ofst.py 등 (backend/scripts/README_SETUP.md 참고).\n"
+    "scripts/init_db.py 와 scripts/init_chat_tables.py 는 기존 테이블을 지우고 다시 만듭니다. 데이터가 있는 "
+    "데이터베이스에는 쓰지 마세요."
+)
+
+
 CATALOGUE: dict[str, Problem] = {
     "server_not_running": Problem(
         title="PostgreSQL 서버가 실행되고 있지 않습니다",
@@ -339,6 +456,23 @@ CATALOGUE: dict[str, Problem] = {
         steps=(
             "위 메시지를 확인하세요. SQLSTATE가 있다면 PostgreSQL 문서에서 그 코드를 찾아보세요.",
             "python -m setup_wizard check --report report.md 결과를 팀 채팅에 올려 도움을 요청하세요.",
+        ),
+    ),
+    "schema_repair_failed": Problem(
+        title="스키마를 고치지 못했습니다",
+        cause="{description}: 오류가 나서 이 수정은 모두 되돌렸습니다. 다른 수정은 그대로입니다.",
+        steps=(
+            "python -m setup_wizard check 로 남은 차이와 직접 실행할 SQL을 확인하세요.",
+            "권한 오류(42501)라면 테이블 소유자나 슈퍼유저로 다시 실행하세요: python -m setup_wizard --yes",
+            "그래도 안 되면 python -m setup_wizard check --report report.md 결과를 팀 채팅에 올리세요.",
+        ),
+    ),
+    "schema_drift_manual": Problem(
+        title="자동으로 고칠 수 없는 스키마 차이가 있습니다",
+        cause="행을 잃거나 값이 바뀔 수 있는 차이라서 마법사가 고치지 않습니다.",
+        steps=(
+            "check 결과에 적힌 SQL을 팀과 확인한 뒤 psql 로 실행하세요.",
+            "실행한 뒤 python -m setup_wizard check 로 다시 확인하세요.",
         ),
     ),
 }

@@ -11,6 +11,10 @@
 --
 -- setup_wizard:baseline-when: SELECT to_regclass('chat_sessions') IS NOT NULL AND EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass('conversation_memories') AND attname = 'session_id' AND NOT attisdropped)
 --
+-- setup_wizard:replaces-checksum: b88c6fd9067b0167862a26ccacf1bd098aaec8784c18d00c558df4311d363ca6
+--   (the first release of this file: a database it was applied to needs nothing more from this version;
+--    a second foreign key or a removed trigger it left is reported by `check` and repaired by --yes)
+--
 -- Run it in one transaction. By hand:
 --   psql "postgresql://postgres:PASSWORD@localhost:5432/real_estate" -1 -f sql/0003_chat_sessions.sql
 
@@ -97,26 +101,39 @@ $$;
 
 -- 3. The foreign key ----------------------------------------------------------------------------------
 --
--- Added NOT VALID and then validated, so that a hand-migrated database whose memories point at a
--- session that no longer exists keeps every row: the key then stays NOT VALID (new rows are still
--- checked) and the wizard's check reports the orphans.
+-- Exactly one key may link conversation_memories.session_id to chat_sessions: when one exists under
+-- any name (the backend's models call theirs conversation_memories_session_id_fkey) it is kept, never
+-- doubled. Otherwise fk_conv_mem_session is added NOT VALID and then validated, so that a hand-migrated
+-- database whose memories point at a session that no longer exists keeps every row: the key then stays
+-- NOT VALID (new rows are still checked) and the wizard's check reports the orphans.
 
 DO $$
 DECLARE
-    validated boolean;
+    key_name   name;
+    validated  boolean;
 BEGIN
-    SELECT convalidated INTO validated
-      FROM pg_constraint
-     WHERE conrelid = 'conversation_memories'::regclass AND conname = 'fk_conv_mem_session';
+    SELECT c.conname, c.convalidated INTO key_name, validated
+      FROM pg_constraint AS c
+     WHERE c.conrelid = 'conversation_memories'::regclass AND c.contype = 'f'
+       AND c.confrelid = 'chat_sessions'::regclass
+       AND c.conkey = ARRAY[(SELECT attnum FROM pg_attribute
+                              WHERE attrelid = 'conversation_memories'::regclass AND attname = 'session_id')]
+       AND c.confkey = ARRAY[(SELECT attnum FROM pg_attribute
+                               WHERE attrelid = 'chat_sessions'::regclass AND attname = 'session_id')]
+     ORDER BY c.conname = 'fk_conv_mem_session' DESC, c.convalidated DESC, c.conname
+     LIMIT 1;
     IF NOT FOUND THEN
         ALTER TABLE conversation_memories
             ADD CONSTRAINT fk_conv_mem_session FOREIGN KEY (session_id)
             REFERENCES chat_sessions (session_id) ON DELETE CASCADE NOT VALID;
+        key_name := 'fk_conv_mem_session';
         validated := false;
+    ELSIF key_name <> 'fk_conv_mem_session' THEN
+        RAISE NOTICE 'setup_wizard:session-fk-kept name=%', key_name;
     END IF;
     IF NOT validated THEN
         BEGIN
-            ALTER TABLE conversation_memories VALIDATE CONSTRAINT fk_conv_mem_session;
+            EXECUTE format('ALTER TABLE conversation_memories VALIDATE CONSTRAINT %I', key_name);
         EXCEPTION WHEN foreign_key_violation THEN
             RAISE WARNING 'fk_conv_mem_session left NOT VALID: some memories point at missing sessions';
         END;
@@ -183,29 +200,35 @@ BEGIN
 END
 $$;
 
--- Exactly one trigger may count messages: drop every trigger on conversation_memories whose
--- function maintains message_count (ours under another name, or a teammate's hand-made one)
--- before creating ours, so no insert is ever counted twice.
+-- Exactly one trigger may count messages into chat_sessions: before creating ours, drop every trigger
+-- on conversation_memories whose function UPDATEs chat_sessions ... SET ... message_count (ours under
+-- another name, or the seed's hand-made one), so no insert is ever counted twice. A trigger that keeps a
+-- message_count anywhere else is not ours and is left alone. The test is the same regular expression as
+-- setup_wizard/database/contract.py's COUNTING_PATTERN. Each trigger removed is named in a notice with
+-- the statement that brings it back.
 DO $$
 DECLARE
     t record;
 BEGIN
     FOR t IN
-        SELECT tg.tgname
+        SELECT tg.tgname, pg_get_triggerdef(tg.oid) AS definition
           FROM pg_trigger AS tg
           JOIN pg_proc AS p ON p.oid = tg.tgfoid
          WHERE tg.tgrelid = 'conversation_memories'::regclass
            AND NOT tg.tgisinternal
-           AND (p.proname = 'update_session_message_count' OR p.prosrc ILIKE '%message_count%')
+           AND p.prosrc ~* 'update\s+(only\s+)?("?\w+"?\.)?"?chat_sessions"?\s+(as\s+\w+\s+)?set\s[^;]*message_count'
+         ORDER BY tg.tgname
     LOOP
         EXECUTE format('DROP TRIGGER %I ON conversation_memories', t.tgname);
         IF t.tgname <> 'trigger_update_session_message_count' THEN
-            RAISE NOTICE 'Dropped duplicate counting trigger %', t.tgname;
+            RAISE NOTICE 'setup_wizard:dropped-counting-trigger name=% restore=%', t.tgname, t.definition;
         END IF;
     END LOOP;
 END
 $$;
 
+-- Ours may exist on a function that does not count (then the loop above left it): replace it.
+DROP TRIGGER IF EXISTS trigger_update_session_message_count ON conversation_memories;
 CREATE TRIGGER trigger_update_session_message_count
     AFTER INSERT OR DELETE OR UPDATE OF session_id ON conversation_memories
     FOR EACH ROW EXECUTE FUNCTION update_session_message_count();

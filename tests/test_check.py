@@ -102,7 +102,8 @@ def test_ready_project_passes_every_item(database: Database, tmp_path: Path) -> 
     expected_ok = ["python", "packages", "postgres", "psql", "env_file", "env_gitignore", "env_permissions",
                    "database_url", "settings", "server", "login", "database", "privileges", "encoding", "migrations",
                    "checksums",
-                   "schema_tables", "schema_indexes", "schema_constraints", "schema_triggers", "dev_user"]
+                   "schema_tables", "schema_indexes", "schema_constraints", "schema_triggers", "search_path",
+                   "dev_user"]
     assert {key: statuses(steps)[key] for key in expected_ok} == dict.fromkeys(expected_ok, "ok")
     # The server in CI may not be 17: the item then warns, with the stable code.
     version = database.scalar("SHOW server_version")
@@ -320,7 +321,7 @@ def test_drift_in_the_checklist_after_migrations(database: Database, tmp_path: P
     triggers = steps["schema_triggers"]
     assert triggers.status is Status.FAIL and triggers.code == "schema_drift"
     assert "trigger_update_session_message_count" in triggers.detail
-    assert "sql/0003_chat_sessions.sql" in (triggers.fix or "")
+    assert "python -m setup_wizard --yes" in (triggers.fix or "")
 
 
 def test_hand_migrated_database_drift_is_a_warning_while_migrations_are_pending(database: Database,

@@ -16,12 +16,13 @@ from typing import TYPE_CHECKING, Any
 
 from setup_wizard.config.settings import Settings
 from setup_wizard.database.connect import APPLICATION_NAME, CONNECT_TIMEOUT
+from setup_wizard.database.contract import CHECKPOINT_TABLES
 from setup_wizard.database.migrate import Progress, advisory_lock
 
 if TYPE_CHECKING:
     import psycopg
 
-TABLES = ("checkpoints", "checkpoint_blobs", "checkpoint_writes", "checkpoint_migrations")
+TABLES = CHECKPOINT_TABLES  # stated once, in the contract
 PACKAGE = "langgraph-checkpoint-postgres"
 # As long as the migration runner waits for another run of the wizard.
 LOCK_WAIT_SECONDS = 300.0

@@ -8,6 +8,13 @@
 - A file may declare `-- setup_wizard:baseline-when: <query>`: when the query is true before the
   file was ever recorded, the database was migrated by hand; the (idempotent) file still runs to add
   what is missing, and is recorded as a baseline.
+- A file may declare `-- setup_wizard:replaces-checksum: <sha256>` for each earlier release of itself
+  whose result needs nothing more from the new text: a database recorded with that checksum counts as
+  applied (database/repair.py brings what differs in line with the contract).
+- Every file runs with `SET LOCAL search_path` to the schema where the backend's tables are
+  (contract.contract_schema), so a role whose search_path starts with another schema never gets a
+  second set of tables there; the files themselves stay plain.
+- database/repair.py records its repairs in the same table, with kind 'repair'.
 """
 
 from __future__ import annotations
@@ -39,6 +46,8 @@ RECREATABLE = "0003_chat_sessions.sql"
 TOUCHED_TABLES = ("users", "conversation_memories", "sessions", "chat_sessions")
 
 _BASELINE = re.compile(r"^--\s*setup_wizard:baseline-when:\s*(?P<query>.+)$", re.MULTILINE)
+_REPLACES = re.compile(r"^--\s*setup_wizard:replaces-checksum:\s*(?P<checksum>[0-9a-f]{64})\s*$", re.MULTILINE)
+KINDS = ("applied", "baseline", "repair")
 
 Progress = Callable[[str], None]
 
@@ -48,6 +57,7 @@ class Migration:
     name: str
     text: str
     baseline_when: str | None
+    replaces: tuple[str, ...] = ()  # checksums of earlier releases that count as applied
 
     @property
     def checksum(self) -> str:
@@ -108,22 +118,31 @@ def load_migrations(directory: Path | None = None) -> list[Migration]:
                 name=path.name,
                 text=text,
                 baseline_when=match.group("query").strip() if match else None,
+                replaces=tuple(m.group("checksum") for m in _REPLACES.finditer(text)),
             )
         )
     return migrations
 
 
-def history_exists(conn: psycopg.Connection[Any]) -> bool:
-    row = conn.execute("SELECT to_regclass(%s) IS NOT NULL", [HISTORY_TABLE]).fetchone()
+def history_name(schema: str | None = None) -> str:
+    """The history table's name, qualified when a schema is given (quoted as an identifier)."""
+    if schema is None:
+        return HISTORY_TABLE
+    return '"' + schema.replace('"', '""') + '".' + HISTORY_TABLE
+
+
+def history_exists(conn: psycopg.Connection[Any], schema: str | None = None) -> bool:
+    row = conn.execute("SELECT to_regclass(%s) IS NOT NULL", [history_name(schema)]).fetchone()
     return bool(row and row[0])
 
 
-def read_plan(conn: psycopg.Connection[Any], migrations: list[Migration]) -> list[PlanItem]:
+def read_plan(conn: psycopg.Connection[Any], migrations: list[Migration],
+              schema: str | None = None) -> list[PlanItem]:
     """Where each file stands. Read-only: works when the history table does not exist yet."""
     recorded: dict[str, tuple[str, str, datetime]] = {}
-    if history_exists(conn):
+    if history_exists(conn, schema):
         for name, checksum, kind, applied_at in conn.execute(
-            f"SELECT name, checksum, kind, applied_at FROM {HISTORY_TABLE}"
+            f"SELECT name, checksum, kind, applied_at FROM {history_name(schema)} WHERE kind <> 'repair'"
         ):
             recorded[name] = (checksum, kind, applied_at)
     plan = []
@@ -132,7 +151,7 @@ def read_plan(conn: psycopg.Connection[Any], migrations: list[Migration]) -> lis
             plan.append(PlanItem(migration, "pending"))
             continue
         checksum, kind, applied_at = recorded[migration.name]
-        state = "applied" if checksum == migration.checksum else "changed"
+        state = "applied" if checksum == migration.checksum or checksum in migration.replaces else "changed"
         plan.append(PlanItem(migration, state, kind, applied_at))
     return plan
 
@@ -177,25 +196,51 @@ def advisory_lock(conn: psycopg.Connection[Any], wait_seconds: float, progress: 
             conn.execute("SELECT pg_advisory_unlock(%s)", [ADVISORY_LOCK_KEY])
 
 
-def _ensure_history(conn: psycopg.Connection[Any]) -> None:
+def ensure_history(conn: psycopg.Connection[Any], schema: str | None = None) -> None:
+    """Create the history table (in `schema`) when it is missing."""
     # Checked first so that a rerun writes nothing at all, not even the table's comment.
-    if history_exists(conn):
+    table = history_name(schema)
+    if history_exists(conn, schema):
         return
     with conn.transaction():
         conn.execute(
             f"""
-            CREATE TABLE {HISTORY_TABLE} (
+            CREATE TABLE {table} (
                 name            text        PRIMARY KEY,
                 checksum        text        NOT NULL,
                 kind            text        NOT NULL DEFAULT 'applied'
-                                            CHECK (kind IN ('applied', 'baseline')),
+                                            CONSTRAINT setup_wizard_migrations_kind_check
+                                            CHECK (kind IN ('applied', 'baseline', 'repair')),
                 applied_at      timestamptz NOT NULL DEFAULT now(),
                 duration_ms     integer     NOT NULL,
                 wizard_version  text
             )
             """
         )
-        conn.execute(f"COMMENT ON TABLE {HISTORY_TABLE} IS 'setup_wizard: applied sql/ migrations'")
+        conn.execute(f"COMMENT ON TABLE {table} IS 'setup_wizard: applied sql/ migrations and schema repairs'")
+
+
+def accept_repair_kind(conn: psycopg.Connection[Any], schema: str | None = None) -> None:
+    """Widen an older history table's kind check to 'repair'. Idempotent; writes nothing when done.
+
+    Tables made before repairs existed carry CHECK (kind IN ('applied', 'baseline')) under
+    PostgreSQL's name setup_wizard_migrations_kind_check; it is replaced in one transaction.
+    """
+    table = history_name(schema)
+    checks = [str(r[0]) for r in conn.execute(
+        """SELECT conname FROM pg_constraint WHERE conrelid = to_regclass(%s) AND contype = 'c'
+              AND pg_get_constraintdef(oid) LIKE '%%kind%%' AND pg_get_constraintdef(oid) NOT LIKE '%%repair%%'""",
+        [table]).fetchall()]
+    if not checks:
+        return
+    with conn.transaction():
+        for name in checks:
+            conn.execute(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"')
+        conn.execute(f"ALTER TABLE {table} ADD CONSTRAINT setup_wizard_migrations_kind_check "
+                     "CHECK (kind IN ('applied', 'baseline', 'repair'))")
+
+
+_ensure_history = ensure_history
 
 
 def _blockers(conn: psycopg.Connection[Any]) -> str:
@@ -244,12 +289,21 @@ class Runner:
         self.lock_timeout = lock_timeout
         self.advisory_wait = advisory_wait
         self.progress: Progress = progress or (lambda _text: None)
+        self.schema: str | None = None  # where the backend's tables are; found under the lock
+
+    def find_schema(self) -> str:
+        from setup_wizard.database.contract import contract_schema
+
+        if self.schema is None:
+            self.schema = contract_schema(self.conn)
+        return self.schema
 
     def apply(self, recreate: bool = False) -> ApplyResult:
         result = ApplyResult()
         with advisory_lock(self.conn, self.advisory_wait, self.progress):
-            _ensure_history(self.conn)
-            plan = read_plan(self.conn, self.migrations)
+            schema = self.find_schema()
+            ensure_history(self.conn, schema)
+            plan = read_plan(self.conn, self.migrations, schema)
             changed = [item for item in plan if item.state == "changed"]
             if changed:
                 result.outcomes = [
@@ -277,8 +331,9 @@ class Runner:
         return bool(row and row[0])
 
     @contextmanager
-    def _transaction(self, name: str, done: list[MigrationOutcome]) -> Iterator[list[str]]:
-        """One transaction with lock_timeout; notices collected; any error rolls everything back."""
+    def transaction(self, name: str, done: list[MigrationOutcome]) -> Iterator[list[str]]:
+        """One transaction with lock_timeout and the contract's schema as its search_path; notices
+        collected; any error rolls everything back (MigrationError). Used by repairs too."""
         import psycopg
 
         notices: list[str] = []
@@ -291,7 +346,8 @@ class Runner:
         try:
             with self.conn.transaction():
                 self.conn.execute(
-                    "SELECT set_config('lock_timeout', %s, true)", [f"{int(self.lock_timeout * 1000)}ms"]
+                    "SELECT set_config('lock_timeout', %s, true), set_config('search_path', quote_ident(%s), true)",
+                    [f"{int(self.lock_timeout * 1000)}ms", self.find_schema()],
                 )
                 yield notices
         except psycopg.errors.LockNotAvailable as exc:
@@ -319,23 +375,27 @@ class Runner:
             self.conn.remove_notice_handler(on_notice)
 
     def _record(self, migration: Migration, kind: str, started: float) -> float:
+        return self.record(migration.name, migration.checksum, kind, started)
+
+    def record(self, name: str, checksum: str, kind: str, started: float) -> float:
+        """One history row, inside the caller's transaction; returns the seconds since `started`."""
         seconds = time.perf_counter() - started
         self.conn.execute(
             f"""
-            INSERT INTO {HISTORY_TABLE} (name, checksum, kind, duration_ms, wizard_version)
+            INSERT INTO {history_name(self.find_schema())} (name, checksum, kind, duration_ms, wizard_version)
             VALUES (%s, %s, %s, %s, %s)
             ON CONFLICT (name) DO UPDATE
                SET checksum = EXCLUDED.checksum, kind = EXCLUDED.kind, applied_at = now(),
                    duration_ms = EXCLUDED.duration_ms, wizard_version = EXCLUDED.wizard_version
             """,
-            [migration.name, migration.checksum, kind, int(seconds * 1000), __version__],
+            [name, checksum, kind, int(seconds * 1000), __version__],
         )
         return seconds
 
     def _apply_one(self, migration: Migration, done: list[MigrationOutcome]) -> MigrationOutcome:
         self.progress(msg.APPLYING.format(name=migration.name))
         started = time.perf_counter()
-        with self._transaction(migration.name, done) as notices:
+        with self.transaction(migration.name, done) as notices:
             kind = "baseline" if self._is_baseline(migration) else "applied"
             self.conn.execute(migration.text.encode("utf-8"))
             seconds = self._record(migration, kind, started)
@@ -347,8 +407,8 @@ class Runner:
         """The seed's Clean Install, made recoverable: back up, drop, re-apply, in one transaction."""
         self.progress(msg.APPLYING.format(name=migration.name))
         started = time.perf_counter()
-        with self._transaction(migration.name, done) as notices:
-            info = _backup_and_drop(self.conn)
+        with self.transaction(migration.name, done) as notices:
+            info = _backup_and_drop(self.conn, self.find_schema())
             self.conn.execute(migration.text.encode("utf-8"))
             seconds = self._record(migration, "applied", started)
         return MigrationOutcome(migration.name, "applied", seconds, tuple(notices)), info
@@ -363,7 +423,7 @@ def _column_exists(conn: psycopg.Connection[Any], table: str, column: str) -> bo
     return bool(row and row[0])
 
 
-def _backup_and_drop(conn: psycopg.Connection[Any]) -> RecreateInfo:
+def _backup_and_drop(conn: psycopg.Connection[Any], schema_of_tables: str) -> RecreateInfo:
     """Copy chat_sessions and the memories' links into a timestamped schema, then drop them."""
     from psycopg import sql
 
@@ -420,5 +480,5 @@ def _backup_and_drop(conn: psycopg.Connection[Any]) -> RecreateInfo:
     conn.execute("ALTER TABLE conversation_memories DROP CONSTRAINT IF EXISTS fk_conv_mem_session")
     conn.execute("ALTER TABLE conversation_memories DROP COLUMN IF EXISTS session_id")
     conn.execute("DROP TABLE IF EXISTS chat_sessions CASCADE")
-    conn.execute(f"DELETE FROM {HISTORY_TABLE} WHERE name = %s", [RECREATABLE])
+    conn.execute(f"DELETE FROM {history_name(schema_of_tables)} WHERE name = %s", [RECREATABLE])
     return RecreateInfo(schema=schema, restore_sql=restore_sql)

@@ -13,31 +13,13 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from setup_wizard import messages as msg
+from setup_wizard.database.contract import COUNTING_TRIGGER, counting_triggers, has_session_link
 
 if TYPE_CHECKING:
     import psycopg
 
-# The triggers 0003 removes before creating its own (the same test as in the SQL file).
-_COUNTING_TRIGGERS = """
-SELECT tg.tgname
-  FROM pg_trigger AS tg JOIN pg_proc AS p ON p.oid = tg.tgfoid
- WHERE tg.tgrelid = to_regclass('conversation_memories') AND NOT tg.tgisinternal
-   AND (p.proname = 'update_session_message_count' OR p.prosrc ILIKE '%message_count%')
-   AND tg.tgname <> 'trigger_update_session_message_count'
- ORDER BY 1
-"""
-
-
 def _exists(conn: psycopg.Connection[Any], regclass: str) -> bool:
     row = conn.execute("SELECT to_regclass(%s) IS NOT NULL", [regclass]).fetchone()
-    return bool(row and row[0])
-
-
-def _has_session_id(conn: psycopg.Connection[Any]) -> bool:
-    row = conn.execute(
-        """SELECT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass('conversation_memories')
-                            AND attname = 'session_id' AND NOT attisdropped)"""
-    ).fetchone()
     return bool(row and row[0])
 
 
@@ -51,9 +33,10 @@ def _describe_0001(conn: psycopg.Connection[Any]) -> str:
 
 
 def _describe_0003(conn: psycopg.Connection[Any]) -> str:
-    if _exists(conn, "chat_sessions") and _has_session_id(conn):
+    if _exists(conn, "chat_sessions") and has_session_link(conn):
         text = msg.PLAN_0003_HAND
-        duplicates = [r[0] for r in conn.execute(_COUNTING_TRIGGERS)]
+        # What 0003 removes before creating its own: every other trigger that counts into chat_sessions.
+        duplicates = [t.name for t in counting_triggers(conn) if t.name != COUNTING_TRIGGER]
         if duplicates:
             text += " " + msg.PLAN_0003_DUPLICATES.format(count=len(duplicates), names=", ".join(duplicates))
         return text
@@ -76,6 +59,9 @@ def describe_pending(conn: psycopg.Connection[Any], names: Iterable[str]) -> lis
             text = msg.PLAN_0002_PRESENT if _exists(conn, "sessions") else msg.PLAN_0002_CREATE
         elif name.startswith("0003_"):
             text = _describe_0003(conn)
+        elif name.startswith("0004_"):
+            both = _exists(conn, "user_preferences") and _exists(conn, "entity_memories")
+            text = msg.PLAN_0004_PRESENT if both else msg.PLAN_0004_CREATE
         else:
             text = msg.PLAN_GENERIC.format(name=name)
         lines.append((name, text))
@@ -83,7 +69,10 @@ def describe_pending(conn: psycopg.Connection[Any], names: Iterable[str]) -> lis
 
 
 _MIGRATED = re.compile(r"^Migrated memories of (?P<users>\d+) users into (?P<sessions>\d+) sessions$")
-_DUPLICATE = re.compile(r"^Dropped duplicate counting trigger (?P<name>.+)$")
+_DUPLICATE = re.compile(r"^Dropped duplicate counting trigger (?P<name>.+)$")  # 0003's first release
+# sql/0003_chat_sessions.sql: stable prefixes, one line each.
+_DROPPED = re.compile(r"^setup_wizard:dropped-counting-trigger name=(?P<name>\S+) restore=(?P<restore>.+)$")
+_FK_KEPT = re.compile(r"^setup_wizard:session-fk-kept name=(?P<name>\S+)$")
 
 
 def summarise_notices(notices: Iterable[str]) -> list[str]:
@@ -98,6 +87,11 @@ def summarise_notices(notices: Iterable[str]) -> list[str]:
                            if users else msg.NOTICE_MIGRATED_NONE)
         elif notice.startswith("conversation_memories.session_id already exists"):
             summary.append(msg.NOTICE_LINKS_KEPT)
+        elif match := _DROPPED.match(notice):
+            summary.append(msg.NOTICE_DROPPED_COUNTING_TRIGGER.format(name=match.group("name"),
+                                                                      restore=match.group("restore")))
+        elif match := _FK_KEPT.match(notice):
+            summary.append(msg.NOTICE_SESSION_FK_KEPT.format(name=match.group("name")))
         elif match := _DUPLICATE.match(notice):
             summary.append(msg.NOTICE_DUPLICATE_TRIGGER.format(name=match.group("name")))
         elif notice.startswith("fk_conv_mem_session left NOT VALID"):

@@ -1,10 +1,12 @@
-"""The seed's verification table, with unique users really counted (the seed's counted sessions)."""
+"""The seed's verification table, with unique users really counted (the seed's counted sessions),
+and one row for each memory table (user_preferences, entity_memories) that exists."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
 from setup_wizard import messages as msg
+from setup_wizard.database.contract import contract_schema, has_session_link
 from setup_wizard.results import VerificationRow
 
 if TYPE_CHECKING:
@@ -29,15 +31,24 @@ SELECT 'without', coalesce(sum(n) FILTER (WHERE NOT linked), 0), count(user_id) 
 """
 
 
+MEMORY_TABLES = ("user_preferences", "entity_memories")
+
+
 def verification_rows(conn: psycopg.Connection[Any]) -> list[VerificationRow]:
-    """The verification table; empty when the migrated tables are not there yet."""
-    row = conn.execute(
-        """SELECT to_regclass('chat_sessions') IS NOT NULL
-                  AND EXISTS (SELECT 1 FROM pg_attribute
-                               WHERE attrelid = to_regclass('conversation_memories')
-                                 AND attname = 'session_id' AND NOT attisdropped)"""
-    ).fetchone()
-    if not row or not row[0]:
+    """The verification table; empty when the migrated tables are not there yet.
+
+    Read in the schema where the backend's tables are (contract.contract_schema), whatever else the
+    search_path holds: one transaction with SET LOCAL search_path, the queries themselves stay plain.
+    """
+    schema = contract_schema(conn)
+    with conn.transaction():
+        conn.execute("SELECT set_config('search_path', quote_ident(%s), true)", [schema])
+        return _rows(conn, schema)
+
+
+def _rows(conn: psycopg.Connection[Any], schema: str) -> list[VerificationRow]:
+    row = conn.execute("SELECT to_regclass('chat_sessions') IS NOT NULL").fetchone()
+    if not row or not row[0] or not has_session_link(conn, schema):
         return []
     labels = {
         "chat_sessions": msg.VERIFY_CHAT_SESSIONS,
@@ -45,9 +56,15 @@ def verification_rows(conn: psycopg.Connection[Any]) -> list[VerificationRow]:
         "without": msg.VERIFY_WITHOUT_SESSION,
     }
     # JIT compilation costs more than it saves on this short query (measured ~0.1 s at 1M rows).
-    conn.execute("SET jit = off")
+    conn.execute("SELECT set_config('jit', 'off', true)")
     rows = []
     for key, total, users in conn.execute(VERIFY_SQL):
         healthy = key != "without" or total == 0
         rows.append(VerificationRow(labels[key], int(total), int(users), healthy))
+    for table in MEMORY_TABLES:
+        present = conn.execute("SELECT to_regclass(%s) IS NOT NULL", [table]).fetchone()
+        if present and present[0]:
+            counted = conn.execute(f"SELECT count(*), count(DISTINCT user_id) FROM {table}").fetchone()
+            total, users = (int(counted[0]), int(counted[1])) if counted else (0, 0)
+            rows.append(VerificationRow(table, total, users, True))
     return rows

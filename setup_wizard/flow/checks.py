@@ -393,6 +393,7 @@ SCHEMA_STEPS = (
 @register("schema", msg.STEP_SCHEMA_TABLES, needs_connection=True)
 def check_schema(ctx: Context) -> Iterator[Step]:
     from setup_wizard.database.contract import FAIL, find_drift, object_counts, present_tables
+    from setup_wizard.database.repair import plan_repairs
 
     assert ctx.conn is not None
     if not present_tables(ctx.conn):
@@ -401,6 +402,8 @@ def check_schema(ctx: Context) -> Iterator[Step]:
         return
     pending = ctx.plan is None or any(item.state == "pending" for item in ctx.plan)
     drift = find_drift(ctx.conn)
+    # The live schema is the truth: what --yes would repair, and the SQL for what it will not.
+    repairs = [] if pending or not drift else plan_repairs(ctx.conn, drift)
     counts = object_counts()
     ok_details = {
         "tables": msg.SCHEMA_TABLES_OK.format(tables=counts["tables"], columns=counts["columns"]),
@@ -419,12 +422,42 @@ def check_schema(ctx: Context) -> Iterator[Step]:
             yield Step(step_id, Status.WARN, title, detail, "schema_drift", msg.FIX_SCHEMA_DRIFT_PENDING)
             continue
         status = Status.FAIL if any(d.severity == FAIL for d in found) else Status.WARN
-        sources = sorted({d.source for d in found})
-        s = ctx.settings
-        fix = msg.FIX_SCHEMA_DRIFT.format(
-            commands="\n".join(f"psql -h {s.host} -p {s.port} -U {s.user} -d {s.dbname} -1 -f sql/{name}"
-                               for name in sources))
-        yield Step(step_id, status, title, detail, "schema_drift", fix)
+        names = {d.name for d in found}
+        covering = [r for r in repairs if names & set(r.drift)]
+        manual = [r for r in covering if not r.safe]
+        parts = [msg.FIX_SCHEMA_REPAIRABLE] if any(r.safe for r in covering) else []
+        if manual:
+            parts.append("\n".join([msg.FIX_SCHEMA_MANUAL_HEAD, *(r.fix for r in manual)]))
+        code = "schema_drift_manual" if manual and len(manual) == len(covering) else "schema_drift"
+        yield Step(step_id, status, title, detail, code, "\n".join(parts) or None)
+
+
+@register("search_path", msg.STEP_SEARCH_PATH, needs_connection=True)
+def check_search_path(ctx: Context) -> Iterator[Step]:
+    from setup_wizard.database.contract import search_path_step
+
+    assert ctx.conn is not None
+    yield search_path_step(ctx.conn, ctx.settings.user)
+
+
+@register("backend_tables", msg.STEP_BACKEND_TABLES, needs_connection=True)
+def check_backend_tables(ctx: Context) -> Iterator[Step]:
+    from setup_wizard.database.contract import contract_schema
+    from setup_wizard.database.declared import declared_tables, find_backend, missing_beyond_contract
+
+    assert ctx.conn is not None
+    backend = find_backend(ctx.env.cwd, ctx.env_file.path if ctx.env_file else None)
+    if backend is None:
+        yield Step("backend_tables", Status.SKIP, msg.STEP_BACKEND_TABLES, msg.BACKEND_TABLES_NO_FOLDER)
+        return
+    missing = missing_beyond_contract(ctx.conn, backend, contract_schema(ctx.conn))
+    if not missing:
+        yield Step("backend_tables", Status.OK, msg.STEP_BACKEND_TABLES,
+                   msg.BACKEND_TABLES_OK.format(count=len(declared_tables(backend))))
+        return
+    yield Step("backend_tables", Status.INFO, msg.STEP_BACKEND_TABLES, msg.BACKEND_TABLES_MISSING.format(
+        count=len(missing), names=", ".join(d.table for d in missing)), "backend_tables_missing",
+        msg.FIX_BACKEND_TABLES, tuple(f"{d.table}: {d.model} ({d.file})" for d in missing))
 
 
 @register("dev_user", msg.STEP_DEV_USER, needs_connection=True)

@@ -75,6 +75,8 @@ def make_console(stream: TextIO, no_color: bool = False, width: int | None = Non
         soft_wrap=False,
         width=width,
         safe_box=True,
+        # The passed-in environment, not the process's: FORCE_COLOR, TERM and friends come from it too.
+        _environ=environ,
     )
 
 
