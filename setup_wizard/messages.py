@@ -25,6 +25,8 @@ def describe_source(kind: str, key: str | None) -> str:
         return SOURCE_ENV_FILE.format(key=key)
     if kind == "typed":
         return SOURCE_TYPED
+    if kind == "libpq-default":
+        return SOURCE_LIBPQ_DEFAULT_DBNAME if key == "dbname" else SOURCE_LIBPQ_DEFAULT
     return SOURCE_DEFAULT
 
 NOT_SET = "(없음)"
@@ -304,6 +306,15 @@ REPAIR_RESTORE_SESSIONS = (
     "(제목 '복구된 대화', 대화는 그대로 연결됩니다)."
 )
 REPAIR_APPLIED = "고쳤습니다: {description}"
+STEP_REPAIRS = "스키마 수리"
+REPAIRING_START = "스키마를 고치는 중..."
+REPAIR_OUTCOME = "{description} → {result}"
+REPAIR_RESULTS = {
+    "applied": "고쳤습니다",
+    "not_valid": "고쳤지만 외래 키는 NOT VALID 상태로 남았습니다",
+    "failed": "실패해 되돌렸습니다",
+    "gone": "앞의 수정으로 이미 해결되었습니다",
+}
 REPAIR_LEFT_NOT_VALID = (
     "가리키는 행이 없는 행이 있어 외래 키를 NOT VALID 상태로 남겼습니다 ({name}). 새 행은 검사됩니다. "
     "python -m setup_wizard check 가 그 행을 찾는 방법을 알려 줍니다."
@@ -352,8 +363,180 @@ FIX_BACKEND_TABLES = (
     "데이터베이스에는 쓰지 마세요."
 )
 
+# --- settings as the backend reads them ---------------------------------------------------------
+SOURCE_LIBPQ_DEFAULT = "libpq 기본값"
+SOURCE_LIBPQ_DEFAULT_DBNAME = "libpq 기본값(사용자 이름)"
+STEP_BACKEND_ENV = "백엔드가 읽는 .env"
+STEP_BACKEND_URL = "백엔드가 쓰는 DATABASE_URL"
+BACKEND_ENV_OK = "{path} 파일을 백엔드도 그대로 읽습니다 (UTF-8)."
+BACKEND_ENV_ABSENT_ENVIRON = "{path} 파일은 없지만, 백엔드는 환경 변수 {key} 값을 씁니다."
+BACKEND_FOLDER_ASSUMED = (
+    "backend 폴더를 찾지 못해, 현재 폴더에서 백엔드를 시작한다고 보고 판단했습니다."
+)
+BACKEND_NOT_FOUND = "backend 폴더도 .env 파일도 없어, 백엔드가 읽을 설정은 점검하지 않았습니다."
+BACKEND_URL_OK = "백엔드는 {source} 값으로 접속합니다: {url}"
+BACKEND_OTHER_VALUE = "백엔드가 쓰지 않는 값: {source}"
+BACKEND_OTHER_VALUE_IN = "백엔드가 쓰지 않는 값: {source} ({path})"
+BACKEND_ENCODING_NAMES = {
+    "utf-16": "UTF-16, Windows PowerShell 5.1에서 > 로 저장하면 이렇게 됩니다",
+    "cp949": "CP949(ANSI) 또는 다른 인코딩, 한글이 들어 있습니다",
+}
+BACKEND_SCHEME_REASONS = {
+    "postgresql": "postgresql:// 는 psycopg2 드라이버를 불러오는데, 백엔드에는 psycopg2가 없습니다.",
+    "postgres": "postgres:// 는 SQLAlchemy가 알지 못하는 이름이라 엔진을 만들지 못합니다.",
+    "postgresql+asyncpg": "postgresql+asyncpg:// 는 asyncpg 드라이버를 불러오는데, 백엔드에는 asyncpg가 없습니다.",
+    "postgresql+psycopg2": "postgresql+psycopg2:// 는 psycopg2 드라이버를 불러오는데, 백엔드에는 psycopg2가 없습니다.",
+}
+BACKEND_SCHEME_OTHER = (
+    "백엔드는 소문자로 정확히 postgresql+psycopg:// 라고 쓴 URL만 씁니다 "
+    "(비동기 엔진을 만들 때 이 글자 그대로를 postgresql+psycopg_async:// 로 바꿉니다)."
+)
+BACKEND_URL_DIFFERS_FROM_DSN = "마법사가 점검한 곳(--dsn): {dsn_target}\n백엔드가 쓰는 곳: {backend_target}"
+BACKEND_TARGET_NONE = "(없음: 백엔드가 시작하지 못합니다)"
+
+# Fixes that lose nothing: what each does, said before it is done.
+ENV_FIX_TITLE = "백엔드 .env 고치기"
+ENV_FIX_REWRITE_UTF8 = "{path} 파일을 UTF-8(BOM 없음)로 다시 저장합니다. 모든 줄과 주석은 그대로 둡니다."
+ENV_FIX_ADD_URL = "{path} 파일에 POSTGRES_* 값(없는 값은 백엔드 기본값)으로 만든 DATABASE_URL을 추가합니다: {url}"
+ENV_FIX_SCHEME = "{path} 파일의 DATABASE_URL 앞부분 {scheme}:// 를 postgresql+psycopg:// 로 바꿉니다."
+ENV_FIX_PASSWORD = "{path} 파일의 DATABASE_URL에 {key} 값을 비밀번호로 넣습니다 (화면에는 보이지 않습니다)."
+ENV_FIX_COPY_ROOT = "{source} 파일을 {target} 위치로 복사합니다. 원래 파일은 지우지 않습니다."
+ENV_FIX_ASK = "{description} 진행할까요?"
+ENV_FIX_DONE = "{description}"
+ENV_FIX_BACKUP = "이전 파일은 {backup} 에 백업했습니다."
+ENV_FIX_DECLINED = "고치지 않았습니다: {description}"
+ENV_FIX_FAILED = "고치지 못했습니다: {error}"
+ENV_FIX_CHANGED_MEANWHILE = "{path} 파일이 그사이 바뀌었습니다. 다시 실행해 새 내용으로 판단하세요."
+ENV_FIX_TARGET_EXISTS = "{target} 파일이 이미 있어 복사하지 않았습니다."
+FIX_ENV_FIX_FAILED = "파일 권한과 디스크 공간을 확인한 뒤 다시 실행하세요. 백업 파일은 그대로 남아 있습니다."
+
+BACKEND_SETTINGS_PROBLEMS = {
+    "backend_env_encoding": Problem(
+        title="백엔드가 .env 파일을 읽지 못합니다 (인코딩)",
+        cause=(
+            "{path} 파일이 UTF-8이 아닙니다 ({encoding_name}). 백엔드는 이 파일을 UTF-8로만 읽기 때문에 "
+            "시작하자마자 UnicodeDecodeError로 멈춥니다."
+        ),
+        steps=(
+            "python -m setup_wizard --yes 로 실행하면 백업을 남기고 같은 내용을 UTF-8(BOM 없음)로 다시 저장합니다.",
+            "직접 고치려면 VS Code에서 파일을 열고 오른쪽 아래 인코딩 → '인코딩하여 저장' → UTF-8 을 고르세요.",
+        ),
+    ),
+    "backend_env_bom": Problem(
+        title="백엔드가 DATABASE_URL을 보지 못합니다 (BOM)",
+        cause=(
+            "{path} 파일이 UTF-8 BOM으로 시작하고 첫 줄에 DATABASE_URL이 있습니다. 백엔드가 쓰는 python-dotenv "
+            "1.0.1은 BOM을 첫 키 이름의 일부로 읽으므로, 백엔드에는 DATABASE_URL이 없는 것과 같습니다."
+        ),
+        steps=(
+            "python -m setup_wizard --yes 로 실행하면 백업을 남기고 BOM 없는 UTF-8로 다시 저장합니다.",
+            "직접 고치려면 편집기에서 인코딩을 'UTF-8'(BOM 없음)로 바꿔 저장하세요.",
+        ),
+    ),
+    "backend_env_outside": Problem(
+        title=".env 파일이 backend 폴더 밖에 있습니다",
+        cause=(
+            "{path} 파일은 있지만 {target} 파일이 없습니다. 백엔드는 backend 폴더에서 시작해 그 폴더의 "
+            ".env만 읽으므로 DATABASE_URL 없이 시작하다 멈춥니다."
+        ),
+        steps=(
+            "python -m setup_wizard --yes 로 실행하면 이 파일을 {target} 위치로 복사합니다. 원래 파일은 그대로 둡니다.",
+            "windows: 직접 하려면 파일을 backend 폴더로 복사하세요: copy \"{path}\" \"{target}\"",
+            "linux: 직접 하려면 파일을 backend 폴더로 복사하세요: cp \"{path}\" \"{target}\"",
+            "darwin: 직접 하려면 파일을 backend 폴더로 복사하세요: cp \"{path}\" \"{target}\"",
+        ),
+    ),
+    "backend_url_missing": Problem(
+        title="백엔드가 쓸 DATABASE_URL이 없습니다",
+        cause=(
+            "{path} 파일에 DATABASE_URL이 없습니다. 백엔드의 엔진은 DATABASE_URL만 쓰므로 "
+            "create_engine(\"\")에서 멈춥니다. POSTGRES_* 키는 그 뒤에 체크포인트 저장소만 읽습니다.\n"
+            "이 파일의 접속 키: {keys}"
+        ),
+        steps=(
+            "python -m setup_wizard --yes 로 실행하면 POSTGRES_* 값으로 DATABASE_URL을 만들어 파일 끝에 추가합니다 "
+            "(비밀번호는 퍼센트 인코딩합니다).",
+            "직접 추가하려면: DATABASE_URL=postgresql+psycopg://postgres:비밀번호@localhost:5432/real_estate",
+        ),
+    ),
+    "backend_url_empty_environ": Problem(
+        title="환경 변수 DATABASE_URL이 비어 있습니다",
+        cause=(
+            "환경 변수 {key} 값이 빈 문자열로 설정되어 있습니다. 백엔드는 환경 변수를 .env 파일보다 먼저 "
+            "읽으므로, 파일에 URL이 있어도 빈 URL로 시작하다 멈춥니다."
+        ),
+        steps=(
+            "windows: 이 터미널에서 변수를 지우세요: Remove-Item Env:{key}  (명령 프롬프트: set {key}=)",
+            "linux: 이 터미널에서 변수를 지우세요: unset {key}",
+            "darwin: 이 터미널에서 변수를 지우세요: unset {key}",
+            "시스템 환경 변수에 들어 있다면 거기서 지운 뒤 터미널을 새로 여세요.",
+        ),
+    ),
+    "backend_url_scheme": Problem(
+        title="DATABASE_URL의 드라이버가 백엔드와 맞지 않습니다",
+        cause="{source} 값이 {scheme}:// 로 시작합니다. {reason}",
+        steps=(
+            "python -m setup_wizard --yes 로 실행하면 나머지는 그대로 두고 앞부분만 postgresql+psycopg:// 로 바꿉니다.",
+            "직접 고치려면 {scheme}:// 를 postgresql+psycopg:// 로 바꾸세요.",
+        ),
+    ),
+    "backend_url_invalid": Problem(
+        title="백엔드가 DATABASE_URL을 해석하지 못합니다",
+        cause=(
+            "{source} 값의 형식이 올바르지 않습니다. 비밀번호에 @ 같은 특수문자가 그대로 있으면 "
+            "백엔드는 다른 호스트로 접속합니다."
+        ),
+        steps=(
+            "형식: postgresql+psycopg://사용자:비밀번호@호스트:포트/데이터베이스",
+            "비밀번호의 특수문자는 퍼센트 인코딩하세요: @ → %40, # → %23, : → %3A, / → %2F",
+        ),
+    ),
+    "backend_password_only_in_keys": Problem(
+        title="비밀번호가 POSTGRES_PASSWORD에만 있습니다",
+        cause=(
+            "{source} 값에는 비밀번호가 없고 {key}에만 있습니다. 백엔드의 엔진은 POSTGRES_PASSWORD를 "
+            "읽지 않으므로 비밀번호 없이 접속하다 실패합니다."
+        ),
+        steps=(
+            "python -m setup_wizard --yes 로 실행하면 이 비밀번호를 퍼센트 인코딩해 DATABASE_URL에 넣습니다.",
+            "직접 고치려면 URL의 사용자 이름 뒤에 :비밀번호 를 넣으세요: postgresql+psycopg://postgres:비밀번호@...",
+        ),
+    ),
+    "backend_url_from_environ": Problem(
+        title="백엔드는 환경 변수의 DATABASE_URL을 씁니다",
+        cause=(
+            "환경 변수 {key} 값이 {path} 파일의 DATABASE_URL과 다릅니다. 백엔드는 환경 변수를 먼저 읽으므로, "
+            "이 터미널에서 시작하면 파일의 값은 쓰이지 않습니다. 마법사도 환경 변수의 값으로 접속했습니다."
+        ),
+        steps=(
+            "windows: 의도한 것이 아니라면 변수를 지우세요: Remove-Item Env:{key}",
+            "linux: 의도한 것이 아니라면 변수를 지우세요: unset {key}",
+            "darwin: 의도한 것이 아니라면 변수를 지우세요: unset {key}",
+        ),
+    ),
+    "backend_url_no_dbname": Problem(
+        title="DATABASE_URL에 데이터베이스 이름이 없습니다",
+        cause=(
+            "{source} 값에 데이터베이스 이름이 없어서, libpq와 백엔드는 사용자 이름과 같은 이름의 "
+            "데이터베이스({dbname})를 씁니다. real_estate 데이터베이스가 아닙니다."
+        ),
+        steps=(
+            "의도한 것이 아니라면 URL 끝에 데이터베이스 이름을 붙이세요: .../real_estate",
+        ),
+    ),
+    "backend_dsn_elsewhere": Problem(
+        title="--dsn 으로 점검한 곳은 백엔드가 쓰는 데이터베이스가 아닙니다",
+        cause="{where}",
+        steps=(
+            "백엔드가 이 데이터베이스를 쓰게 하려면 backend/.env 의 DATABASE_URL을 바꾸세요.",
+            "--dsn 없이 실행하면 백엔드가 쓰는 곳을 점검합니다.",
+        ),
+    ),
+}
+
 
 CATALOGUE: dict[str, Problem] = {
+    **BACKEND_SETTINGS_PROBLEMS,
     "server_not_running": Problem(
         title="PostgreSQL 서버가 실행되고 있지 않습니다",
         cause="{host}:{port} 에 연결을 시도했지만 아무것도 응답하지 않습니다 (connection refused).",
@@ -881,31 +1064,6 @@ ENV_PERMISSIONS_WINDOWS = (
 ENV_READABLE_BY_OTHERS = "다른 사용자도 읽을 수 있습니다 (권한 {mode})."
 FIX_ENV_READABLE = "chmod 600 {path}"
 ENV_PRIVATE = "나만 읽을 수 있습니다 (권한 {mode})."
-STEP_DATABASE_URL = "DATABASE_URL 형식"
-DATABASE_URL_OK = "백엔드가 기대하는 형식입니다 ({scheme}://)."
-DATABASE_URL_SEPARATE_KEYS = (
-    "DATABASE_URL 대신 POSTGRES_HOST·POSTGRES_PASSWORD 같은 키를 씁니다. 백엔드도 이 키를 "
-    "읽습니다."
-)
-DATABASE_URL_MISSING = (
-    ".env 에 DATABASE_URL 도 POSTGRES_* 키도 없어, 백엔드는 기본값(비밀번호 root1234)으로 "
-    "접속합니다."
-)
-FIX_DATABASE_URL_MISSING = (
-    ".env 에 다음 줄을 추가하세요:\n"
-    "DATABASE_URL=postgresql+psycopg://postgres:비밀번호@localhost:5432/real_estate"
-)
-DATABASE_URL_NO_DRIVER = "{scheme}:// 로 시작합니다. 백엔드(SQLAlchemy)는 {expected}:// 형식을 기대합니다."
-DATABASE_URL_OTHER_DRIVER = "{scheme}:// 드라이버를 씁니다. 백엔드는 psycopg 3 드라이버({expected}://)를 씁니다."
-DATABASE_URL_UNENCODED = "URL 에 # 이나 공백이 있습니다. 비밀번호의 특수문자는 퍼센트 인코딩해야 합니다."
-DATABASE_URL_DIFFERS_FROM_DSN = (
-    "--dsn 으로 점검한 값과 .env 의 DATABASE_URL 이 다릅니다 ({fields}). 백엔드는 .env 의 값으로 접속합니다."
-)
-FIX_DATABASE_URL_FORM = (
-    "형식: DATABASE_URL=postgresql+psycopg://사용자:비밀번호@호스트:포트/데이터베이스\n"
-    "비밀번호의 특수문자는 퍼센트 인코딩하세요: @ → %40, # → %23, : → %3A, / → %2F, 공백 → %20\n"
-    "python -m setup_wizard 를 실행하면 올바른 형식으로 고쳐 씁니다."
-)
 
 STEP_ENCODING = "데이터베이스 인코딩"
 ENCODING_DETAIL = "인코딩 {encoding}, 정렬 {collate}"

@@ -100,8 +100,8 @@ def test_ready_project_passes_every_item(database: Database, tmp_path: Path) -> 
     write_env(tmp_path, backend_url(database))
     steps = items(tmp_path)
     expected_ok = ["python", "packages", "postgres", "psql", "env_file", "env_gitignore", "env_permissions",
-                   "database_url", "settings", "server", "login", "database", "privileges", "encoding", "migrations",
-                   "checksums",
+                   "backend_env", "backend_url", "settings", "server", "login", "database", "privileges",
+                   "encoding", "migrations", "checksums",
                    "schema_tables", "schema_indexes", "schema_constraints", "schema_triggers", "search_path",
                    "dev_user"]
     assert {key: statuses(steps)[key] for key in expected_ok} == dict.fromkeys(expected_ok, "ok")
@@ -122,7 +122,7 @@ def test_fresh_database_lists_every_pending_file_and_skips_the_schema(database: 
     assert steps["schema_tables"].status is Status.SKIP
     assert steps["dev_user"].status is Status.SKIP
     # Settings came from --dsn and there is no .env file: its items are skipped, not failed.
-    for key in ("env_file", "env_gitignore", "env_permissions", "database_url"):
+    for key in ("env_file", "env_gitignore", "env_permissions", "backend_url"):
         assert steps[key].status is Status.SKIP, key
 
 
@@ -211,29 +211,35 @@ def test_env_file_git_and_permissions(database: Database, tmp_path: Path) -> Non
     assert "git rm --cached" in (tracked.fix or "")
 
 
-@pytest.mark.parametrize(("scheme", "status"), [("postgresql+psycopg", Status.OK), ("postgresql", Status.WARN),
-                                                  ("postgresql+asyncpg", Status.WARN), ("postgres", Status.FAIL)])
-def test_database_url_form(database: Database, tmp_path: Path, scheme: str, status: Status) -> None:
+@pytest.mark.parametrize(("scheme", "status"), [("postgresql+psycopg", Status.OK), ("postgresql", Status.FAIL),
+                                                  ("postgresql+asyncpg", Status.FAIL), ("postgres", Status.FAIL),
+                                                  ("POSTGRESQL+PSYCOPG", Status.FAIL)])
+def test_database_url_scheme_as_the_backend_needs_it(database: Database, tmp_path: Path, scheme: str,
+                                                     status: Status) -> None:
     write_env(tmp_path, backend_url(database, scheme))
-    step = items(tmp_path)["database_url"]
+    step = items(tmp_path)["backend_url"]
     assert step.status is status
     if status is not Status.OK:
-        assert step.code == "database_url_form" and "postgresql+psycopg://" in (step.fix or "")
+        assert step.code == "backend_url_scheme" and "postgresql+psycopg://" in (step.fix or "")
+        assert f"{scheme}://" in step.detail
 
 
 def test_database_url_differing_from_dsn(database: Database, tmp_path: Path) -> None:
     write_env(tmp_path, backend_url(database).replace(f"/{database.name}", "/other_db"))
-    step = items(tmp_path, dsn=database.url)["database_url"]
-    assert step.status is Status.WARN and "데이터베이스" in step.detail
+    steps = items(tmp_path, dsn=database.url)
+    step = steps["backend_dsn"]
+    assert step.status is Status.WARN and step.code == "backend_dsn_elsewhere"
+    assert "/other_db" in step.detail and f"/{database.name}" in step.detail
+    assert steps["backend_url"].status is Status.OK
 
 
-def test_separate_postgres_keys_are_a_valid_form(tmp_path: Path) -> None:
+def test_separate_postgres_keys_stop_the_backend(tmp_path: Path) -> None:
+    # The backend's engines read DATABASE_URL only: POSTGRES_* alone is a failure with its fix.
     (tmp_path / ".env").write_text(f"POSTGRES_HOST=127.0.0.1\nPOSTGRES_PORT={free_port()}\nPOSTGRES_PASSWORD=x\n",
                                    encoding="utf-8")
-    assert items(tmp_path)["database_url"].status is Status.OK
-    (tmp_path / ".env").write_text("SECRET_KEY=abc\n", encoding="utf-8")
-    missing = items(tmp_path)["database_url"]
-    assert missing.status is Status.WARN and missing.code == "database_url_missing"
+    step = items(tmp_path)["backend_url"]
+    assert step.status is Status.FAIL and step.code == "backend_url_missing"
+    assert "POSTGRES_HOST" in step.detail and "--yes" in (step.fix or "")
 
 
 def test_database_encoding(server, tmp_path: Path) -> None:

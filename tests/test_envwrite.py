@@ -124,3 +124,18 @@ def test_scheme_is_kept_as_written(tmp_path: Path) -> None:
     values = {"DATABASE_URL": "postgresql://postgres@localhost/real_estate"}
     changes = typed_password(values)
     assert changes[0].value.startswith("postgresql://postgres:")
+
+
+def test_lower_case_database_url_is_the_line_rewritten(tmp_path: Path) -> None:
+    path = tmp_path / ".env"
+    path.write_text("database_url=postgresql+psycopg://app@localhost:5433  # main\n", encoding="utf-8")
+    values = read_env_file(path).values
+    settings = load_settings(None, {}, values, None).with_value("password", HARD)
+    changes = planned_changes(settings, {"password"}, values)
+    assert [c.key for c in changes] == ["database_url"]
+    save_env(path, changes)
+    text = path.read_text(encoding="utf-8")
+    assert text.startswith("database_url=") and text.rstrip().endswith("# main") and "DATABASE_URL" not in text
+    saved = load_settings(None, {}, read_env_file(path).values, None)
+    # The database libpq used (the user's name) is kept, not replaced by real_estate.
+    assert (saved.password, saved.port, saved.user, saved.dbname) == (HARD, 5433, "app", "app")

@@ -53,10 +53,18 @@ def _through_yes(root: Path) -> tuple[int, Outline]:
     return code, [(s["id"], s["status"], s["code"]) for s in document["steps"]]
 
 
-def _through_wizard(root: Path, answers: list[object]) -> tuple[bool, Outline, list[str]]:
+class AgreeingPrompter(ScriptedPrompter):
+    """Says yes to every yes/no question, as --yes does; nothing else is expected."""
+
+    def confirm(self, message: str, default: bool = True) -> bool:
+        self.questions.append(message)
+        return True
+
+
+def _through_wizard(root: Path, answers: list[object] | None) -> tuple[bool, Outline, list[str]]:
     out = io.StringIO()
     env = Environment(stdin=io.StringIO(), stdout=out, stderr=out, environ=clean_environ(), cwd=root)
-    prompter = ScriptedPrompter(answers)
+    prompter = AgreeingPrompter([]) if answers is None else ScriptedPrompter(answers)
     report = wizard.run(Options(), env, prompter, Screen(Console(file=out, width=100), ASCII_SYMBOLS))
     return report.ok, [(s.id, s.status.value, s.code) for s in report.steps], prompter.questions
 
@@ -78,14 +86,14 @@ def test_wizard_saying_yes_and_yes_end_in_the_same_report(database: Database, tm
         _prepare(database, kind)
         _prepare(twin, kind)
         code, by_yes = _through_yes(_project(tmp_path / "yes", database.url))
-        # The person agrees to everything --yes would do: apply, LangGraph's tables (with the extra), dev user.
-        answers: list[object] = [True, *([True] if library_installed() else []), *([] if kind == "hand" else [True])]
-        ok, by_wizard, questions = _through_wizard(_project(tmp_path / "wizard", twin.url), answers)
+        # The person agrees to everything --yes would do: apply, repairs, LangGraph's tables, the dev user.
+        ok, by_wizard, questions = _through_wizard(_project(tmp_path / "wizard", twin.url), None)
     finally:
         _drop(twin)
     assert code == 0 and ok
     assert questions[0] == msg.ASK_CONFIRM_APPLY
     assert (msg.ASK_CREATE_DEV_USER in questions) == (kind != "hand")
+    assert (msg.ASK_CREATE_CHECKPOINTS in questions) == library_installed()
     assert by_wizard == by_yes
     assert ("dev_user", "ok", None) in by_yes
     assert [step[0] for step in by_yes][:3] == ["postgres", "psql", "env_file"]
@@ -110,3 +118,23 @@ def test_a_wrong_password_reads_the_same_through_both_doors(database: Database, 
     assert code == 1 and not ok and questions == [msg.ASK_NEXT]
     assert by_wizard == by_yes
     assert by_yes[-1] == ("login", "fail", "auth_failed")
+
+
+def test_a_rerun_repairs_drift_behind_the_history_and_is_ready_only_when_it_holds(
+        database: Database, tmp_path: Path) -> None:
+    from setup_wizard.database.contract import find_drift
+
+    root = _project(tmp_path / "p", database.url)
+    assert _through_yes(root)[0] == 0
+    with database.connect() as conn:  # a teammate's script changes the schema behind the history table
+        conn.execute("DROP INDEX idx_chat_sessions_user_updated")
+        conn.execute("DROP TRIGGER trigger_update_session_message_count ON conversation_memories")
+    code, by_yes = _through_yes(root)
+    assert code == 0 and ("repairs", "ok", None) in by_yes
+    with database.connect() as conn:
+        assert find_drift(conn) == []
+        # Something no repair may do safely: the rerun is not "ready", and says what to run.
+        conn.execute("ALTER TABLE sessions ALTER COLUMN session_id TYPE text")
+    code, by_yes = _through_yes(root)
+    assert code == 1
+    assert ("readiness", "fail", "schema_drift") in by_yes or any(s[2] == "schema_drift_manual" for s in by_yes)

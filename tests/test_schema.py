@@ -301,7 +301,7 @@ def test_drift_is_repaired_and_every_row_kept(database: Database, tmp_path: Path
             assert {key for key, _row in rows} <= {key for key, _row in after[table]}, table
             if change != "sessions without request_count":
                 assert set(rows) <= set(after[table]), table
-        assert after["memories"] == before["memories"]
+        assert after["conversation_memories"] == before["conversation_memories"]
         assert after["users"] == before["users"]
         if change == "chat_sessions dropped CASCADE":
             # The sessions are back for every linked memory, and the key is valid again.

@@ -12,6 +12,7 @@ from setup_wizard.config.settings import (
     DSN,
     env_file_source,
     environ_source,
+    libpq_default,
     load_settings,
     parse_dsn,
 )
@@ -74,7 +75,9 @@ def test_precedence_dsn_then_environment_then_file() -> None:
     s = load_settings("postgresql://d@dsnhost/dsndb", environ, file, None)
     assert s.host == "dsnhost" and s.dbname == "dsndb" and s.user == "d"
     assert s.password == "envpw" and s.source("password") == environ_source("PGPASSWORD")
-    assert s.port == 1 and s.source("port") == env_file_source("DATABASE_URL")
+    # The file's URL fills nothing under --dsn: libpq's default port, and the file's port a conflict.
+    assert s.port == 5432 and s.source("port") == libpq_default("port")
+    assert any(c.field == "port" and c.loser == env_file_source("DATABASE_URL") for c in s.conflicts)
     assert any(c.winner == environ_source("PGPASSWORD") for c in s.conflicts)
 
 
@@ -133,3 +136,53 @@ def test_libpq_variables_are_settings_with_their_source() -> None:
     url = load_settings("postgresql://u@h/d?sslmode=disable", {"PGSSLMODE": "require"}, None, None)
     assert url.extra["sslmode"].value == "disable"
     assert [(c.field, c.winner, c.loser) for c in url.conflicts] == [("sslmode", DSN, environ_source("PGSSLMODE"))]
+
+
+# --- the backend's ranking (issue 9 section 1, issue 12) ---------------------------------------------
+
+def test_environment_url_beats_the_file_and_the_file_url_is_a_conflict() -> None:
+    file = {"DATABASE_URL": "postgresql+psycopg://f:filepw@filehost:1/filedb"}
+    s = load_settings(None, {"DATABASE_URL": "postgresql+psycopg://e:envpw@envhost:2/envdb"}, file, None)
+    assert (s.host, s.port, s.user, s.password, s.dbname) == ("envhost", 2, "e", "envpw", "envdb")
+    assert s.source("host") == environ_source("DATABASE_URL")
+    assert {c.field for c in s.conflicts if c.loser == env_file_source("DATABASE_URL")} == {
+        "host", "port", "user", "password", "dbname"}
+
+
+def test_lower_case_database_url_is_read_as_the_backend_reads_it() -> None:
+    s = load_settings(None, {}, {"database_url": "postgresql+psycopg://u:pw@h:6/d"}, None)
+    assert (s.host, s.port, s.dbname) == ("h", 6, "d")
+    assert s.source("host") == env_file_source("database_url")
+
+
+def test_pgport_fills_only_what_the_url_leaves_out() -> None:
+    with_port = load_settings(None, {"PGPORT": "6000"}, {"DATABASE_URL": "postgresql+psycopg://u:p@h:5433/d"}, None)
+    assert with_port.port == 5433
+    assert any(c.field == "port" and c.loser == environ_source("PGPORT") for c in with_port.conflicts)
+    without = load_settings(None, {"PGPORT": "6000"}, {"DATABASE_URL": "postgresql+psycopg://u:p@h/d"}, None)
+    assert without.port == 6000 and without.source("port") == environ_source("PGPORT")
+
+
+def test_postgres_password_never_fills_a_url_without_one() -> None:
+    file = {"DATABASE_URL": "postgresql+psycopg://u@h:5433/d", "POSTGRES_PASSWORD": "pw"}
+    s = load_settings(None, {}, file, None)
+    assert s.password is None
+    assert any(c.field == "password" and c.loser == env_file_source("POSTGRES_PASSWORD") for c in s.conflicts)
+    assert load_settings(None, {"PGPASSWORD": "x"}, file, None).password == "x"
+
+
+@pytest.mark.parametrize("url", ["postgresql+psycopg://app:pw@h:5433", "postgresql+psycopg://app:pw@h:5433/"])
+def test_url_without_a_database_means_the_user_name(url: str) -> None:
+    s = load_settings(None, {}, {"DATABASE_URL": url}, None)
+    assert s.dbname == "app" and s.source("dbname") == libpq_default("dbname")
+    assert load_settings(None, {"PGDATABASE": "pgdb"}, {"DATABASE_URL": url}, None).dbname == "pgdb"
+    nobody = load_settings(None, {}, {"DATABASE_URL": "postgresql+psycopg://:pw@h/"}, None, login_name="minsu")
+    assert (nobody.user, nobody.dbname) == ("minsu", "minsu")
+
+
+def test_url_parameters_leave_our_defaults_out() -> None:
+    s = load_settings("postgresql://u:p@h:1/d?connect_timeout=10&sslmode=require&options=-c%20x%3Dy", {}, None, None)
+    params = s.conninfo_params(connect_timeout=5)
+    assert params["connect_timeout"] == "10" and params["sslmode"] == "require" and params["options"] == "-c x=y"
+    assert load_settings("postgresql://u:p@h:1/d", {}, None, None).conninfo_params(connect_timeout=5)[
+        "connect_timeout"] == 5

@@ -36,6 +36,7 @@ from setup_wizard.config.settings import (
     SourceKind,
     Value,
     env_file_source,
+    find_key,
     parse_dsn,
 )
 from setup_wizard.errors import WizardError
@@ -87,18 +88,24 @@ def planned_changes(
     typed = [name for name in FIELDS if name in typed]
     if not typed:
         return []
-    if file_values.get("DATABASE_URL"):
-        file_url = file_values["DATABASE_URL"].strip()
-        fields, params, _ = parse_dsn(file_url, env_file_source("DATABASE_URL"))
+    found = find_key(file_values, "DATABASE_URL")  # the backend reads database_url too
+    if found and found[1].strip():
+        key, file_url = found[0], found[1].strip()
+        fields, params, _ = parse_dsn(file_url, env_file_source(key))
         scheme = file_url.split("://", 1)[0]  # exactly as written: postgresql+psycopg, postgres, ...
-        origin = env_file_source("DATABASE_URL")
+        origin = env_file_source(key)
         merged = {name: Value(value, origin) for name, value in fields.items()}
         for name in typed:
             value = settings.get(name)
             if value is not None:
                 merged[name] = Value(value, origin)
+        # What the URL left to libpq (the user's name as database ...) is written as libpq resolved it,
+        # never as the backend's POSTGRES_* defaults.
+        for name in ("user", "dbname"):
+            if name not in merged and settings.get(name) is not None:
+                merged[name] = Value(settings.get(name) or "", origin)
         written = Settings(values=merged, url_scheme=scheme)
-        return [EnvChange("DATABASE_URL", _url_with_params(written, scheme, params), written.redacted_url())]
+        return [EnvChange(key, _url_with_params(written, scheme, params), written.redacted_url())]
     changes = []
     for name in typed:
         value = settings.get(name)

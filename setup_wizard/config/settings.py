@@ -1,8 +1,14 @@
 """Connection settings: every source merged in one ranked place, each value remembering its origin.
 
-Precedence (highest first): `--dsn`, then the environment (`DATABASE_URL`, then `PG*`), then the .env
-file (`DATABASE_URL`, then `POSTGRES_*`), then the backend's own defaults. Parsing goes through
-psycopg's `conninfo`; the only way a setting is ever shown is `redacted()`.
+The ranking is the backend's (config/backend.py explains what the backend itself does with the same
+files): the backend's engines use one `DATABASE_URL`, from the environment or else from the .env file
+(names case-insensitive), and libpq fills what that URL leaves out from the `PG*` variables and then its
+own defaults (port 5432, the login name as user, the user's name as database). `POSTGRES_*` keys and
+other URLs never beat it: they are kept as conflicts, each with its source. `--dsn` is the explicit
+override (the checks then say that the backend uses something else). Only when no URL exists at all
+do `PG*`, `POSTGRES_*` and the backend's defaults make the settings, which is what the wizard then
+offers to write as `DATABASE_URL`. Parsing goes through psycopg's `conninfo`; the only way a setting
+is ever shown is `redacted()`.
 """
 
 from __future__ import annotations
@@ -81,6 +87,7 @@ class SourceKind(str, Enum):
     ENV_FILE = "env-file"  # a key of the .env file (key: its name)
     DEFAULT = "default"  # the backend's own default
     TYPED = "typed"  # typed by the person in the wizard
+    LIBPQ_DEFAULT = "libpq-default"  # what libpq uses when the URL and PG* leave it out (key: field)
 
 
 @dataclass(frozen=True)
@@ -100,6 +107,10 @@ class Source:
 DSN = Source(SourceKind.DSN)
 DEFAULT = Source(SourceKind.DEFAULT)
 TYPED = Source(SourceKind.TYPED)
+
+
+def libpq_default(name: str) -> Source:
+    return Source(SourceKind.LIBPQ_DEFAULT, name)
 
 
 def environ_source(key: str) -> Source:
@@ -183,10 +194,18 @@ class Settings:
         values[name] = Value(value, source)
         return replace(self, values=values)
 
-    def conninfo_params(self, dbname: str | None = None) -> dict[str, Any]:
-        """Keyword arguments for psycopg.connect (the password never goes on a command line)."""
-        params: dict[str, Any] = {key: item.value for key, item in self.extra.items()}
-        params.update(host=self.host, port=self.port, user=self.user, dbname=dbname or self.dbname)
+    def conninfo_params(self, dbname: str | None = None, **fallback: Any) -> dict[str, Any]:
+        """Keyword arguments for psycopg.connect (the password never goes on a command line).
+
+        `fallback` (e.g. connect_timeout) applies only where the URL or PG* set nothing: passing it
+        beside these parameters would give psycopg the same keyword twice.
+        """
+        params: dict[str, Any] = dict(fallback)
+        params.update({key: item.value for key, item in self.extra.items()})
+        params.update(port=self.port, user=self.user, dbname=dbname or self.dbname)
+        if self.source("host") != libpq_default("host"):
+            # Left out, libpq picks its own default (the local socket), as it does for the backend.
+            params["host"] = self.host
         if self.password is not None:
             params["password"] = self.password
         # PGCLIENTENCODING in the environment would otherwise change what psycopg decodes.
@@ -258,73 +277,152 @@ def _check_port(value: str, source: Source) -> None:
         raise UsageError("dsn_invalid", msg.PORT_NOT_NUMBER.format(source=source.describe()), msg.FIX_PORT)
 
 
+def find_key(values: Mapping[str, str] | None, name: str) -> tuple[str, str] | None:
+    """(key as written, value) of `name` in any letter case, the last one winning, as pydantic-settings
+    reads both the environment and the .env file (case_sensitive=False)."""
+    found = None
+    for key, value in (values or {}).items():
+        if key.lower() == name.lower():
+            found = (key, value)
+    return found
+
+
+def os_login_name(environ: Mapping[str, str]) -> str:
+    """The user name libpq uses when neither the URL nor PGUSER gives one: the operating-system login."""
+    import getpass
+    import os
+
+    try:
+        if os.name != "nt":
+            import pwd
+
+            # libpq asks the password database for the effective uid, not $USER.
+            return pwd.getpwuid(os.geteuid()).pw_name
+        return getpass.getuser()
+    except (KeyError, OSError, ImportError):  # no passwd entry (containers)
+        return environ.get("USER") or environ.get("USERNAME") or "postgres"
+
+
+@dataclass
+class _Merge:
+    """Values offered in rank order: the first one for a field wins, a later different one is a conflict."""
+
+    values: dict[str, Value] = field(default_factory=dict)
+    extra: dict[str, Value] = field(default_factory=dict)
+    conflicts: list[Conflict] = field(default_factory=list)
+
+    def offer(self, name: str, value: str | None, source: Source) -> None:
+        if value is None or value == "":
+            return
+        if name == "port":
+            _check_port(value, source)
+        if name in self.values:
+            if source.kind not in (SourceKind.DEFAULT, SourceKind.LIBPQ_DEFAULT) and self.values[name].value != value:
+                self.conflicts.append(Conflict(name, self.values[name].source, source))
+            return
+        self.values[name] = Value(value, source)
+
+    def offer_extra(self, key: str, value: str, source: Source) -> None:
+        if key in self.extra:
+            if self.extra[key].value != value:
+                self.conflicts.append(Conflict(key, self.extra[key].source, source))
+            return
+        self.extra[key] = Value(value, source)
+
+    def lose(self, name: str, value: str, loser: Source, fallback_winner: Source, extra: bool = False) -> None:
+        """A value that fills nothing: a conflict when it differs from what won."""
+        table = self.extra if extra else self.values
+        if name in table and table[name].value == value:
+            return
+        self.conflicts.append(Conflict(name, table[name].source if name in table else fallback_winner, loser))
+
+    def libpq_environment(self, environ: Mapping[str, str]) -> None:
+        for name, key in LIBPQ_ENV_KEYS.items():
+            self.offer(name, environ.get(key), environ_source(key))
+        for key, param in LIBPQ_ENV_PARAMS.items():
+            if environ.get(key):
+                self.offer_extra(param, environ[key], environ_source(key))
+
+
+def _urls(dsn: str | None, environ: Mapping[str, str],
+          env_values: Mapping[str, str] | None) -> list[tuple[str, Source]]:
+    """Every URL, highest rank first: --dsn, the environment's DATABASE_URL, the file's (any case)."""
+    if dsn is not None and not dsn.strip():
+        raise UsageError("dsn_invalid", msg.DSN_EMPTY, msg.FIX_DSN_FORM)
+    urls: list[tuple[str, Source]] = []
+    if dsn is not None:
+        urls.append((dsn, DSN))
+    env_url = find_key(environ, "DATABASE_URL")
+    if env_url and env_url[1].strip():
+        urls.append((env_url[1], environ_source(env_url[0])))
+    file_url = find_key(env_values, "DATABASE_URL")
+    if file_url and file_url[1].strip():
+        urls.append((file_url[1], env_file_source(file_url[0])))
+    return urls
+
+
+def _merge_url(merge: _Merge, urls: list[tuple[str, Source]], environ: Mapping[str, str],
+               env_values: Mapping[str, str] | None, login_name: str | None) -> str:
+    """The backend's way: one URL, libpq's PG* and defaults for what it leaves out; the rest conflicts."""
+    text, origin = urls[0]
+    fields, params, scheme = parse_dsn(text, origin)
+    for name in FIELDS:
+        merge.offer(name, fields.get(name), origin)
+    for key, val in params.items():
+        merge.offer_extra(key, val, origin)
+    merge.libpq_environment(environ)
+    # POSTGRES_* keys: the backend's engines never read them (the checkpointer only without a URL).
+    for name, key in ENV_FILE_KEYS.items():
+        found = find_key(env_values, key)
+        if found and found[1]:
+            merge.lose(name, found[1], env_file_source(found[0]), origin)
+    # libpq's own defaults. The host stays libpq's choice (the local socket on Linux and macOS).
+    merge.offer("host", BACKEND_DEFAULTS["host"], libpq_default("host"))
+    merge.offer("port", BACKEND_DEFAULTS["port"], libpq_default("port"))
+    merge.offer("user", login_name or os_login_name(environ), libpq_default("user"))
+    merge.offer("dbname", merge.values["user"].value, libpq_default("dbname"))
+    # Other URLs (the file's under the environment's, either under --dsn) fill nothing.
+    for other_text, other in urls[1:]:
+        try:
+            other_fields, other_params, _ = parse_dsn(other_text, other)
+        except UsageError:
+            continue  # a URL the backend does not use; config/backend.py names it if it matters
+        for name, val in other_fields.items():
+            merge.lose(name, val, other, origin)
+        for key, val in other_params.items():
+            merge.lose(key, val, other, origin, extra=True)
+    return scheme
+
+
 def load_settings(
     dsn: str | None,
     environ: Mapping[str, str],
     env_values: Mapping[str, str] | None,
     env_path: Path | None,
+    *,
+    login_name: str | None = None,
 ) -> Settings:
-    """Merge every source into one Settings, highest precedence first."""
-    values: dict[str, Value] = {}
-    extra: dict[str, Value] = {}
+    """Merge every source into one Settings by the backend's rules (see the module's docstring).
+
+    `login_name` stands in for libpq's default user (the OS login) in tests.
+    """
+    merge = _Merge()
     scheme = "postgresql+psycopg"
-    seen_url = False
-    conflicts: list[Conflict] = []
-
-    def offer(name: str, value: str | None, source: Source) -> None:
-        if value is None or value == "":
-            return
-        if name == "port":
-            _check_port(value, source)
-        if name in values:
-            if source != DEFAULT and values[name].value != value:
-                conflicts.append(Conflict(name, values[name].source, source))
-            return
-        values[name] = Value(value, source)
-
-    def offer_extra(key: str, value: str, source: Source) -> None:
-        if key in extra:
-            if extra[key].value != value:
-                conflicts.append(Conflict(key, extra[key].source, source))
-            return
-        extra[key] = Value(value, source)
-
-    def offer_url(text: str, source: Source) -> None:
-        nonlocal scheme, seen_url
-        fields, params, url_scheme = parse_dsn(text, source)
-        if not seen_url:
-            scheme = url_scheme
-            for key, val in params.items():
-                offer_extra(key, val, source)
-        seen_url = True
-        for name in FIELDS:
-            offer(name, fields.get(name), source)
-
-    if dsn is not None:
-        if not dsn.strip():
-            raise UsageError("dsn_invalid", msg.DSN_EMPTY, msg.FIX_DSN_FORM)
-        offer_url(dsn, DSN)
-    if environ.get("DATABASE_URL"):
-        offer_url(environ["DATABASE_URL"], environ_source("DATABASE_URL"))
-    for name, key in LIBPQ_ENV_KEYS.items():
-        offer(name, environ.get(key), environ_source(key))
-    for key, param in LIBPQ_ENV_PARAMS.items():
-        if environ.get(key):
-            offer_extra(param, environ[key], environ_source(key))
-    if env_values is not None:
-        if env_values.get("DATABASE_URL"):
-            offer_url(env_values["DATABASE_URL"], env_file_source("DATABASE_URL"))
+    urls = _urls(dsn, environ, env_values)
+    if urls:
+        scheme = _merge_url(merge, urls, environ, env_values, login_name)
+    else:
+        # No URL anywhere: what the wizard would write as DATABASE_URL (see envwrite.planned_changes).
+        merge.libpq_environment(environ)
         for name, key in ENV_FILE_KEYS.items():
-            offer(name, env_values.get(key), env_file_source(key))
-    for name, default in BACKEND_DEFAULTS.items():
-        # A DATABASE_URL without a password means "no password", as it does for the backend.
-        if name == "password" and seen_url:
-            continue
-        offer(name, default, DEFAULT)
+            found = find_key(env_values, key)
+            merge.offer(name, found[1] if found else None, env_file_source(found[0] if found else key))
+        for name, default in BACKEND_DEFAULTS.items():
+            merge.offer(name, default, DEFAULT)
     return Settings(
-        values=values,
-        extra=extra,
+        values=merge.values,
+        extra=merge.extra,
         env_file=env_path,
         url_scheme=scheme,
-        conflicts=tuple(conflicts),
+        conflicts=tuple(merge.conflicts),
     )

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from setup_wizard.config.settings import Settings
-from setup_wizard.database.connect import APPLICATION_NAME, CONNECT_TIMEOUT
+from setup_wizard.database.connect import connect_params
 from setup_wizard.database.contract import CHECKPOINT_TABLES
 from setup_wizard.database.migrate import Progress, advisory_lock
 
@@ -131,8 +131,7 @@ def create_tables(conn: psycopg.Connection[Any], settings: Settings, progress: P
     from langgraph.checkpoint.postgres import PostgresSaver
     from psycopg.conninfo import make_conninfo
 
-    conninfo = make_conninfo(**settings.conninfo_params(), connect_timeout=CONNECT_TIMEOUT,
-                             application_name=APPLICATION_NAME)
+    conninfo = make_conninfo(**connect_params(settings))
     with advisory_lock(conn, wait_seconds, progress), PostgresSaver.from_conn_string(conninfo) as saver:
         saver.setup()
     return read_state(conn)

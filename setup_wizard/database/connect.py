@@ -49,12 +49,16 @@ def error_text(exc: BaseException) -> str:
 def connect(settings: Settings, dbname: str | None = None, autocommit: bool = True) -> psycopg.Connection[Any]:
     import psycopg
 
-    return psycopg.connect(
-        **settings.conninfo_params(dbname),
-        autocommit=autocommit,
-        connect_timeout=CONNECT_TIMEOUT,
-        application_name=APPLICATION_NAME,
-    )
+    return psycopg.connect(**connect_params(settings, dbname), autocommit=autocommit)
+
+
+def connect_params(settings: Settings, dbname: str | None = None) -> dict[str, Any]:
+    """The settings' parameters for psycopg. The URL's own connect_timeout, sslmode or options win
+    (our timeout only fills in: passed beside them, psycopg got the same keyword twice, a TypeError);
+    application_name stays ours, so that our sessions are recognisable in pg_stat_activity."""
+    params = settings.conninfo_params(dbname, connect_timeout=CONNECT_TIMEOUT)
+    params["application_name"] = APPLICATION_NAME
+    return params
 
 
 @dataclass(frozen=True)

@@ -608,7 +608,7 @@ def checklist(conn: psycopg.Connection[Any], contract: Contract = CONTRACT) -> l
     """What the backend needs, object by object, for the run's last screen. Read-only.
 
     Ids: sessions, chat_sessions, session_id, triggers, memory_tables, schema, dev_user, checkpoints
-    (flow/finish.py's readiness() plus memory_tables and schema). `schema` fails on any difference
+    (every object the backend needs, the memory tables and the whole schema). `schema` fails on any difference
     from the contract that is left, with the fix: `--yes` for what repairs safely, SQL for the rest.
     """
     from setup_wizard.database.repair import plan_repairs  # repair builds on this module

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from setup_wizard import messages as msg
 from setup_wizard import problems
 from setup_wizard.config.envfile import EnvFile
-from setup_wizard.config.settings import DSN, FIELDS, Settings, env_file_source, parse_dsn
+from setup_wizard.config.settings import FIELDS, Settings
 from setup_wizard.database.migrate import PlanItem, changed_files_problem, load_migrations, read_plan
 from setup_wizard.environment import Environment
 from setup_wizard.errors import UsageError
@@ -42,8 +42,6 @@ if TYPE_CHECKING:
 
 MIN_PYTHON = (3, 10)
 REQUIRED_PACKAGES = ("rich", "questionary", "psycopg", "python-dotenv")
-# The driver the backend's SQLAlchemy engine uses; LangGraph strips the suffix.
-BACKEND_URL_SCHEME = "postgresql+psycopg"
 SUBPROCESS_TIMEOUT = 10
 
 
@@ -246,47 +244,13 @@ def check_env_permissions(ctx: Context) -> Iterator[Step]:
         yield Step("env_permissions", Status.OK, title, msg.ENV_PRIVATE.format(mode=f"{mode:o}"))
 
 
-@register("database_url", msg.STEP_DATABASE_URL)
-def check_database_url(ctx: Context) -> Iterator[Step]:
-    title = msg.STEP_DATABASE_URL
-    if ctx.env_file is None:
-        yield Step("database_url", Status.SKIP, title, msg.ENV_CHECK_SKIPPED)
-        return
-    raw = ctx.env_file.values.get("DATABASE_URL")
-    if not raw:
-        keys = ("POSTGRES_HOST", "POSTGRES_PASSWORD", "POSTGRES_DB")
-        if any(ctx.env_file.values.get(key) for key in keys):
-            yield Step("database_url", Status.OK, title, msg.DATABASE_URL_SEPARATE_KEYS)
-        else:
-            yield Step("database_url", Status.WARN, title, msg.DATABASE_URL_MISSING, "database_url_missing",
-                       msg.FIX_DATABASE_URL_MISSING)
-        return
-    # Already parsed once by load_settings (a malformed URL stops the wizard with exit 2).
-    fields, _params, _scheme = parse_dsn(raw, env_file_source("DATABASE_URL"))
-    scheme = raw.strip().split("://", 1)[0].lower()
-    problems: list[str] = []
-    status = Status.OK
-    if scheme in ("postgres", "postgresql"):
-        problems.append(msg.DATABASE_URL_NO_DRIVER.format(scheme=scheme, expected=BACKEND_URL_SCHEME))
-        status = Status.FAIL if scheme == "postgres" else Status.WARN
-    elif scheme != BACKEND_URL_SCHEME:
-        problems.append(msg.DATABASE_URL_OTHER_DRIVER.format(scheme=scheme, expected=BACKEND_URL_SCHEME))
-        status = Status.WARN
-    if "#" in raw or " " in raw.strip():
-        problems.append(msg.DATABASE_URL_UNENCODED)
-        status = Status.FAIL if status is Status.FAIL else Status.WARN
-    # The backend reads the .env file; a --dsn that points elsewhere checks a database it will not use.
-    if any(ctx.settings.source(name) == DSN for name in fields):
-        differing = [msg.FIELD_NAMES[name] for name, value in fields.items()
-                     if ctx.settings.get(name) is not None and ctx.settings.get(name) != value]
-        if differing:
-            problems.append(msg.DATABASE_URL_DIFFERS_FROM_DSN.format(fields=", ".join(differing)))
-            status = Status.FAIL if status is Status.FAIL else Status.WARN
-    if status is Status.OK:
-        yield Step("database_url", Status.OK, title, msg.DATABASE_URL_OK.format(scheme=scheme))
-    else:
-        yield Step("database_url", status, title, "\n".join(problems), "database_url_form",
-                   msg.FIX_DATABASE_URL_FORM)
+@register("backend_settings", msg.STEP_BACKEND_URL)
+def check_backend_settings(ctx: Context) -> Iterator[Step]:
+    """The settings as the backend itself reads them (config/backend.py): the same items in every door."""
+    from setup_wizard.config.backend import inspect_backend
+    from setup_wizard.config.steps import settings_steps
+
+    yield from settings_steps(inspect_backend(ctx.env.cwd, ctx.env.environ, ctx.options.dsn), ctx.settings)
 
 
 @register("settings", msg.STEP_SETTINGS)

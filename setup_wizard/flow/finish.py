@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from setup_wizard import messages as msg
+from setup_wizard import problems
 from setup_wizard.config.settings import Settings
 from setup_wizard.database import checkpoints
 from setup_wizard.database.connect import error_text
@@ -17,6 +18,8 @@ from setup_wizard.scrub import Scrubber
 
 if TYPE_CHECKING:
     import psycopg
+
+    from setup_wizard.database.repair import RepairOutcome
 
 Say = Callable[[str], None]
 
@@ -67,53 +70,6 @@ def ensure_checkpoints(conn: psycopg.Connection[Any], settings: Settings, decide
     return True
 
 
-CHECKPOINT_TABLES = ("checkpoint_migrations", "checkpoints", "checkpoint_blobs", "checkpoint_writes")
-REQUIRED_TRIGGERS = (
-    ("chat_sessions", "trigger_update_chat_session_timestamp"),
-    ("conversation_memories", "trigger_update_session_message_count"),
-)
-
-
-
-def readiness(conn: psycopg.Connection[Any]) -> list[Step]:
-    """What the backend needs, object by object: present, missing, or made later by the backend."""
-    row = conn.execute(
-        """SELECT to_regclass('sessions') IS NOT NULL,
-                  to_regclass('chat_sessions') IS NOT NULL,
-                  EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass('conversation_memories')
-                            AND attname = 'session_id' AND NOT attisdropped),
-                  to_regclass('users') IS NOT NULL"""
-    ).fetchone()
-    sessions, chat_sessions, session_id, users = (bool(v) for v in row) if row else (False,) * 4
-    missing_triggers = [
-        name for table, name in REQUIRED_TRIGGERS
-        if not (conn.execute("SELECT EXISTS (SELECT 1 FROM pg_trigger WHERE tgrelid = to_regclass(%s) "
-                             "AND tgname = %s AND NOT tgisinternal)", [table, name]).fetchone() or (False,))[0]
-    ]
-    dev_user = users and bool((conn.execute("SELECT EXISTS (SELECT 1 FROM users WHERE id = 1)").fetchone()
-                               or (False,))[0])
-    missing_checkpoints = [
-        name for name in CHECKPOINT_TABLES
-        if not (conn.execute("SELECT to_regclass(%s) IS NOT NULL", [name]).fetchone() or (False,))[0]
-    ]
-
-    def present(ok: bool, step_id: str, title: str, missing: str = msg.CHECK_MISSING) -> Step:
-        return Step(step_id, Status.OK if ok else Status.FAIL, title, msg.CHECK_PRESENT if ok else missing)
-
-    items = [
-        present(sessions, "sessions", msg.CHECK_SESSIONS),
-        present(chat_sessions, "chat_sessions", msg.CHECK_CHAT_SESSIONS),
-        present(session_id, "session_id", msg.CHECK_SESSION_ID),
-        present(not missing_triggers, "triggers", msg.CHECK_TRIGGERS,
-                msg.CHECK_TRIGGERS_MISSING.format(names=", ".join(missing_triggers))),
-        Step("dev_user", Status.OK if dev_user else Status.FAIL, msg.CHECK_DEV_USER,
-             msg.CHECK_PRESENT if dev_user else msg.CHECK_DEV_USER_MISSING),
-        Step("checkpoints", Status.SKIP if missing_checkpoints else Status.OK, msg.CHECK_CHECKPOINTS,
-             msg.CHECK_CHECKPOINTS_LATER if missing_checkpoints else msg.CHECK_PRESENT),
-    ]
-    return items
-
-
 def readiness_problems(items: list[Step], report: Report) -> Step | None:
     """A checklist item that fails and that no step of the run already explains: the run is not ready."""
     explained = {step.id for step in report.steps if step.status is Status.FAIL}
@@ -123,3 +79,15 @@ def readiness_problems(items: list[Step], report: Report) -> Step | None:
     names = ", ".join(item.title for item in missing)
     return Step("readiness", Status.FAIL, msg.STEP_READINESS, msg.READINESS_MISSING.format(names=names),
                 "schema_drift", msg.FIX_READINESS)
+
+
+def repairs_step(outcomes: list[RepairOutcome]) -> Step:
+    """What the repairs did: each one by name; a failed one fails the run with its own fix."""
+    lines = [msg.REPAIR_OUTCOME.format(description=o.description, result=msg.REPAIR_RESULTS.get(o.status, o.status))
+             + (f"\n  {o.detail}" if o.detail else "") for o in outcomes]
+    failed = [o for o in outcomes if o.status == "failed"]
+    if failed:
+        return problems.step("schema_repair_failed", "repairs", step_title=msg.STEP_REPAIRS,
+                             detail="\n".join(lines))
+    status = Status.WARN if any(o.status == "not_valid" for o in outcomes) else Status.OK
+    return Step("repairs", status, msg.STEP_REPAIRS, "\n".join(lines))

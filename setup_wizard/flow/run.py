@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from setup_wizard import messages as msg
 from setup_wizard.config.envfile import read_env_file
 from setup_wizard.config.settings import Settings
+from setup_wizard.database.contract import checklist
 from setup_wizard.database.inspect import dev_user_step, privileges_step, version_step
 from setup_wizard.database.migrate import MigrationError, Runner, changed_files_problem, load_migrations, read_plan
 from setup_wizard.database.preview import describe_pending, summarise_notices
@@ -149,6 +150,32 @@ class Flow(FlowState):
                           None, msg.RECREATE_RESTORE.format(sql=result.recreated.restore_sql)))
         return True
 
+    # 3b. The live schema is the truth: repair what drifted since (other tools change it too) -----------
+    def repair(self, conn: psycopg.Connection[Any]) -> bool:
+        """Safe repairs after the migrations, asked like them; manual ones stay for the checklist."""
+        from setup_wizard.database.repair import apply_repairs, plan_repairs
+
+        safe = [r for r in plan_repairs(conn) if r.safe]
+        if not safe:
+            return True
+        self.view.phase(Phase.PLAN)
+        if self.decider.can_ask:
+            self.view.say(msg.PLAN_REPAIRS_INTRO)
+            self.view.plan([(r.id.split(":", 1)[0], r.description) for r in safe])
+        if not self.decider.allow(FixKind.ADD, msg.ASK_CONFIRM_REPAIR):
+            self.add(Step("repairs", Status.SKIP, msg.STEP_REPAIRS, msg.REPAIR_DECLINED))
+            return True  # the checklist below names what is still different
+        self.view.phase(Phase.APPLY)
+        try:
+            with self.view.progress(msg.REPAIRING_START) as update:
+                outcomes = apply_repairs(conn, safe, lock_timeout=self.options.lock_timeout, progress=update)
+        except WizardError as error:
+            self.fail("repairs", msg.STEP_REPAIRS, error)
+            return False
+        self.changed = self.changed or any(o.status in ("applied", "not_valid") for o in outcomes)
+        self.add(finish.repairs_step(outcomes))
+        return True
+
     # 4. Verify and the result ------------------------------------------------------------------------
     def result(self, conn: psycopg.Connection[Any], settings: Settings) -> None:
         self.view.phase(Phase.RESULT)
@@ -166,7 +193,7 @@ class Flow(FlowState):
         if dev_user is not None:
             self.add(dev_user)
             self.changed = self.changed or dev_user.detail == msg.DEV_USER_CREATED
-        items = finish.readiness(conn)
+        items = checklist(conn)
         self.view.checklist(items)
         problem = finish.readiness_problems(items, self.report)
         if problem is not None:
@@ -188,7 +215,7 @@ def run(options: Options, env: Environment, decider: Decider, view: View, system
         with conn:
             version = version_step(conn, flow.discovery)
             flow.add(version)
-            if flow.plan_and_apply(conn, settings):
+            if flow.plan_and_apply(conn, settings) and flow.repair(conn):
                 flow.result(conn, settings)
     flow.report.changed = flow.changed
     view.finish(flow.report)
