@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
 from setup_wizard import __version__
 from setup_wizard import messages as msg
-from setup_wizard.errors import Interrupted, UsageError, WizardError
+from setup_wizard.errors import Interrupted, Terminated, UsageError, WizardError
 from setup_wizard.exitcodes import ExitCode
 
 if TYPE_CHECKING:
@@ -243,24 +243,32 @@ def main(argv: Sequence[str] | None = None, env: Environment | None = None) -> i
         return int(ExitCode.OK if report.ok else ExitCode.FAILED)
     except UsageError as error:
         return _fail(env, stderr, error, wants_json, options, ExitCode.USAGE, "usage")
-    except (Interrupted, KeyboardInterrupt, EOFError):
-        from setup_wizard.ui.render import write_plain
-
-        write_plain(stderr, "\n" + msg.INTERRUPTED)
-        if wants_json and env is not None:
-            from setup_wizard.ui import render
-
-            render.write_json(env.stdout, _failure_report(
-                "interrupted", WizardError("interrupted", msg.INTERRUPTED)))
-        return int(ExitCode.INTERRUPTED)
+    except (Interrupted, KeyboardInterrupt, EOFError) as stop:
+        return _stopped(env, stderr, wants_json, terminated=isinstance(stop, Terminated))
     except WizardError as error:
         return _fail(env, stderr, error, wants_json, options, ExitCode.FAILED, "run")
     except Exception as error:  # the last net: a Korean message, never a traceback
         if (env.environ if env is not None else os.environ).get("SETUP_WIZARD_DEBUG"):
             raise
-        unexpected = WizardError("unexpected", msg.UNEXPECTED.format(error=type(error).__name__ + ": " +
-                                                                   str(error)), msg.FIX_UNEXPECTED)
-        return _fail(env, stderr, unexpected, wants_json, options, ExitCode.FAILED, "run")
+        return _fail(env, stderr, _unexpected(error), wants_json, options, ExitCode.FAILED, "run")
+
+
+def _stopped(env: Environment | None, stderr: TextIO, wants_json: bool, terminated: bool) -> int:
+    """Ctrl+C, closed input (130) or SIGTERM (143): the running statement was cancelled and rolled back."""
+    from setup_wizard.ui import render
+
+    text, step_id = (msg.TERMINATED, "terminated") if terminated else (msg.INTERRUPTED, "interrupted")
+    render.write_plain(stderr, "\n" + text)
+    if wants_json and env is not None:
+        render.write_json(env.stdout, _failure_report(step_id, WizardError(step_id, text)))
+    return int(ExitCode.TERMINATED if terminated else ExitCode.INTERRUPTED)
+
+
+def _unexpected(error: Exception) -> WizardError:
+    from setup_wizard.database.limits import known_failure
+
+    return known_failure(error) or WizardError(
+        "unexpected", msg.UNEXPECTED.format(error=type(error).__name__ + ": " + str(error)), msg.FIX_UNEXPECTED)
 
 
 def _fail(env: Environment | None, stderr: TextIO, error: WizardError, wants_json: bool,
@@ -284,4 +292,8 @@ def _fail(env: Environment | None, stderr: TextIO, error: WizardError, wants_jso
 
 
 def main_entry() -> NoReturn:
+    from setup_wizard.process import guard_standard_streams, handle_sigterm
+
+    guard_standard_streams()  # `| head -1`, `>&-`: quiet, with the result's exit code
+    handle_sigterm()  # like Ctrl+C, exit 143
     sys.exit(main())

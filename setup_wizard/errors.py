@@ -25,3 +25,8 @@ class UsageError(WizardError):
 
 class Interrupted(Exception):
     """The person pressed Ctrl+C or closed the input."""
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM. A KeyboardInterrupt on purpose: psycopg cancels the running statement on one, so the
+    open transaction rolls back exactly as on Ctrl+C."""

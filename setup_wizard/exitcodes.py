@@ -8,3 +8,4 @@ class ExitCode(IntEnum):
     FAILED = 1  # a step failed
     USAGE = 2  # bad usage or unreadable input
     INTERRUPTED = 130  # Ctrl+C or end of input
+    TERMINATED = 143  # SIGTERM (128 + 15): stopped, nothing half-applied

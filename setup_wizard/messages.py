@@ -50,7 +50,8 @@ PROG_EPILOG = (
     "  python -m setup_wizard --yes           질문 없이 안전한 단계를 모두 적용\n"
     "  python -m setup_wizard check --json    읽기 전용 점검 (JSON 출력)\n"
     "\n"
-    "종료 코드: 0 완료(경고 포함), 1 단계 실패, 2 잘못된 사용법·읽을 수 없는 입력, 130 중단"
+    "종료 코드: 0 완료(경고 포함), 1 단계 실패, 2 잘못된 사용법·읽을 수 없는 입력, 130 중단(Ctrl+C), "
+    "143 종료 신호(SIGTERM)"
 )
 USAGE_PREFIX = "사용법: "
 HELP_POSITIONALS = "명령"
@@ -535,6 +536,307 @@ BACKEND_SETTINGS_PROBLEMS = {
 }
 
 
+# --- hostile conditions: locks, limits, odd servers ---
+LOCK_HOLDERS_HEAD = "잠금을 잡고 있는 연결:"
+LOCK_HOLDER_LINE = (
+    "pid {pid} · 프로그램 {application} · 주소 {client} · 상태 {state} · {seconds}초째 · "
+    "테이블 {tables} ({mode}) · 실행 중이거나 마지막으로 실행한 쿼리: {query}"
+)
+LOCK_HOLDER_FIX = (
+    "위 연결(pid {pids})의 프로그램을 닫으세요. 닫을 수 없다면 슈퍼유저로 접속해 끝내세요: "
+    "SELECT pg_terminate_backend({pid});"
+)
+SETTING_SOURCES = {
+    "default": "서버 기본값",
+    "configuration file": "postgresql.conf",
+    "command line": "서버 시작 옵션",
+    "environment variable": "서버의 환경 변수",
+    "database": "데이터베이스 설정(ALTER DATABASE)",
+    "user": "사용자 설정(ALTER ROLE)",
+    "database user": "이 데이터베이스에서의 사용자 설정(ALTER ROLE ... IN DATABASE)",
+    "client": "접속 옵션(URL의 options 또는 PGOPTIONS)",
+    "session": "세션의 SET 명령",
+}
+STATEMENT_TIMEOUT_STORED = "서버에 저장된 제한도 있습니다: {setting} ({user} 사용자 또는 이 데이터베이스의 설정)"
+OTHER_RUN = "pid {pid} · 프로그램 {application} · 주소 {client} · 시작 시각 {since}"
+OTHER_RUN_UNKNOWN = "누가 실행 중인지는 읽을 수 없습니다"
+WAITING_FOR_RUN = "다른 실행이 마이그레이션을 적용하고 있습니다 ({who}). 최대 {seconds}초 기다립니다…"
+SERVER_STATE_STANDBY = "복제 대기 서버(hot standby)라서 읽기만 됩니다"
+SERVER_STATE_READ_ONLY = "읽기 전용 세션만 받습니다 (default_transaction_read_only = on)"
+SERVER_STATE_PRIMARY = "쓰기 가능한 주 서버입니다"
+SCHEMA_NONE_IN_PATH = "search_path 설정({search_path})에 들어 있는 스키마가 하나도 없습니다."
+SCHEMA_NO_CREATE = (
+    "{schema} 스키마에 CREATE 권한이 없습니다 (PostgreSQL 15부터는 public 스키마에도 기본으로 주지 않습니다)."
+)
+ENV_FILE_KINDS = {
+    "fifo": "이름 있는 파이프(FIFO)",
+    "char": "문자 장치",
+    "block": "블록 장치",
+    "socket": "소켓",
+    "other": "특수 파일",
+}
+ENV_FILE_NOT_REGULAR = ".env 경로가 일반 텍스트 파일이 아니라 {kind}입니다: {path}"
+FIX_ENV_FILE_NOT_REGULAR = "--env-file 에 텍스트 파일(.env)을 지정하세요. 파이프나 장치 파일은 읽지 않습니다."
+ENV_FILE_TOO_LARGE = ".env 파일이 너무 큽니다: {path} (크기 {size}바이트, 최대 {limit}바이트)"
+FIX_ENV_FILE_TOO_LARGE = (
+    ".env 파일은 보통 몇 KB입니다. 경로가 올바른 파일을 가리키는지 확인하고, 아니라면 --env-file 로 "
+    "backend/.env 를 지정하세요."
+)
+ENV_SAVE_CHANGED = (
+    "마법사가 읽은 뒤에 다른 프로그램이 파일을 고쳤고, 저장하려던 키({keys})의 값도 바뀌었습니다. "
+    "그 수정을 지우지 않도록 저장하지 않았습니다: {path}"
+)
+FIX_ENV_SAVE_CHANGED = "파일을 열어 바뀐 내용을 확인한 뒤 python -m setup_wizard 를 다시 실행하세요."
+ENV_SAVE_MERGED = "마법사가 읽은 뒤에 다른 프로그램이 고친 내용은 그대로 두고 저장했습니다."
+ENV_SAVE_OVERRIDDEN = (
+    "다만 환경 변수 {names} 값이 .env 보다 우선하므로, 백엔드는 방금 저장한 값이 아니라 환경 변수의 값을 씁니다."
+)
+FIX_ENV_SAVE_OVERRIDDEN = (
+    "저장한 값을 쓰게 하려면 백엔드를 실행하는 터미널에서 환경 변수 {names} 설정을 지우세요 "
+    "(bash: unset DATABASE_URL, PowerShell: Remove-Item Env:DATABASE_URL). 시스템 환경 변수라면 "
+    "설정 → 시스템 → 정보 → 고급 시스템 설정 → 환경 변수에서 지우고 터미널을 다시 여세요."
+)
+ENV_SAVE_BROKEN_LINK = "가리키는 대상이 없는 심볼릭 링크라서 저장하지 않았습니다: {path} → {target}"
+FIX_ENV_SAVE_BROKEN_LINK = "링크가 가리킬 파일을 먼저 만들거나, 링크를 지우고 다시 실행하세요."
+TERMINATED = "종료 신호(SIGTERM)를 받아 멈췄습니다. 진행 중이던 단계는 되돌려 적용되지 않았습니다."
+
+HOSTILE_PROBLEMS: dict[str, Problem] = {
+    "statement_timeout": Problem(
+        title="명령 실행 시간 제한(statement_timeout)에 걸려 멈췄습니다",
+        cause=(
+            "명령이 statement_timeout 제한({value}) 안에 끝나지 않아 서버가 취소했습니다 "
+            "(설정한 곳: {source}). 트랜잭션을 되돌려 아무것도 바뀌지 않았습니다."
+        ),
+        steps=(
+            "이번 실행에서만 제한을 풀려면 PGOPTIONS 환경 변수를 주고 실행하세요: "
+            "PGOPTIONS=\"-c statement_timeout=0\" python -m setup_wizard "
+            "(PowerShell: $env:PGOPTIONS=\"-c statement_timeout=0\")",
+            "사용자에 저장된 제한을 없애려면 슈퍼유저로 실행하세요: ALTER ROLE \"{user}\" RESET statement_timeout;",
+            "python -m setup_wizard 를 다시 실행하세요. 이미 적용된 단계는 건너뜁니다.",
+        ),
+    ),
+    "run_in_progress": Problem(
+        title="다른 마법사 실행이 진행 중입니다",
+        cause=(
+            "다른 실행이 이 데이터베이스에 마이그레이션을 적용하고 있습니다: {who}. "
+            "{seconds}초 동안 기다렸지만 끝나지 않아 멈췄습니다. 아무것도 바꾸지 않았습니다."
+        ),
+        steps=(
+            "다른 터미널에서 마법사가 실행 중이라면 끝날 때까지 기다린 뒤 다시 실행하세요.",
+            "더 오래 기다리게 하려면 --lock-timeout 30 을 붙이세요.",
+            "멈춰 버린 실행이라면 슈퍼유저로 접속해 끝내세요: SELECT pg_terminate_backend({pid});",
+        ),
+    ),
+    "server_full": Problem(
+        title="서버의 접속 수가 가득 찼습니다",
+        cause=(
+            "{host}:{port} 서버가 더 이상 연결을 받지 않습니다 (최대 접속 수 초과). 비밀번호 문제가 아닙니다. "
+            "서버가 보낸 메시지: {message}"
+        ),
+        steps=(
+            "연결을 많이 여는 프로그램(백엔드 서버 uvicorn, DBeaver, pgAdmin, 열어 둔 psql 창)을 닫고 다시 실행하세요.",
+            "누가 연결을 쓰고 있는지 보려면 슈퍼유저로 실행하세요: "
+            "SELECT pid, usename, application_name, client_addr, state FROM pg_stat_activity;",
+            "사용자에게 접속 수 제한이 걸려 있다면 슈퍼유저로 푸세요: ALTER ROLE \"{user}\" CONNECTION LIMIT -1;",
+            "서버 전체가 가득 찼다면 postgresql.conf 의 max_connections 값을 늘리고 서버를 다시 시작하세요.",
+        ),
+    ),
+    "role_cannot_login": Problem(
+        title="이 사용자는 로그인할 수 없습니다 (LOGIN 권한 없음)",
+        cause=(
+            "{host}:{port} 서버의 {user} 사용자(롤)에게 LOGIN 권한이 없습니다. "
+            "비밀번호 문제가 아니므로 비밀번호를 바꿔도 해결되지 않습니다."
+        ),
+        steps=(
+            "슈퍼유저(postgres)로 접속해 로그인을 허용하세요: ALTER ROLE \"{user}\" LOGIN;",
+            "또는 backend/.env 의 DATABASE_URL 에 로그인할 수 있는 다른 사용자를 넣으세요 "
+            "(권한을 묶어 두는 그룹 롤은 로그인에 쓰지 않습니다).",
+        ),
+    ),
+    "session_attrs_unmet": Problem(
+        title="target_session_attrs 조건에 맞는 서버가 없습니다",
+        cause=(
+            "접속 URL이 요구하는 서버 종류(target_session_attrs={wanted})와 다릅니다: {host}:{port} 서버는 "
+            "{state}. 비밀번호 문제가 아닙니다."
+        ),
+        steps=(
+            "이 마법사는 테이블을 만들므로 쓰기 가능한 주 서버가 필요합니다. 주 서버의 주소와 포트를 넣으세요.",
+            "서버가 하나뿐이라면 접속 URL에서 target_session_attrs 를 지우고 다시 실행하세요.",
+        ),
+    ),
+    "server_read_only": Problem(
+        title="서버가 읽기 전용입니다 (복제 대기 서버)",
+        cause=(
+            "접속한 서버는 복제 대기 서버(hot standby)라서 {dbname} 데이터베이스에 쓸 수 없습니다. "
+            "아무것도 바꾸지 않았습니다."
+        ),
+        steps=(
+            "주 서버(primary)의 주소로 접속하세요: backend/.env 의 DATABASE_URL 에서 호스트와 포트를 확인하세요.",
+            "복제를 쓰지 않는 로컬 개발 서버라면 주 서버로 올리세요: pg_ctl promote -D <data 폴더>",
+        ),
+    ),
+    "database_read_only": Problem(
+        title="읽기 전용으로 설정되어 있어 쓸 수 없습니다",
+        cause=(
+            "{dbname} 데이터베이스에서 {user} 사용자의 트랜잭션은 기본이 읽기 전용입니다 "
+            "(default_transaction_read_only = on, 설정한 곳: {source}). 아무것도 바꾸지 않았습니다."
+        ),
+        steps=(
+            "슈퍼유저로 설정을 되돌리세요: ALTER DATABASE \"{dbname}\" RESET default_transaction_read_only; "
+            "또는 ALTER ROLE \"{user}\" RESET default_transaction_read_only;",
+            "접속 URL의 options 나 PGOPTIONS 환경 변수에 default_transaction_read_only=on 이 있다면 지우세요.",
+            "python -m setup_wizard 를 다시 실행하세요.",
+        ),
+    ),
+    "no_usable_schema": Problem(
+        title="테이블을 만들 스키마가 없습니다",
+        cause="{user} 사용자는 {dbname} 데이터베이스에 테이블을 만들 수 없습니다. {reason}",
+        steps=(
+            "슈퍼유저로 권한을 주세요: GRANT USAGE, CREATE ON SCHEMA {schema} TO \"{user}\";",
+            "search_path 설정이 바뀌어 있다면 되돌리세요: ALTER ROLE \"{user}\" RESET search_path;",
+            "python -m setup_wizard 를 다시 실행하세요.",
+        ),
+    ),
+    "history_not_writable": Problem(
+        title="마이그레이션 기록 테이블에 쓸 수 없습니다",
+        cause=(
+            "{table} 테이블의 주인은 {owner} 사용자이고, {user} 사용자에게는 이 테이블에 기록할 권한이 없습니다. "
+            "아무것도 바꾸지 않았습니다."
+        ),
+        steps=(
+            "{owner} 사용자나 슈퍼유저로 접속해 주인을 바꾸세요: ALTER TABLE {table} OWNER TO \"{user}\";",
+            "또는 처음에 마이그레이션을 적용한 {owner} 사용자로 마법사를 실행하세요.",
+        ),
+    ),
+}
+
+
+# --- login help and password reset -----------------------------------------------------------------
+# Advice after a failed login (machine/login_help.py): where the password was set, how to try it.
+LOGIN_HELP_FROM_ENV_FILE = (
+    "이번에 쓴 비밀번호는 {path} 파일의 {key} 항목에서 읽었습니다. 팀원에게 받은 .env 파일이라면 "
+    "그 비밀번호는 팀원 컴퓨터의 서버 비밀번호라서 이 컴퓨터에서는 맞지 않을 수 있습니다."
+)
+LOGIN_HELP_FROM_DEFAULT = (
+    "비밀번호가 어디에도 없어서 백엔드의 기본값(root1234)으로 시도했습니다. "
+    "가이드의 예시 비밀번호일 뿐, 이 컴퓨터에 설치할 때 정한 비밀번호가 아닐 수 있습니다."
+)
+LOGIN_HELP_FROM_ENVIRON = (
+    "이번에 쓴 비밀번호는 환경 변수 {key} 값입니다. 환경 변수는 .env 파일보다 먼저 쓰이므로, "
+    "오래된 값이 남아 있지 않은지 확인하세요."
+)
+LOGIN_HELP_FROM_DSN = "이번에 쓴 비밀번호는 --dsn 옵션에 넣은 값입니다."
+LOGIN_HELP_EDB = (
+    "PostgreSQL {version} 버전은 Windows 설치 프로그램(EDB)으로 설치되었습니다 ({bindir}). "
+    "설치 프로그램을 직접 실행했다면 설치 중 비밀번호(Password) 화면에서 관리자 계정 {superuser} 의 "
+    "비밀번호를 직접 정했습니다."
+)
+LOGIN_HELP_WINGET = (
+    "winget 명령(winget install PostgreSQL.PostgreSQL.{version})으로 설치했다면 "
+    "비밀번호를 묻지 않고 설치되며, 그때 정해진 비밀번호는 postgres 입니다."
+)
+LOGIN_HELP_CHOCOLATEY = (
+    "PostgreSQL {version} 버전은 Chocolatey 패키지로 설치되었습니다. 설치할 때 /Password: 옵션을 주지 않았다면 "
+    "Chocolatey가 비밀번호를 만들어 'Generated password' 줄에 보여 주었습니다. "
+    "PowerShell에서 설치 기록을 찾아보세요: {command}"
+)
+LOGIN_HELP_SCOOP = (
+    "Scoop 패키지로 설치한 서버는 비밀번호를 확인하지 않습니다(이 컴퓨터 안의 접속은 모두 허용). "
+    "그런데도 로그인에 실패했다면 다른 서버에 접속했거나 사용자 이름이 다릅니다."
+)
+LOGIN_HELP_SUPERUSER = (
+    "설치할 때 만든 관리자 계정의 이름: {superuser}. 지금 접속하려는 사용자의 이름: {user}. "
+    "비밀번호는 계정마다 따로 있으니, 설치할 때 정한 비밀번호는 관리자 계정으로 시도하세요."
+)
+LOGIN_HELP_DEBIAN = (
+    "리눅스 패키지(Debian/Ubuntu 등)로 설치한 PostgreSQL의 postgres 계정에는 처음에 비밀번호가 없습니다. "
+    "비밀번호 대신 리눅스 계정으로 확인하므로, 다음 명령으로 비밀번호 없이 들어갈 수 있습니다: {command}"
+)
+LOGIN_HELP_HOMEBREW = (
+    "Homebrew 로 설치한 PostgreSQL의 관리자 계정은 postgres 가 아니라 macOS 사용자 이름({os_user})이고, "
+    "이 컴퓨터 안에서는 비밀번호 없이 접속합니다. macOS 사용자로 들어가기: {command}"
+)
+LOGIN_HELP_POSTGRES_APP = (
+    "Postgres.app 의 기본 계정은 macOS 사용자 이름({os_user})이고, 이 컴퓨터 안에서는 비밀번호 없이 "
+    "접속합니다. macOS 사용자로 들어가기: {command}"
+)
+LOGIN_HELP_MAC_USER = (
+    "지금 사용자는 {user} 입니다. backend/.env 의 사용자를 macOS 사용자 이름({os_user})으로 바꾸거나, "
+    "macOS 사용자로 들어가 {user} 계정의 비밀번호를 정하세요."
+)
+LOGIN_HELP_SET_PASSWORD = (
+    "psql 에 들어간 뒤 다음 명령을 입력하면 새 비밀번호를 두 번 묻고 정해 줍니다 "
+    "(명령줄이나 기록에 비밀번호가 남지 않습니다): \\password {user}"
+)
+LOGIN_HELP_SERVER_ON_PORT = "{version} 버전 → 포트 {port}"
+LOGIN_HELP_PORTS = (
+    "이 컴퓨터에는 PostgreSQL 서버가 여러 개 있습니다: {servers}. 두 번째로 설치한 서버는 5433 포트를 쓰는 "
+    "경우가 많아서, 맞는 비밀번호를 다른 서버에 넣고 있을 수 있습니다. 지금 설정의 포트: {port}"
+)
+LOGIN_HELP_PORTS_UNKNOWN = (
+    "이 컴퓨터에는 PostgreSQL이 여러 버전 설치되어 있습니다 ({versions}). 두 번째로 설치한 서버는 보통 "
+    "5433 포트를 씁니다. 지금 설정의 포트({port})가 비밀번호를 정한 서버의 포트인지 확인하세요."
+)
+LOGIN_HELP_OTHER_PORT = (
+    "이 컴퓨터의 PostgreSQL {version} 버전은 포트 {other} 에서 기다리는데, 지금 설정의 포트는 {port} 입니다. "
+    "다른 서버에 접속한 것일 수 있습니다."
+)
+LOGIN_HELP_REMOTE = "{host} 서버는 이 컴퓨터 밖에 있습니다. 비밀번호는 그 서버를 관리하는 사람에게 확인하세요."
+LOGIN_HELP_TRY = (
+    "비밀번호가 맞는지 직접 확인해 보세요. 비밀번호를 물으면 입력하고, 들어가지면 맞는 비밀번호입니다 "
+    "(나올 때는 \\q): {command}"
+)
+LOGIN_HELP_RESET = (
+    "이 컴퓨터의 서버라서 마법사가 비밀번호를 새로 정할 수 있습니다: python -m setup_wizard 를 실행하고 "
+    "로그인 실패 화면에서 '비밀번호 새로 정하기'를 고르세요."
+)
+LOGIN_HELP_SAVE = "맞는 비밀번호를 찾으면 python -m setup_wizard 를 다시 실행해 입력하고 .env 파일에 저장하세요."
+LOGIN_HELP_PUT_IN_ENV = (
+    "비밀번호를 backend/.env 의 POSTGRES_PASSWORD 항목(또는 DATABASE_URL)에 넣거나, "
+    "python -m setup_wizard 를 실행해 입력하고 저장하세요. 이번 한 번만 쓰려면 이렇게 실행합니다: "
+    "python -m setup_wizard --dsn \"postgresql://{user}:비밀번호@{host}:{port}/{dbname}\""
+)
+
+# The guided password reset (machine/password_reset.py), only with the person's consent.
+STEP_PASSWORD_RESET = "비밀번호 새로 정하기"
+CHOICE_RESET_PASSWORD = "비밀번호 새로 정하기 (이 컴퓨터의 서버, 다른 설정은 그대로)"
+ASK_RESET_PASSWORD = (
+    "{user} 계정의 비밀번호를 새로 정할까요? 잠깐 동안 이 컴퓨터 안에서 {user} 계정만 비밀번호 없이 "
+    "들어가도록 접속 규칙 파일({hba})을 바꾸고, 새 비밀번호를 정한 뒤 원래 파일을 한 글자도 다르지 않게 "
+    "되돌립니다. 다른 설정과 데이터는 바꾸지 않습니다."
+)
+ASK_RESET_PASSWORD_UAC = " 관리자 권한이 필요해서 Windows가 허용할지 묻는 창(UAC)을 한 번 띄웁니다."
+ASK_NEW_PASSWORD = "{user} 계정의 새 비밀번호"
+ASK_NEW_PASSWORD_AGAIN = "확인을 위해 새 비밀번호를 한 번 더 입력하세요"
+NEW_PASSWORD_MISMATCH = "두 번 입력한 비밀번호가 다릅니다. 다시 입력하세요."
+RESETTING_PASSWORD = "비밀번호를 새로 정하는 중입니다. 접속 규칙 파일은 끝나면 원래대로 되돌립니다..."
+RESET_DONE = (
+    "{user} 계정의 비밀번호를 새로 정했고, 새 비밀번호로 로그인되는 것을 확인했습니다. "
+    "접속 규칙 파일({hba})은 원래 내용 그대로 되돌렸습니다."
+)
+RESET_NOT_DONE = "비밀번호를 바꾸지 않았습니다. 접속 규칙 파일({hba})은 원래 내용 그대로 되돌렸습니다."
+RESET_UNVERIFIED = (
+    "새 비밀번호는 저장했지만 그 비밀번호로 로그인되는지는 확인하지 못했습니다. "
+    "접속 규칙 파일({hba})은 원래 내용 그대로 되돌렸고, 이어서 새 비밀번호로 접속해 봅니다."
+)
+RESET_REASON_RELOAD = "서버가 바뀐 설정을 다시 읽지 못했습니다: {output}"
+RESET_REASON_CONNECT = "비밀번호 없이 접속하지 못했습니다: {error}"
+RESET_REASON_ROLE_MISSING = "서버에 그 이름의 계정이 없습니다 (계정 이름: {user})."
+RESET_REASON_ALTER = "비밀번호를 바꾸는 명령이 실패했습니다: {error}"
+RESET_REASON_VERIFY = "새 비밀번호로 로그인되는지 확인하지 못했습니다: {error}"
+RESET_REASON_DECLINED = "관리자 권한 요청(UAC)을 허용하지 않았습니다."
+RESET_REASON_HELPER = "관리자 권한으로 실행한 도우미가 실패했습니다 (종료 코드 {code})."
+RESET_REASON_FILE = "접속 규칙 파일을 읽거나 쓰지 못했습니다: {error}"
+RESET_RESTORE_FAILED = (
+    "접속 규칙 파일을 원래대로 되돌리지 못했습니다. 지금은 이 컴퓨터 안에서 {user} 계정이 비밀번호 없이 "
+    "들어갈 수 있습니다. 백업 파일을 원래 자리에 복사하고 서버를 다시 시작하세요: {backup} → {hba}"
+)
+RESET_FIX = (
+    "1. 위 이유를 확인한 뒤 python -m setup_wizard 를 다시 실행해 한 번 더 시도할 수 있습니다.\n"
+    "2. 직접 하려면 관리자 계정으로 psql 에 들어가 다음 명령을 입력하세요: \\password {user}"
+)
+
+
 CATALOGUE: dict[str, Problem] = {
     **BACKEND_SETTINGS_PROBLEMS,
     "server_not_running": Problem(
@@ -658,6 +960,7 @@ CATALOGUE: dict[str, Problem] = {
             "실행한 뒤 python -m setup_wizard check 로 다시 확인하세요.",
         ),
     ),
+    **HOSTILE_PROBLEMS,
 }
 
 

@@ -207,3 +207,8 @@ def assert_no_secret(*texts: str) -> None:
     for text in texts:
         assert PASSWORD not in text
         assert quote(PASSWORD, safe="") not in text
+
+
+def backend_form(url: str) -> str:
+    """The URL as the backend's .env holds it: SQLAlchemy's postgresql+psycopg:// scheme."""
+    return url.replace("postgresql://", "postgresql+psycopg://", 1)

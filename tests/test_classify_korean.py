@@ -104,3 +104,20 @@ def test_cp949_missing_database_and_role_from_the_first_reply() -> None:
         # The same refusal for another user name is not read as a missing role: shown raw instead.
         code, detail, _raw = _classify(f"postgresql://other:pw@127.0.0.1:{port}/real_estate")
         assert code == "connection_failed" and "SQLSTATE 28000" in detail and "롤(role) 없음" in detail
+
+
+def test_korean_full_and_nologin_are_not_wrong_passwords(korean_server: pgserver.TestServer) -> None:
+    """Issue 12: after the password only text is left; the server's Korean wording is recognised too."""
+    port = korean_server.port
+    with psycopg.connect(**korean_server.conninfo(), autocommit=True) as admin:  # type: ignore[arg-type]
+        admin.execute("CREATE ROLE ko_nologin NOLOGIN PASSWORD 'pw'")
+        admin.execute("CREATE ROLE ko_limited LOGIN CONNECTION LIMIT 1 PASSWORD 'pw'")
+        try:
+            code, _detail, raw = _classify(f"postgresql://ko_nologin:pw@127.0.0.1:{port}/postgres")
+            assert code == "role_cannot_login" and "접속을 허용하지 않음" in raw
+            with psycopg.connect(f"postgresql://ko_limited:pw@127.0.0.1:{port}/postgres"):
+                code, _detail, raw = _classify(f"postgresql://ko_limited:pw@127.0.0.1:{port}/postgres")
+            assert code == "server_full" and "최대 동시 접속수를 초과" in raw
+        finally:
+            admin.execute("DROP ROLE ko_nologin")
+            admin.execute("DROP ROLE ko_limited")

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pexpect
 import pytest
-from conftest import PASSWORD, Database, assert_no_secret, clean_environ
+from conftest import PASSWORD, Database, assert_no_secret, backend_form, clean_environ
 from dbstate import add_sample_data
 from pgserver import free_port
 
@@ -58,7 +58,7 @@ class Newcomer:
 def project(root: Path, url: str | None) -> Path:
     (root / "backend").mkdir(parents=True)
     if url is not None:
-        (root / "backend" / ".env").write_text(f"DATABASE_URL={url}\n", encoding="utf-8")
+        (root / "backend" / ".env").write_text(f"DATABASE_URL={backend_form(url)}\n", encoding="utf-8")
     return root
 
 

@@ -6,7 +6,7 @@ import io
 import json
 from pathlib import Path
 
-from conftest import Database, clean_environ
+from conftest import Database, backend_form, clean_environ
 
 from setup_wizard import cli
 from setup_wizard.config.envwrite import target_path
@@ -40,7 +40,7 @@ def test_no_backend_outside_a_project_and_no_env_file_is_created_there(tmp_path:
 
 def test_check_from_a_subfolder_reads_the_backend_env(database: Database, tmp_path: Path) -> None:
     root = _project(tmp_path / "repo")
-    (root / "backend" / ".env").write_text(f"DATABASE_URL={database.url}\n", encoding="utf-8")
+    (root / "backend" / ".env").write_text(f"DATABASE_URL={backend_form(database.url)}\n", encoding="utf-8")
     out, err = io.StringIO(), io.StringIO()
     env = Environment(stdin=io.StringIO(), stdout=out, stderr=err, environ=clean_environ(),
                       cwd=root / "frontend" / "src")

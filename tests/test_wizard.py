@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import Database, assert_no_secret, clean_environ
+from conftest import Database, assert_no_secret, backend_form, clean_environ
 from dbstate import add_sample_data, hand_migrate, snapshot
 from recorded_system import RecordedSystem
 from rich.console import Console
@@ -40,7 +40,7 @@ def walk(tmp_path: Path, url: str | None, answers: list[object],
     (tmp_path / "backend").mkdir(exist_ok=True)
     env_file = tmp_path / "backend" / ".env"
     if url is not None and not env_file.exists():
-        env_file.write_text(f"DATABASE_URL={url}\n", encoding="utf-8")
+        env_file.write_text(f"DATABASE_URL={backend_form(url)}\n", encoding="utf-8")
     out = io.StringIO()
     screen = Screen(Console(file=out, width=100), ASCII_SYMBOLS)
     prompter = ScriptedPrompter(answers)
@@ -88,7 +88,8 @@ def test_walk_applies_after_one_confirmation_and_a_rerun_asks_nothing(database: 
     assert prompter.questions == [msg.ASK_CONFIRM_APPLY, *CPQ]
     assert "사용자 2명의 대화 6개" in text and msg.CHECKLIST_TITLE in text and msg.NEXT_STEPS_TITLE in text
     ids = [step.id for step in report.steps]
-    assert ids[:7] == ["postgres", "psql", "env_file", "settings", "server", "login", "database"]
+    order = ["postgres", "psql", "env_file", "backend_env", "backend_url", "settings", "server", "login", "database"]
+    assert [i for i in ids if i in order] == order
     assert {m.action for m in report.migrations} == {"applied"}
     assert_no_secret(text)
 

@@ -7,8 +7,12 @@ Notepad may add a UTF-8 BOM or save as CP949 ("ANSI" on Korean Windows); Windows
 from __future__ import annotations
 
 import codecs
+import errno
+import hashlib
 import io
 import logging
+import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,6 +26,8 @@ class EnvFile:
     values: dict[str, str]
     encoding: str
     bad_lines: tuple[int, ...]  # lines python-dotenv could not parse (1-based)
+    # sha256 of the bytes as read: envwrite.save_env(expected=...) detects an edit made since.
+    digest: str = ""
 
 
 def decode_env_bytes(raw: bytes) -> tuple[str, str]:
@@ -44,6 +50,60 @@ def decode_env_bytes(raw: bytes) -> tuple[str, str]:
         return raw.decode("cp949"), "cp949"
 
 
+# A real .env is a few KB; anything this large is the wrong file, and reading it would take minutes.
+MAX_ENV_BYTES = 1024 * 1024
+
+
+def _kind(mode: int) -> str:
+    if stat.S_ISFIFO(mode):
+        return "fifo"
+    if stat.S_ISCHR(mode):
+        return "char"
+    if stat.S_ISBLK(mode):
+        return "block"
+    if stat.S_ISSOCK(mode):
+        return "socket"
+    return "other"
+
+
+def read_env_bytes(path: Path, limit: int = MAX_ENV_BYTES) -> bytes:
+    """The bytes of a regular file of sane size (symlinks followed). A FIFO, a device (/dev/zero) or
+    a huge file is refused with env_file_invalid before anything blocks or fills memory.
+
+    Opened with O_NONBLOCK, so opening a FIFO that nobody writes to returns at once; the type is then
+    checked on the open descriptor (no window between a check and the open).
+    """
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+    fd = os.open(path, flags)
+    try:
+        info = os.fstat(fd)
+        if stat.S_ISDIR(info.st_mode):
+            raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), str(path))
+        if not stat.S_ISREG(info.st_mode):
+            kind = msg.ENV_FILE_KINDS[_kind(info.st_mode)]
+            raise UsageError("env_file_invalid", msg.ENV_FILE_NOT_REGULAR.format(kind=kind, path=path),
+                             msg.FIX_ENV_FILE_NOT_REGULAR)
+        if info.st_size > limit:
+            raise UsageError("env_file_invalid",
+                             msg.ENV_FILE_TOO_LARGE.format(path=path, size=info.st_size, limit=limit),
+                             msg.FIX_ENV_FILE_TOO_LARGE)
+        chunks = []
+        total = 0
+        while True:
+            chunk = os.read(fd, 65536)
+            if not chunk:
+                break
+            total += len(chunk)
+            if total > limit:  # grew while we read
+                raise UsageError("env_file_invalid",
+                                 msg.ENV_FILE_TOO_LARGE.format(path=path, size=total, limit=limit),
+                                 msg.FIX_ENV_FILE_TOO_LARGE)
+            chunks.append(chunk)
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
+
+
 def read_env_file(path: Path) -> EnvFile:
     """Read and parse a .env file; raise UsageError(env_file_invalid) when it cannot be read."""
     from dotenv import dotenv_values
@@ -53,7 +113,7 @@ def read_env_file(path: Path) -> EnvFile:
     logging.getLogger("dotenv").setLevel(logging.ERROR)
 
     try:
-        raw = path.read_bytes()
+        raw = read_env_bytes(path)
     except FileNotFoundError as exc:
         raise UsageError(
             "env_file_invalid", msg.ENV_FILE_NOT_FOUND.format(path=path), msg.FIX_ENV_FILE_PATH
@@ -80,12 +140,14 @@ def read_env_file(path: Path) -> EnvFile:
     )
     values = dotenv_values(stream=io.StringIO(text), interpolate=True)
     clean = {key: value for key, value in values.items() if value is not None}
-    return EnvFile(path=path, values=clean, encoding=encoding, bad_lines=bad_lines)
+    return EnvFile(path=path, values=clean, encoding=encoding, bad_lines=bad_lines,
+                   digest=hashlib.sha256(raw).hexdigest())
 
 
 def default_env_path(cwd: Path) -> Path | None:
     """`backend/.env`, then `.env`, in the current folder; None when neither exists."""
     for candidate in (cwd / "backend" / ".env", cwd / ".env"):
-        if candidate.is_file():
+        # A FIFO or device here is returned too, to be refused by name rather than silently skipped.
+        if candidate.is_file() or (candidate.exists() and not candidate.is_dir()):
             return candidate
     return None

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import codecs
 import contextlib
+import hashlib
 import io
 import os
 import re
@@ -27,7 +28,7 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 from setup_wizard import messages as msg
-from setup_wizard.config.envfile import decode_env_bytes
+from setup_wizard.config.envfile import EnvFile, decode_env_bytes, read_env_bytes
 from setup_wizard.config.project import find_backend
 from setup_wizard.config.settings import (
     ENV_FILE_KEYS,
@@ -39,7 +40,7 @@ from setup_wizard.config.settings import (
     find_key,
     parse_dsn,
 )
-from setup_wizard.errors import WizardError
+from setup_wizard.errors import UsageError, WizardError
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,16 @@ class SaveResult:
     path: Path
     backup: Path | None  # None when the file was created
     keys: tuple[str, ...]
+    written: Path | None = None  # the real file written (a symlink's target), when not `path` itself
+    merged: bool = False  # someone else edited other lines since the read: kept, ours applied on top
+
+
+def environment_overrides(environ: Mapping[str, str], keys: Collection[str] = ("DATABASE_URL",)) -> list[str]:
+    """Process-environment names that beat the .env for the backend, so a value saved under `keys` would
+    not be the one it uses: python-dotenv never overrides the environment, pydantic-settings prefers it
+    (names case-insensitive, an empty value included), and DATABASE_URL alone decides the connection."""
+    wanted = {key.upper() for key in keys} | {"DATABASE_URL"}
+    return sorted(name for name in environ if name.upper() in wanted)
 
 
 def target_path(cwd: Path, found: Path | None) -> Path | None:
@@ -203,19 +214,54 @@ def _backup_path(path: Path, now: datetime) -> Path:
     return path.with_name(f"{path.name}.bak-{now:%Y%m%d-%H%M%S}")
 
 
-def save_env(path: Path, changes: list[EnvChange], now: datetime | None = None) -> SaveResult:
-    """Write the changes into `path` (created when missing), atomically, keeping a backup."""
+def _real_file(path: Path) -> Path:
+    """The file to replace: a symlinked .env is written through to its target, never replaced by a
+    regular file (the shared target would keep the old password)."""
+    if not path.is_symlink():
+        return path
+    target = Path(os.path.realpath(path))
+    if not target.exists():
+        raise WizardError("env_save_failed", msg.ENV_SAVE_BROKEN_LINK.format(path=path, target=target),
+                          msg.FIX_ENV_SAVE_BROKEN_LINK)
+    return target
+
+
+def save_env(path: Path, changes: list[EnvChange], now: datetime | None = None,
+             expected: EnvFile | Mapping[str, str] | None = None) -> SaveResult:
+    """Write the changes into `path` (created when missing), atomically, keeping a backup.
+
+    `expected`: the file as the wizard read it (the EnvFile, or just its values; {} when there was no
+    file). When it differs now, someone edited it since: their lines are kept (ours are applied on top of
+    their version), but if a key we write changed too, nothing is written (env_save_conflict) rather
+    than losing their edit. The changes are always applied to the bytes read here, never to old ones.
+    """
     moment = now or datetime.now()
+    real = _real_file(path)
     try:
-        raw = path.read_bytes() if path.exists() else b""
+        existed = real.exists()
+        raw = read_env_bytes(real) if existed else b""
         text, encoding = decode_env_bytes(raw) if raw else ("", "utf-8")
-        existed = path.exists()
-    except (OSError, UnicodeDecodeError) as exc:
+    except (OSError, UnicodeDecodeError, UsageError) as exc:
         raise WizardError("env_save_failed", msg.ENV_SAVE_UNREADABLE.format(path=path), msg.FIX_ENV_SAVE) from exc
+    before = _parse(text)
+    merged = False
+    if isinstance(expected, EnvFile):
+        edited = bool(expected.digest) and hashlib.sha256(raw).hexdigest() != expected.digest
+        seen: Mapping[str, str] = expected.values
+    else:
+        edited = expected is not None and dict(expected) != before
+        seen = expected or {}
+    if edited:
+        clashing = [c.key for c in changes if before.get(c.key) != seen.get(c.key)]
+        if clashing:
+            raise WizardError("env_save_conflict",
+                              msg.ENV_SAVE_CHANGED.format(path=path, keys=", ".join(clashing)),
+                              msg.FIX_ENV_SAVE_CHANGED)
+        merged = True
     new_text = apply_changes(text, changes)
 
     # python-dotenv must read back exactly what we meant, and nothing else may have moved.
-    before, after = _parse(text), _parse(new_text)
+    after = _parse(new_text)
     intended = {**before, **{c.key: c.value for c in changes}}
     if after != intended:
         raise WizardError("env_save_failed", msg.ENV_SAVE_VERIFY_FAILED.format(path=path), msg.FIX_ENV_SAVE)
@@ -225,20 +271,20 @@ def save_env(path: Path, changes: list[EnvChange], now: datetime | None = None) 
         raise WizardError("env_save_failed", msg.ENV_SAVE_ENCODING.format(path=path, encoding=encoding),
                           msg.FIX_ENV_SAVE) from exc
 
-    backup = _backup_path(path, moment) if existed else None
+    backup = _backup_path(real, moment) if existed else None
     temp_name: str | None = None
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, temp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        real.parent.mkdir(parents=True, exist_ok=True)
+        fd, temp_name = tempfile.mkstemp(dir=real.parent, prefix=f".{real.name}.", suffix=".tmp")
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
         if existed:
-            shutil.copymode(path, temp_name)
+            shutil.copymode(real, temp_name)
             assert backup is not None
-            shutil.copy2(path, backup)
-        os.replace(temp_name, path)
+            shutil.copy2(real, backup)
+        os.replace(temp_name, real)
         temp_name = None
     except OSError as exc:
         raise WizardError(
@@ -250,4 +296,5 @@ def save_env(path: Path, changes: list[EnvChange], now: datetime | None = None) 
         if temp_name is not None:
             with contextlib.suppress(OSError):
                 os.unlink(temp_name)
-    return SaveResult(path=path, backup=backup, keys=tuple(c.key for c in changes))
+    return SaveResult(path=path, backup=backup, keys=tuple(c.key for c in changes),
+                      written=real if real != path else None, merged=merged)

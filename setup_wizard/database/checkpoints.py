@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from setup_wizard.config.settings import Settings
 from setup_wizard.database.connect import connect_params
 from setup_wizard.database.contract import CHECKPOINT_TABLES
+from setup_wizard.database.limits import MIGRATION_STATEMENT_TIMEOUT, SessionLimits, session_lock_timeout
 from setup_wizard.database.migrate import Progress, advisory_lock
 
 if TYPE_CHECKING:
@@ -126,12 +127,19 @@ def read_state(conn: psycopg.Connection[Any]) -> CheckpointState:
 
 
 def create_tables(conn: psycopg.Connection[Any], settings: Settings, progress: Progress,
-                  wait_seconds: float = LOCK_WAIT_SECONDS) -> CheckpointState:
-    """Run PostgresSaver.setup() on its own autocommit connection, holding our lock on `conn`."""
+                  wait_seconds: float | None = None) -> CheckpointState:
+    """Run PostgresSaver.setup() on its own autocommit connection, holding our lock on `conn`.
+
+    Waits (for another run's lock, and setup()'s own lock waits) as long as `conn`'s lock_timeout, which
+    is --lock-timeout for the wizard's sessions."""
     from langgraph.checkpoint.postgres import PostgresSaver
     from psycopg.conninfo import make_conninfo
 
-    conninfo = make_conninfo(**connect_params(settings))
+    if wait_seconds is None:
+        wait_seconds = session_lock_timeout(conn) or LOCK_WAIT_SECONDS
+    # Bounded like every wizard session; CREATE INDEX CONCURRENTLY waits for open transactions.
+    limits = SessionLimits(lock_timeout=wait_seconds, statement_timeout=MIGRATION_STATEMENT_TIMEOUT)
+    conninfo = make_conninfo(**connect_params(settings, limits=limits))
     with advisory_lock(conn, wait_seconds, progress), PostgresSaver.from_conn_string(conninfo) as saver:
         saver.setup()
     return read_state(conn)

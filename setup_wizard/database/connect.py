@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from setup_wizard import messages as msg
 from setup_wizard.config.settings import Settings
+from setup_wizard.database.limits import SessionLimits, cursor_class, merge_options
 from setup_wizard.errors import WizardError
 
 if TYPE_CHECKING:
@@ -46,18 +47,25 @@ def error_text(exc: BaseException) -> str:
     return str(exc)
 
 
-def connect(settings: Settings, dbname: str | None = None, autocommit: bool = True) -> psycopg.Connection[Any]:
+def connect(settings: Settings, dbname: str | None = None, autocommit: bool = True,
+            limits: SessionLimits | None = None) -> psycopg.Connection[Any]:
+    """Every session is bounded (lock_timeout, statement_timeout): see database/limits.py."""
     import psycopg
 
-    return psycopg.connect(**connect_params(settings, dbname), autocommit=autocommit)
+    return psycopg.connect(**connect_params(settings, dbname, limits), autocommit=autocommit,
+                           cursor_factory=cursor_class())
 
 
-def connect_params(settings: Settings, dbname: str | None = None) -> dict[str, Any]:
+def connect_params(settings: Settings, dbname: str | None = None,
+                   limits: SessionLimits | None = None) -> dict[str, Any]:
     """The settings' parameters for psycopg. The URL's own connect_timeout, sslmode or options win
     (our timeout only fills in: passed beside them, psycopg got the same keyword twice, a TypeError);
-    application_name stays ours, so that our sessions are recognisable in pg_stat_activity."""
+    application_name stays ours, so that our sessions are recognisable in pg_stat_activity.
+    Every session carries lock_timeout and statement_timeout in libpq's `options` (database/limits.py):
+    ours first, the person's own options after them, so a value they chose wins."""
     params = settings.conninfo_params(dbname, connect_timeout=CONNECT_TIMEOUT)
     params["application_name"] = APPLICATION_NAME
+    params["options"] = merge_options((limits or SessionLimits()).options(), params.get("options"))
     return params
 
 
@@ -176,6 +184,40 @@ def looks_like_missing_role(message: str, user: str) -> bool:
     return bool(re.search(r"\brole\b", message, re.IGNORECASE)) or "롤" in message
 
 
+# PostgreSQL's own wording (English, and its Korean translation in postgres-15.mo), for failures that
+# come after the password: the connection limits (53300) and a role without LOGIN (28000).
+FULL_TEXTS = (
+    "too many clients already", "remaining connection slots are reserved", "too many connections for",
+    "최대 동시 접속자 수를 초과", "최대 동시 접속수를 초과", "최대 접속수를 초과", "남은 연결 슬롯은",
+)
+NOLOGIN_TEXTS = ("is not permitted to log in", "롤은 접속을 허용하지 않음")
+
+
+def _matches(message: str, texts: tuple[str, ...]) -> bool:
+    return any(text in message for text in texts)
+
+
+def _session_attrs_unmet(settings: Settings) -> WizardError | None:
+    """target_session_attrs that this server does not satisfy, told without reading libpq's text:
+    the same login without the parameter works, and the server says what it is."""
+    import psycopg
+
+    wanted = str(settings.conninfo_params().get("target_session_attrs") or "any")
+    if wanted == "any":
+        return None
+    params = connect_params(settings)
+    params.pop("target_session_attrs", None)
+    try:
+        with psycopg.connect(**params, autocommit=True) as conn:
+            row = conn.execute("SELECT pg_is_in_recovery(), current_setting('transaction_read_only')").fetchone()
+    except psycopg.Error:
+        return None
+    standby, read_only = (bool(row[0]), str(row[1])) if row else (False, "?")
+    state = msg.SERVER_STATE_STANDBY if standby else (
+        msg.SERVER_STATE_READ_ONLY if read_only == "on" else msg.SERVER_STATE_PRIMARY)
+    return _problem("session_attrs_unmet", settings, wanted=wanted, state=state)
+
+
 def _problem(code: str, settings: Settings, **extra: object) -> WizardError:
     problem = msg.CATALOGUE[code]
     values: dict[str, object] = {
@@ -188,10 +230,57 @@ def _problem(code: str, settings: Settings, **extra: object) -> WizardError:
     return WizardError(code, problem.cause.format(**values), problem.fix_text(**values))
 
 
-def classify_connect_failure(settings: Settings, exc: Exception) -> WizardError:
-    """Turn a failed connect to the target database into a known problem."""
+_REPLY_CODES = {"3D000": "database_missing", "28P01": "auth_failed", "53300": "server_full"}
+
+
+def _from_reply(settings: Settings, reply: StartupReply) -> WizardError | None:
+    """A refusal in the server's first reply: its SQLSTATE first, its text only to split 28000."""
+    if reply.kind != "error":
+        return None
+    code = _REPLY_CODES.get(reply.sqlstate or "")
+    if code is not None:
+        return _problem(code, settings, message=reply.message)
+    if reply.sqlstate == "28000" and looks_like_missing_role(reply.message, settings.user):
+        return _problem("role_missing", settings)
+    if reply.sqlstate == "28000" and _matches(reply.message, NOLOGIN_TEXTS):
+        return _problem("role_cannot_login", settings)
+    return None
+
+
+def _after_password(settings: Settings, message: str) -> WizardError | None:
+    """Refusals that come after the password, which libpq reports as text only (no SQLSTATE survives a
+    failed connect): target_session_attrs is told without text; the rest is the last resort, in the
+    server's English or Korean wording."""
+    unmet = _session_attrs_unmet(settings)
+    if unmet is not None:
+        return unmet
+    if _matches(message, FULL_TEXTS):
+        return _problem("server_full", settings, message=message)
+    if _matches(message, NOLOGIN_TEXTS):
+        return _problem("role_cannot_login", settings)
+    return None
+
+
+def _database_exists_elsewhere(settings: Settings) -> bool | None:
+    """Log in to a maintenance database: does the target database exist? None: no login there either."""
     import psycopg
 
+    for maintenance in MAINTENANCE_DATABASES:
+        if maintenance == settings.dbname:
+            continue
+        try:
+            with connect(settings, maintenance) as conn:
+                row = conn.execute(
+                    "SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = %s)", [settings.dbname]
+                ).fetchone()
+        except psycopg.OperationalError:
+            continue
+        return bool(row and row[0])
+    return None
+
+
+def classify_connect_failure(settings: Settings, exc: Exception) -> WizardError:
+    """Turn a failed connect to the target database into a known problem."""
     pgconn = getattr(exc, "pgconn", None)
     message = error_text(exc)
     if pgconn is not None and getattr(pgconn, "needs_password", False) and not settings.password:
@@ -204,31 +293,19 @@ def classify_connect_failure(settings: Settings, exc: Exception) -> WizardError:
         return _problem("server_not_running", settings)
 
     # Something listens. Its first answer to a startup packet needs no password and carries a
-    # SQLSTATE when it refuses at once (trust or peer setups, a missing database or role).
+    # SQLSTATE when it refuses at once (trust or peer setups, a missing database or role, no slot).
     reply = startup_probe(settings.host, settings.port, settings.user, settings.dbname)
-    if reply.kind == "error":
-        if reply.sqlstate == "3D000":
-            return _problem("database_missing", settings)
-        if reply.sqlstate == "28P01":
-            return _problem("auth_failed", settings)
-        if reply.sqlstate == "28000" and looks_like_missing_role(reply.message, settings.user):
-            return _problem("role_missing", settings)
-        if reply.message:
-            message = f"{reply.message} (SQLSTATE {reply.sqlstate or '-'})"
+    known = _from_reply(settings, reply) or _after_password(settings, message)
+    if known is not None:
+        return known
+    if reply.kind == "error" and reply.message:
+        message = f"{reply.message} (SQLSTATE {reply.sqlstate or '-'})"
 
     # Can these credentials log in anywhere?
-    for maintenance in MAINTENANCE_DATABASES:
-        if maintenance == settings.dbname:
-            continue
-        try:
-            with connect(settings, maintenance) as conn:
-                row = conn.execute(
-                    "SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = %s)", [settings.dbname]
-                ).fetchone()
-        except psycopg.OperationalError:
-            continue
-        if row and not row[0]:
-            return _problem("database_missing", settings)
+    exists = _database_exists_elsewhere(settings)
+    if exists is False:
+        return _problem("database_missing", settings)
+    if exists:
         # The database exists and the login works: something else (CONNECT privilege, pg_hba...).
         return _problem("connection_failed", settings, message=message)
     if pgconn is not None and getattr(pgconn, "used_password", False):
@@ -236,12 +313,12 @@ def classify_connect_failure(settings: Settings, exc: Exception) -> WizardError:
     return _problem("connection_failed", settings, message=message)
 
 
-def open_database(settings: Settings) -> psycopg.Connection[Any]:
+def open_database(settings: Settings, limits: SessionLimits | None = None) -> psycopg.Connection[Any]:
     """Connect to the target database, or raise the classified problem."""
     import psycopg
 
     try:
-        return connect(settings)
+        return connect(settings, limits=limits)
     except psycopg.OperationalError as exc:
         raise classify_connect_failure(settings, exc) from None
 

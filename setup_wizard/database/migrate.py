@@ -29,8 +29,10 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from setup_wizard import __version__
+from setup_wizard import __version__, problems
 from setup_wizard import messages as msg
+from setup_wizard.database.limits import MIGRATION_STATEMENT_TIMEOUT, lock_timeout_error, statement_timeout_error
+from setup_wizard.database.writable import write_problem
 from setup_wizard.errors import WizardError
 from setup_wizard.results import MigrationOutcome
 
@@ -169,9 +171,44 @@ def changed_files_problem(changed: list[PlanItem]) -> tuple[str, str]:
     return "\n".join(lines), problem.fix_text(name=changed[0].migration.name)
 
 
+@dataclass(frozen=True)
+class OtherRun:
+    pid: int
+    application: str
+    client: str
+    since: datetime | None
+    query: str
+
+
+def other_run(conn: psycopg.Connection[Any]) -> OtherRun | None:
+    """The session holding the wizard's advisory lock (a bigint key: classid high, objid low, objsubid 1)."""
+    row = conn.execute(
+        """SELECT a.pid, coalesce(a.application_name, ''), coalesce(host(a.client_addr), 'local'),
+                  coalesce(a.xact_start, a.backend_start),
+                  left(regexp_replace(coalesce(a.query, ''), '\\s+', ' ', 'g'), 160)
+             FROM pg_locks AS l JOIN pg_stat_activity AS a ON a.pid = l.pid
+            WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1
+              AND l.classid::bigint = (%s::bigint >> 32) AND l.objid::bigint = (%s::bigint & 4294967295)
+              AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+            LIMIT 1""",
+        [ADVISORY_LOCK_KEY, ADVISORY_LOCK_KEY],
+    ).fetchone()
+    if row is None:
+        return None
+    return OtherRun(int(row[0]), str(row[1]), str(row[2]), row[3], str(row[4]))
+
+
+def _describe_run(run: OtherRun | None) -> str:
+    if run is None:
+        return msg.OTHER_RUN_UNKNOWN
+    since = run.since.astimezone().strftime("%H:%M:%S") if run.since else "?"
+    return msg.OTHER_RUN.format(pid=run.pid, application=run.application or "?", client=run.client,
+                                since=since)
+
+
 @contextmanager
 def advisory_lock(conn: psycopg.Connection[Any], wait_seconds: float, progress: Progress) -> Iterator[None]:
-    """Hold the wizard's lock for the duration; wait for another run to finish first."""
+    """Hold the wizard's lock for the duration; wait (at most wait_seconds) for another run to finish."""
     deadline = time.monotonic() + wait_seconds
     said = False
     while True:
@@ -179,16 +216,14 @@ def advisory_lock(conn: psycopg.Connection[Any], wait_seconds: float, progress: 
         if row and row[0]:
             break
         if not said:
-            progress(msg.WAITING_FOR_LOCK)
+            progress(msg.WAITING_FOR_RUN.format(who=_describe_run(other_run(conn)),
+                                                seconds=f"{wait_seconds:g}"))
             said = True
-        if time.monotonic() > deadline:
-            problem = msg.CATALOGUE["lock_timeout"]
-            raise WizardError(
-                "lock_timeout",
-                problem.cause.format(seconds=int(wait_seconds)),
-                problem.fix_text(),
-            )
-        time.sleep(0.2)
+        if time.monotonic() >= deadline:
+            run = other_run(conn)
+            raise problems.error("run_in_progress", seconds=f"{wait_seconds:g}", who=_describe_run(run),
+                                 pid=run.pid if run else "pid")
+        time.sleep(min(0.2, max(0.0, deadline - time.monotonic())))
     try:
         yield
     finally:
@@ -243,23 +278,6 @@ def accept_repair_kind(conn: psycopg.Connection[Any], schema: str | None = None)
 _ensure_history = ensure_history
 
 
-def _blockers(conn: psycopg.Connection[Any]) -> str:
-    """Who holds locks on the tables we touch, for the lock_timeout message."""
-    rows = conn.execute(
-        """
-        SELECT DISTINCT a.pid, coalesce(nullif(a.application_name, ''), '?'), a.state,
-               c.relname
-          FROM pg_locks AS l
-          JOIN pg_class AS c ON c.oid = l.relation
-          JOIN pg_stat_activity AS a ON a.pid = l.pid
-         WHERE l.granted AND l.pid <> pg_backend_pid() AND c.relname = ANY(%s)
-         ORDER BY a.pid
-        """,
-        [list(TOUCHED_TABLES)],
-    ).fetchall()
-    return "\n".join(f"pid {pid} ({app}, {state}): {table}" for pid, app, state, table in rows)
-
-
 def _error_detail(exc: Exception) -> tuple[str | None, str]:
     import psycopg
 
@@ -279,7 +297,8 @@ class Runner:
         migrations: list[Migration],
         *,
         lock_timeout: float = 10.0,
-        advisory_wait: float = 300.0,
+        advisory_wait: float | None = None,
+        statement_timeout: float = MIGRATION_STATEMENT_TIMEOUT,
         progress: Progress | None = None,
     ) -> None:
         if not conn.autocommit:
@@ -287,7 +306,9 @@ class Runner:
         self.conn = conn
         self.migrations = migrations
         self.lock_timeout = lock_timeout
-        self.advisory_wait = advisory_wait
+        # Another run's lock is waited for within the same bound as a table's (--lock-timeout).
+        self.advisory_wait = lock_timeout if advisory_wait is None else advisory_wait
+        self.statement_timeout = statement_timeout
         self.progress: Progress = progress or (lambda _text: None)
         self.schema: str | None = None  # where the backend's tables are; found under the lock
 
@@ -302,6 +323,11 @@ class Runner:
         result = ApplyResult()
         with advisory_lock(self.conn, self.advisory_wait, self.progress):
             schema = self.find_schema()
+            plan = read_plan(self.conn, self.migrations, schema)
+            if recreate or not history_exists(self.conn, schema) or any(i.state == "pending" for i in plan):
+                problem = write_problem(self.conn, schema=schema, history=history_name(schema))
+                if problem is not None:
+                    raise MigrationError(problem.code, problem.detail, problem.fix, [])
             ensure_history(self.conn, schema)
             plan = read_plan(self.conn, self.migrations, schema)
             changed = [item for item in plan if item.state == "changed"]
@@ -345,22 +371,39 @@ class Runner:
         self.conn.add_notice_handler(on_notice)
         try:
             with self.conn.transaction():
+                # Both limits set for this transaction only: the lock wait is --lock-timeout, and the
+                # statement limit is the wizard's own (a role's tiny statement_timeout does not apply).
+                # A longer limit the person chose (PGOPTIONS="-c statement_timeout=0") is kept.
                 self.conn.execute(
-                    "SELECT set_config('lock_timeout', %s, true), set_config('search_path', quote_ident(%s), true)",
-                    [f"{int(self.lock_timeout * 1000)}ms", self.find_schema()],
+                    """SELECT set_config('lock_timeout', %(lock)s, true),
+                              set_config('statement_timeout',
+                                         CASE WHEN current_setting('statement_timeout')::interval = '0'
+                                                OR current_setting('statement_timeout')::interval
+                                                   > %(statement)s::text::interval
+                                              THEN current_setting('statement_timeout')
+                                              ELSE %(statement)s::text END, true),
+                              set_config('search_path', quote_ident(%(schema)s), true)""",
+                    {"lock": f"{int(self.lock_timeout * 1000)}ms",
+                     "statement": f"{int(self.statement_timeout * 1000)}ms", "schema": self.find_schema()},
                 )
                 yield notices
         except psycopg.errors.LockNotAvailable as exc:
-            problem = msg.CATALOGUE["lock_timeout"]
-            blockers = _blockers(self.conn)
-            detail = problem.cause.format(seconds=f"{self.lock_timeout:g}")
-            if blockers:
-                detail += "\n" + blockers
-            raise MigrationError(
-                "lock_timeout", detail, problem.fix_text(), [*done, MigrationOutcome(name, "failed")]
-            ) from exc
+            # Rolled back by now: the session can read pg_locks again.
+            error = lock_timeout_error(self.conn, f"{self.lock_timeout:g}", TOUCHED_TABLES)
+            raise MigrationError(error.code, error.detail, error.fix,
+                                 [*done, MigrationOutcome(name, "failed")]) from exc
+        except psycopg.errors.QueryCanceled as exc:
+            error = statement_timeout_error(self.conn, self.conn.info.user,
+                                            limit=f"{int(self.statement_timeout * 1000)}ms")
+            raise MigrationError(error.code, error.detail, error.fix,
+                                 [*done, MigrationOutcome(name, "failed")]) from exc
         except psycopg.Error as exc:
             sqlstate, message = _error_detail(exc)
+            known = None if self.conn.closed else write_problem(
+                self.conn, schema=self.find_schema(), history=history_name(self.find_schema()))
+            if known is not None and sqlstate in ("25006", "3F000", "42501"):
+                raise MigrationError(known.code, known.detail, known.fix,
+                                     [*done, MigrationOutcome(name, "failed")]) from exc
             code = "permission_denied" if sqlstate == "42501" else "migration_failed"
             problem = msg.CATALOGUE["migration_failed"]
             detail = problem.cause.format(name=name) + f"\nSQLSTATE {sqlstate or '-'}: {message}"

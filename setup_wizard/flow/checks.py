@@ -21,9 +21,10 @@ from setup_wizard import messages as msg
 from setup_wizard import problems
 from setup_wizard.config.envfile import EnvFile
 from setup_wizard.config.settings import FIELDS, Settings
+from setup_wizard.database.limits import known_failure
 from setup_wizard.database.migrate import PlanItem, changed_files_problem, load_migrations, read_plan
 from setup_wizard.environment import Environment
-from setup_wizard.errors import UsageError
+from setup_wizard.errors import UsageError, WizardError
 from setup_wizard.flow.connect import Connector
 from setup_wizard.flow.decide import ReadOnly
 from setup_wizard.flow.finish import add_verification
@@ -99,7 +100,13 @@ def run_checks(ctx: Context, checks: Iterable[Check]) -> Iterator[Step]:
             continue
         try:
             yield from check.func(ctx)
+        except WizardError as error:  # a known failure (a held lock, a limit): its own code and fix
+            yield Step(check.id, Status.FAIL, check.title, ctx.scrub(error.detail), error.code, error.fix)
         except Exception as error:
+            known = known_failure(error)
+            if known is not None:
+                yield Step(check.id, Status.FAIL, check.title, ctx.scrub(known.detail), known.code, known.fix)
+                continue
             yield Step(check.id, Status.FAIL, check.title,
                        msg.CHECK_CRASHED.format(error=describe_crash(error, ctx.scrub)),
                        "check_crashed", msg.FIX_CHECK_CRASHED)

@@ -13,12 +13,13 @@ from setup_wizard import messages as msg
 from setup_wizard import problems
 from setup_wizard.config.settings import DEFAULT, TYPED, Settings
 from setup_wizard.database.connect import create_database, open_database, server_version
+from setup_wizard.database.limits import SessionLimits
 from setup_wizard.errors import WizardError
 from setup_wizard.flow.decide import Choice, FixKind
 from setup_wizard.flow.save import offer_save
 from setup_wizard.flow.state import FlowState
 from setup_wizard.flow.view import Phase
-from setup_wizard.machine import server
+from setup_wizard.machine import login_help, password_reset, server
 from setup_wizard.machine.system import ServiceState
 from setup_wizard.results import Status, Step
 
@@ -31,6 +32,8 @@ if TYPE_CHECKING:
 MAX_PASSWORD_TRIES = 3
 SERVER_CODES = ("server_not_running", "host_unreachable")
 LOGIN_CODES = ("auth_failed", "password_missing", "role_missing")
+# Known login refusals that a new password cannot fix: reported, never retried.
+REFUSED_CODES = ("server_full", "role_cannot_login", "session_attrs_unmet")
 DATABASE_CODES = ("database_missing", "permission_denied")
 
 
@@ -145,6 +148,7 @@ class Connector:
         self.created = False
         self.fix_tried = False
         self.server_reported = False
+        self.reset_tried = False
 
     def fail(self, step_id: str, title: str, error: WizardError) -> None:
         self.flow.add(problems.from_error(error, step_id, title))
@@ -172,7 +176,7 @@ class Connector:
             s = self.settings
             try:
                 with flow.view.progress(msg.CHECKING_SERVER.format(host=s.host, port=s.port)):
-                    conn = open_database(s)
+                    conn = open_database(s, SessionLimits(lock_timeout=flow.options.lock_timeout))
             except WizardError as problem:
                 if self.handle(problem):
                     continue
@@ -195,6 +199,9 @@ class Connector:
         if problem.code in DATABASE_CODES:
             self.server_answers()
             self.fail("database", msg.STEP_DATABASE, problem)
+        elif problem.code in REFUSED_CODES:
+            self.server_answers()
+            self.fail("login", msg.STEP_LOGIN, problem)
         else:
             self.fail("server", msg.STEP_SERVER, problem)
         return False
@@ -204,7 +211,7 @@ class Connector:
         label = None if self.fix_tried or problem.code != "server_not_running" else fix_label(flow, self.settings)
         choices = [Choice("fix", label)] if label else []
         if flow.decider.can_ask:
-            flow.view.step(problems.from_error(problem, "server", with_fix=False))
+            flow.view.preview(problems.from_error(problem, "server", with_fix=False))
             choices += [Choice("retry", msg.CHOICE_RETRY), Choice("address", msg.CHOICE_CHANGE_ADDRESS)]
         choices.append(Choice("quit", msg.CHOICE_QUIT))
         choice = flow.decider.choose(msg.ASK_NEXT, choices, default=choices[0].key)
@@ -237,6 +244,9 @@ class Connector:
 
     def login_failed(self, problem: WizardError) -> bool:
         flow = self.flow
+        target = self.reset_target(problem)
+        offer_reset = target is not None and flow.decider.can_ask and not flow.decider.read_only
+        problem = self.with_login_help(problem, reset_hint=target is not None and not offer_reset)
         can_retry = flow.decider.can_ask and problem.code != "role_missing"
         if not can_retry or self.tries >= MAX_PASSWORD_TRIES:
             self.server_answers()
@@ -245,12 +255,17 @@ class Connector:
                                       + problem.detail, problem.fix)
             self.fail("login", msg.STEP_LOGIN, problem)
             return False
-        flow.view.step(problems.from_error(problem, "login", with_fix=False))
+        # The login advice is what the person needs to answer the question below: shown with it.
+        # With its advice: the person chooses between retyping, another login, a reset or quitting.
+        flow.view.preview(problems.from_error(problem, "login", with_fix=True))
         choice = "password"
         if problem.code == "auth_failed":
+            reset = [Choice("reset", msg.CHOICE_RESET_PASSWORD)] if offer_reset else []
             choice = flow.decider.choose(msg.ASK_NEXT, [
-                Choice("password", msg.CHOICE_RETYPE_PASSWORD), Choice("login", msg.CHOICE_CHANGE_LOGIN),
+                Choice("password", msg.CHOICE_RETYPE_PASSWORD), Choice("login", msg.CHOICE_CHANGE_LOGIN), *reset,
                 Choice("quit", msg.CHOICE_QUIT)], default="password")
+        if choice == "reset" and target is not None and self.reset_password(target):
+            return True
         if choice == "quit":
             self.server_answers()
             self.fail("login", msg.STEP_LOGIN, problem)
@@ -261,11 +276,37 @@ class Connector:
         self.settings = ask_password(flow, self.settings)
         return True
 
+    # --- issue 11: login help and the guided password reset (machine/login_help.py, password_reset.py)
+    def with_login_help(self, problem: WizardError, reset_hint: bool) -> WizardError:
+        """The failed login's fix: advice for this machine instead of the catalogue's general steps."""
+        fix = login_help.login_fix(self.flow.system, self.flow.discovery, self.settings, problem.code, reset_hint)
+        return WizardError(problem.code, problem.detail, fix or problem.fix)
+
+    def reset_target(self, problem: WizardError) -> password_reset.ResetTarget | None:
+        if self.reset_tried or problem.code != "auth_failed" or self.flow.discovery is None:
+            return None
+        return password_reset.find_target(self.flow.system, self.flow.discovery, self.settings)
+
+    def reset_password(self, target: password_reset.ResetTarget) -> bool:
+        """Only with a person's consent (FixKind.PERSON: never --yes or check). True: log in again."""
+        flow = self.flow
+        self.reset_tried = True
+        outcome = password_reset.guided_reset(
+            flow.system, target, self.settings, lambda question: flow.decider.allow(FixKind.PERSON, question),
+            flow.decider.password, flow.view.say)
+        if outcome.step is not None:
+            flow.add(outcome.step)
+        if not outcome.done or outcome.password is None:
+            return False
+        flow.changed = True
+        self.settings = self.settings.with_value("password", outcome.password, TYPED)
+        return True
+
     def database_missing(self, problem: WizardError) -> bool:
         flow = self.flow
         s = self.settings
         self.logged_in()
-        flow.view.step(problems.from_error(problem, "database", status=Status.WARN, with_fix=False))
+        flow.view.preview(problems.from_error(problem, "database", status=Status.WARN, with_fix=False))
         if not flow.decider.allow(FixKind.ADD, msg.ASK_CREATE_DATABASE_WIZARD.format(dbname=s.dbname)):
             self.fail("database", msg.STEP_DATABASE, problem)
             return False

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from setup_wizard import messages as msg
 from setup_wizard.config.envfile import read_env_file
+from setup_wizard.config.envfix import fix_backend_env
 from setup_wizard.config.settings import Settings
 from setup_wizard.database.contract import checklist
 from setup_wizard.database.inspect import dev_user_step, privileges_step, version_step
@@ -71,11 +72,26 @@ class Flow(FlowState):
 
     def show_settings(self, settings: Settings) -> Settings:
         self.view.phase(Phase.SETTINGS)
+        settings = self.fix_env(settings)
         self.view.settings(settings, settings.env_file)
         env_file = read_env_file(settings.env_file) if settings.env_file is not None else None
         self.add(env_file_step(env_file, settings))
+        self.judge_backend(settings)
         settings = connect.ask_missing(self, settings)
         self.report.add(settings_step(settings))  # drawn by view.settings above
+        return settings
+
+    def fix_env(self, settings: Settings) -> Settings:
+        """.env fixes that lose nothing (encoding, scheme, DATABASE_URL from POSTGRES_*, a root .env copied)."""
+        if self.options.dsn is not None:
+            return settings  # --dsn checks another place; the backend's files are only judged
+        environ = dict(self.env.environ)
+        steps = fix_backend_env(self.env.cwd, environ, lambda question: self.decider.allow(FixKind.ADD, question))
+        for step in steps:
+            self.add(step)
+        if any(step.status is Status.OK for step in steps):
+            self.changed = True
+            return self.settings()  # read again: the backend's file changed
         return settings
 
     # 3. Plan and apply ---------------------------------------------------------------------------------
@@ -110,7 +126,7 @@ class Flow(FlowState):
     def agreed(self, conn: psycopg.Connection[Any], settings: Settings, pending: list[str]) -> bool:
         """The person's (or the option's) consent to what the plan will do."""
         if self.options.recreate:
-            self.view.step(Step("recreate", Status.WARN, msg.STEP_RECREATE, msg.PLAN_RECREATE))
+            self.view.preview(Step("recreate", Status.WARN, msg.STEP_RECREATE, msg.PLAN_RECREATE))
             if not self.decider.confirm_recreate(settings.dbname):
                 self.add(Step("recreate", Status.FAIL, msg.STEP_RECREATE, msg.RECREATE_DECLINED))
                 return False

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from setup_wizard import messages as msg
-from setup_wizard.config.envwrite import planned_changes, save_env, target_path
+from setup_wizard.config.envwrite import environment_overrides, planned_changes, save_env, target_path
 from setup_wizard.config.settings import FIELDS, TYPED, Settings
 from setup_wizard.errors import WizardError
 from setup_wizard.flow.decide import FixKind
@@ -34,7 +34,9 @@ def offer_save(flow: FlowState, settings: Settings) -> None:
         flow.add(Step("env_save", Status.SKIP, msg.STEP_ENV_SAVE, msg.SAVE_SKIPPED))
         return
     try:
-        result = save_env(path, changes)
+        # Refused (env_save_conflict) if someone changed these keys since the wizard read the file.
+        seen = flow.env_values if flow.env_values is not None else {}
+        result = save_env(path, changes, expected=seen)
     except WizardError as error:
         flow.add(Step("env_save", Status.WARN, msg.STEP_ENV_SAVE, error.detail, error.code, error.fix))
         return
@@ -42,8 +44,17 @@ def offer_save(flow: FlowState, settings: Settings) -> None:
     detail = msg.SAVE_DONE.format(path=result.path)
     if result.backup is not None:
         detail += "\n" + msg.SAVE_BACKUP.format(backup=result.backup)
-    flow.add(Step("env_save", Status.OK, msg.STEP_ENV_SAVE, detail))
+    if result.merged:
+        detail += "\n" + msg.ENV_SAVE_MERGED
+    overrides = environment_overrides(flow.env.environ, result.keys)
+    if overrides:  # the backend reads the environment first: the saved value is not the one it uses
+        flow.add(Step("env_save", Status.WARN, msg.STEP_ENV_SAVE,
+                      detail + "\n" + msg.ENV_SAVE_OVERRIDDEN.format(names=", ".join(overrides)),
+                      "env_overridden", msg.FIX_ENV_SAVE_OVERRIDDEN.format(names=", ".join(overrides))))
+    else:
+        flow.add(Step("env_save", Status.OK, msg.STEP_ENV_SAVE, detail))
     restrict_if_readable(flow, result.path)
+    flow.judge_backend(settings)
 
 
 def restrict_if_readable(flow: FlowState, path: Path) -> None:

@@ -13,6 +13,7 @@ from setup_wizard.flow.view import View
 from setup_wizard.results import Report, Step
 
 if TYPE_CHECKING:
+    from setup_wizard.config.settings import Settings
     from setup_wizard.machine.discovery import Discovery
     from setup_wizard.machine.system import System
 
@@ -23,6 +24,9 @@ def real_system(env: Environment) -> System:
     from setup_wizard.machine.system import RealSystem
 
     return RealSystem(environ=env.environ if isinstance(env.environ, MutableMapping) else dict(env.environ))
+
+
+BACKEND_STEP_IDS = ("backend_env", "backend_url", "backend_dsn")
 
 
 class FlowState:
@@ -46,6 +50,16 @@ class FlowState:
         self.report.add(step)
         self.view.step(step)
         return step
+
+    def judge_backend(self, settings: Settings) -> None:
+        """The backend's own verdict on its settings (what would stop it, or send it elsewhere); judged
+        again after the wizard saves into .env, replacing the earlier verdict."""
+        from setup_wizard.config.backend import inspect_backend
+        from setup_wizard.config.steps import settings_steps
+
+        self.report.steps = [s for s in self.report.steps if s.id not in BACKEND_STEP_IDS]
+        for step in settings_steps(inspect_backend(self.env.cwd, self.env.environ, self.options.dsn), settings):
+            self.add(step)
 
     def fail(self, step_id: str, title: str, error: WizardError) -> None:
         self.add(problems.from_error(error, step_id, title))

@@ -39,6 +39,9 @@ class View(Protocol):
     def step(self, step: Step) -> None:
         """A step has just been decided (added to the report)."""
 
+    def preview(self, step: Step) -> None:
+        """A problem shown before a question about it; its outcome may follow as a step."""
+
     def say(self, text: str) -> None:
         """A passing line of progress or advice."""
 
@@ -73,6 +76,9 @@ class ProgressView:
         return None
 
     def step(self, step: Step) -> None:
+        return None
+
+    def preview(self, step: Step) -> None:
         return None
 
     def say(self, text: str) -> None:

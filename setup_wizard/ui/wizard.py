@@ -75,7 +75,8 @@ class ScreenView:
         # A failure's fix waits: if the run ends there, it becomes the final "what to do next" panel
         # (said once, last, where the person looks); if the run goes on, it is drawn under the problem.
         self._failure: Step | None = None
-        self._previewed: tuple[str | None, str] | None = None  # a problem already drawn before a question
+        # A problem drawn before a question (code, detail, with its fix?): its outcome is not drawn again.
+        self._previewed: tuple[str | None, str, bool] | None = None
 
     def _flush(self) -> None:
         if self._failure is not None:
@@ -93,15 +94,25 @@ class ScreenView:
         if step.id in DRAWN_ELSEWHERE:
             return
         self._flush()
+        previewed, self._previewed = self._previewed, None
         if step.status is Status.FAIL and step.fix:
-            if self._previewed != (step.code, step.detail):  # not the same problem twice in the same words
-                self.screen.problem(step.title, step.detail, None, step.code)
-            self._previewed = None
+            if previewed is not None and previewed[:2] == (step.code, step.detail):
+                if not previewed[2]:
+                    self._failure = step  # its fix was not shown yet: it ends the screen (or follows)
+                return  # not the same problem twice in the same words
+            self.screen.problem(step.title, step.detail, None, step.code)
             self._failure = step
             return
-        if step.status in (Status.FAIL, Status.WARN) and not step.fix:
-            self._previewed = (step.code, step.detail)  # shown before a question; its outcome may follow
         self.screen.step(step)
+
+    def preview(self, step: Step) -> None:
+        self._flush()
+        self.screen.step(step)
+        self._previewed = (step.code, step.detail, bool(step.fix))
+
+    def say(self, text: str) -> None:
+        self._flush()
+        self.screen.line(text)
 
     @contextmanager
     def progress(self, first: str) -> Iterator[Callable[[str], None]]:
@@ -130,10 +141,6 @@ class ScreenView:
 
     def checklist(self, items: list[Step]) -> None:
         self.screen.checklist(items)
-
-    def say(self, text: str) -> None:
-        self._flush()
-        self.screen.line(text)
 
     def finish(self, report: Report) -> None:
         last, self._failure = self._failure, None
