@@ -300,10 +300,9 @@ def test_password_never_in_output_even_on_failure(database: Database, tmp_path: 
 
 
 @pytest.mark.xfail(strict=True, reason=(
-    "the package still reads the process environment beside env.environ: libpq takes PGSSLMODE, "
-    "PGOPTIONS, PGSERVICE, PGTARGETSESSIONATTRS from os.environ (database/connect.py, psycopg.connect "
-    "without those keys) and rich takes FORCE_COLOR (ui/render.py make_console, Console without _environ); "
-    "remove this mark once the Environment is the only way in"))
+    "libpq still reads the process environment beside env.environ: PGSSLMODE, PGOPTIONS, PGSERVICE, "
+    "PGTARGETSESSIONATTRS and the other libpq variables the connection does not pass explicitly "
+    "(database/connect.py, psycopg.connect); remove this mark once the Environment is the only way in"))
 def test_the_process_environment_does_not_reach_an_inprocess_run(database: Database, tmp_path: Path,
                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     """The in-process door is only honest if env.environ is all the program sees."""

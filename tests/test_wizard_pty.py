@@ -17,7 +17,7 @@ from pgserver import free_port
 from setup_wizard import messages as msg
 from setup_wizard.database.checkpoints import library_installed
 
-ENTER, CTRL_C, DOWN, BACKSPACE = "\r", "\x03", "\x1b[B", "\x7f"
+ENTER, DOWN, BACKSPACE = "\r", "\x1b[B", "\x7f"
 
 
 class Wizard:
@@ -141,18 +141,6 @@ def test_wrong_port_chosen_with_arrows_and_missing_password_typed_then_saved(dat
             assert line_new == line_old
     assert (tmp_path / "backend" / ".env.bak").read_bytes() == before
     assert database.scalar("SELECT count(*) FROM chat_sessions") == 3
-
-
-def test_ctrl_c_at_a_prompt_exits_130_and_changes_nothing(database: Database, tmp_path: Path) -> None:
-    path = env_file(tmp_path, without_password(database.url))
-    before = path.read_bytes()
-    run = Wizard(tmp_path, "xterm-256color")
-    run.ask("의 비밀번호", CTRL_C)
-    assert run.finish() == 130
-    assert "중단했습니다" in run.output
-    assert path.read_bytes() == before
-    assert sorted(p.name for p in path.parent.iterdir()) == [".env"]
-    assert database.scalar("SELECT to_regclass('chat_sessions')") is None
 
 
 @pytest.mark.parametrize("term", ["dumb"])
