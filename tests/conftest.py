@@ -64,10 +64,10 @@ def _machine_facts_asked_once() -> Iterator[None]:
     answers: dict[tuple[object, ...], CommandResult] = {}
 
     def run(self: RealSystem, argv: Sequence[str], timeout: float = 60.0, user: str | None = None,
-            env: Mapping[str, str] | None = None) -> CommandResult:
+            env: Mapping[str, str] | None = None, **more: Any) -> CommandResult:
         words = [Path(argv[0]).name, *argv[1:]] if argv else []
-        if not any(words[:len(fact)] == list(fact) for fact in _MACHINE_FACTS):
-            return real_run(self, argv, timeout, user, env)
+        if more or not any(words[:len(fact)] == list(fact) for fact in _MACHINE_FACTS):
+            return real_run(self, argv, timeout, user, env, **more)
         key = (tuple(argv), user, (env if env is not None else self.environ).get("PATH"))
         if key not in answers:
             answers[key] = real_run(self, argv, timeout, user, env)

@@ -12,7 +12,7 @@ from urllib.parse import quote
 
 import psycopg
 import pytest
-from conftest import PASSWORD, Database, assert_no_secret, clean_environ, run_cli
+from conftest import PASSWORD, Database, assert_no_secret, clean_environ, run_inprocess
 from pgserver import free_port
 from recorded import windows_two_versions
 from recorded_system import RecordedSystem
@@ -198,11 +198,11 @@ def test_dev_user_created_only_with_consent_and_sequence_moved(database: Databas
 
 
 def test_yes_creates_the_dev_user(database: Database, tmp_path: Path) -> None:
-    proc = run_cli("--yes", "--json", "--dsn", database.url, cwd=tmp_path)
-    assert proc.returncode == 0, proc.stdout
+    proc = run_inprocess("--yes", "--json", "--dsn", database.url, cwd=tmp_path)
+    assert proc.code == 0, proc.stdout
     assert database.scalar("SELECT email FROM users WHERE id = 1") == "test@test.com"
-    check = run_cli("check", "--json", "--dsn", database.url, cwd=tmp_path)
-    assert '"dev_user"' in check.stdout and "dev_user_missing" not in check.stdout
+    steps = {s["id"]: s for s in run_inprocess("check", "--json", "--dsn", database.url, cwd=tmp_path).json()["steps"]}
+    assert steps["dev_user"]["status"] == "ok" and steps["dev_user"]["code"] is None
 
 
 def test_permission_denied_names_the_grants(database: Database, tmp_path: Path) -> None:
@@ -211,10 +211,10 @@ def test_permission_denied_names_the_grants(database: Database, tmp_path: Path) 
         conn.execute(f"CREATE ROLE {role} LOGIN PASSWORD 'limited-pw'")
     try:
         url = f"postgresql://{role}:limited-pw@127.0.0.1:{database.server.port}/{database.name}"
-        proc = run_cli("--yes", "--json", "--dsn", url, cwd=tmp_path, env=clean_environ())
-        assert proc.returncode == 1
-        assert '"permission_denied"' in proc.stdout and f'GRANT USAGE, CREATE ON SCHEMA public TO \\"{role}\\"' \
-            in proc.stdout
+        proc = run_inprocess("--yes", "--json", "--dsn", url, cwd=tmp_path, env=clean_environ())
+        assert proc.code == 1
+        denied = [s for s in proc.json()["steps"] if s["code"] == "permission_denied"]
+        assert denied and f'GRANT USAGE, CREATE ON SCHEMA public TO "{role}"' in denied[0]["fix"]
         assert database.scalar("SELECT to_regclass('users')") is None
     finally:
         with database.connect() as conn:
@@ -261,6 +261,6 @@ def test_local_cluster_from_binaries_only(tmp_path: Path) -> None:
 
 
 def test_report_json_carries_every_new_step(database: Database, tmp_path: Path) -> None:
-    proc = run_cli("check", "--json", "--dsn", database.url, cwd=tmp_path)
-    ids = [s.split('"')[0] for s in proc.stdout.split('"id": "')[1:]]
+    proc = run_inprocess("check", "--json", "--dsn", database.url, cwd=tmp_path)
+    ids = [s["id"] for s in proc.json()["steps"]]
     assert {"postgres", "psql", "server", "server_version"} <= set(ids)
