@@ -45,6 +45,8 @@ def free_port() -> int:
 
 @dataclass
 class TestServer:
+    __test__ = False  # a helper, not a test class for pytest to collect
+
     root: Path
     port: int
     password: str
