@@ -13,7 +13,7 @@ from dbstate import add_sample_data, hand_migrate
 from test_check import items, run_sql
 
 from setup_wizard import messages as msg
-from setup_wizard.database import contract
+from setup_wizard.database import contract, readiness
 from setup_wizard.database.contract import COUNTING_PATTERN, counting_triggers, find_drift
 from setup_wizard.database.migrate import HISTORY_TABLE, Runner, load_migrations, sql_dir
 from setup_wizard.database.preview import describe_pending, summarise_notices
@@ -407,12 +407,12 @@ def test_a_fresh_database_with_such_a_path_gets_its_tables_in_the_first_schema(d
 
 def test_the_checklist_names_each_object_and_the_fix(database: Database) -> None:
     with full_run_with_data(database) as conn:
-        items_ = {step.id: step for step in contract.checklist(conn)}
+        items_ = {step.id: step for step in readiness.checklist(conn)}
         assert list(items_) == ["sessions", "chat_sessions", "session_id", "triggers", "memory_tables", "schema",
                                 "dev_user", "checkpoints"]
         assert all(step.status is Status.OK for key, step in items_.items() if key != "checkpoints")
         conn.execute("DROP TABLE entity_memories; ALTER TABLE chat_sessions ALTER COLUMN title TYPE text")
-        items_ = {step.id: step for step in contract.checklist(conn)}
+        items_ = {step.id: step for step in readiness.checklist(conn)}
         assert items_["memory_tables"].status is Status.FAIL and "entity_memories" in items_["memory_tables"].detail
         schema = items_["schema"]
         assert schema.status is Status.FAIL and schema.code == "schema_drift"

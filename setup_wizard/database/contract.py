@@ -304,12 +304,12 @@ def search_path_step(conn: psycopg.Connection[Any], user: str) -> Step:
         return Step("search_path", Status.OK, msg.STEP_SEARCH_PATH, msg.SEARCH_PATH_OK.format(schema=schema, path=path))
     lines = [msg.SEARCH_PATH_SHADOW.format(table=s.table, schemas=", ".join(s.schemas), first=s.schemas[0])
              for s in shadows]
-    path = _quote_ident(schema) if schema == "public" else f"{_quote_ident(schema)}, public"
-    fix = msg.FIX_SEARCH_PATH.format(user=_quote_ident(user), path=path)
+    path = quote_ident(schema) if schema == "public" else f"{quote_ident(schema)}, public"
+    fix = msg.FIX_SEARCH_PATH.format(user=quote_ident(user), path=path)
     return Step("search_path", Status.WARN, msg.STEP_SEARCH_PATH, "\n".join(lines), "search_path_shadow", fix)
 
 
-def _quote_ident(name: str) -> str:
+def quote_ident(name: str) -> str:
     return name if re.fullmatch(r"[a-z_][a-z0-9_]*", name) else '"' + name.replace('"', '""') + '"'
 
 
@@ -600,54 +600,3 @@ def object_counts(contract: Contract = CONTRACT) -> dict[str, int]:
         "constraints": len(contract.foreign_keys) + len(contract.tables) + len(contract.uniques),
         "triggers": len(contract.triggers),
     }
-
-
-# --- the final checklist ----------------------------------------------------------------------------------
-
-def checklist(conn: psycopg.Connection[Any], contract: Contract = CONTRACT) -> list[Step]:
-    """What the backend needs, object by object, for the run's last screen. Read-only.
-
-    Ids: sessions, chat_sessions, session_id, triggers, memory_tables, schema, dev_user, checkpoints
-    (every object the backend needs, the memory tables and the whole schema). `schema` fails on any difference
-    from the contract that is left, with the fix: `--yes` for what repairs safely, SQL for the rest.
-    """
-    from setup_wizard.database.repair import plan_repairs  # repair builds on this module
-
-    schema = contract_schema(conn)
-    present = present_tables(conn, contract, schema)
-    drift = find_drift(conn, contract, schema)
-
-    def have(ok: bool, step_id: str, title: str, missing: str = msg.CHECK_MISSING) -> Step:
-        return Step(step_id, Status.OK if ok else Status.FAIL, title, msg.CHECK_PRESENT if ok else missing)
-
-    trigger_drift = [d for d in drift if d.kind == "triggers"]
-    memory_missing = [name for name in ("user_preferences", "entity_memories") if name not in present]
-    dev_user = "users" in present and bool((conn.execute(
-        "SELECT EXISTS (SELECT 1 FROM " + _quote_ident(schema) + ".users WHERE id = 1)").fetchone() or (False,))[0])
-    checkpoints_missing = [name for name in CHECKPOINT_TABLES if not (conn.execute(
-        "SELECT to_regclass(format('%%I.%%I', %s::text, %s::text)) IS NOT NULL OR to_regclass(%s) IS NOT NULL",
-        [schema, name, name]).fetchone() or (False,))[0]]
-    if not drift:
-        schema_step = Step("schema", Status.OK, msg.CHECK_SCHEMA, msg.CHECK_SCHEMA_OK)
-    else:
-        repairs = plan_repairs(conn, drift, schema)
-        manual = [r for r in repairs if not r.safe]
-        parts = [msg.FIX_SCHEMA_REPAIRABLE] if any(r.safe for r in repairs) else []
-        if manual:
-            parts.append("\n".join([msg.FIX_SCHEMA_MANUAL_HEAD, *(r.fix for r in manual)]))
-        schema_step = Step("schema", Status.FAIL, msg.CHECK_SCHEMA, "\n".join(f"{d.name}: {d.message}" for d in drift),
-                           "schema_drift_manual" if manual and len(manual) == len(repairs) else "schema_drift",
-                           "\n".join(parts) or None)
-    return [
-        have("sessions" in present, "sessions", msg.CHECK_SESSIONS),
-        have("chat_sessions" in present, "chat_sessions", msg.CHECK_CHAT_SESSIONS),
-        have(has_session_link(conn, schema), "session_id", msg.CHECK_SESSION_ID),
-        have(not trigger_drift, "triggers", msg.CHECK_TRIGGERS,
-             "\n".join(f"{d.name}: {d.message}" for d in trigger_drift)),
-        have(not memory_missing, "memory_tables", msg.CHECK_MEMORY_TABLES,
-             msg.CHECK_MEMORY_TABLES_MISSING.format(names=", ".join(memory_missing))),
-        schema_step,
-        have(dev_user, "dev_user", msg.CHECK_DEV_USER, msg.CHECK_DEV_USER_MISSING),
-        Step("checkpoints", Status.SKIP if checkpoints_missing else Status.OK, msg.CHECK_CHECKPOINTS,
-             msg.CHECK_CHECKPOINTS_LATER if checkpoints_missing else msg.CHECK_PRESENT),
-    ]

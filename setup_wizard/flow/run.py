@@ -15,10 +15,10 @@ from setup_wizard import messages as msg
 from setup_wizard.config.envfile import read_env_file
 from setup_wizard.config.envfix import fix_backend_env
 from setup_wizard.config.settings import Settings
-from setup_wizard.database.contract import checklist
 from setup_wizard.database.inspect import dev_user_step, privileges_step, version_step
 from setup_wizard.database.migrate import MigrationError, Runner, changed_files_problem, load_migrations, read_plan
 from setup_wizard.database.preview import describe_pending, summarise_notices
+from setup_wizard.database.readiness import checklist
 from setup_wizard.environment import Environment
 from setup_wizard.errors import UsageError, WizardError
 from setup_wizard.flow import connect, finish
