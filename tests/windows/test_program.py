@@ -92,8 +92,10 @@ def test_a_failed_login_in_korean(wine: Wine, server: PgServer, tmp_path: Path) 
     out, err = cp949(failed.stdout), cp949(failed.stderr)
     assert failed.returncode == 1
     clean(out, err)
-    # The catalogue's sentences, whole (the last step is one line however the screen wraps).
-    assert "auth_failed" in out and msg.CATALOGUE["auth_failed"].steps[-1] in out
+    # Whole Korean sentences: the cause, and the advice for this machine (where that password came from).
+    cause = msg.CATALOGUE["auth_failed"].cause.format(user="postgres", host="127.0.0.1", port=server.port)
+    assert cause in out and msg.LOGIN_HELP_FROM_DSN in out
+    assert msg.CODE_LINE.format(code="auth_failed") in out
     assert "틀린 비밀번호" not in out + err
 
 
