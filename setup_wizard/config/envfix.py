@@ -16,11 +16,8 @@ password is never part of a description or a Step.
 
 from __future__ import annotations
 
-import contextlib
 import io
 import os
-import shutil
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -96,38 +93,11 @@ def _parse(text: str) -> dict[str, str]:
             if v is not None}
 
 
-def _backup_path(path: Path, now: datetime) -> Path:
-    plain = path.with_name(path.name + ".bak")
-    if not plain.exists():
-        return plain
-    return path.with_name(f"{path.name}.bak-{now:%Y%m%d-%H%M%S-%f}")
-
-
 def _write(path: Path, data: bytes, now: datetime, mode_from: Path | None = None) -> Path | None:
-    """Atomically replace (or create) `path` with `data`; returns the backup (None for a new file)."""
-    target = path.resolve() if path.is_symlink() else path  # write through a symlink, keep the link
-    existed = target.exists()
-    backup = _backup_path(target, now) if existed else None
-    temp_name: str | None = None
-    try:
-        fd, temp_name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        if existed:
-            shutil.copymode(target, temp_name)
-            assert backup is not None
-            shutil.copy2(target, backup)
-        elif mode_from is not None:
-            shutil.copymode(mode_from, temp_name)
-        os.replace(temp_name, target)
-        temp_name = None
-    finally:
-        if temp_name is not None:
-            with contextlib.suppress(OSError):
-                os.unlink(temp_name)
-    return backup
+    """Through a symlink to its target (the link stays), atomically, with a backup: envwrite's writer."""
+    from setup_wizard.config.envwrite import replace_file
+
+    return replace_file(path.resolve() if path.is_symlink() else path, data, now, mode_from)
 
 
 def _new_bytes(fix: EnvFix, raw: bytes) -> bytes | None:

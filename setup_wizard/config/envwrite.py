@@ -211,7 +211,42 @@ def _backup_path(path: Path, now: datetime) -> Path:
     plain = path.with_name(path.name + ".bak")
     if not plain.exists():
         return plain
-    return path.with_name(f"{path.name}.bak-{now:%Y%m%d-%H%M%S}")
+    stamped = path.with_name(f"{path.name}.bak-{now:%Y%m%d-%H%M%S}")
+    number = 1
+    while stamped.exists():  # several fixes within one second: every backup is kept
+        stamped = path.with_name(f"{path.name}.bak-{now:%Y%m%d-%H%M%S}-{number}")
+        number += 1
+    return stamped
+
+
+def replace_file(path: Path, data: bytes, now: datetime, mode_from: Path | None = None) -> Path | None:
+    """Atomically replace (or create) `path` with `data`: a temporary file in the same folder, flushed,
+    then os.replace. An existing file keeps its permissions and is first copied to a backup beside it
+    (returned); a new file takes `mode_from`'s permissions when given. OSError on failure, nothing half-written.
+    """
+    existed = path.exists()
+    backup = _backup_path(path, now) if existed else None
+    temp_name: str | None = None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, temp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        if existed:
+            shutil.copymode(path, temp_name)
+            assert backup is not None
+            shutil.copy2(path, backup)
+        elif mode_from is not None:
+            shutil.copymode(mode_from, temp_name)
+        os.replace(temp_name, path)
+        temp_name = None
+    finally:
+        if temp_name is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(temp_name)
+    return backup
 
 
 def _real_file(path: Path) -> Path:
@@ -271,30 +306,13 @@ def save_env(path: Path, changes: list[EnvChange], now: datetime | None = None,
         raise WizardError("env_save_failed", msg.ENV_SAVE_ENCODING.format(path=path, encoding=encoding),
                           msg.FIX_ENV_SAVE) from exc
 
-    backup = _backup_path(real, moment) if existed else None
-    temp_name: str | None = None
     try:
-        real.parent.mkdir(parents=True, exist_ok=True)
-        fd, temp_name = tempfile.mkstemp(dir=real.parent, prefix=f".{real.name}.", suffix=".tmp")
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        if existed:
-            shutil.copymode(real, temp_name)
-            assert backup is not None
-            shutil.copy2(real, backup)
-        os.replace(temp_name, real)
-        temp_name = None
+        backup = replace_file(real, data, moment)
     except OSError as exc:
         raise WizardError(
             "env_save_failed",
             msg.ENV_SAVE_FAILED.format(path=path, error=exc.strerror or type(exc).__name__),
             msg.FIX_ENV_SAVE,
         ) from exc
-    finally:
-        if temp_name is not None:
-            with contextlib.suppress(OSError):
-                os.unlink(temp_name)
     return SaveResult(path=path, backup=backup, keys=tuple(c.key for c in changes),
                       written=real if real != path else None, merged=merged)
