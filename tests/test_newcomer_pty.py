@@ -7,16 +7,14 @@ has not earned, and TERM=dumb at 60 columns draws within 60 columns.
 
 from __future__ import annotations
 
-import io
-import re
 import sys
 from pathlib import Path
 
-import pexpect
 import pytest
-from conftest import PASSWORD, Database, assert_no_secret, backend_form, clean_environ
+from conftest import PASSWORD, Database, backend_form
 from dbstate import add_sample_data
 from pgserver import free_port
+from ptyrun import Terminal
 
 from setup_wizard import messages as msg
 from setup_wizard.database.checkpoints import library_installed
@@ -26,29 +24,13 @@ HOST, PORT, USER, DBNAME = (msg.ASK_FIELD.format(field=msg.FIELD_NAMES[n]) for n
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="pexpect.spawn needs a POSIX pseudo-terminal")
 
 
-class Newcomer:
+class Newcomer(Terminal):
     def __init__(self, cwd: Path, term: str = "xterm", columns: int = 100) -> None:
-        env = clean_environ(TERM=term, COLUMNS=str(columns), LINES="50", PROMPT_TOOLKIT_NO_CPR="1")
-        self.log = io.StringIO()
-        self.child = pexpect.spawn(sys.executable, ["-m", "setup_wizard"], cwd=str(cwd), env=env,
-                                   encoding="utf-8", codec_errors="replace", timeout=20,
-                                   dimensions=(50, columns))
-        self.child.logfile_read = self.log
-
-    def ask(self, question: str, keys: str) -> None:
-        self.child.expect_exact(question)
-        self.child.send(keys)
-
-    def finish(self) -> int:
-        self.child.expect(pexpect.EOF)
-        self.child.close()
-        assert "Traceback" not in self.log.getvalue()
-        assert_no_secret(self.log.getvalue())
-        return int(self.child.exitstatus if self.child.exitstatus is not None else -1)
+        super().__init__(cwd, term, columns, timeout=20)
 
     @property
     def screen(self) -> str:
-        return re.sub(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b[()][A-Z0-9]|\r", "", self.log.getvalue())
+        return self.output
 
     def last_part(self) -> str:
         text = self.screen

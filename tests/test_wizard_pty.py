@@ -2,52 +2,23 @@
 
 from __future__ import annotations
 
-import io
 import re
-import sys
 from pathlib import Path
 from urllib.parse import quote
 
-import pexpect
 import pytest
-from conftest import PASSWORD, Database, assert_no_secret, clean_environ
+from conftest import PASSWORD, Database
 from dbstate import add_sample_data
 from pgserver import free_port
+from ptyrun import Terminal
 
-from setup_wizard import messages as msg
 from setup_wizard.database.checkpoints import library_installed
 
 ENTER, DOWN, BACKSPACE = "\r", "\x1b[B", "\x7f"
 
 
-class Wizard:
-    """One run of the real program; `ask` waits for a question and answers it."""
-
-    def __init__(self, cwd: Path, term: str) -> None:
-        env = clean_environ(TERM=term, COLUMNS="110", LINES="50", PROMPT_TOOLKIT_NO_CPR="1")
-        self.term = term
-        self.log = io.StringIO()
-        self.child = pexpect.spawn(sys.executable, ["-m", "setup_wizard"], cwd=str(cwd), env=env,
-                                   encoding="utf-8", codec_errors="replace", timeout=15, dimensions=(50, 110))
-        self.child.logfile_read = self.log
-
-    def ask(self, question: str, keys: str) -> None:
-        self.child.expect_exact(question)
-        self.child.send(keys)
-
-    def finish(self) -> int:
-        self.child.expect(pexpect.EOF)
-        self.child.close()
-        assert "Traceback" not in self.log.getvalue()
-        assert_no_secret(self.log.getvalue())
-        if self.term != "dumb":  # questionary itself answered, not the fallback
-            assert msg.PROMPT_FALLBACK not in self.output
-        return int(self.child.exitstatus)
-
-    @property
-    def output(self) -> str:
-        """What the person saw, without colour codes and carriage returns."""
-        return re.sub(r"\x1b\[[0-9;?]*[A-Za-z]|\r", "", self.log.getvalue())
+def Wizard(cwd: Path, term: str) -> Terminal:
+    return Terminal(cwd, term, columns=110, timeout=15)
 
 
 def env_file(folder: Path, url: str) -> Path:

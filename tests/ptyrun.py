@@ -1,0 +1,45 @@
+"""The real `python -m setup_wizard` in a pseudo-terminal, answered key by key (pexpect)."""
+
+from __future__ import annotations
+
+import io
+import re
+import sys
+from pathlib import Path
+
+import pexpect
+from conftest import assert_no_secret, clean_environ
+
+from setup_wizard import messages as msg
+
+
+class Terminal:
+    """One run of the real program; `ask` waits for a question and answers it."""
+
+    def __init__(self, cwd: Path, term: str = "xterm", columns: int = 110, timeout: float = 15) -> None:
+        env = clean_environ(TERM=term, COLUMNS=str(columns), LINES="50", PROMPT_TOOLKIT_NO_CPR="1")
+        self.term = term
+        self.log = io.StringIO()
+        self.child = pexpect.spawn(sys.executable, ["-m", "setup_wizard"], cwd=str(cwd), env=env,
+                                   encoding="utf-8", codec_errors="replace", timeout=timeout,
+                                   dimensions=(50, columns))
+        self.child.logfile_read = self.log
+
+    def ask(self, question: str, keys: str) -> None:
+        self.child.expect_exact(question)
+        self.child.send(keys)
+
+    def finish(self) -> int:
+        """Wait for the end; no traceback, no secret, and questionary itself answered unless TERM=dumb."""
+        self.child.expect(pexpect.EOF)
+        self.child.close()
+        assert "Traceback" not in self.log.getvalue()
+        assert_no_secret(self.log.getvalue())
+        if self.term != "dumb":
+            assert msg.PROMPT_FALLBACK not in self.output
+        return int(self.child.exitstatus if self.child.exitstatus is not None else -1)
+
+    @property
+    def output(self) -> str:
+        """What the person saw, without colour codes, charset switches and carriage returns."""
+        return re.sub(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b[()][A-Z0-9]|\r", "", self.log.getvalue())
