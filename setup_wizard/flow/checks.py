@@ -31,8 +31,9 @@ from setup_wizard.flow.finish import add_verification
 from setup_wizard.flow.options import Options
 from setup_wizard.flow.run import Flow
 from setup_wizard.flow.settings_phase import env_file_step, load_env_and_settings, settings_step
+from setup_wizard.flow.state import real_system
 from setup_wizard.flow.view import ProgressView, Say
-from setup_wizard.machine.system import RealSystem, System
+from setup_wizard.machine.system import System
 from setup_wizard.results import Report, Status, Step, VerificationRow
 from setup_wizard.scrub import Scrubber
 
@@ -503,7 +504,7 @@ def run_all(options: Options, env: Environment, say: Say, checks: Iterable[Check
     env_file, settings = load_env_and_settings(options, env)
     target = report_path(options, env, env_file)
     scrub = Scrubber.collect([settings.password], env_file.values if env_file else None)
-    ctx = Context(options, env, env_file, settings, say, scrub, system or RealSystem(dict(env.environ)))
+    ctx = Context(options, env, env_file, settings, say, scrub, system or real_system(env))
     report = Report()
     try:
         for step in run_checks(ctx, REGISTRY if checks is None else checks):
