@@ -18,6 +18,7 @@ import os
 import subprocess
 import sys
 import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -140,16 +141,55 @@ def make(tmp_path: Path, layout: Layout) -> Path:
     return tmp_path
 
 
-def run_loader(python: Path, backend: Path, environ: dict[str, str]) -> dict[str, Any]:
-    env = {"PATH": os.environ.get("PATH", ""), "HOME": str(backend), "LANG": "C.UTF-8", **environ}
-    for key in ("SYSTEMROOT", "SystemRoot"):  # a Windows Python cannot start without it
-        if key in os.environ:
-            env[key] = os.environ[key]
-    done = subprocess.run([str(python), str(LOADER)], cwd=backend, env=env, capture_output=True, text=True,
-                          encoding="utf-8", timeout=60)
-    assert done.returncode == 0, done.stderr
-    result: dict[str, Any] = json.loads(done.stdout)
-    return result
+class Loader:
+    """The backend's loader under the backend's libraries: one `--serve` process for the session whose
+    forked children each load one layout (tests/backend_loader.py), or one process per layout where
+    there is no fork."""
+
+    def __init__(self, python: Path) -> None:
+        self.python = python
+        self.server: subprocess.Popen[str] | None = None
+        if hasattr(os, "fork"):
+            self.server = subprocess.Popen([str(python), str(LOADER), "--serve"], env=self.base_env(),
+                                           stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+                                           encoding="utf-8")
+
+    @staticmethod
+    def base_env() -> dict[str, str]:
+        env = {"PATH": os.environ.get("PATH", ""), "LANG": "C.UTF-8", "PYTHONIOENCODING": "utf-8"}
+        for key in ("SYSTEMROOT", "SystemRoot"):  # a Windows Python cannot start without it
+            if key in os.environ:
+                env[key] = os.environ[key]
+        return env
+
+    def load(self, backend: Path, environ: dict[str, str]) -> dict[str, Any]:
+        env = {**self.base_env(), "HOME": str(backend), **environ}
+        if self.server is None:
+            done = subprocess.run([str(self.python), str(LOADER)], cwd=backend, env=env, capture_output=True,
+                                  text=True, encoding="utf-8", timeout=60)
+            assert done.returncode == 0, done.stderr
+            answer = done.stdout
+        else:
+            assert self.server.stdin is not None and self.server.stdout is not None
+            self.server.stdin.write(json.dumps({"cwd": str(backend), "environ": env}) + "\n")
+            self.server.stdin.flush()
+            answer = self.server.stdout.readline()
+            assert answer, "the backend loader stopped"
+        result: dict[str, Any] = json.loads(answer)
+        return result
+
+    def close(self) -> None:
+        if self.server is not None:
+            assert self.server.stdin is not None
+            self.server.stdin.close()
+            self.server.wait(timeout=30)
+
+
+@pytest.fixture(scope="session")
+def loader(backend_python: Path) -> Iterator[Loader]:
+    running = Loader(backend_python)
+    yield running
+    running.close()
 
 
 def wizard_verdict(project: Path, environ: dict[str, str]) -> tuple[str | None, Any]:
@@ -164,10 +204,10 @@ def wizard_verdict(project: Path, environ: dict[str, str]) -> tuple[str | None, 
 
 
 @pytest.mark.parametrize("layout", MATRIX, ids=[layout.name for layout in MATRIX])
-def test_matrix_wizard_and_backend_agree(tmp_path: Path, layout: Layout, backend_python: Path) -> None:
+def test_matrix_wizard_and_backend_agree(tmp_path: Path, layout: Layout, loader: Loader) -> None:
     project = make(tmp_path, layout)
     code, (view, settings) = wizard_verdict(project, layout.environ)
-    loaded = run_loader(backend_python, project / "backend", layout.environ)
+    loaded = loader.load(project / "backend", layout.environ)
 
     # 1. each side as expected
     assert code == layout.code, view.problems
@@ -243,7 +283,7 @@ FIXABLE = [layout for layout in MATRIX if layout.code is not None and layout.cod
 
 
 @pytest.mark.parametrize("layout", FIXABLE, ids=[layout.name for layout in FIXABLE])
-def test_fixes_make_the_backend_start(tmp_path: Path, layout: Layout, backend_python: Path) -> None:
+def test_fixes_make_the_backend_start(tmp_path: Path, layout: Layout, loader: Loader) -> None:
     from setup_wizard.config.envfile import decode_env_bytes
     from setup_wizard.config.envfix import fix_backend_env
 
@@ -267,7 +307,7 @@ def test_fixes_make_the_backend_start(tmp_path: Path, layout: Layout, backend_py
 
     code, (view, settings) = wizard_verdict(project, layout.environ)
     assert code is None, view.problems
-    loaded = run_loader(backend_python, project / "backend", layout.environ)
+    loaded = loader.load(project / "backend", layout.environ)
     assert loaded["ok"] and loaded["target"]["password_set"], loaded
     assert (str(settings.port), settings.user, settings.dbname) == (
         loaded["target"]["port"], loaded["target"]["user"], loaded["target"]["dbname"])
