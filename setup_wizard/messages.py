@@ -1,240 +1,36 @@
 """Every sentence a person reads, in Korean (합니다체 throughout). Code, SQL and commands stay as is.
 
-Known failures form a catalogue: stable code -> title, one-line cause, numbered steps.
+Known failures form a catalogue: stable code -> title, one-line cause, numbered steps. Each entry sits in
+the section of its topic (CATALOGUE.update there); section 1 holds the Problem type and the empty CATALOGUE.
+
+Sections, in the order a person meets them:
+ 1. Known failures: the catalogue and how an entry is drawn
+ 2. Command line: help, usage errors, interruptions
+ 3. Settings and their sources (--dsn, environment, .env, defaults)
+ 4. .env files: reading, saving, keeping the password private
+ 5. Finding PostgreSQL on this machine: installations, psql and the PATH, the port
+ 6. The server: its service, or a new local development server (cluster)
+ 7. Connecting and logging in (with login help and the password reset)
+ 8. The plan and applying migrations (and --recreate)
+ 9. Schema: contract, drift and repair
+10. What else the backend needs: dev user 1, LangGraph checkpoint tables, the models' other tables
+11. The backend's view of settings (backend/.env, DATABASE_URL) and the fixes that lose nothing
+12. Locks, time limits, privileges and read-only servers
+13. The end of a run: final checklist, verification, summary and next steps
+14. The check command: its other items and the shareable report (--report)
+15. The interactive screens (the wizard's own words; each step's text sits with its topic above)
+16. Windows terminals and shells: Git Bash (mintty)
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-# --- sources of settings -------------------------------------------------------------------------
-SOURCE_DSN = "--dsn"
-SOURCE_ENVIRON = "환경 변수 {key}"
-SOURCE_ENV_FILE = ".env {key}"
-SOURCE_DEFAULT = "기본값"
-SOURCE_TYPED = "직접 입력"
+# === 1. Known failures: the catalogue and how an entry is drawn =============================================
+# A known failure is data: a stable code (the CATALOGUE key) -> title, cause and numbered steps.
+# The entries sit below with their topic; each section adds its own with CATALOGUE.update.
 
 
-def describe_source(kind: str, key: str | None) -> str:
-    """A setting's origin (config.settings.SourceKind's value and its key) as a person reads it."""
-    if kind == "dsn":
-        return SOURCE_DSN
-    if kind == "environment":
-        return SOURCE_ENVIRON.format(key=key)
-    if kind == "env-file":
-        return SOURCE_ENV_FILE.format(key=key)
-    if kind == "typed":
-        return SOURCE_TYPED
-    if kind == "libpq-default":
-        return SOURCE_LIBPQ_DEFAULT_DBNAME if key == "dbname" else SOURCE_LIBPQ_DEFAULT
-    return SOURCE_DEFAULT
-
-NOT_SET = "(없음)"
-FIELD_NAMES = {
-    "host": "호스트",
-    "port": "포트",
-    "user": "사용자",
-    "password": "비밀번호",
-    "dbname": "데이터베이스",
-}
-CONFLICT = "{field}: {winner} 값이 {loser} 값보다 우선합니다."
-
-# --- command line ---------------------------------------------------------------------------------
-PROG_DESCRIPTION = (
-    "부동산 채팅 백엔드의 PostgreSQL 데이터베이스를 준비합니다: 접속 정보 확인, 서버 점검, "
-    "sessions·chat_sessions 테이블 생성과 마이그레이션, 결과 검증까지 한 번에 합니다."
-)
-PROG_EPILOG = (
-    "예시:\n"
-    "  python -m setup_wizard                 대화형 마법사\n"
-    "  python -m setup_wizard --yes           질문 없이 안전한 단계를 모두 적용\n"
-    "  python -m setup_wizard check --json    읽기 전용 점검 (JSON 출력)\n"
-    "\n"
-    "종료 코드: 0 완료(경고 포함), 1 단계 실패, 2 잘못된 사용법·읽을 수 없는 입력, 130 중단(Ctrl+C), "
-    "143 종료 신호(SIGTERM)"
-)
-USAGE_PREFIX = "사용법: "
-HELP_POSITIONALS = "명령"
-HELP_OPTIONS = "옵션"
-HELP_HELP = "이 도움말을 보여 주고 끝냅니다"
-HELP_VERSION = "버전을 보여 주고 끝냅니다"
-HELP_COMMAND = "run(기본값): 설정을 적용합니다 / check: 아무것도 바꾸지 않고 점검만 합니다"
-HELP_YES = "묻지 않고 파괴적이지 않은 단계를 모두 적용합니다"
-HELP_DSN = "접속 URL (예: postgresql://postgres:비밀번호@localhost:5432/real_estate). .env보다 우선합니다"
-HELP_ENV_FILE = "읽을 .env 파일 (기본값: backend/.env, 없으면 .env)"
-HELP_JSON = "결과를 JSON 문서 하나로 표준 출력에 씁니다"
-HELP_RECREATE = (
-    "chat_sessions를 백업한 뒤 지우고 다시 만듭니다 (파괴적: 데이터베이스 이름을 입력해 확인하거나 --yes 필요)"
-)
-HELP_LOCK_TIMEOUT = "다른 세션이 테이블을 잡고 있을 때 기다릴 최대 시간(초, 기본값 10, 최대 30)"
-HELP_VERBOSE = "경로, 버전, 각 설정의 출처까지 자세히 보여 줍니다"
-HELP_NO_COLOR = "색을 쓰지 않습니다 (NO_COLOR 환경 변수와 같음)"
-
-ARGPARSE_TRANSLATIONS: tuple[tuple[str, str], ...] = (
-    (r"^unrecognized arguments: (?P<a>.*)$", "알 수 없는 인자입니다: {a}"),
-    (r"^the following arguments are required: (?P<a>.*)$", "다음 인자가 필요합니다: {a}"),
-    (r"^argument (?P<a>\S+): expected one argument$", "{a} 옵션에는 값이 하나 필요합니다"),
-    (
-        r"^argument (?P<a>\S+): invalid choice: (?P<b>.*?) \(choose from (?P<c>.*)\)$",
-        "{a}: 쓸 수 없는 값입니다: {b} (가능한 값: {c})",
-    ),
-    (r"^argument (?P<a>\S+): invalid (?P<b>\S+) value: (?P<c>.*)$", "{a}: 올바른 값이 아닙니다: {c}"),
-    (r"^ambiguous option: (?P<a>\S+) could match (?P<b>.*)$", "{a} 옵션이 모호합니다 (후보: {b})"),
-    (r"^argument (?P<a>\S+): ignored explicit argument (?P<b>.*)$", "{a} 옵션은 값을 받지 않습니다: {b}"),
-    (r"^argument (?P<a>\S+): not allowed with argument (?P<b>.*)$", "{a} 옵션과 {b} 옵션은 함께 쓸 수 없습니다"),
-)
-USAGE_ERROR = "{prog}: 오류: {message}"
-USAGE_HINT = "도움말: python -m setup_wizard --help"
-DID_YOU_MEAN = "혹시 이렇게 입력하려던 것인가요? {guess}"
-LOCK_TIMEOUT_RANGE = "--lock-timeout 은 1에서 30 사이의 초 단위 숫자여야 합니다."
-RECREATE_WITH_CHECK = "check는 읽기 전용이라 --recreate와 함께 쓸 수 없습니다."
-
-NO_TTY = "터미널이 아니라서 질문할 수 없습니다."
-FIX_NO_TTY = (
-    "질문 없이 실행하려면 --yes 를, 점검만 하려면 check 명령을 쓰세요.\n"
-    "예: python -m setup_wizard --yes  또는  python -m setup_wizard check --json"
-)
-INTERRUPTED = "중단했습니다. 진행 중이던 단계는 적용되지 않았습니다."
-UNEXPECTED = "예상하지 못한 오류가 났습니다: {error}"
-FIX_UNEXPECTED = "이 출력 전체를 팀 채팅에 붙여 넣어 도움을 요청하세요. (비밀번호는 출력에 들어 있지 않습니다.)"
-
-# --- .env ------------------------------------------------------------------------------------------
-ENV_FILE_NOT_FOUND = ".env 파일이 없습니다: {path}"
-ENV_FILE_IS_DIR = ".env 경로가 파일이 아니라 폴더입니다: {path}"
-ENV_FILE_UNREADABLE = ".env 파일을 읽을 수 없습니다: {path} ({error})"
-ENV_FILE_UNDECODABLE = ".env 파일의 인코딩을 알 수 없습니다: {path}"
-FIX_ENV_FILE_PATH = "--env-file 로 올바른 파일을 지정하거나, 프로젝트 폴더(backend 폴더가 있는 곳)에서 실행하세요."
-FIX_ENV_FILE_PERMISSION = "파일 권한을 확인하세요. 다른 프로그램이 파일을 잠그고 있다면 닫고 다시 실행하세요."
-FIX_ENV_FILE_ENCODING = "메모장에서 파일을 열어 '다른 이름으로 저장' → 인코딩 'UTF-8'로 저장한 뒤 다시 실행하세요."
-ENV_FILE_TITLE = ".env 파일"
-ENV_FILE_READ = "읽은 파일: {path} (인코딩 {encoding})"
-ENV_FILE_BAD_LINES = "{path} 의 {lines}번째 줄은 해석할 수 없어 무시했습니다."
-FIX_ENV_FILE_BAD_LINES = "해당 줄이 KEY=값 형식인지 확인하세요. 값에 공백이나 #가 있으면 따옴표로 감싸세요."
-ENV_FILE_NONE = ".env 파일이 없어 환경 변수와 기본값을 사용합니다."
-ENV_FILE_SKIPPED = "--dsn 으로 접속 정보를 받았습니다."
-
-# --- DSN -------------------------------------------------------------------------------------------
-DSN_EMPTY = "--dsn 값이 비어 있습니다."
-DSN_UNPARSABLE = "{source} 의 접속 URL을 해석할 수 없습니다."
-DSN_BAD_SCHEME = "{source} 의 접속 URL이 postgresql:// 로 시작하지 않습니다."
-DSN_BAD_PORT = "{source} 의 접속 URL에서 포트가 숫자가 아닙니다."
-DSN_MULTI_HOST = "{source} 에 호스트가 여러 개 있습니다. 이 마법사는 서버 하나만 다룹니다."
-DSN_UNENCODED_AT = "{source} 의 접속 URL에 @ 가 두 번 이상 있습니다. 비밀번호의 @ 가 호스트를 바꿔 버립니다."
-PORT_NOT_NUMBER = "{source} 의 포트가 1~65535 사이의 숫자가 아닙니다."
-FIX_DSN_FORM = (
-    "형식: postgresql://사용자:비밀번호@호스트:포트/데이터베이스\n"
-    "예: postgresql+psycopg://postgres:root1234@localhost:5432/real_estate"
-)
-FIX_DSN_ENCODE = (
-    "비밀번호의 특수문자는 퍼센트 인코딩해서 쓰세요: @ → %40, # → %23, : → %3A, / → %2F, ? → %3F, 공백 → %20\n"
-    "예: 비밀번호가 p@ss 라면 postgresql://postgres:p%40ss@localhost:5432/real_estate"
-)
-FIX_PORT = "POSTGRES_PORT 또는 PGPORT 에 5432 같은 숫자를 넣으세요."
-
-# --- steps -----------------------------------------------------------------------------------------
-STEP_SETTINGS = "접속 정보"
-SETTINGS_DETAIL = "{url} (비밀번호 출처: {password_source})"
-STEP_SERVER = "PostgreSQL 서버"
-SERVER_OK = "{host}:{port} 에서 PostgreSQL 서버가 응답합니다 (버전 {version})."
-STEP_LOGIN = "로그인"
-LOGIN_OK = "{user} 사용자로 로그인했습니다."
-STEP_DATABASE = "데이터베이스"
-DATABASE_OK = "{dbname} 데이터베이스가 있습니다."
-DATABASE_CREATED = "{dbname} 데이터베이스를 만들었습니다 (UTF8)."
-STEP_MIGRATIONS = "마이그레이션"
-MIGRATIONS_APPLIED = "{applied}개 적용, {skipped}개는 이미 적용되어 건너뛰었습니다 ({seconds:.2f}초)."
-MIGRATIONS_BASELINE = "손으로 마이그레이션한 데이터베이스로 인식해 기준점으로 기록했습니다: {name}"
-MIGRATIONS_UP_TO_DATE = "모든 마이그레이션({count}개)이 적용되어 있습니다."
-STEP_RECREATE = "chat_sessions 다시 만들기"
-RECREATE_DONE = (
-    "chat_sessions 와 conversation_memories.session_id 를 {schema} 스키마에 백업한 뒤 다시 만들었습니다."
-)
-RECREATE_RESTORE = (
-    "되돌리려면 psql 에서 다음을 실행하세요:\n{sql}"
-)
-RECREATE_CONFIRM = (
-    "chat_sessions 테이블을 지우고 다시 만듭니다. 지우기 전에 백업 스키마에 복사합니다.\n"
-    "계속하려면 데이터베이스 이름({dbname})을 그대로 입력하세요"
-)
-RECREATE_DECLINED = "입력한 이름이 데이터베이스 이름과 달라 아무것도 바꾸지 않았습니다."
-RECREATE_NEEDS_CONFIRM = "--recreate 는 확인이 필요합니다."
-FIX_RECREATE_NEEDS_CONFIRM = "터미널에서 실행해 데이터베이스 이름을 입력하거나, --yes --recreate 로 실행하세요."
-STEP_VERIFY = "검증"
-VERIFY_OK = "모든 대화가 세션에 연결되어 있습니다."
-VERIFY_UNLINKED = "세션에 연결되지 않은 대화가 {count}개 있습니다."
-FIX_VERIFY_UNLINKED = (
-    "이 대화들은 손으로 마이그레이션한 뒤에 생긴 것입니다. 백엔드는 그대로 동작하지만 세션 목록에는 보이지 않습니다.\n"
-    "모두 한 세션으로 다시 묶으려면 python -m setup_wizard --recreate 를 실행하세요 (백업 후 진행)."
-)
-VERIFY_TABLE_TITLE = "검증 결과"
-VERIFY_COL_TABLE = "table_name"
-VERIFY_COL_TOTAL = "total_rows"
-VERIFY_COL_USERS = "unique_users"
-VERIFY_CHAT_SESSIONS = "chat_sessions"
-VERIFY_WITH_SESSION = "conversation_memories with session"
-VERIFY_WITHOUT_SESSION = "conversation_memories without session"
-MIGRATION_TABLE_TITLE = "마이그레이션"
-MIGRATION_COL_FILE = "파일"
-MIGRATION_COL_ACTION = "결과"
-MIGRATION_COL_SECONDS = "시간(초)"
-MIGRATION_ACTIONS = {
-    "applied": "적용함",
-    "baseline": "기준점 기록",
-    "skipped": "이미 적용됨",
-    "pending": "대기 중",
-    "failed": "실패 (되돌림)",
-    "changed": "내용 바뀜",
-}
-SUMMARY_OK = "데이터베이스가 준비되었습니다."
-SUMMARY_FAILED = "준비되지 않았습니다. 위 「{title}」 항목의 해결 방법을 따라 한 뒤 다시 실행하세요."
-SUMMARY_NOT_READY = "데이터베이스가 아직 준비되지 않았습니다."
-NEXT_FOR_FAILURE = "다음에 할 일 ({title})"
-RERUN_AFTER_FIX = "위의 문제를 해결한 뒤 python -m setup_wizard 를 다시 실행하세요."
-CODE_LINE = "오류 코드: {code}"
-SUMMARY_CHECK_OK = "점검을 마쳤습니다: 문제가 없습니다."
-SUMMARY_CHECK_FAILED = "점검을 마쳤습니다: 문제 {fails}개, 경고 {warns}개."
-LABEL_FIX = "해결 방법"
-UNKNOWN_PROBLEM_TITLE = "문제가 있습니다"
-WAITING_FOR_LOCK = "다른 마법사 실행이 끝나기를 기다리는 중입니다..."
-APPLYING = "{name} 적용 중..."
-NEXT_STEPS = (
-    "다음 단계: backend 폴더에서 서버를 시작하세요 (예: uvicorn app.main:app --reload).\n"
-    "LangGraph 체크포인트 테이블(checkpoints 등)은 서버를 처음 시작할 때 자동으로 만들어집니다."
-)
-ASK_CONFIRM_APPLY = "위 마이그레이션을 적용할까요?"
-APPLY_DECLINED = "적용하지 않았습니다. 아무것도 바뀌지 않았습니다."
-
-
-# --- Windows and shells ---------------------------------------------------------------------------
-GIT_BASH_PLAIN_PROMPTS = (
-    "Git Bash(mintty)에서 실행 중이라 화살표 선택 화면 대신 번호와 글자로 묻습니다."
-)
-PASSWORD_NOT_HIDDEN_GIT_BASH = "Git Bash(mintty) 창에서는 입력하는 비밀번호를 가릴 수 없어서 비밀번호를 묻지 않습니다."
-FIX_PASSWORD_GIT_BASH = (
-    "1. Git Bash에서 앞에 winpty 를 붙여 다시 실행하세요: winpty python -m setup_wizard\n"
-    "2. 또는 PowerShell이나 명령 프롬프트(cmd)에서 python -m setup_wizard 를 실행하세요.\n"
-    "3. 또는 backend/.env 의 DATABASE_URL 에 비밀번호를 넣은 뒤 다시 실행하세요."
-)
-PATH_HINT_WINDOWS = (
-    "마법사를 터미널에서 실행하면 bin 폴더를 사용자 PATH에 추가해 줍니다. 직접 하려면: "
-    "설정 → 시스템 → 정보 → 고급 시스템 설정 → 환경 변수 → 사용자 변수 Path 에 {bindir} 추가"
-)
-PATH_HINT_POSIX = "~/.bashrc 또는 ~/.zshrc 에 추가하세요: {line}"
-PATH_HINT_GIT_BASH = "~/.bashrc 에 추가하세요: {line} (psql 은 winpty 를 앞에 붙여 실행해야 입력을 받습니다)"
-PATH_READ_FAILED = "사용자 PATH를 읽지 못해서 바꾸지 않았습니다 ({error}). 직접 추가하세요: {bindir}"
-SERVICE_START_WINDOWS_HOW = (
-    "Windows 키 + R → services.msc → {name} → 우클릭 → 시작 (또는 관리자 권한 터미널에서: {command})"
-)
-CLUSTER_FOLDER_NOT_ASCII = (
-    "{folder} 경로에 영문이 아닌 글자가 있습니다. initdb는 이런 경로에서 실패하므로 서버를 만들지 않았습니다. "
-    "영문과 숫자로만 된 폴더를 고르세요. 예: {suggestion}"
-)
-CLUSTER_FOLDER_MOVED = (
-    "사용자 폴더 경로({profile})에 영문이 아닌 글자가 있어, 데이터 폴더는 {folder} 에 만듭니다."
-)
-
-
-# --- the catalogue of known failures ---------------------------------------------------------------
 @dataclass(frozen=True)
 class Problem:
     """A known failure. A step may start with a platform tag ("windows:", "linux:", "darwin:"): it is
@@ -268,7 +64,845 @@ def current_platform() -> str:
     return "windows" if sys.platform == "win32" else "darwin" if sys.platform == "darwin" else "linux"
 
 
-# --- schema: contract, drift and repair ---
+CATALOGUE: dict[str, Problem] = {}
+LABEL_FIX = "해결 방법"
+CODE_LINE = "오류 코드: {code}"
+UNKNOWN_PROBLEM_TITLE = "문제가 있습니다"
+
+
+# === 2. Command line: help, usage errors, interruptions =====================================================
+PROG_DESCRIPTION = (
+    "부동산 채팅 백엔드의 PostgreSQL 데이터베이스를 준비합니다: 접속 정보 확인, 서버 점검, "
+    "sessions·chat_sessions 테이블 생성과 마이그레이션, 결과 검증까지 한 번에 합니다."
+)
+PROG_EPILOG = (
+    "예시:\n"
+    "  python -m setup_wizard                 대화형 마법사\n"
+    "  python -m setup_wizard --yes           질문 없이 안전한 단계를 모두 적용\n"
+    "  python -m setup_wizard check --json    읽기 전용 점검 (JSON 출력)\n"
+    "\n"
+    "종료 코드: 0 완료(경고 포함), 1 단계 실패, 2 잘못된 사용법·읽을 수 없는 입력, 130 중단(Ctrl+C), "
+    "143 종료 신호(SIGTERM)"
+)
+USAGE_PREFIX = "사용법: "
+HELP_POSITIONALS = "명령"
+HELP_OPTIONS = "옵션"
+HELP_HELP = "이 도움말을 보여 주고 끝냅니다"
+HELP_VERSION = "버전을 보여 주고 끝냅니다"
+HELP_COMMAND = "run(기본값): 설정을 적용합니다 / check: 아무것도 바꾸지 않고 점검만 합니다"
+HELP_YES = "묻지 않고 파괴적이지 않은 단계를 모두 적용합니다"
+HELP_DSN = "접속 URL (예: postgresql://postgres:비밀번호@localhost:5432/real_estate). .env보다 우선합니다"
+HELP_ENV_FILE = "읽을 .env 파일 (기본값: backend/.env, 없으면 .env)"
+HELP_JSON = "결과를 JSON 문서 하나로 표준 출력에 씁니다"
+HELP_RECREATE = (
+    "chat_sessions를 백업한 뒤 지우고 다시 만듭니다 (파괴적: 데이터베이스 이름을 입력해 확인하거나 --yes 필요)"
+)
+HELP_LOCK_TIMEOUT = "다른 세션이 테이블을 잡고 있을 때 기다릴 최대 시간(초, 기본값 10, 최대 30)"
+HELP_VERBOSE = "경로, 버전, 각 설정의 출처까지 자세히 보여 줍니다"
+HELP_NO_COLOR = "색을 쓰지 않습니다 (NO_COLOR 환경 변수와 같음)"
+HELP_REPORT = "check 결과를 비밀번호를 뺀 Markdown 보고서로 FILE 에 씁니다 (팀 채팅에 붙여 넣기용)"
+
+ARGPARSE_TRANSLATIONS: tuple[tuple[str, str], ...] = (
+    (r"^unrecognized arguments: (?P<a>.*)$", "알 수 없는 인자입니다: {a}"),
+    (r"^the following arguments are required: (?P<a>.*)$", "다음 인자가 필요합니다: {a}"),
+    (r"^argument (?P<a>\S+): expected one argument$", "{a} 옵션에는 값이 하나 필요합니다"),
+    (
+        r"^argument (?P<a>\S+): invalid choice: (?P<b>.*?) \(choose from (?P<c>.*)\)$",
+        "{a}: 쓸 수 없는 값입니다: {b} (가능한 값: {c})",
+    ),
+    (r"^argument (?P<a>\S+): invalid (?P<b>\S+) value: (?P<c>.*)$", "{a}: 올바른 값이 아닙니다: {c}"),
+    (r"^ambiguous option: (?P<a>\S+) could match (?P<b>.*)$", "{a} 옵션이 모호합니다 (후보: {b})"),
+    (r"^argument (?P<a>\S+): ignored explicit argument (?P<b>.*)$", "{a} 옵션은 값을 받지 않습니다: {b}"),
+    (r"^argument (?P<a>\S+): not allowed with argument (?P<b>.*)$", "{a} 옵션과 {b} 옵션은 함께 쓸 수 없습니다"),
+)
+USAGE_ERROR = "{prog}: 오류: {message}"
+USAGE_HINT = "도움말: python -m setup_wizard --help"
+DID_YOU_MEAN = "혹시 이렇게 입력하려던 것인가요? {guess}"
+LOCK_TIMEOUT_RANGE = "--lock-timeout 은 1에서 30 사이의 초 단위 숫자여야 합니다."
+RECREATE_WITH_CHECK = "check는 읽기 전용이라 --recreate와 함께 쓸 수 없습니다."
+REPORT_NEEDS_CHECK = "--report 는 check 명령과 함께 씁니다."
+
+NO_TTY = "터미널이 아니라서 질문할 수 없습니다."
+FIX_NO_TTY = (
+    "질문 없이 실행하려면 --yes 를, 점검만 하려면 check 명령을 쓰세요.\n"
+    "예: python -m setup_wizard --yes  또는  python -m setup_wizard check --json"
+)
+INTERRUPTED = "중단했습니다. 진행 중이던 단계는 적용되지 않았습니다."
+TERMINATED = "종료 신호(SIGTERM)를 받아 멈췄습니다. 진행 중이던 단계는 되돌려 적용되지 않았습니다."
+UNEXPECTED = "예상하지 못한 오류가 났습니다: {error}"
+FIX_UNEXPECTED = "이 출력 전체를 팀 채팅에 붙여 넣어 도움을 요청하세요. (비밀번호는 출력에 들어 있지 않습니다.)"
+
+
+# === 3. Settings and their sources (--dsn, environment, .env, defaults) =====================================
+SOURCE_DSN = "--dsn"
+SOURCE_ENVIRON = "환경 변수 {key}"
+SOURCE_ENV_FILE = ".env {key}"
+SOURCE_DEFAULT = "기본값"
+SOURCE_TYPED = "직접 입력"
+SOURCE_LIBPQ_DEFAULT = "libpq 기본값"
+SOURCE_LIBPQ_DEFAULT_DBNAME = "libpq 기본값(사용자 이름)"
+
+
+def describe_source(kind: str, key: str | None) -> str:
+    """A setting's origin (config.settings.SourceKind's value and its key) as a person reads it."""
+    if kind == "dsn":
+        return SOURCE_DSN
+    if kind == "environment":
+        return SOURCE_ENVIRON.format(key=key)
+    if kind == "env-file":
+        return SOURCE_ENV_FILE.format(key=key)
+    if kind == "typed":
+        return SOURCE_TYPED
+    if kind == "libpq-default":
+        return SOURCE_LIBPQ_DEFAULT_DBNAME if key == "dbname" else SOURCE_LIBPQ_DEFAULT
+    return SOURCE_DEFAULT
+
+
+NOT_SET = "(없음)"
+FIELD_NAMES = {
+    "host": "호스트",
+    "port": "포트",
+    "user": "사용자",
+    "password": "비밀번호",
+    "dbname": "데이터베이스",
+}
+CONFLICT = "{field}: {winner} 값이 {loser} 값보다 우선합니다."
+STEP_SETTINGS = "접속 정보"
+SETTINGS_DETAIL = "{url} (비밀번호 출처: {password_source})"
+SETTINGS_SOURCE_LINE = "{field}: {value} ({source})"
+
+# A connection URL (--dsn, DATABASE_URL) or a port that cannot be used.
+DSN_EMPTY = "--dsn 값이 비어 있습니다."
+DSN_UNPARSABLE = "{source} 의 접속 URL을 해석할 수 없습니다."
+DSN_BAD_SCHEME = "{source} 의 접속 URL이 postgresql:// 로 시작하지 않습니다."
+DSN_BAD_PORT = "{source} 의 접속 URL에서 포트가 숫자가 아닙니다."
+DSN_MULTI_HOST = "{source} 에 호스트가 여러 개 있습니다. 이 마법사는 서버 하나만 다룹니다."
+DSN_UNENCODED_AT = "{source} 의 접속 URL에 @ 가 두 번 이상 있습니다. 비밀번호의 @ 가 호스트를 바꿔 버립니다."
+PORT_NOT_NUMBER = "{source} 의 포트가 1~65535 사이의 숫자가 아닙니다."
+FIX_DSN_FORM = (
+    "형식: postgresql://사용자:비밀번호@호스트:포트/데이터베이스\n"
+    "예: postgresql+psycopg://postgres:root1234@localhost:5432/real_estate"
+)
+FIX_DSN_ENCODE = (
+    "비밀번호의 특수문자는 퍼센트 인코딩해서 쓰세요: @ → %40, # → %23, : → %3A, / → %2F, ? → %3F, 공백 → %20\n"
+    "예: 비밀번호가 p@ss 라면 postgresql://postgres:p%40ss@localhost:5432/real_estate"
+)
+FIX_PORT = "POSTGRES_PORT 또는 PGPORT 에 5432 같은 숫자를 넣으세요."
+
+CATALOGUE.update({
+    "dsn_invalid": Problem(
+        title="접속 URL이 올바르지 않습니다",
+        cause="{detail}",
+        steps=("{fix}",),
+    ),
+})
+
+
+# === 4. .env files: reading, saving, keeping the password private ===========================================
+# Reading: a file the wizard cannot or will not read.
+ENV_FILE_NOT_FOUND = ".env 파일이 없습니다: {path}"
+ENV_FILE_IS_DIR = ".env 경로가 파일이 아니라 폴더입니다: {path}"
+ENV_FILE_UNREADABLE = ".env 파일을 읽을 수 없습니다: {path} ({error})"
+ENV_FILE_UNDECODABLE = ".env 파일의 인코딩을 알 수 없습니다: {path}"
+FIX_ENV_FILE_PATH = "--env-file 로 올바른 파일을 지정하거나, 프로젝트 폴더(backend 폴더가 있는 곳)에서 실행하세요."
+FIX_ENV_FILE_PERMISSION = "파일 권한을 확인하세요. 다른 프로그램이 파일을 잠그고 있다면 닫고 다시 실행하세요."
+FIX_ENV_FILE_ENCODING = "메모장에서 파일을 열어 '다른 이름으로 저장' → 인코딩 'UTF-8'로 저장한 뒤 다시 실행하세요."
+ENV_FILE_KINDS = {
+    "fifo": "이름 있는 파이프(FIFO)",
+    "char": "문자 장치",
+    "block": "블록 장치",
+    "socket": "소켓",
+    "other": "특수 파일",
+}
+ENV_FILE_NOT_REGULAR = ".env 경로가 일반 텍스트 파일이 아니라 {kind}입니다: {path}"
+FIX_ENV_FILE_NOT_REGULAR = "--env-file 에 텍스트 파일(.env)을 지정하세요. 파이프나 장치 파일은 읽지 않습니다."
+ENV_FILE_TOO_LARGE = ".env 파일이 너무 큽니다: {path} (크기 {size}바이트, 최대 {limit}바이트)"
+FIX_ENV_FILE_TOO_LARGE = (
+    ".env 파일은 보통 몇 KB입니다. 경로가 올바른 파일을 가리키는지 확인하고, 아니라면 --env-file 로 "
+    "backend/.env 를 지정하세요."
+)
+
+CATALOGUE.update({
+    "env_file_invalid": Problem(
+        title=".env 파일을 읽을 수 없습니다",
+        cause="{detail}",
+        steps=("{fix}",),
+    ),
+})
+
+# What was read (the settings item).
+ENV_FILE_TITLE = ".env 파일"
+ENV_FILE_READ = "읽은 파일: {path} (인코딩 {encoding})"
+ENV_FILE_BAD_LINES = "{path} 의 {lines}번째 줄은 해석할 수 없어 무시했습니다."
+FIX_ENV_FILE_BAD_LINES = "해당 줄이 KEY=값 형식인지 확인하세요. 값에 공백이나 #가 있으면 따옴표로 감싸세요."
+ENV_FILE_NONE = ".env 파일이 없어 환경 변수와 기본값을 사용합니다."
+FIX_ENV_FILE_NONE = (
+    "백엔드는 backend/.env 에서 접속 정보를 읽습니다. 다음 한 줄로 파일을 만드세요:\n"
+    "DATABASE_URL=postgresql+psycopg://postgres:비밀번호@localhost:5432/real_estate"
+)
+ENV_FILE_SKIPPED = "--dsn 으로 접속 정보를 받았습니다."
+ENV_FILE_SKIPPED_ENVIRON = "환경 변수로 접속 정보를 받았습니다."
+ENV_CHECK_SKIPPED = ".env 파일이 없어 건너뛰었습니다."
+
+# Saving typed values (the wizard's save screen is under the interactive screens).
+STEP_ENV_SAVE = ".env 저장"
+ASK_SAVE = "이 값을 .env 파일에 저장할까요?"
+SAVE_DONE = "{path} 에 저장했습니다."
+SAVE_BACKUP = "이전 파일은 {backup} 에 보관했습니다."
+SAVE_SKIPPED = "저장하지 않았습니다. 다음에 실행할 때 다시 묻습니다."
+SAVE_NO_BACKEND = "이 폴더({cwd})와 그 위 폴더에서 backend 폴더를 찾지 못해 .env 파일을 만들지 않았습니다."
+FIX_SAVE_NO_BACKEND = "프로젝트 폴더(backend 폴더가 있는 곳)로 이동해 python -m setup_wizard 를 다시 실행하세요."
+ENV_SAVE_UNREADABLE = "파일을 다시 읽을 수 없어 저장하지 않았습니다: {path}"
+ENV_SAVE_VERIFY_FAILED = "{path} 에 안전하게 쓸 수 없는 형식이 있어 저장하지 않았습니다. 파일은 그대로입니다."
+ENV_SAVE_ENCODING = "입력한 값을 {path} 의 인코딩({encoding})으로 쓸 수 없어 저장하지 않았습니다."
+ENV_SAVE_FAILED = "{path} 에 저장하지 못했습니다 ({error}). 파일은 그대로입니다."
+FIX_ENV_SAVE = (
+    "편집기에서 .env 파일을 열어 값을 직접 고치세요. 다른 프로그램이 파일을 열고 있다면 닫고 다시 실행하세요."
+)
+ENV_SAVE_CHANGED = (
+    "마법사가 읽은 뒤에 다른 프로그램이 파일을 고쳤고, 저장하려던 키({keys})의 값도 바뀌었습니다. "
+    "그 수정을 지우지 않도록 저장하지 않았습니다: {path}"
+)
+FIX_ENV_SAVE_CHANGED = "파일을 열어 바뀐 내용을 확인한 뒤 python -m setup_wizard 를 다시 실행하세요."
+ENV_SAVE_BROKEN_LINK = "가리키는 대상이 없는 심볼릭 링크라서 저장하지 않았습니다: {path} → {target}"
+FIX_ENV_SAVE_BROKEN_LINK = "링크가 가리킬 파일을 먼저 만들거나, 링크를 지우고 다시 실행하세요."
+ENV_SAVE_MERGED = "마법사가 읽은 뒤에 다른 프로그램이 고친 내용은 그대로 두고 저장했습니다."
+ENV_SAVE_OVERRIDDEN = (
+    "다만 환경 변수 {names} 값이 .env 보다 우선하므로, 백엔드는 방금 저장한 값이 아니라 환경 변수의 값을 씁니다."
+)
+FIX_ENV_SAVE_OVERRIDDEN = (
+    "저장한 값을 쓰게 하려면 백엔드를 실행하는 터미널에서 환경 변수 {names} 설정을 지우세요 "
+    "(bash: unset DATABASE_URL, PowerShell: Remove-Item Env:DATABASE_URL). 시스템 환경 변수라면 "
+    "설정 → 시스템 → 정보 → 고급 시스템 설정 → 환경 변수에서 지우고 터미널을 다시 여세요."
+)
+
+# Who can read it: file permissions, and git.
+ENV_READABLE_AFTER_SAVE = "비밀번호를 저장한 파일을 이 컴퓨터의 다른 사용자도 읽을 수 있습니다 (권한 {mode}): {path}"
+ASK_RESTRICT_ENV = "나만 읽고 쓸 수 있게(권한 600) 바꿀까요?"
+ENV_RESTRICTED = "이제 나만 읽고 쓸 수 있습니다 (권한 600): {path}"
+STEP_ENV_PERMISSIONS = ".env 파일: 권한"
+ENV_PERMISSIONS_WINDOWS = (
+    "Windows 에서는 파일 권한을 확인하지 않습니다 (사용자 폴더의 파일은 다른 사용자가 읽을 수 "
+    "없습니다)."
+)
+ENV_READABLE_BY_OTHERS = "다른 사용자도 읽을 수 있습니다 (권한 {mode})."
+FIX_ENV_READABLE = "chmod 600 {path}"
+ENV_PRIVATE = "나만 읽을 수 있습니다 (권한 {mode})."
+
+STEP_ENV_GITIGNORE = ".env 파일: git 제외"
+GIT_NOT_FOUND = "git 이 설치되어 있지 않아 건너뛰었습니다."
+ENV_NOT_IN_REPO = ".env 파일이 git 저장소 안에 있지 않습니다."
+ENV_IGNORED = ".env 파일은 .gitignore 로 git 에서 제외되어 있습니다."
+ENV_NOT_IGNORED = ".gitignore 에 이 파일이 없어, 커밋하면 비밀번호가 저장소에 올라갑니다: {path}"
+FIX_ENV_NOT_IGNORED = "저장소의 .gitignore 에 {name} 줄을 추가하세요."
+ENV_TRACKED = "이 파일은 이미 git 에 커밋되어 있어 비밀번호가 저장소 기록에 남습니다: {path}"
+FIX_ENV_TRACKED = (
+    "git rm --cached {name} 명령으로 추적을 멈추고, .gitignore 파일에 {name} 한 줄을 추가하세요.\n"
+    "이미 올라간 비밀번호는 바꾸는 것이 안전합니다 (PostgreSQL: ALTER USER postgres PASSWORD '새 비밀번호';)."
+)
+
+
+# === 5. Finding PostgreSQL on this machine: installations, psql and the PATH, the port ======================
+STEP_POSTGRES = "PostgreSQL 설치"
+ORIGINS = {
+    "PATH": "PATH",
+    "registry": "레지스트리",
+    "Program Files": "Program Files 폴더",
+    "debian": "Debian/Ubuntu 패키지",
+    "pgdg": "PGDG 패키지",
+    "homebrew": "Homebrew",
+    "postgres.app": "Postgres.app",
+}
+INSTALLATION_LINE = "PostgreSQL {version} ({origin}): {bindir}"
+INSTALLATION_SERVICE = ", 서비스 {service}"
+INSTALLATION_PORT = ", 포트 {port}"
+POSTGRES_FOUND = "찾은 PostgreSQL {count}개 중 {version} 버전을 사용합니다."
+POSTGRES_NOT_FOUND = "이 컴퓨터에서 PostgreSQL 프로그램을 찾지 못했습니다."
+POSTGRES_REMOTE = "원격 서버({host})라 이 컴퓨터의 설치는 확인하지 않습니다."
+
+STEP_PSQL = "psql"
+PSQL_FOUND = "psql: {path}"
+ASK_ADD_TO_PATH = "psql 이 있는 폴더({bindir})를 사용자 PATH에 추가할까요? 새 터미널부터 psql 을 바로 쓸 수 있습니다."
+PSQL_ADDED = "사용자 PATH에 추가했습니다: {bindir}\n새로 여는 터미널부터 psql 을 바로 쓸 수 있습니다."
+PATH_HINT_WINDOWS = (
+    "마법사를 터미널에서 실행하면 bin 폴더를 사용자 PATH에 추가해 줍니다. 직접 하려면: "
+    "설정 → 시스템 → 정보 → 고급 시스템 설정 → 환경 변수 → 사용자 변수 Path 에 {bindir} 추가"
+)
+PATH_HINT_POSIX = "~/.bashrc 또는 ~/.zshrc 에 추가하세요: {line}"
+PATH_HINT_GIT_BASH = "~/.bashrc 에 추가하세요: {line} (psql 은 winpty 를 앞에 붙여 실행해야 입력을 받습니다)"
+PATH_READ_FAILED = "사용자 PATH를 읽지 못해서 바꾸지 않았습니다 ({error}). 직접 추가하세요: {bindir}"
+
+STEP_PORT = "포트"
+PORT_MISMATCH = "설정의 포트는 {port} 인데, 레지스트리에 따르면 이 컴퓨터의 PostgreSQL은 {ports} 포트를 씁니다."
+
+CATALOGUE.update({
+    "postgres_not_found": Problem(
+        title="PostgreSQL 이 설치되어 있지 않은 것 같습니다",
+        cause="PATH, 레지스트리, 기본 설치 폴더 어디에서도 PostgreSQL 프로그램을 찾지 못했습니다.",
+        steps=(
+            "windows: 설치하세요: winget install PostgreSQL.PostgreSQL.17  (기본 비밀번호 postgres)",
+            "설치 프로그램으로 설치하려면 https://www.postgresql.org/download/ 에서 17 버전을 받으세요.",
+            "linux: 설치하세요: sudo apt install postgresql",
+            "darwin: 설치하세요: brew install postgresql@17",
+        ),
+    ),
+    "psql_not_found": Problem(
+        title="psql 이 PATH에 없습니다 (마법사에는 필요 없습니다)",
+        cause="터미널에서 psql 을 입력해도 찾을 수 없습니다. 마법사는 psql 없이 동작합니다.",
+        steps=(
+            "가이드의 psql 명령은 전체 경로로 실행하세요: {command}",
+            "{path_hint}",
+        ),
+    ),
+    "port_mismatch": Problem(
+        title="설정의 포트와 설치된 서버의 포트가 다릅니다",
+        cause="{detail}",
+        steps=(
+            "비밀번호를 의심하기 전에 포트를 확인하세요: "
+            "두 번째로 설치한 PostgreSQL은 5433 포트를 쓰는 경우가 많습니다.",
+            "backend/.env 의 POSTGRES_PORT(또는 DATABASE_URL의 :포트)를 {ports} 중 쓰려는 서버의 포트로 바꾸세요.",
+        ),
+    ),
+})
+
+
+# === 6. The server: its service, or a new local development server (cluster) ================================
+STEP_SERVICE = "PostgreSQL 서비스"
+SERVICE_RUNNING = "{name} 서비스가 실행 중입니다."
+SERVICE_ABSENT = "{name} 서비스가 이 컴퓨터에 없습니다."
+SERVICE_UNKNOWN = "{name} 서비스의 상태를 읽지 못했습니다."
+SERVICE_REMOTE = "원격 서버라 서비스는 확인하지 않고, 접속 가능 여부만 봅니다."
+ASK_START_SERVICE_WINDOWS = (
+    "{name} 서비스를 시작할까요? 관리자 권한이 필요해서 Windows가 허용할지 묻는 창(UAC)을 띄웁니다."
+)
+ASK_START_SERVICE = "다음 명령으로 PostgreSQL을 시작할까요?  {command}"
+STARTING_SERVICE = "{name} 시작 중... (최대 {seconds}초 기다립니다)"
+SERVICE_STARTED = "{name} 서비스를 시작했고, 서버가 접속을 받습니다 ({seconds:.1f}초)."
+SERVICE_START_WINDOWS_HOW = (
+    "Windows 키 + R → services.msc → {name} → 우클릭 → 시작 (또는 관리자 권한 터미널에서: {command})"
+)
+
+STEP_CLUSTER = "로컬 개발용 서버"
+ASK_CREATE_CLUSTER = (
+    "PostgreSQL 프로그램({bindir})은 있지만 실행 중인 서버가 없습니다. "
+    "개발용 서버를 새로 만들어 {port} 포트로 시작할까요?"
+)
+ASK_CLUSTER_FOLDER = "데이터 폴더 (비어 있거나 없는 폴더)"
+ASK_CLUSTER_PASSWORD = "새 서버의 {user} 비밀번호"
+CLUSTER_CREATED = (
+    "{folder} 에 개발용 서버를 만들고 {port} 포트로 시작했습니다 (사용자 {user}).\n"
+    "접속 정보가 지금 설정과 같아서 .env 는 바꿀 필요가 없습니다. 다시 시작하려면: {start}"
+)
+CLUSTER_CREATED_NEW_PASSWORD = (
+    "비밀번호를 새로 정했으니 backend/.env 에 POSTGRES_PASSWORD(또는 DATABASE_URL)로 저장하세요."
+)
+CLUSTER_FOLDER_NOT_EMPTY = "{folder} 폴더가 비어 있지 않아 서버를 만들지 않았습니다."
+CLUSTER_FOLDER_NOT_ASCII = (
+    "{folder} 경로에 영문이 아닌 글자가 있습니다. initdb는 이런 경로에서 실패하므로 서버를 만들지 않았습니다. "
+    "영문과 숫자로만 된 폴더를 고르세요. 예: {suggestion}"
+)
+CLUSTER_FAILED = "{tool} 명령이 실패했습니다:\n{output}"
+CLUSTER_NEEDS_POSTGRES_USER = "root 로는 PostgreSQL을 실행할 수 없는데 postgres 시스템 사용자가 없습니다."
+
+CATALOGUE.update({
+    "service_stopped": Problem(
+        title="PostgreSQL 서비스가 멈춰 있습니다",
+        cause="{name} 서비스가 실행 중이 아닙니다.",
+        steps=("{command}",),
+    ),
+    "service_start_declined": Problem(
+        title="서비스를 시작하지 않았습니다",
+        cause="관리자 권한 요청(UAC)을 거절했거나 실패했습니다 ({error}).",
+        steps=(
+            "Windows 키 + R → services.msc 입력 → Enter",
+            "목록에서 {name} 찾기 → 우클릭 → 시작",
+            "상태가 '실행 중'이 되면 python -m setup_wizard 를 다시 실행하세요.",
+        ),
+    ),
+    "service_start_failed": Problem(
+        title="서비스를 시작하지 못했습니다",
+        cause="{detail}",
+        steps=(
+            "서버 로그를 확인하세요: {log_hint}",
+            "Windows라면 이벤트 뷰어 → Windows 로그 → 응용 프로그램에서 PostgreSQL 오류를 찾으세요.",
+            "다른 프로그램이 {port} 포트를 쓰고 있지 않은지 확인하세요: netstat -ano | findstr :{port}",
+        ),
+    ),
+    "no_server_installed": Problem(
+        title="PostgreSQL 프로그램은 있지만 서버(서비스)가 없습니다",
+        cause="{bindir} 에 PostgreSQL이 있지만, 서비스나 실행 중인 서버는 없습니다 (zip·Scoop 설치 등).",
+        steps=(
+            "python -m setup_wizard 를 터미널에서 실행하면 개발용 서버를 만들어 시작할 수 있습니다.",
+            "직접 만들려면: \"{initdb}\" -D 데이터폴더 -U {user} -W -E UTF8 --no-locale",
+            "시작: \"{pg_ctl}\" -D 데이터폴더 -o \"-p {port}\" -l 데이터폴더/server.log start",
+        ),
+    ),
+})
+
+
+# === 7. Connecting and logging in (with login help and the password reset) ==================================
+STEP_SERVER = "PostgreSQL 서버"
+CHECKING_SERVER = "{host}:{port} 에 접속하는 중..."
+SERVER_ANSWERS = "{host}:{port} 에서 서버가 응답합니다."
+SERVER_OK = "{host}:{port} 에서 PostgreSQL 서버가 응답합니다 (버전 {version})."
+STEP_LOGIN = "로그인"
+LOGIN_OK = "{user} 사용자로 로그인했습니다."
+TOO_MANY_TRIES = "비밀번호를 {count}번 입력했지만 로그인하지 못했습니다."
+STEP_DATABASE = "데이터베이스"
+DATABASE_OK = "{dbname} 데이터베이스가 있습니다."
+DATABASE_CREATED = "{dbname} 데이터베이스를 만들었습니다 (UTF8)."
+
+# What kind of server answered, when target_session_attrs wanted another.
+SERVER_STATE_STANDBY = "복제 대기 서버(hot standby)라서 읽기만 됩니다"
+SERVER_STATE_READ_ONLY = "읽기 전용 세션만 받습니다 (default_transaction_read_only = on)"
+SERVER_STATE_PRIMARY = "쓰기 가능한 주 서버입니다"
+
+STEP_SERVER_VERSION = "서버 버전"
+SERVER_VERSION_DETAIL = "서버 PostgreSQL {server}, 클라이언트 psql {client}, libpq {libpq}"
+SERVER_VERSION_NOT_17 = "서버는 PostgreSQL {server} 입니다. 이 프로젝트는 17을 기준으로 합니다 (동작은 합니다)."
+
+# Every way a connection or login can fail.
+CATALOGUE.update({
+    "server_not_running": Problem(
+        title="PostgreSQL 서버가 실행되고 있지 않습니다",
+        cause="{host}:{port} 에 연결을 시도했지만 아무것도 응답하지 않습니다 (connection refused).",
+        steps=(
+            "windows: Windows 키 + R → services.msc 입력 → postgresql-x64-17 찾기 → 우클릭 → 시작",
+            "linux: 서버를 시작하세요: sudo systemctl start postgresql",
+            "darwin: 서버를 시작하세요: brew services start postgresql@17",
+            "포트가 맞는지 확인하세요: 두 번째로 설치한 PostgreSQL은 5433 포트를 쓰는 경우가 많습니다.",
+            "서버를 시작한 뒤 python -m setup_wizard 를 다시 실행하세요.",
+        ),
+    ),
+    "host_unreachable": Problem(
+        title="데이터베이스 서버에 닿을 수 없습니다",
+        cause="{host} 의 이름을 찾을 수 없거나, 제한 시간 안에 응답이 없습니다.",
+        steps=(
+            "호스트 이름이 맞는지 확인하세요. 내 컴퓨터의 서버라면 localhost 를 쓰세요.",
+            "원격 서버라면 방화벽이 {port} 포트를 막고 있지 않은지 확인하세요.",
+            "VPN이 필요한 서버라면 VPN에 먼저 연결하세요.",
+        ),
+    ),
+    "server_full": Problem(
+        title="서버의 접속 수가 가득 찼습니다",
+        cause=(
+            "{host}:{port} 서버가 더 이상 연결을 받지 않습니다 (최대 접속 수 초과). 비밀번호 문제가 아닙니다. "
+            "서버가 보낸 메시지: {message}"
+        ),
+        steps=(
+            "연결을 많이 여는 프로그램(백엔드 서버 uvicorn, DBeaver, pgAdmin, 열어 둔 psql 창)을 닫고 다시 실행하세요.",
+            "누가 연결을 쓰고 있는지 보려면 슈퍼유저로 실행하세요: "
+            "SELECT pid, usename, application_name, client_addr, state FROM pg_stat_activity;",
+            "사용자에게 접속 수 제한이 걸려 있다면 슈퍼유저로 푸세요: ALTER ROLE \"{user}\" CONNECTION LIMIT -1;",
+            "서버 전체가 가득 찼다면 postgresql.conf 의 max_connections 값을 늘리고 서버를 다시 시작하세요.",
+        ),
+    ),
+    "session_attrs_unmet": Problem(
+        title="target_session_attrs 조건에 맞는 서버가 없습니다",
+        cause=(
+            "접속 URL이 요구하는 서버 종류(target_session_attrs={wanted})와 다릅니다: {host}:{port} 서버는 "
+            "{state}. 비밀번호 문제가 아닙니다."
+        ),
+        steps=(
+            "이 마법사는 테이블을 만들므로 쓰기 가능한 주 서버가 필요합니다. 주 서버의 주소와 포트를 넣으세요.",
+            "서버가 하나뿐이라면 접속 URL에서 target_session_attrs 를 지우고 다시 실행하세요.",
+        ),
+    ),
+    "auth_failed": Problem(
+        title="로그인에 실패했습니다 (비밀번호 또는 사용자)",
+        cause="{user} 사용자의 비밀번호가 틀렸거나, 그런 사용자가 {host}:{port} 서버에 없습니다.",
+        steps=(
+            "접속한 서버가 맞는지 확인하세요: 다른 버전의 PostgreSQL이 다른 포트(5433 등)에서 돌고 있을 수 있습니다.",
+            "backend/.env 의 DATABASE_URL(또는 POSTGRES_PASSWORD)에 있는 비밀번호를 확인하세요.",
+            "winget 으로 설치했다면 기본 비밀번호는 postgres 입니다.",
+            "비밀번호를 바꿨다면 python -m setup_wizard 를 실행해 새 비밀번호를 입력하고 저장하세요.",
+        ),
+    ),
+    "password_missing": Problem(
+        title="비밀번호가 필요합니다",
+        cause="서버가 비밀번호를 요구하지만 어디에도 설정되어 있지 않습니다.",
+        steps=(
+            "backend/.env 의 DATABASE_URL 에 비밀번호를 넣거나 POSTGRES_PASSWORD 를 추가하세요.",
+            "또는 --dsn \"postgresql://postgres:비밀번호@localhost:5432/real_estate\" 로 실행하세요.",
+        ),
+    ),
+    "role_missing": Problem(
+        title="그런 사용자(role)가 서버에 없습니다",
+        cause="{host}:{port} 서버에 {user} 사용자(role)가 없습니다.",
+        steps=(
+            "접속한 서버와 포트가 맞는지 확인하세요. 설치할 때 만든 사용자는 보통 postgres 입니다.",
+            "backend/.env 의 사용자 이름(POSTGRES_USER 또는 DATABASE_URL)을 확인하세요.",
+            "새로 만들려면 슈퍼유저로 접속해: CREATE ROLE \"{user}\" LOGIN PASSWORD '비밀번호' CREATEDB;",
+        ),
+    ),
+    "role_cannot_login": Problem(
+        title="이 사용자는 로그인할 수 없습니다 (LOGIN 권한 없음)",
+        cause=(
+            "{host}:{port} 서버의 {user} 사용자(롤)에게 LOGIN 권한이 없습니다. "
+            "비밀번호 문제가 아니므로 비밀번호를 바꿔도 해결되지 않습니다."
+        ),
+        steps=(
+            "슈퍼유저(postgres)로 접속해 로그인을 허용하세요: ALTER ROLE \"{user}\" LOGIN;",
+            "또는 backend/.env 의 DATABASE_URL 에 로그인할 수 있는 다른 사용자를 넣으세요 "
+            "(권한을 묶어 두는 그룹 롤은 로그인에 쓰지 않습니다).",
+        ),
+    ),
+    "database_missing": Problem(
+        title="데이터베이스가 없습니다",
+        cause="{host}:{port} 서버에 {dbname} 데이터베이스가 없습니다.",
+        steps=(
+            "python -m setup_wizard --yes 로 실행하면 자동으로 만듭니다.",
+            "직접 만들려면: psql -U {user} -c \"CREATE DATABASE \\\"{dbname}\\\" ENCODING 'UTF8'\"",
+        ),
+    ),
+    "connection_failed": Problem(
+        title="데이터베이스에 접속하지 못했습니다",
+        cause="서버가 보낸 메시지: {message}",
+        steps=(
+            "위 메시지를 확인하세요. SQLSTATE가 있다면 PostgreSQL 문서에서 그 코드를 찾아보세요.",
+            "python -m setup_wizard check --report report.md 결과를 팀 채팅에 올려 도움을 요청하세요.",
+        ),
+    ),
+    "server_version_unsupported": Problem(
+        title="서버 버전이 너무 오래되었습니다",
+        cause="서버가 PostgreSQL {server} 입니다. 이 마법사와 백엔드는 13 이상이 필요합니다 (권장 17).",
+        steps=(
+            "PostgreSQL 17을 설치하세요 (Windows: winget install PostgreSQL.PostgreSQL.17).",
+            "새 서버는 다른 포트(5433 등)를 쓸 수 있으니 설치 후 backend/.env 의 포트를 맞추세요.",
+        ),
+    ),
+    "server_version_not_17": Problem(
+        title="서버 버전이 17이 아닙니다 (경고)",
+        cause="서버가 PostgreSQL {server} 입니다. 동작은 하지만 팀은 17을 기준으로 합니다.",
+        steps=("가능하면 PostgreSQL 17을 쓰세요. 지금 그대로 진행해도 됩니다.",),
+    ),
+})
+
+# Advice after a failed login (machine/login_help.py): where the password was set, how to try it.
+LOGIN_HELP_FROM_ENV_FILE = (
+    "이번에 쓴 비밀번호는 {path} 파일의 {key} 항목에서 읽었습니다. 팀원에게 받은 .env 파일이라면 "
+    "그 비밀번호는 팀원 컴퓨터의 서버 비밀번호라서 이 컴퓨터에서는 맞지 않을 수 있습니다."
+)
+LOGIN_HELP_FROM_DEFAULT = (
+    "비밀번호가 어디에도 없어서 백엔드의 기본값(root1234)으로 시도했습니다. "
+    "가이드의 예시 비밀번호일 뿐, 이 컴퓨터에 설치할 때 정한 비밀번호가 아닐 수 있습니다."
+)
+LOGIN_HELP_FROM_ENVIRON = (
+    "이번에 쓴 비밀번호는 환경 변수 {key} 값입니다. 환경 변수는 .env 파일보다 먼저 쓰이므로, "
+    "오래된 값이 남아 있지 않은지 확인하세요."
+)
+LOGIN_HELP_FROM_DSN = "이번에 쓴 비밀번호는 --dsn 옵션에 넣은 값입니다."
+LOGIN_HELP_EDB = (
+    "PostgreSQL {version} 버전은 Windows 설치 프로그램(EDB)으로 설치되었습니다 ({bindir}). "
+    "설치 프로그램을 직접 실행했다면 설치 중 비밀번호(Password) 화면에서 관리자 계정 {superuser} 의 "
+    "비밀번호를 직접 정했습니다."
+)
+LOGIN_HELP_WINGET = (
+    "winget 명령(winget install PostgreSQL.PostgreSQL.{version})으로 설치했다면 "
+    "비밀번호를 묻지 않고 설치되며, 그때 정해진 비밀번호는 postgres 입니다."
+)
+LOGIN_HELP_CHOCOLATEY = (
+    "PostgreSQL {version} 버전은 Chocolatey 패키지로 설치되었습니다. 설치할 때 /Password: 옵션을 주지 않았다면 "
+    "Chocolatey가 비밀번호를 만들어 'Generated password' 줄에 보여 주었습니다. "
+    "PowerShell에서 설치 기록을 찾아보세요: {command}"
+)
+LOGIN_HELP_SCOOP = (
+    "Scoop 패키지로 설치한 서버는 비밀번호를 확인하지 않습니다(이 컴퓨터 안의 접속은 모두 허용). "
+    "그런데도 로그인에 실패했다면 다른 서버에 접속했거나 사용자 이름이 다릅니다."
+)
+LOGIN_HELP_SUPERUSER = (
+    "설치할 때 만든 관리자 계정의 이름: {superuser}. 지금 접속하려는 사용자의 이름: {user}. "
+    "비밀번호는 계정마다 따로 있으니, 설치할 때 정한 비밀번호는 관리자 계정으로 시도하세요."
+)
+LOGIN_HELP_DEBIAN = (
+    "리눅스 패키지(Debian/Ubuntu 등)로 설치한 PostgreSQL의 postgres 계정에는 처음에 비밀번호가 없습니다. "
+    "비밀번호 대신 리눅스 계정으로 확인하므로, 다음 명령으로 비밀번호 없이 들어갈 수 있습니다: {command}"
+)
+LOGIN_HELP_HOMEBREW = (
+    "Homebrew 로 설치한 PostgreSQL의 관리자 계정은 postgres 가 아니라 macOS 사용자 이름({os_user})이고, "
+    "이 컴퓨터 안에서는 비밀번호 없이 접속합니다. macOS 사용자로 들어가기: {command}"
+)
+LOGIN_HELP_POSTGRES_APP = (
+    "Postgres.app 의 기본 계정은 macOS 사용자 이름({os_user})이고, 이 컴퓨터 안에서는 비밀번호 없이 "
+    "접속합니다. macOS 사용자로 들어가기: {command}"
+)
+LOGIN_HELP_MAC_USER = (
+    "지금 사용자는 {user} 입니다. backend/.env 의 사용자를 macOS 사용자 이름({os_user})으로 바꾸거나, "
+    "macOS 사용자로 들어가 {user} 계정의 비밀번호를 정하세요."
+)
+LOGIN_HELP_SET_PASSWORD = (
+    "psql 에 들어간 뒤 다음 명령을 입력하면 새 비밀번호를 두 번 묻고 정해 줍니다 "
+    "(명령줄이나 기록에 비밀번호가 남지 않습니다): \\password {user}"
+)
+LOGIN_HELP_SERVER_ON_PORT = "{version} 버전 → 포트 {port}"
+LOGIN_HELP_PORTS = (
+    "이 컴퓨터에는 PostgreSQL 서버가 여러 개 있습니다: {servers}. 두 번째로 설치한 서버는 5433 포트를 쓰는 "
+    "경우가 많아서, 맞는 비밀번호를 다른 서버에 넣고 있을 수 있습니다. 지금 설정의 포트: {port}"
+)
+LOGIN_HELP_PORTS_UNKNOWN = (
+    "이 컴퓨터에는 PostgreSQL이 여러 버전 설치되어 있습니다 ({versions}). 두 번째로 설치한 서버는 보통 "
+    "5433 포트를 씁니다. 지금 설정의 포트({port})가 비밀번호를 정한 서버의 포트인지 확인하세요."
+)
+LOGIN_HELP_OTHER_PORT = (
+    "이 컴퓨터의 PostgreSQL {version} 버전은 포트 {other} 에서 기다리는데, 지금 설정의 포트는 {port} 입니다. "
+    "다른 서버에 접속한 것일 수 있습니다."
+)
+LOGIN_HELP_REMOTE = "{host} 서버는 이 컴퓨터 밖에 있습니다. 비밀번호는 그 서버를 관리하는 사람에게 확인하세요."
+LOGIN_HELP_TRY = (
+    "비밀번호가 맞는지 직접 확인해 보세요. 비밀번호를 물으면 입력하고, 들어가지면 맞는 비밀번호입니다 "
+    "(나올 때는 \\q): {command}"
+)
+LOGIN_HELP_RESET = (
+    "이 컴퓨터의 서버라서 마법사가 비밀번호를 새로 정할 수 있습니다: python -m setup_wizard 를 실행하고 "
+    "로그인 실패 화면에서 '비밀번호 새로 정하기'를 고르세요."
+)
+LOGIN_HELP_SAVE = "맞는 비밀번호를 찾으면 python -m setup_wizard 를 다시 실행해 입력하고 .env 파일에 저장하세요."
+LOGIN_HELP_PUT_IN_ENV = (
+    "비밀번호를 backend/.env 의 POSTGRES_PASSWORD 항목(또는 DATABASE_URL)에 넣거나, "
+    "python -m setup_wizard 를 실행해 입력하고 저장하세요. 이번 한 번만 쓰려면 이렇게 실행합니다: "
+    "python -m setup_wizard --dsn \"postgresql://{user}:비밀번호@{host}:{port}/{dbname}\""
+)
+
+# The guided password reset (machine/password_reset.py), only with the person's consent.
+STEP_PASSWORD_RESET = "비밀번호 새로 정하기"
+ASK_RESET_PASSWORD = (
+    "{user} 계정의 비밀번호를 새로 정할까요? 잠깐 동안 이 컴퓨터 안에서 {user} 계정만 비밀번호 없이 "
+    "들어가도록 접속 규칙 파일({hba})을 바꾸고, 새 비밀번호를 정한 뒤 원래 파일을 한 글자도 다르지 않게 "
+    "되돌립니다. 다른 설정과 데이터는 바꾸지 않습니다."
+)
+ASK_RESET_PASSWORD_UAC = " 관리자 권한이 필요해서 Windows가 허용할지 묻는 창(UAC)을 한 번 띄웁니다."
+ASK_NEW_PASSWORD = "{user} 계정의 새 비밀번호"
+ASK_NEW_PASSWORD_AGAIN = "확인을 위해 새 비밀번호를 한 번 더 입력하세요"
+NEW_PASSWORD_MISMATCH = "두 번 입력한 비밀번호가 다릅니다. 다시 입력하세요."
+RESETTING_PASSWORD = "비밀번호를 새로 정하는 중입니다. 접속 규칙 파일은 끝나면 원래대로 되돌립니다..."
+RESET_DONE = (
+    "{user} 계정의 비밀번호를 새로 정했고, 새 비밀번호로 로그인되는 것을 확인했습니다. "
+    "접속 규칙 파일({hba})은 원래 내용 그대로 되돌렸습니다."
+)
+RESET_NOT_DONE = "비밀번호를 바꾸지 않았습니다. 접속 규칙 파일({hba})은 원래 내용 그대로 되돌렸습니다."
+RESET_UNVERIFIED = (
+    "새 비밀번호는 저장했지만 그 비밀번호로 로그인되는지는 확인하지 못했습니다. "
+    "접속 규칙 파일({hba})은 원래 내용 그대로 되돌렸고, 이어서 새 비밀번호로 접속해 봅니다."
+)
+RESET_REASON_RELOAD = "서버가 바뀐 설정을 다시 읽지 못했습니다: {output}"
+RESET_REASON_CONNECT = "비밀번호 없이 접속하지 못했습니다: {error}"
+RESET_REASON_ROLE_MISSING = "서버에 그 이름의 계정이 없습니다 (계정 이름: {user})."
+RESET_REASON_ALTER = "비밀번호를 바꾸는 명령이 실패했습니다: {error}"
+RESET_REASON_VERIFY = "새 비밀번호로 로그인되는지 확인하지 못했습니다: {error}"
+RESET_REASON_DECLINED = "관리자 권한 요청(UAC)을 허용하지 않았습니다."
+RESET_REASON_HELPER = "관리자 권한으로 실행한 도우미가 실패했습니다 (종료 코드 {code})."
+RESET_REASON_FILE = "접속 규칙 파일을 읽거나 쓰지 못했습니다: {error}"
+RESET_RESTORE_FAILED = (
+    "접속 규칙 파일을 원래대로 되돌리지 못했습니다. 지금은 이 컴퓨터 안에서 {user} 계정이 비밀번호 없이 "
+    "들어갈 수 있습니다. 백업 파일을 원래 자리에 복사하고 서버를 다시 시작하세요: {backup} → {hba}"
+)
+RESET_FIX = (
+    "1. 위 이유를 확인한 뒤 python -m setup_wizard 를 다시 실행해 한 번 더 시도할 수 있습니다.\n"
+    "2. 직접 하려면 관리자 계정으로 psql 에 들어가 다음 명령을 입력하세요: \\password {user}"
+)
+
+
+# === 8. The plan and applying migrations (and --recreate) ===================================================
+# The plan: what each file will do to this database, asked once.
+STEP_MIGRATIONS = "마이그레이션"
+PLAN_INTRO = "적용할 마이그레이션 {count}개가 이 데이터베이스에 하는 일입니다:"
+PLAN_SAFE = "기존 데이터는 지우지 않습니다. 파일마다 트랜잭션 하나로 적용해, 실패하면 그 파일의 변경은 모두 되돌립니다."
+PLAN_0001_CREATE = "없는 테이블과 형식을 만듭니다: {names}"
+PLAN_0001_PRESENT = "users, conversation_memories 가 이미 있어 그대로 둡니다."
+PLAN_0002_CREATE = "sessions 테이블을 만듭니다 (백엔드가 로그인 세션을 저장하는 곳)."
+PLAN_0002_PRESENT = "이미 있는 sessions 테이블은 그대로 두고, 빠진 인덱스만 더합니다."
+PLAN_0003_LINK = (
+    "chat_sessions 테이블을 만들고, 사용자 {users}명의 대화 {memories}개를 "
+    "'이전 대화 (마이그레이션)' 세션으로 연결합니다."
+)
+PLAN_0003_EMPTY = "chat_sessions 테이블과 트리거를 만듭니다. 옮길 기존 대화는 없습니다."
+PLAN_0003_HAND = (
+    "손으로 마이그레이션한 chat_sessions 와 기존 연결은 그대로 두고, 빠진 인덱스·외래 키·트리거만 더합니다."
+)
+PLAN_0003_DUPLICATES = "메시지를 두 번 세는 트리거 {count}개를 정리합니다: {names}"
+PLAN_0004_CREATE = (
+    "user_preferences, entity_memories 테이블과 conversation_memories(relevance) 인덱스를 만듭니다 "
+    "(백엔드가 사용자의 선호와 언급한 매물·지역을 기억하는 곳)."
+)
+PLAN_0004_PRESENT = "user_preferences, entity_memories 가 이미 있어 그대로 두고, 빠진 인덱스만 더합니다."
+PLAN_GENERIC = "{name} 파일을 적용합니다."
+ASK_CONFIRM_APPLY = "위 마이그레이션을 적용할까요?"
+APPLY_DECLINED = "적용하지 않았습니다. 아무것도 바뀌지 않았습니다."
+
+# Applying, and what the server said while doing it.
+APPLY_STARTING = "마이그레이션을 적용하는 중..."
+APPLYING = "{name} 적용 중..."
+APPLY_FILE_DONE = "{name}: {action} ({seconds:.2f}초)"
+MIGRATIONS_APPLIED = "{applied}개 적용, {skipped}개는 이미 적용되어 건너뛰었습니다 ({seconds:.2f}초)."
+MIGRATIONS_BASELINE = "손으로 마이그레이션한 데이터베이스로 인식해 기준점으로 기록했습니다: {name}"
+MIGRATIONS_UP_TO_DATE = "모든 마이그레이션({count}개)이 적용되어 있습니다."
+MIGRATION_TABLE_TITLE = "마이그레이션"
+MIGRATION_COL_FILE = "파일"
+MIGRATION_COL_ACTION = "결과"
+MIGRATION_COL_SECONDS = "시간(초)"
+MIGRATION_ACTIONS = {
+    "applied": "적용함",
+    "baseline": "기준점 기록",
+    "skipped": "이미 적용됨",
+    "pending": "대기 중",
+    "failed": "실패 (되돌림)",
+    "changed": "내용 바뀜",
+}
+
+NOTICES_TITLE = "서버가 알려 준 내용:"
+NOTICE_MIGRATED = "사용자 {users}명의 기존 대화를 '이전 대화 (마이그레이션)' 세션 {sessions}개로 연결했습니다."
+NOTICE_MIGRATED_NONE = "옮길 기존 대화가 없었습니다."
+NOTICE_LINKS_KEPT = "conversation_memories.session_id 가 이미 있어 기존 연결을 그대로 두었습니다."
+NOTICE_SESSION_FK_KEPT = (
+    "conversation_memories.session_id 에는 외래 키({name})가 이미 있어 새로 만들지 않았습니다."
+)
+NOTICE_DUPLICATE_TRIGGER = "메시지를 두 번 세던 트리거를 지웠습니다: {name}"
+NOTICE_DROPPED_COUNTING_TRIGGER = (
+    "{name} 트리거가 chat_sessions 의 메시지 수를 한 번 더 세고 있어서 지웠습니다. 꼭 다시 필요하면 "
+    "아래 문장으로 되살릴 수 있습니다 (그러면 메시지가 다시 두 번 세어집니다):\n{restore};"
+)
+NOTICE_FK_NOT_VALID = (
+    "없는 세션을 가리키는 대화가 있어 외래 키 fk_conv_mem_session 을 검증하지 않은 채로 두었습니다 "
+    "(새로 들어오는 행은 검사합니다)."
+)
+NOTICE_OTHER = (
+    "이미 있는 테이블이나 인덱스는 만들지 않고 건너뛰었다는 서버의 알림이 {count}건 더 있습니다. "
+    "해롭지 않으며, 할 일은 없습니다 (-v 로 원문을 볼 수 있습니다)."
+)
+
+# check: pending files and the checksums of applied ones.
+MIGRATIONS_PENDING_HEAD = "적용하지 않은 마이그레이션이 {count}개 있습니다:"
+MIGRATION_PENDING_LINE = "- {name}{note}"
+MIGRATION_PENDING_BASELINE = " (손으로 적용한 흔적이 있어 빠진 것만 더하고 기준점으로 기록합니다)"
+STEP_CHECKSUMS = "마이그레이션 파일 체크섬"
+CHECKSUMS_NO_PLAN = "마이그레이션 상태를 읽지 못해 건너뛰었습니다."
+CHECKSUMS_NOTHING_APPLIED = "아직 적용한 마이그레이션이 없습니다."
+CHECKSUMS_OK = "적용한 파일 {count}개의 내용이 기록과 같습니다."
+
+CATALOGUE.update({
+    "migrations_pending": Problem(
+        title="적용하지 않은 마이그레이션이 있습니다",
+        cause="데이터베이스가 백엔드가 기대하는 상태가 아닙니다.",
+        steps=("python -m setup_wizard --yes 로 적용하세요 (기존 데이터는 지우지 않습니다).",),
+    ),
+    "migration_failed": Problem(
+        title="마이그레이션이 실패해 모두 되돌렸습니다",
+        cause="{name} 파일을 적용하다가 오류가 났습니다. 트랜잭션을 되돌려 데이터베이스는 바뀌지 않았습니다.",
+        steps=(
+            "아래 서버 메시지와 SQLSTATE를 확인하세요.",
+            "원인을 고친 뒤 python -m setup_wizard 를 다시 실행하세요. 이미 적용된 단계는 건너뜁니다.",
+            "해결이 안 되면 python -m setup_wizard check --report report.md 결과를 팀 채팅에 올리세요.",
+        ),
+    ),
+    "checksum_mismatch": Problem(
+        title="이미 적용된 마이그레이션 파일의 내용이 바뀌었습니다",
+        cause="{name} 파일은 {applied_at} 에 적용되었는데, 지금 파일 내용이 그때와 다릅니다. 다시 실행하지 않았습니다.",
+        steps=(
+            "마법사를 최신 버전으로 받았는지(git pull) 확인하세요.",
+            "파일을 일부러 고쳤다면 되돌리세요. 이미 적용된 마이그레이션은 바꾸지 말고 새 파일을 추가해야 합니다.",
+            "변경 내용을 팀과 확인하세요: git log -p sql/{name}",
+        ),
+    ),
+})
+
+SEED_ERRORS = {
+    # SQLSTATEs of the seed guide's own error messages, explained when a migration meets them.
+    "42P07": "seed_relation_exists",
+    "42P01": "seed_table_missing",
+    "25P02": "seed_rolled_back",
+    "23503": "dev_user_missing",
+}
+
+CATALOGUE.update({
+    "seed_relation_exists": Problem(
+        title="\"relation already exists\" (이미 있습니다) 는 해롭지 않습니다",
+        cause="가이드의 SQL을 두 번 실행하면 이미 만든 테이블·인덱스 때문에 나는 메시지입니다. 데이터는 그대로입니다.",
+        steps=(
+            "python -m setup_wizard check 로 지금 상태를 확인하세요.",
+            "마법사의 마이그레이션은 몇 번을 실행해도 안전하니 python -m setup_wizard --yes 로 마무리하세요.",
+        ),
+    ),
+    "seed_table_missing": Problem(
+        title="\"table does not exist\" (테이블이 없습니다) 는 해롭지 않습니다",
+        cause="처음 설치하는 데이터베이스라 아직 없는 테이블을 지우거나 바꾸려 할 때 나는 메시지입니다.",
+        steps=(
+            "python -m setup_wizard --yes 를 실행하면 필요한 테이블(users, conversation_memories 포함)을 만듭니다.",
+        ),
+    ),
+    "seed_rolled_back": Problem(
+        title="ROLLBACK: 아무것도 바뀌지 않았습니다",
+        cause="트랜잭션 중에 오류가 나서 그 트랜잭션 전체가 되돌려졌습니다. 데이터베이스는 시작 전 그대로입니다.",
+        steps=(
+            "위쪽의 첫 번째 오류 메시지가 진짜 원인입니다. 그 원인을 고치세요.",
+            "그다음 python -m setup_wizard --yes 로 다시 실행하세요. 이미 적용된 단계는 건너뜁니다.",
+        ),
+    ),
+})
+
+# --recreate: back up chat_sessions, drop it and make it again.
+PLAN_RECREATE = (
+    "--recreate: chat_sessions 와 conversation_memories.session_id 를 백업 스키마에 복사한 뒤 지우고 "
+    "다시 만듭니다. 모든 대화가 사용자마다 세션 하나로 다시 묶입니다."
+)
+RECREATE_CONFIRM = (
+    "chat_sessions 테이블을 지우고 다시 만듭니다. 지우기 전에 백업 스키마에 복사합니다.\n"
+    "계속하려면 데이터베이스 이름({dbname})을 그대로 입력하세요"
+)
+RECREATE_DECLINED = "입력한 이름이 데이터베이스 이름과 달라 아무것도 바꾸지 않았습니다."
+RECREATE_NEEDS_CONFIRM = "--recreate 는 확인이 필요합니다."
+FIX_RECREATE_NEEDS_CONFIRM = "터미널에서 실행해 데이터베이스 이름을 입력하거나, --yes --recreate 로 실행하세요."
+STEP_RECREATE = "chat_sessions 다시 만들기"
+RECREATE_DONE = (
+    "chat_sessions 와 conversation_memories.session_id 를 {schema} 스키마에 백업한 뒤 다시 만들었습니다."
+)
+RECREATE_RESTORE = (
+    "되돌리려면 psql 에서 다음을 실행하세요:\n{sql}"
+)
+
+
+# === 9. Schema: contract, drift and repair ==================================================================
+# check: the live schema against the contract (database/contract.py).
+STEP_SCHEMA_TABLES = "스키마: 테이블과 열"
+STEP_SCHEMA_INDEXES = "스키마: 인덱스"
+STEP_SCHEMA_CONSTRAINTS = "스키마: 키와 외래 키"
+STEP_SCHEMA_TRIGGERS = "스키마: 트리거"
+SCHEMA_NOTHING_YET = "백엔드 테이블이 아직 없습니다. 마이그레이션을 적용한 뒤 확인합니다."
+SCHEMA_TABLES_OK = "테이블 {tables}개, 열 {columns}개가 백엔드가 기대하는 그대로입니다."
+SCHEMA_INDEXES_OK = "인덱스 {count}개가 모두 있습니다."
+SCHEMA_CONSTRAINTS_OK = "기본 키와 외래 키 {count}개가 모두 기대하는 그대로입니다."
+SCHEMA_TRIGGERS_OK = "트리거 {count}개가 있고, 메시지 수를 세는 트리거는 하나뿐입니다."
+FIX_SCHEMA_DRIFT_PENDING = (
+    "python -m setup_wizard --yes 로 마이그레이션을 적용하면 빠진 것이 만들어집니다. 적용한 뒤 다시 "
+    "점검하세요."
+)
+
+# One difference each.
+DRIFT_NONE = "없음"
+DRIFT_TABLE_MISSING = "테이블이 없습니다."
+DRIFT_COLUMN_MISSING = "열이 없습니다."
+DRIFT_COLUMN_TYPE = "형식이 {actual} 입니다 (기대: {expected})."
+DRIFT_COLUMN_NULLABLE = "NOT NULL 이 아닙니다 (기대: NOT NULL)."
+DRIFT_COLUMN_NOT_NULL = "NOT NULL 입니다 (기대: 빈 값 허용)."
+DRIFT_COLUMN_DEFAULT = "기본값이 {actual} 입니다 (기대: {expected})."
+DRIFT_COLUMN_NO_DEFAULT = "기본값이 없습니다 (기대: {expected})."
+DRIFT_PRIMARY_KEY = "기본 키가 ({actual}) 입니다 (기대: {expected})."
+DRIFT_ENUM_LABELS = "enum 값이 빠졌습니다: {labels}"
+DRIFT_INDEX_MISSING = "인덱스가 없습니다 ({table} ({keys}))."
+DRIFT_INDEX_DIFFERENT = "인덱스 정의가 {actual} 입니다 (기대: {expected})."
+DRIFT_UNIQUE_MISSING = "{table}({columns}) 에 UNIQUE 제약이 없습니다."
+DRIFT_FK_MISSING = "외래 키가 없습니다 ({table}({columns}) → {ref})."
+DRIFT_FK_TARGET = "외래 키가 가리키는 곳이 다릅니다: {actual} (기대: {expected})"
+DRIFT_FK_NO_CASCADE = "ON DELETE CASCADE 가 아닙니다: {ref} 의 행을 지우면 오류가 납니다."
+DRIFT_FK_DUPLICATE = (
+    "같은 일을 하는 외래 키가 {count}개 있습니다: {names} ({table}({columns}) → {ref}). 하나면 충분합니다."
+)
+DRIFT_FK_NOT_VALID_ROWS = "NOT VALID 상태입니다: {ref} 에 없는 행을 가리키는 {table} 행이 있습니다."
+DRIFT_TRIGGER_MISSING = "{table} 에 트리거가 없습니다."
+DRIFT_TRIGGER_DIFFERENT = "트리거가 {actual} 입니다 (기대: {expected})."
+DRIFT_TRIGGER_DISABLED = "트리거가 꺼져 있습니다 (DISABLE TRIGGER)."
+DRIFT_COUNTING_TWICE = "메시지 수를 세는 트리거가 {count}개라 메시지 하나가 여러 번 세어집니다: {names}"
+
+# search_path: which schema's table the backend really uses.
 STEP_SEARCH_PATH = "search_path (테이블을 찾는 스키마 순서)"
 SEARCH_PATH_OK = "백엔드 테이블은 {schema} 스키마에 있고, search_path({path})에서 이름이 겹치는 테이블이 없습니다."
 SEARCH_PATH_SHADOW = (
@@ -281,34 +915,15 @@ FIX_SEARCH_PATH = (
     "다른 스키마의 같은 이름 테이블이 필요 없다면 지우거나 이름을 바꾸는 방법도 있습니다. "
     "바꾼 뒤 백엔드를 다시 시작하세요."
 )
-DRIFT_UNIQUE_MISSING = "{table}({columns}) 에 UNIQUE 제약이 없습니다."
-DRIFT_FK_DUPLICATE = (
-    "같은 일을 하는 외래 키가 {count}개 있습니다: {names} ({table}({columns}) → {ref}). 하나면 충분합니다."
-)
-DRIFT_FK_NOT_VALID_ROWS = "NOT VALID 상태입니다: {ref} 에 없는 행을 가리키는 {table} 행이 있습니다."
-CHECK_SCHEMA = "스키마 (백엔드가 기대하는 것과 비교)"
-CHECK_SCHEMA_OK = "기대하는 그대로입니다"
-CHECK_MEMORY_TABLES = "기억 테이블 (user_preferences, entity_memories)"
-CHECK_MEMORY_TABLES_MISSING = "없는 테이블: {names}"
-PLAN_0004_CREATE = (
-    "user_preferences, entity_memories 테이블과 conversation_memories(relevance) 인덱스를 만듭니다 "
-    "(백엔드가 사용자의 선호와 언급한 매물·지역을 기억하는 곳)."
-)
-PLAN_0004_PRESENT = "user_preferences, entity_memories 가 이미 있어 그대로 두고, 빠진 인덱스만 더합니다."
-NOTICE_DROPPED_COUNTING_TRIGGER = (
-    "{name} 트리거가 chat_sessions 의 메시지 수를 한 번 더 세고 있어서 지웠습니다. 꼭 다시 필요하면 "
-    "아래 문장으로 되살릴 수 있습니다 (그러면 메시지가 다시 두 번 세어집니다):\n{restore};"
-)
-NOTICE_SESSION_FK_KEPT = (
-    "conversation_memories.session_id 에는 외래 키({name})가 이미 있어 새로 만들지 않았습니다."
-)
 
+# Repairs that lose no row (database/repair.py), asked like the migrations.
+STEP_REPAIRS = "스키마 수리"
 PLAN_REPAIRS_INTRO = (
     "실제 스키마가 기대와 다른 곳을 고칩니다. 행은 하나도 지우지 않고, 하나마다 트랜잭션 하나로 적용합니다:"
 )
-PLAN_REPAIRS_MANUAL_INTRO = "자동으로 고치지 않는 것입니다. 확인한 뒤 직접 실행하세요:"
 ASK_CONFIRM_REPAIR = "위 내용을 고칠까요?"
 REPAIR_DECLINED = "고치지 않았습니다. 스키마는 그대로입니다."
+REPAIRING_START = "스키마를 고치는 중..."
 REPAIRING = "고치는 중: {description}"
 REPAIR_RERUN_FILE = "{name} 파일을 다시 실행해 빠진 것을 만듭니다 ({objects}). 이미 있는 것은 그대로 둡니다."
 REPAIR_ADD_COLUMN = "{table} 테이블에 {column} 열을 더합니다 ({definition}). 기존 행은 그대로입니다."
@@ -335,9 +950,7 @@ REPAIR_RESTORE_SESSIONS = (
     "없는 세션을 가리키는 대화 {memories}개를 위해 chat_sessions 에 세션 {sessions}개를 되살립니다 "
     "(제목 '복구된 대화', 대화는 그대로 연결됩니다)."
 )
-REPAIR_APPLIED = "고쳤습니다: {description}"
-STEP_REPAIRS = "스키마 수리"
-REPAIRING_START = "스키마를 고치는 중..."
+RESTORED_SESSION_TITLE = "복구된 대화"
 REPAIR_OUTCOME = "{description} → {result}"
 REPAIR_RESULTS = {
     "applied": "고쳤습니다",
@@ -349,6 +962,8 @@ REPAIR_LEFT_NOT_VALID = (
     "가리키는 행이 없는 행이 있어 외래 키를 NOT VALID 상태로 남겼습니다 ({name}). 새 행은 검사됩니다. "
     "python -m setup_wizard check 가 그 행을 찾는 방법을 알려 줍니다."
 )
+
+# What is left to a person, with the SQL to run.
 MANUAL_COLUMN_TYPE = (
     "{table}.{column} 의 형식이 {actual} 입니다 (기대: {expected}). 값이 바뀔 수 있어 자동으로 고치지 "
     "않습니다. 팀과 확인한 뒤 실행하세요:"
@@ -370,13 +985,89 @@ MANUAL_FK_ORPHANS = (
     "확인하고 정리한 뒤 검증하세요:"
 )
 MANUAL_PRIMARY_KEY = "{table} 의 기본 키가 다릅니다. 자동으로 고치지 않습니다. 팀과 확인한 뒤 바꾸세요:"
-MANUAL_TRIGGER = "트리거가 기대와 다릅니다 ({name}). 아래 파일을 다시 실행하면 우리 트리거로 바꿉니다:"
 FIX_SCHEMA_REPAIRABLE = (
     "python -m setup_wizard --yes 로 실행하면 행을 잃지 않고 고칩니다 "
     "(무엇을 고칠지 먼저 보려면 --yes 없이 실행하세요)."
 )
 FIX_SCHEMA_MANUAL_HEAD = "자동으로 고치지 않는 것은 직접 실행하세요:"
-RESTORED_SESSION_TITLE = "복구된 대화"
+
+CATALOGUE.update({
+    "schema_repair_failed": Problem(
+        title="스키마를 고치지 못했습니다",
+        cause="{description}: 오류가 나서 이 수정은 모두 되돌렸습니다. 다른 수정은 그대로입니다.",
+        steps=(
+            "python -m setup_wizard check 로 남은 차이와 직접 실행할 SQL을 확인하세요.",
+            "권한 오류(42501)라면 테이블 소유자나 슈퍼유저로 다시 실행하세요: python -m setup_wizard --yes",
+            "그래도 안 되면 python -m setup_wizard check --report report.md 결과를 팀 채팅에 올리세요.",
+        ),
+    ),
+    "schema_drift_manual": Problem(
+        title="자동으로 고칠 수 없는 스키마 차이가 있습니다",
+        cause="행을 잃거나 값이 바뀔 수 있는 차이라서 마법사가 고치지 않습니다.",
+        steps=(
+            "check 결과에 적힌 SQL을 팀과 확인한 뒤 psql 로 실행하세요.",
+            "실행한 뒤 python -m setup_wizard check 로 다시 확인하세요.",
+        ),
+    ),
+})
+
+
+# === 10. What else the backend needs: dev user 1, LangGraph checkpoint tables, the models' other tables =====
+# Dev user 1: without login, the backend writes every conversation as user 1.
+STEP_DEV_USER = "개발용 사용자"
+DEV_USER_OK = "id 1 사용자가 있습니다."
+DEV_USER_NO_TABLE = "users 테이블이 아직 없습니다."
+ASK_CREATE_DEV_USER = "id 1 개발용 사용자(test@test.com)가 없습니다. 지금 만들까요? (추가만 합니다)"
+DEV_USER_CREATED = "id 1 사용자(test@test.com)를 만들고 id 시퀀스를 그 뒤로 옮겼습니다."
+DEV_USER_EMAIL_TAKEN = "test@test.com 은 이미 다른 id로 있어 id 1 사용자를 만들지 않았습니다."
+
+CATALOGUE.update({
+    "dev_user_missing": Problem(
+        title="id 1 사용자가 없습니다",
+        cause="로그인이 없는 개발 중에는 백엔드가 모든 대화를 id 1 사용자로 만듭니다. 없으면 첫 대화에서 "
+              "Foreign Key 위반 오류가 납니다.",
+        steps=(
+            "python -m setup_wizard --yes 로 실행하면 자동으로 만듭니다 (추가만 하고 지우지 않습니다).",
+            "직접 만들려면: INSERT INTO users (id, email, type, is_active) VALUES (1, 'test@test.com', 'USER', true);",
+            "그다음 시퀀스를 옮기세요: "
+            "SELECT setval(pg_get_serial_sequence('users', 'id'), (SELECT max(id) FROM users));",
+        ),
+    ),
+})
+
+# LangGraph's checkpoint tables (made by the backend on first start, or here with --yes).
+STEP_CHECKPOINTS = "LangGraph 체크포인트 테이블"
+CHECKPOINTS_ABSENT = "아직 없습니다. 서버를 처음 시작할 때 자동으로 만들어집니다."
+CHECKPOINTS_CAN_CREATE = "지금 만들려면: python -m setup_wizard --yes"
+CHECKPOINTS_PRESENT = "checkpoints, checkpoint_blobs, checkpoint_writes, checkpoint_migrations 가 있습니다{version}."
+CHECKPOINTS_VERSION = " (마이그레이션 버전 {version})"
+CHECKPOINTS_INCOMPLETE = "일부만 있습니다. 없는 테이블: {missing}"
+FIX_CHECKPOINTS_INCOMPLETE = "백엔드 서버를 다시 시작하면 LangGraph 가 빠진 테이블을 만듭니다."
+FIX_CHECKPOINTS_INCOMPLETE_LIB = (
+    "python -m setup_wizard --yes 로 빠진 테이블을 만들거나, 백엔드 서버를 다시 "
+    "시작하세요."
+)
+CHECKPOINTS_AHEAD = (
+    "데이터베이스의 마이그레이션 버전({version})이 설치된 라이브러리가 아는 버전({expected})보다 높습니다."
+)
+FIX_CHECKPOINTS_AHEAD = "라이브러리를 올리세요: pip install -U {package} (백엔드와 같은 버전을 쓰세요)."
+CHECKPOINTS_BEHIND = (
+    "마이그레이션 버전이 {version} 입니다 (설치된 라이브러리: {expected}). "
+    "서버를 시작하면 올라가며, python -m setup_wizard --yes 로 지금 올릴 수도 있습니다."
+)
+CHECKPOINTS_OK = "이미 있습니다 (마이그레이션 버전 {version})."
+ASK_CREATE_CHECKPOINTS = "LangGraph 체크포인트 테이블(checkpoints 등)을 지금 만들까요?"
+ASK_UPGRADE_CHECKPOINTS = "LangGraph 체크포인트 테이블을 설치된 라이브러리 버전에 맞게 채울까요?"
+CHECKPOINTS_CREATING = "LangGraph 체크포인트 테이블을 만드는 중..."
+CHECKPOINTS_CREATED = "LangGraph 의 setup() 으로 만들었습니다 (마이그레이션 버전 {version})."
+CHECKPOINTS_DECLINED = "만들지 않았습니다. 서버를 처음 시작할 때 자동으로 만들어집니다."
+CHECKPOINTS_FAILED = "LangGraph 의 setup() 이 실패했습니다: {error}"
+FIX_CHECKPOINTS_FAILED = (
+    "다른 단계는 적용되었습니다. 체크포인트 테이블은 서버를 처음 시작할 때 다시 만들어 봅니다.\n"
+    "서버에서도 실패하면 python -m setup_wizard check --report report.md 결과를 팀 채팅에 올리세요."
+)
+
+# The tables the backend's models declare that the wizard does not make (real-estate data).
 STEP_BACKEND_TABLES = "백엔드 모델의 다른 테이블 (부동산 데이터 등)"
 BACKEND_TABLES_NO_FOLDER = "backend/app/models 폴더를 찾지 못해 건너뛰었습니다."
 BACKEND_TABLES_OK = "백엔드 모델이 선언한 테이블 {count}개가 모두 있습니다."
@@ -393,9 +1084,8 @@ FIX_BACKEND_TABLES = (
     "데이터베이스에는 쓰지 마세요."
 )
 
-# --- settings as the backend reads them ---------------------------------------------------------
-SOURCE_LIBPQ_DEFAULT = "libpq 기본값"
-SOURCE_LIBPQ_DEFAULT_DBNAME = "libpq 기본값(사용자 이름)"
+
+# === 11. The backend's view of settings (backend/.env, DATABASE_URL) and the fixes that lose nothing ========
 STEP_BACKEND_ENV = "백엔드가 읽는 .env"
 STEP_BACKEND_URL = "백엔드가 쓰는 DATABASE_URL"
 BACKEND_ENV_OK = "{path} 파일을 백엔드도 그대로 읽습니다 (UTF-8)."
@@ -563,9 +1253,11 @@ BACKEND_SETTINGS_PROBLEMS = {
         ),
     ),
 }
+CATALOGUE.update(BACKEND_SETTINGS_PROBLEMS)
 
 
-# --- hostile conditions: locks, limits, odd servers ---
+# === 12. Locks, time limits, privileges and read-only servers ===============================================
+# Another session holds a table; another run holds the migration lock.
 LOCK_HOLDERS_HEAD = "잠금을 잡고 있는 연결:"
 LOCK_HOLDER_LINE = (
     "pid {pid} · 프로그램 {application} · 주소 {client} · 상태 {state} · {seconds}초째 · "
@@ -575,6 +1267,11 @@ LOCK_HOLDER_FIX = (
     "위 연결(pid {pids})의 프로그램을 닫으세요. 닫을 수 없다면 슈퍼유저로 접속해 끝내세요: "
     "SELECT pg_terminate_backend({pid});"
 )
+OTHER_RUN = "pid {pid} · 프로그램 {application} · 주소 {client} · 시작 시각 {since}"
+OTHER_RUN_UNKNOWN = "누가 실행 중인지는 읽을 수 없습니다"
+WAITING_FOR_RUN = "다른 실행이 마이그레이션을 적용하고 있습니다 ({who}). 최대 {seconds}초 기다립니다…"
+
+# Where a server setting (statement_timeout, default_transaction_read_only) was set.
 SETTING_SOURCES = {
     "default": "서버 기본값",
     "configuration file": "postgresql.conf",
@@ -587,61 +1284,22 @@ SETTING_SOURCES = {
     "session": "세션의 SET 명령",
 }
 STATEMENT_TIMEOUT_STORED = "서버에 저장된 제한도 있습니다: {setting} ({user} 사용자 또는 이 데이터베이스의 설정)"
-OTHER_RUN = "pid {pid} · 프로그램 {application} · 주소 {client} · 시작 시각 {since}"
-OTHER_RUN_UNKNOWN = "누가 실행 중인지는 읽을 수 없습니다"
-WAITING_FOR_RUN = "다른 실행이 마이그레이션을 적용하고 있습니다 ({who}). 최대 {seconds}초 기다립니다…"
-SERVER_STATE_STANDBY = "복제 대기 서버(hot standby)라서 읽기만 됩니다"
-SERVER_STATE_READ_ONLY = "읽기 전용 세션만 받습니다 (default_transaction_read_only = on)"
-SERVER_STATE_PRIMARY = "쓰기 가능한 주 서버입니다"
+
+STEP_PRIVILEGES = "권한"
+PRIVILEGES_OK = "{user} 사용자는 public 스키마에 테이블을 만들 수 있습니다."
 SCHEMA_NONE_IN_PATH = "search_path 설정({search_path})에 들어 있는 스키마가 하나도 없습니다."
 SCHEMA_NO_CREATE = (
     "{schema} 스키마에 CREATE 권한이 없습니다 (PostgreSQL 15부터는 public 스키마에도 기본으로 주지 않습니다)."
 )
-ENV_FILE_KINDS = {
-    "fifo": "이름 있는 파이프(FIFO)",
-    "char": "문자 장치",
-    "block": "블록 장치",
-    "socket": "소켓",
-    "other": "특수 파일",
-}
-ENV_FILE_NOT_REGULAR = ".env 경로가 일반 텍스트 파일이 아니라 {kind}입니다: {path}"
-FIX_ENV_FILE_NOT_REGULAR = "--env-file 에 텍스트 파일(.env)을 지정하세요. 파이프나 장치 파일은 읽지 않습니다."
-ENV_FILE_TOO_LARGE = ".env 파일이 너무 큽니다: {path} (크기 {size}바이트, 최대 {limit}바이트)"
-FIX_ENV_FILE_TOO_LARGE = (
-    ".env 파일은 보통 몇 KB입니다. 경로가 올바른 파일을 가리키는지 확인하고, 아니라면 --env-file 로 "
-    "backend/.env 를 지정하세요."
-)
-ENV_SAVE_CHANGED = (
-    "마법사가 읽은 뒤에 다른 프로그램이 파일을 고쳤고, 저장하려던 키({keys})의 값도 바뀌었습니다. "
-    "그 수정을 지우지 않도록 저장하지 않았습니다: {path}"
-)
-FIX_ENV_SAVE_CHANGED = "파일을 열어 바뀐 내용을 확인한 뒤 python -m setup_wizard 를 다시 실행하세요."
-ENV_SAVE_MERGED = "마법사가 읽은 뒤에 다른 프로그램이 고친 내용은 그대로 두고 저장했습니다."
-ENV_SAVE_OVERRIDDEN = (
-    "다만 환경 변수 {names} 값이 .env 보다 우선하므로, 백엔드는 방금 저장한 값이 아니라 환경 변수의 값을 씁니다."
-)
-FIX_ENV_SAVE_OVERRIDDEN = (
-    "저장한 값을 쓰게 하려면 백엔드를 실행하는 터미널에서 환경 변수 {names} 설정을 지우세요 "
-    "(bash: unset DATABASE_URL, PowerShell: Remove-Item Env:DATABASE_URL). 시스템 환경 변수라면 "
-    "설정 → 시스템 → 정보 → 고급 시스템 설정 → 환경 변수에서 지우고 터미널을 다시 여세요."
-)
-ENV_SAVE_BROKEN_LINK = "가리키는 대상이 없는 심볼릭 링크라서 저장하지 않았습니다: {path} → {target}"
-FIX_ENV_SAVE_BROKEN_LINK = "링크가 가리킬 파일을 먼저 만들거나, 링크를 지우고 다시 실행하세요."
-TERMINATED = "종료 신호(SIGTERM)를 받아 멈췄습니다. 진행 중이던 단계는 되돌려 적용되지 않았습니다."
 
-HOSTILE_PROBLEMS: dict[str, Problem] = {
-    "statement_timeout": Problem(
-        title="명령 실행 시간 제한(statement_timeout)에 걸려 멈췄습니다",
-        cause=(
-            "명령이 statement_timeout 제한({value}) 안에 끝나지 않아 서버가 취소했습니다 "
-            "(설정한 곳: {source}). 트랜잭션을 되돌려 아무것도 바뀌지 않았습니다."
-        ),
+CATALOGUE.update({
+    "lock_timeout": Problem(
+        title="다른 세션이 테이블을 사용하고 있어 기다리다 멈췄습니다",
+        cause="{seconds}초 동안 기다렸지만 다른 연결이 필요한 테이블을 잡고 있었습니다. 아무것도 바뀌지 않았습니다.",
         steps=(
-            "이번 실행에서만 제한을 풀려면 PGOPTIONS 환경 변수를 주고 실행하세요: "
-            "PGOPTIONS=\"-c statement_timeout=0\" python -m setup_wizard "
-            "(PowerShell: $env:PGOPTIONS=\"-c statement_timeout=0\")",
-            "사용자에 저장된 제한을 없애려면 슈퍼유저로 실행하세요: ALTER ROLE \"{user}\" RESET statement_timeout;",
-            "python -m setup_wizard 를 다시 실행하세요. 이미 적용된 단계는 건너뜁니다.",
+            "실행 중인 백엔드 서버(uvicorn)와 열려 있는 psql, DBeaver, pgAdmin 창을 닫으세요.",
+            "그래도 안 되면 잡고 있는 연결을 끊으세요 (아래 pid): SELECT pg_terminate_backend(pid);",
+            "python -m setup_wizard 를 다시 실행하세요.",
         ),
     ),
     "run_in_progress": Problem(
@@ -656,41 +1314,46 @@ HOSTILE_PROBLEMS: dict[str, Problem] = {
             "멈춰 버린 실행이라면 슈퍼유저로 접속해 끝내세요: SELECT pg_terminate_backend({pid});",
         ),
     ),
-    "server_full": Problem(
-        title="서버의 접속 수가 가득 찼습니다",
+    "statement_timeout": Problem(
+        title="명령 실행 시간 제한(statement_timeout)에 걸려 멈췄습니다",
         cause=(
-            "{host}:{port} 서버가 더 이상 연결을 받지 않습니다 (최대 접속 수 초과). 비밀번호 문제가 아닙니다. "
-            "서버가 보낸 메시지: {message}"
+            "명령이 statement_timeout 제한({value}) 안에 끝나지 않아 서버가 취소했습니다 "
+            "(설정한 곳: {source}). 트랜잭션을 되돌려 아무것도 바뀌지 않았습니다."
         ),
         steps=(
-            "연결을 많이 여는 프로그램(백엔드 서버 uvicorn, DBeaver, pgAdmin, 열어 둔 psql 창)을 닫고 다시 실행하세요.",
-            "누가 연결을 쓰고 있는지 보려면 슈퍼유저로 실행하세요: "
-            "SELECT pid, usename, application_name, client_addr, state FROM pg_stat_activity;",
-            "사용자에게 접속 수 제한이 걸려 있다면 슈퍼유저로 푸세요: ALTER ROLE \"{user}\" CONNECTION LIMIT -1;",
-            "서버 전체가 가득 찼다면 postgresql.conf 의 max_connections 값을 늘리고 서버를 다시 시작하세요.",
+            "이번 실행에서만 제한을 풀려면 PGOPTIONS 환경 변수를 주고 실행하세요: "
+            "PGOPTIONS=\"-c statement_timeout=0\" python -m setup_wizard "
+            "(PowerShell: $env:PGOPTIONS=\"-c statement_timeout=0\")",
+            "사용자에 저장된 제한을 없애려면 슈퍼유저로 실행하세요: ALTER ROLE \"{user}\" RESET statement_timeout;",
+            "python -m setup_wizard 를 다시 실행하세요. 이미 적용된 단계는 건너뜁니다.",
         ),
     ),
-    "role_cannot_login": Problem(
-        title="이 사용자는 로그인할 수 없습니다 (LOGIN 권한 없음)",
-        cause=(
-            "{host}:{port} 서버의 {user} 사용자(롤)에게 LOGIN 권한이 없습니다. "
-            "비밀번호 문제가 아니므로 비밀번호를 바꿔도 해결되지 않습니다."
-        ),
+    "permission_denied": Problem(
+        title="권한이 부족합니다",
+        cause="{user} 사용자에게 이 작업을 할 권한이 없습니다.",
         steps=(
-            "슈퍼유저(postgres)로 접속해 로그인을 허용하세요: ALTER ROLE \"{user}\" LOGIN;",
-            "또는 backend/.env 의 DATABASE_URL 에 로그인할 수 있는 다른 사용자를 넣으세요 "
-            "(권한을 묶어 두는 그룹 롤은 로그인에 쓰지 않습니다).",
+            "슈퍼유저(postgres)로 접속해 권한을 주세요: GRANT CREATE ON DATABASE \"{dbname}\" TO \"{user}\";",
+            "스키마 권한도 필요합니다: GRANT USAGE, CREATE ON SCHEMA public TO \"{user}\";",
         ),
     ),
-    "session_attrs_unmet": Problem(
-        title="target_session_attrs 조건에 맞는 서버가 없습니다",
+    "no_usable_schema": Problem(
+        title="테이블을 만들 스키마가 없습니다",
+        cause="{user} 사용자는 {dbname} 데이터베이스에 테이블을 만들 수 없습니다. {reason}",
+        steps=(
+            "슈퍼유저로 권한을 주세요: GRANT USAGE, CREATE ON SCHEMA {schema} TO \"{user}\";",
+            "search_path 설정이 바뀌어 있다면 되돌리세요: ALTER ROLE \"{user}\" RESET search_path;",
+            "python -m setup_wizard 를 다시 실행하세요.",
+        ),
+    ),
+    "history_not_writable": Problem(
+        title="마이그레이션 기록 테이블에 쓸 수 없습니다",
         cause=(
-            "접속 URL이 요구하는 서버 종류(target_session_attrs={wanted})와 다릅니다: {host}:{port} 서버는 "
-            "{state}. 비밀번호 문제가 아닙니다."
+            "{table} 테이블의 주인은 {owner} 사용자이고, {user} 사용자에게는 이 테이블에 기록할 권한이 없습니다. "
+            "아무것도 바꾸지 않았습니다."
         ),
         steps=(
-            "이 마법사는 테이블을 만들므로 쓰기 가능한 주 서버가 필요합니다. 주 서버의 주소와 포트를 넣으세요.",
-            "서버가 하나뿐이라면 접속 URL에서 target_session_attrs 를 지우고 다시 실행하세요.",
+            "{owner} 사용자나 슈퍼유저로 접속해 주인을 바꾸세요: ALTER TABLE {table} OWNER TO \"{user}\";",
+            "또는 처음에 마이그레이션을 적용한 {owner} 사용자로 마법사를 실행하세요.",
         ),
     ),
     "server_read_only": Problem(
@@ -717,284 +1380,136 @@ HOSTILE_PROBLEMS: dict[str, Problem] = {
             "python -m setup_wizard 를 다시 실행하세요.",
         ),
     ),
-    "no_usable_schema": Problem(
-        title="테이블을 만들 스키마가 없습니다",
-        cause="{user} 사용자는 {dbname} 데이터베이스에 테이블을 만들 수 없습니다. {reason}",
-        steps=(
-            "슈퍼유저로 권한을 주세요: GRANT USAGE, CREATE ON SCHEMA {schema} TO \"{user}\";",
-            "search_path 설정이 바뀌어 있다면 되돌리세요: ALTER ROLE \"{user}\" RESET search_path;",
-            "python -m setup_wizard 를 다시 실행하세요.",
-        ),
-    ),
-    "history_not_writable": Problem(
-        title="마이그레이션 기록 테이블에 쓸 수 없습니다",
-        cause=(
-            "{table} 테이블의 주인은 {owner} 사용자이고, {user} 사용자에게는 이 테이블에 기록할 권한이 없습니다. "
-            "아무것도 바꾸지 않았습니다."
-        ),
-        steps=(
-            "{owner} 사용자나 슈퍼유저로 접속해 주인을 바꾸세요: ALTER TABLE {table} OWNER TO \"{user}\";",
-            "또는 처음에 마이그레이션을 적용한 {owner} 사용자로 마법사를 실행하세요.",
-        ),
-    ),
-}
+})
 
 
-# --- login help and password reset -----------------------------------------------------------------
-# Advice after a failed login (machine/login_help.py): where the password was set, how to try it.
-LOGIN_HELP_FROM_ENV_FILE = (
-    "이번에 쓴 비밀번호는 {path} 파일의 {key} 항목에서 읽었습니다. 팀원에게 받은 .env 파일이라면 "
-    "그 비밀번호는 팀원 컴퓨터의 서버 비밀번호라서 이 컴퓨터에서는 맞지 않을 수 있습니다."
+# === 13. The end of a run: final checklist, verification, summary and next steps ============================
+# The final checklist (database/readiness.py).
+CHECKLIST_TITLE = "최종 점검"
+STEP_READINESS = "백엔드가 쓸 준비"
+READINESS_MISSING = "최종 점검에서 아직 없는 것이 있습니다: {names}"
+FIX_READINESS = (
+    "python -m setup_wizard check 로 무엇이 다른지 확인하세요.\n"
+    "그다음 python -m setup_wizard --yes 를 다시 실행하면 지우지 않고 더할 수 있는 것은 모두 더합니다."
 )
-LOGIN_HELP_FROM_DEFAULT = (
-    "비밀번호가 어디에도 없어서 백엔드의 기본값(root1234)으로 시도했습니다. "
-    "가이드의 예시 비밀번호일 뿐, 이 컴퓨터에 설치할 때 정한 비밀번호가 아닐 수 있습니다."
-)
-LOGIN_HELP_FROM_ENVIRON = (
-    "이번에 쓴 비밀번호는 환경 변수 {key} 값입니다. 환경 변수는 .env 파일보다 먼저 쓰이므로, "
-    "오래된 값이 남아 있지 않은지 확인하세요."
-)
-LOGIN_HELP_FROM_DSN = "이번에 쓴 비밀번호는 --dsn 옵션에 넣은 값입니다."
-LOGIN_HELP_EDB = (
-    "PostgreSQL {version} 버전은 Windows 설치 프로그램(EDB)으로 설치되었습니다 ({bindir}). "
-    "설치 프로그램을 직접 실행했다면 설치 중 비밀번호(Password) 화면에서 관리자 계정 {superuser} 의 "
-    "비밀번호를 직접 정했습니다."
-)
-LOGIN_HELP_WINGET = (
-    "winget 명령(winget install PostgreSQL.PostgreSQL.{version})으로 설치했다면 "
-    "비밀번호를 묻지 않고 설치되며, 그때 정해진 비밀번호는 postgres 입니다."
-)
-LOGIN_HELP_CHOCOLATEY = (
-    "PostgreSQL {version} 버전은 Chocolatey 패키지로 설치되었습니다. 설치할 때 /Password: 옵션을 주지 않았다면 "
-    "Chocolatey가 비밀번호를 만들어 'Generated password' 줄에 보여 주었습니다. "
-    "PowerShell에서 설치 기록을 찾아보세요: {command}"
-)
-LOGIN_HELP_SCOOP = (
-    "Scoop 패키지로 설치한 서버는 비밀번호를 확인하지 않습니다(이 컴퓨터 안의 접속은 모두 허용). "
-    "그런데도 로그인에 실패했다면 다른 서버에 접속했거나 사용자 이름이 다릅니다."
-)
-LOGIN_HELP_SUPERUSER = (
-    "설치할 때 만든 관리자 계정의 이름: {superuser}. 지금 접속하려는 사용자의 이름: {user}. "
-    "비밀번호는 계정마다 따로 있으니, 설치할 때 정한 비밀번호는 관리자 계정으로 시도하세요."
-)
-LOGIN_HELP_DEBIAN = (
-    "리눅스 패키지(Debian/Ubuntu 등)로 설치한 PostgreSQL의 postgres 계정에는 처음에 비밀번호가 없습니다. "
-    "비밀번호 대신 리눅스 계정으로 확인하므로, 다음 명령으로 비밀번호 없이 들어갈 수 있습니다: {command}"
-)
-LOGIN_HELP_HOMEBREW = (
-    "Homebrew 로 설치한 PostgreSQL의 관리자 계정은 postgres 가 아니라 macOS 사용자 이름({os_user})이고, "
-    "이 컴퓨터 안에서는 비밀번호 없이 접속합니다. macOS 사용자로 들어가기: {command}"
-)
-LOGIN_HELP_POSTGRES_APP = (
-    "Postgres.app 의 기본 계정은 macOS 사용자 이름({os_user})이고, 이 컴퓨터 안에서는 비밀번호 없이 "
-    "접속합니다. macOS 사용자로 들어가기: {command}"
-)
-LOGIN_HELP_MAC_USER = (
-    "지금 사용자는 {user} 입니다. backend/.env 의 사용자를 macOS 사용자 이름({os_user})으로 바꾸거나, "
-    "macOS 사용자로 들어가 {user} 계정의 비밀번호를 정하세요."
-)
-LOGIN_HELP_SET_PASSWORD = (
-    "psql 에 들어간 뒤 다음 명령을 입력하면 새 비밀번호를 두 번 묻고 정해 줍니다 "
-    "(명령줄이나 기록에 비밀번호가 남지 않습니다): \\password {user}"
-)
-LOGIN_HELP_SERVER_ON_PORT = "{version} 버전 → 포트 {port}"
-LOGIN_HELP_PORTS = (
-    "이 컴퓨터에는 PostgreSQL 서버가 여러 개 있습니다: {servers}. 두 번째로 설치한 서버는 5433 포트를 쓰는 "
-    "경우가 많아서, 맞는 비밀번호를 다른 서버에 넣고 있을 수 있습니다. 지금 설정의 포트: {port}"
-)
-LOGIN_HELP_PORTS_UNKNOWN = (
-    "이 컴퓨터에는 PostgreSQL이 여러 버전 설치되어 있습니다 ({versions}). 두 번째로 설치한 서버는 보통 "
-    "5433 포트를 씁니다. 지금 설정의 포트({port})가 비밀번호를 정한 서버의 포트인지 확인하세요."
-)
-LOGIN_HELP_OTHER_PORT = (
-    "이 컴퓨터의 PostgreSQL {version} 버전은 포트 {other} 에서 기다리는데, 지금 설정의 포트는 {port} 입니다. "
-    "다른 서버에 접속한 것일 수 있습니다."
-)
-LOGIN_HELP_REMOTE = "{host} 서버는 이 컴퓨터 밖에 있습니다. 비밀번호는 그 서버를 관리하는 사람에게 확인하세요."
-LOGIN_HELP_TRY = (
-    "비밀번호가 맞는지 직접 확인해 보세요. 비밀번호를 물으면 입력하고, 들어가지면 맞는 비밀번호입니다 "
-    "(나올 때는 \\q): {command}"
-)
-LOGIN_HELP_RESET = (
-    "이 컴퓨터의 서버라서 마법사가 비밀번호를 새로 정할 수 있습니다: python -m setup_wizard 를 실행하고 "
-    "로그인 실패 화면에서 '비밀번호 새로 정하기'를 고르세요."
-)
-LOGIN_HELP_SAVE = "맞는 비밀번호를 찾으면 python -m setup_wizard 를 다시 실행해 입력하고 .env 파일에 저장하세요."
-LOGIN_HELP_PUT_IN_ENV = (
-    "비밀번호를 backend/.env 의 POSTGRES_PASSWORD 항목(또는 DATABASE_URL)에 넣거나, "
-    "python -m setup_wizard 를 실행해 입력하고 저장하세요. 이번 한 번만 쓰려면 이렇게 실행합니다: "
-    "python -m setup_wizard --dsn \"postgresql://{user}:비밀번호@{host}:{port}/{dbname}\""
-)
+CHECK_SESSIONS = "sessions 테이블"
+CHECK_CHAT_SESSIONS = "chat_sessions 테이블"
+CHECK_SESSION_ID = "conversation_memories.session_id"
+CHECK_TRIGGERS = "트리거 (메시지 수, 수정 시각)"
+CHECK_SCHEMA = "스키마 (백엔드가 기대하는 것과 비교)"
+CHECK_SCHEMA_OK = "기대하는 그대로입니다"
+CHECK_MEMORY_TABLES = "기억 테이블 (user_preferences, entity_memories)"
+CHECK_MEMORY_TABLES_MISSING = "없는 테이블: {names}"
+CHECK_DEV_USER = "개발용 사용자 id 1"
+CHECK_DEV_USER_MISSING = "없습니다. 첫 채팅이 Foreign Key 위반으로 실패합니다"
+CHECK_CHECKPOINTS = "LangGraph 체크포인트 테이블"
+CHECK_CHECKPOINTS_LATER = "서버를 처음 시작할 때 자동으로 만들어집니다"
+CHECK_PRESENT = "있습니다"
+CHECK_MISSING = "없습니다"
 
-# The guided password reset (machine/password_reset.py), only with the person's consent.
-STEP_PASSWORD_RESET = "비밀번호 새로 정하기"
-CHOICE_RESET_PASSWORD = "비밀번호 새로 정하기 (이 컴퓨터의 서버, 다른 설정은 그대로)"
-ASK_RESET_PASSWORD = (
-    "{user} 계정의 비밀번호를 새로 정할까요? 잠깐 동안 이 컴퓨터 안에서 {user} 계정만 비밀번호 없이 "
-    "들어가도록 접속 규칙 파일({hba})을 바꾸고, 새 비밀번호를 정한 뒤 원래 파일을 한 글자도 다르지 않게 "
-    "되돌립니다. 다른 설정과 데이터는 바꾸지 않습니다."
+# Verification: every conversation linked to a session.
+STEP_VERIFY = "검증"
+VERIFY_OK = "모든 대화가 세션에 연결되어 있습니다."
+VERIFY_NOTHING_YET = "chat_sessions 가 아직 없어 검증할 것이 없습니다."
+VERIFY_UNLINKED = "세션에 연결되지 않은 대화가 {count}개 있습니다."
+FIX_VERIFY_UNLINKED = (
+    "이 대화들은 손으로 마이그레이션한 뒤에 생긴 것입니다. 백엔드는 그대로 동작하지만 세션 목록에는 보이지 않습니다.\n"
+    "모두 한 세션으로 다시 묶으려면 python -m setup_wizard --recreate 를 실행하세요 (백업 후 진행)."
 )
-ASK_RESET_PASSWORD_UAC = " 관리자 권한이 필요해서 Windows가 허용할지 묻는 창(UAC)을 한 번 띄웁니다."
-ASK_NEW_PASSWORD = "{user} 계정의 새 비밀번호"
-ASK_NEW_PASSWORD_AGAIN = "확인을 위해 새 비밀번호를 한 번 더 입력하세요"
-NEW_PASSWORD_MISMATCH = "두 번 입력한 비밀번호가 다릅니다. 다시 입력하세요."
-RESETTING_PASSWORD = "비밀번호를 새로 정하는 중입니다. 접속 규칙 파일은 끝나면 원래대로 되돌립니다..."
-RESET_DONE = (
-    "{user} 계정의 비밀번호를 새로 정했고, 새 비밀번호로 로그인되는 것을 확인했습니다. "
-    "접속 규칙 파일({hba})은 원래 내용 그대로 되돌렸습니다."
+VERIFY_TABLE_TITLE = "검증 결과"
+VERIFY_COL_TABLE = "table_name"
+VERIFY_COL_TOTAL = "total_rows"
+VERIFY_COL_USERS = "unique_users"
+VERIFY_CHAT_SESSIONS = "chat_sessions"
+VERIFY_WITH_SESSION = "conversation_memories with session"
+VERIFY_WITHOUT_SESSION = "conversation_memories without session"
+
+SUMMARY_OK = "데이터베이스가 준비되었습니다."
+SUMMARY_FAILED = "준비되지 않았습니다. 위 「{title}」 항목의 해결 방법을 따라 한 뒤 다시 실행하세요."
+SUMMARY_NOT_READY = "데이터베이스가 아직 준비되지 않았습니다."
+SUMMARY_CHECK_OK = "점검을 마쳤습니다: 문제가 없습니다."
+SUMMARY_CHECK_FAILED = "점검을 마쳤습니다: 문제 {fails}개, 경고 {warns}개."
+NEXT_FOR_FAILURE = "다음에 할 일 ({title})"
+RERUN_AFTER_FIX = "위의 문제를 해결한 뒤 python -m setup_wizard 를 다시 실행하세요."
+RERUN_ALL_GOOD = "이미 모두 준비되어 있습니다. 바꾼 것이 없습니다."
+NEXT_STEPS = (
+    "다음 단계: backend 폴더에서 서버를 시작하세요 (예: uvicorn app.main:app --reload).\n"
+    "LangGraph 체크포인트 테이블(checkpoints 등)은 서버를 처음 시작할 때 자동으로 만들어집니다."
 )
-RESET_NOT_DONE = "비밀번호를 바꾸지 않았습니다. 접속 규칙 파일({hba})은 원래 내용 그대로 되돌렸습니다."
-RESET_UNVERIFIED = (
-    "새 비밀번호는 저장했지만 그 비밀번호로 로그인되는지는 확인하지 못했습니다. "
-    "접속 규칙 파일({hba})은 원래 내용 그대로 되돌렸고, 이어서 새 비밀번호로 접속해 봅니다."
-)
-RESET_REASON_RELOAD = "서버가 바뀐 설정을 다시 읽지 못했습니다: {output}"
-RESET_REASON_CONNECT = "비밀번호 없이 접속하지 못했습니다: {error}"
-RESET_REASON_ROLE_MISSING = "서버에 그 이름의 계정이 없습니다 (계정 이름: {user})."
-RESET_REASON_ALTER = "비밀번호를 바꾸는 명령이 실패했습니다: {error}"
-RESET_REASON_VERIFY = "새 비밀번호로 로그인되는지 확인하지 못했습니다: {error}"
-RESET_REASON_DECLINED = "관리자 권한 요청(UAC)을 허용하지 않았습니다."
-RESET_REASON_HELPER = "관리자 권한으로 실행한 도우미가 실패했습니다 (종료 코드 {code})."
-RESET_REASON_FILE = "접속 규칙 파일을 읽거나 쓰지 못했습니다: {error}"
-RESET_RESTORE_FAILED = (
-    "접속 규칙 파일을 원래대로 되돌리지 못했습니다. 지금은 이 컴퓨터 안에서 {user} 계정이 비밀번호 없이 "
-    "들어갈 수 있습니다. 백업 파일을 원래 자리에 복사하고 서버를 다시 시작하세요: {backup} → {hba}"
-)
-RESET_FIX = (
-    "1. 위 이유를 확인한 뒤 python -m setup_wizard 를 다시 실행해 한 번 더 시도할 수 있습니다.\n"
-    "2. 직접 하려면 관리자 계정으로 psql 에 들어가 다음 명령을 입력하세요: \\password {user}"
+NEXT_STEPS_TITLE = "다음 단계"
+NEXT_STEPS_WIZARD = (
+    "1. backend 폴더로 이동합니다: cd backend\n"
+    "2. 서버를 시작합니다: uvicorn app.main:app --reload\n"
+    "3. 다시 점검하려면: python -m setup_wizard check"
 )
 
 
-CATALOGUE: dict[str, Problem] = {
-    **BACKEND_SETTINGS_PROBLEMS,
-    "server_not_running": Problem(
-        title="PostgreSQL 서버가 실행되고 있지 않습니다",
-        cause="{host}:{port} 에 연결을 시도했지만 아무것도 응답하지 않습니다 (connection refused).",
-        steps=(
-            "windows: Windows 키 + R → services.msc 입력 → postgresql-x64-17 찾기 → 우클릭 → 시작",
-            "linux: 서버를 시작하세요: sudo systemctl start postgresql",
-            "darwin: 서버를 시작하세요: brew services start postgresql@17",
-            "포트가 맞는지 확인하세요: 두 번째로 설치한 PostgreSQL은 5433 포트를 쓰는 경우가 많습니다.",
-            "서버를 시작한 뒤 python -m setup_wizard 를 다시 실행하세요.",
-        ),
-    ),
-    "host_unreachable": Problem(
-        title="데이터베이스 서버에 닿을 수 없습니다",
-        cause="{host} 의 이름을 찾을 수 없거나, 제한 시간 안에 응답이 없습니다.",
-        steps=(
-            "호스트 이름이 맞는지 확인하세요. 내 컴퓨터의 서버라면 localhost 를 쓰세요.",
-            "원격 서버라면 방화벽이 {port} 포트를 막고 있지 않은지 확인하세요.",
-            "VPN이 필요한 서버라면 VPN에 먼저 연결하세요.",
-        ),
-    ),
-    "auth_failed": Problem(
-        title="로그인에 실패했습니다 (비밀번호 또는 사용자)",
-        cause="{user} 사용자의 비밀번호가 틀렸거나, 그런 사용자가 {host}:{port} 서버에 없습니다.",
-        steps=(
-            "접속한 서버가 맞는지 확인하세요: 다른 버전의 PostgreSQL이 다른 포트(5433 등)에서 돌고 있을 수 있습니다.",
-            "backend/.env 의 DATABASE_URL(또는 POSTGRES_PASSWORD)에 있는 비밀번호를 확인하세요.",
-            "winget 으로 설치했다면 기본 비밀번호는 postgres 입니다.",
-            "비밀번호를 바꿨다면 python -m setup_wizard 를 실행해 새 비밀번호를 입력하고 저장하세요.",
-        ),
-    ),
-    "database_missing": Problem(
-        title="데이터베이스가 없습니다",
-        cause="{host}:{port} 서버에 {dbname} 데이터베이스가 없습니다.",
-        steps=(
-            "python -m setup_wizard --yes 로 실행하면 자동으로 만듭니다.",
-            "직접 만들려면: psql -U {user} -c \"CREATE DATABASE \\\"{dbname}\\\" ENCODING 'UTF8'\"",
-        ),
-    ),
-    "migrations_pending": Problem(
-        title="적용하지 않은 마이그레이션이 있습니다",
-        cause="데이터베이스가 백엔드가 기대하는 상태가 아닙니다.",
-        steps=("python -m setup_wizard --yes 로 적용하세요 (기존 데이터는 지우지 않습니다).",),
-    ),
-    "migration_failed": Problem(
-        title="마이그레이션이 실패해 모두 되돌렸습니다",
-        cause="{name} 파일을 적용하다가 오류가 났습니다. 트랜잭션을 되돌려 데이터베이스는 바뀌지 않았습니다.",
-        steps=(
-            "아래 서버 메시지와 SQLSTATE를 확인하세요.",
-            "원인을 고친 뒤 python -m setup_wizard 를 다시 실행하세요. 이미 적용된 단계는 건너뜁니다.",
-            "해결이 안 되면 python -m setup_wizard check --report report.md 결과를 팀 채팅에 올리세요.",
-        ),
-    ),
-    "checksum_mismatch": Problem(
-        title="이미 적용된 마이그레이션 파일의 내용이 바뀌었습니다",
-        cause="{name} 파일은 {applied_at} 에 적용되었는데, 지금 파일 내용이 그때와 다릅니다. 다시 실행하지 않았습니다.",
-        steps=(
-            "마법사를 최신 버전으로 받았는지(git pull) 확인하세요.",
-            "파일을 일부러 고쳤다면 되돌리세요. 이미 적용된 마이그레이션은 바꾸지 말고 새 파일을 추가해야 합니다.",
-            "변경 내용을 팀과 확인하세요: git log -p sql/{name}",
-        ),
-    ),
-    "lock_timeout": Problem(
-        title="다른 세션이 테이블을 사용하고 있어 기다리다 멈췄습니다",
-        cause="{seconds}초 동안 기다렸지만 다른 연결이 필요한 테이블을 잡고 있었습니다. 아무것도 바뀌지 않았습니다.",
-        steps=(
-            "실행 중인 백엔드 서버(uvicorn)와 열려 있는 psql, DBeaver, pgAdmin 창을 닫으세요.",
-            "그래도 안 되면 잡고 있는 연결을 끊으세요 (아래 pid): SELECT pg_terminate_backend(pid);",
-            "python -m setup_wizard 를 다시 실행하세요.",
-        ),
-    ),
-    "env_file_invalid": Problem(
-        title=".env 파일을 읽을 수 없습니다",
-        cause="{detail}",
-        steps=("{fix}",),
-    ),
-    "dsn_invalid": Problem(
-        title="접속 URL이 올바르지 않습니다",
-        cause="{detail}",
-        steps=("{fix}",),
-    ),
-    "password_missing": Problem(
-        title="비밀번호가 필요합니다",
-        cause="서버가 비밀번호를 요구하지만 어디에도 설정되어 있지 않습니다.",
-        steps=(
-            "backend/.env 의 DATABASE_URL 에 비밀번호를 넣거나 POSTGRES_PASSWORD 를 추가하세요.",
-            "또는 --dsn \"postgresql://postgres:비밀번호@localhost:5432/real_estate\" 로 실행하세요.",
-        ),
-    ),
-    "permission_denied": Problem(
-        title="권한이 부족합니다",
-        cause="{user} 사용자에게 이 작업을 할 권한이 없습니다.",
-        steps=(
-            "슈퍼유저(postgres)로 접속해 권한을 주세요: GRANT CREATE ON DATABASE \"{dbname}\" TO \"{user}\";",
-            "스키마 권한도 필요합니다: GRANT USAGE, CREATE ON SCHEMA public TO \"{user}\";",
-        ),
-    ),
-    "connection_failed": Problem(
-        title="데이터베이스에 접속하지 못했습니다",
-        cause="서버가 보낸 메시지: {message}",
-        steps=(
-            "위 메시지를 확인하세요. SQLSTATE가 있다면 PostgreSQL 문서에서 그 코드를 찾아보세요.",
-            "python -m setup_wizard check --report report.md 결과를 팀 채팅에 올려 도움을 요청하세요.",
-        ),
-    ),
-    "schema_repair_failed": Problem(
-        title="스키마를 고치지 못했습니다",
-        cause="{description}: 오류가 나서 이 수정은 모두 되돌렸습니다. 다른 수정은 그대로입니다.",
-        steps=(
-            "python -m setup_wizard check 로 남은 차이와 직접 실행할 SQL을 확인하세요.",
-            "권한 오류(42501)라면 테이블 소유자나 슈퍼유저로 다시 실행하세요: python -m setup_wizard --yes",
-            "그래도 안 되면 python -m setup_wizard check --report report.md 결과를 팀 채팅에 올리세요.",
-        ),
-    ),
-    "schema_drift_manual": Problem(
-        title="자동으로 고칠 수 없는 스키마 차이가 있습니다",
-        cause="행을 잃거나 값이 바뀔 수 있는 차이라서 마법사가 고치지 않습니다.",
-        steps=(
-            "check 결과에 적힌 SQL을 팀과 확인한 뒤 psql 로 실행하세요.",
-            "실행한 뒤 python -m setup_wizard check 로 다시 확인하세요.",
-        ),
-    ),
-    **HOSTILE_PROBLEMS,
-}
+# === 14. The check command: its other items and the shareable report (--report) =============================
+CHECK_SKIPPED_NO_CONNECTION = "데이터베이스에 접속하지 못해 건너뛰었습니다."
+CHECK_CRASHED = "이 항목을 점검하다가 오류가 났습니다: {error}"
+FIX_CHECK_CRASHED = (
+    "다른 항목은 계속 점검했습니다. 이 오류는 마법사의 버그일 수 있습니다.\n"
+    "python -m setup_wizard check --report report.md 로 보고서를 만들어 팀 채팅에 올려 주세요."
+)
+NOT_FOUND = "(찾지 못함)"
+PATH_LINE = "경로: {path}"
+
+# This machine: Python and packages.
+STEP_PYTHON = "Python"
+PYTHON_TOO_OLD = "Python {version} 입니다. 이 마법사와 백엔드는 Python 3.10 이상이 필요합니다."
+FIX_PYTHON_TOO_OLD = "python.org 에서 Python 3.12 를 설치한 뒤, 새 가상 환경에서 pip install . 을 다시 실행하세요."
+STEP_PACKAGES = "필요한 패키지"
+PACKAGES_MISSING = "설치되지 않은 패키지가 있습니다: {names}"
+FIX_PACKAGES_MISSING = "프로젝트 폴더에서 pip install . 을 실행하세요 (가상 환경을 쓴다면 먼저 활성화하세요)."
+PACKAGES_LIBPQ = "psycopg 구현: {impl}, libpq {libpq}"
+PACKAGES_OPTIONAL = "선택 패키지 {name}: {state}"
+PACKAGES_OPTIONAL_ABSENT = (
+    "설치되지 않음 (pip install .[checkpoints] 로 설치하면 체크포인트 테이블을 미리 만들 수 "
+    "있습니다)"
+)
+
+# The database's encoding.
+STEP_ENCODING = "데이터베이스 인코딩"
+ENCODING_DETAIL = "인코딩 {encoding}, 정렬 {collate}"
+ENCODING_NOT_UTF8 = "UTF8 이 아니라서 한글 대화를 저장할 때 오류가 나거나 글자가 깨집니다."
+FIX_ENCODING = (
+    "데이터가 없다면: psql 에서 DROP DATABASE \"{dbname}\"; 을 실행한 뒤 python -m setup_wizard --yes 로 "
+    "UTF8 로 다시 만드세요.\n"
+    "데이터가 있다면 지우기 전에 팀과 상의하세요 (pg_dump 로 백업 후 UTF8 데이터베이스로 옮깁니다)."
+)
+
+# --report: writing the file, its headings, and the environment facts it lists.
+STEP_REPORT = "보고서 파일"
+REPORT_PATH_INVALID = "보고서를 쓸 수 없는 경로입니다: {path}"
+REPORT_WOULD_OVERWRITE = "보고서가 .env 파일을 덮어쓰게 됩니다: {path}"
+FIX_REPORT_PATH = "있는 폴더 안의 새 파일 이름을 주세요. 예: --report report.md"
+REPORT_WRITE_FAILED = "보고서를 쓰지 못했습니다: {path} ({error})"
+REPORT_WRITTEN = "보고서를 저장했습니다: {path} (비밀번호는 들어 있지 않습니다. 팀 채팅에 그대로 붙여 넣어도 됩니다.)"
+
+REPORT_TITLE = "setup_wizard 점검 보고서"
+REPORT_CREATED = "만든 시각"
+REPORT_TOOL = "도구"
+REPORT_RESULT = "결과"
+REPORT_NO_SECRETS = "비밀번호와 .env 의 비밀 값은 모두 *** 로 가렸습니다."
+REPORT_CHECKLIST = "점검 항목"
+REPORT_ENVIRONMENT = "환경"
+REPORT_COL_ITEM = "항목"
+REPORT_COL_VALUE = "값"
+REPORT_LAST_FAILURE = "마지막 실패"
+REPORT_NO_FAILURE = "실패한 항목이 없습니다."
+
+FACT_OS = "운영 체제"
+FACT_PYTHON = "Python"
+FACT_PACKAGES = "패키지"
+FACT_PSQL = "psql"
+FACT_SERVER = "PostgreSQL 서버"
+FACT_INSTALLATIONS = "PostgreSQL 설치"
+FACT_SETTING = "설정: {field}"
+FACT_SETTING_VALUE = "{value} ({source})"
 
 
-# --- issue 4: the interactive wizard -------------------------------------------------------------
-# Screens (one heading each), in the order of the walk.
+# === 15. The interactive screens (the wizard's own words; each step's text sits with its topic above) =======
+# Title, welcome and one heading per screen, in the order of the walk.
 WIZARD_TITLE = "부동산 채팅 백엔드 데이터베이스 설치 마법사"
 WIZARD_WELCOME = (
     "이 마법사는 백엔드가 쓰는 PostgreSQL 데이터베이스를 한 단계씩 준비합니다.\n"
@@ -1015,7 +1530,19 @@ SCREEN_PLAN = "할 일"
 SCREEN_APPLY = "적용"
 SCREEN_RESULT = "결과"
 
-# Settings screen.
+# Installed PostgreSQL screen.
+INSTALL_COL_VERSION = "버전"
+INSTALL_COL_PLACE = "위치"
+INSTALL_COL_ORIGIN = "찾은 곳"
+INSTALL_COL_SERVICE = "서비스"
+INSTALL_COL_PORT = "포트"
+INSTALL_CHOSEN = "진단에 쓰는 설치: PostgreSQL {version} ({bindir})"
+INSTALL_NONE = (
+    "이 컴퓨터에서 PostgreSQL 설치를 찾지 못했습니다. 다른 컴퓨터의 서버에 접속한다면 그대로 진행해도 됩니다."
+)
+INSTALL_SEARCH_FAILED = "설치된 PostgreSQL을 찾는 중 문제가 있어 건너뜁니다: {error}"
+
+# Settings screen, and asking for missing values.
 SETTINGS_COL_FIELD = "항목"
 SETTINGS_COL_VALUE = "값"
 SETTINGS_COL_SOURCE = "출처"
@@ -1039,475 +1566,36 @@ SAVE_INTRO = "입력한 값을 {path} 에 저장하면 백엔드도 같은 값�
 SAVE_CREATE = "{path} 파일이 없어서 새로 만듭니다."
 SAVE_LINE = "{key}={shown}"
 SAVE_KEEPS = "다른 줄과 주석, 순서는 그대로 두고, 이전 파일은 백업으로 남깁니다."
-ASK_SAVE = "이 값을 .env 파일에 저장할까요?"
-SAVE_DONE = "{path} 에 저장했습니다."
-SAVE_BACKUP = "이전 파일은 {backup} 에 보관했습니다."
-ENV_READABLE_AFTER_SAVE = "비밀번호를 저장한 파일을 이 컴퓨터의 다른 사용자도 읽을 수 있습니다 (권한 {mode}): {path}"
-ASK_RESTRICT_ENV = "나만 읽고 쓸 수 있게(권한 600) 바꿀까요?"
-ENV_RESTRICTED = "이제 나만 읽고 쓸 수 있습니다 (권한 600): {path}"
-SAVE_NO_BACKEND = "이 폴더({cwd})와 그 위 폴더에서 backend 폴더를 찾지 못해 .env 파일을 만들지 않았습니다."
-FIX_SAVE_NO_BACKEND = "프로젝트 폴더(backend 폴더가 있는 곳)로 이동해 python -m setup_wizard 를 다시 실행하세요."
-SAVE_SKIPPED = "저장하지 않았습니다. 다음에 실행할 때 다시 묻습니다."
-STEP_ENV_SAVE = ".env 저장"
-ENV_SAVE_UNREADABLE = "파일을 다시 읽을 수 없어 저장하지 않았습니다: {path}"
-ENV_SAVE_VERIFY_FAILED = "{path} 에 안전하게 쓸 수 없는 형식이 있어 저장하지 않았습니다. 파일은 그대로입니다."
-ENV_SAVE_ENCODING = "입력한 값을 {path} 의 인코딩({encoding})으로 쓸 수 없어 저장하지 않았습니다."
-ENV_SAVE_FAILED = "{path} 에 저장하지 못했습니다 ({error}). 파일은 그대로입니다."
-FIX_ENV_SAVE = (
-    "편집기에서 .env 파일을 열어 값을 직접 고치세요. 다른 프로그램이 파일을 열고 있다면 닫고 다시 실행하세요."
-)
 
-# Server, login and database screens.
-CHECKING_SERVER = "{host}:{port} 에 접속하는 중..."
+# Server, login and database screens: what to do next.
 ASK_NEXT = "어떻게 할까요?"
 CHOICE_RETRY = "다시 확인하기 (서버를 시작했습니다)"
 CHOICE_START_SERVICE = "{name} 서비스를 시작하기"
 CHOICE_CREATE_CLUSTER = "이 컴퓨터에 개발용 PostgreSQL 서버를 새로 만들기"
 CHOICE_CHANGE_ADDRESS = "호스트와 포트 바꾸기"
 CHOICE_RETYPE_PASSWORD = "비밀번호 다시 입력하기"
+CHOICE_RESET_PASSWORD = "비밀번호 새로 정하기 (이 컴퓨터의 서버, 다른 설정은 그대로)"
 CHOICE_CHANGE_LOGIN = "사용자와 포트 바꾸기"
 CHOICE_QUIT = "끝내기"
 ASK_CREATE_DATABASE_WIZARD = "{dbname} 데이터베이스를 지금 만들까요? (UTF8)"
-TOO_MANY_TRIES = "비밀번호를 {count}번 입력했지만 로그인하지 못했습니다."
 
-# Plan screen.
-PLAN_INTRO = "적용할 마이그레이션 {count}개가 이 데이터베이스에 하는 일입니다:"
-PLAN_SAFE = "기존 데이터는 지우지 않습니다. 파일마다 트랜잭션 하나로 적용해, 실패하면 그 파일의 변경은 모두 되돌립니다."
-PLAN_0001_CREATE = "없는 테이블과 형식을 만듭니다: {names}"
-PLAN_0001_PRESENT = "users, conversation_memories 가 이미 있어 그대로 둡니다."
-PLAN_0002_CREATE = "sessions 테이블을 만듭니다 (백엔드가 로그인 세션을 저장하는 곳)."
-PLAN_0002_PRESENT = "이미 있는 sessions 테이블은 그대로 두고, 빠진 인덱스만 더합니다."
-PLAN_0003_LINK = (
-    "chat_sessions 테이블을 만들고, 사용자 {users}명의 대화 {memories}개를 "
-    "'이전 대화 (마이그레이션)' 세션으로 연결합니다."
-)
-PLAN_0003_EMPTY = "chat_sessions 테이블과 트리거를 만듭니다. 옮길 기존 대화는 없습니다."
-PLAN_0003_HAND = (
-    "손으로 마이그레이션한 chat_sessions 와 기존 연결은 그대로 두고, 빠진 인덱스·외래 키·트리거만 더합니다."
-)
-PLAN_0003_DUPLICATES = "메시지를 두 번 세는 트리거 {count}개를 정리합니다: {names}"
-PLAN_GENERIC = "{name} 파일을 적용합니다."
-PLAN_RECREATE = (
-    "--recreate: chat_sessions 와 conversation_memories.session_id 를 백업 스키마에 복사한 뒤 지우고 "
-    "다시 만듭니다. 모든 대화가 사용자마다 세션 하나로 다시 묶입니다."
-)
-
-# Apply screen.
-APPLY_STARTING = "마이그레이션을 적용하는 중..."
-APPLY_FILE_DONE = "{name}: {action} ({seconds:.2f}초)"
-NOTICES_TITLE = "서버가 알려 준 내용:"
-NOTICE_MIGRATED = "사용자 {users}명의 기존 대화를 '이전 대화 (마이그레이션)' 세션 {sessions}개로 연결했습니다."
-NOTICE_MIGRATED_NONE = "옮길 기존 대화가 없었습니다."
-NOTICE_LINKS_KEPT = "conversation_memories.session_id 가 이미 있어 기존 연결을 그대로 두었습니다."
-NOTICE_DUPLICATE_TRIGGER = "메시지를 두 번 세던 트리거를 지웠습니다: {name}"
-NOTICE_FK_NOT_VALID = (
-    "없는 세션을 가리키는 대화가 있어 외래 키 fk_conv_mem_session 을 검증하지 않은 채로 두었습니다 "
-    "(새로 들어오는 행은 검사합니다)."
-)
-NOTICE_OTHER = (
-    "이미 있는 테이블이나 인덱스는 만들지 않고 건너뛰었다는 서버의 알림이 {count}건 더 있습니다. "
-    "해롭지 않으며, 할 일은 없습니다 (-v 로 원문을 볼 수 있습니다)."
-)
-
-# Dev user 1 and the final checklist.
-CHECKLIST_TITLE = "최종 점검"
-STEP_READINESS = "백엔드가 쓸 준비"
-READINESS_MISSING = "최종 점검에서 아직 없는 것이 있습니다: {names}"
-FIX_READINESS = (
-    "python -m setup_wizard check 로 무엇이 다른지 확인하세요.\n"
-    "그다음 python -m setup_wizard --yes 를 다시 실행하면 지우지 않고 더할 수 있는 것은 모두 더합니다."
-)
-CHECK_SESSIONS = "sessions 테이블"
-CHECK_CHAT_SESSIONS = "chat_sessions 테이블"
-CHECK_SESSION_ID = "conversation_memories.session_id"
-CHECK_TRIGGERS = "트리거 (메시지 수, 수정 시각)"
-CHECK_DEV_USER = "개발용 사용자 id 1"
-CHECK_CHECKPOINTS = "LangGraph 체크포인트 테이블"
-CHECK_PRESENT = "있습니다"
-CHECK_MISSING = "없습니다"
-CHECK_TRIGGERS_MISSING = "없는 트리거: {names}"
-CHECK_DEV_USER_MISSING = "없습니다. 첫 채팅이 Foreign Key 위반으로 실패합니다"
-CHECK_CHECKPOINTS_LATER = "서버를 처음 시작할 때 자동으로 만들어집니다"
-NEXT_STEPS_TITLE = "다음 단계"
-NEXT_STEPS_WIZARD = (
-    "1. backend 폴더로 이동합니다: cd backend\n"
-    "2. 서버를 시작합니다: uvicorn app.main:app --reload\n"
-    "3. 다시 점검하려면: python -m setup_wizard check"
-)
-RERUN_ALL_GOOD = "이미 모두 준비되어 있습니다. 바꾼 것이 없습니다."
+# The prompts themselves (arrow-key selection, or the plain fallback).
 PROMPT_FALLBACK = "이 터미널에서는 화살표 선택 화면을 쓸 수 없어 번호와 글자로 묻습니다."
 PLAIN_CHOICE_NUMBER = "번호 [{default}]: "
 SELECT_HINT = "(화살표 키로 고르고 Enter)"
 ANSWER_YES = "예"
 ANSWER_NO = "아니요"
 CONFIRM_HINT = "(y: 예, n: 아니요, Enter: {default})"
-SERVER_ANSWERS = "{host}:{port} 에서 서버가 응답합니다."
-INSTALL_COL_VERSION = "버전"
-INSTALL_COL_PLACE = "위치"
-INSTALL_COL_ORIGIN = "찾은 곳"
-INSTALL_COL_SERVICE = "서비스"
-INSTALL_COL_PORT = "포트"
-INSTALL_CHOSEN = "진단에 쓰는 설치: PostgreSQL {version} ({bindir})"
-INSTALL_NONE = (
-    "이 컴퓨터에서 PostgreSQL 설치를 찾지 못했습니다. 다른 컴퓨터의 서버에 접속한다면 그대로 진행해도 됩니다."
-)
-INSTALL_SEARCH_FAILED = "설치된 PostgreSQL을 찾는 중 문제가 있어 건너뜁니다: {error}"
-
-# --- issue 3: finding PostgreSQL, services, diagnosis and fixes ------------------------------------
-STEP_POSTGRES = "PostgreSQL 설치"
-STEP_PSQL = "psql"
-STEP_SERVICE = "PostgreSQL 서비스"
-STEP_PORT = "포트"
-STEP_SERVER_VERSION = "서버 버전"
-STEP_PRIVILEGES = "권한"
-STEP_DEV_USER = "개발용 사용자"
-STEP_CLUSTER = "로컬 개발용 서버"
-
-ORIGINS = {
-    "PATH": "PATH",
-    "registry": "레지스트리",
-    "Program Files": "Program Files 폴더",
-    "debian": "Debian/Ubuntu 패키지",
-    "pgdg": "PGDG 패키지",
-    "homebrew": "Homebrew",
-    "postgres.app": "Postgres.app",
-}
-INSTALLATION_LINE = "PostgreSQL {version} ({origin}): {bindir}"
-INSTALLATION_SERVICE = ", 서비스 {service}"
-INSTALLATION_PORT = ", 포트 {port}"
-POSTGRES_FOUND = "찾은 PostgreSQL {count}개 중 {version} 버전을 사용합니다."
-POSTGRES_NOT_FOUND = "이 컴퓨터에서 PostgreSQL 프로그램을 찾지 못했습니다."
-POSTGRES_REMOTE = "원격 서버({host})라 이 컴퓨터의 설치는 확인하지 않습니다."
-PSQL_FOUND = "psql: {path}"
-PSQL_ADDED = "사용자 PATH에 추가했습니다: {bindir}\n새로 여는 터미널부터 psql 을 바로 쓸 수 있습니다."
-ASK_ADD_TO_PATH = "psql 이 있는 폴더({bindir})를 사용자 PATH에 추가할까요? 새 터미널부터 psql 을 바로 쓸 수 있습니다."
-PORT_MISMATCH = "설정의 포트는 {port} 인데, 레지스트리에 따르면 이 컴퓨터의 PostgreSQL은 {ports} 포트를 씁니다."
-SERVICE_RUNNING = "{name} 서비스가 실행 중입니다."
-SERVICE_STOPPED = "{name} 서비스가 멈춰 있습니다."
-SERVICE_ABSENT = "{name} 서비스가 이 컴퓨터에 없습니다."
-SERVICE_UNKNOWN = "{name} 서비스의 상태를 읽지 못했습니다."
-SERVICE_STARTED = "{name} 서비스를 시작했고, 서버가 접속을 받습니다 ({seconds:.1f}초)."
-SERVICE_REMOTE = "원격 서버라 서비스는 확인하지 않고, 접속 가능 여부만 봅니다."
-ASK_START_SERVICE_WINDOWS = (
-    "{name} 서비스를 시작할까요? 관리자 권한이 필요해서 Windows가 허용할지 묻는 창(UAC)을 띄웁니다."
-)
-ASK_START_SERVICE = "다음 명령으로 PostgreSQL을 시작할까요?  {command}"
-STARTING_SERVICE = "{name} 시작 중... (최대 {seconds}초 기다립니다)"
-SERVER_VERSION_DETAIL = "서버 PostgreSQL {server}, 클라이언트 psql {client}, libpq {libpq}"
-SERVER_VERSION_NOT_17 = "서버는 PostgreSQL {server} 입니다. 이 프로젝트는 17을 기준으로 합니다 (동작은 합니다)."
-PRIVILEGES_OK = "{user} 사용자는 public 스키마에 테이블을 만들 수 있습니다."
-DEV_USER_OK = "id 1 사용자가 있습니다."
-DEV_USER_CREATED = "id 1 사용자(test@test.com)를 만들고 id 시퀀스를 그 뒤로 옮겼습니다."
-DEV_USER_EMAIL_TAKEN = "test@test.com 은 이미 다른 id로 있어 id 1 사용자를 만들지 않았습니다."
-ASK_CREATE_DEV_USER = "id 1 개발용 사용자(test@test.com)가 없습니다. 지금 만들까요? (추가만 합니다)"
-ASK_CREATE_CLUSTER = (
-    "PostgreSQL 프로그램({bindir})은 있지만 실행 중인 서버가 없습니다. "
-    "개발용 서버를 새로 만들어 {port} 포트로 시작할까요?"
-)
-ASK_CLUSTER_FOLDER = "데이터 폴더 (비어 있거나 없는 폴더)"
-ASK_CLUSTER_PASSWORD = "새 서버의 {user} 비밀번호"
-CLUSTER_CREATED = (
-    "{folder} 에 개발용 서버를 만들고 {port} 포트로 시작했습니다 (사용자 {user}).\n"
-    "접속 정보가 지금 설정과 같아서 .env 는 바꿀 필요가 없습니다. 다시 시작하려면: {start}"
-)
-CLUSTER_CREATED_NEW_PASSWORD = (
-    "비밀번호를 새로 정했으니 backend/.env 에 POSTGRES_PASSWORD(또는 DATABASE_URL)로 저장하세요."
-)
-CLUSTER_FOLDER_NOT_EMPTY = "{folder} 폴더가 비어 있지 않아 서버를 만들지 않았습니다."
-CLUSTER_FAILED = "{tool} 명령이 실패했습니다:\n{output}"
-CLUSTER_NEEDS_POSTGRES_USER = "root 로는 PostgreSQL을 실행할 수 없는데 postgres 시스템 사용자가 없습니다."
-
-SEED_ERRORS = {
-    # SQLSTATEs of the seed guide's own error messages, explained when a migration meets them.
-    "42P07": "seed_relation_exists",
-    "42P01": "seed_table_missing",
-    "25P02": "seed_rolled_back",
-    "23503": "dev_user_missing",
-}
-
-CATALOGUE.update({
-    "role_missing": Problem(
-        title="그런 사용자(role)가 서버에 없습니다",
-        cause="{host}:{port} 서버에 {user} 사용자(role)가 없습니다.",
-        steps=(
-            "접속한 서버와 포트가 맞는지 확인하세요. 설치할 때 만든 사용자는 보통 postgres 입니다.",
-            "backend/.env 의 사용자 이름(POSTGRES_USER 또는 DATABASE_URL)을 확인하세요.",
-            "새로 만들려면 슈퍼유저로 접속해: CREATE ROLE \"{user}\" LOGIN PASSWORD '비밀번호' CREATEDB;",
-        ),
-    ),
-    "psql_not_found": Problem(
-        title="psql 이 PATH에 없습니다 (마법사에는 필요 없습니다)",
-        cause="터미널에서 psql 을 입력해도 찾을 수 없습니다. 마법사는 psql 없이 동작합니다.",
-        steps=(
-            "가이드의 psql 명령은 전체 경로로 실행하세요: {command}",
-            "{path_hint}",
-        ),
-    ),
-    "postgres_not_found": Problem(
-        title="PostgreSQL 이 설치되어 있지 않은 것 같습니다",
-        cause="PATH, 레지스트리, 기본 설치 폴더 어디에서도 PostgreSQL 프로그램을 찾지 못했습니다.",
-        steps=(
-            "windows: 설치하세요: winget install PostgreSQL.PostgreSQL.17  (기본 비밀번호 postgres)",
-            "설치 프로그램으로 설치하려면 https://www.postgresql.org/download/ 에서 17 버전을 받으세요.",
-            "linux: 설치하세요: sudo apt install postgresql",
-            "darwin: 설치하세요: brew install postgresql@17",
-        ),
-    ),
-    "port_mismatch": Problem(
-        title="설정의 포트와 설치된 서버의 포트가 다릅니다",
-        cause="{detail}",
-        steps=(
-            "비밀번호를 의심하기 전에 포트를 확인하세요: "
-            "두 번째로 설치한 PostgreSQL은 5433 포트를 쓰는 경우가 많습니다.",
-            "backend/.env 의 POSTGRES_PORT(또는 DATABASE_URL의 :포트)를 {ports} 중 쓰려는 서버의 포트로 바꾸세요.",
-        ),
-    ),
-    "service_stopped": Problem(
-        title="PostgreSQL 서비스가 멈춰 있습니다",
-        cause="{name} 서비스가 실행 중이 아닙니다.",
-        steps=("{command}",),
-    ),
-    "service_start_declined": Problem(
-        title="서비스를 시작하지 않았습니다",
-        cause="관리자 권한 요청(UAC)을 거절했거나 실패했습니다 ({error}).",
-        steps=(
-            "Windows 키 + R → services.msc 입력 → Enter",
-            "목록에서 {name} 찾기 → 우클릭 → 시작",
-            "상태가 '실행 중'이 되면 python -m setup_wizard 를 다시 실행하세요.",
-        ),
-    ),
-    "service_start_failed": Problem(
-        title="서비스를 시작하지 못했습니다",
-        cause="{detail}",
-        steps=(
-            "서버 로그를 확인하세요: {log_hint}",
-            "Windows라면 이벤트 뷰어 → Windows 로그 → 응용 프로그램에서 PostgreSQL 오류를 찾으세요.",
-            "다른 프로그램이 {port} 포트를 쓰고 있지 않은지 확인하세요: netstat -ano | findstr :{port}",
-        ),
-    ),
-    "no_server_installed": Problem(
-        title="PostgreSQL 프로그램은 있지만 서버(서비스)가 없습니다",
-        cause="{bindir} 에 PostgreSQL이 있지만, 서비스나 실행 중인 서버는 없습니다 (zip·Scoop 설치 등).",
-        steps=(
-            "python -m setup_wizard 를 터미널에서 실행하면 개발용 서버를 만들어 시작할 수 있습니다.",
-            "직접 만들려면: \"{initdb}\" -D 데이터폴더 -U {user} -W -E UTF8 --no-locale",
-            "시작: \"{pg_ctl}\" -D 데이터폴더 -o \"-p {port}\" -l 데이터폴더/server.log start",
-        ),
-    ),
-    "server_version_unsupported": Problem(
-        title="서버 버전이 너무 오래되었습니다",
-        cause="서버가 PostgreSQL {server} 입니다. 이 마법사와 백엔드는 13 이상이 필요합니다 (권장 17).",
-        steps=(
-            "PostgreSQL 17을 설치하세요 (Windows: winget install PostgreSQL.PostgreSQL.17).",
-            "새 서버는 다른 포트(5433 등)를 쓸 수 있으니 설치 후 backend/.env 의 포트를 맞추세요.",
-        ),
-    ),
-    "server_version_not_17": Problem(
-        title="서버 버전이 17이 아닙니다 (경고)",
-        cause="서버가 PostgreSQL {server} 입니다. 동작은 하지만 팀은 17을 기준으로 합니다.",
-        steps=("가능하면 PostgreSQL 17을 쓰세요. 지금 그대로 진행해도 됩니다.",),
-    ),
-    "dev_user_missing": Problem(
-        title="id 1 사용자가 없습니다",
-        cause="로그인이 없는 개발 중에는 백엔드가 모든 대화를 id 1 사용자로 만듭니다. 없으면 첫 대화에서 "
-              "Foreign Key 위반 오류가 납니다.",
-        steps=(
-            "python -m setup_wizard --yes 로 실행하면 자동으로 만듭니다 (추가만 하고 지우지 않습니다).",
-            "직접 만들려면: INSERT INTO users (id, email, type, is_active) VALUES (1, 'test@test.com', 'USER', true);",
-            "그다음 시퀀스를 옮기세요: "
-            "SELECT setval(pg_get_serial_sequence('users', 'id'), (SELECT max(id) FROM users));",
-        ),
-    ),
-    "seed_relation_exists": Problem(
-        title="\"relation already exists\" (이미 있습니다) 는 해롭지 않습니다",
-        cause="가이드의 SQL을 두 번 실행하면 이미 만든 테이블·인덱스 때문에 나는 메시지입니다. 데이터는 그대로입니다.",
-        steps=(
-            "python -m setup_wizard check 로 지금 상태를 확인하세요.",
-            "마법사의 마이그레이션은 몇 번을 실행해도 안전하니 python -m setup_wizard --yes 로 마무리하세요.",
-        ),
-    ),
-    "seed_table_missing": Problem(
-        title="\"table does not exist\" (테이블이 없습니다) 는 해롭지 않습니다",
-        cause="처음 설치하는 데이터베이스라 아직 없는 테이블을 지우거나 바꾸려 할 때 나는 메시지입니다.",
-        steps=(
-            "python -m setup_wizard --yes 를 실행하면 필요한 테이블(users, conversation_memories 포함)을 만듭니다.",
-        ),
-    ),
-    "seed_rolled_back": Problem(
-        title="ROLLBACK: 아무것도 바뀌지 않았습니다",
-        cause="트랜잭션 중에 오류가 나서 그 트랜잭션 전체가 되돌려졌습니다. 데이터베이스는 시작 전 그대로입니다.",
-        steps=(
-            "위쪽의 첫 번째 오류 메시지가 진짜 원인입니다. 그 원인을 고치세요.",
-            "그다음 python -m setup_wizard --yes 로 다시 실행하세요. 이미 적용된 단계는 건너뜁니다.",
-        ),
-    ),
-})
 
 
-# --- issue 5: check (the onboarding checklist, the shareable report, LangGraph checkpoint tables) ---
-HELP_REPORT = "check 결과를 비밀번호를 뺀 Markdown 보고서로 FILE 에 씁니다 (팀 채팅에 붙여 넣기용)"
-REPORT_NEEDS_CHECK = "--report 는 check 명령과 함께 씁니다."
-NOT_FOUND = "(찾지 못함)"
-PATH_LINE = "경로: {path}"
-SETTINGS_SOURCE_LINE = "{field}: {value} ({source})"
-CHECK_SKIPPED_NO_CONNECTION = "데이터베이스에 접속하지 못해 건너뛰었습니다."
-CHECK_CRASHED = "이 항목을 점검하다가 오류가 났습니다: {error}"
-FIX_CHECK_CRASHED = (
-    "다른 항목은 계속 점검했습니다. 이 오류는 마법사의 버그일 수 있습니다.\n"
-    "python -m setup_wizard check --report report.md 로 보고서를 만들어 팀 채팅에 올려 주세요."
+# === 16. Windows terminals and shells: Git Bash (mintty) ====================================================
+# The PATH hint for each shell sits with psql in section 5.
+GIT_BASH_PLAIN_PROMPTS = (
+    "Git Bash(mintty)에서 실행 중이라 화살표 선택 화면 대신 번호와 글자로 묻습니다."
 )
-
-STEP_PYTHON = "Python"
-PYTHON_TOO_OLD = "Python {version} 입니다. 이 마법사와 백엔드는 Python 3.10 이상이 필요합니다."
-FIX_PYTHON_TOO_OLD = "python.org 에서 Python 3.12 를 설치한 뒤, 새 가상 환경에서 pip install . 을 다시 실행하세요."
-STEP_PACKAGES = "필요한 패키지"
-PACKAGES_MISSING = "설치되지 않은 패키지가 있습니다: {names}"
-FIX_PACKAGES_MISSING = "프로젝트 폴더에서 pip install . 을 실행하세요 (가상 환경을 쓴다면 먼저 활성화하세요)."
-PACKAGES_LIBPQ = "psycopg 구현: {impl}, libpq {libpq}"
-PACKAGES_OPTIONAL = "선택 패키지 {name}: {state}"
-PACKAGES_OPTIONAL_ABSENT = (
-    "설치되지 않음 (pip install .[checkpoints] 로 설치하면 체크포인트 테이블을 미리 만들 수 "
-    "있습니다)"
+PASSWORD_NOT_HIDDEN_GIT_BASH = "Git Bash(mintty) 창에서는 입력하는 비밀번호를 가릴 수 없어서 비밀번호를 묻지 않습니다."
+FIX_PASSWORD_GIT_BASH = (
+    "1. Git Bash에서 앞에 winpty 를 붙여 다시 실행하세요: winpty python -m setup_wizard\n"
+    "2. 또는 PowerShell이나 명령 프롬프트(cmd)에서 python -m setup_wizard 를 실행하세요.\n"
+    "3. 또는 backend/.env 의 DATABASE_URL 에 비밀번호를 넣은 뒤 다시 실행하세요."
 )
-FACT_INSTALLATIONS = "PostgreSQL 설치"
-
-ENV_FILE_SKIPPED_ENVIRON = "환경 변수로 접속 정보를 받았습니다."
-FIX_ENV_FILE_NONE = (
-    "백엔드는 backend/.env 에서 접속 정보를 읽습니다. 다음 한 줄로 파일을 만드세요:\n"
-    "DATABASE_URL=postgresql+psycopg://postgres:비밀번호@localhost:5432/real_estate"
-)
-ENV_CHECK_SKIPPED = ".env 파일이 없어 건너뛰었습니다."
-STEP_ENV_GITIGNORE = ".env 파일: git 제외"
-GIT_NOT_FOUND = "git 이 설치되어 있지 않아 건너뛰었습니다."
-ENV_NOT_IN_REPO = ".env 파일이 git 저장소 안에 있지 않습니다."
-ENV_IGNORED = ".env 파일은 .gitignore 로 git 에서 제외되어 있습니다."
-ENV_NOT_IGNORED = ".gitignore 에 이 파일이 없어, 커밋하면 비밀번호가 저장소에 올라갑니다: {path}"
-FIX_ENV_NOT_IGNORED = "저장소의 .gitignore 에 {name} 줄을 추가하세요."
-ENV_TRACKED = "이 파일은 이미 git 에 커밋되어 있어 비밀번호가 저장소 기록에 남습니다: {path}"
-FIX_ENV_TRACKED = (
-    "git rm --cached {name} 명령으로 추적을 멈추고, .gitignore 파일에 {name} 한 줄을 추가하세요.\n"
-    "이미 올라간 비밀번호는 바꾸는 것이 안전합니다 (PostgreSQL: ALTER USER postgres PASSWORD '새 비밀번호';)."
-)
-STEP_ENV_PERMISSIONS = ".env 파일: 권한"
-ENV_PERMISSIONS_WINDOWS = (
-    "Windows 에서는 파일 권한을 확인하지 않습니다 (사용자 폴더의 파일은 다른 사용자가 읽을 수 "
-    "없습니다)."
-)
-ENV_READABLE_BY_OTHERS = "다른 사용자도 읽을 수 있습니다 (권한 {mode})."
-FIX_ENV_READABLE = "chmod 600 {path}"
-ENV_PRIVATE = "나만 읽을 수 있습니다 (권한 {mode})."
-
-STEP_ENCODING = "데이터베이스 인코딩"
-ENCODING_DETAIL = "인코딩 {encoding}, 정렬 {collate}"
-ENCODING_NOT_UTF8 = "UTF8 이 아니라서 한글 대화를 저장할 때 오류가 나거나 글자가 깨집니다."
-FIX_ENCODING = (
-    "데이터가 없다면: psql 에서 DROP DATABASE \"{dbname}\"; 을 실행한 뒤 python -m setup_wizard --yes 로 "
-    "UTF8 로 다시 만드세요.\n"
-    "데이터가 있다면 지우기 전에 팀과 상의하세요 (pg_dump 로 백업 후 UTF8 데이터베이스로 옮깁니다)."
-)
-
-MIGRATIONS_PENDING_HEAD = "적용하지 않은 마이그레이션이 {count}개 있습니다:"
-MIGRATION_PENDING_LINE = "- {name}{note}"
-MIGRATION_PENDING_BASELINE = " (손으로 적용한 흔적이 있어 빠진 것만 더하고 기준점으로 기록합니다)"
-STEP_CHECKSUMS = "마이그레이션 파일 체크섬"
-CHECKSUMS_NO_PLAN = "마이그레이션 상태를 읽지 못해 건너뛰었습니다."
-CHECKSUMS_NOTHING_APPLIED = "아직 적용한 마이그레이션이 없습니다."
-CHECKSUMS_OK = "적용한 파일 {count}개의 내용이 기록과 같습니다."
-
-STEP_SCHEMA_TABLES = "스키마: 테이블과 열"
-STEP_SCHEMA_INDEXES = "스키마: 인덱스"
-STEP_SCHEMA_CONSTRAINTS = "스키마: 키와 외래 키"
-STEP_SCHEMA_TRIGGERS = "스키마: 트리거"
-SCHEMA_NOTHING_YET = "백엔드 테이블이 아직 없습니다. 마이그레이션을 적용한 뒤 확인합니다."
-SCHEMA_TABLES_OK = "테이블 {tables}개, 열 {columns}개가 백엔드가 기대하는 그대로입니다."
-SCHEMA_INDEXES_OK = "인덱스 {count}개가 모두 있습니다."
-SCHEMA_CONSTRAINTS_OK = "기본 키와 외래 키 {count}개가 모두 기대하는 그대로입니다."
-SCHEMA_TRIGGERS_OK = "트리거 {count}개가 있고, 메시지 수를 세는 트리거는 하나뿐입니다."
-FIX_SCHEMA_DRIFT_PENDING = (
-    "python -m setup_wizard --yes 로 마이그레이션을 적용하면 빠진 것이 만들어집니다. 적용한 뒤 다시 "
-    "점검하세요."
-)
-FIX_SCHEMA_DRIFT = (
-    "빠진 인덱스·외래 키·트리거는 해당 SQL 파일을 다시 실행하면 만들어집니다 (여러 번 실행해도 안전합니다):\n"
-    "{commands}\n"
-    "열의 형식이나 NOT NULL 이 다르다면 누가 손으로 바꾼 것입니다. 고치기 전에 팀과 확인하세요."
-)
-DRIFT_NONE = "없음"
-DRIFT_TABLE_MISSING = "테이블이 없습니다."
-DRIFT_COLUMN_MISSING = "열이 없습니다."
-DRIFT_COLUMN_TYPE = "형식이 {actual} 입니다 (기대: {expected})."
-DRIFT_COLUMN_NULLABLE = "NOT NULL 이 아닙니다 (기대: NOT NULL)."
-DRIFT_COLUMN_NOT_NULL = "NOT NULL 입니다 (기대: 빈 값 허용)."
-DRIFT_COLUMN_DEFAULT = "기본값이 {actual} 입니다 (기대: {expected})."
-DRIFT_COLUMN_NO_DEFAULT = "기본값이 없습니다 (기대: {expected})."
-DRIFT_PRIMARY_KEY = "기본 키가 ({actual}) 입니다 (기대: {expected})."
-DRIFT_ENUM_LABELS = "enum 값이 빠졌습니다: {labels}"
-DRIFT_INDEX_MISSING = "인덱스가 없습니다 ({table} ({keys}))."
-DRIFT_INDEX_DIFFERENT = "인덱스 정의가 {actual} 입니다 (기대: {expected})."
-DRIFT_FK_MISSING = "외래 키가 없습니다 ({table}({columns}) → {ref})."
-DRIFT_FK_TARGET = "외래 키가 가리키는 곳이 다릅니다: {actual} (기대: {expected})"
-DRIFT_FK_NO_CASCADE = "ON DELETE CASCADE 가 아닙니다: {ref} 의 행을 지우면 오류가 납니다."
-DRIFT_FK_NOT_VALID = "NOT VALID 상태입니다: 없는 세션을 가리키는 대화가 있습니다."
-DRIFT_TRIGGER_MISSING = "{table} 에 트리거가 없습니다."
-DRIFT_TRIGGER_DIFFERENT = "트리거가 {actual} 입니다 (기대: {expected})."
-DRIFT_TRIGGER_DISABLED = "트리거가 꺼져 있습니다 (DISABLE TRIGGER)."
-DRIFT_COUNTING_TWICE = "메시지 수를 세는 트리거가 {count}개라 메시지 하나가 여러 번 세어집니다: {names}"
-
-DEV_USER_NO_TABLE = "users 테이블이 아직 없습니다."
-VERIFY_NOTHING_YET = "chat_sessions 가 아직 없어 검증할 것이 없습니다."
-
-STEP_CHECKPOINTS = "LangGraph 체크포인트 테이블"
-CHECKPOINTS_ABSENT = "아직 없습니다. 서버를 처음 시작할 때 자동으로 만들어집니다."
-CHECKPOINTS_CAN_CREATE = "지금 만들려면: python -m setup_wizard --yes"
-CHECKPOINTS_PRESENT = "checkpoints, checkpoint_blobs, checkpoint_writes, checkpoint_migrations 가 있습니다{version}."
-CHECKPOINTS_VERSION = " (마이그레이션 버전 {version})"
-CHECKPOINTS_INCOMPLETE = "일부만 있습니다. 없는 테이블: {missing}"
-FIX_CHECKPOINTS_INCOMPLETE = "백엔드 서버를 다시 시작하면 LangGraph 가 빠진 테이블을 만듭니다."
-FIX_CHECKPOINTS_INCOMPLETE_LIB = (
-    "python -m setup_wizard --yes 로 빠진 테이블을 만들거나, 백엔드 서버를 다시 "
-    "시작하세요."
-)
-CHECKPOINTS_AHEAD = (
-    "데이터베이스의 마이그레이션 버전({version})이 설치된 라이브러리가 아는 버전({expected})보다 높습니다."
-)
-FIX_CHECKPOINTS_AHEAD = "라이브러리를 올리세요: pip install -U {package} (백엔드와 같은 버전을 쓰세요)."
-CHECKPOINTS_BEHIND = (
-    "마이그레이션 버전이 {version} 입니다 (설치된 라이브러리: {expected}). "
-    "서버를 시작하면 올라가며, python -m setup_wizard --yes 로 지금 올릴 수도 있습니다."
-)
-CHECKPOINTS_OK = "이미 있습니다 (마이그레이션 버전 {version})."
-CHECKPOINTS_CREATED = "LangGraph 의 setup() 으로 만들었습니다 (마이그레이션 버전 {version})."
-CHECKPOINTS_CREATING = "LangGraph 체크포인트 테이블을 만드는 중..."
-CHECKPOINTS_DECLINED = "만들지 않았습니다. 서버를 처음 시작할 때 자동으로 만들어집니다."
-CHECKPOINTS_FAILED = "LangGraph 의 setup() 이 실패했습니다: {error}"
-FIX_CHECKPOINTS_FAILED = (
-    "다른 단계는 적용되었습니다. 체크포인트 테이블은 서버를 처음 시작할 때 다시 만들어 봅니다.\n"
-    "서버에서도 실패하면 python -m setup_wizard check --report report.md 결과를 팀 채팅에 올리세요."
-)
-ASK_CREATE_CHECKPOINTS = "LangGraph 체크포인트 테이블(checkpoints 등)을 지금 만들까요?"
-ASK_UPGRADE_CHECKPOINTS = "LangGraph 체크포인트 테이블을 설치된 라이브러리 버전에 맞게 채울까요?"
-
-STEP_REPORT = "보고서 파일"
-REPORT_PATH_INVALID = "보고서를 쓸 수 없는 경로입니다: {path}"
-REPORT_WOULD_OVERWRITE = "보고서가 .env 파일을 덮어쓰게 됩니다: {path}"
-FIX_REPORT_PATH = "있는 폴더 안의 새 파일 이름을 주세요. 예: --report report.md"
-REPORT_WRITE_FAILED = "보고서를 쓰지 못했습니다: {path} ({error})"
-REPORT_WRITTEN = "보고서를 저장했습니다: {path} (비밀번호는 들어 있지 않습니다. 팀 채팅에 그대로 붙여 넣어도 됩니다.)"
-REPORT_TITLE = "setup_wizard 점검 보고서"
-REPORT_CREATED = "만든 시각"
-REPORT_TOOL = "도구"
-REPORT_RESULT = "결과"
-REPORT_NO_SECRETS = "비밀번호와 .env 의 비밀 값은 모두 *** 로 가렸습니다."
-REPORT_CHECKLIST = "점검 항목"
-REPORT_ENVIRONMENT = "환경"
-REPORT_COL_ITEM = "항목"
-REPORT_COL_VALUE = "값"
-REPORT_LAST_FAILURE = "마지막 실패"
-REPORT_NO_FAILURE = "실패한 항목이 없습니다."
-FACT_OS = "운영 체제"
-FACT_PYTHON = "Python"
-FACT_PACKAGES = "패키지"
-FACT_PSQL = "psql"
-FACT_SERVER = "PostgreSQL 서버"
-FACT_SETTING = "설정: {field}"
-FACT_SETTING_VALUE = "{value} ({source})"
