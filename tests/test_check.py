@@ -18,7 +18,8 @@ from pgserver import free_port
 from recorded import windows_two_versions
 
 from setup_wizard.database import checkpoints
-from setup_wizard.database.contract import FAIL, WARN, find_drift
+from setup_wizard.database.contract import FAIL, WARN
+from setup_wizard.database.drift import find_drift
 from setup_wizard.database.inspect import evaluate_version
 from setup_wizard.database.migrate import Runner, load_migrations
 from setup_wizard.environment import Environment

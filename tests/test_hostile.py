@@ -281,7 +281,7 @@ def test_no_usable_schema(database: Database, case: str) -> None:
                 pytest.raises(MigrationError) as caught:
             Runner(conn, load_migrations(), lock_timeout=1).apply()
     assert caught.value.code == "no_usable_schema"
-    # With nothing in its search_path, the contract's schema falls back to public (database/contract.py).
+    # With nothing in its search_path, the contract's schema falls back to public (database/live_schema.py).
     assert "public 스키마에 CREATE 권한" in caught.value.detail
     assert f'TO "{name}"' in (caught.value.fix or "")
 

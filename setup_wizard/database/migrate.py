@@ -313,7 +313,7 @@ class Runner:
         self.schema: str | None = None  # where the backend's tables are; found under the lock
 
     def find_schema(self) -> str:
-        from setup_wizard.database.contract import contract_schema
+        from setup_wizard.database.live_schema import contract_schema
 
         if self.schema is None:
             self.schema = contract_schema(self.conn)

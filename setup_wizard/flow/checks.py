@@ -364,7 +364,9 @@ SCHEMA_STEPS = (
 
 @register("schema", msg.STEP_SCHEMA_TABLES, needs_connection=True)
 def check_schema(ctx: Context) -> Iterator[Step]:
-    from setup_wizard.database.contract import FAIL, find_drift, object_counts, present_tables
+    from setup_wizard.database.contract import FAIL, object_counts
+    from setup_wizard.database.drift import find_drift
+    from setup_wizard.database.live_schema import present_tables
     from setup_wizard.database.repair import plan_repairs
 
     assert ctx.conn is not None
@@ -406,7 +408,7 @@ def check_schema(ctx: Context) -> Iterator[Step]:
 
 @register("search_path", msg.STEP_SEARCH_PATH, needs_connection=True)
 def check_search_path(ctx: Context) -> Iterator[Step]:
-    from setup_wizard.database.contract import search_path_step
+    from setup_wizard.database.live_schema import search_path_step
 
     assert ctx.conn is not None
     yield search_path_step(ctx.conn, ctx.settings.user)
@@ -414,8 +416,8 @@ def check_search_path(ctx: Context) -> Iterator[Step]:
 
 @register("backend_tables", msg.STEP_BACKEND_TABLES, needs_connection=True)
 def check_backend_tables(ctx: Context) -> Iterator[Step]:
-    from setup_wizard.database.contract import contract_schema
     from setup_wizard.database.declared import declared_tables, find_backend, missing_beyond_contract
+    from setup_wizard.database.live_schema import contract_schema
 
     assert ctx.conn is not None
     backend = find_backend(ctx.env.cwd, ctx.env_file.path if ctx.env_file else None)
