@@ -17,7 +17,9 @@ from setup_wizard.database import contract, live_schema, readiness
 from setup_wizard.database.contract import COUNTING_PATTERN
 from setup_wizard.database.drift import find_drift
 from setup_wizard.database.live_schema import counting_triggers
-from setup_wizard.database.migrate import HISTORY_TABLE, Runner, load_migrations, sql_dir
+from setup_wizard.database.migrate import Runner
+from setup_wizard.database.migration_files import load_migrations, sql_dir
+from setup_wizard.database.migration_history import HISTORY_TABLE
 from setup_wizard.database.preview import describe_pending, summarise_notices
 from setup_wizard.database.repair import apply_repairs, plan_repairs
 from setup_wizard.database.verify import verification_rows
@@ -461,7 +463,7 @@ def test_a_database_recorded_with_the_first_0003_counts_as_applied(database: Dat
                      [first_release])
         assert {o.action for o in Runner(conn, load_migrations()).apply().outcomes} == {"skipped"}
         conn.execute(f"UPDATE {HISTORY_TABLE} SET checksum = 'f00' WHERE name = '0003_chat_sessions.sql'")
-        from setup_wizard.database.migrate import read_plan
+        from setup_wizard.database.migration_history import read_plan
 
         assert [i.state for i in read_plan(conn, load_migrations())][2] == "changed"
 

@@ -25,15 +25,10 @@ from setup_wizard import messages as msg
 from setup_wizard.database import contract as c
 from setup_wizard.database.drift import Drift, find_drift, live_foreign_keys
 from setup_wizard.database.live_schema import contract_schema, has_session_link
-from setup_wizard.database.migrate import (
-    MigrationError,
-    Progress,
-    Runner,
-    accept_repair_kind,
-    advisory_lock,
-    ensure_history,
-    load_migrations,
-)
+from setup_wizard.database.migrate import MigrationError, Runner
+from setup_wizard.database.migration_files import load_migrations
+from setup_wizard.database.migration_history import accept_repair_kind, ensure_history
+from setup_wizard.database.run_lock import Progress, advisory_lock
 
 if TYPE_CHECKING:
     import psycopg

@@ -22,7 +22,8 @@ from setup_wizard import problems
 from setup_wizard.config.envfile import EnvFile
 from setup_wizard.config.settings import FIELDS, Settings
 from setup_wizard.database.limits import known_failure
-from setup_wizard.database.migrate import PlanItem, changed_files_problem, load_migrations, read_plan
+from setup_wizard.database.migration_files import load_migrations
+from setup_wizard.database.migration_history import PlanItem, changed_files_problem, read_plan
 from setup_wizard.environment import Environment
 from setup_wizard.errors import UsageError, WizardError
 from setup_wizard.flow.connect import Connector
