@@ -24,7 +24,8 @@ from setup_wizard.database.inspect import evaluate_version
 from setup_wizard.database.migrate import Runner
 from setup_wizard.database.migration_files import load_migrations
 from setup_wizard.environment import Environment
-from setup_wizard.flow.checks import REGISTRY, Check, run_all
+from setup_wizard.flow.check_registry import Check
+from setup_wizard.flow.checks import REGISTRY, run_all
 from setup_wizard.flow.options import Options
 from setup_wizard.machine.system import System
 from setup_wizard.results import Report, Status, Step
