@@ -6,7 +6,7 @@ from typing import Any
 
 import psycopg
 
-from setup_wizard.database.migrate import load_migrations
+from setup_wizard.database.migration_files import load_migrations
 
 PREREQUISITES = next(m for m in load_migrations() if m.name.startswith("0001")).text
 

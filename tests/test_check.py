@@ -18,11 +18,14 @@ from pgserver import free_port
 from recorded import windows_two_versions
 
 from setup_wizard.database import checkpoints
-from setup_wizard.database.contract import FAIL, WARN, find_drift
+from setup_wizard.database.contract import FAIL, WARN
+from setup_wizard.database.drift import find_drift
 from setup_wizard.database.inspect import evaluate_version
-from setup_wizard.database.migrate import Runner, load_migrations
+from setup_wizard.database.migrate import Runner
+from setup_wizard.database.migration_files import load_migrations
 from setup_wizard.environment import Environment
-from setup_wizard.flow.checks import REGISTRY, Check, run_all
+from setup_wizard.flow.check_registry import Check
+from setup_wizard.flow.checks import REGISTRY, run_all
 from setup_wizard.flow.options import Options
 from setup_wizard.machine.system import System
 from setup_wizard.results import Report, Status, Step
@@ -500,7 +503,7 @@ def test_run_creates_checkpoint_tables_with_the_library_and_check_reads_its_vers
 @needs_langgraph
 def test_checkpoint_setup_waits_for_our_lock(database: Database) -> None:
     from setup_wizard.config.settings import load_settings
-    from setup_wizard.database.migrate import ADVISORY_LOCK_KEY
+    from setup_wizard.database.run_lock import ADVISORY_LOCK_KEY
     from setup_wizard.errors import WizardError
 
     settings = load_settings(database.url, {}, None, None)

@@ -18,7 +18,7 @@ from conftest import PASSWORD, Database, Result, assert_no_secret, clean_environ
 from dbstate import add_sample_data, hand_migrate, snapshot
 from pgserver import free_port
 
-from setup_wizard.database.migrate import load_migrations
+from setup_wizard.database.migration_files import load_migrations
 
 
 def write_env(folder: Path, url: str, encoding: str = "utf-8", newline: str = "\n") -> Path:
@@ -268,7 +268,7 @@ def test_installed_package_ships_the_sql_files(tmp_path: Path) -> None:
     # -I: ignore the current folder and PYTHON* variables, so the installed package is imported.
     proc = subprocess.run(
         [sys.executable, "-I", "-c",
-         "from setup_wizard.database.migrate import sql_dir; print(sql_dir())"],
+         "from setup_wizard.database.migration_files import sql_dir; print(sql_dir())"],
         cwd=tmp_path, capture_output=True, text=True, env=clean_environ(),
     )
     assert proc.returncode == 0, proc.stderr

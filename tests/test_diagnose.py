@@ -20,7 +20,8 @@ from scripted import ScriptedPrompter
 
 from setup_wizard.config.settings import load_settings
 from setup_wizard.database import inspect
-from setup_wizard.database.migrate import Runner, load_migrations
+from setup_wizard.database.migrate import Runner
+from setup_wizard.database.migration_files import load_migrations
 from setup_wizard.environment import Environment
 from setup_wizard.flow.checks import run_all
 from setup_wizard.flow.decide import SafeDefaults

@@ -122,7 +122,7 @@ def test_a_wrong_password_reads_the_same_through_both_doors(database: Database, 
 
 def test_a_rerun_repairs_drift_behind_the_history_and_is_ready_only_when_it_holds(
         database: Database, tmp_path: Path) -> None:
-    from setup_wizard.database.contract import find_drift
+    from setup_wizard.database.drift import find_drift
 
     root = _project(tmp_path / "p", database.url)
     assert _through_yes(root)[0] == 0

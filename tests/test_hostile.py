@@ -29,7 +29,10 @@ from setup_wizard import cli
 from setup_wizard.config.settings import load_settings
 from setup_wizard.database.connect import open_database
 from setup_wizard.database.limits import SessionLimits
-from setup_wizard.database.migrate import ADVISORY_LOCK_KEY, HISTORY_TABLE, MigrationError, Runner, load_migrations
+from setup_wizard.database.migrate import MigrationError, Runner
+from setup_wizard.database.migration_files import load_migrations
+from setup_wizard.database.migration_history import HISTORY_TABLE
+from setup_wizard.database.run_lock import ADVISORY_LOCK_KEY
 from setup_wizard.environment import Environment
 from setup_wizard.errors import WizardError
 
@@ -281,7 +284,7 @@ def test_no_usable_schema(database: Database, case: str) -> None:
                 pytest.raises(MigrationError) as caught:
             Runner(conn, load_migrations(), lock_timeout=1).apply()
     assert caught.value.code == "no_usable_schema"
-    # With nothing in its search_path, the contract's schema falls back to public (database/contract.py).
+    # With nothing in its search_path, the contract's schema falls back to public (database/live_schema.py).
     assert "public 스키마에 CREATE 권한" in caught.value.detail
     assert f'TO "{name}"' in (caught.value.fix or "")
 

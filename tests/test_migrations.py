@@ -11,14 +11,9 @@ import pytest
 from conftest import Database
 from dbstate import DATA_QUERIES, add_sample_data, counting_triggers, hand_migrate, snapshot
 
-from setup_wizard.database.migrate import (
-    HISTORY_TABLE,
-    MigrationError,
-    Runner,
-    load_migrations,
-    read_plan,
-    sql_dir,
-)
+from setup_wizard.database.migrate import MigrationError, Runner
+from setup_wizard.database.migration_files import load_migrations, sql_dir
+from setup_wizard.database.migration_history import HISTORY_TABLE, read_plan
 
 
 def apply(db: Database, recreate: bool = False, directory: Path | None = None, lock_timeout: float = 10):

@@ -13,9 +13,13 @@ from dbstate import add_sample_data, hand_migrate
 from test_check import items, run_sql
 
 from setup_wizard import messages as msg
-from setup_wizard.database import contract, readiness
-from setup_wizard.database.contract import COUNTING_PATTERN, counting_triggers, find_drift
-from setup_wizard.database.migrate import HISTORY_TABLE, Runner, load_migrations, sql_dir
+from setup_wizard.database import contract, live_schema, readiness
+from setup_wizard.database.contract import COUNTING_PATTERN
+from setup_wizard.database.drift import find_drift
+from setup_wizard.database.live_schema import counting_triggers
+from setup_wizard.database.migrate import Runner
+from setup_wizard.database.migration_files import load_migrations, sql_dir
+from setup_wizard.database.migration_history import HISTORY_TABLE
 from setup_wizard.database.preview import describe_pending, summarise_notices
 from setup_wizard.database.repair import apply_repairs, plan_repairs
 from setup_wizard.database.verify import verification_rows
@@ -367,7 +371,7 @@ def test_a_search_path_starting_elsewhere_keeps_the_tables_where_the_backend_has
         conn.execute(f'ALTER DATABASE "{database.name}" SET search_path = other, public')
     with database.connect() as conn:
         assert conn.execute("SELECT current_schema()").fetchone() == ("other",)
-        assert contract.contract_schema(conn) == "public"
+        assert live_schema.contract_schema(conn) == "public"
         migrate(conn)
         in_other = conn.execute("SELECT count(*) FROM pg_class WHERE relnamespace = 'other'::regnamespace"
                                 ).fetchone()
@@ -397,7 +401,7 @@ def test_a_fresh_database_with_such_a_path_gets_its_tables_in_the_first_schema(d
         conn.execute(f'ALTER DATABASE "{database.name}" SET search_path = other, public')
     with database.connect() as conn:
         migrate(conn)
-        assert contract.contract_schema(conn) == "other"
+        assert live_schema.contract_schema(conn) == "other"
         assert conn.execute("SELECT to_regclass('other.users') IS NOT NULL, to_regclass('public.users') IS NULL"
                             ).fetchone() == (True, True)
         assert find_drift(conn) == []
@@ -459,7 +463,7 @@ def test_a_database_recorded_with_the_first_0003_counts_as_applied(database: Dat
                      [first_release])
         assert {o.action for o in Runner(conn, load_migrations()).apply().outcomes} == {"skipped"}
         conn.execute(f"UPDATE {HISTORY_TABLE} SET checksum = 'f00' WHERE name = '0003_chat_sessions.sql'")
-        from setup_wizard.database.migrate import read_plan
+        from setup_wizard.database.migration_history import read_plan
 
         assert [i.state for i in read_plan(conn, load_migrations())][2] == "changed"
 

@@ -16,7 +16,7 @@ from scripted import ScriptedPrompter
 
 from setup_wizard import messages as msg
 from setup_wizard.database.checkpoints import library_installed
-from setup_wizard.database.migrate import load_migrations
+from setup_wizard.database.migration_files import load_migrations
 from setup_wizard.database.preview import describe_pending, summarise_notices
 from setup_wizard.database.readiness import checklist
 from setup_wizard.environment import Environment

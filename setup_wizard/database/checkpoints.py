@@ -18,7 +18,7 @@ from setup_wizard.config.settings import Settings
 from setup_wizard.database.connect import connect_params
 from setup_wizard.database.contract import CHECKPOINT_TABLES
 from setup_wizard.database.limits import MIGRATION_STATEMENT_TIMEOUT, SessionLimits, session_lock_timeout
-from setup_wizard.database.migrate import Progress, advisory_lock
+from setup_wizard.database.run_lock import Progress, advisory_lock
 
 if TYPE_CHECKING:
     import psycopg

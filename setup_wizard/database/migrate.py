@@ -1,37 +1,46 @@
 """Applying the plain SQL files in sql/ safely: once each, recorded, locked, all-or-nothing.
 
 - Each applied file is recorded (name, checksum, kind, applied_at, duration) in
-  `setup_wizard_migrations`, in the same transaction as the file itself.
+  `setup_wizard_migrations` (database/migration_history.py), in the same transaction as the file itself.
 - A file whose content changed after it was applied is reported, never silently re-run.
-- A session-level advisory lock serialises concurrent runs; each file's transaction sets
-  lock_timeout, so a table held by another session fails fast with `lock_timeout`.
+- A session-level advisory lock (database/run_lock.py) serialises concurrent runs; each file's
+  transaction sets lock_timeout, so a table held by another session fails fast with `lock_timeout`.
 - A file may declare `-- setup_wizard:baseline-when: <query>`: when the query is true before the
   file was ever recorded, the database was migrated by hand; the (idempotent) file still runs to add
   what is missing, and is recorded as a baseline.
 - A file may declare `-- setup_wizard:replaces-checksum: <sha256>` for each earlier release of itself
   whose result needs nothing more from the new text: a database recorded with that checksum counts as
-  applied (database/repair.py brings what differs in line with the contract).
+  applied (database/repair.py brings what differs in line with the contract). Both markers are read by
+  database/migration_files.py.
 - Every file runs with `SET LOCAL search_path` to the schema where the backend's tables are
-  (contract.contract_schema), so a role whose search_path starts with another schema never gets a
+  (live_schema.contract_schema), so a role whose search_path starts with another schema never gets a
   second set of tables there; the files themselves stay plain.
-- database/repair.py records its repairs in the same table, with kind 'repair'.
+- database/repair.py records its repairs in the same table, with kind 'repair', through `Runner`.
+- `--recreate` is the seed's Clean Install made recoverable: chat_sessions and the memories' links are
+  copied into a timestamped backup schema with the SQL that restores them, then dropped and re-made.
 """
 
 from __future__ import annotations
 
-import hashlib
-import re
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from setup_wizard import __version__, problems
+from setup_wizard import __version__
 from setup_wizard import messages as msg
 from setup_wizard.database.limits import MIGRATION_STATEMENT_TIMEOUT, lock_timeout_error, statement_timeout_error
+from setup_wizard.database.migration_files import Migration
+from setup_wizard.database.migration_history import (
+    changed_files_problem,
+    ensure_history,
+    history_exists,
+    history_name,
+    read_plan,
+)
+from setup_wizard.database.run_lock import Progress, advisory_lock
 from setup_wizard.database.writable import write_problem
 from setup_wizard.errors import WizardError
 from setup_wizard.results import MigrationOutcome
@@ -39,41 +48,10 @@ from setup_wizard.results import MigrationOutcome
 if TYPE_CHECKING:
     import psycopg
 
-HISTORY_TABLE = "setup_wizard_migrations"
-# Any fixed 64-bit number: the same for every run of the wizard against one database.
-ADVISORY_LOCK_KEY = 7_263_544_331_020_917
 # The file whose seed counterpart is the destructive "Clean Install" (--recreate).
 RECREATABLE = "0003_chat_sessions.sql"
 # Tables whose locks a migration waits for; named in the lock_timeout message.
 TOUCHED_TABLES = ("users", "conversation_memories", "sessions", "chat_sessions")
-
-_BASELINE = re.compile(r"^--\s*setup_wizard:baseline-when:\s*(?P<query>.+)$", re.MULTILINE)
-_REPLACES = re.compile(r"^--\s*setup_wizard:replaces-checksum:\s*(?P<checksum>[0-9a-f]{64})\s*$", re.MULTILINE)
-KINDS = ("applied", "baseline", "repair")
-
-Progress = Callable[[str], None]
-
-
-@dataclass(frozen=True)
-class Migration:
-    name: str
-    text: str
-    baseline_when: str | None
-    replaces: tuple[str, ...] = ()  # checksums of earlier releases that count as applied
-
-    @property
-    def checksum(self) -> str:
-        # Line endings normalised: a Windows checkout (autocrlf) must not look "changed".
-        normalised = self.text.replace("\r\n", "\n").encode("utf-8")
-        return hashlib.sha256(normalised).hexdigest()
-
-
-@dataclass(frozen=True)
-class PlanItem:
-    migration: Migration
-    state: str  # "applied", "pending", "changed"
-    kind: str | None = None
-    applied_at: datetime | None = None
 
 
 @dataclass
@@ -98,184 +76,6 @@ class MigrationError(WizardError):
     def __init__(self, code: str, detail: str, fix: str | None, outcomes: list[MigrationOutcome]) -> None:
         super().__init__(code, detail, fix)
         self.outcomes = outcomes
-
-
-def sql_dir() -> Path:
-    """The migrations: setup_wizard/sql in an installed package, else sql/ beside the source tree."""
-    package = Path(__file__).resolve().parent.parent  # setup_wizard/
-    packaged = package / "sql"
-    if any(packaged.glob("*.sql")):
-        return packaged
-    return package.parent / "sql"
-
-
-def load_migrations(directory: Path | None = None) -> list[Migration]:
-    folder = directory or sql_dir()
-    migrations = []
-    for path in sorted(folder.glob("*.sql")):
-        text = path.read_text(encoding="utf-8")
-        match = _BASELINE.search(text)
-        migrations.append(
-            Migration(
-                name=path.name,
-                text=text,
-                baseline_when=match.group("query").strip() if match else None,
-                replaces=tuple(m.group("checksum") for m in _REPLACES.finditer(text)),
-            )
-        )
-    return migrations
-
-
-def history_name(schema: str | None = None) -> str:
-    """The history table's name, qualified when a schema is given (quoted as an identifier)."""
-    if schema is None:
-        return HISTORY_TABLE
-    return '"' + schema.replace('"', '""') + '".' + HISTORY_TABLE
-
-
-def history_exists(conn: psycopg.Connection[Any], schema: str | None = None) -> bool:
-    row = conn.execute("SELECT to_regclass(%s) IS NOT NULL", [history_name(schema)]).fetchone()
-    return bool(row and row[0])
-
-
-def read_plan(conn: psycopg.Connection[Any], migrations: list[Migration],
-              schema: str | None = None) -> list[PlanItem]:
-    """Where each file stands. Read-only: works when the history table does not exist yet."""
-    recorded: dict[str, tuple[str, str, datetime]] = {}
-    if history_exists(conn, schema):
-        for name, checksum, kind, applied_at in conn.execute(
-            f"SELECT name, checksum, kind, applied_at FROM {history_name(schema)} WHERE kind <> 'repair'"
-        ):
-            recorded[name] = (checksum, kind, applied_at)
-    plan = []
-    for migration in migrations:
-        if migration.name not in recorded:
-            plan.append(PlanItem(migration, "pending"))
-            continue
-        checksum, kind, applied_at = recorded[migration.name]
-        state = "applied" if checksum == migration.checksum or checksum in migration.replaces else "changed"
-        plan.append(PlanItem(migration, state, kind, applied_at))
-    return plan
-
-
-def changed_files_problem(changed: list[PlanItem]) -> tuple[str, str]:
-    """The `checksum_mismatch` explanation (detail, fix) for files changed after they were applied."""
-    problem = msg.CATALOGUE["checksum_mismatch"]
-    lines = [
-        problem.cause.format(
-            name=item.migration.name,
-            applied_at=item.applied_at.strftime("%Y-%m-%d %H:%M") if item.applied_at else "?",
-        )
-        for item in changed
-    ]
-    return "\n".join(lines), problem.fix_text(name=changed[0].migration.name)
-
-
-@dataclass(frozen=True)
-class OtherRun:
-    pid: int
-    application: str
-    client: str
-    since: datetime | None
-    query: str
-
-
-def other_run(conn: psycopg.Connection[Any]) -> OtherRun | None:
-    """The session holding the wizard's advisory lock (a bigint key: classid high, objid low, objsubid 1)."""
-    row = conn.execute(
-        """SELECT a.pid, coalesce(a.application_name, ''), coalesce(host(a.client_addr), 'local'),
-                  coalesce(a.xact_start, a.backend_start),
-                  left(regexp_replace(coalesce(a.query, ''), '\\s+', ' ', 'g'), 160)
-             FROM pg_locks AS l JOIN pg_stat_activity AS a ON a.pid = l.pid
-            WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1
-              AND l.classid::bigint = (%s::bigint >> 32) AND l.objid::bigint = (%s::bigint & 4294967295)
-              AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
-            LIMIT 1""",
-        [ADVISORY_LOCK_KEY, ADVISORY_LOCK_KEY],
-    ).fetchone()
-    if row is None:
-        return None
-    return OtherRun(int(row[0]), str(row[1]), str(row[2]), row[3], str(row[4]))
-
-
-def _describe_run(run: OtherRun | None) -> str:
-    if run is None:
-        return msg.OTHER_RUN_UNKNOWN
-    since = run.since.astimezone().strftime("%H:%M:%S") if run.since else "?"
-    return msg.OTHER_RUN.format(pid=run.pid, application=run.application or "?", client=run.client,
-                                since=since)
-
-
-@contextmanager
-def advisory_lock(conn: psycopg.Connection[Any], wait_seconds: float, progress: Progress) -> Iterator[None]:
-    """Hold the wizard's lock for the duration; wait (at most wait_seconds) for another run to finish."""
-    deadline = time.monotonic() + wait_seconds
-    said = False
-    while True:
-        row = conn.execute("SELECT pg_try_advisory_lock(%s)", [ADVISORY_LOCK_KEY]).fetchone()
-        if row and row[0]:
-            break
-        if not said:
-            progress(msg.WAITING_FOR_RUN.format(who=_describe_run(other_run(conn)),
-                                                seconds=f"{wait_seconds:g}"))
-            said = True
-        if time.monotonic() >= deadline:
-            run = other_run(conn)
-            raise problems.error("run_in_progress", seconds=f"{wait_seconds:g}", who=_describe_run(run),
-                                 pid=run.pid if run else "pid")
-        time.sleep(min(0.2, max(0.0, deadline - time.monotonic())))
-    try:
-        yield
-    finally:
-        if not conn.closed:
-            conn.execute("SELECT pg_advisory_unlock(%s)", [ADVISORY_LOCK_KEY])
-
-
-def ensure_history(conn: psycopg.Connection[Any], schema: str | None = None) -> None:
-    """Create the history table (in `schema`) when it is missing."""
-    # Checked first so that a rerun writes nothing at all, not even the table's comment.
-    table = history_name(schema)
-    if history_exists(conn, schema):
-        return
-    with conn.transaction():
-        conn.execute(
-            f"""
-            CREATE TABLE {table} (
-                name            text        PRIMARY KEY,
-                checksum        text        NOT NULL,
-                kind            text        NOT NULL DEFAULT 'applied'
-                                            CONSTRAINT setup_wizard_migrations_kind_check
-                                            CHECK (kind IN ('applied', 'baseline', 'repair')),
-                applied_at      timestamptz NOT NULL DEFAULT now(),
-                duration_ms     integer     NOT NULL,
-                wizard_version  text
-            )
-            """
-        )
-        conn.execute(f"COMMENT ON TABLE {table} IS 'setup_wizard: applied sql/ migrations and schema repairs'")
-
-
-def accept_repair_kind(conn: psycopg.Connection[Any], schema: str | None = None) -> None:
-    """Widen an older history table's kind check to 'repair'. Idempotent; writes nothing when done.
-
-    Tables made before repairs existed carry CHECK (kind IN ('applied', 'baseline')) under
-    PostgreSQL's name setup_wizard_migrations_kind_check; it is replaced in one transaction.
-    """
-    table = history_name(schema)
-    checks = [str(r[0]) for r in conn.execute(
-        """SELECT conname FROM pg_constraint WHERE conrelid = to_regclass(%s) AND contype = 'c'
-              AND pg_get_constraintdef(oid) LIKE '%%kind%%' AND pg_get_constraintdef(oid) NOT LIKE '%%repair%%'""",
-        [table]).fetchall()]
-    if not checks:
-        return
-    with conn.transaction():
-        for name in checks:
-            conn.execute(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"')
-        conn.execute(f"ALTER TABLE {table} ADD CONSTRAINT setup_wizard_migrations_kind_check "
-                     "CHECK (kind IN ('applied', 'baseline', 'repair'))")
-
-
-_ensure_history = ensure_history
 
 
 def _error_detail(exc: Exception) -> tuple[str | None, str]:
@@ -313,7 +113,7 @@ class Runner:
         self.schema: str | None = None  # where the backend's tables are; found under the lock
 
     def find_schema(self) -> str:
-        from setup_wizard.database.contract import contract_schema
+        from setup_wizard.database.live_schema import contract_schema
 
         if self.schema is None:
             self.schema = contract_schema(self.conn)

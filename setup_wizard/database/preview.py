@@ -13,7 +13,8 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from setup_wizard import messages as msg
-from setup_wizard.database.contract import COUNTING_TRIGGER, counting_triggers, has_session_link
+from setup_wizard.database.contract import COUNTING_TRIGGER
+from setup_wizard.database.live_schema import counting_triggers, has_session_link
 
 if TYPE_CHECKING:
     import psycopg

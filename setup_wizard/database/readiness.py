@@ -9,16 +9,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from setup_wizard import messages as msg
-from setup_wizard.database.contract import (
-    CHECKPOINT_TABLES,
-    CONTRACT,
-    Contract,
-    contract_schema,
-    find_drift,
-    has_session_link,
-    present_tables,
-    quote_ident,
-)
+from setup_wizard.database.contract import CHECKPOINT_TABLES, CONTRACT, Contract
+from setup_wizard.database.drift import find_drift
+from setup_wizard.database.live_schema import contract_schema, has_session_link, present_tables, quote_ident
 from setup_wizard.database.repair import plan_repairs
 from setup_wizard.results import Status, Step
 

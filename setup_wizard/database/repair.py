@@ -2,7 +2,7 @@
 
 The history table records what the wizard applied, not what the database holds: other tools drop
 `chat_sessions` CASCADE, make `sessions` without `request_count`, or add foreign keys without ON DELETE
-CASCADE. `plan_repairs` turns contract.find_drift's result into repairs (read-only); `apply_repairs`
+CASCADE. `plan_repairs` turns drift.find_drift's result into repairs (read-only); `apply_repairs`
 applies the chosen ones, each in one transaction under the migrations' advisory lock, lock_timeout and
 search_path (migrate.Runner), recorded in setup_wizard_migrations with kind 'repair'.
 
@@ -23,15 +23,12 @@ from typing import TYPE_CHECKING, Any
 
 from setup_wizard import messages as msg
 from setup_wizard.database import contract as c
-from setup_wizard.database.migrate import (
-    MigrationError,
-    Progress,
-    Runner,
-    accept_repair_kind,
-    advisory_lock,
-    ensure_history,
-    load_migrations,
-)
+from setup_wizard.database.drift import Drift, find_drift, live_foreign_keys
+from setup_wizard.database.live_schema import contract_schema, has_session_link
+from setup_wizard.database.migrate import MigrationError, Runner
+from setup_wizard.database.migration_files import load_migrations
+from setup_wizard.database.migration_history import accept_repair_kind, ensure_history
+from setup_wizard.database.run_lock import Progress, advisory_lock
 
 if TYPE_CHECKING:
     import psycopg
@@ -89,7 +86,7 @@ def _qualified(schema: str, table: str) -> str:
     return f"{_q(schema)}.{_q(table)}"
 
 
-def _file_objects(drift: list[c.Drift]) -> str:
+def _file_objects(drift: list[Drift]) -> str:
     return ", ".join(dict.fromkeys(d.name for d in drift))
 
 
@@ -98,9 +95,9 @@ def _file_objects(drift: list[c.Drift]) -> str:
 _RERUN_CODES = {"table_missing", "trigger_missing", "trigger_different", "trigger_disabled", "counting_twice"}
 
 
-def _reruns(drift: list[c.Drift]) -> list[Repair]:
+def _reruns(drift: list[Drift]) -> list[Repair]:
     """Missing tables, the 0003 link column and trigger problems: the idempotent file that makes them."""
-    by_file: dict[str, list[c.Drift]] = {}
+    by_file: dict[str, list[Drift]] = {}
     for d in drift:
         column_with_file = d.code == "column_missing" and d.target[1].source is not None
         if d.code in _RERUN_CODES or column_with_file:
@@ -111,7 +108,7 @@ def _reruns(drift: list[c.Drift]) -> list[Repair]:
             for name, items in sorted(by_file.items()) if name in texts]
 
 
-def _column_repair(conn: psycopg.Connection[Any], d: c.Drift, schema: str) -> Repair | None:
+def _column_repair(conn: psycopg.Connection[Any], d: Drift, schema: str) -> Repair | None:
     table, col = d.target
     t, name = _q(table.name), _q(col.name)
     where = _qualified(schema, table.name)
@@ -158,7 +155,7 @@ def _column_repair(conn: psycopg.Connection[Any], d: c.Drift, schema: str) -> Re
     return None
 
 
-def _primary_key_repair(conn: psycopg.Connection[Any], d: c.Drift, schema: str) -> Repair:
+def _primary_key_repair(conn: psycopg.Connection[Any], d: Drift, schema: str) -> Repair:
     table: c.Table = d.target
     current = _scalar(conn, "SELECT conname FROM pg_constraint WHERE conrelid = to_regclass(%s) AND contype = 'p'",
                       [_qualified(schema, table.name)])
@@ -167,7 +164,7 @@ def _primary_key_repair(conn: psycopg.Connection[Any], d: c.Drift, schema: str) 
                   f"{drop}ALTER TABLE {_q(table.name)} ADD PRIMARY KEY ({_cols(table.primary_key)});", (d.name,))
 
 
-def _index_repair(conn: psycopg.Connection[Any], d: c.Drift, schema: str) -> Repair:
+def _index_repair(conn: psycopg.Connection[Any], d: Drift, schema: str) -> Repair:
     index: c.Index = d.target
     create = f"CREATE INDEX IF NOT EXISTS {_q(index.name)} ON {_q(index.table)} ({index.keys});"
     if d.code == "index_missing":
@@ -185,7 +182,7 @@ def _index_repair(conn: psycopg.Connection[Any], d: c.Drift, schema: str) -> Rep
         f"DROP INDEX {_q(index.name)};\n{create}", (d.name,))
 
 
-def _unique_repair(conn: psycopg.Connection[Any], d: c.Drift, schema: str) -> Repair:
+def _unique_repair(conn: psycopg.Connection[Any], d: Drift, schema: str) -> Repair:
     unique: c.Unique = d.target
     cols = _cols(unique.columns)
     name = unique.name or f"{unique.table}_{'_'.join(unique.columns)}_key"
@@ -247,7 +244,7 @@ ON CONFLICT (session_id) DO NOTHING;"""
         memories=f"{memories:,}", sessions=f"{sessions:,}"), True, sql, drift_names)
 
 
-def _foreign_key_repairs(conn: psycopg.Connection[Any], d: c.Drift, schema: str) -> list[Repair]:
+def _foreign_key_repairs(conn: psycopg.Connection[Any], d: Drift, schema: str) -> list[Repair]:
     fk: c.ForeignKey = d.target
     label = f"{fk.table}({', '.join(fk.columns)})"
     if d.code == "fk_missing":
@@ -270,7 +267,7 @@ def _foreign_key_repairs(conn: psycopg.Connection[Any], d: c.Drift, schema: str)
             f"ALTER TABLE {_q(fk.table)} DROP CONSTRAINT {_q(name)};\n{_add_foreign_key(fk, name)}",
             (d.name,), (fk.table, name))]
     if d.code == "fk_duplicate":
-        live = {k.name: k for k in c.live_foreign_keys(conn, [fk.table], schema)}
+        live = {k.name: k for k in live_foreign_keys(conn, [fk.table], schema)}
         # Keep the one that already does the whole job; among equals the backend's own (not our name).
         ranked = sorted((live[n] for n in d.live if n in live),
                         key=lambda k: (not k.validated, k.on_delete != "c", k.name == fk.name, k.name))
@@ -294,7 +291,7 @@ def _foreign_key_repairs(conn: psycopg.Connection[Any], d: c.Drift, schema: str)
 def _after_chat_sessions_recreated(conn: psycopg.Connection[Any], schema: str) -> list[Repair]:
     """chat_sessions dropped CASCADE under linked memories: re-running 0003 makes the table and adds the
     key NOT VALID; these two (the ids the plan will hold then) bring the sessions back and validate it."""
-    if not c.has_session_link(conn, schema):
+    if not has_session_link(conn, schema):
         return []
     memories_table = _qualified(schema, "conversation_memories")
     row = conn.execute(f"""SELECT count(*), count(DISTINCT session_id)
@@ -308,14 +305,14 @@ def _after_chat_sessions_recreated(conn: psycopg.Connection[Any], schema: str) -
             Repair(f"validate:{name}", msg.REPAIR_VALIDATE_FK.format(name=name), True, "", ("chat_sessions",))]
 
 
-def plan_repairs(conn: psycopg.Connection[Any], drift: list[c.Drift] | None = None,
+def plan_repairs(conn: psycopg.Connection[Any], drift: list[Drift] | None = None,
                  schema: str | None = None) -> list[Repair]:
     """Repairs for the live schema's drift, in the order they apply; safe and manual ones. Read-only.
 
     `drift`: find_drift's result when the caller has it already.
     """
-    where = schema if schema is not None else c.contract_schema(conn)
-    found = drift if drift is not None else c.find_drift(conn, schema=where)
+    where = schema if schema is not None else contract_schema(conn)
+    found = drift if drift is not None else find_drift(conn, schema=where)
     repairs = _reruns(found)
     if any(d.code == "table_missing" and d.name == "chat_sessions" for d in found):
         repairs.extend(_after_chat_sessions_recreated(conn, where))

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from setup_wizard import messages as msg
-from setup_wizard.database.contract import contract_schema, has_session_link
+from setup_wizard.database.live_schema import contract_schema, has_session_link
 from setup_wizard.results import VerificationRow
 
 if TYPE_CHECKING:

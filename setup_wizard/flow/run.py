@@ -16,7 +16,9 @@ from setup_wizard.config.envfile import read_env_file
 from setup_wizard.config.envfix import fix_backend_env
 from setup_wizard.config.settings import Settings
 from setup_wizard.database.inspect import dev_user_step, privileges_step, version_step
-from setup_wizard.database.migrate import MigrationError, Runner, changed_files_problem, load_migrations, read_plan
+from setup_wizard.database.migrate import MigrationError, Runner
+from setup_wizard.database.migration_files import load_migrations
+from setup_wizard.database.migration_history import changed_files_problem, read_plan
 from setup_wizard.database.preview import describe_pending, summarise_notices
 from setup_wizard.database.readiness import checklist
 from setup_wizard.environment import Environment

@@ -1,0 +1,126 @@
+"""What the live database says about the contract: the questions several modules ask, answered once.
+
+Where the backend's tables are (`contract_schema`: the schema an unqualified `users` resolves to
+through the search_path) and which contract tables the search_path finds twice (`shadowed_tables`,
+`search_path_step`); which contract tables are present; does conversation_memories.session_id exist
+(`has_session_link`); which triggers count messages into chat_sessions (`counting_triggers`). The
+contract check (database/drift.py), the repairs, the plan preview, the final checklist, the
+verification and the migration runner all ask these, so each query is written here once. Read-only.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from setup_wizard import messages as msg
+from setup_wizard.database.contract import CHECKPOINT_TABLES, CONTRACT, COUNTING_PATTERN, Contract
+from setup_wizard.results import Status, Step
+
+if TYPE_CHECKING:
+    import psycopg
+
+
+def _rows(conn: psycopg.Connection[Any], query: str, params: Any = None) -> list[tuple[Any, ...]]:
+    return conn.execute(query, params).fetchall()
+
+
+# --- where the contract lives -------------------------------------------------------------------------
+
+def contract_schema(conn: psycopg.Connection[Any]) -> str:
+    """The schema the backend's tables are in: where `users` (else `conversation_memories`) resolves
+    through the search_path, as the backend's unqualified queries resolve it; else current_schema()."""
+    row = conn.execute("""
+        SELECT coalesce(
+            (SELECT n.nspname FROM pg_class AS c JOIN pg_namespace AS n ON n.oid = c.relnamespace
+              WHERE c.oid = coalesce(to_regclass('users'), to_regclass('conversation_memories'))),
+            current_schema(), 'public')""").fetchone()
+    return str(row[0]) if row else "public"
+
+
+def _schema(conn: psycopg.Connection[Any], schema: str | None) -> str:
+    return schema if schema is not None else contract_schema(conn)
+
+
+@dataclass(frozen=True)
+class Shadow:
+    """A table name that exists in more than one schema of the search_path."""
+
+    table: str
+    schemas: tuple[str, ...]  # in search_path order: the first is what an unqualified name means
+
+
+def shadowed_tables(conn: psycopg.Connection[Any], contract: Contract = CONTRACT) -> list[Shadow]:
+    """Contract and checkpoint tables that the search_path finds in two or more schemas."""
+    names = [t.name for t in contract.tables] + list(CHECKPOINT_TABLES)
+    rows = _rows(conn, """
+        SELECT c.relname, array_agg(p.nsp ORDER BY p.pos)
+          FROM unnest(current_schemas(false)) WITH ORDINALITY AS p(nsp, pos)
+          JOIN pg_namespace AS n ON n.nspname = p.nsp
+          JOIN pg_class AS c ON c.relnamespace = n.oid AND c.relkind IN ('r', 'p', 'v', 'm', 'f')
+         WHERE c.relname = ANY(%s)
+         GROUP BY c.relname HAVING count(*) > 1
+         ORDER BY c.relname""", [names])
+    return [Shadow(table, tuple(schemas)) for table, schemas in rows]
+
+
+def search_path_step(conn: psycopg.Connection[Any], user: str) -> Step:
+    """`check`'s search_path item: OK, or a warning naming each shadowed table and the fix."""
+    schema = contract_schema(conn)
+    shadows = shadowed_tables(conn)
+    path_row = conn.execute("SELECT current_setting('search_path')").fetchone()
+    path = str(path_row[0]) if path_row else ""
+    if not shadows:
+        return Step("search_path", Status.OK, msg.STEP_SEARCH_PATH, msg.SEARCH_PATH_OK.format(schema=schema, path=path))
+    lines = [msg.SEARCH_PATH_SHADOW.format(table=s.table, schemas=", ".join(s.schemas), first=s.schemas[0])
+             for s in shadows]
+    path = quote_ident(schema) if schema == "public" else f"{quote_ident(schema)}, public"
+    fix = msg.FIX_SEARCH_PATH.format(user=quote_ident(user), path=path)
+    return Step("search_path", Status.WARN, msg.STEP_SEARCH_PATH, "\n".join(lines), "search_path_shadow", fix)
+
+
+def quote_ident(name: str) -> str:
+    return name if re.fullmatch(r"[a-z_][a-z0-9_]*", name) else '"' + name.replace('"', '""') + '"'
+
+
+# --- the shared questions ------------------------------------------------------------------------------
+
+def has_session_link(conn: psycopg.Connection[Any], schema: str | None = None) -> bool:
+    """Does conversation_memories.session_id exist (in the contract's schema)?"""
+    row = conn.execute("""
+        SELECT EXISTS (SELECT 1 FROM pg_attribute
+                        WHERE attrelid = to_regclass(format('%%I.%%I', %s::text, 'conversation_memories'))
+                          AND attname = 'session_id' AND NOT attisdropped)""", [_schema(conn, schema)]).fetchone()
+    return bool(row and row[0])
+
+
+@dataclass(frozen=True)
+class CountingTrigger:
+    name: str
+    function: str
+    enabled: bool
+    definition: str  # pg_get_triggerdef(): how to bring it back
+
+
+def counting_triggers(conn: psycopg.Connection[Any], schema: str | None = None,
+                      contract: Contract = CONTRACT) -> list[CountingTrigger]:
+    """Triggers on conversation_memories whose function counts messages into chat_sessions.
+
+    Only those: a teammate's trigger whose function keeps a message_count somewhere else is not one.
+    """
+    return [CountingTrigger(name, function, enabled != "D", definition) for name, function, enabled, definition in
+            _rows(conn, """
+        SELECT tg.tgname, p.proname, tg.tgenabled, pg_get_triggerdef(tg.oid)
+          FROM pg_trigger AS tg JOIN pg_proc AS p ON p.oid = tg.tgfoid
+         WHERE tg.tgrelid = to_regclass(format('%%I.%%I', %s::text, %s::text)) AND NOT tg.tgisinternal
+           AND p.prosrc ~* %s
+         ORDER BY tg.tgname""", [_schema(conn, schema), contract.counting_table, COUNTING_PATTERN])]
+
+
+def present_tables(conn: psycopg.Connection[Any], contract: Contract = CONTRACT, schema: str | None = None) -> set[str]:
+    """The contract's tables that exist in `schema` (by default where the backend's tables are)."""
+    names = [t.name for t in contract.tables]
+    return {r[0] for r in _rows(conn, """
+        SELECT t.name FROM unnest(%s::text[]) AS t(name)
+         WHERE to_regclass(format('%%I.%%I', %s::text, t.name)) IS NOT NULL""", [names, _schema(conn, schema)])}

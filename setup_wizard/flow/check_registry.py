@@ -1,0 +1,97 @@
+"""The machinery of `check`'s checklist: what a check is, what it reads, and how the list is run.
+
+A check (Django system checks style) is a function of the shared `Context` that yields `Step`s with a
+stable id and code, a Korean message and a fix; `register` adds it to a module's list of checks in
+order (flow/checks_machine.py, checks_config.py and checks_database.py hold them, flow/checks.py
+runs them). `run_checks` skips a check that needs the database when there is no connection, and
+turns a check that crashes into one failed item carrying its error while the others still run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from setup_wizard import messages as msg
+from setup_wizard.config.envfile import EnvFile
+from setup_wizard.config.settings import Settings
+from setup_wizard.database.limits import known_failure
+from setup_wizard.database.migration_history import PlanItem
+from setup_wizard.environment import Environment
+from setup_wizard.errors import WizardError
+from setup_wizard.flow.options import Options
+from setup_wizard.flow.view import Say
+from setup_wizard.machine.system import System
+from setup_wizard.results import Status, Step, VerificationRow
+from setup_wizard.scrub import Scrubber
+
+if TYPE_CHECKING:
+    import psycopg
+
+    from setup_wizard.machine.discovery import Discovery
+
+
+@dataclass
+class Context:
+    """What every check may read; checks that learn something for later ones leave it here."""
+
+    options: Options
+    env: Environment
+    env_file: EnvFile | None
+    settings: Settings
+    say: Say
+    scrub: Scrubber
+    system: System  # the OS seam: Windows branches are tested on Linux with recorded machines
+    discovery: Discovery | None = None
+    conn: psycopg.Connection[Any] | None = None
+    plan: list[PlanItem] | None = None
+    verification: list[VerificationRow] = field(default_factory=list)
+    facts: dict[str, str] = field(default_factory=dict)
+
+
+CheckFunc = Callable[[Context], Iterable[Step]]
+
+
+@dataclass(frozen=True)
+class Check:
+    id: str
+    title: str
+    func: CheckFunc
+    needs_connection: bool = False
+
+
+def register(checks: list[Check], check_id: str, title: str,
+             needs_connection: bool = False) -> Callable[[CheckFunc], CheckFunc]:
+    """Add the decorated function to `checks`, after those registered before it."""
+    def add(func: CheckFunc) -> CheckFunc:
+        checks.append(Check(check_id, title, func, needs_connection))
+        return func
+
+    return add
+
+
+def describe_crash(error: BaseException, scrub: Scrubber) -> str:
+    from setup_wizard.database.connect import error_text
+
+    return scrub(f"{type(error).__name__}: {error_text(error)}")
+
+
+def run_checks(ctx: Context, checks: Iterable[Check]) -> Iterator[Step]:
+    """Every check in order; a crash is one failed item, never the end of the checklist."""
+    for check in checks:
+        if check.needs_connection and ctx.conn is None:
+            yield Step(check.id, Status.SKIP, check.title, msg.CHECK_SKIPPED_NO_CONNECTION)
+            continue
+        try:
+            yield from check.func(ctx)
+        except WizardError as error:  # a known failure (a held lock, a limit): its own code and fix
+            yield Step(check.id, Status.FAIL, check.title, ctx.scrub(error.detail), error.code, error.fix)
+        except Exception as error:
+            known = known_failure(error)
+            if known is not None:
+                yield Step(check.id, Status.FAIL, check.title, ctx.scrub(known.detail), known.code, known.fix)
+                continue
+            yield Step(check.id, Status.FAIL, check.title,
+                       msg.CHECK_CRASHED.format(error=describe_crash(error, ctx.scrub)),
+                       "check_crashed", msg.FIX_CHECK_CRASHED)

@@ -1,0 +1,238 @@
+"""`check`'s items about the server and the database, all through one read-only connection.
+
+The connection comes from the flow's own connect phase with a Decider that never changes anything
+(`ReadOnly`), and is then set to default_transaction_read_only. The later items need it and are
+skipped without it: the server's version, privileges and encoding, pending and changed migrations,
+the schema against the contract (with what --yes would repair), the search_path, the backend's own
+tables, the dev user, the seed's verification table and LangGraph's checkpoint tables. The order of
+`CHECKS` is the order the checklist shows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from setup_wizard import messages as msg
+from setup_wizard import problems
+from setup_wizard.database.migration_files import load_migrations
+from setup_wizard.database.migration_history import changed_files_problem, read_plan
+from setup_wizard.flow.check_registry import Check, Context, register
+from setup_wizard.flow.connect import Connector
+from setup_wizard.flow.decide import ReadOnly
+from setup_wizard.flow.finish import add_verification
+from setup_wizard.flow.run import Flow
+from setup_wizard.flow.view import ProgressView
+from setup_wizard.results import Report, Status, Step
+
+CHECKS: list[Check] = []
+
+
+@register(CHECKS, "connection", msg.STEP_SERVER)
+def check_connection(ctx: Context) -> Iterator[Step]:
+    """The flow's own connect phase, with a Decider that never changes anything."""
+    flow = Flow(ctx.options, ctx.env, ReadOnly(), ProgressView(ctx.say), ctx.system)
+    flow.discovery = ctx.discovery
+    conn = Connector(flow, ctx.settings).run()
+    if conn is not None:
+        # Belt and braces: even a mistake in a check cannot write.
+        conn.execute("SET default_transaction_read_only = on")
+        ctx.conn = conn
+    yield from flow.report.steps
+
+
+@register(CHECKS, "server_version", msg.STEP_SERVER_VERSION, needs_connection=True)
+def check_server_version(ctx: Context) -> Iterator[Step]:
+    from setup_wizard.database.inspect import version_step
+
+    assert ctx.conn is not None
+    row = ctx.conn.execute("SELECT split_part(current_setting('server_version'), ' ', 1)").fetchone()
+    ctx.facts[msg.FACT_SERVER] = f"PostgreSQL {row[0] if row else '?'}"
+    yield version_step(ctx.conn, ctx.discovery)
+
+
+@register(CHECKS, "privileges", msg.STEP_PRIVILEGES, needs_connection=True)
+def check_privileges(ctx: Context) -> Iterator[Step]:
+    from setup_wizard.database.inspect import privileges_step
+
+    assert ctx.conn is not None
+    yield privileges_step(ctx.conn, ctx.settings)
+
+
+@register(CHECKS, "encoding", msg.STEP_ENCODING, needs_connection=True)
+def check_encoding(ctx: Context) -> Iterator[Step]:
+    assert ctx.conn is not None
+    row = ctx.conn.execute(
+        "SELECT pg_encoding_to_char(encoding), datcollate FROM pg_database WHERE datname = current_database()"
+    ).fetchone()
+    encoding, collate = (str(row[0]), str(row[1])) if row else ("?", "?")
+    detail = msg.ENCODING_DETAIL.format(encoding=encoding, collate=collate)
+    if encoding == "UTF8":
+        yield Step("encoding", Status.OK, msg.STEP_ENCODING, detail)
+    else:
+        yield Step("encoding", Status.FAIL, msg.STEP_ENCODING, detail + "\n" + msg.ENCODING_NOT_UTF8,
+                   "database_encoding", msg.FIX_ENCODING.format(dbname=ctx.settings.dbname))
+
+
+@register(CHECKS, "migrations", msg.STEP_MIGRATIONS, needs_connection=True)
+def check_pending(ctx: Context) -> Iterator[Step]:
+    assert ctx.conn is not None
+    migrations = load_migrations()
+    ctx.plan = read_plan(ctx.conn, migrations)
+    pending = [item.migration for item in ctx.plan if item.state == "pending"]
+    if not pending:
+        yield Step("migrations", Status.OK, msg.STEP_MIGRATIONS, msg.MIGRATIONS_UP_TO_DATE.format(count=len(ctx.plan)))
+        return
+    lines = [msg.MIGRATIONS_PENDING_HEAD.format(count=len(pending))]
+    for migration in pending:
+        baseline = False
+        if migration.baseline_when:
+            row = ctx.conn.execute(migration.baseline_when.encode("utf-8")).fetchone()
+            baseline = bool(row and row[0])
+        lines.append(msg.MIGRATION_PENDING_LINE.format(
+            name=migration.name, note=msg.MIGRATION_PENDING_BASELINE if baseline else ""))
+    yield problems.step("migrations_pending", "migrations", step_title=msg.STEP_MIGRATIONS, detail="\n".join(lines))
+
+
+@register(CHECKS, "checksums", msg.STEP_CHECKSUMS, needs_connection=True)
+def check_checksums(ctx: Context) -> Iterator[Step]:
+    if ctx.plan is None:
+        yield Step("checksums", Status.SKIP, msg.STEP_CHECKSUMS, msg.CHECKSUMS_NO_PLAN)
+        return
+    applied = [item for item in ctx.plan if item.state != "pending"]
+    changed = [item for item in ctx.plan if item.state == "changed"]
+    if not applied:
+        yield Step("checksums", Status.SKIP, msg.STEP_CHECKSUMS, msg.CHECKSUMS_NOTHING_APPLIED)
+    elif changed:
+        detail, fix = changed_files_problem(changed)
+        yield Step("checksums", Status.FAIL, msg.STEP_CHECKSUMS, detail, "checksum_mismatch", fix)
+    else:
+        yield Step("checksums", Status.OK, msg.STEP_CHECKSUMS, msg.CHECKSUMS_OK.format(count=len(applied)))
+
+
+SCHEMA_STEPS = (
+    ("schema_tables", "tables", msg.STEP_SCHEMA_TABLES),
+    ("schema_indexes", "indexes", msg.STEP_SCHEMA_INDEXES),
+    ("schema_constraints", "constraints", msg.STEP_SCHEMA_CONSTRAINTS),
+    ("schema_triggers", "triggers", msg.STEP_SCHEMA_TRIGGERS),
+)
+
+
+@register(CHECKS, "schema", msg.STEP_SCHEMA_TABLES, needs_connection=True)
+def check_schema(ctx: Context) -> Iterator[Step]:
+    from setup_wizard.database.contract import FAIL, object_counts
+    from setup_wizard.database.drift import find_drift
+    from setup_wizard.database.live_schema import present_tables
+    from setup_wizard.database.repair import plan_repairs
+
+    assert ctx.conn is not None
+    if not present_tables(ctx.conn):
+        for step_id, _kind, title in SCHEMA_STEPS:
+            yield Step(step_id, Status.SKIP, title, msg.SCHEMA_NOTHING_YET)
+        return
+    pending = ctx.plan is None or any(item.state == "pending" for item in ctx.plan)
+    drift = find_drift(ctx.conn)
+    # The live schema is the truth: what --yes would repair, and the SQL for what it will not.
+    repairs = [] if pending or not drift else plan_repairs(ctx.conn, drift)
+    counts = object_counts()
+    ok_details = {
+        "tables": msg.SCHEMA_TABLES_OK.format(tables=counts["tables"], columns=counts["columns"]),
+        "indexes": msg.SCHEMA_INDEXES_OK.format(count=counts["indexes"]),
+        "constraints": msg.SCHEMA_CONSTRAINTS_OK.format(count=counts["constraints"]),
+        "triggers": msg.SCHEMA_TRIGGERS_OK.format(count=counts["triggers"]),
+    }
+    for step_id, kind, title in SCHEMA_STEPS:
+        found = [d for d in drift if d.kind == kind]
+        if not found:
+            yield Step(step_id, Status.OK, title, ok_details[kind])
+            continue
+        detail = "\n".join(f"{d.name}: {d.message}" for d in found)
+        if pending:
+            # Applying the pending files creates what is missing; the migrations item already fails.
+            yield Step(step_id, Status.WARN, title, detail, "schema_drift", msg.FIX_SCHEMA_DRIFT_PENDING)
+            continue
+        status = Status.FAIL if any(d.severity == FAIL for d in found) else Status.WARN
+        names = {d.name for d in found}
+        covering = [r for r in repairs if names & set(r.drift)]
+        manual = [r for r in covering if not r.safe]
+        parts = [msg.FIX_SCHEMA_REPAIRABLE] if any(r.safe for r in covering) else []
+        if manual:
+            parts.append("\n".join([msg.FIX_SCHEMA_MANUAL_HEAD, *(r.fix for r in manual)]))
+        code = "schema_drift_manual" if manual and len(manual) == len(covering) else "schema_drift"
+        yield Step(step_id, status, title, detail, code, "\n".join(parts) or None)
+
+
+@register(CHECKS, "search_path", msg.STEP_SEARCH_PATH, needs_connection=True)
+def check_search_path(ctx: Context) -> Iterator[Step]:
+    from setup_wizard.database.live_schema import search_path_step
+
+    assert ctx.conn is not None
+    yield search_path_step(ctx.conn, ctx.settings.user)
+
+
+@register(CHECKS, "backend_tables", msg.STEP_BACKEND_TABLES, needs_connection=True)
+def check_backend_tables(ctx: Context) -> Iterator[Step]:
+    from setup_wizard.database.declared import declared_tables, find_backend, missing_beyond_contract
+    from setup_wizard.database.live_schema import contract_schema
+
+    assert ctx.conn is not None
+    backend = find_backend(ctx.env.cwd, ctx.env_file.path if ctx.env_file else None)
+    if backend is None:
+        yield Step("backend_tables", Status.SKIP, msg.STEP_BACKEND_TABLES, msg.BACKEND_TABLES_NO_FOLDER)
+        return
+    missing = missing_beyond_contract(ctx.conn, backend, contract_schema(ctx.conn))
+    if not missing:
+        yield Step("backend_tables", Status.OK, msg.STEP_BACKEND_TABLES,
+                   msg.BACKEND_TABLES_OK.format(count=len(declared_tables(backend))))
+        return
+    yield Step("backend_tables", Status.INFO, msg.STEP_BACKEND_TABLES, msg.BACKEND_TABLES_MISSING.format(
+        count=len(missing), names=", ".join(d.table for d in missing)), "backend_tables_missing",
+        msg.FIX_BACKEND_TABLES, tuple(f"{d.table}: {d.model} ({d.file})" for d in missing))
+
+
+@register(CHECKS, "dev_user", msg.STEP_DEV_USER, needs_connection=True)
+def check_dev_user(ctx: Context) -> Iterator[Step]:
+    from setup_wizard.database.inspect import dev_user_step
+    from setup_wizard.machine.server import never
+
+    assert ctx.conn is not None
+    step = dev_user_step(ctx.conn, never)  # check only reports; the run creates the user
+    yield step or Step("dev_user", Status.SKIP, msg.STEP_DEV_USER, msg.DEV_USER_NO_TABLE)
+
+
+@register(CHECKS, "verification", msg.STEP_VERIFY, needs_connection=True)
+def check_verification(ctx: Context) -> Iterator[Step]:
+    assert ctx.conn is not None
+    steps = Report()
+    add_verification(ctx.conn, steps)
+    ctx.verification = steps.verification
+    if not steps.steps:
+        yield Step("verification", Status.SKIP, msg.STEP_VERIFY, msg.VERIFY_NOTHING_YET)
+    yield from steps.steps
+
+
+@register(CHECKS, "checkpoints", msg.STEP_CHECKPOINTS, needs_connection=True)
+def check_checkpoints(ctx: Context) -> Iterator[Step]:
+    from setup_wizard.database import checkpoints
+
+    assert ctx.conn is not None
+    state = checkpoints.read_state(ctx.conn)
+    title = msg.STEP_CHECKPOINTS
+    installed = state.expected is not None
+    if state.absent:
+        detail = msg.CHECKPOINTS_ABSENT + ("\n" + msg.CHECKPOINTS_CAN_CREATE if installed else "")
+        yield Step("checkpoints", Status.INFO, title, detail)
+    elif not state.complete:
+        yield Step("checkpoints", Status.WARN, title,
+                   msg.CHECKPOINTS_INCOMPLETE.format(missing=", ".join(state.missing)),
+                   "checkpoint_tables_incomplete",
+                   msg.FIX_CHECKPOINTS_INCOMPLETE_LIB if installed else msg.FIX_CHECKPOINTS_INCOMPLETE)
+    elif state.ahead:
+        yield Step("checkpoints", Status.WARN, title,
+                   msg.CHECKPOINTS_AHEAD.format(version=state.version, expected=state.expected),
+                   "checkpoint_library_outdated", msg.FIX_CHECKPOINTS_AHEAD.format(package=checkpoints.PACKAGE))
+    elif state.behind:
+        yield Step("checkpoints", Status.INFO, title,
+                   msg.CHECKPOINTS_BEHIND.format(version=state.version, expected=state.expected))
+    else:
+        version = msg.CHECKPOINTS_VERSION.format(version=state.version) if state.version is not None else ""
+        yield Step("checkpoints", Status.OK, title, msg.CHECKPOINTS_PRESENT.format(version=version))

@@ -1,0 +1,97 @@
+"""`check`'s items about this computer: Python, the installed packages, PostgreSQL, psql and the port.
+
+Finding PostgreSQL, psql, the port and the service is issue 3's diagnosis (machine/discovery.py and
+machine/server.py), asked here never to fix anything. What is found is left in the `Context`
+(`discovery`, `facts`) for the later items and the --report. The order of `CHECKS` is the order the
+checklist shows.
+"""
+
+from __future__ import annotations
+
+import platform
+import sys
+from collections.abc import Iterator
+
+from setup_wizard import messages as msg
+from setup_wizard.flow.check_registry import Check, Context, register
+from setup_wizard.results import Status, Step
+
+MIN_PYTHON = (3, 10)
+REQUIRED_PACKAGES = ("rich", "questionary", "psycopg", "python-dotenv")
+
+CHECKS: list[Check] = []
+
+
+@register(CHECKS, "python", msg.STEP_PYTHON)
+def check_python(ctx: Context) -> Iterator[Step]:
+    version = ".".join(str(n) for n in sys.version_info[:3])
+    ctx.facts[msg.FACT_OS] = f"{platform.system()} {platform.release()} ({platform.platform()})"
+    ctx.facts[msg.FACT_PYTHON] = f"{version} ({sys.executable})"
+    more = (msg.PATH_LINE.format(path=sys.executable),)
+    if sys.version_info[:2] < MIN_PYTHON:
+        yield Step("python", Status.FAIL, msg.STEP_PYTHON, msg.PYTHON_TOO_OLD.format(version=version),
+                   "python_unsupported", msg.FIX_PYTHON_TOO_OLD, more)
+    else:
+        yield Step("python", Status.OK, msg.STEP_PYTHON, f"Python {version}", more=more)
+
+
+@register(CHECKS, "packages", msg.STEP_PACKAGES)
+def check_packages(ctx: Context) -> Iterator[Step]:
+    from importlib.metadata import PackageNotFoundError, version
+
+    from setup_wizard.database import checkpoints
+
+    found: list[str] = []
+    missing: list[str] = []
+    for name in REQUIRED_PACKAGES:
+        try:
+            found.append(f"{name} {version(name)}")
+        except PackageNotFoundError:
+            missing.append(name)
+    more: list[str] = []
+    if "psycopg" not in missing:
+        import psycopg
+
+        libpq = psycopg.pq.version()
+        more.append(msg.PACKAGES_LIBPQ.format(impl=psycopg.pq.__impl__,
+                                              libpq=f"{libpq // 10000}.{libpq % 10000 // 100 or libpq % 100}"))
+    optional = checkpoints.library_version()
+    more.append(msg.PACKAGES_OPTIONAL.format(
+        name=checkpoints.PACKAGE, state=optional if optional else msg.PACKAGES_OPTIONAL_ABSENT))
+    ctx.facts[msg.FACT_PACKAGES] = ", ".join([*found, f"{checkpoints.PACKAGE} {optional or '-'}"])
+    if missing:
+        yield Step("packages", Status.FAIL, msg.STEP_PACKAGES, msg.PACKAGES_MISSING.format(names=", ".join(missing)),
+                   "package_missing", msg.FIX_PACKAGES_MISSING, tuple(more))
+    else:
+        yield Step("packages", Status.OK, msg.STEP_PACKAGES, ", ".join(found), more=tuple(more))
+
+
+@register(CHECKS, "postgres", msg.STEP_POSTGRES)
+def check_postgres(ctx: Context) -> Iterator[Step]:
+    from setup_wizard.machine.discovery import discover
+    from setup_wizard.machine.server import describe, postgres_step
+
+    ctx.discovery = discover(ctx.system)
+    ctx.facts[msg.FACT_INSTALLATIONS] = "; ".join(describe(i) for i in ctx.discovery.installations) or msg.NOT_FOUND
+    yield postgres_step(ctx.discovery, ctx.settings)
+
+
+@register(CHECKS, "psql", msg.STEP_PSQL)
+def check_psql(ctx: Context) -> Iterator[Step]:
+    from setup_wizard.machine.discovery import discover
+    from setup_wizard.machine.server import psql_step
+
+    discovery = ctx.discovery or discover(ctx.system)
+    path = discovery.psql_on_path
+    ctx.facts[msg.FACT_PSQL] = str(path) if path is not None else msg.NOT_FOUND
+    yield psql_step(ctx.system, discovery, ctx.settings)
+
+
+@register(CHECKS, "port", msg.STEP_PORT)
+def check_port(ctx: Context) -> Iterator[Step]:
+    from setup_wizard.machine.server import port_step
+
+    if ctx.discovery is not None:
+        step = port_step(ctx.discovery, ctx.settings)
+        if step is not None:
+            yield step
