@@ -29,7 +29,8 @@ from setup_wizard.flow.run import run
 from setup_wizard.flow.view import ProgressView
 from setup_wizard.machine import server as diagnose
 from setup_wizard.machine.discovery import Discovery, discover
-from setup_wizard.machine.system import ERROR_CANCELLED, Elevation, RealSystem, ServiceState
+from setup_wizard.machine.real_system import RealSystem
+from setup_wizard.machine.system import ERROR_CANCELLED, Elevation, ServiceState
 from setup_wizard.results import Status
 from setup_wizard.ui.wizard import AskPerson
 

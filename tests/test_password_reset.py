@@ -20,7 +20,8 @@ from recorded_system import RecordedSystem
 from setup_wizard.config.settings import load_settings
 from setup_wizard.machine import password_reset as pr
 from setup_wizard.machine.discovery import Discovery, Installation
-from setup_wizard.machine.system import ERROR_CANCELLED, Elevation, RealSystem
+from setup_wizard.machine.real_system import RealSystem
+from setup_wizard.machine.system import ERROR_CANCELLED, Elevation
 from setup_wizard.results import Status
 
 OLD = "old-pw"

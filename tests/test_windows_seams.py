@@ -20,8 +20,9 @@ from setup_wizard.environment import Environment
 from setup_wizard.errors import WizardError
 from setup_wizard.machine import server as diagnose
 from setup_wizard.machine.discovery import discover
+from setup_wizard.machine.real_system import RealSystem, console_encoding
 from setup_wizard.machine.shell import Shell, command_line, detect_shell, git_bash_path
-from setup_wizard.machine.system import CommandResult, Elevation, RealSystem, console_encoding
+from setup_wizard.machine.system import CommandResult, Elevation
 from setup_wizard.results import Status
 from setup_wizard.ui.prompts import GitBashPrompter, QuestionaryPrompter, make_prompter
 

@@ -395,7 +395,7 @@ def _helper_result(folder: Path, elevation: Elevation, target: ResetTarget, erro
 
 def hold(params_path: Path, system: System | None = None) -> int:
     """The elevated helper: the temporary rules until the wizard writes `done` (or time runs out)."""
-    from setup_wizard.machine.system import RealSystem
+    from setup_wizard.machine.real_system import RealSystem
 
     params = json.loads(params_path.read_text(encoding="utf-8"))
     folder = Path(params["folder"])

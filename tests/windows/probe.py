@@ -15,7 +15,7 @@ from pathlib import Path
 
 def _installations(extra_env: dict[str, str]) -> object:
     from setup_wizard.machine.discovery import discover
-    from setup_wizard.machine.system import RealSystem
+    from setup_wizard.machine.real_system import RealSystem
 
     environ = dict(os.environ)  # upper-case keys, as Windows gives them
     environ.update(extra_env)
@@ -26,7 +26,8 @@ def _installations(extra_env: dict[str, str]) -> object:
 
 def main(action: str, args: list[str]) -> object:
     from setup_wizard.machine import server
-    from setup_wizard.machine.system import RealSystem, _windows_api, console_encoding
+    from setup_wizard.machine.real_system import RealSystem, console_encoding
+    from setup_wizard.machine.win32 import windows_api
 
     system = RealSystem()
     if action == "discover":
@@ -40,7 +41,7 @@ def main(action: str, args: list[str]) -> object:
     if action == "broadcast":
         import ctypes
 
-        api = _windows_api()
+        api = windows_api()
         result = ctypes.c_size_t()
         returned = api.user32.SendMessageTimeoutW(0xFFFF, 0x001A, 0, "Environment", 0x0002, 5000,
                                                   ctypes.byref(result))
