@@ -164,7 +164,7 @@ def check_packages(ctx: Context) -> Iterator[Step]:
 @register("postgres", msg.STEP_POSTGRES)
 def check_postgres(ctx: Context) -> Iterator[Step]:
     from setup_wizard.machine.discovery import discover
-    from setup_wizard.machine.server import describe, postgres_step
+    from setup_wizard.machine.install_checks import describe, postgres_step
 
     ctx.discovery = discover(ctx.system)
     ctx.facts[msg.FACT_INSTALLATIONS] = "; ".join(describe(i) for i in ctx.discovery.installations) or msg.NOT_FOUND
@@ -174,7 +174,7 @@ def check_postgres(ctx: Context) -> Iterator[Step]:
 @register("psql", msg.STEP_PSQL)
 def check_psql(ctx: Context) -> Iterator[Step]:
     from setup_wizard.machine.discovery import discover
-    from setup_wizard.machine.server import psql_step
+    from setup_wizard.machine.install_checks import psql_step
 
     discovery = ctx.discovery or discover(ctx.system)
     path = discovery.psql_on_path
@@ -184,7 +184,7 @@ def check_psql(ctx: Context) -> Iterator[Step]:
 
 @register("port", msg.STEP_PORT)
 def check_port(ctx: Context) -> Iterator[Step]:
-    from setup_wizard.machine.server import port_step
+    from setup_wizard.machine.install_checks import port_step
 
     if ctx.discovery is not None:
         step = port_step(ctx.discovery, ctx.settings)
@@ -435,7 +435,7 @@ def check_backend_tables(ctx: Context) -> Iterator[Step]:
 @register("dev_user", msg.STEP_DEV_USER, needs_connection=True)
 def check_dev_user(ctx: Context) -> Iterator[Step]:
     from setup_wizard.database.inspect import dev_user_step
-    from setup_wizard.machine.server import never
+    from setup_wizard.machine.fix import never
 
     assert ctx.conn is not None
     step = dev_user_step(ctx.conn, never)  # check only reports; the run creates the user

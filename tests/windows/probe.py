@@ -25,7 +25,7 @@ def _installations(extra_env: dict[str, str]) -> object:
 
 
 def main(action: str, args: list[str]) -> object:
-    from setup_wizard.machine import server
+    from setup_wizard.machine import install_checks
     from setup_wizard.machine.real_system import RealSystem, console_encoding
     from setup_wizard.machine.win32 import windows_api
 
@@ -34,7 +34,7 @@ def main(action: str, args: list[str]) -> object:
         return _installations(dict(arg.split("=", 1) for arg in args))
     if action == "add-to-path":
         said: list[str] = []
-        done = server.add_bin_to_path(system, Path(args[0]), lambda _q: True, said.append)
+        done = install_checks.add_bin_to_path(system, Path(args[0]), lambda _q: True, said.append)
         return {"done": done, "said": said, "process_path_starts": system.environ["PATH"].split(";")[0]}
     if action == "user-path":
         return {"value": system.user_path()}
