@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 
     from setup_wizard.machine.discovery import Installation
     from setup_wizard.machine.services import Service
+    from setup_wizard.machine.trust_rules import ResetTarget
 
 MAX_PASSWORD_TRIES = 3
 SERVER_CODES = ("server_not_running", "host_unreachable")
@@ -283,12 +284,12 @@ class Connector:
         fix = login_help.login_fix(self.flow.system, self.flow.discovery, self.settings, problem.code, reset_hint)
         return WizardError(problem.code, problem.detail, fix or problem.fix)
 
-    def reset_target(self, problem: WizardError) -> password_reset.ResetTarget | None:
+    def reset_target(self, problem: WizardError) -> ResetTarget | None:
         if self.reset_tried or problem.code != "auth_failed" or self.flow.discovery is None:
             return None
         return password_reset.find_target(self.flow.system, self.flow.discovery, self.settings)
 
-    def reset_password(self, target: password_reset.ResetTarget) -> bool:
+    def reset_password(self, target: ResetTarget) -> bool:
         """Only with a person's consent (FixKind.PERSON: never --yes or check). True: log in again."""
         flow = self.flow
         self.reset_tried = True
