@@ -18,7 +18,7 @@ from recorded import windows_two_versions
 from recorded_system import RecordedSystem
 from scripted import ScriptedPrompter
 
-from setup_wizard.config.settings import load_settings
+from setup_wizard.config.precedence import load_settings
 from setup_wizard.database import inspect
 from setup_wizard.database.migrate import Runner, load_migrations
 from setup_wizard.environment import Environment

@@ -17,7 +17,7 @@ import pytest
 from pgserver import TestServer, running_server
 from recorded_system import RecordedSystem
 
-from setup_wizard.config.settings import load_settings
+from setup_wizard.config.precedence import load_settings
 from setup_wizard.machine import password_reset as pr
 from setup_wizard.machine import reset_login, trust_rules
 from setup_wizard.machine.discovery import Discovery, Installation

@@ -31,6 +31,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from setup_wizard.config.precedence import os_login_name
 from setup_wizard.config.settings import (
     ENV_FILE_KEYS,
     FIELDS,
@@ -39,7 +40,6 @@ from setup_wizard.config.settings import (
     SourceKind,
     env_file_source,
     environ_source,
-    os_login_name,
 )
 
 BACKEND_SCHEME = "postgresql+psycopg"
@@ -220,7 +220,7 @@ def scheme_of(url: str) -> str | None:
 
 def _url_parts(url: str) -> dict[str, str] | None:
     """host/port/user/password/dbname as SQLAlchemy and then libpq see them; None when unparsable."""
-    from setup_wizard.config.settings import parse_dsn
+    from setup_wizard.config.precedence import parse_dsn
     from setup_wizard.errors import UsageError
 
     try:

@@ -27,7 +27,8 @@ from urllib.parse import quote
 from setup_wizard import messages as msg
 from setup_wizard.config import backend as b
 from setup_wizard.config.envfile import decode_env_bytes
-from setup_wizard.config.settings import SourceKind, find_key, load_settings
+from setup_wizard.config.precedence import find_key, load_settings
+from setup_wizard.config.settings import SourceKind
 from setup_wizard.results import Status, Step
 
 REWRITE_UTF8 = "env_rewrite_utf8"
