@@ -58,7 +58,8 @@ _MACHINE_FACTS = (("psql", "--version"), ("pg_lsclusters", "--no-header"), ("sys
 
 @pytest.fixture(scope="session", autouse=True)
 def _machine_facts_asked_once() -> Iterator[None]:
-    from setup_wizard.machine.system import CommandResult, RealSystem
+    from setup_wizard.machine.real_system import RealSystem
+    from setup_wizard.machine.system import CommandResult
 
     real_run = RealSystem.run
     answers: dict[tuple[object, ...], CommandResult] = {}

@@ -25,9 +25,10 @@ from typing import Any
 
 import pytest
 
-from setup_wizard.config.backend import backend_view, find_layout
+from setup_wizard.config.backend import backend_view
+from setup_wizard.config.backend_layout import find_layout
 from setup_wizard.config.envfile import default_env_path, read_env_file
-from setup_wizard.config.settings import load_settings, os_login_name
+from setup_wizard.config.precedence import load_settings, os_login_name
 from setup_wizard.config.steps import settings_steps
 from setup_wizard.results import Status
 
@@ -272,7 +273,7 @@ def test_url_without_database_connects_to_the_users_database(server: Any) -> Non
 
 
 def layout_for(url: str) -> Any:
-    from setup_wizard.config.backend import Layout as BackendLayout
+    from setup_wizard.config.backend_layout import Layout as BackendLayout
 
     return BackendLayout(backend_dir=Path("/nonexistent/backend"), env_raw=f"DATABASE_URL={url}\n".encode())
 

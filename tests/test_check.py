@@ -502,7 +502,7 @@ def test_run_creates_checkpoint_tables_with_the_library_and_check_reads_its_vers
 
 @needs_langgraph
 def test_checkpoint_setup_waits_for_our_lock(database: Database) -> None:
-    from setup_wizard.config.settings import load_settings
+    from setup_wizard.config.precedence import load_settings
     from setup_wizard.database.run_lock import ADVISORY_LOCK_KEY
     from setup_wizard.errors import WizardError
 

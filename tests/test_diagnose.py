@@ -18,7 +18,7 @@ from recorded import windows_two_versions
 from recorded_system import RecordedSystem
 from scripted import ScriptedPrompter
 
-from setup_wizard.config.settings import load_settings
+from setup_wizard.config.precedence import load_settings
 from setup_wizard.database import inspect
 from setup_wizard.database.migrate import Runner
 from setup_wizard.database.migration_files import load_migrations
@@ -28,9 +28,10 @@ from setup_wizard.flow.decide import SafeDefaults
 from setup_wizard.flow.options import Options
 from setup_wizard.flow.run import run
 from setup_wizard.flow.view import ProgressView
-from setup_wizard.machine import server as diagnose
+from setup_wizard.machine import fix, install_checks, local_cluster, services
 from setup_wizard.machine.discovery import Discovery, discover
-from setup_wizard.machine.system import ERROR_CANCELLED, Elevation, RealSystem, ServiceState
+from setup_wizard.machine.real_system import RealSystem
+from setup_wizard.machine.system import ERROR_CANCELLED, Elevation, ServiceState
 from setup_wizard.results import Status
 from setup_wizard.ui.wizard import AskPerson
 
@@ -48,13 +49,13 @@ def test_psql_missing_shows_full_path_and_adds_bin_to_user_path() -> None:
     system = windows_two_versions()
     found = discover(system)
     settings = settings_for("postgresql://postgres:pw@localhost:5433/real_estate")
-    step = diagnose.psql_step(system, found, settings)
+    step = install_checks.psql_step(system, found, settings)
     assert step.status is Status.WARN and step.code == "psql_not_found"
     assert r'& "C:\Program Files\PostgreSQL\17\bin\psql.exe" -U postgres -h localhost -p 5433' in (step.fix or "")
-    assert not diagnose.add_bin_to_path(system, found.chosen.bindir, diagnose.never)  # type: ignore[union-attr]
+    assert not install_checks.add_bin_to_path(system, found.chosen.bindir, fix.never)  # type: ignore[union-attr]
     assert system.actions == []
     for _ in range(2):  # twice: added once
-        assert diagnose.add_bin_to_path(system, found.chosen.bindir, lambda _q: True)  # type: ignore[union-attr]
+        assert install_checks.add_bin_to_path(system, found.chosen.bindir, lambda _q: True)  # type: ignore[union-attr]
     assert system.user_path_value.count(r"C:\Program Files\PostgreSQL\17\bin") == 1
     assert system.user_path_value.startswith(r"C:\Users\민수")
     assert system.environ["PATH"].startswith(r"C:\Program Files\PostgreSQL\17\bin;")
@@ -65,21 +66,21 @@ def test_port_from_the_registry_is_said_before_the_password() -> None:
     system = windows_two_versions()
     system.registry = {k: v for k, v in system.registry.items() if k.endswith("17")}
     found = discover(system)
-    step = diagnose.port_step(found, settings_for("postgresql://postgres:pw@localhost:5432/db"))
+    step = install_checks.port_step(found, settings_for("postgresql://postgres:pw@localhost:5432/db"))
     assert step is not None and step.code == "port_mismatch" and "5433" in step.detail
-    assert diagnose.port_step(found, settings_for("postgresql://postgres:pw@localhost:5433/db")) is None
-    assert diagnose.port_step(found, settings_for("postgresql://postgres:pw@db.example.com:5432/db")) is None
+    assert install_checks.port_step(found, settings_for("postgresql://postgres:pw@localhost:5433/db")) is None
+    assert install_checks.port_step(found, settings_for("postgresql://postgres:pw@db.example.com:5432/db")) is None
 
 
 def test_service_matching_the_port_and_its_state() -> None:
     system = windows_two_versions()
     found = discover(system)
-    s17 = diagnose.find_service(system, found, settings_for("postgresql://p:x@localhost:5433/db"))
-    s16 = diagnose.find_service(system, found, settings_for("postgresql://p:x@localhost:5432/db"))
+    s17 = services.find_service(system, found, settings_for("postgresql://p:x@localhost:5433/db"))
+    s16 = services.find_service(system, found, settings_for("postgresql://p:x@localhost:5432/db"))
     assert s17 is not None and (s17.name, s17.state) == ("postgresql-x64-17", ServiceState.STOPPED)
     assert s16 is not None and (s16.name, s16.state) == ("postgresql-x64-16", ServiceState.RUNNING)
-    assert diagnose.find_service(system, found, settings_for("postgresql://p:x@remote.example:5432/db")) is None
-    step = diagnose.service_step(s17, settings_for("postgresql://p:x@localhost:5433/db"), connected=False)
+    assert services.find_service(system, found, settings_for("postgresql://p:x@remote.example:5432/db")) is None
+    step = services.service_step(s17, settings_for("postgresql://p:x@localhost:5433/db"), connected=False)
     assert step is not None and step.status is Status.FAIL and "services.msc" in (step.fix or "")
 
 
@@ -87,11 +88,11 @@ def test_declined_uac_prompt_shows_the_manual_steps() -> None:
     system = windows_two_versions(elevation=Elevation(error=ERROR_CANCELLED))
     found = discover(system)
     settings = settings_for(f"postgresql://p:x@localhost:{free_port()}/db")
-    service = diagnose.find_service(system, found, settings)
+    service = services.find_service(system, found, settings)
     assert service is not None
-    assert diagnose.start_service(system, service, settings, diagnose.never, quiet).done is False
+    assert services.start_service(system, service, settings, fix.never, quiet).done is False
     assert system.actions == []  # not asked: nothing done
-    outcome = diagnose.start_service(system, service, settings, lambda _q: True, quiet)
+    outcome = services.start_service(system, service, settings, lambda _q: True, quiet)
     assert not outcome.done and outcome.step is not None
     assert outcome.step.code == "service_start_declined"
     assert "services.msc" in (outcome.step.fix or "") and "postgresql-x64-17" in (outcome.step.fix or "")
@@ -102,13 +103,13 @@ def test_elevated_start_waits_until_the_server_accepts(database: Database) -> No
     system = windows_two_versions(elevation=Elevation(error=0, exit_code=0))
     found = discover(system)
     settings = settings_for(database.url.replace("127.0.0.1", "localhost"))
-    service = diagnose.find_service(system, found, settings)
+    service = services.find_service(system, found, settings)
     assert service is not None  # no port match: the preferred version's service
-    outcome = diagnose.start_service(system, service, settings, lambda _q: True, quiet, wait=5)
+    outcome = services.start_service(system, service, settings, lambda _q: True, quiet, wait=5)
     assert outcome.done and outcome.step is not None and outcome.step.status is Status.OK
     # Started, but nothing ever listens: a failure with where to look, after the wait.
     dead = settings_for(f"postgresql://p:x@localhost:{free_port()}/db")
-    failed = diagnose.start_service(system, service, dead, lambda _q: True, quiet, wait=1)
+    failed = services.start_service(system, service, dead, lambda _q: True, quiet, wait=1)
     assert not failed.done and failed.step is not None and failed.step.code == "service_start_failed"
 
 
@@ -148,18 +149,18 @@ def test_linux_and_macos_services_from_recorded_outputs() -> None:
                            commands={"pg_lsclusters --no-header": CommandResult(
                                0, b"15  main    5432 down   postgres /var/lib/postgresql/15/main /var/log/x.log\n")})
     found = discover(linux)
-    service = diagnose.find_service(linux, found, settings_for("postgresql://p:x@localhost:5432/db"))
+    service = services.find_service(linux, found, settings_for("postgresql://p:x@localhost:5432/db"))
     assert service is not None and service.state is ServiceState.STOPPED
     assert service.command_text == "sudo pg_ctlcluster 15 main start"
     # Not root: sudo would ask for a password, so the command is shown, never run.
-    outcome = diagnose.start_service(linux, service, settings_for("postgresql://p:x@localhost:5432/db"),
+    outcome = services.start_service(linux, service, settings_for("postgresql://p:x@localhost:5432/db"),
                                      lambda _q: True, quiet)
     assert not outcome.done and linux.actions == ["run pg_lsclusters --no-header"]
     mac = RecordedSystem(platform="darwin", environ={"PATH": "/opt/homebrew/bin"},
                          files={"/opt/homebrew/bin/brew", "/opt/homebrew/opt/postgresql@17/bin/psql"},
                          commands={"brew services list": CommandResult(
                              0, b"Name          Status  User File\npostgresql@17 none\n")})
-    service = diagnose.find_service(mac, discover(mac), settings_for("postgresql://p:x@localhost:5432/db"))
+    service = services.find_service(mac, discover(mac), settings_for("postgresql://p:x@localhost:5432/db"))
     assert service is not None and service.state is ServiceState.STOPPED and not service.needs_elevation
     assert service.command_text == "brew services start postgresql@17"
 
@@ -184,7 +185,7 @@ def test_dev_user_created_only_with_consent_and_sequence_moved(database: Databas
     with database.connect() as conn:
         Runner(conn, load_migrations()).apply()
         conn.execute("INSERT INTO users (id, email, type) VALUES (5, 'a@b.c', 'USER')")
-        missing = inspect.dev_user_step(conn, diagnose.never)
+        missing = inspect.dev_user_step(conn, fix.never)
         assert missing is not None and missing.code == "dev_user_missing" and missing.status is Status.FAIL
         assert "INSERT INTO users" in (missing.fix or "")
         assert database.scalar("SELECT count(*) FROM users WHERE id = 1") == 0
@@ -227,7 +228,7 @@ def test_local_cluster_from_binaries_only(tmp_path: Path) -> None:
     """Binaries and no server: the interactive run creates a cluster, then prepares the database."""
     system = RealSystem(environ=dict(clean_environ()))
     found = discover(system)
-    candidate = diagnose.cluster_candidate(system, found, None, settings_for("postgresql://p:x@localhost:5/d"))
+    candidate = local_cluster.cluster_candidate(system, found, None, settings_for("postgresql://p:x@localhost:5/d"))
     if candidate is None:
         pytest.skip("no initdb/pg_ctl on this machine")
     root = Path(tempfile.mkdtemp(prefix="setup_wizard_cluster_"))
@@ -253,7 +254,7 @@ def test_local_cluster_from_binaries_only(tmp_path: Path) -> None:
             assert conn.execute("SELECT count(*) FROM users WHERE id = 1").fetchone() == (1,)
         assert_no_secret(json.dumps(report.to_json(), ensure_ascii=False))
         # The folder is not empty any more: a second cluster there is refused.
-        again = diagnose.create_local_cluster(system, candidate, folder, settings_for(dsn), lambda _q: True, quiet)
+        again = local_cluster.create_local_cluster(system, candidate, folder, settings_for(dsn), lambda _q: True, quiet)
         assert not again.done and again.step is not None and "비어 있지 않아" in again.step.detail
     finally:
         stop = [str(candidate.bindir / "pg_ctl"), "-D", str(folder), "-m", "immediate", "-w", "stop"]

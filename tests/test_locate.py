@@ -9,7 +9,8 @@ from recorded import recording, windows_absent_service, windows_two_versions
 from recorded_system import RecordedSystem
 
 from setup_wizard.machine.discovery import Installation, choose, discover, major_version
-from setup_wizard.machine.system import RealSystem, ServiceState, parse_sc_query
+from setup_wizard.machine.real_system import RealSystem
+from setup_wizard.machine.system import ServiceState, parse_sc_query
 
 
 def test_registry_two_versions_reports_both_and_prefers_17() -> None:

@@ -17,10 +17,12 @@ import pytest
 from pgserver import TestServer, running_server
 from recorded_system import RecordedSystem
 
-from setup_wizard.config.settings import load_settings
+from setup_wizard.config.precedence import load_settings
 from setup_wizard.machine import password_reset as pr
+from setup_wizard.machine import reset_login, trust_rules
 from setup_wizard.machine.discovery import Discovery, Installation
-from setup_wizard.machine.system import ERROR_CANCELLED, Elevation, RealSystem
+from setup_wizard.machine.real_system import RealSystem
+from setup_wizard.machine.system import ERROR_CANCELLED, Elevation
 from setup_wizard.results import Status
 
 OLD = "old-pw"
@@ -65,18 +67,18 @@ def config_files(srv: TestServer) -> dict[str, bytes]:
     return {p.name: p.read_bytes() for p in sorted(srv.datadir.glob("*.conf"))}
 
 
-def target_for(srv: TestServer, pg_ctl: Path | None = None) -> pr.ResetTarget:
+def target_for(srv: TestServer, pg_ctl: Path | None = None) -> trust_rules.ResetTarget:
     target = pr.local_target(RealSystem(), srv.datadir, pg_ctl or srv.bindir / "pg_ctl", port=srv.port)
     assert target is not None
     if pg_ctl is not None:
-        target = pr.ResetTarget(target.hba_file, target.datadir, pg_ctl, target.run_as)
+        target = trust_rules.ResetTarget(target.hba_file, target.datadir, pg_ctl, target.run_as)
     return target
 
 
 def logs_in(srv: TestServer, password: str) -> bool:
     try:
         with psycopg.connect(host="127.0.0.1", port=srv.port, user="postgres", dbname="postgres",
-                             password=password, passfile=pr.NO_PASSFILE):
+                             password=password, passfile=reset_login.NO_PASSFILE):
             return True
     except psycopg.OperationalError:
         return False
@@ -100,7 +102,7 @@ def test_reset_sets_the_new_password_and_leaves_every_file_as_it_was(cluster: Te
 def test_unreachable_reload_restores_the_file(cluster: TestServer) -> None:
     before = config_files(cluster)
     target = target_for(cluster, pg_ctl=cluster.root / "no-such-pg_ctl")
-    with pytest.raises(pr.ResetFailed):
+    with pytest.raises(trust_rules.ResetFailed):
         pr.reset_password(RealSystem(), target, settings_for(cluster), NEW)
     assert config_files(cluster) == before
     assert not target.backup.exists()
@@ -110,7 +112,7 @@ def test_unreachable_reload_restores_the_file(cluster: TestServer) -> None:
 def test_missing_role_restores_the_file_and_says_so(cluster: TestServer) -> None:
     before = config_files(cluster)
     target = target_for(cluster)
-    with pytest.raises(pr.ResetFailed) as failure:
+    with pytest.raises(trust_rules.ResetFailed) as failure:
         pr.reset_password(RealSystem(), target, settings_for(cluster, user="nobody_here"), NEW)
     assert "nobody_here" in failure.value.reason
     assert config_files(cluster) == before
@@ -122,7 +124,7 @@ def test_a_killed_run_is_recovered_from_its_backup(cluster: TestServer) -> None:
     target = target_for(cluster)
     original = target.hba_file.read_bytes()
     target.backup.write_bytes(original)
-    target.hba_file.write_bytes(pr.trust_lines("postgres", original, True) + original)
+    target.hba_file.write_bytes(trust_rules.trust_lines("postgres", original, True) + original)
     pr.reset_password(RealSystem(), target, settings_for(cluster), NEW)
     assert config_files(cluster) == before
     assert logs_in(cluster, NEW)
@@ -145,7 +147,7 @@ class ElevatedHere(RealSystem):
 def test_elevated_helper_holds_the_rules_and_restores_them(cluster: TestServer) -> None:
     before = config_files(cluster)
     plain = target_for(cluster)
-    target = pr.ResetTarget(plain.hba_file, plain.datadir, plain.pg_ctl, plain.run_as, elevated=True)
+    target = trust_rules.ResetTarget(plain.hba_file, plain.datadir, plain.pg_ctl, plain.run_as, elevated=True)
     pr.reset_password(ElevatedHere(), target, settings_for(cluster), NEW)
     assert logs_in(cluster, NEW)
     assert config_files(cluster) == before
@@ -154,10 +156,10 @@ def test_elevated_helper_holds_the_rules_and_restores_them(cluster: TestServer) 
 def test_elevated_failure_and_declined_uac_change_nothing(cluster: TestServer) -> None:
     before = config_files(cluster)
     plain = target_for(cluster, pg_ctl=cluster.root / "no-such-pg_ctl")
-    target = pr.ResetTarget(plain.hba_file, plain.datadir, plain.pg_ctl, plain.run_as, elevated=True)
-    with pytest.raises(pr.ResetFailed):
+    target = trust_rules.ResetTarget(plain.hba_file, plain.datadir, plain.pg_ctl, plain.run_as, elevated=True)
+    with pytest.raises(trust_rules.ResetFailed):
         pr.reset_password(ElevatedHere(), target, settings_for(cluster), NEW)
-    with pytest.raises(pr.ResetFailed) as declined:
+    with pytest.raises(trust_rules.ResetFailed) as declined:
         pr.reset_password(ElevatedHere(decline=True), target, settings_for(cluster), NEW)
     assert "UAC" in declined.value.reason
     assert config_files(cluster) == before

@@ -7,14 +7,13 @@ from urllib.parse import quote
 
 import pytest
 
+from setup_wizard.config.precedence import load_settings, parse_dsn
 from setup_wizard.config.settings import (
     DEFAULT,
     DSN,
     env_file_source,
     environ_source,
     libpq_default,
-    load_settings,
-    parse_dsn,
 )
 from setup_wizard.errors import UsageError
 

@@ -15,13 +15,14 @@ from recorded import windows_two_versions
 from recorded_system import RecordedSystem
 
 from setup_wizard import messages as msg
-from setup_wizard.config.settings import load_settings
+from setup_wizard.config.precedence import load_settings
 from setup_wizard.environment import Environment
 from setup_wizard.errors import WizardError
-from setup_wizard.machine import server as diagnose
+from setup_wizard.machine import install_checks, local_cluster, services
 from setup_wizard.machine.discovery import discover
+from setup_wizard.machine.real_system import RealSystem, console_encoding
 from setup_wizard.machine.shell import Shell, command_line, detect_shell, git_bash_path
-from setup_wizard.machine.system import CommandResult, Elevation, RealSystem, console_encoding
+from setup_wizard.machine.system import CommandResult, Elevation
 from setup_wizard.results import Status
 from setup_wizard.ui.prompts import GitBashPrompter, QuestionaryPrompter, make_prompter
 
@@ -68,10 +69,10 @@ def test_psql_command_in_the_syntax_of_each_shell() -> None:
         system = windows_two_versions()
         system.environ.update(extra)
         found = discover(system)
-        step = diagnose.psql_step(system, found, settings)
+        step = install_checks.psql_step(system, found, settings)
         assert expected[shell] in (step.fix or ""), shell
     linux = RecordedSystem(platform="linux", files={"/usr/lib/postgresql/17/bin/psql"})
-    line = diagnose.psql_command(linux, discover(linux).chosen, settings)  # type: ignore[arg-type]
+    line = install_checks.psql_command(linux, discover(linux).chosen, settings)  # type: ignore[arg-type]
     assert line == "/usr/lib/postgresql/17/bin/psql -U postgres -h localhost -p 5433 -d real_estate"
 
 
@@ -129,7 +130,7 @@ def test_a_failed_read_of_the_user_path_is_never_written_back() -> None:
     said: list[str] = []
     broken = UnreadablePath(**{k: getattr(system, k) for k in ("platform", "environ", "files", "registry")})
     bindir = discover(broken).chosen.bindir  # type: ignore[union-attr]
-    assert diagnose.add_bin_to_path(broken, bindir, lambda _q: True, said.append) is False
+    assert install_checks.add_bin_to_path(broken, bindir, lambda _q: True, said.append) is False
     assert not any(a.startswith("set user PATH") for a in broken.actions)
     assert said and str(bindir) in said[0]
 
@@ -137,7 +138,7 @@ def test_a_failed_read_of_the_user_path_is_never_written_back() -> None:
 def test_user_path_entries_with_variables_stay_unexpanded() -> None:
     system = windows_two_versions(user_path_value=r"%USERPROFILE%\AppData\Local\Microsoft\WindowsApps;C:\tools")
     bindir = discover(system).chosen.bindir  # type: ignore[union-attr]
-    assert diagnose.add_bin_to_path(system, bindir, lambda _q: True)
+    assert install_checks.add_bin_to_path(system, bindir, lambda _q: True)
     assert system.user_path_value == r"%USERPROFILE%\AppData\Local\Microsoft\WindowsApps;C:\tools;" + str(bindir)
 
 
@@ -152,14 +153,14 @@ class Clock:
 
 def test_uac_prompt_time_does_not_eat_the_server_start_up_timeout(monkeypatch: pytest.MonkeyPatch) -> None:
     clock = Clock()
-    monkeypatch.setattr(diagnose.time, "monotonic", clock.monotonic)
+    monkeypatch.setattr(services.time, "monotonic", clock.monotonic)
     waited: list[float] = []
 
     def accepting(_settings: object, timeout: float = 0) -> bool:
         waited.append(timeout)
         return True
 
-    monkeypatch.setattr(diagnose, "wait_until_accepting", accepting)
+    monkeypatch.setattr(services, "wait_until_accepting", accepting)
 
     class SlowPerson(RecordedSystem):
         def run_elevated(self, program: str, args: object, timeout: float = 60.0) -> Elevation:
@@ -169,9 +170,9 @@ def test_uac_prompt_time_does_not_eat_the_server_start_up_timeout(monkeypatch: p
     base = windows_two_versions()
     system = SlowPerson(**{k: getattr(base, k) for k in ("platform", "environ", "files", "registry", "services")})
     settings = settings_for("postgresql://p:x@localhost:5433/db")
-    service = diagnose.find_service(system, discover(system), settings)
+    service = services.find_service(system, discover(system), settings)
     assert service is not None
-    outcome = diagnose.start_service(system, service, settings, lambda _q: True, quiet, wait=30)
+    outcome = services.start_service(system, service, settings, lambda _q: True, quiet, wait=30)
     assert outcome.done and waited == [30]
 
 
@@ -198,7 +199,7 @@ def test_a_program_leaving_a_child_on_its_output_does_not_hang_when_output_goes_
 
 
 def test_create_local_cluster_runs_pg_ctl_start_with_output_in_a_file() -> None:
-    source = Path(diagnose.__file__).read_text(encoding="utf-8")
+    source = Path(local_cluster.__file__).read_text(encoding="utf-8")
     start = source[source.index('"-w", "-t", "30", "start"'):][:200]
     assert "output=" in start
 
@@ -214,16 +215,16 @@ def test_test_server_helper_starts_pg_ctl_without_pipes() -> None:
 def test_default_cluster_folder_is_ascii_under_a_korean_profile() -> None:
     korean = RecordedSystem(platform="windows", environ={"LOCALAPPDATA": r"C:\Users\민수\AppData\Local",
                                                          "SYSTEMDRIVE": "C:"})
-    assert str(diagnose.default_cluster_folder(korean)) == r"C:\setup_wizard-pgdata"
+    assert str(local_cluster.default_cluster_folder(korean)) == r"C:\setup_wizard-pgdata"
     plain = RecordedSystem(platform="windows", environ={"LOCALAPPDATA": r"C:\Users\minsu\AppData\Local"})
-    assert str(diagnose.default_cluster_folder(plain)) == r"C:\Users\minsu\AppData\Local\setup_wizard\pgdata"
+    assert str(local_cluster.default_cluster_folder(plain)) == r"C:\Users\minsu\AppData\Local\setup_wizard\pgdata"
 
 
 def test_a_non_ascii_cluster_folder_is_refused_before_initdb() -> None:
     system = windows_two_versions()
     installation = discover(system).chosen
     assert installation is not None
-    outcome = diagnose.create_local_cluster(system, installation, Path(r"C:\Users\민수\pgdata"),
+    outcome = local_cluster.create_local_cluster(system, installation, Path(r"C:\Users\민수\pgdata"),
                                             settings_for("postgresql://postgres:pw@localhost:5432/db"),
                                             lambda _q: True, quiet)
     assert not outcome.done and outcome.step is not None and outcome.step.status is Status.FAIL

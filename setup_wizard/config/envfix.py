@@ -25,9 +25,11 @@ from pathlib import Path
 from urllib.parse import quote
 
 from setup_wizard import messages as msg
-from setup_wizard.config import backend as b
+from setup_wizard.config import backend_verdict as b
+from setup_wizard.config.backend import inspect_backend
 from setup_wizard.config.envfile import decode_env_bytes
-from setup_wizard.config.settings import SourceKind, find_key, load_settings
+from setup_wizard.config.precedence import find_key, load_settings
+from setup_wizard.config.settings import SourceKind
 from setup_wizard.results import Status, Step
 
 REWRITE_UTF8 = "env_rewrite_utf8"
@@ -181,7 +183,7 @@ def fix_backend_env(cwd: Path, environ: dict[str, str] | os._Environ[str], confi
     steps: list[Step] = []
     done: set[str] = set()
     for _ in range(rounds):
-        fixes = [f for f in plan_env_fixes(b.inspect_backend(cwd, environ)) if f.id not in done]
+        fixes = [f for f in plan_env_fixes(inspect_backend(cwd, environ)) if f.id not in done]
         if not fixes:
             break
         for fix in fixes:

@@ -29,6 +29,7 @@ from urllib.parse import urlencode
 
 from setup_wizard import messages as msg
 from setup_wizard.config.envfile import EnvFile, decode_env_bytes, read_env_bytes
+from setup_wizard.config.precedence import find_key, parse_dsn
 from setup_wizard.config.project import find_backend
 from setup_wizard.config.settings import (
     ENV_FILE_KEYS,
@@ -37,8 +38,6 @@ from setup_wizard.config.settings import (
     SourceKind,
     Value,
     env_file_source,
-    find_key,
-    parse_dsn,
 )
 from setup_wizard.errors import UsageError, WizardError
 

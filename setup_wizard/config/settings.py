@@ -1,20 +1,12 @@
-"""Connection settings: every source merged in one ranked place, each value remembering its origin.
+"""Connection settings as data: each value remembers its `Source` (a kind such as dsn, environment,
+env-file or default, plus the key), the same setting given in two places is a `Conflict`, and
+`redacted()` is the only way a setting is ever shown. Korean text is made from a source only when drawn.
 
-The ranking is the backend's (config/backend.py explains what the backend itself does with the same
-files): the backend's engines use one `DATABASE_URL`, from the environment or else from the .env file
-(names case-insensitive), and libpq fills what that URL leaves out from the `PG*` variables and then its
-own defaults (port 5432, the login name as user, the user's name as database). `POSTGRES_*` keys and
-other URLs never beat it: they are kept as conflicts, each with its source. `--dsn` is the explicit
-override (the checks then say that the backend uses something else). Only when no URL exists at all
-do `PG*`, `POSTGRES_*` and the backend's defaults make the settings, which is what the wizard then
-offers to write as `DATABASE_URL`. Parsing goes through psycopg's `conninfo`; the only way a setting
-is ever shown is `redacted()`.
+How the sources are ranked and merged into one `Settings` (the backend's way) is config/precedence.py.
 """
 
 from __future__ import annotations
 
-import re
-import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from enum import Enum
@@ -23,7 +15,6 @@ from typing import Any
 from urllib.parse import quote
 
 from setup_wizard import messages as msg
-from setup_wizard.errors import UsageError
 
 FIELDS = ("host", "port", "user", "password", "dbname")
 
@@ -51,9 +42,6 @@ LIBPQ_ENV_KEYS = {
     "password": "PGPASSWORD",
     "dbname": "PGDATABASE",
 }
-
-# SQLAlchemy driver suffixes the backend may carry: postgresql+psycopg://, +asyncpg, +psycopg2 ...
-_SCHEME = re.compile(r"^(postgres(?:ql)?)(\+[A-Za-z0-9_]+)?://", re.IGNORECASE)
 
 
 # Every libpq environment variable that changes where or how the connection goes, and the
@@ -235,195 +223,3 @@ class Settings:
     def redacted_url(self) -> str:
         return f"{self.url_scheme}://{self.user}:***@{self.host}:{self.port}/{self.dbname}"
 
-
-def parse_dsn(text: str, origin: Source) -> tuple[dict[str, str], dict[str, str], str]:
-    """Parse a URL or key=value DSN into (fields, extra parameters, scheme).
-
-    Raises UsageError(dsn_invalid) with a Korean explanation; the message never contains the DSN
-    itself, which may hold a password.
-    """
-    from psycopg import ProgrammingError
-    from psycopg.conninfo import conninfo_to_dict
-
-    source = origin.describe()
-    raw = text.strip()
-    scheme = "postgresql+psycopg"
-    match = _SCHEME.match(raw)
-    if match:
-        if match.group(2):
-            scheme = match.group(1).lower() + match.group(2).lower()
-        raw = "postgresql://" + raw[match.end() :]
-        if "@" in raw[len("postgresql://") :].split("/", 1)[0].rsplit("@", 1)[0]:
-            raise UsageError("dsn_invalid", msg.DSN_UNENCODED_AT.format(source=source), msg.FIX_DSN_ENCODE)
-    elif "://" in raw:
-        raise UsageError("dsn_invalid", msg.DSN_BAD_SCHEME.format(source=source), msg.FIX_DSN_FORM)
-    elif "=" not in raw:
-        raise UsageError("dsn_invalid", msg.DSN_UNPARSABLE.format(source=source), msg.FIX_DSN_FORM)
-    try:
-        parsed = {k: str(v) for k, v in conninfo_to_dict(raw).items() if v is not None}
-    except ProgrammingError as exc:
-        raise UsageError("dsn_invalid", msg.DSN_UNPARSABLE.format(source=source), msg.FIX_DSN_FORM) from exc
-    port = parsed.get("port")
-    if port is not None and not (port.isdigit() and 0 < int(port) < 65536):
-        raise UsageError("dsn_invalid", msg.DSN_BAD_PORT.format(source=source), msg.FIX_DSN_FORM)
-    if "," in parsed.get("host", ""):
-        raise UsageError("dsn_invalid", msg.DSN_MULTI_HOST.format(source=source), msg.FIX_DSN_FORM)
-    fields = {name: parsed.pop(name) for name in FIELDS if name in parsed}
-    parsed.pop("client_encoding", None)
-    return fields, parsed, scheme
-
-
-def _check_port(value: str, source: Source) -> None:
-    if not (value.isdigit() and 0 < int(value) < 65536):
-        raise UsageError("dsn_invalid", msg.PORT_NOT_NUMBER.format(source=source.describe()), msg.FIX_PORT)
-
-
-def find_key(values: Mapping[str, str] | None, name: str) -> tuple[str, str] | None:
-    """(key as written, value) of `name` in any letter case, the last one winning, as pydantic-settings
-    reads both the environment and the .env file (case_sensitive=False)."""
-    found = None
-    for key, value in (values or {}).items():
-        if key.lower() == name.lower():
-            found = (key, value)
-    return found
-
-
-def os_login_name(environ: Mapping[str, str]) -> str:
-    """The user name libpq uses when neither the URL nor PGUSER gives one: the operating-system login."""
-    import getpass
-    import os
-
-    try:
-        if sys.platform == "win32":
-            return getpass.getuser()
-        import pwd
-
-        # libpq asks the password database for the effective uid, not $USER.
-        return str(pwd.getpwuid(os.geteuid()).pw_name)
-    except (KeyError, OSError, ImportError):  # no passwd entry (containers)
-        return environ.get("USER") or environ.get("USERNAME") or "postgres"
-
-
-@dataclass
-class _Merge:
-    """Values offered in rank order: the first one for a field wins, a later different one is a conflict."""
-
-    values: dict[str, Value] = field(default_factory=dict)
-    extra: dict[str, Value] = field(default_factory=dict)
-    conflicts: list[Conflict] = field(default_factory=list)
-
-    def offer(self, name: str, value: str | None, source: Source) -> None:
-        if value is None or value == "":
-            return
-        if name == "port":
-            _check_port(value, source)
-        if name in self.values:
-            if source.kind not in (SourceKind.DEFAULT, SourceKind.LIBPQ_DEFAULT) and self.values[name].value != value:
-                self.conflicts.append(Conflict(name, self.values[name].source, source))
-            return
-        self.values[name] = Value(value, source)
-
-    def offer_extra(self, key: str, value: str, source: Source) -> None:
-        if key in self.extra:
-            if self.extra[key].value != value:
-                self.conflicts.append(Conflict(key, self.extra[key].source, source))
-            return
-        self.extra[key] = Value(value, source)
-
-    def lose(self, name: str, value: str, loser: Source, fallback_winner: Source, extra: bool = False) -> None:
-        """A value that fills nothing: a conflict when it differs from what won."""
-        table = self.extra if extra else self.values
-        if name in table and table[name].value == value:
-            return
-        self.conflicts.append(Conflict(name, table[name].source if name in table else fallback_winner, loser))
-
-    def libpq_environment(self, environ: Mapping[str, str]) -> None:
-        for name, key in LIBPQ_ENV_KEYS.items():
-            self.offer(name, environ.get(key), environ_source(key))
-        for key, param in LIBPQ_ENV_PARAMS.items():
-            if environ.get(key):
-                self.offer_extra(param, environ[key], environ_source(key))
-
-
-def _urls(dsn: str | None, environ: Mapping[str, str],
-          env_values: Mapping[str, str] | None) -> list[tuple[str, Source]]:
-    """Every URL, highest rank first: --dsn, the environment's DATABASE_URL, the file's (any case)."""
-    if dsn is not None and not dsn.strip():
-        raise UsageError("dsn_invalid", msg.DSN_EMPTY, msg.FIX_DSN_FORM)
-    urls: list[tuple[str, Source]] = []
-    if dsn is not None:
-        urls.append((dsn, DSN))
-    env_url = find_key(environ, "DATABASE_URL")
-    if env_url and env_url[1].strip():
-        urls.append((env_url[1], environ_source(env_url[0])))
-    file_url = find_key(env_values, "DATABASE_URL")
-    if file_url and file_url[1].strip():
-        urls.append((file_url[1], env_file_source(file_url[0])))
-    return urls
-
-
-def _merge_url(merge: _Merge, urls: list[tuple[str, Source]], environ: Mapping[str, str],
-               env_values: Mapping[str, str] | None, login_name: str | None) -> str:
-    """The backend's way: one URL, libpq's PG* and defaults for what it leaves out; the rest conflicts."""
-    text, origin = urls[0]
-    fields, params, scheme = parse_dsn(text, origin)
-    for name in FIELDS:
-        merge.offer(name, fields.get(name), origin)
-    for key, val in params.items():
-        merge.offer_extra(key, val, origin)
-    merge.libpq_environment(environ)
-    # POSTGRES_* keys: the backend's engines never read them (the checkpointer only without a URL).
-    for name, key in ENV_FILE_KEYS.items():
-        found = find_key(env_values, key)
-        if found and found[1]:
-            merge.lose(name, found[1], env_file_source(found[0]), origin)
-    # libpq's own defaults. The host stays libpq's choice (the local socket on Linux and macOS).
-    merge.offer("host", BACKEND_DEFAULTS["host"], libpq_default("host"))
-    merge.offer("port", BACKEND_DEFAULTS["port"], libpq_default("port"))
-    merge.offer("user", login_name or os_login_name(environ), libpq_default("user"))
-    merge.offer("dbname", merge.values["user"].value, libpq_default("dbname"))
-    # Other URLs (the file's under the environment's, either under --dsn) fill nothing.
-    for other_text, other in urls[1:]:
-        try:
-            other_fields, other_params, _ = parse_dsn(other_text, other)
-        except UsageError:
-            continue  # a URL the backend does not use; config/backend.py names it if it matters
-        for name, val in other_fields.items():
-            merge.lose(name, val, other, origin)
-        for key, val in other_params.items():
-            merge.lose(key, val, other, origin, extra=True)
-    return scheme
-
-
-def load_settings(
-    dsn: str | None,
-    environ: Mapping[str, str],
-    env_values: Mapping[str, str] | None,
-    env_path: Path | None,
-    *,
-    login_name: str | None = None,
-) -> Settings:
-    """Merge every source into one Settings by the backend's rules (see the module's docstring).
-
-    `login_name` stands in for libpq's default user (the OS login) in tests.
-    """
-    merge = _Merge()
-    scheme = "postgresql+psycopg"
-    urls = _urls(dsn, environ, env_values)
-    if urls:
-        scheme = _merge_url(merge, urls, environ, env_values, login_name)
-    else:
-        # No URL anywhere: what the wizard would write as DATABASE_URL (see envwrite.planned_changes).
-        merge.libpq_environment(environ)
-        for name, key in ENV_FILE_KEYS.items():
-            found = find_key(env_values, key)
-            merge.offer(name, found[1] if found else None, env_file_source(found[0] if found else key))
-        for name, default in BACKEND_DEFAULTS.items():
-            merge.offer(name, default, DEFAULT)
-    return Settings(
-        values=merge.values,
-        extra=merge.extra,
-        env_file=env_path,
-        url_scheme=scheme,
-        conflicts=tuple(merge.conflicts),
-    )

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from setup_wizard import messages as msg
 from setup_wizard import problems
-from setup_wizard.config import backend as b
+from setup_wizard.config import backend_verdict as b
 from setup_wizard.config.settings import Settings
 from setup_wizard.results import Status, Step
 

@@ -192,7 +192,7 @@ def check_backend_tables(ctx: Context) -> Iterator[Step]:
 @register(CHECKS, "dev_user", msg.STEP_DEV_USER, needs_connection=True)
 def check_dev_user(ctx: Context) -> Iterator[Step]:
     from setup_wizard.database.inspect import dev_user_step
-    from setup_wizard.machine.server import never
+    from setup_wizard.machine.fix import never
 
     assert ctx.conn is not None
     step = dev_user_step(ctx.conn, never)  # check only reports; the run creates the user

@@ -1,7 +1,7 @@
 """`check`'s items about this computer: Python, the installed packages, PostgreSQL, psql and the port.
 
 Finding PostgreSQL, psql, the port and the service is issue 3's diagnosis (machine/discovery.py and
-machine/server.py), asked here never to fix anything. What is found is left in the `Context`
+machine/install_checks.py), asked here never to fix anything. What is found is left in the `Context`
 (`discovery`, `facts`) for the later items and the --report. The order of `CHECKS` is the order the
 checklist shows.
 """
@@ -69,7 +69,7 @@ def check_packages(ctx: Context) -> Iterator[Step]:
 @register(CHECKS, "postgres", msg.STEP_POSTGRES)
 def check_postgres(ctx: Context) -> Iterator[Step]:
     from setup_wizard.machine.discovery import discover
-    from setup_wizard.machine.server import describe, postgres_step
+    from setup_wizard.machine.install_checks import describe, postgres_step
 
     ctx.discovery = discover(ctx.system)
     ctx.facts[msg.FACT_INSTALLATIONS] = "; ".join(describe(i) for i in ctx.discovery.installations) or msg.NOT_FOUND
@@ -79,7 +79,7 @@ def check_postgres(ctx: Context) -> Iterator[Step]:
 @register(CHECKS, "psql", msg.STEP_PSQL)
 def check_psql(ctx: Context) -> Iterator[Step]:
     from setup_wizard.machine.discovery import discover
-    from setup_wizard.machine.server import psql_step
+    from setup_wizard.machine.install_checks import psql_step
 
     discovery = ctx.discovery or discover(ctx.system)
     path = discovery.psql_on_path
@@ -89,7 +89,7 @@ def check_psql(ctx: Context) -> Iterator[Step]:
 
 @register(CHECKS, "port", msg.STEP_PORT)
 def check_port(ctx: Context) -> Iterator[Step]:
-    from setup_wizard.machine.server import port_step
+    from setup_wizard.machine.install_checks import port_step
 
     if ctx.discovery is not None:
         step = port_step(ctx.discovery, ctx.settings)

@@ -19,7 +19,8 @@ from setup_wizard.flow.decide import Choice, FixKind
 from setup_wizard.flow.save import offer_save
 from setup_wizard.flow.state import FlowState
 from setup_wizard.flow.view import Phase
-from setup_wizard.machine import login_help, password_reset, server
+from setup_wizard.machine import local_cluster, login_help, password_reset, services
+from setup_wizard.machine.fix import FixOutcome
 from setup_wizard.machine.system import ServiceState
 from setup_wizard.results import Status, Step
 
@@ -27,7 +28,8 @@ if TYPE_CHECKING:
     import psycopg
 
     from setup_wizard.machine.discovery import Installation
-    from setup_wizard.machine.server import FixOutcome, Service
+    from setup_wizard.machine.services import Service
+    from setup_wizard.machine.trust_rules import ResetTarget
 
 MAX_PASSWORD_TRIES = 3
 SERVER_CODES = ("server_not_running", "host_unreachable")
@@ -86,10 +88,10 @@ def server_fix(flow: FlowState, settings: Settings) -> tuple[Service | None, Ins
     """What could bring a local server up: a stopped service, or binaries with no server at all."""
     if flow.discovery is None:
         return None, None
-    service = server.find_service(flow.system, flow.discovery, settings)
+    service = services.find_service(flow.system, flow.discovery, settings)
     if service is not None and service.state in (ServiceState.STOPPED, ServiceState.PAUSED):
         return service, None
-    return None, server.cluster_candidate(flow.system, flow.discovery, service, settings)
+    return None, local_cluster.cluster_candidate(flow.system, flow.discovery, service, settings)
 
 
 def fix_label(flow: FlowState, settings: Settings) -> str | None:
@@ -104,18 +106,18 @@ def fix_label(flow: FlowState, settings: Settings) -> str | None:
 def create_cluster(flow: FlowState, installation: Installation, settings: Settings) -> tuple[FixOutcome, Settings]:
     question = msg.ASK_CREATE_CLUSTER.format(bindir=installation.bindir, port=settings.port)
     if not flow.decider.can_ask or not flow.decider.allow(FixKind.PERSON, question):
-        return server.FixOutcome(False, server.no_server_step(flow.system, installation, settings)), settings
-    folder = Path(flow.decider.value(msg.ASK_CLUSTER_FOLDER, str(server.default_cluster_folder(flow.system))))
+        return FixOutcome(False, local_cluster.no_server_step(flow.system, installation, settings)), settings
+    folder = Path(flow.decider.value(msg.ASK_CLUSTER_FOLDER, str(local_cluster.default_cluster_folder(flow.system))))
     new_password = not settings.password
     if new_password:
         settings = settings.with_value(
             "password", flow.decider.password(msg.ASK_CLUSTER_PASSWORD.format(user=settings.user)), TYPED)
-    outcome = server.create_local_cluster(flow.system, installation, folder, settings, lambda _q: True,
-                                          flow.view.say)
+    outcome = local_cluster.create_local_cluster(flow.system, installation, folder, settings, lambda _q: True,
+                                                 flow.view.say)
     if outcome.done and new_password and outcome.step is not None:
         step = outcome.step
         warned = Step(step.id, Status.WARN, step.title, step.detail + "\n" + msg.CLUSTER_CREATED_NEW_PASSWORD)
-        return server.FixOutcome(True, warned), settings
+        return FixOutcome(True, warned), settings
     return outcome, settings
 
 
@@ -124,8 +126,8 @@ def fix_server(flow: FlowState, settings: Settings) -> tuple[bool, Settings]:
     service, binaries = server_fix(flow, settings)
     if service is not None:
         kind = FixKind.PERSON if service.needs_elevation else FixKind.ADD
-        outcome = server.start_service(flow.system, service, settings,
-                                       lambda question: flow.decider.allow(kind, question), flow.view.say)
+        outcome = services.start_service(flow.system, service, settings,
+                                         lambda question: flow.decider.allow(kind, question), flow.view.say)
     elif binaries is not None:
         outcome, settings = create_cluster(flow, binaries, settings)
     else:
@@ -233,14 +235,14 @@ class Connector:
         if flow.discovery is None or flow.service_reported:
             return
         flow.service_reported = True
-        service = server.find_service(flow.system, flow.discovery, self.settings)
-        line = server.service_step(service, self.settings, connected=connected)
+        service = services.find_service(flow.system, flow.discovery, self.settings)
+        line = services.service_step(service, self.settings, connected=connected)
         if line is not None:
             flow.add(line)
         if not connected and service is None:
-            binaries = server.cluster_candidate(flow.system, flow.discovery, service, self.settings)
+            binaries = local_cluster.cluster_candidate(flow.system, flow.discovery, service, self.settings)
             if binaries is not None:
-                flow.add(server.no_server_step(flow.system, binaries, self.settings))
+                flow.add(local_cluster.no_server_step(flow.system, binaries, self.settings))
 
     def login_failed(self, problem: WizardError) -> bool:
         flow = self.flow
@@ -282,12 +284,12 @@ class Connector:
         fix = login_help.login_fix(self.flow.system, self.flow.discovery, self.settings, problem.code, reset_hint)
         return WizardError(problem.code, problem.detail, fix or problem.fix)
 
-    def reset_target(self, problem: WizardError) -> password_reset.ResetTarget | None:
+    def reset_target(self, problem: WizardError) -> ResetTarget | None:
         if self.reset_tried or problem.code != "auth_failed" or self.flow.discovery is None:
             return None
         return password_reset.find_target(self.flow.system, self.flow.discovery, self.settings)
 
-    def reset_password(self, target: password_reset.ResetTarget) -> bool:
+    def reset_password(self, target: ResetTarget) -> bool:
         """Only with a person's consent (FixKind.PERSON: never --yes or check). True: log in again."""
         flow = self.flow
         self.reset_tried = True

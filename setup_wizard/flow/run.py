@@ -29,7 +29,7 @@ from setup_wizard.flow.options import Options
 from setup_wizard.flow.settings_phase import env_file_step, load_env_and_settings, settings_step
 from setup_wizard.flow.state import FlowState
 from setup_wizard.flow.view import Phase, Say, View
-from setup_wizard.machine import server
+from setup_wizard.machine import install_checks
 from setup_wizard.results import MigrationOutcome, Report, Status, Step
 
 if TYPE_CHECKING:
@@ -52,15 +52,15 @@ class Flow(FlowState):
             self.view.say(msg.INSTALL_SEARCH_FAILED.format(error=type(error).__name__))
             return
         self.view.installations(self.discovery)
-        self.add(server.postgres_step(self.discovery, settings))
-        psql = server.psql_step(self.system, self.discovery, settings)
+        self.add(install_checks.postgres_step(self.discovery, settings))
+        psql = install_checks.psql_step(self.system, self.discovery, settings)
         chosen = self.discovery.chosen
-        if psql.code == "psql_not_found" and chosen is not None and server.add_bin_to_path(
+        if psql.code == "psql_not_found" and chosen is not None and install_checks.add_bin_to_path(
                 self.system, chosen.bindir, lambda question: self.decider.allow(FixKind.PERSON, question)):
             psql = Step("psql", Status.OK, msg.STEP_PSQL, msg.PSQL_ADDED.format(bindir=chosen.bindir))
             self.changed = True
         self.add(psql)
-        port = server.port_step(self.discovery, settings)
+        port = install_checks.port_step(self.discovery, settings)
         if port is not None:
             self.add(port)  # said before any password is blamed
 

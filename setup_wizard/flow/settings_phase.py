@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from setup_wizard import messages as msg
 from setup_wizard.config.envfile import EnvFile, default_env_path, read_env_file
+from setup_wizard.config.precedence import load_settings
 from setup_wizard.config.project import find_backend
-from setup_wizard.config.settings import DSN, FIELDS, Settings, load_settings
+from setup_wizard.config.settings import DSN, FIELDS, Settings
 from setup_wizard.environment import Environment
 from setup_wizard.flow.options import Options
 from setup_wizard.results import Status, Step

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 def real_system(env: Environment) -> System:
     from collections.abc import MutableMapping
 
-    from setup_wizard.machine.system import RealSystem
+    from setup_wizard.machine.real_system import RealSystem
 
     return RealSystem(environ=env.environ if isinstance(env.environ, MutableMapping) else dict(env.environ))
 

@@ -11,8 +11,9 @@ import re
 from dataclasses import dataclass
 from pathlib import Path, PureWindowsPath
 
+from setup_wizard.machine.real_system import RealSystem
 from setup_wizard.machine.shell import env_get
-from setup_wizard.machine.system import PG_INSTALLATIONS_KEY, PG_SERVICES_KEY, RealSystem, System
+from setup_wizard.machine.system import PG_INSTALLATIONS_KEY, PG_SERVICES_KEY, System
 
 PREFERRED_VERSION = "17"
 MINIMUM_SERVER_VERSION = 13

@@ -20,18 +20,21 @@ Who can do it: on Windows the data folder usually belongs to the service account
 run in an elevated helper (one UAC prompt) that holds the rules open until the wizard says it is done
 or a time limit passes, then restores them itself; on Linux root (pg_ctl then runs as the data
 folder's owner) or the owner of the data folder; on macOS the Homebrew or Postgres.app user.
+
+The rules (steps 1-3 and 5) are machine/trust_rules.py, the logins (steps 4 and 6)
+machine/reset_login.py. Here: finding the server, running the steps in this process or through the
+elevated helper (both sides of its handshake), and asking the person.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
-import os
 import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -40,50 +43,16 @@ from setup_wizard import messages as msg
 from setup_wizard.config.settings import Settings
 from setup_wizard.machine.discovery import Discovery, tool_path
 from setup_wizard.machine.login_help import Kind, debian_clusters, is_local, kind_of, serving
-from setup_wizard.machine.system import CommandResult, Elevation, System
+from setup_wizard.machine.reset_login import RELOAD_WAIT, set_password, verify
+from setup_wizard.machine.system import Elevation, System
+from setup_wizard.machine.trust_rules import ResetFailed, ResetTarget, RestoreFailed, trusted
 from setup_wizard.results import Status, Step
 
-BACKUP_SUFFIX = ".setup_wizard-backup"
-MARK = b"# setup_wizard: temporary password-reset rules; the original is in pg_hba.conf" + BACKUP_SUFFIX.encode()
-RELOAD_WAIT = 10.0  # seconds for a reload to take effect
 HELPER_TIMEOUT = 180.0  # the elevated helper restores the file by itself after this long
-NO_PASSFILE = os.path.join(tempfile.gettempdir(), "setup_wizard-no-passfile")
 
 Confirm = Callable[[str], bool]
 AskPassword = Callable[[str], str]
 Say = Callable[[str], None]
-
-
-class ResetFailed(Exception):
-    """A step failed; the file was restored. `reason` is Korean, for the person."""
-
-    def __init__(self, reason: str, changed: bool = False) -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.changed = changed  # the new password was stored; only the check after it failed
-
-
-class RestoreFailed(Exception):
-    """The original file could not be put back: the person must copy the backup."""
-
-    def __init__(self, backup: Path) -> None:
-        super().__init__(str(backup))
-        self.backup = backup
-
-
-@dataclass(frozen=True)
-class ResetTarget:
-    """Where the server's access rules live and how to make the server read them again."""
-
-    hba_file: Path
-    datadir: Path
-    pg_ctl: Path
-    run_as: str | None = None  # pg_ctl refuses root: run it as the data folder's owner
-    elevated: bool = False  # Windows: the file and pg_ctl need administrator rights (UAC)
-
-    @property
-    def backup(self) -> Path:
-        return self.hba_file.with_name(self.hba_file.name + BACKUP_SUFFIX)
 
 
 @dataclass(frozen=True)
@@ -182,148 +151,6 @@ def find_target(system: System, discovery: Discovery | None, settings: Settings)
     return None
 
 
-# --- the temporary rules -------------------------------------------------------------------------------
-def trust_lines(user: str, original: bytes, sockets: bool) -> bytes:
-    """The lines put on top: trust for this user only, from this computer only."""
-    newline = b"\r\n" if b"\r\n" in original else b"\n"
-    name = b'"' + user.encode("utf-8") + b'"'
-    rows = [MARK, b"host all " + name + b" 127.0.0.1/32 trust", b"host all " + name + b" ::1/128 trust"]
-    if sockets:
-        rows.append(b"local all " + name + b" trust")
-    return newline.join(rows) + newline
-
-
-def _write_in_place(path: Path, data: bytes) -> None:
-    """Rewrite the file's bytes keeping the file itself (its owner, mode and ACL)."""
-    with path.open("r+b") as stream:
-        stream.write(data)
-        stream.truncate()
-        stream.flush()
-        os.fsync(stream.fileno())
-
-
-def _original_bytes(target: ResetTarget) -> bytes:
-    """The file as it was. A marked file with a backup beside it is a run that was killed: the backup."""
-    current = target.hba_file.read_bytes()
-    if current.startswith(MARK) and target.backup.exists():
-        original = target.backup.read_bytes()
-        _write_in_place(target.hba_file, original)
-        return original
-    return current
-
-
-def _write_backup(target: ResetTarget, original: bytes) -> None:
-    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_BINARY", 0)
-    handle = os.open(target.backup, flags, 0o600)
-    with os.fdopen(handle, "wb") as stream:
-        stream.write(original)
-    if target.run_as and hasattr(os, "chown"):
-        with contextlib.suppress(OSError, LookupError):
-            import shutil
-
-            shutil.chown(target.backup, user=target.run_as)
-
-
-def reload(system: System, target: ResetTarget) -> CommandResult:
-    env = {k: v for k, v in system.environ.items() if not k.startswith("PG")}
-    return system.run([str(target.pg_ctl), "reload", "-D", str(target.datadir)], timeout=30,
-                      user=target.run_as, env=env)
-
-
-def _restore(system: System, target: ResetTarget, original: bytes, loaded: bool) -> None:
-    """The original bytes back, read back and compared. When the server had read the temporary rules,
-    it must read the file again too: a failed reload then counts as a failed restore."""
-    try:
-        _write_in_place(target.hba_file, original)
-        reloaded = reload(system, target).ok
-        if target.hba_file.read_bytes() != original or (loaded and not reloaded):
-            raise RestoreFailed(target.backup)
-    except OSError as exc:
-        raise RestoreFailed(target.backup) from exc
-    with contextlib.suppress(OSError):
-        target.backup.unlink()
-
-
-@contextlib.contextmanager
-def trusted(system: System, target: ResetTarget, user: str) -> Iterator[None]:
-    """The temporary rules in force for the body; the original file back afterwards, whatever happens."""
-    try:
-        original = _original_bytes(target)
-        _write_backup(target, original)
-    except OSError as exc:
-        raise ResetFailed(msg.RESET_REASON_FILE.format(error=exc.strerror or exc)) from exc
-    loaded = False
-    try:
-        _write_in_place(target.hba_file, trust_lines(user, original, system.platform != "windows") + original)
-        result = reload(system, target)
-        if not result.ok:
-            raise ResetFailed(msg.RESET_REASON_RELOAD.format(output=result.error or result.text or result.returncode))
-        loaded = True
-        yield
-    except OSError as exc:
-        raise ResetFailed(msg.RESET_REASON_FILE.format(error=exc.strerror or exc)) from exc
-    finally:
-        _restore(system, target, original, loaded)
-
-
-# --- talking to the server -------------------------------------------------------------------------------
-def _wait_for(settings: Settings, wanted: str, seconds: float = RELOAD_WAIT) -> str:
-    """The server's first answer without a password until it is `wanted` ("ready": trust is in force;
-    "password": it asks again), an error, or time runs out. Returns the last kind seen."""
-    from setup_wizard.database.connect import startup_probe
-
-    deadline = time.monotonic() + seconds
-    while True:
-        reply = startup_probe(settings.host, settings.port, settings.user, "postgres")
-        if reply.kind == wanted or reply.kind == "error":
-            if reply.kind == "error" and reply.sqlstate == "28000":
-                raise ResetFailed(msg.RESET_REASON_ROLE_MISSING.format(user=settings.user))
-            if reply.kind == "error" and reply.sqlstate == "3D000":  # logged in; no such database
-                return wanted
-            if reply.kind == "error":
-                raise ResetFailed(msg.RESET_REASON_CONNECT.format(error=reply.message or reply.sqlstate))
-            return reply.kind
-        if time.monotonic() >= deadline:
-            return reply.kind
-        time.sleep(0.2)
-
-
-def _params(settings: Settings, password: str) -> dict[str, Any]:
-    params = settings.conninfo_params("postgres")
-    # A passfile that does not exist: libpq then reads no ~/.pgpass (os.devnull would make it warn).
-    params.update(password=password, passfile=NO_PASSFILE, connect_timeout=5, application_name="setup_wizard")
-    return params
-
-
-def set_password(settings: Settings, new_password: str) -> None:
-    """Log in without a password (the temporary rules) and store a SCRAM verifier made here."""
-    import psycopg
-    from psycopg import sql
-
-    if _wait_for(settings, "ready") != "ready":
-        raise ResetFailed(msg.RESET_REASON_CONNECT.format(error="trust"))
-    try:
-        with psycopg.connect(**_params(settings, ""), autocommit=True) as conn:
-            verifier = conn.pgconn.encrypt_password(new_password.encode("utf-8"), settings.user.encode("utf-8"))
-            conn.execute(sql.SQL("ALTER ROLE {} PASSWORD {}").format(
-                sql.Identifier(settings.user), sql.Literal(verifier.decode("ascii"))))
-    except psycopg.Error as exc:
-        raise ResetFailed(msg.RESET_REASON_ALTER.format(error=type(exc).__name__)) from exc
-
-
-def verify(settings: Settings, new_password: str) -> None:
-    """The rules are back (the server asks for a password again) and the new password logs in."""
-    import psycopg
-
-    if _wait_for(settings, "password") == "ready":  # still no password asked: the rules were not read back
-        raise ResetFailed(msg.RESET_REASON_VERIFY.format(error="trust"), changed=True)
-    try:
-        with psycopg.connect(**_params(settings, new_password)) as conn:
-            conn.execute("SELECT 1")
-    except psycopg.Error as exc:
-        raise ResetFailed(msg.RESET_REASON_VERIFY.format(error=type(exc).__name__), changed=True) from exc
-
-
 # --- one reset, in this process or through the elevated helper -----------------------------------------
 def reset_password(system: System, target: ResetTarget, settings: Settings, new_password: str) -> None:
     """Steps 1-6 above. Raises ResetFailed (file restored) or RestoreFailed (copy the backup back)."""
@@ -395,7 +222,7 @@ def _helper_result(folder: Path, elevation: Elevation, target: ResetTarget, erro
 
 def hold(params_path: Path, system: System | None = None) -> int:
     """The elevated helper: the temporary rules until the wizard writes `done` (or time runs out)."""
-    from setup_wizard.machine.system import RealSystem
+    from setup_wizard.machine.real_system import RealSystem
 
     params = json.loads(params_path.read_text(encoding="utf-8"))
     folder = Path(params["folder"])

@@ -15,7 +15,7 @@ from pathlib import Path
 
 def _installations(extra_env: dict[str, str]) -> object:
     from setup_wizard.machine.discovery import discover
-    from setup_wizard.machine.system import RealSystem
+    from setup_wizard.machine.real_system import RealSystem
 
     environ = dict(os.environ)  # upper-case keys, as Windows gives them
     environ.update(extra_env)
@@ -25,22 +25,23 @@ def _installations(extra_env: dict[str, str]) -> object:
 
 
 def main(action: str, args: list[str]) -> object:
-    from setup_wizard.machine import server
-    from setup_wizard.machine.system import RealSystem, _windows_api, console_encoding
+    from setup_wizard.machine import install_checks
+    from setup_wizard.machine.real_system import RealSystem, console_encoding
+    from setup_wizard.machine.win32 import windows_api
 
     system = RealSystem()
     if action == "discover":
         return _installations(dict(arg.split("=", 1) for arg in args))
     if action == "add-to-path":
         said: list[str] = []
-        done = server.add_bin_to_path(system, Path(args[0]), lambda _q: True, said.append)
+        done = install_checks.add_bin_to_path(system, Path(args[0]), lambda _q: True, said.append)
         return {"done": done, "said": said, "process_path_starts": system.environ["PATH"].split(";")[0]}
     if action == "user-path":
         return {"value": system.user_path()}
     if action == "broadcast":
         import ctypes
 
-        api = _windows_api()
+        api = windows_api()
         result = ctypes.c_size_t()
         returned = api.user32.SendMessageTimeoutW(0xFFFF, 0x001A, 0, "Environment", 0x0002, 5000,
                                                   ctypes.byref(result))

@@ -1,0 +1,183 @@
+"""The local server's service: finding it (a Windows service, a systemd unit, a Debian cluster, a
+Homebrew service), reporting its state, and the fix that starts it and waits until it accepts
+connections (elevated on Windows: one UAC prompt).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from setup_wizard import messages as msg
+from setup_wizard import problems
+from setup_wizard.config.settings import Settings
+from setup_wizard.machine.discovery import PREFERRED_VERSION, Discovery, Installation
+from setup_wizard.machine.fix import Confirm, FixOutcome, Say
+from setup_wizard.machine.login_help import is_local
+from setup_wizard.machine.system import CommandResult, ServiceState, System
+from setup_wizard.results import Status, Step
+
+SERVICE_WAIT_SECONDS = 30.0
+
+
+@dataclass(frozen=True)
+class Service:
+    """A server this machine can start: a Windows service, a systemd unit, a Debian cluster, brew."""
+
+    kind: str  # "windows", "systemd", "pg_ctlcluster", "brew"
+    name: str
+    state: ServiceState
+    start: tuple[str, ...]  # the command that starts it
+    needs_elevation: bool
+    installation: Installation | None = None
+
+    @property
+    def command_text(self) -> str:
+        prefix = "sudo " if self.needs_elevation and self.kind != "windows" else ""
+        return prefix + " ".join(self.start)
+
+
+def _for_port(discovery: Discovery, port: int) -> Installation | None:
+    with_service = [i for i in discovery.installations if i.service]
+    for installation in with_service:
+        if installation.port == port:
+            return installation
+    if discovery.chosen is not None and discovery.chosen.service:
+        return discovery.chosen
+    return with_service[0] if with_service else None
+
+
+def _linux_service(system: System, discovery: Discovery, port: int) -> Service | None:
+    root = system.is_root()
+    if system.which("pg_lsclusters") is not None:
+        listing = system.run(["pg_lsclusters", "--no-header"], timeout=15)
+        for line in listing.text.splitlines():
+            parts = line.split()
+            # Ver Cluster Port Status Owner Datadir Logfile: the status word is not translated.
+            if len(parts) >= 4 and parts[2] == str(port):
+                state = ServiceState.RUNNING if parts[3].startswith("online") else ServiceState.STOPPED
+                return Service("pg_ctlcluster", f"{parts[0]}/{parts[1]}", state,
+                               ("pg_ctlcluster", parts[0], parts[1], "start"), not root)
+    if system.which("systemctl") is None:
+        return None
+    units = ["postgresql"] + ([f"postgresql-{discovery.chosen.version}"] if discovery.chosen else [])
+    for unit in units:
+        shown = system.run(["systemctl", "show", "-p", "LoadState", "-p", "ActiveState", unit], timeout=15)
+        values = dict(line.split("=", 1) for line in shown.text.splitlines() if "=" in line)
+        if not shown.ok or values.get("LoadState") != "loaded":
+            continue
+        active = values.get("ActiveState", "")
+        state = {"active": ServiceState.RUNNING, "activating": ServiceState.STARTING,
+                 "deactivating": ServiceState.STOPPING}.get(active, ServiceState.STOPPED)
+        return Service("systemd", unit, state, ("systemctl", "start", unit), not root)
+    return None
+
+
+def _brew_service(system: System, discovery: Discovery) -> Service | None:
+    if system.which("brew") is None:
+        return None
+    listing = system.run(["brew", "services", "list"], timeout=30)
+    fallback: Service | None = None
+    for line in listing.text.splitlines()[1:]:
+        parts = line.split()
+        if len(parts) < 2 or not parts[0].startswith("postgresql"):
+            continue
+        state = ServiceState.RUNNING if parts[1] == "started" else ServiceState.STOPPED
+        service = Service("brew", parts[0], state, ("brew", "services", "start", parts[0]), False)
+        if parts[0] == f"postgresql@{PREFERRED_VERSION}":
+            return service
+        fallback = fallback or service
+    return fallback
+
+
+def find_service(system: System, discovery: Discovery, settings: Settings) -> Service | None:
+    """The local server's service and its state; None for a remote host or when there is none."""
+    if not is_local(settings.host):
+        return None
+    if system.platform == "windows":
+        installation = _for_port(discovery, settings.port)
+        if installation is None or installation.service is None:
+            return None
+        state = system.service_state(installation.service)
+        return Service("windows", installation.service, state, ("sc.exe", "start", installation.service), True,
+                       installation)
+    if system.platform == "darwin":
+        return _brew_service(system, discovery)
+    return _linux_service(system, discovery, settings.port)
+
+
+def service_step(service: Service | None, settings: Settings, connected: bool) -> Step | None:
+    if not is_local(settings.host):
+        return Step("service", Status.SKIP, msg.STEP_SERVICE, msg.SERVICE_REMOTE)
+    if service is None:
+        return None
+    if service.state is ServiceState.RUNNING:
+        return Step("service", Status.OK, msg.STEP_SERVICE, msg.SERVICE_RUNNING.format(name=service.name))
+    # Stopped while the connection works: another server answers on this port. Only a warning then.
+    status = Status.WARN if connected else Status.FAIL
+    if service.state is ServiceState.ABSENT:
+        return Step("service", status, msg.STEP_SERVICE, msg.SERVICE_ABSENT.format(name=service.name))
+    if service.state is ServiceState.UNKNOWN:
+        return Step("service", Status.WARN, msg.STEP_SERVICE, msg.SERVICE_UNKNOWN.format(name=service.name))
+    if service.kind == "windows":
+        command = msg.SERVICE_START_WINDOWS_HOW.format(name=service.name, command=service.command_text)
+    else:
+        command = service.command_text
+    return problems.step("service_stopped", "service", status, msg.STEP_SERVICE, name=service.name,
+                         command=command)
+
+
+def wait_until_accepting(settings: Settings, timeout: float = SERVICE_WAIT_SECONDS) -> bool:
+    """libpq's ping (no credentials) until the server accepts connections, at most `timeout` seconds."""
+    from psycopg import pq
+    from psycopg.conninfo import make_conninfo
+
+    conninfo = make_conninfo(host=settings.host, port=str(settings.port), user=settings.user,
+                             dbname=settings.dbname, connect_timeout="3")
+    deadline = time.monotonic() + timeout
+    while True:
+        if pq.PGconn.ping(conninfo.encode()) == pq.Ping.OK:
+            return True
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.5)
+
+
+def start_service(system: System, service: Service, settings: Settings, confirm: Confirm, say: Say,
+                  wait: float = SERVICE_WAIT_SECONDS) -> FixOutcome:
+    """Explain, ask, start (elevated on Windows: the UAC prompt), then wait until it accepts connections."""
+    if service.kind == "windows":
+        question = msg.ASK_START_SERVICE_WINDOWS.format(name=service.name)
+    else:
+        question = msg.ASK_START_SERVICE.format(command=service.command_text)
+    if service.needs_elevation and service.kind != "windows" and not system.is_root():
+        return FixOutcome(False)  # sudo would ask for a password: the command is shown instead
+    if not confirm(question):
+        return FixOutcome(False)
+    say(msg.STARTING_SERVICE.format(name=service.name, seconds=int(wait)))
+    started = time.monotonic()
+    if service.kind == "windows":
+        elevation = system.run_elevated(service.start[0], list(service.start[1:]), timeout=wait)
+        # ShellExecuteEx returned only once the person answered the UAC prompt: that time is theirs,
+        # the server's start-up clock starts after it.
+        started += elevation.prompt_seconds
+        if elevation.error != 0:
+            return FixOutcome(False, problems.step(
+                "service_start_declined", "service", Status.FAIL, msg.STEP_SERVICE, name=service.name,
+                error="UAC 거절" if elevation.declined else f"Windows 오류 {elevation.error}"))
+        # sc start exits 1056 when the service already runs: not a failure.
+        failed = elevation.exit_code not in (0, 1056, None)
+        output = f"sc.exe start {service.name} → 종료 코드 {elevation.exit_code}"
+    else:
+        result: CommandResult = system.run(list(service.start), timeout=wait)
+        failed = not result.ok
+        output = result.error or result.text
+    if failed or not wait_until_accepting(settings, max(1.0, wait - (time.monotonic() - started))):
+        log_hint = (str(service.installation.datadir) + "\\log" if service.installation and
+                    service.installation.datadir else "journalctl -u postgresql / brew services info")
+        return FixOutcome(False, problems.step(
+            "service_start_failed", "service", Status.FAIL, msg.STEP_SERVICE, detail=output or service.name,
+            log_hint=log_hint, port=settings.port))
+    return FixOutcome(True, Step("service", Status.OK, msg.STEP_SERVICE, msg.SERVICE_STARTED.format(
+        name=service.name, seconds=time.monotonic() - started)))
+
