@@ -173,7 +173,16 @@ def running_server(password: str, lc_messages: str | None = None) -> Iterator[Te
     )
     try:
         server.init()
-        server.start()
+        for attempt in range(3):
+            try:
+                server.start()
+                break
+            except subprocess.CalledProcessError:
+                # Another test process (pytest-xdist worker) may have taken the same free port between
+                # free_port() and the server's bind: try another port.
+                if attempt == 2:
+                    raise
+                server.port = free_port()
         yield server
     finally:
         server.stop()

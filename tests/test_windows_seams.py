@@ -194,7 +194,7 @@ def test_a_program_leaving_a_child_on_its_output_does_not_hang_when_output_goes_
     begun = time.monotonic()
     result = RealSystem().run(argv, timeout=10, output=tmp_path / "pg_ctl.log")
     assert result.ok and result.text == "started" and time.monotonic() - begun < 5
-    piped = RealSystem().run(argv, timeout=2)  # through pipes: waits for the child
+    piped = RealSystem().run(argv, timeout=0.5)  # through pipes: waits for the child
     assert piped.error == "timeout"
 
 
