@@ -7,6 +7,7 @@ setup_wizard end to end), --help importing nothing heavy, and the installed pack
 from __future__ import annotations
 
 import codecs
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -299,10 +300,6 @@ def test_password_never_in_output_even_on_failure(database: Database, tmp_path: 
         assert_no_secret(proc.stdout, proc.stderr)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "libpq still reads the process environment beside env.environ: PGSSLMODE, PGOPTIONS, PGSERVICE, "
-    "PGTARGETSESSIONATTRS and the other libpq variables the connection does not pass explicitly "
-    "(database/connect.py, psycopg.connect); remove this mark once the Environment is the only way in"))
 def test_the_process_environment_does_not_reach_an_inprocess_run(database: Database, tmp_path: Path,
                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     """The in-process door is only honest if env.environ is all the program sees."""
@@ -310,10 +307,33 @@ def test_the_process_environment_does_not_reach_an_inprocess_run(database: Datab
     expected = [run_inprocess("check", *json_flag, "--dsn", database.url, cwd=tmp_path, env=given)
                 for json_flag in ([], ["--json"])]
     assert [r.code for r in expected] == [1, 1]  # the fresh database's pending migrations
-    for key, value in {"PGSSLMODE": "require", "PGTARGETSESSIONATTRS": "standby", "FORCE_COLOR": "1"}.items():
+    leaking = {"PGSSLMODE": "require", "PGTARGETSESSIONATTRS": "standby", "PGSERVICE": "nowhere",
+               "PGOPTIONS": "-c statement_timeout=1", "FORCE_COLOR": "1"}
+    for key, value in leaking.items():
         monkeypatch.setenv(key, value)
     seen = [run_inprocess("check", *json_flag, "--dsn", database.url, cwd=tmp_path, env=given)
             for json_flag in ([], ["--json"])]
     assert [r.code for r in seen] == [1, 1]
     assert seen[1].json() == expected[1].json()
     assert seen[0].stdout == expected[0].stdout
+
+
+def test_the_settings_environment_reaches_libpq_and_nothing_else_stays(database: Database,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """libpq reads PGTZ itself; it comes from the environment the settings were loaded from, and the
+    process's own variables are back afterwards, even when the connection fails."""
+    from setup_wizard.config.libpq_env import libpq_environment
+    from setup_wizard.config.precedence import load_settings
+    from setup_wizard.database.connect import connect
+
+    monkeypatch.setenv("PGTZ", "America/New_York")
+    before = dict(os.environ)
+    settings = load_settings(database.url, {"PGTZ": "Asia/Seoul"}, None, None)
+    with connect(settings) as conn:
+        row = conn.execute("SELECT current_setting('TimeZone')").fetchone()
+    assert row is not None and row[0] == "Asia/Seoul"
+    assert dict(os.environ) == before
+    with pytest.raises(RuntimeError), libpq_environment({"PGSERVICE": "x"}):
+        assert os.environ["PGSERVICE"] == "x" and "PGTZ" not in os.environ
+        raise RuntimeError
+    assert dict(os.environ) == before

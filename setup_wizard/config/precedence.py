@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from setup_wizard import messages as msg
+from setup_wizard.config.libpq_env import libpq_variables
 from setup_wizard.config.settings import (
     BACKEND_DEFAULTS,
     DEFAULT,
@@ -233,4 +234,5 @@ def load_settings(
         env_file=env_path,
         url_scheme=scheme,
         conflicts=tuple(merge.conflicts),
+        libpq_environ=libpq_variables(environ),
     )

@@ -137,6 +137,9 @@ class Settings:
     env_file: Path | None = None
     url_scheme: str = "postgresql+psycopg"  # the scheme to keep when DATABASE_URL is written back
     conflicts: tuple[Conflict, ...] = ()
+    # The variables libpq itself reads (PG*, HOME, APPDATA) of the environment these settings were loaded
+    # from: every connection runs with exactly these (config/libpq_env.py).
+    libpq_environ: Mapping[str, str] = field(default_factory=dict)
 
     def get(self, name: str) -> str | None:
         item = self.values.get(name)

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from setup_wizard import messages as msg
+from setup_wizard.config.libpq_env import libpq_environment
 from setup_wizard.config.settings import Settings
 from setup_wizard.database.limits import SessionLimits, cursor_class, merge_options
 from setup_wizard.errors import WizardError
@@ -50,11 +51,13 @@ def error_text(exc: BaseException) -> str:
 
 def connect(settings: Settings, dbname: str | None = None, autocommit: bool = True,
             limits: SessionLimits | None = None) -> psycopg.Connection[Any]:
-    """Every session is bounded (lock_timeout, statement_timeout): see database/limits.py."""
+    """Every session is bounded (lock_timeout, statement_timeout): see database/limits.py.
+    libpq sees the settings' environment only (config/libpq_env.py)."""
     import psycopg
 
-    return psycopg.connect(**connect_params(settings, dbname, limits), autocommit=autocommit,
-                           cursor_factory=cursor_class())
+    with libpq_environment(settings.libpq_environ):
+        return psycopg.connect(**connect_params(settings, dbname, limits), autocommit=autocommit,
+                               cursor_factory=cursor_class())
 
 
 def connect_params(settings: Settings, dbname: str | None = None,
@@ -211,7 +214,9 @@ def _session_attrs_unmet(settings: Settings) -> WizardError | None:
     params = connect_params(settings)
     params.pop("target_session_attrs", None)
     try:
-        with psycopg.connect(**params, autocommit=True) as conn:
+        with libpq_environment(settings.libpq_environ, omit={"PGTARGETSESSIONATTRS"}):
+            conn = psycopg.connect(**params, autocommit=True)
+        with conn:
             row = conn.execute("SELECT pg_is_in_recovery(), current_setting('transaction_read_only')").fetchone()
     except psycopg.Error:
         return None

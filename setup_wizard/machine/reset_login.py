@@ -14,6 +14,7 @@ import time
 from typing import Any
 
 from setup_wizard import messages as msg
+from setup_wizard.config.libpq_env import libpq_environment
 from setup_wizard.config.settings import Settings
 from setup_wizard.machine.trust_rules import ResetFailed
 
@@ -57,7 +58,9 @@ def set_password(settings: Settings, new_password: str) -> None:
     if _wait_for(settings, "ready") != "ready":
         raise ResetFailed(msg.RESET_REASON_CONNECT.format(error="trust"))
     try:
-        with psycopg.connect(**_params(settings, ""), autocommit=True) as conn:
+        with libpq_environment(settings.libpq_environ):
+            conn = psycopg.connect(**_params(settings, ""), autocommit=True)
+        with conn:
             verifier = conn.pgconn.encrypt_password(new_password.encode("utf-8"), settings.user.encode("utf-8"))
             conn.execute(sql.SQL("ALTER ROLE {} PASSWORD {}").format(
                 sql.Identifier(settings.user), sql.Literal(verifier.decode("ascii"))))
@@ -72,7 +75,9 @@ def verify(settings: Settings, new_password: str) -> None:
     if _wait_for(settings, "password") == "ready":  # still no password asked: the rules were not read back
         raise ResetFailed(msg.RESET_REASON_VERIFY.format(error="trust"), changed=True)
     try:
-        with psycopg.connect(**_params(settings, new_password)) as conn:
+        with libpq_environment(settings.libpq_environ):
+            conn = psycopg.connect(**_params(settings, new_password))
+        with conn:
             conn.execute("SELECT 1")
     except psycopg.Error as exc:
         raise ResetFailed(msg.RESET_REASON_VERIFY.format(error=type(exc).__name__), changed=True) from exc

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from setup_wizard import messages as msg
 from setup_wizard import problems
+from setup_wizard.config.libpq_env import libpq_environment
 from setup_wizard.config.settings import Settings
 from setup_wizard.machine.discovery import PREFERRED_VERSION, Discovery, Installation
 from setup_wizard.machine.fix import Confirm, FixOutcome, Say
@@ -136,7 +137,9 @@ def wait_until_accepting(settings: Settings, timeout: float = SERVICE_WAIT_SECON
                              dbname=settings.dbname, connect_timeout="3")
     deadline = time.monotonic() + timeout
     while True:
-        if pq.PGconn.ping(conninfo.encode()) == pq.Ping.OK:
+        with libpq_environment(settings.libpq_environ):
+            answer = pq.PGconn.ping(conninfo.encode())
+        if answer == pq.Ping.OK:
             return True
         if time.monotonic() >= deadline:
             return False
