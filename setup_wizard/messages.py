@@ -368,6 +368,10 @@ CATALOGUE.update({
 
 # === 6. The server: its service, or a new local development server (cluster) ================================
 STEP_SERVICE = "PostgreSQL 서비스"
+# Why starting the Windows service did not happen or failed (the {error} of service_start_declined, the output).
+SERVICE_START_UAC_DECLINED = "UAC 거절"
+SERVICE_START_WINDOWS_ERROR = "Windows 오류 {code}"
+SERVICE_START_SC_EXIT = "sc.exe start {name} → 종료 코드 {code}"
 SERVICE_RUNNING = "{name} 서비스가 실행 중입니다."
 SERVICE_ABSENT = "{name} 서비스가 이 컴퓨터에 없습니다."
 SERVICE_UNKNOWN = "{name} 서비스의 상태를 읽지 못했습니다."

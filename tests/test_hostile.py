@@ -601,10 +601,11 @@ def test_runner_says_who_runs_before_waiting(database: Database) -> None:
 
 
 def test_limits_hit_inside_someone_elses_transaction_are_still_known() -> None:
-    from setup_wizard.cli import _unexpected
+    """What cli.main's last net asks before calling an error unexpected (database/limits.known_failure)."""
+    from setup_wizard.database.limits import known_failure
 
-    assert _unexpected(psycopg.errors.LockNotAvailable("canceling statement due to lock timeout")).code \
-        == "lock_timeout"
-    assert _unexpected(psycopg.errors.QueryCanceled("canceling statement due to statement timeout")).code \
-        == "statement_timeout"
-    assert _unexpected(RuntimeError("boom")).code == "unexpected"
+    lock = known_failure(psycopg.errors.LockNotAvailable("canceling statement due to lock timeout"))
+    statement = known_failure(psycopg.errors.QueryCanceled("canceling statement due to statement timeout"))
+    assert lock is not None and lock.code == "lock_timeout"
+    assert statement is not None and statement.code == "statement_timeout"
+    assert known_failure(RuntimeError("boom")) is None

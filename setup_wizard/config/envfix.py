@@ -1,6 +1,6 @@
 """Fixes to the backend's .env that lose nothing, as data first (plan) and then applied one by one.
 
-Each fix answers one problem of config/backend.py:
+Each fix answers one problem code of config/backend_verdict.py:
 - `env_rewrite_utf8`: UTF-16 / CP949 / a BOM -> the same text, every line and comment, as UTF-8 without BOM;
 - `env_add_database_url`: only POSTGRES_* keys -> a DATABASE_URL built from them (password percent-encoded);
 - `env_fix_scheme`: postgresql:// , +asyncpg ... -> postgresql+psycopg://, the rest of the line kept;
@@ -42,7 +42,7 @@ COPY_ROOT = "env_copy_root"
 @dataclass(frozen=True)
 class EnvFix:
     id: str  # stable: one of the names above
-    problem: str  # the code of config/backend.py it answers
+    problem: str  # the code (config/backend_verdict.py) it answers
     path: Path  # the file written
     description: str  # Korean, shown before asking; never holds a password
     source: Path | None = None  # env_copy_root: the file copied

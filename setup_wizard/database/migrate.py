@@ -257,18 +257,11 @@ class Runner:
         return MigrationOutcome(migration.name, "applied", seconds, tuple(notices)), info
 
 
-def _column_exists(conn: psycopg.Connection[Any], table: str, column: str) -> bool:
-    row = conn.execute(
-        """SELECT EXISTS (SELECT 1 FROM pg_attribute
-                           WHERE attrelid = to_regclass(%s) AND attname = %s AND NOT attisdropped)""",
-        [table, column],
-    ).fetchone()
-    return bool(row and row[0])
-
-
 def _backup_and_drop(conn: psycopg.Connection[Any], schema_of_tables: str) -> RecreateInfo:
     """Copy chat_sessions and the memories' links into a timestamped schema, then drop them."""
     from psycopg import sql
+
+    from setup_wizard.database.live_schema import has_session_link
 
     stamp = datetime.now(timezone.utc).strftime("%Y%m%d_%H%M%S")
     schema = f"setup_wizard_backup_{stamp}"
@@ -276,7 +269,7 @@ def _backup_and_drop(conn: psycopg.Connection[Any], schema_of_tables: str) -> Re
     conn.execute(sql.SQL("CREATE SCHEMA {}").format(ident))
     restore: list[str] = ["BEGIN;"]
     has_sessions = conn.execute("SELECT to_regclass('chat_sessions') IS NOT NULL").fetchone()
-    has_link = _column_exists(conn, "conversation_memories", "session_id")
+    has_link = has_session_link(conn, schema_of_tables)
     columns: list[str] = []
     if has_sessions and has_sessions[0]:
         conn.execute(sql.SQL("CREATE TABLE {}.chat_sessions AS TABLE chat_sessions").format(ident))

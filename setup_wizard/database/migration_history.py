@@ -21,8 +21,6 @@ if TYPE_CHECKING:
     import psycopg
 
 HISTORY_TABLE = "setup_wizard_migrations"
-# What a row records: a file applied, a file recorded as a baseline, or a repair (the table's CHECK).
-KINDS = ("applied", "baseline", "repair")
 
 
 @dataclass(frozen=True)

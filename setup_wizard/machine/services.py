@@ -167,10 +167,11 @@ def start_service(system: System, service: Service, settings: Settings, confirm:
         if elevation.error != 0:
             return FixOutcome(False, problems.step(
                 "service_start_declined", "service", Status.FAIL, msg.STEP_SERVICE, name=service.name,
-                error="UAC 거절" if elevation.declined else f"Windows 오류 {elevation.error}"))
+                error=msg.SERVICE_START_UAC_DECLINED if elevation.declined
+                else msg.SERVICE_START_WINDOWS_ERROR.format(code=elevation.error)))
         # sc start exits 1056 when the service already runs: not a failure.
         failed = elevation.exit_code not in (0, 1056, None)
-        output = f"sc.exe start {service.name} → 종료 코드 {elevation.exit_code}"
+        output = msg.SERVICE_START_SC_EXIT.format(name=service.name, code=elevation.exit_code)
     else:
         result: CommandResult = system.run(list(service.start), timeout=wait)
         failed = not result.ok
