@@ -38,7 +38,8 @@ from typing import Any
 import psycopg
 from psycopg import errors as pg_errors
 
-from setup_wizard.database.migrate import Runner, load_migrations
+from setup_wizard.database.migrate import Runner
+from setup_wizard.database.migration_files import load_migrations
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "tests"))
