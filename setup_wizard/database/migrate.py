@@ -207,7 +207,7 @@ class Runner:
             code = "permission_denied" if sqlstate == "42501" else "migration_failed"
             problem = msg.CATALOGUE["migration_failed"]
             detail = problem.cause.format(name=name) + f"\nSQLSTATE {sqlstate or '-'}: {message}"
-            from setup_wizard.database.inspect import explain_sqlstate  # issue 3: the seed's known errors
+            from setup_wizard.database.inspect import explain_sqlstate  # the seed guide's known errors
 
             explained = explain_sqlstate(sqlstate)
             fix = problem.fix_text() + (f"\n{explained}" if explained else "")

@@ -278,7 +278,7 @@ class Connector:
         self.settings = ask_password(flow, self.settings)
         return True
 
-    # --- issue 11: login help and the guided password reset (machine/login_help.py, password_reset.py)
+    # --- login help and the guided password reset (machine/login_help.py, password_reset.py)
     def with_login_help(self, problem: WizardError, reset_hint: bool) -> WizardError:
         """The failed login's fix: advice for this machine instead of the catalogue's general steps."""
         fix = login_help.login_fix(self.flow.system, self.flow.discovery, self.settings, problem.code, reset_hint)
