@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import psycopg
@@ -67,12 +68,10 @@ def config_files(srv: TestServer) -> dict[str, bytes]:
     return {p.name: p.read_bytes() for p in sorted(srv.datadir.glob("*.conf"))}
 
 
-def target_for(srv: TestServer, pg_ctl: Path | None = None) -> trust_rules.ResetTarget:
+def target_for(srv: TestServer, pg_ctl: Path | None = None, elevated: bool = False) -> trust_rules.ResetTarget:
     target = pr.local_target(RealSystem(), srv.datadir, pg_ctl or srv.bindir / "pg_ctl", port=srv.port)
     assert target is not None
-    if pg_ctl is not None:
-        target = trust_rules.ResetTarget(target.hba_file, target.datadir, pg_ctl, target.run_as)
-    return target
+    return replace(target, pg_ctl=pg_ctl or target.pg_ctl, elevated=elevated or target.elevated)
 
 
 def logs_in(srv: TestServer, password: str) -> bool:
@@ -146,8 +145,7 @@ class ElevatedHere(RealSystem):
 
 def test_elevated_helper_holds_the_rules_and_restores_them(cluster: TestServer) -> None:
     before = config_files(cluster)
-    plain = target_for(cluster)
-    target = trust_rules.ResetTarget(plain.hba_file, plain.datadir, plain.pg_ctl, plain.run_as, elevated=True)
+    target = target_for(cluster, elevated=True)
     pr.reset_password(ElevatedHere(), target, settings_for(cluster), NEW)
     assert logs_in(cluster, NEW)
     assert config_files(cluster) == before
@@ -155,8 +153,7 @@ def test_elevated_helper_holds_the_rules_and_restores_them(cluster: TestServer) 
 
 def test_elevated_failure_and_declined_uac_change_nothing(cluster: TestServer) -> None:
     before = config_files(cluster)
-    plain = target_for(cluster, pg_ctl=cluster.root / "no-such-pg_ctl")
-    target = trust_rules.ResetTarget(plain.hba_file, plain.datadir, plain.pg_ctl, plain.run_as, elevated=True)
+    target = target_for(cluster, pg_ctl=cluster.root / "no-such-pg_ctl", elevated=True)
     with pytest.raises(trust_rules.ResetFailed):
         pr.reset_password(ElevatedHere(), target, settings_for(cluster), NEW)
     with pytest.raises(trust_rules.ResetFailed) as declined:
