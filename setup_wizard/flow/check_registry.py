@@ -3,7 +3,8 @@
 A check (Django system checks style) is a function of the shared `Context` that yields `Step`s with a
 stable id and code, a Korean message and a fix; `register` adds it to a module's list of checks in
 order (flow/checks_machine.py, checks_config.py and checks_database.py hold them, flow/checks.py
-runs them). `run_checks` skips a check that needs the database when there is no connection, and
+runs them). `run_checks` skips a check that needs the database when there is no connection (or the
+.env file when none was found), and
 turns a check that crashes into one failed item carrying its error while the others still run.
 """
 
@@ -59,13 +60,14 @@ class Check:
     title: str
     func: CheckFunc
     needs_connection: bool = False
+    needs_env_file: bool = False
 
 
-def register(checks: list[Check], check_id: str, title: str,
-             needs_connection: bool = False) -> Callable[[CheckFunc], CheckFunc]:
+def register(checks: list[Check], check_id: str, title: str, needs_connection: bool = False,
+             needs_env_file: bool = False) -> Callable[[CheckFunc], CheckFunc]:
     """Add the decorated function to `checks`, after those registered before it."""
     def add(func: CheckFunc) -> CheckFunc:
-        checks.append(Check(check_id, title, func, needs_connection))
+        checks.append(Check(check_id, title, func, needs_connection, needs_env_file))
         return func
 
     return add
@@ -83,12 +85,14 @@ def run_checks(ctx: Context, checks: Iterable[Check]) -> Iterator[Step]:
         if check.needs_connection and ctx.conn is None:
             yield Step(check.id, Status.SKIP, check.title, msg.CHECK_SKIPPED_NO_CONNECTION)
             continue
+        if check.needs_env_file and ctx.env_file is None:
+            yield Step(check.id, Status.SKIP, check.title, msg.ENV_CHECK_SKIPPED)
+            continue
         try:
             yield from check.func(ctx)
-        except WizardError as error:  # a known failure (a held lock, a limit): its own code and fix
-            yield Step(check.id, Status.FAIL, check.title, ctx.scrub(error.detail), error.code, error.fix)
         except Exception as error:
-            known = known_failure(error)
+            # A known failure (our own, or a limit hit inside someone's transaction): its own code and fix.
+            known = error if isinstance(error, WizardError) else known_failure(error)
             if known is not None:
                 yield Step(check.id, Status.FAIL, check.title, ctx.scrub(known.detail), known.code, known.fix)
                 continue

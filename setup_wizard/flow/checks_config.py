@@ -35,12 +35,10 @@ def _git(ctx: Context, git: Path, folder: Path, *args: str) -> int:
     return ctx.system.run([str(git), "-C", str(folder), *args], timeout=SUBPROCESS_TIMEOUT).returncode
 
 
-@register(CHECKS, "env_gitignore", msg.STEP_ENV_GITIGNORE)
+@register(CHECKS, "env_gitignore", msg.STEP_ENV_GITIGNORE, needs_env_file=True)
 def check_env_gitignore(ctx: Context) -> Iterator[Step]:
     title = msg.STEP_ENV_GITIGNORE
-    if ctx.env_file is None:
-        yield Step("env_gitignore", Status.SKIP, title, msg.ENV_CHECK_SKIPPED)
-        return
+    assert ctx.env_file is not None
     git = ctx.system.which("git")
     if git is None:
         yield Step("env_gitignore", Status.SKIP, title, msg.GIT_NOT_FOUND)
@@ -62,12 +60,10 @@ def check_env_gitignore(ctx: Context) -> Iterator[Step]:
                    "env_file_not_ignored", msg.FIX_ENV_NOT_IGNORED.format(name=name))
 
 
-@register(CHECKS, "env_permissions", msg.STEP_ENV_PERMISSIONS)
+@register(CHECKS, "env_permissions", msg.STEP_ENV_PERMISSIONS, needs_env_file=True)
 def check_env_permissions(ctx: Context) -> Iterator[Step]:
     title = msg.STEP_ENV_PERMISSIONS
-    if ctx.env_file is None:
-        yield Step("env_permissions", Status.SKIP, title, msg.ENV_CHECK_SKIPPED)
-        return
+    assert ctx.env_file is not None
     if ctx.system.platform == "windows":
         # NTFS ACLs: a file in the user's profile is not readable by other users by default.
         yield Step("env_permissions", Status.SKIP, title, msg.ENV_PERMISSIONS_WINDOWS)
