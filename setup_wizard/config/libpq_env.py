@@ -4,8 +4,9 @@ libpq fills every connection parameter the caller leaves out from PG* variables 
 PGTARGETSESSIONATTRS, PGTZ, …) and finds ~/.pgpass through HOME (APPDATA on Windows), reading them
 with getenv at connect time: from the process, not from anything we hand it. The program's one view
 of its environment is `Environment.environ` (cli.py), and the settings are loaded from it, so every
-connection runs inside `libpq_environment(settings.libpq_environ)`: for its duration the process's
-libpq variables are exactly the ones the settings were loaded from, then they are put back.
+connection (database/connect.libpq_connect, and the service's ping) runs inside
+`libpq_environment(settings.libpq_environ)`: for its duration the process's libpq variables are
+exactly the ones the settings were loaded from, then they are put back.
 
 In a real run `Environment.environ` is `os.environ`, the two already agree and nothing is touched.
 Only a caller of `cli.main` with another environment (the tests' in-process door, a program embedding

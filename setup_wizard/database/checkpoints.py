@@ -14,9 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from setup_wizard.config.libpq_env import libpq_environment
 from setup_wizard.config.settings import Settings
-from setup_wizard.database.connect import connect_params
+from setup_wizard.database.connect import connect_params, libpq_connect
 from setup_wizard.database.contract import CHECKPOINT_TABLES
 from setup_wizard.database.limits import MIGRATION_STATEMENT_TIMEOUT, SessionLimits, session_lock_timeout
 from setup_wizard.database.run_lock import Progress, advisory_lock
@@ -133,21 +132,16 @@ def create_tables(conn: psycopg.Connection[Any], settings: Settings, progress: P
 
     Waits (for another run's lock, and setup()'s own lock waits) as long as `conn`'s lock_timeout, which
     is --lock-timeout for the wizard's sessions."""
-    import psycopg
     from langgraph.checkpoint.postgres import PostgresSaver
-    from psycopg.conninfo import make_conninfo
     from psycopg.rows import dict_row
 
     if wait_seconds is None:
         wait_seconds = session_lock_timeout(conn) or LOCK_WAIT_SECONDS
     # Bounded like every wizard session; CREATE INDEX CONCURRENTLY waits for open transactions.
     limits = SessionLimits(lock_timeout=wait_seconds, statement_timeout=MIGRATION_STATEMENT_TIMEOUT)
-    conninfo = make_conninfo(**connect_params(settings, limits=limits))
-    with advisory_lock(conn, wait_seconds, progress):
-        # The connection PostgresSaver.from_conn_string would open, opened here so that libpq sees the
-        # settings' environment only (config/libpq_env.py).
-        with libpq_environment(settings.libpq_environ):
-            own = psycopg.Connection.connect(conninfo, autocommit=True, prepare_threshold=0, row_factory=dict_row)
-        with own:
-            PostgresSaver(own).setup()
+    with advisory_lock(conn, wait_seconds, progress), libpq_connect(
+            # The connection PostgresSaver.from_conn_string would open, through our one door.
+            settings, connect_params(settings, limits=limits), autocommit=True, prepare_threshold=0,
+            row_factory=dict_row) as own:
+        PostgresSaver(own).setup()
     return read_state(conn)

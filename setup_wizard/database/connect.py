@@ -13,6 +13,7 @@ import re
 import socket
 import struct
 import sys
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -51,13 +52,19 @@ def error_text(exc: BaseException) -> str:
 
 def connect(settings: Settings, dbname: str | None = None, autocommit: bool = True,
             limits: SessionLimits | None = None) -> psycopg.Connection[Any]:
-    """Every session is bounded (lock_timeout, statement_timeout): see database/limits.py.
-    libpq sees the settings' environment only (config/libpq_env.py)."""
+    """Every session is bounded (lock_timeout, statement_timeout): see database/limits.py."""
+    return libpq_connect(settings, connect_params(settings, dbname, limits), autocommit=autocommit,
+                         cursor_factory=cursor_class())
+
+
+def libpq_connect(settings: Settings, params: Mapping[str, Any], omit: Iterable[str] = (),
+                  **options: Any) -> psycopg.Connection[Any]:
+    """psycopg.connect(**params, **options), every connection's one door: libpq sees the environment the
+    settings were loaded from and nothing else (config/libpq_env.py), less the variables in `omit`."""
     import psycopg
 
-    with libpq_environment(settings.libpq_environ):
-        return psycopg.connect(**connect_params(settings, dbname, limits), autocommit=autocommit,
-                               cursor_factory=cursor_class())
+    with libpq_environment(settings.libpq_environ, omit):
+        return psycopg.connect(**params, **options)
 
 
 def connect_params(settings: Settings, dbname: str | None = None,
@@ -214,9 +221,7 @@ def _session_attrs_unmet(settings: Settings) -> WizardError | None:
     params = connect_params(settings)
     params.pop("target_session_attrs", None)
     try:
-        with libpq_environment(settings.libpq_environ, omit={"PGTARGETSESSIONATTRS"}):
-            conn = psycopg.connect(**params, autocommit=True)
-        with conn:
+        with libpq_connect(settings, params, omit={"PGTARGETSESSIONATTRS"}, autocommit=True) as conn:
             row = conn.execute("SELECT pg_is_in_recovery(), current_setting('transaction_read_only')").fetchone()
     except psycopg.Error:
         return None

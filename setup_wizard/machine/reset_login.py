@@ -14,7 +14,6 @@ import time
 from typing import Any
 
 from setup_wizard import messages as msg
-from setup_wizard.config.libpq_env import libpq_environment
 from setup_wizard.config.settings import Settings
 from setup_wizard.machine.trust_rules import ResetFailed
 
@@ -55,12 +54,12 @@ def set_password(settings: Settings, new_password: str) -> None:
     import psycopg
     from psycopg import sql
 
+    from setup_wizard.database.connect import libpq_connect
+
     if _wait_for(settings, "ready") != "ready":
         raise ResetFailed(msg.RESET_REASON_CONNECT.format(error="trust"))
     try:
-        with libpq_environment(settings.libpq_environ):
-            conn = psycopg.connect(**_params(settings, ""), autocommit=True)
-        with conn:
+        with libpq_connect(settings, _params(settings, ""), autocommit=True) as conn:
             verifier = conn.pgconn.encrypt_password(new_password.encode("utf-8"), settings.user.encode("utf-8"))
             conn.execute(sql.SQL("ALTER ROLE {} PASSWORD {}").format(
                 sql.Identifier(settings.user), sql.Literal(verifier.decode("ascii"))))
@@ -72,12 +71,12 @@ def verify(settings: Settings, new_password: str) -> None:
     """The rules are back (the server asks for a password again) and the new password logs in."""
     import psycopg
 
+    from setup_wizard.database.connect import libpq_connect
+
     if _wait_for(settings, "password") == "ready":  # still no password asked: the rules were not read back
         raise ResetFailed(msg.RESET_REASON_VERIFY.format(error="trust"), changed=True)
     try:
-        with libpq_environment(settings.libpq_environ):
-            conn = psycopg.connect(**_params(settings, new_password))
-        with conn:
+        with libpq_connect(settings, _params(settings, new_password)) as conn:
             conn.execute("SELECT 1")
     except psycopg.Error as exc:
         raise ResetFailed(msg.RESET_REASON_VERIFY.format(error=type(exc).__name__), changed=True) from exc
