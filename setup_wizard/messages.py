@@ -1436,10 +1436,12 @@ SUMMARY_CHECK_FAILED = "점검을 마쳤습니다: 문제 {fails}개, 경고 {wa
 NEXT_FOR_FAILURE = "다음에 할 일 ({title})"
 RERUN_AFTER_FIX = "위의 문제를 해결한 뒤 python -m setup_wizard 를 다시 실행하세요."
 RERUN_ALL_GOOD = "이미 모두 준비되어 있습니다. 바꾼 것이 없습니다."
-NEXT_STEPS = (
-    "다음 단계: backend 폴더에서 서버를 시작하세요 (예: uvicorn app.main:app --reload).\n"
+NEXT_STEPS = "다음 단계: backend 폴더에서 서버를 시작하세요 (예: uvicorn app.main:app --reload)."
+# After the next steps, what the run's checklist found (flow/finish.next_steps chooses one).
+NEXT_STEPS_CHECKPOINTS_LATER = (
     "LangGraph 체크포인트 테이블(checkpoints 등)은 서버를 처음 시작할 때 자동으로 만들어집니다."
 )
+NEXT_STEPS_CHECKPOINTS_READY = "LangGraph 체크포인트 테이블(checkpoints 등)도 이미 준비되어 있습니다."
 NEXT_STEPS_TITLE = "다음 단계"
 NEXT_STEPS_WIZARD = (
     "1. backend 폴더로 이동합니다: cd backend\n"

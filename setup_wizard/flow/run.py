@@ -213,6 +213,7 @@ class Flow(FlowState):
             self.changed = self.changed or dev_user.detail == msg.DEV_USER_CREATED
         items = checklist(conn)
         self.view.checklist(items)
+        self.report.next_steps = finish.next_steps(items)
         problem = finish.readiness_problems(items, self.report)
         if problem is not None:
             self.add(problem)

@@ -161,7 +161,7 @@ def render_report(console: Console, report: Report, symbols: Symbols, check: boo
     style = "bold green" if report.ok else "bold red"
     console.print(f"[{style}]{escape(line)}[/]")
     if report.ok and not check:
-        for text in msg.NEXT_STEPS.splitlines():
+        for text in [msg.NEXT_STEPS, *report.next_steps]:
             console.print(f"[dim]{escape(text)}[/]", soft_wrap=True)
     for text in report.footer:
         console.print(escape(text), soft_wrap=True)

@@ -233,7 +233,7 @@ class Screen:
         self.console.print()
         if report.ok:
             self.status_line(Status.OK, msg.SUMMARY_OK)
-            return self._next_steps(next_steps)
+            return self._next_steps(next_steps, report.next_steps)
         self.status_line(Status.FAIL, msg.SUMMARY_NOT_READY)
         if last is not None and last.fix:
             self.console.print(Panel(Text(last.fix), title=Text(msg.NEXT_FOR_FAILURE.format(title=last.title),
@@ -243,12 +243,13 @@ class Screen:
             self.line(msg.RERUN_AFTER_FIX)
         return None
 
-    def _next_steps(self, next_steps: bool) -> None:
+    def _next_steps(self, next_steps: bool, notes: list[str]) -> None:
         from rich.panel import Panel
         from rich.text import Text
 
         if next_steps:
-            self.console.print(Panel(Text(msg.NEXT_STEPS_WIZARD), title=Text(msg.NEXT_STEPS_TITLE, style="bold"),
+            self.console.print(Panel(Text("\n".join([msg.NEXT_STEPS_WIZARD, *notes])),
+                                     title=Text(msg.NEXT_STEPS_TITLE, style="bold"),
                                      title_align="left", box=self._box(), expand=True))
 
 
