@@ -729,6 +729,10 @@ PLAN_0004_CREATE = (
     "(백엔드가 사용자의 선호와 언급한 매물·지역을 기억하는 곳)."
 )
 PLAN_0004_PRESENT = "user_preferences, entity_memories 가 이미 있어 그대로 두고, 빠진 인덱스만 더합니다."
+PLAN_0005_CREATE = (
+    "chat_messages 테이블을 만듭니다 (백엔드 모델이 chat_sessions 옆에 두는 곳: 세션을 지우면 메시지도 함께 지워짐)."
+)
+PLAN_0005_PRESENT = "이미 있는 chat_messages 테이블은 그대로 두고, 빠진 인덱스만 더합니다."
 PLAN_GENERIC = "{name} 파일을 적용합니다."
 ASK_CONFIRM_APPLY = "위 마이그레이션을 적용할까요?"
 APPLY_DECLINED = "적용하지 않았습니다. 아무것도 바뀌지 않았습니다."
@@ -1403,6 +1407,7 @@ CHECK_TRIGGERS = "트리거 (메시지 수, 수정 시각)"
 CHECK_SCHEMA = "스키마 (백엔드가 기대하는 것과 비교)"
 CHECK_SCHEMA_OK = "기대하는 그대로입니다"
 CHECK_MEMORY_TABLES = "기억 테이블 (user_preferences, entity_memories)"
+CHECK_CHAT_MESSAGES = "chat_messages 테이블"
 CHECK_MEMORY_TABLES_MISSING = "없는 테이블: {names}"
 CHECK_DEV_USER = "개발용 사용자 id 1"
 CHECK_DEV_USER_MISSING = "없습니다. 첫 채팅이 Foreign Key 위반으로 실패합니다"

@@ -23,7 +23,7 @@ def apply(db: Database, recreate: bool = False, directory: Path | None = None, l
 
 def test_fresh_database_gets_the_whole_contract(database: Database) -> None:
     result = apply(database)
-    assert [o.action for o in result.outcomes] == ["applied"] * 4
+    assert [o.action for o in result.outcomes] == ["applied"] * len(load_migrations())
     with database.connect() as conn:
         state = snapshot(conn)
     indexes = {name for name, _ in state["indexes"]}
@@ -42,7 +42,7 @@ def test_fresh_database_gets_the_whole_contract(database: Database) -> None:
     assert columns[("sessions", "request_count")] == ("integer", True, "0")
     assert columns[("conversation_memories", "session_id")][0] == "character varying(100)"
     assert database.scalar("SELECT enum_range(NULL::usertype)::text") == "{ADMIN,USER,AGENT}"
-    assert database.scalar(f"SELECT count(*) FROM {HISTORY_TABLE}") == 4
+    assert database.scalar(f"SELECT count(*) FROM {HISTORY_TABLE}") == len(load_migrations())
 
 
 def test_existing_memories_get_one_session_per_user(database: Database) -> None:
@@ -74,7 +74,7 @@ def test_three_reruns_change_nothing(database: Database) -> None:
     assert before["memories"] and before["chat_sessions"]  # the comparison below has rows to compare
     for _ in range(3):
         result = apply(database)
-        assert [o.action for o in result.outcomes] == ["skipped"] * 4
+        assert [o.action for o in result.outcomes] == ["skipped"] * len(load_migrations())
     with database.connect() as conn:
         assert snapshot(conn) == before
 
@@ -113,7 +113,7 @@ def test_hand_migrated_database_is_recorded_as_baseline_and_kept(database: Datab
         after = conn.execute("SELECT message_count FROM chat_sessions WHERE session_id = 'chat-new-1'"
                              ).fetchone()
         assert before is not None and after is not None and after[0] == before[0] + 1
-    assert [o.action for o in apply(database).outcomes] == ["skipped"] * 4
+    assert [o.action for o in apply(database).outcomes] == ["skipped"] * len(load_migrations())
 
 
 def test_counts_follow_insert_delete_and_move(database: Database) -> None:
@@ -157,7 +157,7 @@ def test_line_endings_do_not_count_as_a_change(database: Database, tmp_path: Pat
     crlf.mkdir()
     for path in sql_dir().glob("*.sql"):
         (crlf / path.name).write_bytes(path.read_bytes().replace(b"\n", b"\r\n"))
-    assert [o.action for o in apply(database, directory=crlf).outcomes] == ["skipped"] * 4
+    assert [o.action for o in apply(database, directory=crlf).outcomes] == ["skipped"] * len(load_migrations())
 
 
 def test_failing_migration_rolls_back_everything(database: Database, tmp_path: Path) -> None:
@@ -196,10 +196,11 @@ def test_concurrent_runs_apply_each_file_once(database: Database) -> None:
     for thread in threads:
         thread.join()
     assert not errors
-    assert sorted(results) == sorted([["applied"] * 4, ["skipped"] * 4, ["skipped"] * 4])
+    files = len(load_migrations())
+    assert sorted(results) == sorted([["applied"] * files, ["skipped"] * files, ["skipped"] * files])
     assert database.scalar("SELECT count(*) FROM chat_sessions") == 20
     assert database.scalar("SELECT sum(message_count) FROM chat_sessions") == 1000
-    assert database.scalar(f"SELECT count(*) FROM {HISTORY_TABLE}") == 4
+    assert database.scalar(f"SELECT count(*) FROM {HISTORY_TABLE}") == len(load_migrations())
 
 
 def test_held_lock_gives_up_with_lock_timeout(database: Database) -> None:
@@ -222,7 +223,7 @@ def test_held_lock_gives_up_with_lock_timeout(database: Database) -> None:
     names = database.scalar(f"SELECT string_agg(name, ',' ORDER BY name) FROM {HISTORY_TABLE}")
     assert names == "0001_prerequisites.sql,0002_sessions.sql"
     # Once the lock is gone the same run completes.
-    assert [o.action for o in apply(database).outcomes] == ["skipped", "skipped", "applied", "applied"]
+    assert [o.action for o in apply(database).outcomes] == ["skipped", "skipped", "applied", "applied", "applied"]
 
 
 def test_recreate_backs_up_and_the_restore_brings_everything_back(database: Database) -> None:
@@ -265,7 +266,7 @@ def test_read_plan_is_read_only_on_an_empty_database(database: Database) -> None
     with database.connect() as conn:
         conn.execute("SET default_transaction_read_only = on")
         plan = read_plan(conn, load_migrations())
-    assert [item.state for item in plan] == ["pending"] * 4
+    assert [item.state for item in plan] == ["pending"] * len(load_migrations())
     assert database.scalar(f"SELECT to_regclass('{HISTORY_TABLE}')") is None
 
 

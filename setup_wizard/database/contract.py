@@ -1,6 +1,6 @@
 """The one place that states what must exist in the database for the backend.
 
-`CONTRACT` describes the objects sql/0001-0004 create and the backend relies on: tables with their
+`CONTRACT` describes the objects sql/0001-0005 create and the backend relies on: tables with their
 columns, the enum, primary keys, unique keys, indexes, foreign keys, triggers, and the LangGraph
 checkpoint tables the backend makes itself (`CHECKPOINT_TABLES`), plus what makes a trigger count
 messages into chat_sessions (`COUNTING_PATTERN`). Only data and pure helpers live here, no queries:
@@ -107,6 +107,7 @@ class Contract:
 
 
 P1, P2, P3, P4 = "0001_prerequisites.sql", "0002_sessions.sql", "0003_chat_sessions.sql", "0004_memory_tables.sql"
+P5 = "0005_chat_messages.sql"
 TZ = "timestamp with time zone"
 
 # LangGraph's PostgresSaver makes these itself (database/checkpoints.py can run its setup() early).
@@ -181,6 +182,14 @@ CONTRACT = Contract(
             Column("last_mentioned_at", TZ, None, "now()"),
             Column("entity_context", "jsonb"),
         ), ("id",)),
+        # ChatSession.messages (app/models/chat.py); the models give id its value in Python (uuid4).
+        Table("chat_messages", P5, (
+            Column("id", "uuid", True, "gen_random_uuid()", check_default=False),
+            Column("session_id", "character varying(100)", True),
+            Column("sender_type", "character varying(20)", True),
+            Column("content", "text", True),
+            Column("created_at", TZ, None, "now()"),
+        ), ("id",)),
     ),
     indexes=(
         Index("idx_expires_at", "sessions", "expires_at", P2),
@@ -192,6 +201,7 @@ CONTRACT = Contract(
         Index("idx_entity_mem_user_type", "entity_memories", "user_id, entity_type", P4),
         Index("idx_entity_mem_entity", "entity_memories", "entity_type, entity_id", P4),
         Index("idx_conv_mem_relevance", "conversation_memories", "relevance", P4),
+        Index("idx_chat_messages_session_id", "chat_messages", "session_id", P5),
     ),
     uniques=(
         Unique("user_preferences", ("user_id",), None, P4),
@@ -204,6 +214,8 @@ CONTRACT = Contract(
         ForeignKey("conversation_memories", ("user_id",), "users", ("id",), None, WARN, P1),
         ForeignKey("user_preferences", ("user_id",), "users", ("id",), None, WARN, P4),
         ForeignKey("entity_memories", ("user_id",), "users", ("id",), None, WARN, P4),
+        # Deleting a chat session deletes its messages (the models' name: chat_messages_session_id_fkey).
+        ForeignKey("chat_messages", ("session_id",), "chat_sessions", ("session_id",), None, WARN, P5),
     ),
     triggers=(
         Trigger("trigger_update_chat_session_timestamp", "chat_sessions", "update_chat_session_timestamp",

@@ -9,7 +9,7 @@ so they are counted, never parsed.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from setup_wizard import messages as msg
@@ -50,23 +50,32 @@ def _describe_0003(conn: psycopg.Connection[Any]) -> str:
     return msg.PLAN_0003_LINK.format(users=f"{users:,}", memories=f"{memories:,}")
 
 
+Describe = Callable[["psycopg.Connection[Any]"], str]
+
+
+def _present_or_create(tables: tuple[str, ...], present: str, create: str) -> Describe:
+    """A file that creates `tables` when missing: `present` when all of them are there, else `create`."""
+    return lambda conn: present if all(_exists(conn, table) for table in tables) else create
+
+
+Describe = Callable[["psycopg.Connection[Any]"], str]
+
+# What each file will do here, by file name; a file not listed gets PLAN_GENERIC. A new migration the
+# contract depends on adds its line here (and its PLAN_ texts in messages.py).
+DESCRIBE: dict[str, Describe] = {
+    "0001_prerequisites.sql": _describe_0001,
+    "0002_sessions.sql": _present_or_create(("sessions",), msg.PLAN_0002_PRESENT, msg.PLAN_0002_CREATE),
+    "0003_chat_sessions.sql": _describe_0003,
+    "0004_memory_tables.sql": _present_or_create(("user_preferences", "entity_memories"),
+                                                 msg.PLAN_0004_PRESENT, msg.PLAN_0004_CREATE),
+    "0005_chat_messages.sql": _present_or_create(("chat_messages",), msg.PLAN_0005_PRESENT, msg.PLAN_0005_CREATE),
+}
+
+
 def describe_pending(conn: psycopg.Connection[Any], names: Iterable[str]) -> list[tuple[str, str]]:
     """(file name, what it will do here) for each pending file, in order. Read-only."""
-    lines = []
-    for name in names:
-        if name.startswith("0001_"):
-            text = _describe_0001(conn)
-        elif name.startswith("0002_"):
-            text = msg.PLAN_0002_PRESENT if _exists(conn, "sessions") else msg.PLAN_0002_CREATE
-        elif name.startswith("0003_"):
-            text = _describe_0003(conn)
-        elif name.startswith("0004_"):
-            both = _exists(conn, "user_preferences") and _exists(conn, "entity_memories")
-            text = msg.PLAN_0004_PRESENT if both else msg.PLAN_0004_CREATE
-        else:
-            text = msg.PLAN_GENERIC.format(name=name)
-        lines.append((name, text))
-    return lines
+    return [(name, DESCRIBE[name](conn) if name in DESCRIBE else msg.PLAN_GENERIC.format(name=name))
+            for name in names]
 
 
 _MIGRATED = re.compile(r"^Migrated memories of (?P<users>\d+) users into (?P<sessions>\d+) sessions$")
