@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from setup_wizard import messages as msg
 from setup_wizard.database.contract import COUNTING_TRIGGER
@@ -18,6 +18,10 @@ from setup_wizard.database.live_schema import counting_triggers, has_session_lin
 
 if TYPE_CHECKING:
     import psycopg
+
+# What one file will do to this database, read from it (read-only).
+Describe: TypeAlias = Callable[["psycopg.Connection[Any]"], str]
+
 
 def _exists(conn: psycopg.Connection[Any], regclass: str) -> bool:
     row = conn.execute("SELECT to_regclass(%s) IS NOT NULL", [regclass]).fetchone()
@@ -50,15 +54,11 @@ def _describe_0003(conn: psycopg.Connection[Any]) -> str:
     return msg.PLAN_0003_LINK.format(users=f"{users:,}", memories=f"{memories:,}")
 
 
-Describe = Callable[["psycopg.Connection[Any]"], str]
-
 
 def _present_or_create(tables: tuple[str, ...], present: str, create: str) -> Describe:
     """A file that creates `tables` when missing: `present` when all of them are there, else `create`."""
     return lambda conn: present if all(_exists(conn, table) for table in tables) else create
 
-
-Describe = Callable[["psycopg.Connection[Any]"], str]
 
 # What each file will do here, by file name; a file not listed gets PLAN_GENERIC. A new migration the
 # contract depends on adds its line here (and its PLAN_ texts in messages.py).
