@@ -7,14 +7,18 @@ before and after (dbstate.snapshot); cheaper doors (run_inprocess, the scripted 
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from conftest import Database, run_cli, run_inprocess
-from dbstate import snapshot
+from dbstate import add_sample_data, snapshot
+from test_schema import MODELS_DDL
 from test_check import needs_langgraph
 from test_wizard import CP, walk
 
 from setup_wizard import messages as msg
+from setup_wizard.database.drift import find_drift
+from setup_wizard.database.preview import describe_pending
 
 # --- 12. the last words about LangGraph's tables --------------------------------------------------------------
 
@@ -52,3 +56,123 @@ def test_a_run_that_did_not_make_them_says_the_backend_will(database: Database, 
     report, _prompter, text = walk(tmp_path, database.url, [True, *([False] if CP else []), True])
     assert report.ok, text
     assert msg.NEXT_STEPS_CHECKPOINTS_LATER in text and msg.NEXT_STEPS_CHECKPOINTS_READY not in text
+
+
+# --- 11. chat_messages beside chat_sessions ------------------------------------------------------------------
+
+def chat_messages_shape(database: Database) -> dict[str, tuple[str, bool, str | None]]:
+    with database.connect() as conn:
+        return {name: (type_, not_null, default) for name, type_, not_null, default in conn.execute("""
+            SELECT a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull, pg_get_expr(d.adbin, d.adrelid)
+              FROM pg_attribute AS a LEFT JOIN pg_attrdef AS d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+             WHERE a.attrelid = 'chat_messages'::regclass AND a.attnum > 0 AND NOT a.attisdropped""")}
+
+
+def chat_messages_keys(database: Database) -> tuple[list[str], list[str]]:
+    """(index names, foreign key definitions) on chat_messages."""
+    with database.connect() as conn:
+        indexes = [r[0] for r in conn.execute(
+            "SELECT indexname FROM pg_indexes WHERE tablename = 'chat_messages' ORDER BY 1")]
+        keys = [r[0] for r in conn.execute("""SELECT conname || ': ' || pg_get_constraintdef(oid) FROM pg_constraint
+                                               WHERE conrelid = 'chat_messages'::regclass AND contype = 'f'""")]
+    return indexes, keys
+
+
+def test_the_run_creates_chat_messages_and_deleting_a_session_takes_its_messages(database: Database,
+                                                                                  tmp_path: Path) -> None:
+    with database.connect() as conn:
+        add_sample_data(conn, users=2, per_user=3)
+    first = run_cli("--yes", "--json", "--dsn", database.url, cwd=tmp_path)
+    assert first.returncode == 0, first.stdout + first.stderr
+    document = json.loads(first.stdout)
+    assert {m["name"]: m["action"] for m in document["migrations"]}["0005_chat_messages.sql"] == "applied"
+    assert {row["table_name"]: row["total_rows"] for row in document["verification"]}["chat_messages"] == 0
+    assert chat_messages_shape(database) == {
+        "id": ("uuid", True, "gen_random_uuid()"),
+        "session_id": ("character varying(100)", True, None),
+        "sender_type": ("character varying(20)", True, None),
+        "content": ("text", True, None),
+        "created_at": ("timestamp with time zone", False, "now()"),
+    }
+    assert chat_messages_keys(database) == (
+        ["chat_messages_pkey", "idx_chat_messages_session_id"],
+        ["chat_messages_session_id_fkey: FOREIGN KEY (session_id) REFERENCES chat_sessions(session_id) "
+         "ON DELETE CASCADE"])
+
+    # The backend's use: a chat with messages, then the session deleted (what its ORM's delete does in SQL).
+    with database.connect() as conn:
+        conn.execute("""INSERT INTO chat_sessions (session_id, user_id, title) VALUES ('chat-a', 1, '강남'),
+                                                                                      ('chat-b', 2, '분당');
+                        INSERT INTO chat_messages (session_id, sender_type, content)
+                        VALUES ('chat-a', 'user', '전세 매물'), ('chat-a', 'assistant', '세 곳 있습니다'),
+                               ('chat-b', 'user', '월세')""".encode())
+        before = snapshot(conn)
+    again = run_cli("--yes", "--dsn", database.url, cwd=tmp_path)
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert "chat_messages" in again.stdout  # the verification table names it
+    with database.connect() as conn:
+        assert snapshot(conn) == before  # the rerun lost nothing and changed nothing
+        conn.execute("DELETE FROM chat_sessions WHERE session_id = 'chat-a'")
+        assert conn.execute("SELECT session_id, content FROM chat_messages").fetchall() == [("chat-b", "월세")]
+    check = run_cli("check", "--json", "--dsn", database.url, cwd=tmp_path)
+    steps = {s["id"]: s for s in json.loads(check.stdout)["steps"]}
+    assert all(steps[key]["status"] == "ok" for key in
+               ("schema_tables", "schema_indexes", "schema_constraints", "migrations")), steps
+
+
+def test_a_create_all_chat_messages_satisfies_the_contract_as_it_is(database: Database, tmp_path: Path) -> None:
+    with database.connect() as conn:
+        conn.execute(MODELS_DDL.encode())
+        conn.execute("INSERT INTO chat_messages (id, session_id, sender_type, content) "
+                     "VALUES (gen_random_uuid(), 's-1', 'user', '질문')")
+        assert [d for d in find_drift(conn) if "chat_messages" in d.name] == []
+        before = snapshot(conn)
+    done = run_cli("--yes", "--json", "--dsn", database.url, cwd=tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+    actions = {m["name"]: m["action"] for m in json.loads(done.stdout)["migrations"]}
+    assert actions["0005_chat_messages.sql"] == "baseline"
+    # The models' own names are kept, and nothing is built beside them.
+    assert chat_messages_keys(database) == (
+        ["chat_messages_pkey", "ix_chat_messages_session_id"],
+        ["chat_messages_session_id_fkey: FOREIGN KEY (session_id) REFERENCES chat_sessions(session_id) "
+         "ON DELETE CASCADE"])
+    with database.connect() as conn:
+        after = snapshot(conn)
+    assert after["chat_messages"] == before["chat_messages"] and after["users"] == before["users"]
+    assert {r[0] for r in after["memories"]} == {r[0] for r in before["memories"]}
+
+
+def test_a_chat_messages_key_and_index_dropped_are_reported_and_repaired(database: Database, tmp_path: Path) -> None:
+    assert run_cli("--yes", "--dsn", database.url, cwd=tmp_path).returncode == 0
+    with database.connect() as conn:
+        conn.execute("""INSERT INTO chat_sessions (session_id, user_id, title) VALUES ('chat-a', 1, '강남');
+                        INSERT INTO chat_messages (session_id, sender_type, content) VALUES ('chat-a', 'user', '전세');
+                        ALTER TABLE chat_messages DROP CONSTRAINT chat_messages_session_id_fkey;
+                        DROP INDEX idx_chat_messages_session_id""".encode())
+        before = snapshot(conn)
+    check = run_cli("check", "--dsn", database.url, cwd=tmp_path)
+    assert check.returncode == 0 and "chat_messages(session_id) → chat_sessions" in check.stdout, check.stdout  # warnings
+    assert "idx_chat_messages_session_id" in check.stdout and "python -m setup_wizard --yes" in check.stdout
+    steps = {s["id"]: s for s in run_inprocess("check", "--json", "--dsn", database.url, cwd=tmp_path).json()["steps"]}
+    assert steps["schema_constraints"]["status"] == "warn" and steps["schema_indexes"]["status"] == "warn"
+    assert run_cli("--yes", "--dsn", database.url, cwd=tmp_path).returncode == 0
+    indexes, keys = chat_messages_keys(database)
+    assert indexes == ["chat_messages_pkey", "idx_chat_messages_session_id"] and len(keys) == 1, (indexes, keys)
+    with database.connect() as conn:
+        after = snapshot(conn)
+        assert find_drift(conn) == []
+    assert after["chat_messages"] == before["chat_messages"] and after["chat_sessions"] == before["chat_sessions"]
+
+
+def test_the_wizard_plans_and_checks_chat_messages(database: Database, tmp_path: Path) -> None:
+    with database.connect() as conn:
+        add_sample_data(conn, users=1, per_user=1)
+        assert dict(describe_pending(conn, ["0005_chat_messages.sql"])) == {
+            "0005_chat_messages.sql": msg.PLAN_0005_CREATE}
+    report, _prompter, text = walk(tmp_path, database.url, [True, *CP])
+    assert report.ok, text
+    assert "0005_chat_messages.sql" in text and "chat_messages 테이블을 만듭니다" in text  # the plan
+    assert msg.CHECK_CHAT_MESSAGES in text  # the final checklist
+    with database.connect() as conn:
+        assert dict(describe_pending(conn, ["0005_chat_messages.sql"])) == {
+            "0005_chat_messages.sql": msg.PLAN_0005_PRESENT}
