@@ -909,6 +909,10 @@ DRIFT_TRIGGER_MISSING = "{table} 에 트리거가 없습니다."
 DRIFT_TRIGGER_DIFFERENT = "트리거가 {actual} 입니다 (기대: {expected})."
 DRIFT_TRIGGER_DISABLED = "트리거가 꺼져 있습니다 (DISABLE TRIGGER)."
 DRIFT_COUNTING_TWICE = "메시지 수를 세는 트리거가 {count}개라 메시지 하나가 여러 번 세어집니다: {names}"
+DRIFT_COUNTERS = (
+    "세션 {count}개의 message_count 나 last_message 가 실제 대화(conversation_memories)와 다릅니다 (예: {example}). "
+    "메시지를 세는 트리거가 생기기 전에 저장된 대화는 세지 않았기 때문입니다."
+)
 
 # search_path: which schema's table the backend really uses.
 STEP_SEARCH_PATH = "search_path (테이블을 찾는 스키마 순서)"
@@ -934,6 +938,10 @@ REPAIR_DECLINED = "고치지 않았습니다. 스키마는 그대로입니다."
 REPAIRING_START = "스키마를 고치는 중..."
 REPAIRING = "고치는 중: {description}"
 REPAIR_RERUN_FILE = "{name} 파일을 다시 실행해 빠진 것을 만듭니다 ({objects}). 이미 있는 것은 그대로 둡니다."
+REPAIR_RERUN_RECOUNT = (
+    "{name} 파일을 다시 실행해 세션의 메시지 수와 마지막 메시지를 실제 대화에 맞춥니다 ({objects}). "
+    "행은 지우지 않습니다."
+)
 REPAIR_ADD_COLUMN = "{table} 테이블에 {column} 열을 더합니다 ({definition}). 기존 행은 그대로입니다."
 REPAIR_SET_NOT_NULL = "{table}.{column} 에 NOT NULL 제약을 겁니다 (빈 값인 행은 없습니다)."
 REPAIR_DROP_NOT_NULL = "{table}.{column} 의 NOT NULL 제약을 풉니다 (백엔드는 이 열을 비워 둘 수 있어야 합니다)."
@@ -998,6 +1006,10 @@ FIX_SCHEMA_REPAIRABLE = (
     "(무엇을 고칠지 먼저 보려면 --yes 없이 실행하세요)."
 )
 FIX_SCHEMA_MANUAL_HEAD = "자동으로 고치지 않는 것은 직접 실행하세요:"
+FIX_SCHEMA_RERUN_BY_HAND = (
+    "직접 하려면 그 파일을 psql 로 다시 실행해도 됩니다 (여러 번 실행해도 행을 잃지 않습니다):\n"
+    'psql "postgresql://USER:PASSWORD@HOST:PORT/DB" -1 -f sql/{name}'
+)
 
 CATALOGUE.update({
     "schema_repair_failed": Problem(

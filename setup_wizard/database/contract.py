@@ -119,6 +119,23 @@ CHECKPOINT_TABLES = ("checkpoints", "checkpoint_blobs", "checkpoint_writes", "ch
 COUNTING_PATTERN = r'update\s+(only\s+)?("?\w+"?\.)?"?chat_sessions"?\s+(as\s+\w+\s+)?set\s[^;]*message_count'
 COUNTING_TRIGGER = "trigger_update_session_message_count"
 
+# When do a session's counters disagree with its memories? sql/0003_chat_sessions.sql brings them in line
+# with exactly this text (a test keeps them equal); database/drift.py counts the sessions it finds.
+# COUNTED_SESSIONS: every chat session with its number of memories and the newest one's time, in one
+# aggregate over conversation_memories. COUNTERS_DISAGREE, over a session `s` and its row `c`: the count
+# differs, or last_message is not the newest memory's (any of them, when several share that time). A
+# session without memories keeps its last_message.
+COUNTED_SESSIONS = """SELECT cs.session_id, coalesce(a.n, 0) AS n, a.last_at
+          FROM chat_sessions AS cs
+          LEFT JOIN (SELECT session_id, count(*) AS n, max(created_at) AS last_at
+                       FROM conversation_memories
+                      WHERE session_id IS NOT NULL
+                      GROUP BY session_id) AS a ON a.session_id = cs.session_id"""
+COUNTERS_DISAGREE = """(s.message_count IS DISTINCT FROM c.n
+        OR (c.n > 0 AND NOT EXISTS (SELECT 1 FROM conversation_memories AS m
+                                     WHERE m.session_id = s.session_id AND m.created_at = c.last_at
+                                       AND left(m.query, 100) IS NOT DISTINCT FROM s.last_message)))"""
+
 CONTRACT = Contract(
     enum_name="usertype",
     enum_labels=("ADMIN", "USER", "AGENT"),

@@ -92,7 +92,8 @@ def _file_objects(drift: list[Drift]) -> str:
 
 # --- planning (read-only) ---------------------------------------------------------------------------------
 
-_RERUN_CODES = {"table_missing", "trigger_missing", "trigger_different", "trigger_disabled", "counting_twice"}
+_RERUN_CODES = {"table_missing", "trigger_missing", "trigger_different", "trigger_disabled", "counting_twice",
+                "counters_disagree"}
 
 
 def _reruns(drift: list[Drift]) -> list[Repair]:
@@ -103,8 +104,14 @@ def _reruns(drift: list[Drift]) -> list[Repair]:
         if d.code in _RERUN_CODES or column_with_file:
             by_file.setdefault(d.source, []).append(d)
     texts = {m.name: m.text for m in load_migrations()}
-    return [Repair(f"rerun:{name}", msg.REPAIR_RERUN_FILE.format(name=name, objects=_file_objects(items)), True,
-                   texts[name], tuple(d.name for d in items))
+
+    def describe(name: str, items: list[Drift]) -> str:
+        # Only counters to bring in line (0003 recounts every time it runs): say that, not "what is missing".
+        text = (msg.REPAIR_RERUN_RECOUNT if all(d.code == "counters_disagree" for d in items)
+                else msg.REPAIR_RERUN_FILE)
+        return text.format(name=name, objects=_file_objects(items))
+
+    return [Repair(f"rerun:{name}", describe(name, items), True, texts[name], tuple(d.name for d in items))
             for name, items in sorted(by_file.items()) if name in texts]
 
 
