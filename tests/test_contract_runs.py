@@ -177,3 +177,90 @@ def test_the_wizard_plans_and_checks_chat_messages(database: Database, tmp_path:
     with database.connect() as conn:
         assert dict(describe_pending(conn, ["0005_chat_messages.sql"])) == {
             "0005_chat_messages.sql": msg.PLAN_0005_PRESENT}
+
+
+# --- 10. counters brought in line with the rows ---------------------------------------------------------------
+
+# On a database the backend's models made: message_count set in Python (0 when the session was made) and
+# never again, so s-1 with two memories shows 0; s-2 has no memory and a last_message of its own.
+MODELS_COUNTS = """
+UPDATE chat_sessions SET message_count = 0;
+UPDATE conversation_memories SET created_at = now() - interval '2 hours';
+INSERT INTO conversation_memories (id, user_id, query, response_summary, relevance, session_id, created_at)
+VALUES (gen_random_uuid(), 1, '두 번째 질문', '요약', 'RELEVANT', 's-1', now() - interval '1 hour');
+INSERT INTO chat_sessions (session_id, user_id, title, message_count, last_message, updated_at)
+VALUES ('s-2', 1, '빈 대화', 0, '지운 메시지', timestamptz '2025-03-01');
+"""
+
+
+def counters(database: Database) -> dict[str, tuple[int | None, str | None]]:
+    with database.connect() as conn:
+        return {sid: (count, last) for sid, count, last in conn.execute(
+            "SELECT session_id, message_count, last_message FROM chat_sessions ORDER BY 1")}
+
+
+def test_counts_on_a_create_all_database_are_brought_in_line(database: Database, tmp_path: Path) -> None:
+    with database.connect() as conn:
+        conn.execute(MODELS_DDL.encode())
+        conn.execute(MODELS_COUNTS.encode())
+        before = snapshot(conn)
+        sessions_before = conn.execute("SELECT session_id, user_id, title, created_at, updated_at, is_active, "
+                                       "metadata::text FROM chat_sessions ORDER BY 1").fetchall()
+    assert counters(database) == {"s-1": (0, None), "s-2": (0, "지운 메시지")}
+
+    # check names the sessions that disagree, and the fix (text and --json): here the pending migrations.
+    check = run_cli("check", "--dsn", database.url, cwd=tmp_path)
+    assert "세션 1개의 message_count 나 last_message" in check.stdout and "(예: s-1)" in check.stdout, check.stdout
+    assert "python -m setup_wizard --yes" in check.stdout
+    steps = {s["id"]: s for s in run_inprocess("check", "--json", "--dsn", database.url, cwd=tmp_path).json()["steps"]}
+    assert steps["schema_triggers"]["status"] in ("warn", "fail") and "s-1" in steps["schema_triggers"]["detail"]
+
+    done = run_cli("--yes", "--dsn", database.url, cwd=tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+    # Two memories, the newer one's text; the session without memories keeps its last_message.
+    assert counters(database) == {"s-1": (2, "두 번째 질문"), "s-2": (0, "지운 메시지")}
+    with database.connect() as conn:
+        after = snapshot(conn)
+        assert conn.execute("SELECT session_id, user_id, title, created_at, updated_at, is_active, metadata::text "
+                            "FROM chat_sessions ORDER BY 1").fetchall() == sessions_before  # updated_at kept
+        assert find_drift(conn) == []
+        # From now on the trigger counts, once per memory.
+        conn.execute("""INSERT INTO conversation_memories (id, user_id, query, response_summary, relevance, session_id)
+                        VALUES (gen_random_uuid(), 1, '세 번째', '요약', 'RELEVANT', 's-1')""")
+    for key in ("users", "memories", "chat_messages"):
+        assert after[key] == before[key], key  # no row lost or changed beyond the counters
+    assert counters(database)["s-1"] == (3, "세 번째")
+    steps = {s["id"]: s for s in run_inprocess("check", "--json", "--dsn", database.url, cwd=tmp_path).json()["steps"]}
+    assert steps["schema_triggers"]["status"] == "ok", steps["schema_triggers"]
+
+
+def test_counts_that_drifted_under_an_installed_trigger_are_repaired(database: Database, tmp_path: Path) -> None:
+    with database.connect() as conn:
+        add_sample_data(conn, users=2, per_user=2)
+    assert run_cli("--yes", "--dsn", database.url, cwd=tmp_path).returncode == 0
+    with database.connect() as conn:
+        # Memories saved while the trigger was off (a bulk import with triggers disabled, say).
+        conn.execute("""ALTER TABLE conversation_memories DISABLE TRIGGER trigger_update_session_message_count;
+                        INSERT INTO conversation_memories (user_id, query, response_summary, relevance, session_id)
+                        SELECT user_id, '가져온 질문', '요약', 'HIGH', session_id FROM chat_sessions;
+                        ALTER TABLE conversation_memories ENABLE TRIGGER trigger_update_session_message_count"""
+                     .encode())
+        before = snapshot(conn)
+    assert {count for count, _last in counters(database).values()} == {2}
+    check = run_cli("check", "--dsn", database.url, cwd=tmp_path)
+    assert "세션 2개의 message_count 나 last_message" in check.stdout, check.stdout
+    assert "python -m setup_wizard --yes" in check.stdout and "-f sql/0003_chat_sessions.sql" in check.stdout
+
+    # The wizard asks, shows what the repair does, and brings them in line.
+    report, prompter, text = walk(tmp_path, database.url, [True])
+    assert report.ok, text
+    assert msg.ASK_CONFIRM_REPAIR in prompter.questions
+    assert "세션의 메시지 수와 마지막 메시지를 실제 대화에 맞춥니다" in text.replace("\n", "")
+    assert set(counters(database).values()) == {(3, "가져온 질문")}
+    with database.connect() as conn:
+        after = snapshot(conn)
+    for key in ("users", "memories"):
+        assert after[key] == before[key], key
+    # A rerun (installed program, --json) finds nothing left to do.
+    again = run_cli("--yes", "--json", "--dsn", database.url, cwd=tmp_path)
+    assert again.returncode == 0 and "repairs" not in {s["id"] for s in json.loads(again.stdout)["steps"]}
