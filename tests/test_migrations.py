@@ -11,9 +11,11 @@ import pytest
 from conftest import Database
 from dbstate import DATA_QUERIES, add_sample_data, counting_triggers, hand_migrate, snapshot
 
+from setup_wizard.database.drift import find_drift
 from setup_wizard.database.migrate import MigrationError, Runner
 from setup_wizard.database.migration_files import load_migrations, sql_dir
 from setup_wizard.database.migration_history import HISTORY_TABLE, read_plan
+from setup_wizard.database.repair import apply_repairs, plan_repairs
 
 
 def apply(db: Database, recreate: bool = False, directory: Path | None = None, lock_timeout: float = 10):
@@ -237,6 +239,8 @@ def test_recreate_backs_up_and_the_restore_brings_everything_back(database: Data
         hand_migrate(conn)
     apply(database)
     with database.connect() as conn:
+        conn.execute("INSERT INTO chat_messages (session_id, sender_type, content) "
+                     "VALUES ('chat-new-1', 'user', '안녕')")
         before = snapshot(conn)
         links = conn.execute("SELECT count(*) FROM conversation_memories WHERE session_id IS NOT NULL"
                              ).fetchone()
@@ -252,6 +256,8 @@ def test_recreate_backs_up_and_the_restore_brings_everything_back(database: Data
                             ).fetchone() == (0,)
         # No memory was lost: 3 users x 4, plus the two added after the hand migration.
         assert conn.execute("SELECT count(*) FROM conversation_memories").fetchone() == (14,)
+        # chat_messages keeps its rows (DROP ... CASCADE took only its key into chat_sessions).
+        assert conn.execute("SELECT count(*) FROM chat_messages").fetchone() == (1,)
         comment = conn.execute("SELECT obj_description(%s::regnamespace)", [schema]).fetchone()
         assert comment and result.recreated.restore_sql in comment[0]
         # The printed restore works: sessions and links exactly as before.
@@ -259,12 +265,16 @@ def test_recreate_backs_up_and_the_restore_brings_everything_back(database: Data
         restored = conn.execute(DATA_QUERIES["chat_sessions"][1]).fetchall()
     with database.connect() as conn:
         conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+        # --yes's repairs bring chat_messages' key back, valid again now that its session is back.
+        assert [o.status for o in apply_repairs(conn, plan_repairs(conn))] == ["applied"]
+        assert find_drift(conn) == []
         state = snapshot(conn)
     assert before["memories"] and before["chat_sessions"]  # there was something to lose
     assert restored == before["chat_sessions"]
     assert state["chat_sessions"] == before["chat_sessions"]
     assert state["memories"] == before["memories"]  # every memory, its session link included
     assert state["users"] == before["users"]
+    assert state["chat_messages"] == before["chat_messages"]
 
 
 def test_read_plan_is_read_only_on_an_empty_database(database: Database) -> None:
