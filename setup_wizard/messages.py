@@ -202,6 +202,27 @@ CATALOGUE.update({
 # Reading: a file the wizard cannot or will not read.
 ENV_FILE_NOT_FOUND = ".env 파일이 없습니다: {path}"
 ENV_FILE_IS_DIR = ".env 경로가 파일이 아니라 폴더입니다: {path}"
+FIX_ENV_FILE_IS_DIR = (
+    "백엔드는 이 자리의 파일에서 접속 정보를 읽습니다. 폴더 안을 확인하세요. 가상 환경처럼 필요한 폴더라면 "
+    "다른 이름(예: .venv)으로 옮기고, 빈 폴더라면 지우세요. 그다음 그 자리에 다음 한 줄로 .env 파일을 만드세요:\n"
+    "DATABASE_URL=postgresql+psycopg://postgres:비밀번호@localhost:5432/real_estate"
+)
+ENV_FILE_LOOP = ".env 경로가 자기 자신을 거쳐 끝없이 이어지는 심볼릭 링크(링크 고리)라서 읽을 수 없습니다: {path}"
+FIX_ENV_FILE_LOOP = (
+    "다음 명령으로 링크가 가리키는 곳을 확인하세요: ls -l {path}\n"
+    "링크를 지우고 그 자리에 진짜 .env 파일을 만들거나, 실제 파일을 가리키도록 링크를 다시 만드세요."
+)
+ENV_FILE_BROKEN_LINK = ".env 경로는 심볼릭 링크인데, 링크가 가리키는 파일이 없습니다: {path} → {target}"
+FIX_ENV_FILE_BROKEN_LINK = (
+    "링크가 가리키는 파일을 되살리거나, 링크를 지우고 그 자리에 .env 파일을 만드세요. "
+    "다른 파일을 쓰려면 --env-file 로 지정하세요."
+)
+ENV_FILE_NO_PERMISSION = "이 사용자에게 .env 파일을 읽을 권한이 없습니다: {path}"
+FIX_ENV_FILE_NO_PERMISSION = (
+    "다음 명령으로 파일의 주인과 권한을 확인하세요: ls -l {path}\n"
+    "내 파일이라면 chmod u+r 로 읽기 권한을 주고, 다른 사용자의 파일이라면 그 사용자로 실행하거나 "
+    "sudo chown 으로 주인을 나로 바꾸세요. Windows 에서는 파일 속성 → 보안 탭에서 내 계정에 읽기 권한을 주세요."
+)
 ENV_FILE_UNREADABLE = ".env 파일을 읽을 수 없습니다: {path} ({error})"
 ENV_FILE_UNDECODABLE = ".env 파일의 인코딩을 알 수 없습니다: {path}"
 FIX_ENV_FILE_PATH = "--env-file 로 올바른 파일을 지정하거나, 프로젝트 폴더(backend 폴더가 있는 곳)에서 실행하세요."
@@ -278,15 +299,15 @@ FIX_ENV_SAVE_OVERRIDDEN = (
 
 # Who can read it: file permissions, and git.
 ENV_READABLE_AFTER_SAVE = "비밀번호를 저장한 파일을 이 컴퓨터의 다른 사용자도 읽을 수 있습니다 (권한 {mode}): {path}"
-ASK_RESTRICT_ENV = "나만 읽고 쓸 수 있게(권한 600) 바꿀까요?"
-ENV_RESTRICTED = "이제 나만 읽고 쓸 수 있습니다 (권한 600): {path}"
+ASK_RESTRICT_ENV = "다른 사용자의 권한을 없애 나만 읽을 수 있게(권한 {mode}) 바꿀까요?"
+ENV_RESTRICTED = "다른 사용자의 권한을 없앴습니다. 이제 나만 읽을 수 있습니다 (권한 {mode}): {path}"
 STEP_ENV_PERMISSIONS = ".env 파일: 권한"
 ENV_PERMISSIONS_WINDOWS = (
     "Windows 에서는 파일 권한을 확인하지 않습니다 (사용자 폴더의 파일은 다른 사용자가 읽을 수 "
     "없습니다)."
 )
 ENV_READABLE_BY_OTHERS = "다른 사용자도 읽을 수 있습니다 (권한 {mode})."
-FIX_ENV_READABLE = "chmod 600 {path}"
+FIX_ENV_READABLE = "chmod {mode} {path}"
 ENV_PRIVATE = "나만 읽을 수 있습니다 (권한 {mode})."
 
 STEP_ENV_GITIGNORE = ".env 파일: git 제외"

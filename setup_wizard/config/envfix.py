@@ -27,7 +27,7 @@ from urllib.parse import quote
 from setup_wizard import messages as msg
 from setup_wizard.config import backend_verdict as b
 from setup_wizard.config.backend import inspect_backend
-from setup_wizard.config.envfile import decode_env_bytes
+from setup_wizard.config.envfile import decode_env_bytes, present
 from setup_wizard.config.precedence import find_key, load_settings
 from setup_wizard.config.settings import SourceKind
 from setup_wizard.results import Status, Step
@@ -150,7 +150,7 @@ def apply_env_fix(fix: EnvFix, now: datetime | None = None) -> Step:
     try:
         if fix.id == COPY_ROOT:
             assert fix.source is not None
-            if fix.path.exists():
+            if present(fix.path):  # a file, or a folder or link the reading already refused
                 return Step(fix.id, Status.WARN, msg.ENV_FIX_TITLE,
                             msg.ENV_FIX_TARGET_EXISTS.format(target=fix.path))
             data = fix.source.read_bytes()

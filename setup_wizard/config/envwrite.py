@@ -206,6 +206,11 @@ def _encode(text: str, raw: bytes, encoding: str) -> bytes:
     return text.encode(encoding)
 
 
+def owner_only(mode: int) -> int:
+    """`mode` with every group and other bit cleared, nothing added: 644 -> 600, 444 -> 400, 755 -> 700."""
+    return mode & 0o700
+
+
 def _backup_path(path: Path, now: datetime) -> Path:
     plain = path.with_name(path.name + ".bak")
     if not plain.exists():

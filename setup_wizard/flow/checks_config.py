@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from setup_wizard import messages as msg
+from setup_wizard.config.envwrite import owner_only
 from setup_wizard.config.settings import FIELDS
 from setup_wizard.flow.check_registry import Check, Context, register
 from setup_wizard.flow.settings_phase import env_file_step, settings_step
@@ -71,7 +72,8 @@ def check_env_permissions(ctx: Context) -> Iterator[Step]:
     mode = ctx.env_file.path.stat().st_mode & 0o777
     if mode & 0o044:
         yield Step("env_permissions", Status.WARN, title, msg.ENV_READABLE_BY_OTHERS.format(mode=f"{mode:o}"),
-                   "env_file_readable", msg.FIX_ENV_READABLE.format(path=ctx.env_file.path))
+                   "env_file_readable", msg.FIX_ENV_READABLE.format(path=ctx.env_file.path,
+                                                                    mode=f"{owner_only(mode):o}"))
     else:
         yield Step("env_permissions", Status.OK, title, msg.ENV_PRIVATE.format(mode=f"{mode:o}"))
 
