@@ -270,6 +270,17 @@ STEP_ENV_SAVE = ".env 저장"
 ASK_SAVE = "이 값을 .env 파일에 저장할까요?"
 SAVE_DONE = "{path} 에 저장했습니다."
 SAVE_BACKUP = "이전 파일은 {backup} 에 보관했습니다."
+BACKUP_KEPT = (
+    "이전 .env 파일은 git 이 보지 않는 사용자 데이터 폴더에 나만 읽을 수 있게(권한 600) 보관했습니다: {path}"
+)
+ENV_BACKUP_FAILED = (
+    "저장하기 전에 이전 파일을 백업할 폴더를 만들거나 쓸 수 없어 저장하지 않았습니다 ({error}). "
+    "파일은 그대로입니다: {path}\n백업 폴더: {folder}"
+)
+FIX_ENV_BACKUP_FAILED = (
+    "백업 폴더의 권한과 디스크 공간을 확인하세요. 다른 곳에 두려면 XDG_DATA_HOME 환경 변수(Windows: "
+    "LOCALAPPDATA)로 쓸 수 있는 폴더를 지정한 뒤 다시 실행하세요."
+)
 SAVE_SKIPPED = "저장하지 않았습니다. 다음에 실행할 때 다시 묻습니다."
 SAVE_NO_BACKEND = "이 폴더({cwd})와 그 위 폴더에서 backend 폴더를 찾지 못해 .env 파일을 만들지 않았습니다."
 FIX_SAVE_NO_BACKEND = "프로젝트 폴더(backend 폴더가 있는 곳)로 이동해 python -m setup_wizard 를 다시 실행하세요."

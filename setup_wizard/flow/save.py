@@ -36,7 +36,7 @@ def offer_save(flow: FlowState, settings: Settings) -> None:
     try:
         # Refused (env_save_conflict) if someone changed these keys since the wizard read the file.
         seen = flow.env_values if flow.env_values is not None else {}
-        result = save_env(path, changes, expected=seen)
+        result = save_env(path, changes, expected=seen, backups=flow.backups)
     except WizardError as error:
         flow.add(Step("env_save", Status.WARN, msg.STEP_ENV_SAVE, error.detail, error.code, error.fix))
         return

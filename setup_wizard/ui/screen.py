@@ -233,15 +233,17 @@ class Screen:
         self.console.print()
         if report.ok:
             self.status_line(Status.OK, msg.SUMMARY_OK)
-            return self._next_steps(next_steps)
-        self.status_line(Status.FAIL, msg.SUMMARY_NOT_READY)
-        if last is not None and last.fix:
-            self.console.print(Panel(Text(last.fix), title=Text(msg.NEXT_FOR_FAILURE.format(title=last.title),
-                                                                style="bold"),
-                                     title_align="left", box=self._box(), expand=True))
+            self._next_steps(next_steps)
         else:
-            self.line(msg.RERUN_AFTER_FIX)
-        return None
+            self.status_line(Status.FAIL, msg.SUMMARY_NOT_READY)
+            if last is not None and last.fix:
+                self.console.print(Panel(Text(last.fix), title=Text(msg.NEXT_FOR_FAILURE.format(title=last.title),
+                                                                    style="bold"),
+                                         title_align="left", box=self._box(), expand=True))
+            else:
+                self.line(msg.RERUN_AFTER_FIX)
+        for text in report.footer:  # where a backup went: the last thing on the screen
+            self.line(text)
 
     def _next_steps(self, next_steps: bool) -> None:
         from rich.panel import Panel
