@@ -333,6 +333,23 @@ FIX_ENV_TRACKED = (
     "이미 올라간 비밀번호는 바꾸는 것이 안전합니다 (PostgreSQL: ALTER USER postgres PASSWORD '새 비밀번호';)."
 )
 
+# Other files in the backend folder that hold the same secrets (check's env_copies item).
+STEP_ENV_COPIES = "비밀값이 든 다른 파일"
+ENV_COPIES_NO_FOLDER = "백엔드 폴더를 찾지 못해 건너뛰었습니다."
+ENV_COPIES_NONE = "백엔드 폴더에 .env 말고 비밀값이 든 파일이 없습니다: {folder}"
+ENV_COPIES_SAFE = "비밀값이 든 다른 파일이 있지만 git 에서 제외되어 있고 나만 읽을 수 있습니다: {names}"
+ENV_COPIES_FOUND = "백엔드 폴더에 .env 의 비밀값(비밀번호, SECRET_KEY 등)이 든 다른 파일이 있습니다."
+ENV_COPY_TRACKED = "{name}: git 에 커밋되어 있어 비밀값이 저장소 기록에 남습니다."
+ENV_COPY_NOT_IGNORED = "{name}: .gitignore 에 해당하지 않아 git status 에 보이고, git add . 로 커밋됩니다."
+ENV_COPY_READABLE = "{name}: 이 컴퓨터의 다른 사용자도 읽을 수 있습니다 (권한 {mode})."
+FIX_ENV_COPY_TRACKED = (
+    "다음 명령으로 git 의 추적을 멈추세요: git -C {folder} rm --cached -- {name}\n"
+    "이미 올라간 비밀번호와 키는 바꾸는 것이 안전합니다."
+)
+FIX_ENV_COPY_MOVE = "필요 없는 사본이면 지우고(rm {path}), 남겨야 하면 저장소 밖으로 옮기세요(mv {path} ~/)."
+ENV_COPIES_BACKUPS_NOTE = "이 마법사는 이제 .env 백업을 git 이 보지 않는 사용자 데이터 폴더에 둡니다."
+FIX_ENV_COPY_READABLE = "chmod {mode} {path}"
+
 
 # === 5. Finding PostgreSQL on this machine: installations, psql and the PATH, the port ======================
 STEP_POSTGRES = "PostgreSQL 설치"
