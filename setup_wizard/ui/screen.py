@@ -242,8 +242,8 @@ class Screen:
                                          title_align="left", box=self._box(), expand=True))
             else:
                 self.line(msg.RERUN_AFTER_FIX)
-        for text in report.footer:  # where a backup went: the last thing on the screen
-            self.line(text)
+        for text in report.footer:  # where a backup went: the last thing on the screen, one line to copy
+            self.console.print(Text(text), soft_wrap=True)
 
     def _next_steps(self, next_steps: bool) -> None:
         from rich.panel import Panel
