@@ -95,12 +95,19 @@ def _process_environment_without_steering() -> Iterator[None]:
 
 
 @pytest.fixture(autouse=True)
-def user_data_folder(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+def user_data_folder(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """The per-user data folder (where .env backups go) of every run a test starts, in-process or not:
-    a fresh temporary one, never the real home's. Outside tmp_path, which some tests list."""
+    a fresh temporary one, never the real home's. Outside tmp_path, which some tests list. Not through
+    the `monkeypatch` fixture: that would undo a test's own monkeypatching only after its `database`
+    fixture's teardown (which must not see, say, the test's PGSERVICE)."""
     folder = tmp_path_factory.mktemp("userdata")
-    monkeypatch.setenv("XDG_DATA_HOME", str(folder))
-    return folder
+    before = os.environ.get("XDG_DATA_HOME")
+    os.environ["XDG_DATA_HOME"] = str(folder)
+    yield folder
+    if before is None:
+        os.environ.pop("XDG_DATA_HOME", None)
+    else:
+        os.environ["XDG_DATA_HOME"] = before
 
 
 @pytest.fixture
