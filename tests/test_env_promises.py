@@ -121,6 +121,31 @@ def test_permission_denied_is_named_in_korean(tmp_path: Path) -> None:
     assert "Permission denied" not in error.detail and error.fix is not None and "chmod u+r" in error.fix
 
 
+def test_permission_denied_through_the_program_in_every_mode(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The same, through cli.main: the open of backend/.env fails with EACCES as it does for another user."""
+    from conftest import run_inprocess
+
+    (tmp_path / "backend" / "app").mkdir(parents=True)
+    env = tmp_path / "backend" / ".env"
+    env.write_text("DATABASE_URL=postgresql+psycopg://postgres:pw@127.0.0.1:1/real_estate\n", encoding="utf-8")
+    real_open = os.open
+
+    def denying_open(path: Any, flags: int, *args: Any, **kwargs: Any) -> int:
+        if Path(path).resolve() == env.resolve():
+            raise PermissionError(errno.EACCES, "Permission denied", str(path))
+        return real_open(path, flags, *args, **kwargs)
+
+    monkeypatch.setattr(os, "open", denying_open)
+    sentence = msg.ENV_FILE_NO_PERMISSION.format(path=env.resolve())
+    for args in (("check",), ("check", "-v"), ("check", "--json"), ("--yes",), ("--yes", "--json")):
+        result = run_inprocess(*args, cwd=tmp_path)
+        assert result.code == 2, (args, result.stdout, result.stderr)
+        if "--json" in args:
+            assert [s["detail"] for s in result.json()["steps"]] == [sentence]
+        else:
+            assert sentence in result.stderr and "Permission denied" not in result.stderr
+
+
 def test_a_venv_named_env_at_the_project_root_is_not_the_settings(tmp_path: Path) -> None:
     """Only what stands at backend/.env counts; a `.env` virtual environment beside backend/ is skipped."""
     (tmp_path / ".env" / "bin").mkdir(parents=True)
