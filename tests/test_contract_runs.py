@@ -8,9 +8,12 @@ before and after (dbstate.snapshot); cheaper doors (run_inprocess, the scripted 
 from __future__ import annotations
 
 import json
+import os
+import subprocess
 from pathlib import Path
 
-from conftest import Database, run_cli, run_inprocess
+import pytest
+from conftest import Database, backend_form, clean_environ, run_cli, run_inprocess
 from dbstate import add_sample_data, snapshot
 from test_check import needs_langgraph
 from test_schema import MODELS_DDL
@@ -264,3 +267,29 @@ def test_counts_that_drifted_under_an_installed_trigger_are_repaired(database: D
     # A rerun (installed program, --json) finds nothing left to do.
     again = run_cli("--yes", "--json", "--dsn", database.url, cwd=tmp_path)
     assert again.returncode == 0 and "repairs" not in {s["id"] for s in json.loads(again.stdout)["steps"]}
+
+
+def backend_venv_python() -> Path:
+    """The backend's pinned libraries (tests/backend-requirements.txt), as test_backend_settings finds them."""
+    venv = Path(os.environ.get("SETUP_WIZARD_BACKEND_VENV", Path(__file__).resolve().parent.parent / ".venv-backend"))
+    python = venv / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
+    if not python.exists():
+        pytest.skip(f"the backend's venv is missing ({venv}): see tests/test_backend_settings.py")
+    return python
+
+
+def test_the_backends_orm_deletes_a_chat_session_with_its_messages(database: Database, tmp_path: Path) -> None:
+    """The failure the issue names (UndefinedTable: chat_messages), through the backend's own ORM."""
+    backend_python = backend_venv_python()
+    with database.connect() as conn:
+        add_sample_data(conn, users=1, per_user=1)
+    assert run_cli("--yes", "--dsn", database.url, cwd=tmp_path).returncode == 0
+    with database.connect() as conn:
+        before = snapshot(conn)
+    env = clean_environ(DATABASE_URL=backend_form(database.url))
+    proc = subprocess.run([str(backend_python), str(Path(__file__).with_name("backend_orm.py"))], cwd=tmp_path,
+                          env=env, capture_output=True, text=True, encoding="utf-8", timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout) == {"ok": True, "error_class": None, "messages_after": 0}
+    with database.connect() as conn:
+        assert snapshot(conn) == before  # the ORM's session came and went; nothing else moved
