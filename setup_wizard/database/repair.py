@@ -333,7 +333,8 @@ def plan_repairs(conn: psycopg.Connection[Any], drift: list[Drift] | None = None
     repairs = _reruns(found)
     if any(d.code == "table_missing" and d.name == "chat_sessions" for d in found):
         repairs.extend(_after_chat_sessions_recreated(conn, where))
-    repairs.extend(_keys_into_recreated(found, present_tables(conn, schema=where)))
+    if any(d.code == "table_missing" for d in found):
+        repairs.extend(_keys_into_recreated(found, present_tables(conn, schema=where)))
     for d in found:
         if d.code.startswith("column_"):
             if (repair := _column_repair(conn, d, where)) is not None:
