@@ -1271,6 +1271,7 @@ LOCK_HOLDER_FIX = (
     "위 연결(pid {pids})의 프로그램을 닫으세요. 닫을 수 없다면 슈퍼유저로 접속해 끝내세요: "
     "SELECT pg_terminate_backend({pid});"
 )
+LOCK_ALREADY_WAITED = "앞의 항목에서 이미 {seconds}초를 기다렸으므로 이 항목은 다시 기다리지 않았습니다."
 OTHER_RUN = "pid {pid} · 프로그램 {application} · 주소 {client} · 시작 시각 {since}"
 OTHER_RUN_UNKNOWN = "누가 실행 중인지는 읽을 수 없습니다"
 WAITING_FOR_RUN = "다른 실행이 마이그레이션을 적용하고 있습니다 ({who}). 최대 {seconds}초 기다립니다…"
