@@ -85,6 +85,8 @@ def dev_user_step(conn: psycopg.Connection[Any], confirm: Confirm) -> Step | Non
         return None
     try:
         exists = conn.execute("SELECT EXISTS (SELECT 1 FROM users WHERE id = 1)").fetchone() == (True,)
+    except psycopg.errors.InsufficientPrivilege:
+        raise  # not "no table": the table_access item (or the run's own check) says whose it is
     except psycopg.Error:  # a users table the backend did not make (id is not a number)
         return None
     if exists:
