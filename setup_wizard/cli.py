@@ -296,4 +296,8 @@ def main_entry() -> NoReturn:
 
     guard_standard_streams()  # `| head -1`, `>&-`: quiet, with the result's exit code
     handle_sigterm()  # like Ctrl+C, exit 143
-    sys.exit(main())
+    try:
+        code = main()
+    except KeyboardInterrupt as stop:  # pressed again while main() was reporting the first one
+        code = int(ExitCode.TERMINATED if isinstance(stop, Terminated) else ExitCode.INTERRUPTED)
+    sys.exit(code)

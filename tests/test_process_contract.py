@@ -34,6 +34,7 @@ from conftest import Database, backend_form, clean_environ, run_inprocess
 from pgserver import TestServer
 
 from setup_wizard import messages as msg
+from setup_wizard.errors import Terminated
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="bash redirections, signals and a POSIX pty")
 
@@ -269,3 +270,25 @@ def test_shell_pipelines_from_the_issue(pipeline: str, prepared: Database, tmp_p
     for noise in NOISE:
         assert noise not in proc.stderr, proc.stderr
     assert "code=0" in proc.stderr, proc.stderr
+
+
+@pytest.mark.parametrize("stop", [KeyboardInterrupt(), Terminated()])
+def test_a_second_stop_while_the_first_is_reported_still_ends_quietly(stop: KeyboardInterrupt,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ctrl+C pressed twice: the second one arrives while main() writes "중단했습니다" for the first."""
+    from setup_wizard import cli, process
+
+    def reporting(argv: object = None, env: object = None) -> int:
+        raise stop
+
+    monkeypatch.setattr(process, "guard_standard_streams", lambda: None)  # this process's own streams stay
+    monkeypatch.setattr(process, "handle_sigterm", lambda: None)
+    monkeypatch.setattr(cli, "main", reporting)
+    try:
+        cli.main_entry()
+    except SystemExit as ended:
+        assert ended.code == (143 if isinstance(stop, Terminated) else 130)
+    except KeyboardInterrupt:
+        pytest.fail("the second stop escaped main_entry: Python would print its traceback")
+    else:
+        pytest.fail("main_entry returned instead of exiting")
