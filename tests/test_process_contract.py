@@ -250,6 +250,34 @@ def test_every_mode_ends_quietly_with_a_documented_code(mode_name: str, conditio
         assert json.loads(ending.stdout)["ok"] is True
 
 
+# A stop at a question: the prompt (questionary in xterm, plain prompts in TERM=dumb) sits between the
+# signal and cli, and the stop must keep its kind (SIGTERM 143, Ctrl+C 130) and change nothing.
+@pytest.mark.parametrize("term", ["xterm", "dumb"])
+@pytest.mark.parametrize("condition", list(SIGNALS))
+def test_a_stop_at_a_question_keeps_its_exit_code(condition: str, term: str, database: Database,
+                                                  tmp_path: Path) -> None:
+    folder = project(tmp_path, database.url)  # an empty database: the wizard asks before migrating
+    env = clean_environ(TERM=term, COLUMNS="100", LINES="50", PROMPT_TOOLKIT_NO_CPR="1")
+    child = pexpect.spawn(PROGRAM[0], PROGRAM[1:], cwd=str(folder), env=env, encoding="utf-8",
+                          codec_errors="replace", timeout=40, dimensions=(50, 100))
+    try:
+        child.expect_exact("적용할까요?")
+        if condition == "ctrl-c":
+            child.sendintr()
+        else:
+            child.kill(signal.SIGTERM)
+        output = child.read()
+        child.close()
+    finally:
+        if child.isalive():
+            child.terminate(force=True)
+    for noise in NOISE:
+        assert noise not in output, output
+    assert child.exitstatus == SIGNALS[condition][1], output
+    assert (msg.TERMINATED if condition == "sigterm" else msg.INTERRUPTED) in output.replace("\r", "")
+    assert database.scalar("SELECT to_regclass('public.users') IS NULL") is True
+
+
 # The issue's own pipelines (and the before-stop hook's), through a real shell: `| head -c 10` lets the
 # first bytes through, then the reader is gone while the program still writes. With `2>&1` both streams
 # lose their reader; the exit code alone tells (a traceback there would have ended it with 1).
