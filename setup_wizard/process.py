@@ -70,6 +70,10 @@ class QuietWhenGone(io.RawIOBase):
     def fileno(self) -> int:
         return int(self._raw.fileno())
 
+    @property
+    def name(self) -> Any:  # sys.stdout.name stays "<stdout>"
+        return self._raw.name
+
     def isatty(self) -> bool:
         try:
             return bool(self._raw.isatty())

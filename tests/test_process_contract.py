@@ -167,6 +167,15 @@ def project(folder: Path, url: str) -> Path:
 
 # --- running the program -----------------------------------------------------------------------------------
 
+def program_environ(unbuffered: bool = False, **extra: str) -> dict[str, str]:
+    """clean_environ(), buffered as a person's Python is unless asked (not as the shell running pytest)."""
+    env = clean_environ(**extra)
+    env.pop("PYTHONUNBUFFERED", None)
+    if unbuffered:
+        env["PYTHONUNBUFFERED"] = "1"
+    return env
+
+
 @dataclass(frozen=True)
 class Ending:
     code: int
@@ -176,7 +185,7 @@ class Ending:
 
 def run_piped(mode: Mode, condition: str, folder: Path, gate: Gate) -> Ending:
     argv = [*PROGRAM, *mode.args]
-    env = clean_environ()
+    env = program_environ()
     if condition in ("stdout-closed", "stdin-closed"):
         argv = ["bash", "-c", REDIRECTS[condition], "bash", *argv]
     proc = subprocess.Popen(argv, cwd=folder, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
@@ -201,7 +210,7 @@ def run_piped(mode: Mode, condition: str, folder: Path, gate: Gate) -> Ending:
 
 
 def run_in_terminal(mode: Mode, condition: str, folder: Path, gate: Gate) -> Ending:
-    env = clean_environ(TERM="xterm", COLUMNS="100", LINES="50", PROMPT_TOOLKIT_NO_CPR="1")
+    env = program_environ(TERM="xterm", COLUMNS="100", LINES="50", PROMPT_TOOLKIT_NO_CPR="1")
     argv = [*PROGRAM[1:], *mode.args]
     command = PROGRAM[0]
     if condition in REDIRECTS:
@@ -257,7 +266,7 @@ def test_every_mode_ends_quietly_with_a_documented_code(mode_name: str, conditio
 def test_a_stop_at_a_question_keeps_its_exit_code(condition: str, term: str, database: Database,
                                                   tmp_path: Path) -> None:
     folder = project(tmp_path, database.url)  # an empty database: the wizard asks before migrating
-    env = clean_environ(TERM=term, COLUMNS="100", LINES="50", PROMPT_TOOLKIT_NO_CPR="1")
+    env = program_environ(TERM=term, COLUMNS="100", LINES="50", PROMPT_TOOLKIT_NO_CPR="1")
     child = pexpect.spawn(PROGRAM[0], PROGRAM[1:], cwd=str(folder), env=env, encoding="utf-8",
                           codec_errors="replace", timeout=40, dimensions=(50, 100))
     try:
@@ -288,13 +297,17 @@ def test_a_stop_at_a_question_keeps_its_exit_code(condition: str, term: str, dat
     "check -v | head -c 10",
     "--help | true",
     "--yes --json 2>&1 | true",
-    "check -v 2>&1 | head -c 10",
+    "--yes --json 2>&- | true",
+    "-u: check --json | true",  # python -u (PYTHONUNBUFFERED) builds its standard streams without a buffer
+    "-u: check -v 2>&1 | head -c 10",
 ])
 def test_shell_pipelines_from_the_issue(pipeline: str, prepared: Database, tmp_path: Path) -> None:
-    args, reader = pipeline.split(" | ")
+    unbuffered = pipeline.startswith("-u: ")
+    args, reader = pipeline.removeprefix("-u: ").split(" | ")
     script = f'"$PYTHON" -m setup_wizard {args} --dsn "$DSN" | {reader}; echo "code=${{PIPESTATUS[0]}}" >&2'
-    proc = subprocess.run(["bash", "-c", script], env=clean_environ(PYTHON=sys.executable, DSN=prepared.url),
-                          cwd=tmp_path, capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
+    env = program_environ(unbuffered, PYTHON=sys.executable, DSN=prepared.url)
+    proc = subprocess.run(["bash", "-c", script], env=env, cwd=tmp_path, capture_output=True, text=True,
+                          timeout=60, stdin=subprocess.DEVNULL)
     for noise in NOISE:
         assert noise not in proc.stderr, proc.stderr
     assert "code=0" in proc.stderr, proc.stderr
