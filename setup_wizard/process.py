@@ -5,8 +5,8 @@
   flush at exit). So the guard sits below all of them: stdout and stderr are rebuilt as ordinary text
   streams over a raw layer that, when its reader is gone, points the descriptor at the null device and
   swallows the rest. The run finishes and exits with the code its result deserves (0 or 1), quietly.
-- `>&-`, `2>&-`, `<&-`: Python sets the stream to None; it becomes the null device instead (reading it
-  gives end of input, which the wizard treats like Ctrl+C).
+- `>&-`, `2>&-`, `<&-`: Python sets the stream to None; it becomes the null device instead (stdin then
+  reads as end of input: `--yes` and `check` never read it, and without a terminal nothing is asked).
 - SIGTERM (`kill`, a service manager, an IDE's stop button) raises Terminated, a KeyboardInterrupt: psycopg
   then cancels the running statement, the open transaction rolls back, and cli maps it to exit 143.
 """
@@ -42,10 +42,10 @@ class QuietWhenGone(io.RawIOBase):
     def __init__(self, raw: Any) -> None:
         super().__init__()
         self._raw = raw
-        self.gone = False
+        self._gone = False
 
     def _went_away(self) -> None:
-        self.gone = True
+        self._gone = True
         with contextlib.suppress(OSError, ValueError, AttributeError):
             devnull = os.open(os.devnull, os.O_WRONLY)
             os.dup2(devnull, self._raw.fileno())
@@ -56,7 +56,7 @@ class QuietWhenGone(io.RawIOBase):
 
     def write(self, data: ReadableBuffer) -> int | None:
         size = memoryview(data).nbytes
-        if self.gone:
+        if self._gone:
             return size
         try:
             written: int | None = self._raw.write(data)
@@ -79,10 +79,6 @@ class QuietWhenGone(io.RawIOBase):
             return bool(self._raw.isatty())
         except (OSError, ValueError):
             return False
-
-    def close(self) -> None:
-        # Only this layer closes: the descriptor stays open for the rest of the process.
-        super().close()
 
 
 def _raw_of(stream: TextIO) -> Any:
