@@ -245,13 +245,18 @@ def main(argv: Sequence[str] | None = None, env: Environment | None = None) -> i
     except UsageError as error:
         return _fail(env, stderr, error, wants_json, options, ExitCode.USAGE, "usage")
     except (Interrupted, KeyboardInterrupt, EOFError) as stop:
-        return _stopped(env, stderr, wants_json, terminated=isinstance(stop, Terminated))
+        return _stopped(env, stderr, wants_json, terminated=_is_sigterm(stop))
     except WizardError as error:
         return _fail(env, stderr, error, wants_json, options, ExitCode.FAILED, "run")
     except Exception as error:  # the last net: a Korean message, never a traceback
         if (env.environ if env is not None else os.environ).get("SETUP_WIZARD_DEBUG"):
             raise
         return _fail(env, stderr, _unexpected(error), wants_json, options, ExitCode.FAILED, "run")
+
+
+def _is_sigterm(stop: BaseException) -> bool:
+    """SIGTERM, also where a prompt reported it as the person's stop (`raise Interrupted from exc`)."""
+    return isinstance(stop, Terminated) or isinstance(stop.__cause__, Terminated)
 
 
 def _stopped(env: Environment | None, stderr: TextIO, wants_json: bool, terminated: bool) -> int:
@@ -297,4 +302,8 @@ def main_entry() -> NoReturn:
 
     guard_standard_streams()  # `| head -1`, `>&-`: quiet, with the result's exit code
     handle_sigterm()  # like Ctrl+C, exit 143
-    sys.exit(main())
+    try:
+        code = main()
+    except KeyboardInterrupt as stop:  # pressed again while main() was reporting the first one
+        code = int(ExitCode.TERMINATED if _is_sigterm(stop) else ExitCode.INTERRUPTED)
+    sys.exit(code)
