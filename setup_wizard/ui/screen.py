@@ -50,9 +50,14 @@ class Screen:
                           characters="─" if self.symbols.unicode else "-")
 
     def line(self, text: str, style: str = "") -> None:
+        """A line wrapped at word boundaries; its leading spaces indent every wrapped line, not the first."""
+        from rich.padding import Padding
         from rich.text import Text
 
-        self.console.print(Text(text, style=style))
+        body = text.lstrip(" ")
+        indent = len(text) - len(body)
+        shown = Text(body, style=style, overflow="fold")
+        self.console.print(Padding(shown, (0, 0, 0, indent)) if indent else shown)
 
     def status_line(self, status: Status, text: str) -> None:
         from rich.text import Text
@@ -101,7 +106,7 @@ class Screen:
         table = Table(box=self._box())
         for title in (msg.INSTALL_COL_VERSION, msg.INSTALL_COL_PLACE, msg.INSTALL_COL_ORIGIN,
                       msg.INSTALL_COL_SERVICE, msg.INSTALL_COL_PORT):
-            table.add_column(title)
+            table.add_column(title, overflow="fold")
         for item in discovery.installations:
             mark = self.symbols.ok + " " if item == discovery.chosen else "  "
             table.add_row(mark + item.version, str(item.bindir), item.origin, item.service or "-",
@@ -118,9 +123,9 @@ class Screen:
         elif not read_from_file:
             self.line(msg.SETTINGS_NO_FILE, "dim")
         table = Table(box=self._box(), show_edge=True)
-        table.add_column(msg.SETTINGS_COL_FIELD)
-        table.add_column(msg.SETTINGS_COL_VALUE)
-        table.add_column(msg.SETTINGS_COL_SOURCE, style="dim")
+        table.add_column(msg.SETTINGS_COL_FIELD, overflow="fold")
+        table.add_column(msg.SETTINGS_COL_VALUE, overflow="fold")
+        table.add_column(msg.SETTINGS_COL_SOURCE, style="dim", overflow="fold")
         shown = settings.redacted()
         for name in FIELDS:
             table.add_row(msg.FIELD_NAMES[name], shown[name], settings.source_text(name))
@@ -146,8 +151,8 @@ class Screen:
         from rich.table import Table
 
         table = Table(box=None, show_header=False, pad_edge=False, padding=(0, 1))
-        table.add_column(no_wrap=True, style="bold")
-        table.add_column()
+        table.add_column(no_wrap=True, style="bold", overflow="fold")
+        table.add_column(overflow="fold")
         for name, description in lines:
             table.add_row(name, description)
         self.console.print(table)
@@ -193,9 +198,9 @@ class Screen:
         if not rows:
             return
         table = Table(title=msg.VERIFY_TABLE_TITLE, box=self._box(), title_justify="left")
-        table.add_column(msg.VERIFY_COL_TABLE)
-        table.add_column(msg.VERIFY_COL_TOTAL, justify="right")
-        table.add_column(msg.VERIFY_COL_USERS, justify="right")
+        table.add_column(msg.VERIFY_COL_TABLE, overflow="fold")
+        table.add_column(msg.VERIFY_COL_TOTAL, justify="right", overflow="fold")
+        table.add_column(msg.VERIFY_COL_USERS, justify="right", overflow="fold")
         for row in rows:
             mark = self.symbols.ok if row.healthy else self.symbols.warn
             table.add_row(f"{mark} {row.label}", f"{row.total_rows:,}", f"{row.unique_users:,}",
@@ -207,9 +212,9 @@ class Screen:
         from rich.text import Text
 
         table = Table(title=msg.CHECKLIST_TITLE, box=self._box(), title_justify="left", show_header=False)
-        table.add_column(no_wrap=True)
-        table.add_column()
-        table.add_column(style="dim")
+        table.add_column(no_wrap=True, overflow="fold")
+        table.add_column(overflow="fold")
+        table.add_column(style="dim", overflow="fold")
         for item in items:
             mark = Text(self.symbols.for_status(item.status), style=STYLES[item.status])
             table.add_row(mark, item.title, item.detail)
