@@ -385,6 +385,20 @@ SERVICE_STARTED = "{name} 서비스를 시작했고, 서버가 접속을 받습�
 SERVICE_START_WINDOWS_HOW = (
     "Windows 키 + R → services.msc → {name} → 우클릭 → 시작 (또는 관리자 권한 터미널에서: {command})"
 )
+# How to start the server at the configured port, for this machine (the fix of server_not_running).
+SERVER_START_CLUSTER = (
+    "이 포트의 서버는 Debian 클러스터 {cluster} 입니다 (데이터 폴더 {folder}). 이 서버를 시작하세요: {command}"
+)
+SERVER_START_SERVICE = "이 포트의 서버는 {name} 서비스입니다. 이 서버를 시작하세요: {command}"
+SERVER_NO_CLUSTER_ON_PORT = "이 컴퓨터에는 {port} 포트를 쓰는 서버가 없습니다. 있는 서버: {servers}."
+SERVER_CLUSTER_ON_PORT = "{cluster} ({port} 포트, {state})"
+SERVER_CLUSTER_RUNNING = "실행 중"
+SERVER_CLUSTER_STOPPED = "멈춤"
+SERVER_USE_OTHER_CLUSTER = (
+    "그 서버를 쓰려면 backend/.env 의 포트를 그 서버의 포트({other})로 바꾸세요. 멈춰 있다면 시작: {command}"
+)
+SERVER_START_THEN_RETRY = "서버를 시작한 뒤 아래에서 '다시 확인하기'를 고르세요."
+SERVER_START_THEN_RERUN = "서버를 시작한 뒤 python -m setup_wizard 를 다시 실행하세요."
 
 STEP_CLUSTER = "로컬 개발용 서버"
 ASK_CREATE_CLUSTER = (
@@ -469,7 +483,7 @@ SERVER_VERSION_NOT_17 = "서버는 PostgreSQL {server} 입니다. 이 프로젝�
 CATALOGUE.update({
     "server_not_running": Problem(
         title="PostgreSQL 서버가 실행되고 있지 않습니다",
-        cause="{host}:{port} 에 연결을 시도했지만 아무것도 응답하지 않습니다 (connection refused).",
+        cause="{host}:{port} 에 연결을 시도했지만 접속을 받는 서버가 없습니다 (연결이 거부되었습니다).",
         steps=(
             "windows: Windows 키 + R → services.msc 입력 → postgresql-x64-17 찾기 → 우클릭 → 시작",
             "linux: 서버를 시작하세요: sudo systemctl start postgresql",
@@ -1097,6 +1111,8 @@ BACKEND_ENV_ABSENT_ENVIRON = "{path} 파일은 없지만, 백엔드는 환경 �
 BACKEND_FOLDER_ASSUMED = (
     "backend 폴더를 찾지 못해, 현재 폴더에서 백엔드를 시작한다고 보고 판단했습니다."
 )
+ASK_CONTINUE_WITHOUT_BACKEND = "backend 폴더 없이 계속할까요?"
+PROJECT_FOLDER_PLACEHOLDER = "프로젝트-폴더"
 BACKEND_NOT_FOUND = "backend 폴더도 .env 파일도 없어, 백엔드가 읽을 설정은 점검하지 않았습니다."
 BACKEND_URL_OK = "백엔드는 {source} 값으로 접속합니다: {url}"
 BACKEND_OTHER_VALUE = "백엔드가 쓰지 않는 값: {source}"
@@ -1155,6 +1171,17 @@ BACKEND_SETTINGS_PROBLEMS = {
         steps=(
             "python -m setup_wizard --yes 로 실행하면 백업을 남기고 BOM 없는 UTF-8로 다시 저장합니다.",
             "직접 고치려면 편집기에서 인코딩을 'UTF-8'(BOM 없음)로 바꿔 저장하세요.",
+        ),
+    ),
+    "backend_not_found": Problem(
+        title="backend 폴더를 찾지 못했습니다",
+        cause=(
+            "이 폴더({cwd})와 그 위 폴더에 backend 폴더도 .env 파일도 없습니다. 이대로 계속하면 백엔드 "
+            "기본값으로 접속하고, 백엔드가 읽을 .env 파일은 만들지 않습니다."
+        ),
+        steps=(
+            "프로젝트 폴더(backend 폴더가 있는 곳)로 이동해 다시 실행하세요: cd {project} → python -m setup_wizard",
+            "다른 곳의 .env 파일을 쓰려면: python -m setup_wizard --env-file {project}/backend/.env",
         ),
     ),
     "backend_env_outside": Problem(

@@ -208,12 +208,20 @@ class Connector:
             self.fail("server", msg.STEP_SERVER, problem)
         return False
 
+    def with_start_help(self, problem: WizardError, in_wizard: bool) -> WizardError:
+        """A stopped server's fix: how to start the one at this port on this machine, when it is known."""
+        if problem.code != "server_not_running":
+            return problem
+        fix = services.start_fix(self.flow.system, self.flow.discovery, self.settings, in_wizard)
+        return WizardError(problem.code, problem.detail, fix or problem.fix)
+
     def server_down(self, problem: WizardError) -> bool:
         flow = self.flow
         label = None if self.fix_tried or problem.code != "server_not_running" else fix_label(flow, self.settings)
         choices = [Choice("fix", label)] if label else []
         if flow.decider.can_ask:
-            flow.view.preview(problems.from_error(problem, "server", with_fix=False))
+            # How to start it is what the person needs to answer the question: shown with it.
+            flow.view.preview(problems.from_error(self.with_start_help(problem, in_wizard=True), "server"))
             choices += [Choice("retry", msg.CHOICE_RETRY), Choice("address", msg.CHOICE_CHANGE_ADDRESS)]
         choices.append(Choice("quit", msg.CHOICE_QUIT))
         choice = flow.decider.choose(msg.ASK_NEXT, choices, default=choices[0].key)
@@ -226,7 +234,7 @@ class Connector:
         if choice in ("retry", "address"):
             return True
         self.report_service(connected=False)
-        self.fail("server", msg.STEP_SERVER, problem)
+        self.fail("server", msg.STEP_SERVER, self.with_start_help(problem, in_wizard=False))
         return False
 
     def report_service(self, connected: bool) -> None:

@@ -9,11 +9,14 @@ drawing it is ui/render.py's job.
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from setup_wizard import messages as msg
-from setup_wizard.config.envfile import read_env_file
+from setup_wizard import problems
+from setup_wizard.config.envfile import default_env_path, read_env_file
 from setup_wizard.config.envfix import fix_backend_env
+from setup_wizard.config.project import find_backend
 from setup_wizard.config.settings import Settings
 from setup_wizard.database.inspect import dev_user_step, privileges_step, version_step
 from setup_wizard.database.migrate import MigrationError, Runner
@@ -36,6 +39,17 @@ if TYPE_CHECKING:
     import psycopg
 
     from setup_wizard.machine.system import System
+
+
+def nearby_project(cwd: Path) -> Path | None:
+    """A project folder below this one (one or two levels down holding a backend folder): the newcomer
+    who runs the wizard from the folder they cloned into."""
+    try:
+        found = sorted(cwd.glob("*/backend")) or sorted(cwd.glob("*/*/backend"))
+    except OSError:
+        return None
+    folders = [path.parent for path in found if path.is_dir()]
+    return folders[0] if folders else None
 
 
 class Flow(FlowState):
@@ -63,6 +77,27 @@ class Flow(FlowState):
         port = install_checks.port_step(self.discovery, settings)
         if port is not None:
             self.add(port)  # said before any password is blamed
+
+    # 0. Where the person runs it ----------------------------------------------------------------------
+    def backend_found(self) -> bool:
+        """No backend folder and no .env anywhere near: said first, with where to run it; the wizard asks
+        whether to go on (with the backend's defaults), `--yes` goes on with the warning in its report."""
+        if self.options.dsn is not None or self.options.env_file is not None:
+            return True
+        if find_backend(self.env.cwd) is not None or default_env_path(self.env.cwd) is not None:
+            return True
+        step = problems.step("backend_not_found", "backend_folder", Status.WARN, cwd=self.env.cwd,
+                             project=nearby_project(self.env.cwd) or msg.PROJECT_FOLDER_PLACEHOLDER)
+        if not self.decider.can_ask:
+            self.add(step)
+            return True
+        self.view.preview(step)
+        if self.decider.allow(FixKind.PERSON, msg.ASK_CONTINUE_WITHOUT_BACKEND, default=False):
+            self.report.add(step)
+            return True
+        # The same words as the box above: not drawn again, its fix is the last thing shown.
+        self.add(Step("backend_folder", Status.FAIL, step.title, step.detail, step.code, step.fix))
+        return False
 
     # 2. Settings -------------------------------------------------------------------------------------
     def settings(self) -> Settings:
@@ -223,6 +258,9 @@ def run(options: Options, env: Environment, decider: Decider, view: View, system
     if options.recreate and not decider.can_ask and not options.yes:
         raise UsageError("usage_invalid", msg.RECREATE_NEEDS_CONFIRM, msg.FIX_RECREATE_NEEDS_CONFIRM)
     flow = Flow(options, env, decider, view, system)
+    if not flow.backend_found():
+        view.finish(flow.report)
+        return flow.report
     settings = flow.settings()
     flow.machine(settings)
     settings = flow.show_settings(settings)

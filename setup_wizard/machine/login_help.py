@@ -48,6 +48,7 @@ class Cluster:
     port: int
     datadir: Path
     owner: str
+    running: bool = False  # pg_lsclusters' status column: online, down
 
 
 def is_local(host: str) -> bool:
@@ -115,7 +116,8 @@ def debian_clusters(system: System) -> list[Cluster]:
     for line in listing.text.splitlines() if listing.ok else []:
         parts = line.split()
         if len(parts) >= 6 and parts[2].isdigit():
-            clusters.append(Cluster(parts[0], parts[1], int(parts[2]), Path(parts[5]), parts[4]))
+            clusters.append(Cluster(parts[0], parts[1], int(parts[2]), Path(parts[5]), parts[4],
+                                    parts[3].startswith("online")))
     return clusters
 
 

@@ -199,7 +199,6 @@ def _render_tables(console: Console, report: Report, symbols: Symbols) -> None:
 
 def render_report(console: Console, report: Report, symbols: Symbols, check: bool = False,
                   verbose: bool = False) -> None:
-    from rich.markup import escape
 
     for step in report.steps:
         _render_step(console, step, symbols, verbose)
@@ -213,7 +212,7 @@ def render_report(console: Console, report: Report, symbols: Symbols, check: boo
     else:
         line = msg.SUMMARY_OK
     style = "bold green" if report.ok else "bold red"
-    console.print(f"[{style}]{escape(line)}[/]")
+    _print(console, line, style=style)
     if report.ok and not check:
         for text in msg.NEXT_STEPS.splitlines():
             _print(console, text, style="dim")
