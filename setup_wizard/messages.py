@@ -166,7 +166,7 @@ FIELD_NAMES = {
     "password": "비밀번호",
     "dbname": "데이터베이스",
 }
-CONFLICT = "{field}: {winner} 값이 {loser} 값보다 우선합니다."
+CONFLICT = "{field}: 두 곳에 값이 있고, 쓰이는 쪽은 {winner} 입니다 (무시되는 쪽: {loser})."
 STEP_SETTINGS = "접속 정보"
 SETTINGS_DETAIL = "{url} (비밀번호 출처: {password_source})"
 SETTINGS_SOURCE_LINE = "{field}: {value} ({source})"
@@ -233,6 +233,15 @@ CATALOGUE.update({
 # What was read (the settings item).
 ENV_FILE_TITLE = ".env 파일"
 ENV_FILE_READ = "읽은 파일: {path} (인코딩 {encoding})"
+# The encoding names decode_env_bytes returns, as a person reads them.
+ENCODING_NAMES = {
+    "utf-8": "UTF-8",
+    "utf-8-sig": "UTF-8, BOM 포함",
+    "utf-16": "UTF-16",
+    "utf-16-le": "UTF-16 LE",
+    "utf-16-be": "UTF-16 BE",
+    "cp949": "CP949, 한국어 Windows",
+}
 ENV_FILE_BAD_LINES = "{path} 의 {lines}번째 줄은 해석할 수 없어 무시했습니다."
 FIX_ENV_FILE_BAD_LINES = "해당 줄이 KEY=값 형식인지 확인하세요. 값에 공백이나 #가 있으면 따옴표로 감싸세요."
 ENV_FILE_NONE = ".env 파일이 없어 환경 변수와 기본값을 사용합니다."
@@ -662,9 +671,15 @@ LOGIN_HELP_PORTS_UNKNOWN = (
     "5433 포트를 씁니다. 지금 설정의 포트({port})가 비밀번호를 정한 서버의 포트인지 확인하세요."
 )
 LOGIN_HELP_OTHER_PORT = (
-    "이 컴퓨터의 PostgreSQL {version} 버전은 포트 {other} 에서 기다리는데, 지금 설정의 포트는 {port} 입니다. "
+    "이 컴퓨터의 PostgreSQL {version} 서버에 설정된 포트는 {other} 이고, 지금 설정의 포트는 {port} 입니다. "
     "다른 서버에 접속한 것일 수 있습니다."
 )
+LOGIN_HELP_OTHER_PORT_STOPPED = (
+    "이 컴퓨터의 PostgreSQL {version} 서버(포트 {other})는 지금 멈춰 있습니다. 지금 설정의 포트({port})에서 "
+    "응답한 것은 다른 서버이니, 그 서버의 비밀번호인지 확인하세요."
+)
+LOGIN_HELP_STATE_RUNNING = "(실행 중)"
+LOGIN_HELP_STATE_STOPPED = "(멈춤)"
 LOGIN_HELP_REMOTE = "{host} 서버는 이 컴퓨터 밖에 있습니다. 비밀번호는 그 서버를 관리하는 사람에게 확인하세요."
 LOGIN_HELP_TRY = (
     "비밀번호가 맞는지 직접 확인해 보세요. 비밀번호를 물으면 입력하고, 들어가지면 맞는 비밀번호입니다 "
@@ -675,6 +690,8 @@ LOGIN_HELP_RESET = (
     "로그인 실패 화면에서 '비밀번호 새로 정하기'를 고르세요."
 )
 LOGIN_HELP_SAVE = "맞는 비밀번호를 찾으면 python -m setup_wizard 를 다시 실행해 입력하고 .env 파일에 저장하세요."
+LOGIN_HELP_RETYPE = "맞는 비밀번호를 찾으면 아래에서 '비밀번호 다시 입력하기'를 고르세요."
+LOGIN_RETRY_FAILED = "이 비밀번호도 맞지 않습니다 (다시 시도 {tries}/{most}). 해결 방법은 위 상자에 있습니다."
 LOGIN_HELP_PUT_IN_ENV = (
     "비밀번호를 backend/.env 의 POSTGRES_PASSWORD 항목(또는 DATABASE_URL)에 넣거나, "
     "python -m setup_wizard 를 실행해 입력하고 저장하세요. 이번 한 번만 쓰려면 이렇게 실행합니다: "
@@ -751,7 +768,9 @@ APPLY_DECLINED = "적용하지 않았습니다. 아무것도 바뀌지 않았습
 APPLY_STARTING = "마이그레이션을 적용하는 중..."
 APPLYING = "{name} 적용 중..."
 APPLY_FILE_DONE = "{name}: {action} ({seconds:.2f}초)"
-MIGRATIONS_APPLIED = "{applied}개 적용, {skipped}개는 이미 적용되어 건너뛰었습니다 ({seconds:.2f}초)."
+MIGRATIONS_APPLIED = "마이그레이션 {applied}개를 적용했습니다 ({seconds:.2f}초)."
+MIGRATIONS_NONE_APPLIED = "새로 적용한 마이그레이션은 없습니다 ({seconds:.2f}초)."
+MIGRATIONS_SKIPPED = "{skipped}개는 이미 적용되어 있어 건너뛰었습니다."
 MIGRATIONS_BASELINE = "손으로 마이그레이션한 데이터베이스로 인식해 기준점으로 기록했습니다: {name}"
 MIGRATIONS_UP_TO_DATE = "모든 마이그레이션({count}개)이 적용되어 있습니다."
 MIGRATION_TABLE_TITLE = "마이그레이션"
@@ -1137,14 +1156,14 @@ BACKEND_TARGET_NONE = "(없음: 백엔드가 시작하지 못합니다)"
 # Fixes that lose nothing: what each does, said before it is done.
 ENV_FIX_TITLE = "백엔드 .env 고치기"
 ENV_FIX_REWRITE_UTF8 = "{path} 파일을 UTF-8(BOM 없음)로 다시 저장합니다. 모든 줄과 주석은 그대로 둡니다."
-ENV_FIX_ADD_URL = "{path} 파일에 POSTGRES_* 값(없는 값은 백엔드 기본값)으로 만든 DATABASE_URL을 추가합니다: {url}"
+ENV_FIX_ADD_URL = "{path} 파일에 POSTGRES_* 값(없는 값은 백엔드 기본값)으로 만든 DATABASE_URL을 추가합니다 ({url})."
 ENV_FIX_SCHEME = "{path} 파일의 DATABASE_URL 앞부분 {scheme}:// 를 postgresql+psycopg:// 로 바꿉니다."
 ENV_FIX_PASSWORD = "{path} 파일의 DATABASE_URL에 {key} 값을 비밀번호로 넣습니다 (화면에는 보이지 않습니다)."
 ENV_FIX_COPY_ROOT = "{source} 파일을 {target} 위치로 복사합니다. 원래 파일은 지우지 않습니다."
-ENV_FIX_ASK = "{description} 진행할까요?"
-ENV_FIX_DONE = "다음을 적용했습니다: {description}"
+ENV_FIX_ASK = "{description}\n진행할까요?"
+ENV_FIX_DONE = "완료: {description}"
 ENV_FIX_BACKUP = "이전 파일은 {backup} 에 백업했습니다."
-ENV_FIX_DECLINED = "고치지 않았습니다: {description}"
+ENV_FIX_DECLINED = "고치지 않았습니다. 제안한 일: {description}"
 ENV_FIX_FAILED = "고치지 못했습니다: {error}"
 ENV_FIX_CHANGED_MEANWHILE = "{path} 파일이 그사이 바뀌었습니다. 다시 실행해 새 내용으로 판단하세요."
 ENV_FIX_TARGET_EXISTS = "{target} 파일이 이미 있어 복사하지 않았습니다."
@@ -1462,17 +1481,23 @@ SUMMARY_CHECK_OK = "점검을 마쳤습니다: 문제가 없습니다."
 SUMMARY_CHECK_FAILED = "점검을 마쳤습니다: 문제 {fails}개, 경고 {warns}개."
 NEXT_FOR_FAILURE = "다음에 할 일 ({title})"
 RERUN_AFTER_FIX = "위의 문제를 해결한 뒤 python -m setup_wizard 를 다시 실행하세요."
-RERUN_ALL_GOOD = "이미 모두 준비되어 있습니다. 바꾼 것이 없습니다."
+RERUN_ALL_GOOD = "데이터베이스가 이미 모두 준비되어 있습니다. 바꾼 것은 없습니다."
 NEXT_STEPS = (
-    "다음 단계: backend 폴더에서 서버를 시작하세요 (예: uvicorn app.main:app --reload).\n"
+    "다음 단계: backend 폴더에서 서버를 시작하세요 (예: {cd}uvicorn app.main:app --reload).\n"
     "LangGraph 체크포인트 테이블(checkpoints 등)은 서버를 처음 시작할 때 자동으로 만들어집니다."
 )
 NEXT_STEPS_TITLE = "다음 단계"
 NEXT_STEPS_WIZARD = (
-    "1. backend 폴더로 이동합니다: cd backend\n"
+    "1. backend 폴더로 이동합니다: cd {path}\n"
     "2. 서버를 시작합니다: uvicorn app.main:app --reload\n"
     "3. 다시 점검하려면: python -m setup_wizard check"
 )
+# Already in the backend folder: no `cd`.
+NEXT_STEPS_WIZARD_HERE = (
+    "1. 지금 있는 backend 폴더에서 서버를 시작합니다: uvicorn app.main:app --reload\n"
+    "2. 다시 점검하려면: python -m setup_wizard check"
+)
+NEXT_STEPS_CD = "cd {path} 후 "
 
 
 # === 14. The check command: its other items and the shareable report (--report) =============================
@@ -1567,7 +1592,6 @@ INSTALL_COL_PLACE = "위치"
 INSTALL_COL_ORIGIN = "찾은 곳"
 INSTALL_COL_SERVICE = "서비스"
 INSTALL_COL_PORT = "포트"
-INSTALL_CHOSEN = "진단에 쓰는 설치: PostgreSQL {version} ({bindir})"
 INSTALL_NONE = (
     "이 컴퓨터에서 PostgreSQL 설치를 찾지 못했습니다. 다른 컴퓨터의 서버에 접속한다면 그대로 진행해도 됩니다."
 )
@@ -1577,7 +1601,6 @@ INSTALL_SEARCH_FAILED = "설치된 PostgreSQL을 찾는 중 문제가 있어 건
 SETTINGS_COL_FIELD = "항목"
 SETTINGS_COL_VALUE = "값"
 SETTINGS_COL_SOURCE = "출처"
-SETTINGS_FROM_FILE = "읽은 파일: {path}"
 SETTINGS_NO_FILE = ".env 파일이 없습니다. 백엔드 기본값으로 시작합니다."
 SETTINGS_CONFLICTS = "같은 항목이 여러 곳에 있습니다:"
 SETTINGS_BACKEND_IGNORES_PG = (
@@ -1617,6 +1640,8 @@ SELECT_HINT = "(화살표 키로 고르고 Enter)"
 ANSWER_YES = "예"
 ANSWER_NO = "아니요"
 CONFIRM_HINT = "(y: 예, n: 아니요, Enter: {default})"
+PLAIN_CONFIRM_AGAIN = "알아듣지 못한 답입니다: '{answer}'. y(예) 또는 n(아니요)으로 답하세요."
+PLAIN_CHOICE_AGAIN = "목록에 없는 답입니다: '{answer}'. 목록의 번호(1~{count})로 답하세요."
 
 
 # === 16. Windows terminals and shells: Git Bash (mintty) ====================================================

@@ -256,7 +256,9 @@ class Connector:
         flow = self.flow
         target = self.reset_target(problem)
         offer_reset = target is not None and flow.decider.can_ask and not flow.decider.read_only
-        problem = self.with_login_help(problem, reset_hint=target is not None and not offer_reset)
+        hint = target is not None and not offer_reset
+        shown = self.with_login_help(problem, reset_hint=hint, in_wizard=True)
+        problem = self.with_login_help(problem, reset_hint=hint)
         can_retry = flow.decider.can_ask and problem.code != "role_missing"
         if not can_retry or self.tries >= MAX_PASSWORD_TRIES:
             self.server_answers()
@@ -267,7 +269,11 @@ class Connector:
             return False
         # The login advice is what the person needs to answer the question below: shown with it.
         # With its advice: the person chooses between retyping, another login, a reset or quitting.
-        flow.view.preview(problems.from_error(problem, "login", with_fix=True))
+        if self.tries == 0 or problem.code != "auth_failed":
+            flow.view.preview(problems.from_error(shown, "login", with_fix=True))
+        else:  # the box with the advice is just above: one line, not the whole box again
+            flow.view.preview(Step("login", Status.WARN, msg.STEP_LOGIN, msg.LOGIN_RETRY_FAILED.format(
+                tries=self.tries, most=MAX_PASSWORD_TRIES), problem.code))
         choice = "password"
         if problem.code == "auth_failed":
             reset = [Choice("reset", msg.CHOICE_RESET_PASSWORD)] if offer_reset else []
@@ -287,9 +293,10 @@ class Connector:
         return True
 
     # --- login help and the guided password reset (machine/login_help.py, password_reset.py)
-    def with_login_help(self, problem: WizardError, reset_hint: bool) -> WizardError:
+    def with_login_help(self, problem: WizardError, reset_hint: bool, in_wizard: bool = False) -> WizardError:
         """The failed login's fix: advice for this machine instead of the catalogue's general steps."""
-        fix = login_help.login_fix(self.flow.system, self.flow.discovery, self.settings, problem.code, reset_hint)
+        fix = login_help.login_fix(self.flow.system, self.flow.discovery, self.settings, problem.code, reset_hint,
+                                   in_wizard)
         return WizardError(problem.code, problem.detail, fix or problem.fix)
 
     def reset_target(self, problem: WizardError) -> ResetTarget | None:

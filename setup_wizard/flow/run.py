@@ -16,7 +16,7 @@ from setup_wizard import messages as msg
 from setup_wizard import problems
 from setup_wizard.config.envfile import default_env_path, read_env_file
 from setup_wizard.config.envfix import fix_backend_env
-from setup_wizard.config.project import find_backend
+from setup_wizard.config.project import backend_path_from, find_backend
 from setup_wizard.config.settings import Settings
 from setup_wizard.database.inspect import dev_user_step, privileges_step, version_step
 from setup_wizard.database.migrate import MigrationError, Runner
@@ -191,8 +191,12 @@ class Flow(FlowState):
         seconds = time.perf_counter() - started
         self.report.migrations = result.outcomes
         self.changed = self.changed or any(o.action in ("applied", "baseline") for o in result.outcomes)
+        applied = sum(o.action == "applied" for o in result.outcomes)  # a baseline is said on its own line
         skipped = sum(o.action == "skipped" for o in result.outcomes)
-        detail = msg.MIGRATIONS_APPLIED.format(applied=result.applied, skipped=skipped, seconds=seconds)
+        detail = (msg.MIGRATIONS_APPLIED if applied else msg.MIGRATIONS_NONE_APPLIED).format(applied=applied,
+                                                                                             seconds=seconds)
+        if skipped:
+            detail += " " + msg.MIGRATIONS_SKIPPED.format(skipped=skipped)
         for outcome in result.outcomes:
             if outcome.action == "baseline":
                 detail += "\n" + msg.MIGRATIONS_BASELINE.format(name=outcome.name)
@@ -274,5 +278,6 @@ def run(options: Options, env: Environment, decider: Decider, view: View, system
             if flow.plan_and_apply(conn, settings) and flow.repair(conn):
                 flow.result(conn, settings)
     flow.report.changed = flow.changed
+    flow.report.backend_path = backend_path_from(env.cwd)
     view.finish(flow.report)
     return flow.report

@@ -46,6 +46,10 @@ class PlainPrompter:
             raise Interrupted
         return line.rstrip("\r\n")
 
+    def _say(self, text: str) -> None:
+        self.stderr.write(text + "\n")
+        self.stderr.flush()
+
     def text(self, message: str, default: str = "") -> str:
         suffix = f" [{default}]" if default else ""
         answer = self._ask(f"{message}{suffix}: ").strip()
@@ -67,6 +71,7 @@ class PlainPrompter:
                 return True
             if answer in ("n", "no", "아니오", "아니요", "ㅜ"):
                 return False
+            self._say(msg.PLAIN_CONFIRM_AGAIN.format(answer=answer))
 
     def select(self, message: str, choices: Sequence[tuple[str, str]], default: str | None = None) -> str:
         self.stderr.write(message + "\n")
@@ -80,6 +85,7 @@ class PlainPrompter:
                 return values[default_number - 1]
             if answer.isdigit() and 1 <= int(answer) <= len(values):
                 return values[int(answer) - 1]
+            self._say(msg.PLAIN_CHOICE_AGAIN.format(answer=answer, count=len(values)))
 
 
 def _isatty(stream: TextIO) -> bool:

@@ -214,7 +214,8 @@ def render_report(console: Console, report: Report, symbols: Symbols, check: boo
     style = "bold green" if report.ok else "bold red"
     _print(console, line, style=style)
     if report.ok and not check:
-        for text in msg.NEXT_STEPS.splitlines():
+        cd = "" if report.backend_path == "." else msg.NEXT_STEPS_CD.format(path=report.backend_path)
+        for text in msg.NEXT_STEPS.format(cd=cd).splitlines():
             _print(console, text, style="dim")
     for text in report.footer:
         _print(console, text)

@@ -109,18 +109,14 @@ class Screen:
             table.add_column(title, overflow="fold")
         for item in discovery.installations:
             mark = self.symbols.ok + " " if item == discovery.chosen else "  "
-            table.add_row(mark + item.version, str(item.bindir), item.origin, item.service or "-",
-                          str(item.port) if item.port else "-")
+            table.add_row(mark + item.version, str(item.bindir), msg.ORIGINS.get(item.origin, item.origin),
+                          item.service or "-", str(item.port) if item.port else "-")
         self.console.print(table)
-        if discovery.chosen is not None:
-            self.line(msg.INSTALL_CHOSEN.format(version=discovery.chosen.version, bindir=discovery.chosen.bindir))
 
     def settings(self, settings: Settings, env_path: Path | None, read_from_file: bool) -> None:
         from rich.table import Table
 
-        if env_path is not None and read_from_file:
-            self.line(msg.SETTINGS_FROM_FILE.format(path=env_path), "dim")
-        elif not read_from_file:
+        if not read_from_file:  # the file read is said once, with its encoding, by the .env step below
             self.line(msg.SETTINGS_NO_FILE, "dim")
         table = Table(box=self._box(), show_edge=True)
         table.add_column(msg.SETTINGS_COL_FIELD, overflow="fold")
@@ -237,8 +233,8 @@ class Screen:
 
         self.console.print()
         if report.ok:
-            self.status_line(Status.OK, msg.SUMMARY_OK)
-            return self._next_steps(next_steps)
+            self.status_line(Status.OK, msg.SUMMARY_OK if report.changed else msg.RERUN_ALL_GOOD)
+            return self._next_steps(next_steps, report.backend_path)
         self.status_line(Status.FAIL, msg.SUMMARY_NOT_READY)
         if last is not None and last.fix:
             self.console.print(Panel(Text(last.fix), title=Text(msg.NEXT_FOR_FAILURE.format(title=last.title),
@@ -248,12 +244,13 @@ class Screen:
             self.line(msg.RERUN_AFTER_FIX)
         return None
 
-    def _next_steps(self, next_steps: bool) -> None:
+    def _next_steps(self, next_steps: bool, backend_path: str) -> None:
         from rich.panel import Panel
         from rich.text import Text
 
+        text = msg.NEXT_STEPS_WIZARD_HERE if backend_path == "." else msg.NEXT_STEPS_WIZARD.format(path=backend_path)
         if next_steps:
-            self.console.print(Panel(Text(msg.NEXT_STEPS_WIZARD), title=Text(msg.NEXT_STEPS_TITLE, style="bold"),
+            self.console.print(Panel(Text(text), title=Text(msg.NEXT_STEPS_TITLE, style="bold"),
                                      title_align="left", box=self._box(), expand=True))
 
 

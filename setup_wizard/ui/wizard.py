@@ -39,6 +39,8 @@ HEADINGS = {
 }
 # Steps whose content a screen of their own already shows.
 DRAWN_ELSEWHERE = frozenset({"settings"})
+# Steps whose details a table of their screen already lists.
+TABLED = frozenset({"postgres"})
 
 
 class AskPerson:
@@ -94,6 +96,10 @@ class ScreenView:
     def step(self, step: Step) -> None:
         if step.id in DRAWN_ELSEWHERE:
             return
+        if step.id in TABLED and step.status is Status.OK:
+            # Its list is the table just drawn: only the sentence that says which one is used.
+            self.screen.status_line(step.status, step.detail.splitlines()[0])
+            return
         self._flush()
         if step.status is Status.FAIL and step.fix:
             if (step.code, step.detail) in self._previewed:
@@ -143,8 +149,6 @@ class ScreenView:
 
     def finish(self, report: Report) -> None:
         last, self._failure = self._failure, None
-        if report.ok and not report.changed:
-            self.screen.status_line(Status.OK, msg.RERUN_ALL_GOOD)
         self.screen.finish(report, next_steps=report.ok, last=last)
 
 
