@@ -802,10 +802,17 @@ NOTICE_FK_NOT_VALID = (
     "없는 세션을 가리키는 대화가 있어 외래 키 fk_conv_mem_session 을 검증하지 않은 채로 두었습니다 "
     "(새로 들어오는 행은 검사합니다)."
 )
-NOTICE_OTHER = (
-    "이미 있는 테이블이나 인덱스는 만들지 않고 건너뛰었다는 서버의 알림이 {count}건 더 있습니다. "
-    "해롭지 않으며, 할 일은 없습니다 (-v 로 원문을 볼 수 있습니다)."
+NOTICE_OTHER = "그 밖의 서버 알림이 {count}건 있습니다. 할 일은 없습니다."
+# The server's own "…, skipping" notices, in the server's language: told apart by what they say.
+NOTICE_EXISTS_SKIPPED = (
+    "이미 있는 테이블·인덱스·형식은 다시 만들지 않고 건너뛰었다는 알림이 {count}건 있습니다. 해롭지 않습니다."
 )
+NOTICE_MISSING_SKIPPED = (
+    "아직 없는 트리거나 제약 조건은 지우지 않고 건너뛰었다는 알림이 {count}건 있습니다. "
+    "처음 적용할 때 흔한 일이며 해롭지 않습니다."
+)
+NOTICE_SEE_ORIGINALS = "서버가 보낸 원문은 -v 를 붙여 실행하면 볼 수 있습니다."
+NOTICES_ORIGINAL = "서버 알림 원문: {text}"
 
 # check: pending files and the checksums of applied ones.
 MIGRATIONS_PENDING_HEAD = "적용하지 않은 마이그레이션이 {count}개 있습니다:"

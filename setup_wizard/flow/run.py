@@ -157,7 +157,7 @@ class Flow(FlowState):
         with self.view.progress(msg.APPLY_STARTING) as update:
             ok = self.apply(conn, update)
         notices = [notice for outcome in self.report.migrations for notice in outcome.notices]
-        self.view.migrations(self.report.migrations, summarise_notices(notices))
+        self.view.migrations(self.report.migrations, summarise_notices(notices, self.options.verbose))
         return ok
 
     def agreed(self, conn: psycopg.Connection[Any], settings: Settings, pending: list[str]) -> bool:
@@ -200,7 +200,9 @@ class Flow(FlowState):
         for outcome in result.outcomes:
             if outcome.action == "baseline":
                 detail += "\n" + msg.MIGRATIONS_BASELINE.format(name=outcome.name)
-        self.add(Step("migrations", Status.OK, msg.STEP_MIGRATIONS, detail))
+        # The server's notices: summarised on the wizard's screen; their originals under -v in every mode.
+        raw = tuple(msg.NOTICES_ORIGINAL.format(text=notice) for o in result.outcomes for notice in o.notices)
+        self.add(Step("migrations", Status.OK, msg.STEP_MIGRATIONS, detail, more=raw))
         if result.recreated is not None:
             self.add(Step("recreate", Status.OK, msg.STEP_RECREATE,
                           msg.RECREATE_DONE.format(schema=result.recreated.schema),
