@@ -579,7 +579,8 @@ CATALOGUE.update({
         cause="{host}:{port} 서버에 {dbname} 데이터베이스가 없습니다.",
         steps=(
             "python -m setup_wizard --yes 로 실행하면 자동으로 만듭니다.",
-            "직접 만들려면: psql -U {user} -c \"CREATE DATABASE \\\"{dbname}\\\" ENCODING 'UTF8'\"",
+            "직접 만들려면: psql -h {host} -p {port} -U {user} -d postgres "
+            "-c \"CREATE DATABASE \\\"{dbname}\\\" ENCODING 'UTF8'\"",
         ),
     ),
     "connection_failed": Problem(
@@ -900,7 +901,7 @@ RECREATE_DONE = (
     "chat_sessions 와 conversation_memories.session_id 를 {schema} 스키마에 백업한 뒤 다시 만들었습니다."
 )
 RECREATE_RESTORE = (
-    "되돌리려면 psql 에서 다음을 실행하세요:\n{sql}"
+    "되돌리려면 다음 명령으로 psql 에 들어가 아래 SQL을 실행하세요: {psql}\n{sql}"
 )
 
 
@@ -954,7 +955,7 @@ SEARCH_PATH_SHADOW = (
     "{first} 스키마의 테이블을 씁니다."
 )
 FIX_SEARCH_PATH = (
-    "백엔드 테이블이 있는 스키마를 search_path 맨 앞에 두세요 (psql 에서 슈퍼유저로):\n"
+    "백엔드 테이블이 있는 스키마를 search_path 맨 앞에 두세요. 슈퍼유저로 psql 에 들어가 ({psql}) 실행합니다:\n"
     "ALTER ROLE {user} SET search_path = {path};\n"
     "다른 스키마의 같은 이름 테이블이 필요 없다면 지우거나 이름을 바꾸는 방법도 있습니다. "
     "바꾼 뒤 백엔드를 다시 시작하세요."
@@ -1536,8 +1537,8 @@ STEP_ENCODING = "데이터베이스 인코딩"
 ENCODING_DETAIL = "인코딩 {encoding}, 정렬 {collate}"
 ENCODING_NOT_UTF8 = "UTF8 이 아니라서 한글 대화를 저장할 때 오류가 나거나 글자가 깨집니다."
 FIX_ENCODING = (
-    "데이터가 없다면: psql 에서 DROP DATABASE \"{dbname}\"; 을 실행한 뒤 python -m setup_wizard --yes 로 "
-    "UTF8 로 다시 만드세요.\n"
+    "데이터가 없다면 다음 명령으로 지운 뒤 python -m setup_wizard --yes 로 UTF8 데이터베이스를 다시 만드세요: "
+    "psql -h {host} -p {port} -U {user} -d postgres -c \"DROP DATABASE \\\"{dbname}\\\"\"\n"
     "데이터가 있다면 지우기 전에 팀과 상의하세요 (pg_dump 로 백업 후 UTF8 데이터베이스로 옮깁니다)."
 )
 

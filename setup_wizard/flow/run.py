@@ -18,6 +18,7 @@ from setup_wizard.config.envfile import default_env_path, read_env_file
 from setup_wizard.config.envfix import fix_backend_env
 from setup_wizard.config.project import backend_path_from, find_backend
 from setup_wizard.config.settings import Settings
+from setup_wizard.database.connect import psql_line
 from setup_wizard.database.inspect import dev_user_step, privileges_step, version_step
 from setup_wizard.database.migrate import MigrationError, Runner
 from setup_wizard.database.migration_files import load_migrations
@@ -206,7 +207,7 @@ class Flow(FlowState):
         if result.recreated is not None:
             self.add(Step("recreate", Status.OK, msg.STEP_RECREATE,
                           msg.RECREATE_DONE.format(schema=result.recreated.schema),
-                          None, msg.RECREATE_RESTORE.format(sql=result.recreated.restore_sql)))
+                          None, msg.RECREATE_RESTORE.format(sql=result.recreated.restore_sql, psql=psql_line(conn))))
         return True
 
     # 3b. The live schema is the truth: repair what drifted since (other tools change it too) -----------
