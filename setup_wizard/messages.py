@@ -86,6 +86,12 @@ PROG_EPILOG = (
 )
 USAGE_PREFIX = "사용법: "
 HELP_POSITIONALS = "명령"
+# The placeholders after options in --help (argparse's metavar).
+METAVAR_COMMAND = "명령"
+METAVAR_URL = "URL"
+METAVAR_PATH = "경로"
+METAVAR_SECONDS = "초"
+METAVAR_FILE = "파일"
 HELP_OPTIONS = "옵션"
 HELP_HELP = "이 도움말을 보여 주고 끝냅니다"
 HELP_VERSION = "버전을 보여 주고 끝냅니다"
@@ -100,7 +106,7 @@ HELP_RECREATE = (
 HELP_LOCK_TIMEOUT = "다른 세션이 테이블을 잡고 있을 때 기다릴 최대 시간(초, 기본값 10, 최대 30)"
 HELP_VERBOSE = "경로, 버전, 각 설정의 출처까지 자세히 보여 줍니다"
 HELP_NO_COLOR = "색을 쓰지 않습니다 (NO_COLOR 환경 변수와 같음)"
-HELP_REPORT = "check 결과를 비밀번호를 뺀 Markdown 보고서로 FILE 에 씁니다 (팀 채팅에 붙여 넣기용)"
+HELP_REPORT = "check 결과를 비밀번호를 뺀 Markdown 보고서로 이 파일에 씁니다 (팀 채팅에 붙여 넣기용)"
 
 ARGPARSE_TRANSLATIONS: tuple[tuple[str, str], ...] = (
     (r"^unrecognized arguments: (?P<a>.*)$", "알 수 없는 인자입니다: {a}"),
@@ -1070,7 +1076,7 @@ CATALOGUE.update({
     "dev_user_missing": Problem(
         title="id 1 사용자가 없습니다",
         cause="로그인이 없는 개발 중에는 백엔드가 모든 대화를 id 1 사용자로 만듭니다. 없으면 첫 대화에서 "
-              "Foreign Key 위반 오류가 납니다.",
+              "외래 키 위반 오류가 납니다.",
         steps=(
             "python -m setup_wizard --yes 로 실행하면 자동으로 만듭니다 (추가만 하고 지우지 않습니다).",
             "직접 만들려면: INSERT INTO users (id, email, type, is_active) VALUES (1, 'test@test.com', 'USER', true);",
@@ -1459,7 +1465,7 @@ CHECK_SCHEMA_OK = "기대하는 그대로입니다"
 CHECK_MEMORY_TABLES = "기억 테이블 (user_preferences, entity_memories)"
 CHECK_MEMORY_TABLES_MISSING = "없는 테이블: {names}"
 CHECK_DEV_USER = "개발용 사용자 id 1"
-CHECK_DEV_USER_MISSING = "없습니다. 첫 채팅이 Foreign Key 위반으로 실패합니다"
+CHECK_DEV_USER_MISSING = "없습니다. 첫 채팅이 외래 키 위반으로 실패합니다"
 CHECK_CHECKPOINTS = "LangGraph 체크포인트 테이블"
 CHECK_CHECKPOINTS_LATER = "서버를 처음 시작할 때 자동으로 만들어집니다"
 CHECK_PRESENT = "있습니다"
