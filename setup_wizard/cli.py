@@ -19,6 +19,7 @@ from setup_wizard import __version__
 from setup_wizard import messages as msg
 from setup_wizard.errors import Interrupted, Terminated, UsageError, WizardError
 from setup_wizard.exitcodes import ExitCode
+from setup_wizard.ui.cells import cell_width, wrap_cells
 
 if TYPE_CHECKING:
     from _typeshed import SupportsWrite
@@ -43,38 +44,6 @@ def translate_argparse(message: str) -> str:
         if match:
             return template.format(**match.groupdict())
     return message
-
-
-def cell_width(text: str) -> int:
-    """Terminal cells: Hangul and other wide characters take two."""
-    import unicodedata
-
-    return sum(2 if unicodedata.east_asian_width(char) in "WF" else 1 for char in text)
-
-
-def wrap_cells(text: str, width: int) -> list[str]:
-    """Word wrap by terminal cells (argparse's textwrap counts characters, so Korean lines ran past the
-    edge); only a word wider than a whole line is cut, and nothing is dropped."""
-    width = max(width, 10)
-    lines: list[str] = []
-    line = ""
-    for word in text.split():
-        while cell_width(word) > width:  # a long URL or path: folded, never lost
-            if line:
-                lines.append(line)
-                line = ""
-            cut = next(n for n in range(len(word), 0, -1) if cell_width(word[:n]) <= width)
-            lines.append(word[:cut])
-            word = word[cut:]
-        candidate = f"{line} {word}" if line else word
-        if line and cell_width(candidate) > width:
-            lines.append(line)
-            line = word
-        else:
-            line = candidate
-    if line:
-        lines.append(line)
-    return lines or [""]
 
 
 class _KoreanHelpFormatter(argparse.RawDescriptionHelpFormatter):

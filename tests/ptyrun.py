@@ -26,7 +26,9 @@ class Terminal:
         self.child.logfile_read = self.log
 
     def ask(self, question: str, keys: str) -> None:
-        self.child.expect_exact(question)
+        """The question may be wrapped to the terminal's width at any space: a space matches any run of
+        white space (line breaks included)."""
+        self.child.expect(r"\s+".join(re.escape(word) for word in question.split()))
         self.child.send(keys)
 
     def finish(self) -> int:

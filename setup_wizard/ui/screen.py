@@ -56,6 +56,13 @@ class Screen:
 
         body = text.lstrip(" ")
         indent = len(text) - len(body)
+        if body.startswith("- "):  # a bullet: its wrapped lines hang under the text, not the dash
+            self.console.print(Text(" " * indent + "- ", style=style), end="")
+            body, indent = body[2:], indent + 2
+            lines = Text(body, style=style, overflow="fold").wrap(self.console, max(self.console.width - indent, 10))
+            for number, part in enumerate(lines):
+                self.console.print(Text(" " * indent if number else "") + part)
+            return
         shown = Text(body, style=style, overflow="fold")
         self.console.print(Padding(shown, (0, 0, 0, indent)) if indent else shown)
 
