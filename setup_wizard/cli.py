@@ -81,6 +81,18 @@ class _KoreanHelpFormatter(argparse.RawDescriptionHelpFormatter):
                 first = first[: at + len(invocation)] + " " * (padding - extra) + after.lstrip(" ")
         return first + newline + rest
 
+    def _format_usage(self, usage: str | None, actions: Iterable[argparse.Action],
+                      groups: Iterable[argparse._MutuallyExclusiveGroup], prefix: str | None) -> str:
+        """argparse fills the usage lines by characters: narrower by the cells Korean adds, so they fit."""
+        actions = list(actions)
+        shown = [prefix or ""] + [a.metavar for a in actions if isinstance(a.metavar, str)]
+        extra = sum(cell_width(text) - len(text) for text in shown)
+        self._width -= extra
+        try:
+            return super()._format_usage(usage, actions, groups, prefix)
+        finally:
+            self._width += extra
+
     def add_usage(self, usage: str | None, actions: Iterable[argparse.Action],
                   groups: Iterable[argparse._MutuallyExclusiveGroup], prefix: str | None = None) -> None:
         super().add_usage(usage, actions, groups, prefix or msg.USAGE_PREFIX)

@@ -16,18 +16,20 @@ from setup_wizard import messages as msg
 
 # argparse's own English messages, matched to translate them; never shown.
 NOT_SHOWN = frozenset({"ARGPARSE_TRANSLATIONS"})
-ALLOWED = frozenset("""
+ALLOWED_NAMES = """
     PostgreSQL postgres postgresql psql libpq psycopg asyncpg SQLAlchemy LangGraph FastAPI Python python pip
     uvicorn app backend check run setup checkpoints sessions session users relevance email id type true max
     pid usename state public role root zip enum engine import from Base localhost start services install
     Windows windows linux darwin macOS Debian Ubuntu Homebrew brew Chocolatey Scoop EDB PGDG winget winpty
-    mintty Git git Bash bash PowerShell cmd VS Code DBeaver pgAdmin Markdown JSON URL pull password UTF BOM ANSI BE LE
-    UAC VPN FIFO SIGTERM PATH Path Env Program Files Password Generated Enter hot standby primary promote on
+    mintty Git git Bash bash PowerShell cmd VS Code DBeaver pgAdmin Markdown JSON URL pull password
+    UTF BOM ANSI BE LE UAC VPN FIFO SIGTERM PATH Path Env Program Files Password Generated Enter
+    hot standby primary promote on
     options with without log copy cp rm chmod findstr netstat sudo systemctl apt cd set unset bin initdb
     SQL SQLSTATE ALTER CASCADE CONNECTION CREATE CREATEDB DATABASE DELETE DISABLE DROP ENCODING FROM GRANT
     IN INSERT INTO LIMIT LOGIN NOT NULL ON OWNER PASSWORD RESET ROLE ROLLBACK SCHEMA SELECT SET TABLE TO
     TRIGGER UNIQUE USAGE USER VALID VALUES PG PGOPTIONS PGPASSWORD PGPORT setval UnicodeDecodeError
-""".split())
+"""
+ALLOWED = frozenset(ALLOWED_NAMES.split())
 CODE_SHAPED = re.compile(r"[/\\._=@0-9*$%+<>:-]")
 
 

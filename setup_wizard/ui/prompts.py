@@ -60,7 +60,8 @@ class PlainPrompter:
 
     def text(self, message: str, default: str = "") -> str:
         suffix = f" [{default}]" if default else ""
-        answer = self._ask(f"{self._fit(message, suffix + ':').rstrip(chr(10))}{suffix}: ").strip()
+        fitted = self._fit(message, suffix.lstrip() + ": ")
+        answer = self._ask(f"{fitted}{suffix.lstrip() if fitted.endswith(chr(10)) else suffix}: ").strip()
         return answer or default
 
     def password(self, message: str) -> str:
@@ -72,7 +73,7 @@ class PlainPrompter:
     def confirm(self, message: str, default: bool = True) -> bool:
         hint = msg.CONFIRM_HINT.format(default=msg.ANSWER_YES if default else msg.ANSWER_NO)
         while True:
-            fitted = self._fit(message, hint + ":")
+            fitted = self._fit(message, hint + ": ")
             answer = self._ask(f"{fitted}{'' if fitted.endswith(chr(10)) else ' '}{hint}: ").strip().lower()
             if not answer:
                 return default
