@@ -150,6 +150,7 @@ class ScreenView:
     def finish(self, report: Report) -> None:
         last, self._failure = self._failure, None
         self.screen.finish(report, next_steps=report.ok, last=last)
+        self.screen.footer(report.footer)
 
 
 def run(options: Options, env: Environment, prompter: Prompter, screen: Screen,
