@@ -24,7 +24,8 @@ ALLOWED_NAMES = """
     mintty Git git Bash bash PowerShell cmd VS Code DBeaver pgAdmin Markdown JSON URL pull password
     UTF BOM ANSI BE LE UAC VPN FIFO SIGTERM PATH Path Env Program Files Password Generated Enter
     hot standby primary promote on
-    options with without log copy cp rm chmod findstr netstat sudo systemctl apt cd set unset bin initdb
+    options with without log copy cp rm mv ls chmod chown findstr netstat sudo systemctl apt cd set unset bin
+    initdb add status icacls LOCALAPPDATA APPDATA USERPROFILE HOME
     SQL SQLSTATE ALTER CASCADE CONNECTION CREATE CREATEDB DATABASE DELETE DISABLE DROP ENCODING FROM GRANT
     IN INSERT INTO LIMIT LOGIN NOT NULL ON OWNER PASSWORD RESET ROLE ROLLBACK SCHEMA SELECT SET TABLE TO
     TRIGGER UNIQUE USAGE USER VALID VALUES PG PGOPTIONS PGPASSWORD PGPORT setval UnicodeDecodeError
