@@ -73,6 +73,7 @@ def test_stopped_cluster_its_start_command_is_shown_with_the_choice(tmp_path: Pa
     assert run.finish() == 1
     final = words(run.output[run.output.rindex(msg.SUMMARY_NOT_READY):])
     assert "pg_ctlcluster 15 main start" in final and words(msg.SERVER_START_THEN_RERUN) in final
+    assert words(run.output).count("pg_ctlcluster 15 main start") == 2  # with the choice, and last: not more
 
 
 def test_stopped_cluster_check_names_it_too(tmp_path: Path) -> None:

@@ -233,24 +233,27 @@ class Connector:
             self.settings = ask_field(flow, ask_field(flow, self.settings, "host"), "port")
         if choice in ("retry", "address"):
             return True
-        self.report_service(connected=False)
-        self.fail("server", msg.STEP_SERVER, self.with_start_help(problem, in_wizard=False))
+        helped = self.with_start_help(problem, in_wizard=False)
+        # The box above the question already named this server and how to start it: in the report, not again.
+        self.report_service(connected=False, draw=not (flow.decider.can_ask and helped.fix != problem.fix))
+        self.fail("server", msg.STEP_SERVER, helped)
         return False
 
-    def report_service(self, connected: bool) -> None:
+    def report_service(self, connected: bool, draw: bool = True) -> None:
         """The local service's state, unless a fix already said what became of it."""
         flow = self.flow
+        add = flow.add if draw else flow.report.add
         if flow.discovery is None or flow.service_reported:
             return
         flow.service_reported = True
         service = services.find_service(flow.system, flow.discovery, self.settings)
         line = services.service_step(service, self.settings, connected=connected)
         if line is not None:
-            flow.add(line)
+            add(line)
         if not connected and service is None:
             binaries = local_cluster.cluster_candidate(flow.system, flow.discovery, service, self.settings)
             if binaries is not None:
-                flow.add(local_cluster.no_server_step(flow.system, binaries, self.settings))
+                add(local_cluster.no_server_step(flow.system, binaries, self.settings))
 
     def login_failed(self, problem: WizardError) -> bool:
         flow = self.flow
