@@ -86,7 +86,9 @@ def check_encoding(ctx: Context) -> Iterator[Step]:
         yield Step("encoding", Status.OK, msg.STEP_ENCODING, detail)
     else:
         yield Step("encoding", Status.FAIL, msg.STEP_ENCODING, detail + "\n" + msg.ENCODING_NOT_UTF8,
-                   "database_encoding", msg.FIX_ENCODING.format(dbname=ctx.settings.dbname))
+                   "database_encoding", msg.FIX_ENCODING.format(
+                       dbname=ctx.settings.dbname, host=ctx.settings.host, port=ctx.settings.port,
+                       user=ctx.settings.user))
 
 
 @register(CHECKS, "migrations", msg.STEP_MIGRATIONS, needs_connection=True)
