@@ -250,6 +250,17 @@ ASK_SAVE = "이 값을 .env 파일에 저장할까요?"
 SAVE_DONE = "{path} 에 저장했습니다."
 SAVE_BACKUP = "이전 파일은 {backup} 에 보관했습니다."
 SAVE_SKIPPED = "저장하지 않았습니다. 다음에 실행할 때 다시 묻습니다."
+SAVE_WOULD_WRITE = "쓰지 않은 내용 ({path}): {what}"
+SAVE_NOT_PROVEN = (
+    "로그인에 성공하지 못해 {path} 파일에는 아무것도 쓰지 않았습니다. 로그인이 되었다면 쓸 내용: {what}"
+)
+FIX_SAVE_NOT_PROVEN = (
+    "위 문제를 해결한 뒤 python -m setup_wizard 를 다시 실행하면 이 값으로 먼저 접속해 보고, 로그인에 성공하면 "
+    "저장할지 묻습니다(--yes 는 묻지 않고 저장합니다)."
+)
+ENV_PLAN_PENDING = (
+    "{path} 파일에 고칠 점이 있습니다. 고친 뒤의 값으로 먼저 접속해 보고, 로그인에 성공하면 한 번에 저장할지 묻습니다."
+)
 SAVE_NO_BACKEND = "이 폴더({cwd})와 그 위 폴더에서 backend 폴더를 찾지 못해 .env 파일을 만들지 않았습니다."
 FIX_SAVE_NO_BACKEND = "프로젝트 폴더(backend 폴더가 있는 곳)로 이동해 python -m setup_wizard 를 다시 실행하세요."
 ENV_SAVE_UNREADABLE = "파일을 다시 읽을 수 없어 저장하지 않았습니다: {path}"
@@ -1118,21 +1129,15 @@ BACKEND_SCHEME_OTHER = (
 BACKEND_URL_DIFFERS_FROM_DSN = "마법사가 점검한 곳(--dsn): {dsn_target}\n백엔드가 쓰는 곳: {backend_target}"
 BACKEND_TARGET_NONE = "(없음: 백엔드가 시작하지 못합니다)"
 
-# Fixes that lose nothing: what each does, said before it is done.
-ENV_FIX_TITLE = "백엔드 .env 고치기"
-ENV_FIX_REWRITE_UTF8 = "{path} 파일을 UTF-8(BOM 없음)로 다시 저장합니다. 모든 줄과 주석은 그대로 둡니다."
-ENV_FIX_ADD_URL = "{path} 파일에 POSTGRES_* 값(없는 값은 백엔드 기본값)으로 만든 DATABASE_URL을 추가합니다: {url}"
-ENV_FIX_SCHEME = "{path} 파일의 DATABASE_URL 앞부분 {scheme}:// 를 postgresql+psycopg:// 로 바꿉니다."
-ENV_FIX_PASSWORD = "{path} 파일의 DATABASE_URL에 {key} 값을 비밀번호로 넣습니다 (화면에는 보이지 않습니다)."
-ENV_FIX_COPY_ROOT = "{source} 파일을 {target} 위치로 복사합니다. 원래 파일은 지우지 않습니다."
-ENV_FIX_ASK = "{description} 진행할까요?"
-ENV_FIX_DONE = "다음을 적용했습니다: {description}"
-ENV_FIX_BACKUP = "이전 파일은 {backup} 에 백업했습니다."
-ENV_FIX_DECLINED = "고치지 않았습니다: {description}"
-ENV_FIX_FAILED = "고치지 못했습니다: {error}"
-ENV_FIX_CHANGED_MEANWHILE = "{path} 파일이 그사이 바뀌었습니다. 다시 실행해 새 내용으로 판단하세요."
-ENV_FIX_TARGET_EXISTS = "{target} 파일이 이미 있어 복사하지 않았습니다."
-FIX_ENV_FIX_FAILED = "파일 권한과 디스크 공간을 확인한 뒤 다시 실행하세요. 백업 파일은 그대로 남아 있습니다."
+# Fixes that lose nothing: each one's reason, shown with the one save question after the login worked.
+ENV_FIX_REWRITE_UTF8 = "UTF-8(BOM 없음)로 다시 저장합니다. 백엔드는 이 형식만 읽습니다. 모든 줄과 주석은 그대로 둡니다."
+ENV_FIX_ADD_URL = (
+    "POSTGRES_* 값(없는 값은 백엔드 기본값)으로 DATABASE_URL을 만들어 추가합니다. "
+    "백엔드의 엔진은 DATABASE_URL만 읽습니다."
+)
+ENV_FIX_SCHEME = "DATABASE_URL 앞부분 {scheme}:// 를 postgresql+psycopg:// 로 바꿉니다."
+ENV_FIX_PASSWORD = "{key} 값을 DATABASE_URL의 비밀번호로 넣습니다 (화면에는 보이지 않습니다)."
+ENV_FIX_COPY_ROOT = "{source} 파일을 복사해 만듭니다. 원래 파일은 그대로 둡니다."
 
 BACKEND_SETTINGS_PROBLEMS = {
     "backend_env_encoding": Problem(
@@ -1258,6 +1263,36 @@ BACKEND_SETTINGS_PROBLEMS = {
     ),
 }
 CATALOGUE.update(BACKEND_SETTINGS_PROBLEMS)
+
+# The database the wizard prepared against the one the backend will use (flow/agree.py).
+AGREE_TARGET = "{host}:{port}/{dbname} (사용자 {user})"
+AGREE_LAST_LINE = (
+    "백엔드가 쓸 데이터베이스가 준비한 곳과 다릅니다. 백엔드: {backend}, 준비한 곳: {prepared} (다른 값: {fields})."
+)
+_ELSEWHERE_CAUSE = (
+    "백엔드가 쓰는 값({source}): {backend}\n마법사가 준비한 데이터베이스: {prepared}\n다른 값: {fields}"
+)
+CATALOGUE.update({
+    "backend_elsewhere": Problem(
+        title="백엔드는 마법사가 준비한 데이터베이스에 접속하지 않습니다",
+        cause=_ELSEWHERE_CAUSE,
+        steps=(
+            "python -m setup_wizard 를 다시 실행해 같은 값을 입력하고, 저장할지 묻는 질문에 '예'라고 답하세요.",
+            "직접 고치려면 {path} 파일의 DATABASE_URL 값을 다음으로 바꾸세요(*** 자리에 비밀번호): {url}",
+        ),
+    ),
+    "backend_elsewhere_environ": Problem(
+        title="백엔드는 마법사가 준비한 데이터베이스에 접속하지 않습니다",
+        cause=_ELSEWHERE_CAUSE,
+        steps=(
+            "백엔드는 환경 변수 {key} 값을 .env 파일보다 먼저 읽습니다. 백엔드를 실행하는 터미널에서 그 값을 "
+            "다음으로 바꾸세요(*** 자리에 비밀번호): {url}",
+            "windows: 변수가 필요 없다면 지우세요: Remove-Item Env:{key}",
+            "linux: 변수가 필요 없다면 지우세요: unset {key}",
+            "darwin: 변수가 필요 없다면 지우세요: unset {key}",
+        ),
+    ),
+})
 
 
 # === 12. Locks, time limits, privileges and read-only servers ===============================================
@@ -1566,7 +1601,7 @@ PORT_INVALID = "포트는 1~65535 사이의 숫자여야 합니다. 다시 입�
 VALUE_EMPTY = "값을 비워 둘 수 없습니다. 다시 입력하세요."
 
 # Save screen.
-SAVE_INTRO = "입력한 값을 {path} 에 저장하면 백엔드도 같은 값으로 접속합니다."
+SAVE_INTRO = "로그인에 성공한 값을 {path} 파일에 저장하면 백엔드도 같은 곳에 접속합니다."
 SAVE_CREATE = "{path} 파일이 없어서 새로 만듭니다."
 SAVE_LINE = "{key}={shown}"
 SAVE_KEEPS = "다른 줄과 주석, 순서는 그대로 두고, 이전 파일은 백업으로 남깁니다."

@@ -164,7 +164,8 @@ def _rewrite_line(line: str, value: str) -> str:
     return head + _quote(value, style) + tail + newline
 
 
-def _parse(text: str) -> dict[str, str]:
+def parse_env_text(text: str) -> dict[str, str]:
+    """The values python-dotenv reads from this text (interpolated, as the wizard reads a .env)."""
     from dotenv import dotenv_values
 
     normalised = text.replace("\r\n", "\n").replace("\r", "\n")
@@ -261,8 +262,13 @@ def _real_file(path: Path) -> Path:
 
 
 def save_env(path: Path, changes: list[EnvChange], now: datetime | None = None,
-             expected: EnvFile | Mapping[str, str] | None = None) -> SaveResult:
+             expected: EnvFile | Mapping[str, str] | None = None, *, utf8: bool = False,
+             base: Path | None = None) -> SaveResult:
     """Write the changes into `path` (created when missing), atomically, keeping a backup.
+
+    `utf8`: write UTF-8 without BOM (the only form the backend reads) instead of keeping the file's own
+    encoding. `base`: when `path` does not exist, start from this file's text and permissions (the
+    project root's .env copied into backend/); the base itself is never changed.
 
     `expected`: the file as the wizard read it (the EnvFile, or just its values; {} when there was no
     file). When it differs now, someone edited it since: their lines are kept (ours are applied on top of
@@ -273,11 +279,12 @@ def save_env(path: Path, changes: list[EnvChange], now: datetime | None = None,
     real = _real_file(path)
     try:
         existed = real.exists()
-        raw = read_env_bytes(real) if existed else b""
+        source = real if existed else base
+        raw = read_env_bytes(source) if source is not None else b""
         text, encoding = decode_env_bytes(raw) if raw else ("", "utf-8")
     except (OSError, UnicodeDecodeError, UsageError) as exc:
         raise WizardError("env_save_failed", msg.ENV_SAVE_UNREADABLE.format(path=path), msg.FIX_ENV_SAVE) from exc
-    before = _parse(text)
+    before = parse_env_text(text)
     merged = False
     if isinstance(expected, EnvFile):
         edited = bool(expected.digest) and hashlib.sha256(raw).hexdigest() != expected.digest
@@ -295,18 +302,18 @@ def save_env(path: Path, changes: list[EnvChange], now: datetime | None = None,
     new_text = apply_changes(text, changes)
 
     # python-dotenv must read back exactly what we meant, and nothing else may have moved.
-    after = _parse(new_text)
+    after = parse_env_text(new_text)
     intended = {**before, **{c.key: c.value for c in changes}}
     if after != intended:
         raise WizardError("env_save_failed", msg.ENV_SAVE_VERIFY_FAILED.format(path=path), msg.FIX_ENV_SAVE)
     try:
-        data = _encode(new_text, raw, encoding)
+        data = new_text.encode("utf-8") if utf8 else _encode(new_text, raw, encoding)
     except UnicodeEncodeError as exc:
         raise WizardError("env_save_failed", msg.ENV_SAVE_ENCODING.format(path=path, encoding=encoding),
                           msg.FIX_ENV_SAVE) from exc
 
     try:
-        backup = replace_file(real, data, moment)
+        backup = replace_file(real, data, moment, mode_from=None if existed else base)
     except OSError as exc:
         raise WizardError(
             "env_save_failed",

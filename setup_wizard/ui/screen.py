@@ -135,8 +135,10 @@ class Screen:
                    for c in settings.conflicts):
                 self.line(msg.SETTINGS_BACKEND_IGNORES_PG, "yellow")
 
-    def save_preview(self, path: Path, shown: list[tuple[str, str]], exists: bool) -> None:
+    def save_preview(self, path: Path, notes: list[str], shown: list[tuple[str, str]], exists: bool) -> None:
         self.line(msg.SAVE_INTRO.format(path=path) if exists else msg.SAVE_CREATE.format(path=path))
+        for note in notes:
+            self.line("  - " + note)
         for key, value in shown:
             self.line("  " + msg.SAVE_LINE.format(key=key, shown=value), "bold")
         if exists:
@@ -233,15 +235,17 @@ class Screen:
         self.console.print()
         if report.ok:
             self.status_line(Status.OK, msg.SUMMARY_OK)
-            return self._next_steps(next_steps)
-        self.status_line(Status.FAIL, msg.SUMMARY_NOT_READY)
-        if last is not None and last.fix:
-            self.console.print(Panel(Text(last.fix), title=Text(msg.NEXT_FOR_FAILURE.format(title=last.title),
-                                                                style="bold"),
-                                     title_align="left", box=self._box(), expand=True))
+            self._next_steps(next_steps)
         else:
-            self.line(msg.RERUN_AFTER_FIX)
-        return None
+            self.status_line(Status.FAIL, msg.SUMMARY_NOT_READY)
+            if last is not None and last.fix:
+                self.console.print(Panel(Text(last.fix), title=Text(msg.NEXT_FOR_FAILURE.format(title=last.title),
+                                                                    style="bold"),
+                                         title_align="left", box=self._box(), expand=True))
+            else:
+                self.line(msg.RERUN_AFTER_FIX)
+        for text in report.footer:  # said last, where the person looks
+            self.line(text, "bold")
 
     def _next_steps(self, next_steps: bool) -> None:
         from rich.panel import Panel
