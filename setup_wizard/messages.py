@@ -1267,7 +1267,15 @@ CATALOGUE.update(BACKEND_SETTINGS_PROBLEMS)
 # The database the wizard prepared against the one the backend will use (flow/agree.py).
 AGREE_TARGET = "{host}:{port}/{dbname} (사용자 {user})"
 AGREE_LAST_LINE = (
-    "백엔드가 쓸 데이터베이스가 준비한 곳과 다릅니다. 백엔드: {backend}, 준비한 곳: {prepared} (다른 값: {fields})."
+    "백엔드가 쓸 데이터베이스가 준비한 곳과 다릅니다(다른 값: {fields}). 백엔드: {backend} · 준비한 곳: {prepared}."
+)
+AGREE_FIX_FILE = (
+    "해결: python -m setup_wizard 를 다시 실행해 값을 저장하거나, {path} 파일의 DATABASE_URL 값을 {url} 형태로 "
+    "바꾸세요(*** 자리에 비밀번호)."
+)
+AGREE_FIX_ENVIRON = (
+    "해결: 백엔드를 실행하는 터미널에서 환경 변수 {key} 값을 {url} 형태로 바꾸거나(*** 자리에 비밀번호), "
+    "필요 없다면 지우세요."
 )
 _ELSEWHERE_CAUSE = (
     "백엔드가 쓰는 값({source}): {backend}\n마법사가 준비한 데이터베이스: {prepared}\n다른 값: {fields}"

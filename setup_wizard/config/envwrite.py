@@ -86,7 +86,8 @@ def planned_changes(
     """What to write so the backend connects as the wizard did.
 
     - No file yet: one DATABASE_URL with every effective value (what was just proved to work).
-    - The file has DATABASE_URL: that URL with the typed fields replaced; scheme and parameters kept.
+    - The file has DATABASE_URL: that URL with the typed fields replaced; scheme and parameters kept
+      (and a POSTGRES_* key the file also has for a typed field, so that no stale value stays beside it).
     - Otherwise: the POSTGRES_* key of each typed field.
     """
     if file_values is None:
@@ -115,15 +116,17 @@ def planned_changes(
             if name not in merged and settings.get(name) is not None:
                 merged[name] = Value(settings.get(name) or "", origin)
         written = Settings(values=merged, url_scheme=scheme)
-        return [EnvChange(key, _url_with_params(written, scheme, params), written.redacted_url())]
-    changes = []
-    for name in typed:
-        value = settings.get(name)
-        if value is None:
-            continue
-        shown = "********" if name == "password" else value
-        changes.append(EnvChange(ENV_FILE_KEYS[name], value, shown))
-    return changes
+        # A POSTGRES_* key the file also holds for a typed field gets the same value: no stale password
+        # left beside the URL for whoever reads the file next.
+        also = [_key_change(name, settings.get(name) or "", found_key[0]) for name in typed
+                if (found_key := find_key(file_values, ENV_FILE_KEYS[name])) and settings.get(name) is not None]
+        return [EnvChange(key, _url_with_params(written, scheme, params), written.redacted_url()), *also]
+    return [_key_change(name, settings.get(name) or "", ENV_FILE_KEYS[name]) for name in typed
+            if settings.get(name) is not None]
+
+
+def _key_change(name: str, value: str, key: str) -> EnvChange:
+    return EnvChange(key, value, "********" if name == "password" else value)
 
 
 # --- the in-place rewrite -----------------------------------------------------------------------------

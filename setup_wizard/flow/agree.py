@@ -54,6 +54,8 @@ def backend_agrees(flow: FlowState, prepared: Settings) -> str | None:
     values: dict[str, str] = {
         "source": source, "backend": target(backend), "prepared": target(prepared), "fields": fields,
         "path": str(view.layout.env_path), "key": view.source.key or "DATABASE_URL", "url": wanted}
-    code = "backend_elsewhere_environ" if view.source.kind is SourceKind.ENVIRON else "backend_elsewhere"
-    step = flow.add(problems.step(code, "backend_target", Status.FAIL, **values))
-    return msg.AGREE_LAST_LINE.format(**values) + " " + (step.fix or "").replace("\n", " ")
+    environ = view.source.kind is SourceKind.ENVIRON
+    flow.add(problems.step("backend_elsewhere_environ" if environ else "backend_elsewhere", "backend_target",
+                           Status.FAIL, **values))
+    fix = msg.AGREE_FIX_ENVIRON if environ else msg.AGREE_FIX_FILE
+    return msg.AGREE_LAST_LINE.format(**values) + " " + fix.format(**values)
