@@ -1147,7 +1147,8 @@ BACKEND_SETTINGS_PROBLEMS = {
             "시작하자마자 UnicodeDecodeError로 멈춥니다."
         ),
         steps=(
-            "python -m setup_wizard --yes 로 실행하면 백업을 남기고 같은 내용을 UTF-8(BOM 없음)로 다시 저장합니다.",
+            "python -m setup_wizard --yes 로 실행하면 그 값으로 로그인에 성공한 뒤 "
+            "백업을 남기고 같은 내용을 UTF-8(BOM 없음)로 다시 저장합니다.",
             "직접 고치려면 VS Code에서 파일을 열고 오른쪽 아래 인코딩 → '인코딩하여 저장' → UTF-8 을 고르세요.",
         ),
     ),
@@ -1158,7 +1159,8 @@ BACKEND_SETTINGS_PROBLEMS = {
             "1.0.1은 BOM을 첫 키 이름의 일부로 읽으므로, 백엔드에는 DATABASE_URL이 없는 것과 같습니다."
         ),
         steps=(
-            "python -m setup_wizard --yes 로 실행하면 백업을 남기고 BOM 없는 UTF-8로 다시 저장합니다.",
+            "python -m setup_wizard --yes 로 실행하면 그 값으로 로그인에 성공한 뒤 "
+            "백업을 남기고 BOM 없는 UTF-8로 다시 저장합니다.",
             "직접 고치려면 편집기에서 인코딩을 'UTF-8'(BOM 없음)로 바꿔 저장하세요.",
         ),
     ),
@@ -1169,7 +1171,8 @@ BACKEND_SETTINGS_PROBLEMS = {
             ".env만 읽으므로 DATABASE_URL 없이 시작하다 멈춥니다."
         ),
         steps=(
-            "python -m setup_wizard --yes 로 실행하면 이 파일을 {target} 위치로 복사합니다. 원래 파일은 그대로 둡니다.",
+            "python -m setup_wizard --yes 로 실행하면 그 값으로 로그인에 성공한 뒤 "
+            "이 파일을 {target} 위치로 복사합니다. 원래 파일은 그대로 둡니다.",
             "windows: 직접 하려면 파일을 backend 폴더로 복사하세요: copy \"{path}\" \"{target}\"",
             "linux: 직접 하려면 파일을 backend 폴더로 복사하세요: cp \"{path}\" \"{target}\"",
             "darwin: 직접 하려면 파일을 backend 폴더로 복사하세요: cp \"{path}\" \"{target}\"",
@@ -1183,7 +1186,8 @@ BACKEND_SETTINGS_PROBLEMS = {
             "이 파일의 접속 키: {keys}"
         ),
         steps=(
-            "python -m setup_wizard --yes 로 실행하면 POSTGRES_* 값으로 DATABASE_URL을 만들어 파일 끝에 추가합니다 "
+            "python -m setup_wizard --yes 로 실행하면 그 값으로 로그인에 성공한 뒤 "
+            "POSTGRES_* 값으로 DATABASE_URL을 만들어 파일 끝에 추가합니다 "
             "(비밀번호는 퍼센트 인코딩합니다).",
             "직접 추가하려면: DATABASE_URL=postgresql+psycopg://postgres:비밀번호@localhost:5432/real_estate",
         ),
@@ -1205,7 +1209,8 @@ BACKEND_SETTINGS_PROBLEMS = {
         title="DATABASE_URL의 드라이버가 백엔드와 맞지 않습니다",
         cause="{source} 값이 {scheme}:// 로 시작합니다. {reason}",
         steps=(
-            "python -m setup_wizard --yes 로 실행하면 나머지는 그대로 두고 앞부분만 postgresql+psycopg:// 로 바꿉니다.",
+            "python -m setup_wizard --yes 로 실행하면 그 값으로 로그인에 성공한 뒤 "
+            "나머지는 그대로 두고 앞부분만 postgresql+psycopg:// 로 바꿉니다.",
             "직접 고치려면 {scheme}:// 를 postgresql+psycopg:// 로 바꾸세요.",
         ),
     ),
@@ -1227,7 +1232,8 @@ BACKEND_SETTINGS_PROBLEMS = {
             "읽지 않으므로 비밀번호 없이 접속하다 실패합니다."
         ),
         steps=(
-            "python -m setup_wizard --yes 로 실행하면 이 비밀번호를 퍼센트 인코딩해 DATABASE_URL에 넣습니다.",
+            "python -m setup_wizard --yes 로 실행하면 그 값으로 로그인에 성공한 뒤 "
+            "이 비밀번호를 퍼센트 인코딩해 DATABASE_URL에 넣습니다.",
             "직접 고치려면 URL의 사용자 이름 뒤에 :비밀번호 를 넣으세요: postgresql+psycopg://postgres:비밀번호@...",
         ),
     ),

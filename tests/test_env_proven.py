@@ -184,7 +184,8 @@ def test_another_port_typed_and_not_saved_is_not_ready(database: Database, tmp_p
     from ptyrun import Terminal
 
     dead = free_port()
-    env = backend(tmp_path, f"DATABASE_URL={backend_form(database.url).replace(str(database.server.port), str(dead))}\n")
+    url = backend_form(database.url).replace(f":{database.server.port}/", f":{dead}/")
+    env = backend(tmp_path, f"DATABASE_URL={url}\n")
     before = folder(env.parent)
     run = Terminal(tmp_path, timeout=30)
     run.ask(msg.ASK_NEXT, UP + UP + ENTER)  # "change host and port", just above "quit"
