@@ -143,6 +143,24 @@ def test_stopping_at_the_password_prompt_leaves_env_as_it_was(database: Database
 
 
 @pty_only
+def test_quitting_the_wizard_before_a_login_says_last_what_it_would_have_written(database: Database,
+                                                                                  tmp_path: Path) -> None:
+    from ptyrun import Terminal
+
+    env = backend(tmp_path, postgres_keys(database.server.port, database.name, "wrong"))
+    before = folder(env.parent)
+    run = Terminal(tmp_path)
+    run.ask(msg.ASK_NEXT, UP + ENTER)  # up wraps to the last choice: quit
+    assert run.finish() == 1
+    assert folder(env.parent) == before
+    screen = run.output
+    last = said_last(screen, msg.SAVE_NOT_PROVEN[:12])
+    assert screen.rindex(msg.NEXT_FOR_FAILURE.format(title=msg.STEP_LOGIN)) < screen.rindex(msg.SAVE_NOT_PROVEN[:12])
+    assert f"DATABASE_URL=postgresql+psycopg://postgres:***@127.0.0.1:{database.server.port}/{database.name}" in last
+    assert "python -m setup_wizard" in last
+
+
+@pty_only
 def test_a_retyped_password_is_written_once_with_the_database_url(database: Database, tmp_path: Path) -> None:
     from ptyrun import Terminal
 

@@ -98,14 +98,12 @@ def offer_save(flow: FlowState, settings: Settings) -> None:
     flow.view.save_preview(pending.path, list(pending.notes), pending.shown, exists=pending.path.exists())
     # Fixes alone only add what the backend needs (--yes takes them); typed values are the person's call.
     if not flow.decider.allow(FixKind.PERSON if pending.typed else FixKind.ADD, msg.ASK_SAVE):
-        flow.unsaved = pending
         flow.add(Step("env_save", Status.SKIP, msg.STEP_ENV_SAVE,
                       msg.SAVE_SKIPPED + "\n" + msg.SAVE_WOULD_WRITE.format(path=pending.path, what=pending.summary())))
         return
     try:
         result = pending.write(flow.env_values)
     except WizardError as error:
-        flow.unsaved = pending
         flow.add(Step("env_save", Status.WARN, msg.STEP_ENV_SAVE, error.detail, error.code, error.fix))
         return
     flow.env_plan = None
@@ -139,7 +137,9 @@ def account_unsaved(flow: FlowState, settings: Settings) -> str | None:
     if pending is None:
         return None
     line = msg.SAVE_NOT_PROVEN.format(path=pending.path, what=pending.summary())
-    flow.add(Step("env_save", Status.SKIP, msg.STEP_ENV_SAVE, line, None, msg.FIX_SAVE_NOT_PROVEN))
+    # Into the report only (--json, --yes): on the screen the failure's own next step stays the panel
+    # it ends with, and this line follows it.
+    flow.report.add(Step("env_save", Status.SKIP, msg.STEP_ENV_SAVE, line, None, msg.FIX_SAVE_NOT_PROVEN))
     return line + " " + msg.FIX_SAVE_NOT_PROVEN
 
 

@@ -15,7 +15,6 @@ from setup_wizard.results import Report, Step
 if TYPE_CHECKING:
     from setup_wizard.config.envfix import EnvPlan
     from setup_wizard.config.settings import Settings
-    from setup_wizard.flow.save import PendingSave
     from setup_wizard.machine.discovery import Discovery
     from setup_wizard.machine.system import System
 
@@ -49,7 +48,6 @@ class FlowState:
         self.save_offered = False
         # The backend .env's fixes, planned before the login and written only with the save after it.
         self.env_plan: EnvPlan | None = None
-        self.unsaved: PendingSave | None = None  # offered after the login but declined, or it failed
 
     def add(self, step: Step) -> Step:
         self.report.add(step)
