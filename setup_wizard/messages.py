@@ -250,10 +250,8 @@ ASK_SAVE = "이 값을 .env 파일에 저장할까요?"
 SAVE_DONE = "{path} 에 저장했습니다."
 SAVE_BACKUP = "이전 파일은 {backup} 에 보관했습니다."
 SAVE_SKIPPED = "저장하지 않았습니다. 다음에 실행할 때 다시 묻습니다."
-SAVE_WOULD_WRITE = "쓰지 않은 내용 ({path}): {what}"
-SAVE_NOT_PROVEN = (
-    "로그인에 성공하지 못해 {path} 파일에는 아무것도 쓰지 않았습니다. 로그인이 되었다면 쓸 내용: {what}"
-)
+SAVE_WOULD_WRITE = "{path} 파일에 쓰지 않은 내용: {what}"
+SAVE_NOT_PROVEN = "로그인에 성공하지 못해 {path} 파일에는 아무것도 쓰지 않았습니다(로그인이 되었다면 쓸 내용: {what})."
 FIX_SAVE_NOT_PROVEN = (
     "위 문제를 해결한 뒤 python -m setup_wizard 를 다시 실행하면 이 값으로 먼저 접속해 보고, 로그인에 성공하면 "
     "저장할지 묻습니다(--yes 는 묻지 않고 저장합니다)."

@@ -45,8 +45,9 @@ class PendingSave:
         return [(change.key, change.shown) for change in self.changes]
 
     def summary(self) -> str:
-        """One line: the reasons and the values, as the screen may show them."""
-        return " · ".join([*self.notes, *(msg.SAVE_LINE.format(key=key, shown=shown) for key, shown in self.shown)])
+        """One line: the values as the screen may show them (the reasons when only the form changes)."""
+        values = [msg.SAVE_LINE.format(key=key, shown=shown) for key, shown in self.shown]
+        return " · ".join(values or self.notes)
 
     def write(self, seen: dict[str, str] | None) -> SaveResult:
         if self.plan is not None:
