@@ -266,3 +266,33 @@ def test_dsn_elsewhere_keeps_its_warning_and_stays_ready(database: Database, tmp
     proc = run_cli("--yes", "--json", "--dsn", database.url, cwd=tmp_path)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "backend_dsn_elsewhere" in proc.stdout and "backend_elsewhere\"" not in proc.stdout
+
+
+def test_saved_but_hidden_by_the_environment_is_not_ready(database: Database, tmp_path: Path) -> None:
+    """In-process (the pseudo-terminal's environment is clean by design): DATABASE_URL in the
+    environment beats the .env the wizard saved into, so the backend still goes to the dead port."""
+    import io
+
+    from conftest import clean_environ
+    from rich.console import Console
+    from scripted import ScriptedPrompter
+
+    from setup_wizard.environment import Environment
+    from setup_wizard.flow.options import Options
+    from setup_wizard.results import Status
+    from setup_wizard.ui import wizard
+    from setup_wizard.ui.render import ASCII_SYMBOLS
+    from setup_wizard.ui.screen import Screen
+
+    dead_url = backend_form(database.url).replace(f":{database.server.port}/", f":{free_port()}/")
+    backend(tmp_path, f"DATABASE_URL={dead_url}\n")
+    out = io.StringIO()
+    checkpoints = [False] if library_installed() else []
+    prompter = ScriptedPrompter(["address", "", str(database.server.port), True, False, True, *checkpoints, True])
+    env = Environment(stdin=io.StringIO(), stdout=out, stderr=out, environ=clean_environ(DATABASE_URL=dead_url),
+                      cwd=tmp_path)
+    report = wizard.run(Options(), env, prompter, Screen(Console(file=out, width=100), ASCII_SYMBOLS))
+    assert not report.ok
+    assert [s.code for s in report.steps if s.status is Status.FAIL] == ["backend_elsewhere_environ"]
+    assert "env_overridden" in [s.code for s in report.steps]
+    assert report.footer and "DATABASE_URL" in report.footer[-1] and str(database.server.port) in report.footer[-1]
