@@ -118,6 +118,30 @@ def test_yes_writes_database_url_once_after_the_login(database: Database, tmp_pa
     assert run_cli("check", cwd=tmp_path).returncode == 0
 
 
+@pytest.mark.parametrize("reachable", [True, False], ids=["login", "no-server"])
+def test_a_root_env_is_copied_into_backend_only_after_a_login(database: Database, tmp_path: Path,
+                                                              reachable: bool) -> None:
+    import json
+
+    url = backend_form(database.url) if reachable else f"postgresql+psycopg://postgres:pw@127.0.0.1:{free_port()}/x"
+    (tmp_path / "backend" / "app").mkdir(parents=True)
+    root_env = tmp_path / ".env"
+    root_env.write_text(f"# 프로젝트 맨 위\nDATABASE_URL={url}\n", encoding="utf-8")
+    before = root_env.read_bytes()
+    proc = run_cli("--yes", "--json", cwd=tmp_path)
+    assert root_env.read_bytes() == before  # the original stays as it was
+    copy = tmp_path / "backend" / ".env"
+    if reachable:
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        assert copy.read_bytes() == before
+        ids = [step["id"] for step in json.loads(proc.stdout)["steps"]]
+        assert ids.index("login") < ids.index("env_save")
+    else:
+        assert proc.returncode == 1
+        assert not copy.exists() and sorted(p.name for p in (tmp_path / "backend").iterdir()) == ["app"]
+        assert str(root_env) in last_line(proc.stderr)
+
+
 @pty_only
 @pytest.mark.parametrize("stop", ["ctrl-c", "eof", "sigterm"])
 def test_stopping_at_the_password_prompt_leaves_env_as_it_was(database: Database, tmp_path: Path,
