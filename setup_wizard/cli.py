@@ -156,7 +156,7 @@ def _emit(env: Environment, report: Report, options: Options | None, no_color: b
 
     if options is not None and options.json:
         render.write_json(env.stdout, report)
-        if options.command == "check" or options.yes:  # (the wizard's screens already ended with it)
+        if options.command == "check" or options.yes:  # (the wizard's own last screen already said it)
             for text in report.footer:  # stdout holds one JSON document; the rest goes to stderr
                 render.write_plain(env.stderr, text)
         return

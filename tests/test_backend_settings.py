@@ -284,7 +284,7 @@ FIXABLE = [layout for layout in MATRIX if layout.code is not None and layout.cod
 
 
 @pytest.mark.parametrize("layout", FIXABLE, ids=[layout.name for layout in FIXABLE])
-def test_fixes_make_the_backend_start(tmp_path: Path, layout: Layout, loader: Loader) -> None:
+def test_fixes_make_the_backend_start(tmp_path: Path, layout: Layout, loader: Loader, backups: Any) -> None:
     from setup_wizard.config.envfile import decode_env_bytes
     from setup_wizard.config.envfix import plan_backend_env, write_plan
 
@@ -304,7 +304,7 @@ def test_fixes_make_the_backend_start(tmp_path: Path, layout: Layout, loader: Lo
     assert (backend_env.read_bytes() == layout.backend_env if layout.backend_env is not None
             else not backend_env.exists())
     intended = load_settings(None, layout.environ, plan.intended_values(), None)
-    write_plan(plan)
+    write_plan(plan, backups=backups)
 
     code, (view, settings) = wizard_verdict(project, layout.environ)
     assert code is None, view.problems
@@ -329,7 +329,8 @@ def test_fixes_make_the_backend_start(tmp_path: Path, layout: Layout, loader: Lo
     if layout.root_env is not None:
         assert (project / ".env").read_bytes() == layout.root_env
     else:
-        assert (project / "backend" / ".env.bak").read_bytes() == layout.backend_env
+        assert [p.read_bytes() for p in backups.kept] == [layout.backend_env]
+        assert not list((project / "backend").glob(".env.*"))
 
 
 def test_plan_is_data_with_stable_ids_and_no_secret(tmp_path: Path) -> None:
@@ -345,7 +346,7 @@ def test_plan_is_data_with_stable_ids_and_no_secret(tmp_path: Path) -> None:
 
 
 @pytest.mark.skipif(os.name == "nt", reason="symlinks need a privilege on Windows")
-def test_fix_writes_through_a_symlink(tmp_path: Path) -> None:
+def test_fix_writes_through_a_symlink(tmp_path: Path, backups: Any) -> None:
     from setup_wizard.config.envfix import plan_backend_env, write_plan
 
     shared = tmp_path / "shared.env"
@@ -355,6 +356,6 @@ def test_fix_writes_through_a_symlink(tmp_path: Path) -> None:
     link.symlink_to(shared)
     plan = plan_backend_env(tmp_path, {})
     assert plan is not None and [f.id for f in plan.fixes] == ["env_rewrite_utf8"]
-    write_plan(plan)
+    write_plan(plan, backups=backups)
     assert link.is_symlink() and shared.read_bytes() == utf8(f"DATABASE_URL={URL}\n")
-    assert (tmp_path / "shared.env.bak").read_bytes().startswith(codecs.BOM_UTF8)
+    assert len(backups.kept) == 1 and backups.kept[0].read_bytes().startswith(codecs.BOM_UTF8)

@@ -11,8 +11,9 @@ Each fix answers one problem code of config/backend_verdict.py:
 as the copy it would be), into one `EnvPlan`: the values the file will hold, which the wizard connects
 with, so what is written is what a login proved. Nothing is written here: the flow (flow/save.py)
 writes the plan, with any values the person typed, once the login worked, in one atomic replace
-(config/envwrite.save_env: a backup first, through a symlink to its target, python-dotenv reading back
-exactly the intended values). The password is never part of a description.
+(config/envwrite.save_env: a backup first, in the per-user data folder, mode 600 (config/backups.py),
+through a symlink to its target, python-dotenv reading back exactly the intended values). The password
+is never part of a description.
 """
 
 from __future__ import annotations
@@ -26,7 +27,8 @@ from setup_wizard import messages as msg
 from setup_wizard.config import backend_verdict as b
 from setup_wizard.config.backend import backend_view
 from setup_wizard.config.backend_layout import find_layout
-from setup_wizard.config.envfile import decode_env_bytes
+from setup_wizard.config.backups import Backups
+from setup_wizard.config.envfile import decode_env_bytes, present
 from setup_wizard.config.envwrite import EnvChange, SaveResult, parse_env_text, save_env
 from setup_wizard.config.precedence import find_key, load_settings
 from setup_wizard.config.settings import SourceKind
@@ -136,6 +138,8 @@ def plan_backend_env(cwd: Path, environ: Mapping[str, str]) -> EnvPlan | None:
     fixes = plan_env_fixes(backend_view(layout, environ))
     copy_from = None
     if fixes and fixes[0].id == COPY_ROOT:
+        if present(layout.env_path):  # a folder or a link stands there: the reading already refused it
+            return None
         # Judged again as the copy it would be: a root .env in UTF-16 also needs rewriting, and so on.
         copy_from = fixes[0].source
         layout = replace(layout, env_raw=layout.root_env_raw, root_env_raw=None)
@@ -159,8 +163,9 @@ def plan_backend_env(cwd: Path, environ: Mapping[str, str]) -> EnvPlan | None:
                    copy_from=copy_from, encoding=encoding)
 
 
-def write_plan(plan: EnvPlan, changes: list[EnvChange] | None = None) -> SaveResult:
-    """Write the plan (with `changes`, defaulting to the plan's own) in one atomic replace; WizardError
-    (env_save_failed, env_save_conflict) when it cannot, the file then left as it was."""
+def write_plan(plan: EnvPlan, changes: list[EnvChange] | None = None, *, backups: Backups) -> SaveResult:
+    """Write the plan (with `changes`, defaulting to the plan's own) in one atomic replace, the previous
+    file kept in `backups`; WizardError (env_save_failed, env_save_conflict) when it cannot, the file then
+    left as it was."""
     return save_env(plan.path, list(plan.changes if changes is None else changes), expected=plan.values,
-                    utf8=plan.utf8, base=plan.copy_from)
+                    backups=backups, utf8=plan.utf8, base=plan.copy_from)

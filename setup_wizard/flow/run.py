@@ -240,10 +240,12 @@ def run(options: Options, env: Environment, decider: Decider, view: View, system
             flow.add(version)
             if flow.plan_and_apply(conn, settings) and flow.repair(conn):
                 flow.result(conn, settings)
-    # Said last: what a run that never logged in would have written, or where the backend goes instead.
+    flow.report.changed = flow.changed
+    # Said at the end, in every door: where the previous .env went (it holds the old secrets); then, last,
+    # what a run that never logged in would have written, or where the backend goes instead.
+    flow.report.footer.extend(msg.BACKUP_KEPT.format(path=path) for path in flow.backups.kept)
     last = account_unsaved(flow, settings) if conn is None else backend_agrees(flow, settings)
     if last is not None:
         flow.report.footer.append(last)
-    flow.report.changed = flow.changed
     view.finish(flow.report)
     return flow.report

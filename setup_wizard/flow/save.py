@@ -13,11 +13,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from setup_wizard import messages as msg
+from setup_wizard.config.backups import Backups
 from setup_wizard.config.envfix import EnvPlan, write_plan
 from setup_wizard.config.envwrite import (
     EnvChange,
     SaveResult,
     environment_overrides,
+    owner_only,
     planned_changes,
     save_env,
     target_path,
@@ -49,11 +51,11 @@ class PendingSave:
         values = [msg.SAVE_LINE.format(key=key, shown=shown) for key, shown in self.shown]
         return " · ".join(values or self.notes)
 
-    def write(self, seen: dict[str, str] | None) -> SaveResult:
+    def write(self, seen: dict[str, str] | None, backups: Backups) -> SaveResult:
         if self.plan is not None:
-            return write_plan(self.plan, list(self.changes))
+            return write_plan(self.plan, list(self.changes), backups=backups)
         # Refused (env_save_conflict) if someone changed these keys since the wizard read the file.
-        return save_env(self.path, list(self.changes), expected=seen if seen is not None else {})
+        return save_env(self.path, list(self.changes), expected=seen if seen is not None else {}, backups=backups)
 
 
 def typed_fields(settings: Settings) -> set[str]:
@@ -103,7 +105,7 @@ def offer_save(flow: FlowState, settings: Settings) -> None:
                       msg.SAVE_SKIPPED + "\n" + msg.SAVE_WOULD_WRITE.format(path=pending.path, what=pending.summary())))
         return
     try:
-        result = pending.write(flow.env_values)
+        result = pending.write(flow.env_values, flow.backups)
     except WizardError as error:
         flow.add(Step("env_save", Status.WARN, msg.STEP_ENV_SAVE, error.detail, error.code, error.fix))
         return
@@ -153,10 +155,12 @@ def restrict_if_readable(flow: FlowState, path: Path) -> None:
         return
     if flow.decider.can_ask:
         flow.view.say(msg.ENV_READABLE_AFTER_SAVE.format(path=path, mode=f"{mode:o}"))
-    if not flow.decider.allow(FixKind.PERSON, msg.ASK_RESTRICT_ENV):
+    private = owner_only(mode)  # only bits taken away: a read-only file stays read-only (444 -> 400)
+    if not flow.decider.allow(FixKind.PERSON, msg.ASK_RESTRICT_ENV.format(mode=f"{private:o}")):
         flow.add(Step("env_permissions", Status.WARN, msg.STEP_ENV_PERMISSIONS,
                       msg.ENV_READABLE_BY_OTHERS.format(mode=f"{mode:o}"), "env_file_readable",
-                      msg.FIX_ENV_READABLE.format(path=path)))
+                      msg.FIX_ENV_READABLE.format(path=path, mode=f"{private:o}")))
         return
-    path.chmod(0o600)
-    flow.add(Step("env_permissions", Status.OK, msg.STEP_ENV_PERMISSIONS, msg.ENV_RESTRICTED.format(path=path)))
+    path.chmod(private)
+    flow.add(Step("env_permissions", Status.OK, msg.STEP_ENV_PERMISSIONS,
+                  msg.ENV_RESTRICTED.format(path=path, mode=f"{private:o}")))

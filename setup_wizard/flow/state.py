@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from setup_wizard import problems
+from setup_wizard.config.backups import Backups
 from setup_wizard.environment import Environment
 from setup_wizard.errors import WizardError
 from setup_wizard.flow.decide import Decider
@@ -48,6 +49,8 @@ class FlowState:
         self.save_offered = False
         # The backend .env's fixes, planned before the login and written only with the save after it.
         self.env_plan: EnvPlan | None = None
+        # Where this run keeps the previous .env before rewriting it (the per-user data folder).
+        self.backups = Backups.for_environment(env.environ, env.platform)
 
     def add(self, step: Step) -> Step:
         self.report.add(step)

@@ -235,17 +235,22 @@ class Screen:
         self.console.print()
         if report.ok:
             self.status_line(Status.OK, msg.SUMMARY_OK)
-            self._next_steps(next_steps)
+            return self._next_steps(next_steps)
+        self.status_line(Status.FAIL, msg.SUMMARY_NOT_READY)
+        if last is not None and last.fix:
+            self.console.print(Panel(Text(last.fix), title=Text(msg.NEXT_FOR_FAILURE.format(title=last.title),
+                                                                style="bold"),
+                                     title_align="left", box=self._box(), expand=True))
         else:
-            self.status_line(Status.FAIL, msg.SUMMARY_NOT_READY)
-            if last is not None and last.fix:
-                self.console.print(Panel(Text(last.fix), title=Text(msg.NEXT_FOR_FAILURE.format(title=last.title),
-                                                                    style="bold"),
-                                         title_align="left", box=self._box(), expand=True))
-            else:
-                self.line(msg.RERUN_AFTER_FIX)
-        for text in report.footer:  # said last, where the person looks
-            self.line(text, "bold")
+            self.line(msg.RERUN_AFTER_FIX)
+        return None
+
+    def footer(self, lines: list[str]) -> None:
+        """Said after the verdict, the last thing on the screen (where a backup went): one line each, to copy."""
+        from rich.text import Text
+
+        for text in lines:
+            self.console.print(Text(text), soft_wrap=True)
 
     def _next_steps(self, next_steps: bool) -> None:
         from rich.panel import Panel
