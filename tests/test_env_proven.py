@@ -194,7 +194,7 @@ def test_a_retyped_password_is_written_once_with_the_database_url(database: Data
     run.ask(PASSWORD_QUESTION, PASSWORD + ENTER)
     run.child.expect_exact(msg.ENV_FIX_ADD_URL[:20])  # the reason, shown with the one question
     run.ask(msg.ASK_SAVE, ENTER)
-    run.ask(msg.ASK_RESTRICT_ENV, DOWN + ENTER)  # keep the permissions (another test's subject)
+    run.ask(msg.ASK_RESTRICT_ENV.format(mode="600"), DOWN + ENTER)  # keep the permissions (another test's subject)
     run.ask(msg.ASK_CONFIRM_APPLY, ENTER)
     if library_installed():
         run.ask("LangGraph 체크포인트 테이블", DOWN + ENTER)
