@@ -95,7 +95,8 @@ def test_yes_with_a_wrong_password_leaves_the_postgres_keys_alone(database: Data
     assert "DATABASE_URL=postgresql+psycopg://postgres:***@127.0.0.1" in last_line(out)
 
 
-def test_yes_writes_database_url_once_after_the_login(database: Database, tmp_path: Path) -> None:
+def test_yes_writes_database_url_once_after_the_login(database: Database, tmp_path: Path,
+                                                      user_data_folder: Path) -> None:
     import json
 
     # Saved by Notepad as "ANSI" (CP949): two fixes, the encoding and DATABASE_URL, and one write.
@@ -115,6 +116,9 @@ def test_yes_writes_database_url_once_after_the_login(database: Database, tmp_pa
     lines = original.splitlines()
     assert new.splitlines()[:len(lines)] == lines  # every line kept, the URL added at the end
     assert new.splitlines()[len(lines)].startswith("DATABASE_URL=postgresql+psycopg://postgres:")
+    # One replace, so one backup: the file exactly as it was before the run.
+    kept = [p for p in (user_data_folder / "setup_wizard" / "backups").rglob("*") if p.is_file()]
+    assert [p.read_bytes() for p in kept] == [original.encode("cp949")]
     assert run_cli("check", cwd=tmp_path).returncode == 0
 
 
