@@ -24,32 +24,32 @@ text is made only in config/steps.py (and messages.py). Nothing here connects or
 from __future__ import annotations
 
 import codecs
-import io
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from setup_wizard.config.backend_layout import Layout, find_layout
+from setup_wizard.config.backend_layout import MAX_ENV_BYTES, Layout, find_layout
 from setup_wizard.config.backend_verdict import (
-    BACKEND_SCHEME,
     DSN_ELSEWHERE,
     ENV_BOM,
     ENV_NOT_UTF8,
     ENV_OUTSIDE,
+    ENV_TOO_LARGE,
     PASSWORD_ONLY_IN_KEYS,
     URL_EMPTY_ENVIRON,
     URL_FROM_ENVIRON,
     URL_INVALID,
     URL_MISSING,
     URL_NO_DBNAME,
+    URL_REJECTED,
     URL_SCHEME,
     BackendView,
     Other,
     Problem,
-    scheme_of,
 )
 from setup_wizard.config.precedence import find_key, os_login_name
+from setup_wizard.config.settings import DSN as DSN_SOURCE
 from setup_wizard.config.settings import (
     ENV_FILE_KEYS,
     FIELDS,
@@ -76,29 +76,24 @@ def _decode_for_backend(raw: bytes) -> tuple[str | None, str]:
         return None, "cp949"
 
 
-def _pairs(text: str) -> list[tuple[str, str, int]]:
-    """(key, value, line) in file order, as python-dotenv parses them (value-less keys dropped)."""
-    from dotenv.parser import parse_stream
+def _pairs(text: str, environ: Mapping[str, str]) -> list[tuple[str, str, int]]:
+    """(key, value, line) in file order, as the backend's load_dotenv reads them (value-less keys dropped;
+    a key given twice: its last value, at its first line)."""
+    from setup_wizard.config.dotenv_backend import interpolate, parse_env_text
 
-    normalised = text.replace("\r\n", "\n").replace("\r", "\n")
-    values = _interpolated(normalised)
-    out = []
-    for binding in parse_stream(io.StringIO(normalised)):
-        if binding.key is None or binding.error or binding.value is None:
-            continue
-        out.append((binding.key, values.get(binding.key, binding.value), binding.original.line))
-    return out
-
-
-def _interpolated(text: str) -> dict[str, str]:
-    from dotenv import dotenv_values
-
-    normalised = text.replace("\r\n", "\n").replace("\r", "\n")
-    return {k: v for k, v in dotenv_values(stream=io.StringIO(normalised), interpolate=True).items()
-            if v is not None}
+    bindings = parse_env_text(text)
+    values = interpolate(bindings, environ)
+    first: dict[str, int] = {}
+    for binding in bindings:
+        if binding.key is not None and not binding.error:
+            first.setdefault(binding.key, binding.line)
+    return [(key, value, first[key]) for key, value in values.items() if value is not None]
 
 
-def _tolerant(raw: bytes | None) -> dict[str, str] | None:
+def _tolerant(raw: bytes | None, environ: Mapping[str, str]) -> dict[str, str] | None:
+    """The values of a .env file as the backend will read them once it reads the file at all (a BOM,
+    UTF-16 or CP949 decoded)."""
+    from setup_wizard.config.dotenv_backend import backend_values
     from setup_wizard.config.envfile import decode_env_bytes
 
     if raw is None:
@@ -107,16 +102,28 @@ def _tolerant(raw: bytes | None) -> dict[str, str] | None:
         text, _ = decode_env_bytes(raw)
     except UnicodeDecodeError:
         return None
-    return _interpolated(text)
+    return backend_values(text, environ)
 
 
 def _url_parts(url: str) -> dict[str, str] | None:
-    """host/port/user/password/dbname as SQLAlchemy and then libpq see them; None when unparsable."""
+    """host/port/user/password/dbname as the backend's SQLAlchemy hands them to libpq; None when its
+    create_engine raises."""
+    from setup_wizard.config.backend_url import EngineError, engine_params
+
+    try:
+        params = engine_params(url).params
+    except EngineError:
+        return None
+    return {name: params[name] for name in FIELDS if name in params}
+
+
+def _dsn_parts(dsn: str) -> dict[str, str] | None:
+    """--dsn's fields (a libpq URL or key=value string); None when unparsable."""
     from setup_wizard.config.precedence import parse_dsn
     from setup_wizard.errors import UsageError
 
     try:
-        fields, _params, _ = parse_dsn(url, environ_source("DATABASE_URL"))
+        fields, _params, _ = parse_dsn(dsn, DSN_SOURCE)
     except UsageError:
         return None
     return fields
@@ -153,7 +160,10 @@ def _load_dotenv(f: _Found) -> None:
     """1. load_dotenv(backend/.env): strict UTF-8, a BOM kept as part of the first line's key."""
     layout = f.layout
     if layout.env_raw is None:
-        if layout.root_env_raw is not None and layout.root_env_path is not None:
+        if layout.env_too_large is not None:
+            f.add(ENV_TOO_LARGE, {"path": f.env_path, "size": str(layout.env_too_large),
+                                  "limit": str(MAX_ENV_BYTES)})
+        elif layout.root_env_raw is not None and layout.root_env_path is not None:
             f.add(ENV_OUTSIDE, {"path": str(layout.root_env_path), "target": f.env_path})
         return
     text, f.encoding = _decode_for_backend(layout.env_raw)
@@ -165,11 +175,11 @@ def _load_dotenv(f: _Found) -> None:
         from setup_wizard.config.envfile import decode_env_bytes
 
         try:
-            f.pairs = _pairs(decode_env_bytes(layout.env_raw)[0])
+            f.pairs = _pairs(decode_env_bytes(layout.env_raw)[0], f.environ)
         except UnicodeDecodeError:
             f.pairs = []
         return
-    f.pairs = _pairs(text.removeprefix("\ufeff"))
+    f.pairs = _pairs(text.removeprefix("\ufeff"), f.environ)
     if f.encoding == "utf-8-bom":
         lost = [p for p in f.pairs if p[2] == 1]
         f.pairs = [p for p in f.pairs if p[2] != 1]
@@ -205,24 +215,34 @@ def _pydantic_settings(f: _Found, windows: bool) -> None:
             f.add(URL_FROM_ENVIRON, {"key": key, "path": f.env_path})
         if file_url:
             f.others.append(Other("DATABASE_URL", env_file_source(file_url[0]), f.layout.env_path))
-    if f.url == "" and not f.has(URL_EMPTY_ENVIRON, ENV_OUTSIDE, ENV_BOM):
+    if f.url == "" and not f.has(URL_EMPTY_ENVIRON, ENV_OUTSIDE, ENV_BOM, ENV_TOO_LARGE):
         keys = [k for k in ENV_FILE_KEYS.values() if find_key(f.file_values, k)]
         f.add(URL_MISSING, {"path": f.env_path, "keys": ", ".join(keys)})
 
 
 def _create_engine(f: _Found) -> dict[str, str] | None:
-    """3. create_engine(url): the scheme exactly as written, and a URL SQLAlchemy and libpq agree on."""
+    """3. create_engine(url) as SQLAlchemy 2.0.23 and its psycopg dialect do it (config/backend_url.py),
+    then libpq's reading of the parameters: the fields it connects with, None when it cannot."""
+    from setup_wizard.config.backend_url import EngineError, engine_params, libpq_refusal
+
     if not f.url:
         return None
-    scheme = scheme_of(f.url)
-    parts = _url_parts(f.url)
-    if scheme is None:
-        f.add(URL_INVALID, source=f.source)
-    elif scheme != BACKEND_SCHEME:
-        f.add(URL_SCHEME, {"scheme": scheme}, f.source)
-    elif parts is None:
-        f.add(URL_INVALID, source=f.source)
-    return parts
+    try:
+        found = engine_params(f.url)
+    except EngineError as exc:
+        if exc.code != URL_SCHEME:
+            f.add(URL_INVALID, source=f.source)
+            return None
+        f.add(URL_SCHEME, {"scheme": exc.reason}, f.source)
+        try:  # judged on as it reads with the right driver name, so that every problem shows at once
+            found = engine_params(f.url, check_scheme=False)
+        except EngineError:
+            f.add(URL_INVALID, source=f.source)
+            return None
+    if libpq_refusal(found.params, f.environ) is not None:
+        f.add(URL_REJECTED, source=f.source)
+        return None
+    return {name: found.params[name] for name in FIELDS if name in found.params}
 
 
 def _libpq(f: _Found, parts: Mapping[str, str], login_name: str | None) -> None:
@@ -252,8 +272,8 @@ def backend_view(
     login_name: str | None = None,
 ) -> BackendView:
     """What the backend does with these files and this environment (pure: no I/O)."""
-    f = _Found(layout, environ, _tolerant(layout.env_raw))
-    root_values = _tolerant(layout.root_env_raw)
+    f = _Found(layout, environ, _tolerant(layout.env_raw, environ))
+    root_values = _tolerant(layout.root_env_raw, environ)
     _load_dotenv(f)
     _pydantic_settings(f, windows)
     parts = _create_engine(f)
@@ -264,7 +284,7 @@ def backend_view(
         if root_url and (f.url is None or root_url[1].strip() != f.url.strip()):
             f.others.append(Other(root_url[0], env_file_source(root_url[0]), layout.root_env_path))
     if dsn is not None and dsn.strip():
-        wanted = _url_parts(dsn)
+        wanted = _dsn_parts(dsn)
         used = _url_parts(f.url) if f.url else None
         if wanted is not None and (used is None or _differs(wanted, used)):
             f.add(DSN_ELSEWHERE)

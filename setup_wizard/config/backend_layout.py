@@ -22,6 +22,7 @@ class Layout:
     root_env_path: Path | None = None  # the project root's .env, when the backend folder has a parent
     root_env_raw: bytes | None = None
     assumed: bool = False  # no backend/ folder found: the current folder is taken for it
+    env_too_large: int | None = None  # backend/.env's size when it is over MAX_ENV_BYTES (env_raw is None)
 
     @property
     def env_path(self) -> Path:
@@ -38,6 +39,15 @@ def _read_small(path: Path) -> bytes | None:
         return None
 
 
+def _size_over_limit(path: Path) -> int | None:
+    """The size of a regular file over MAX_ENV_BYTES: the backend reads it, the wizard does not."""
+    try:
+        size = path.stat().st_size if path.is_file() else 0
+    except OSError:
+        return None
+    return size if size > MAX_ENV_BYTES else None
+
+
 def find_layout(cwd: Path) -> Layout:
     """The backend folder as config/project.find_backend finds it (here, inside, a parent or a sibling),
     with the .env beside it at the project root; without one, the current folder, marked as assumed."""
@@ -45,11 +55,13 @@ def find_layout(cwd: Path) -> Layout:
 
     found = find_backend(cwd)
     if found is None:
-        return Layout(backend_dir=cwd, env_raw=_read_small(cwd / ".env"), assumed=True)
+        return Layout(backend_dir=cwd, env_raw=_read_small(cwd / ".env"), assumed=True,
+                      env_too_large=_size_over_limit(cwd / ".env"))
     root_env = found.folder.parent / ".env"
     return Layout(
         backend_dir=found.folder,
         env_raw=_read_small(found.env_path),
         root_env_path=root_env,
         root_env_raw=_read_small(root_env),
+        env_too_large=_size_over_limit(found.env_path),
     )

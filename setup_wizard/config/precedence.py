@@ -81,6 +81,36 @@ def parse_dsn(text: str, origin: Source) -> tuple[dict[str, str], dict[str, str]
     return fields, parsed, scheme
 
 
+def parse_backend_url(text: str, origin: Source, environ: Mapping[str, str] | None = None,
+                      ) -> tuple[dict[str, str], dict[str, str], str]:
+    """DATABASE_URL as the backend's SQLAlchemy reads it (config/backend_url.py), split like parse_dsn:
+    (fields, extra parameters, scheme). Raises UsageError(dsn_invalid) where the backend's create_engine
+    raises or libpq refuses every connection; the message never contains the URL."""
+    from setup_wizard.config.backend_url import EngineError, engine_params, libpq_refusal
+
+    source = origin.describe()
+    try:
+        found = engine_params(text, check_scheme=False)
+    except EngineError as exc:
+        reason = msg.DSN_BAD_PORT if exc.reason == "port" else msg.DSN_UNPARSABLE
+        raise UsageError("dsn_invalid", reason.format(source=source), msg.FIX_DSN_FORM) from exc
+    if libpq_refusal(found.params, environ or {}) is not None:
+        raise UsageError("dsn_invalid", msg.DSN_LIBPQ_REFUSES.format(source=source), msg.FIX_DSN_FORM)
+    if not found.scheme.lower().startswith("postgres"):
+        raise UsageError("dsn_invalid", msg.DSN_BAD_SCHEME.format(source=source), msg.FIX_DSN_FORM)
+    params = dict(found.params)
+    fields = {name: params.pop(name) for name in FIELDS if name in params}
+    return fields, params, found.scheme
+
+
+def _parse_url(text: str, origin: Source, environ: Mapping[str, str],
+               ) -> tuple[dict[str, str], dict[str, str], str]:
+    """--dsn is the wizard's own (a libpq URL or key=value string); DATABASE_URL is the backend's."""
+    if origin.kind is SourceKind.DSN:
+        return parse_dsn(text, origin)
+    return parse_backend_url(text, origin, environ)
+
+
 def _check_port(value: str, source: Source) -> None:
     if not (value.isdigit() and 0 < int(value) < 65536):
         raise UsageError("dsn_invalid", msg.PORT_NOT_NUMBER.format(source=source.describe()), msg.FIX_PORT)
@@ -120,10 +150,10 @@ class _Merge:
     extra: dict[str, Value] = field(default_factory=dict)
     conflicts: list[Conflict] = field(default_factory=list)
 
-    def offer(self, name: str, value: str | None, source: Source) -> None:
+    def offer(self, name: str, value: str | None, source: Source, check: bool = True) -> None:
         if value is None or value == "":
             return
-        if name == "port":
+        if name == "port" and check:
             _check_port(value, source)
         if name in self.values:
             if source.kind not in (SourceKind.DEFAULT, SourceKind.LIBPQ_DEFAULT) and self.values[name].value != value:
@@ -174,9 +204,10 @@ def _merge_url(merge: _Merge, urls: list[tuple[str, Source]], environ: Mapping[s
                env_values: Mapping[str, str] | None, login_name: str | None) -> str:
     """The backend's way: one URL, libpq's PG* and defaults for what it leaves out; the rest conflicts."""
     text, origin = urls[0]
-    fields, params, scheme = parse_dsn(text, origin)
+    fields, params, scheme = _parse_url(text, origin, environ)
     for name in FIELDS:
-        merge.offer(name, fields.get(name), origin)
+        # A DATABASE_URL's ports are libpq's to judge (a list for several hosts), as parse_backend_url did.
+        merge.offer(name, fields.get(name), origin, check=origin.kind is SourceKind.DSN)
     for key, val in params.items():
         merge.offer_extra(key, val, origin)
     merge.libpq_environment(environ)
@@ -193,7 +224,7 @@ def _merge_url(merge: _Merge, urls: list[tuple[str, Source]], environ: Mapping[s
     # Other URLs (the file's under the environment's, either under --dsn) fill nothing.
     for other_text, other in urls[1:]:
         try:
-            other_fields, other_params, _ = parse_dsn(other_text, other)
+            other_fields, other_params, _ = _parse_url(other_text, other, environ)
         except UsageError:
             continue  # a URL the backend does not use; config/backend.py names it if it matters
         for name, val in other_fields.items():

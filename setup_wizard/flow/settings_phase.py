@@ -17,12 +17,12 @@ def find_env_file(options: Options, env: Environment) -> EnvFile | None:
     parents or a sibling), else .env here; unreadable input raises UsageError."""
     if options.env_file is not None:
         path = options.env_file if options.env_file.is_absolute() else env.cwd / options.env_file
-        return read_env_file(path)
+        return read_env_file(path, env.environ)
     backend = find_backend(env.cwd)
     if backend is not None and backend.env_path.is_file():
-        return read_env_file(backend.env_path)
+        return read_env_file(backend.env_path, env.environ)
     found = default_env_path(env.cwd)
-    return read_env_file(found) if found is not None else None
+    return read_env_file(found, env.environ) if found is not None else None
 
 
 def env_file_step(env_file: EnvFile | None, settings: Settings) -> Step:
