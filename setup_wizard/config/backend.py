@@ -48,7 +48,7 @@ from setup_wizard.config.backend_verdict import (
     Other,
     Problem,
 )
-from setup_wizard.config.precedence import find_key, os_login_name
+from setup_wizard.config.precedence import backend_database_url, find_key, os_login_name
 from setup_wizard.config.settings import DSN as DSN_SOURCE
 from setup_wizard.config.settings import (
     ENV_FILE_KEYS,
@@ -189,16 +189,9 @@ def _load_dotenv(f: _Found) -> None:
 def _pydantic_settings(f: _Found, windows: bool) -> None:
     """2. The environment with load_dotenv's additions (never overriding), read by pydantic-settings:
     names lower-cased (the last one wins), then the file's own, then the default ""."""
-    merged: dict[str, tuple[str, Source]] = {k: (v, environ_source(k)) for k, v in f.environ.items()}
-    present = {k.upper() for k in merged} if windows else set(merged)
-    for key, value, _line in f.pairs:
-        name = key.upper() if windows else key
-        if name not in present:
-            merged[name] = (value, env_file_source(key))
-            present.add(name)
-    lowered = {key.lower(): item for key, item in merged.items()}
-    if "database_url" in lowered:
-        f.url, f.source = lowered["database_url"]
+    chosen = backend_database_url(f.environ, {key: value for key, value, _line in f.pairs}, windows)
+    if chosen is not None:
+        f.url, f.source = chosen
     else:
         file_url = find_key({k: v for k, v, _l in f.pairs}, "DATABASE_URL")
         f.url, f.source = (file_url[1], env_file_source(file_url[0])) if file_url else ("", None)

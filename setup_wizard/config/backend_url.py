@@ -198,44 +198,37 @@ def _as_psycopg(value: object) -> str:
     return str(value)
 
 
-_SPACE = " \t\n\v\f\r"
-
-
-def _libpq_int(text: str) -> int | None:
-    """libpq's parse_int_param: strtol (leading space, a sign, ASCII digits), trailing space only."""
-    body = text.lstrip(_SPACE)
-    match = re.match(r"[+-]?[0-9]+", body)
-    if match is None or body[match.end():].strip(_SPACE):
-        return None
-    value = int(match.group(0))
-    return value if -(2**31) <= value < 2**31 else None
+_PROBE_HOST = "/nonexistent-setup-wizard"  # a socket folder that does not exist: every attempt fails at once
 
 
 def libpq_refusal(params: Mapping[str, str], environ: Mapping[str, str]) -> str | None:
-    """Why libpq refuses these parameters whatever the network does (None: it does not).
+    """What libpq itself refuses in these parameters, whatever the network does (None: nothing).
 
-    libpq reads the conninfo (unknown option, bad quoting), pairs the ports with the hosts (one port for
-    all, or one each: connectOptions2) and reads each port as it tries that host (1 to 65535, PQconnectPoll).
-    PGHOST and PGPORT stand in for what the parameters leave out."""
-    from psycopg import ProgrammingError
+    libpq judges a conninfo in stages: its parser (unknown option, bad quoting), connectOptions2 (host and
+    port counts, sslmode and the other enumerated values) and, as it tries each host, that host's port.
+    It is asked directly: the same parameters with every host replaced by a socket folder that does not
+    exist (PGHOSTADDR and hostaddr left out), so that it walks through all of them without touching the
+    network, with `environ`'s PG* variables. What it says about anything but those sockets is a refusal.
+    """
+    from psycopg import ProgrammingError, pq
     from psycopg.conninfo import make_conninfo
 
+    from setup_wizard.config.libpq_env import libpq_environment, libpq_variables
+
+    hosts = params["host"] if "host" in params else environ.get("PGHOST", "")
+    probe = {key: value for key, value in params.items() if key != "hostaddr"}
+    probe["host"] = ",".join(_PROBE_HOST for _ in hosts.split(","))
     try:
-        make_conninfo("", **params)
+        conninfo = make_conninfo("", **probe)
     except ProgrammingError:
         return "conninfo"
-    # An empty value given is given: libpq takes PGHOST/PGPORT only for a parameter left out.
-    host = params["host"] if "host" in params else environ.get("PGHOST", "")
-    port = params["port"] if "port" in params else environ.get("PGPORT", "")
-    if port == "":
-        return None
-    hosts, ports = host.split(","), port.split(",")
-    if len(ports) != 1 and len(ports) != len(hosts):
-        return "host-port-count"
-    for item in ports:
-        if item == "":
-            continue
-        number = _libpq_int(item)
-        if number is None or not 0 < number < 65536:
-            return "port"
-    return None
+    variables = {key: value for key, value in libpq_variables(environ).items() if key != "PGHOSTADDR"}
+    with libpq_environment(variables):
+        pgconn = pq.PGconn.connect_start(conninfo.encode())
+        try:
+            message = pgconn.error_message.decode("utf-8", "replace")
+        finally:
+            pgconn.finish()
+    refused = [line for line in message.splitlines()
+               if line.strip() and not line[0].isspace() and _PROBE_HOST not in line]
+    return "; ".join(refused) or None

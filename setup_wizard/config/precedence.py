@@ -150,10 +150,11 @@ class _Merge:
     extra: dict[str, Value] = field(default_factory=dict)
     conflicts: list[Conflict] = field(default_factory=list)
 
-    def offer(self, name: str, value: str | None, source: Source, check: bool = True) -> None:
-        if value is None or value == "":
+    def offer(self, name: str, value: str | None, source: Source, check: bool = True, empty: bool = False) -> None:
+        """`empty`: an empty value counts, as libpq counts a parameter given empty (no PG* variable then)."""
+        if value is None or (value == "" and not empty):
             return
-        if name == "port" and check:
+        if name == "port" and check and name not in self.values:
             _check_port(value, source)
         if name in self.values:
             if source.kind not in (SourceKind.DEFAULT, SourceKind.LIBPQ_DEFAULT) and self.values[name].value != value:
@@ -183,20 +184,44 @@ class _Merge:
                 self.offer_extra(param, environ[key], environ_source(key))
 
 
+def backend_database_url(environ: Mapping[str, str], env_values: Mapping[str, str] | None,
+                         windows: bool = sys.platform == "win32") -> tuple[str, Source] | None:
+    """The DATABASE_URL the backend's Settings get, and where it comes from: load_dotenv adds the file's
+    keys the environment does not have (by exact name; on Windows in any case), then pydantic-settings
+    lower-cases every name and the last one wins. So `database_url` in the file beats `DATABASE_URL` in a
+    POSIX environment (it is added after it), while the same name in the environment beats the file."""
+    merged: dict[str, tuple[str, Source]] = {key: (value, environ_source(key)) for key, value in environ.items()}
+    present = {key.upper() for key in merged} if windows else set(merged)
+    for key, value in (env_values or {}).items():
+        name = key.upper() if windows else key
+        if name not in present:
+            merged[name] = (value, env_file_source(key))
+            present.add(name)
+    return {key.lower(): item for key, item in merged.items()}.get("database_url")
+
+
 def _urls(dsn: str | None, environ: Mapping[str, str],
           env_values: Mapping[str, str] | None) -> list[tuple[str, Source]]:
-    """Every URL, highest rank first: --dsn, the environment's DATABASE_URL, the file's (any case)."""
+    """Every URL, highest rank first: --dsn, the backend's DATABASE_URL (backend_database_url), then
+    the other of the environment's and the file's."""
     if dsn is not None and not dsn.strip():
         raise UsageError("dsn_invalid", msg.DSN_EMPTY, msg.FIX_DSN_FORM)
     urls: list[tuple[str, Source]] = []
     if dsn is not None:
         urls.append((dsn, DSN))
+    candidates = []
+    chosen = backend_database_url(environ, env_values)
+    if chosen is not None:
+        candidates.append(chosen)
     env_url = find_key(environ, "DATABASE_URL")
-    if env_url and env_url[1].strip():
-        urls.append((env_url[1], environ_source(env_url[0])))
+    if env_url:
+        candidates.append((env_url[1], environ_source(env_url[0])))
     file_url = find_key(env_values, "DATABASE_URL")
-    if file_url and file_url[1].strip():
-        urls.append((file_url[1], env_file_source(file_url[0])))
+    if file_url:
+        candidates.append((file_url[1], env_file_source(file_url[0])))
+    for text, source in candidates:
+        if text.strip() and all(source != seen for _t, seen in urls):
+            urls.append((text, source))
     return urls
 
 
@@ -207,7 +232,9 @@ def _merge_url(merge: _Merge, urls: list[tuple[str, Source]], environ: Mapping[s
     fields, params, scheme = _parse_url(text, origin, environ)
     for name in FIELDS:
         # A DATABASE_URL's ports are libpq's to judge (a list for several hosts), as parse_backend_url did.
-        merge.offer(name, fields.get(name), origin, check=origin.kind is SourceKind.DSN)
+        # An empty host (`?host=:5432`) is given to libpq as such: the default socket, not PGHOST.
+        merge.offer(name, fields.get(name), origin, check=origin.kind is SourceKind.DSN,
+                    empty=origin.kind is not SourceKind.DSN)
     for key, val in params.items():
         merge.offer_extra(key, val, origin)
     merge.libpq_environment(environ)

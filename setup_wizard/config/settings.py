@@ -209,7 +209,8 @@ class Settings:
         params.update(port=self.get("port") or self.port, user=self.user, dbname=dbname or self.dbname)
         if self.source("host") != libpq_default("host"):
             # Left out, libpq picks its own default (the local socket), as it does for the backend.
-            params["host"] = self.get("host") or self.host
+            given = self.get("host")
+            params["host"] = given if given is not None else self.host
         if self.password is not None:
             params["password"] = self.password
         # PGCLIENTENCODING in the environment would otherwise change what psycopg decodes (a
