@@ -23,6 +23,7 @@ without paying the interpreter start and the imports again (about 0.9 s each).
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import sys
@@ -47,6 +48,31 @@ def main() -> None:
     sys.stdout.write(json.dumps(load()) + "\n")
 
 
+@functools.lru_cache(maxsize=1)
+def settings_class() -> type:
+    """app/core/config.py's Settings (the fields that can stop it). Made once: pydantic builds a class
+    slowly, and it reads nothing until it is instantiated."""
+    from pydantic_settings import BaseSettings
+
+    class Settings(BaseSettings):  # app/core/config.py, the fields that can stop it
+        PROJECT_NAME: str = "HolmesNyangz"
+        SECRET_KEY: str = ""
+        DATABASE_URL: str = ""
+        ALLOWED_HOSTS: List[str] = ["http://localhost:3000", "http://127.0.0.1:3000"]  # noqa: UP006
+        POSTGRES_HOST: str = "localhost"
+        POSTGRES_PORT: int = 5432
+        POSTGRES_USER: str = "postgres"
+        POSTGRES_PASSWORD: str = "root1234"
+        POSTGRES_DB: str = "real_estate"
+
+        class Config:
+            env_file = ".env"
+            env_file_encoding = "utf-8"
+            extra = "allow"
+
+    return Settings
+
+
 def load(full: bool = False) -> dict[str, object]:
     """What the backend does at start-up in this folder and environment. full=True adds, for the batch
     mode, the raw URL, the keyword arguments psycopg.connect receives, libpq's resolved options and
@@ -58,27 +84,12 @@ def load(full: bool = False) -> dict[str, object]:
         from dotenv import load_dotenv
 
         # foundation/config.py: backend_dir / ".env", never overriding the environment.
+        before = dict(os.environ)
         load_dotenv(dotenv_path=Path.cwd() / ".env")
+        if full:  # every value load_dotenv set, interpolated: the whole file as the backend reads it
+            out["dotenv"] = {key: value for key, value in os.environ.items() if key not in before}
 
-        from pydantic_settings import BaseSettings
-
-        class Settings(BaseSettings):  # app/core/config.py, the fields that can stop it
-            PROJECT_NAME: str = "HolmesNyangz"
-            SECRET_KEY: str = ""
-            DATABASE_URL: str = ""
-            ALLOWED_HOSTS: List[str] = ["http://localhost:3000", "http://127.0.0.1:3000"]  # noqa: UP006
-            POSTGRES_HOST: str = "localhost"
-            POSTGRES_PORT: int = 5432
-            POSTGRES_USER: str = "postgres"
-            POSTGRES_PASSWORD: str = "root1234"
-            POSTGRES_DB: str = "real_estate"
-
-            class Config:
-                env_file = ".env"
-                env_file_encoding = "utf-8"
-                extra = "allow"
-
-        settings = Settings()
+        settings = settings_class()()
         url = settings.DATABASE_URL
         out["url"] = redact(url)
         if full:

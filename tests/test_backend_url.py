@@ -150,9 +150,17 @@ def libpq_view(settings: Settings) -> dict[str, str]:
 
 
 def disagreement(case: Case, loaded: dict[str, Any]) -> str | None:
-    """None when both sides agree on the URL, the verdict and the connection; else what differs."""
+    """None when both sides agree on every value of the file, the URL, the verdict and the connection;
+    else what differs."""
+    from setup_wizard.config.dotenv_backend import backend_values
+
     ours = wizard(case)
     want = expected_code(loaded)
+    if case.env is not None and "dotenv" in loaded:
+        read = backend_values(case.env.decode("utf-8"), case.environ)
+        mine = {key: value for key, value in read.items() if key not in case.environ}
+        if mine != loaded["dotenv"]:
+            return f".env values: backend {loaded['dotenv']}, wizard {mine}"
     if "raw_url" in loaded and ours.url != loaded["raw_url"]:
         return f"URL: backend {loaded['raw_url']!r}, wizard {ours.url!r}"
     if ours.code != want:
@@ -324,6 +332,20 @@ def _env_line(rng: random.Random, url: str) -> str:
     return f"{key}={url}"
 
 
+KEYS = ["PW", "X", "K1", "k1", "Key-2", "한글키", "export"]
+VALUES = ["v", "a b", "a #c", "a#c", " #c", "", "${X}", "${X:-d}", "${PW}x${K1}", "$X", "${}", "${X:-}", "é",
+          "a\\b", "a\\'b", 'a\\"b', "a\\\\", "\\n\\t\\x41", "'", '"', "a'b", "{x}", "${X}${X}"]
+
+
+def gen_line(rng: random.Random) -> str:
+    """One .env statement, well-formed or not: quotes, escapes, export, comments, spaces, interpolation."""
+    key, value = rng.choice(KEYS), rng.choice(VALUES)
+    shapes = ["{k}={v}", "{k}='{v}'", '{k}="{v}"', "export {k}={v}", " {k} = {v}", "\t{k}={v}", "'{k}'={v}",
+              "{k}", "{k}=", "{k}= # c", "# {k}={v}", "{k}={v} # c", '{k}="{v}\n{v}"', "{k}='{v}' junk",
+              "exportt {k}={v}", "{k}=={v}", "=x", "{k} x={v}"]
+    return rng.choice(shapes).format(k=key, v=value)
+
+
 def gen_case(rng: random.Random) -> Case:
     url = gen_url(rng)
     environ: dict[str, str] = {}
@@ -334,7 +356,10 @@ def gen_case(rng: random.Random) -> Case:
             environ[name] = rng.choice(values)
     if rng.random() < 0.1:
         return Case(None, {**environ, "DATABASE_URL": url}, "environment only")
-    lines = []
+    for name, values in (("X", ["envx", ""]), ("K1", ["envk"])):
+        if rng.random() < 0.15:
+            environ[name] = rng.choice(values)
+    lines = [gen_line(rng) for _ in range(rng.choice([0, 0, 1, 2, 4]))]
     if rng.random() < 0.3:
         lines.append(rng.choice(["# 설정", "", "SECRET_KEY=abc", "BROKEN 'line", "EMPTY=", "NOVALUE"]))
     if rng.random() < 0.3:

@@ -20,16 +20,15 @@ from __future__ import annotations
 import codecs
 import re
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
 from functools import lru_cache
 from re import Match, Pattern
+from typing import NamedTuple
 
 
 def _regex(string: str, extra_flags: int = 0) -> Pattern[str]:
     return re.compile(string, re.UNICODE | extra_flags)
 
 
-_newline = _regex(r"(\r\n|\n|\r)")
 _multiline_whitespace = _regex(r"\s*", extra_flags=re.MULTILINE)
 _whitespace = _regex(r"[^\S\r\n]*")
 _export = _regex(r"(?:export[^\S\r\n]+)?")
@@ -45,11 +44,14 @@ _rest_of_line = _regex(r"[^\r\n]*(?:\r|\n|\r\n)?")
 _double_quote_escapes = _regex(r"\\[\\'\"abfnrtv]")
 _single_quote_escapes = _regex(r"\\[\\']")
 _inline_comment = _regex(r"\s+#.*")
+# The common statement `KEY=value` (no export, no quotes, no leading space, a value that starts with
+# neither a space nor a quote) read in one match, with exactly the result the steps above give it: the
+# key and the value stop where those regexes stop, and nothing can backtrack into another reading.
+_simple_binding = _regex(r"([^=\#\s'][^=\#\s]*)[^\S\r\n]*=[^\S\r\n]*([^\s'\"][^\r\n]*)(?:\r\n|\n|\r|$)")
 _posix_variable = re.compile(r"\$\{(?P<name>[^\}:]*)(?::-(?P<default>[^\}]*))?\}")
 
 
-@dataclass(frozen=True)
-class Binding:
+class Binding(NamedTuple):
     key: str | None
     value: str | None  # None: a key without `=`
     line: int  # 1-based line where the statement starts
@@ -81,8 +83,11 @@ class _Reader:
         match = regex.match(self.string, self.chars)
         if match is None:
             raise _Error("read_regex: Pattern not found")
-        self.line += len(_newline.findall(self.string, match.start(), match.end()))
-        self.chars = match.end()
+        start, end = match.span()
+        if end > start:  # newlines as 1.0.1's Position.advance counts them (\r\n, \n, \r), in C
+            text = self.string
+            self.line += text.count("\n", start, end) + text.count("\r", start, end) - text.count("\r\n", start, end)
+        self.chars = end
         return match.groups()
 
 
@@ -115,7 +120,24 @@ def _parse_value(reader: _Reader) -> str:
     return _inline_comment.sub("", part).rstrip()
 
 
+def _parse_simple(reader: _Reader) -> Binding | None:
+    string, start = reader.string, reader.chars
+    match = _simple_binding.match(string, start)
+    if match is None or string.startswith("export", start):
+        return None
+    key, part = match.groups()
+    line = reader.line
+    reader.chars = match.end()
+    if match.end() > match.start(2) + len(part):  # the newline
+        reader.line += 1
+    value = (_inline_comment.sub("", part) if "#" in part else part).rstrip()
+    return Binding(key, value, line, False)
+
+
 def _parse_binding(reader: _Reader) -> Binding:
+    simple = _parse_simple(reader)
+    if simple is not None:
+        return simple
     reader.set_mark()
     try:
         reader.read_regex(_multiline_whitespace)
