@@ -239,6 +239,8 @@ def test_explicit_case_agrees(case: Case, batch: BatchLoader) -> None:
 
 def test_explicit_connections() -> None:
     """The values the wizard connects with, spelled out for the cases whose point is the connection."""
+    from setup_wizard.config.backend_url import engine_params
+
     def settings(case: Case) -> Settings:
         found = wizard(case).settings
         assert found is not None
@@ -248,6 +250,8 @@ def test_explicit_connections() -> None:
     assert spaced.password == "pass word" and settings(EXPLICIT[1]).dbname == "test database"
     multi = settings(EXPLICIT[2]).conninfo_params()
     assert (multi["host"], multi["port"]) == ("a,b,c", "1,2,3")
+    written = settings(EXPLICIT[2]).url()  # what the wizard writes back keeps the list, in SQLAlchemy's form
+    assert {k: engine_params(written).params[k] for k in ("host", "port")} == {"host": "a,b,c", "port": "1,2,3"}
     split = settings(EXPLICIT[3])
     assert (split.host, split.port) == ("db", 5678)
     assert settings(EXPLICIT[4]).conninfo_params()["host"] == "db1,db2"

@@ -49,8 +49,7 @@ _URL = re.compile(
     re.X,
 )
 _HOST_PORT = re.compile(r"^([a-zA-Z0-9\-\.]*)(?:\:(\d*))?$")
-# Dialects SQLAlchemy 2.0.23 has for postgresql+<driver>; only psycopg's library is installed with the
-# backend, and psycopg_async's engine starts but cannot connect from the synchronous engine.
+# URL attribute -> psycopg keyword, in translate_connect_args' order.
 _FIELDS = {"host": "host", "database": "dbname", "username": "user", "password": "password", "port": "port"}
 
 Query = dict[str, "str | list[str]"]

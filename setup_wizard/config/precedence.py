@@ -176,9 +176,10 @@ class _Merge:
             return
         self.conflicts.append(Conflict(name, table[name].source if name in table else fallback_winner, loser))
 
-    def libpq_environment(self, environ: Mapping[str, str]) -> None:
+    def libpq_environment(self, environ: Mapping[str, str], check: bool = True) -> None:
+        """PG* variables; check=False: their ports are libpq's to judge (PGHOST=a,b with PGPORT=1,2)."""
         for name, key in LIBPQ_ENV_KEYS.items():
-            self.offer(name, environ.get(key), environ_source(key))
+            self.offer(name, environ.get(key), environ_source(key), check=check)
         for key, param in LIBPQ_ENV_PARAMS.items():
             if environ.get(key):
                 self.offer_extra(param, environ[key], environ_source(key))
@@ -237,7 +238,7 @@ def _merge_url(merge: _Merge, urls: list[tuple[str, Source]], environ: Mapping[s
                     empty=origin.kind is not SourceKind.DSN)
     for key, val in params.items():
         merge.offer_extra(key, val, origin)
-    merge.libpq_environment(environ)
+    merge.libpq_environment(environ, check=origin.kind is SourceKind.DSN)
     # POSTGRES_* keys: the backend's engines never read them (the checkpointer only without a URL).
     for name, key in ENV_FILE_KEYS.items():
         found = find_key(env_values, key)

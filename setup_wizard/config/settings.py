@@ -241,5 +241,7 @@ class Settings:
         return shown
 
     def redacted_url(self) -> str:
+        if self.multi_host:
+            return f"{self.url_scheme}://{self.user}:***@/{self.dbname}?host={self.get('host')}&port={self.get('port')}"
         return f"{self.url_scheme}://{self.user}:***@{self.host}:{self.port}/{self.dbname}"
 
