@@ -441,7 +441,9 @@ def test_check_connects_through_a_host_list(server: Any, tmp_path: Path) -> None
 
 # --- a backend/.env too large to check is not a missing DATABASE_URL --------------------------------
 
-def test_too_large_backend_env_is_reported_as_such(tmp_path: Path) -> None:
+def test_too_large_backend_env_is_not_missing(tmp_path: Path) -> None:
+    """Over the 1 MiB limit the file is refused by name (env_file_invalid, exit 2), in every mode, even
+    when the settings come from another file: never `backend_url_missing` for a file that holds the URL."""
     from conftest import run_inprocess
 
     (tmp_path / "backend" / "app").mkdir(parents=True)
@@ -449,16 +451,15 @@ def test_too_large_backend_env_is_reported_as_such(tmp_path: Path) -> None:
         handle.write(b"DATABASE_URL=postgresql+psycopg://app:pw@localhost:5433/real_estate\n")
         handle.truncate(2 * 1024 * 1024)  # sparse
     (tmp_path / "small.env").write_text("DATABASE_URL=postgresql+psycopg://app:pw@localhost:1/x\n", encoding="utf-8")
-    as_json = run_inprocess("check", "--json", "--env-file", "small.env", cwd=tmp_path)
-    codes = [step.get("code") for step in json.loads(as_json.stdout)["steps"]]
-    assert "backend_env_too_large" in codes and "backend_url_missing" not in codes
+    for args in (["check", "--json"], ["--yes", "--json"]):
+        result = run_inprocess(*args, "--env-file", "small.env", cwd=tmp_path)
+        codes = [step.get("code") for step in json.loads(result.stdout)["steps"]]
+        assert result.code != 0 and "env_file_invalid" in codes and "backend_url_missing" not in codes, codes
+        assert "2097152" in result.stdout
     text = run_inprocess("check", "--env-file", "small.env", "--report", "report.md", cwd=tmp_path)
     report = (tmp_path / "report.md").read_text(encoding="utf-8")
     for shown in (text.stdout, report):
-        assert "backend_env_too_large" in shown and "2097152" in shown and "backend_url_missing" not in shown
-    run = run_inprocess("--yes", "--json", "--env-file", "small.env", cwd=tmp_path)
-    codes = [step.get("code") for step in json.loads(run.stdout)["steps"]]
-    assert "backend_env_too_large" in codes and "backend_url_missing" not in codes
+        assert "너무 큽니다" in shown and "backend_url_missing" not in shown
 
 
 # --- one parse per run ----------------------------------------------------------------------------------

@@ -29,13 +29,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from setup_wizard.config.backend_layout import MAX_ENV_BYTES, Layout, find_layout
+from setup_wizard.config.backend_layout import Layout, find_layout
 from setup_wizard.config.backend_verdict import (
     DSN_ELSEWHERE,
     ENV_BOM,
     ENV_NOT_UTF8,
     ENV_OUTSIDE,
-    ENV_TOO_LARGE,
     PASSWORD_ONLY_IN_KEYS,
     URL_EMPTY_ENVIRON,
     URL_FROM_ENVIRON,
@@ -160,10 +159,7 @@ def _load_dotenv(f: _Found) -> None:
     """1. load_dotenv(backend/.env): strict UTF-8, a BOM kept as part of the first line's key."""
     layout = f.layout
     if layout.env_raw is None:
-        if layout.env_too_large is not None:
-            f.add(ENV_TOO_LARGE, {"path": f.env_path, "size": str(layout.env_too_large),
-                                  "limit": str(MAX_ENV_BYTES)})
-        elif layout.root_env_raw is not None and layout.root_env_path is not None:
+        if layout.root_env_raw is not None and layout.root_env_path is not None:
             f.add(ENV_OUTSIDE, {"path": str(layout.root_env_path), "target": f.env_path})
         return
     text, f.encoding = _decode_for_backend(layout.env_raw)
@@ -208,7 +204,7 @@ def _pydantic_settings(f: _Found, windows: bool) -> None:
             f.add(URL_FROM_ENVIRON, {"key": key, "path": f.env_path})
         if file_url:
             f.others.append(Other("DATABASE_URL", env_file_source(file_url[0]), f.layout.env_path))
-    if f.url == "" and not f.has(URL_EMPTY_ENVIRON, ENV_OUTSIDE, ENV_BOM, ENV_TOO_LARGE):
+    if f.url == "" and not f.has(URL_EMPTY_ENVIRON, ENV_OUTSIDE, ENV_BOM):
         keys = [k for k in ENV_FILE_KEYS.values() if find_key(f.file_values, k)]
         f.add(URL_MISSING, {"path": f.env_path, "keys": ", ".join(keys)})
 

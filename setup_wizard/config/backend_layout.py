@@ -1,8 +1,11 @@
 """Where the backend starts, and the bytes of the .env files around it: what config/backend.py judges.
 
 The backend folder is found as config/project.find_backend finds it; its .env and the project root's
-are read as bytes (a file that is missing, not regular or far too large reads as None). This is the
-only part of the backend's view that reads anything.
+are read as bytes. Whatever stands at the backend's `.env` must be a readable file (a folder, a looping
+or broken link, a file without read permission: UsageError, exit 2, as when the settings are read); the
+project root's `.env`, or the current folder's when no backend was found, reads as None when it is not a
+regular file (a virtual environment folder named `.env`). This is the only part of the backend's view
+that reads anything.
 """
 
 from __future__ import annotations
@@ -22,7 +25,6 @@ class Layout:
     root_env_path: Path | None = None  # the project root's .env, when the backend folder has a parent
     root_env_raw: bytes | None = None
     assumed: bool = False  # no backend/ folder found: the current folder is taken for it
-    env_too_large: int | None = None  # backend/.env's size when it is over MAX_ENV_BYTES (env_raw is None)
 
     @property
     def env_path(self) -> Path:
@@ -39,13 +41,16 @@ def _read_small(path: Path) -> bytes | None:
         return None
 
 
-def _size_over_limit(path: Path) -> int | None:
-    """The size of a regular file over MAX_ENV_BYTES: the backend reads it, the wizard does not."""
-    try:
-        size = path.stat().st_size if path.is_file() else 0
-    except OSError:
+def _read_backend_env(path: Path) -> bytes | None:
+    """The backend's .env: None when nothing is there; anything unreadable raises UsageError (exit 2)."""
+    from setup_wizard.config.envfile import present, read_env_bytes, unreadable_error
+
+    if not present(path):
         return None
-    return size if size > MAX_ENV_BYTES else None
+    try:
+        return read_env_bytes(path, MAX_ENV_BYTES)
+    except OSError as exc:
+        raise unreadable_error(path, exc) from exc
 
 
 def find_layout(cwd: Path) -> Layout:
@@ -55,13 +60,11 @@ def find_layout(cwd: Path) -> Layout:
 
     found = find_backend(cwd)
     if found is None:
-        return Layout(backend_dir=cwd, env_raw=_read_small(cwd / ".env"), assumed=True,
-                      env_too_large=_size_over_limit(cwd / ".env"))
+        return Layout(backend_dir=cwd, env_raw=_read_small(cwd / ".env"), assumed=True)
     root_env = found.folder.parent / ".env"
     return Layout(
         backend_dir=found.folder,
-        env_raw=_read_small(found.env_path),
+        env_raw=_read_backend_env(found.env_path),
         root_env_path=root_env,
         root_env_raw=_read_small(root_env),
-        env_too_large=_size_over_limit(found.env_path),
     )

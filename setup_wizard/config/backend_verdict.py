@@ -26,15 +26,14 @@ URL_EMPTY_ENVIRON = "backend_url_empty_environ"  # DATABASE_URL= in the environm
 URL_SCHEME = "backend_url_scheme"  # anything but postgresql+psycopg://
 URL_INVALID = "backend_url_invalid"  # create_engine raises: unparsable, an empty or non-numeric port ...
 URL_REJECTED = "backend_url_rejected"  # the backend starts, libpq refuses the parameters of every connection
-ENV_TOO_LARGE = "backend_env_too_large"  # backend/.env over the wizard's 1 MiB limit: not checked, not missing
 PASSWORD_ONLY_IN_KEYS = "backend_password_only_in_keys"  # URL without password, POSTGRES_PASSWORD set
 # Not failures: the backend starts, but somewhere the wizard must name.
 URL_FROM_ENVIRON = "backend_url_from_environ"  # the environment's DATABASE_URL beats the file's
 URL_NO_DBNAME = "backend_url_no_dbname"  # libpq's default database: the user's name
 DSN_ELSEWHERE = "backend_dsn_elsewhere"  # --dsn points somewhere the backend does not go
 
-FATAL = frozenset({ENV_NOT_UTF8, ENV_BOM, ENV_OUTSIDE, ENV_TOO_LARGE, URL_MISSING, URL_EMPTY_ENVIRON,
-                   URL_SCHEME, URL_INVALID, URL_REJECTED, PASSWORD_ONLY_IN_KEYS})
+FATAL = frozenset({ENV_NOT_UTF8, ENV_BOM, ENV_OUTSIDE, URL_MISSING, URL_EMPTY_ENVIRON, URL_SCHEME,
+                   URL_INVALID, URL_REJECTED, PASSWORD_ONLY_IN_KEYS})
 
 _SCHEME = re.compile(r"^\s*([A-Za-z][A-Za-z0-9_+.\-]*)://")
 

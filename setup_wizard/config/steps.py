@@ -9,7 +9,7 @@ from setup_wizard.config import backend_verdict as b
 from setup_wizard.config.settings import Settings
 from setup_wizard.results import Status, Step
 
-ENV_CODES = (b.ENV_NOT_UTF8, b.ENV_BOM, b.ENV_OUTSIDE, b.ENV_TOO_LARGE)
+ENV_CODES = (b.ENV_NOT_UTF8, b.ENV_BOM, b.ENV_OUTSIDE)
 
 
 def _problem_step(step_id: str, status: Status, problem: b.Problem, **values: str) -> Step:
