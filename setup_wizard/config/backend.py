@@ -4,21 +4,24 @@ The backend (app/core/config.py, app/db/postgre_db.py, service_agent/foundation/
 tests/backend-requirements.txt) does, from its `backend/` folder:
 
 1. `load_dotenv(backend/.env)` with python-dotenv 1.0.1: strict UTF-8 (a UTF-16 or CP949 file is a
-   UnicodeDecodeError at start-up), a UTF-8 BOM kept as part of the first line's key, and never
-   overriding a variable the process already has.
+   UnicodeDecodeError at start-up), a UTF-8 BOM kept as part of the first line's key, never overriding
+   a variable the process already has, and `${VAR}` taken from the process first (its parser and its
+   interpolation: config/dotenv_backend.py).
 2. pydantic-settings 2.4, `DATABASE_URL: str = ""`, `env_file=".env"` in the current folder, names
    case-insensitive, the environment before the file. An empty value in the environment counts.
 3. `create_engine(DATABASE_URL)` and `create_async_engine(DATABASE_URL.replace("postgresql+psycopg://",
    "postgresql+psycopg_async://"))`: only `postgresql+psycopg://`, written exactly so, starts both
    (`postgresql://` loads psycopg2, `+asyncpg` asyncpg; neither is installed). `POSTGRES_*` keys only
-   feed the checkpointer when DATABASE_URL is empty, and by then `create_engine("")` has failed.
+   feed the checkpointer when DATABASE_URL is empty, and by then `create_engine("")` has failed. How
+   SQLAlchemy 2.0.23 and its psycopg dialect turn the URL into libpq's parameters: config/backend_url.py.
 4. libpq fills what the URL leaves out from `PG*` variables, then its defaults (the login name as the
    user, the user's name as the database).
 
 This module works that out from the bytes of the files (config/backend_layout.py) and the environment,
 as data (config/backend_verdict.py): the URL the backend will use and where it comes from, the problems
 (stable codes) that would stop it or send it elsewhere, and the other values the wizard sees. Korean
-text is made only in config/steps.py (and messages.py). Nothing here connects or writes.
+text is made only in config/steps.py (and messages.py). Nothing here connects or writes: libpq is only
+asked what it refuses, against socket folders that do not exist (config/backend_url.libpq_refusal).
 """
 
 from __future__ import annotations
@@ -260,7 +263,7 @@ def backend_view(
     windows: bool = os.name == "nt",
     login_name: str | None = None,
 ) -> BackendView:
-    """What the backend does with these files and this environment (pure: no I/O)."""
+    """What the backend does with these files and this environment (reads no file, connects nowhere)."""
     f = _Found(layout, environ, _tolerant(layout.env_raw, environ))
     root_values = _tolerant(layout.root_env_raw, environ)
     _load_dotenv(f)
