@@ -62,10 +62,11 @@ def main() -> None:
     parser.add_argument("--quadratic", action="store_true", help="also time dotenv_values' interpolation at 100k")
     args = parser.parse_args()
 
-    import dotenv
+    from importlib.metadata import version
+
     from dotenv import dotenv_values
 
-    print(f"python {platform.python_version()}, python-dotenv {getattr(dotenv, '__version__', '?')}, "
+    print(f"python {platform.python_version()}, python-dotenv {version('python-dotenv')}, "
           f"{os.cpu_count()} cores")
     print(f"{'lines':>8} {'bytes':>9} {'wizard':>9} {'dotenv_values(interpolate=False)':>33} "
           f"{'dotenv_values()':>16}")
