@@ -26,6 +26,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from setup_wizard.exitcodes import ExitCode
+
 # === 1. Known failures: the catalogue and how an entry is drawn =============================================
 # A known failure is data: a stable code (the CATALOGUE key) -> title, cause and numbered steps.
 # The entries sit below with their topic; each section adds its own with CATALOGUE.update.
@@ -33,17 +35,24 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class Problem:
-    """A known failure. A step may start with a platform tag ("windows:", "linux:", "darwin:"): it is
-    then shown only on that platform, so advice is for the machine in front of the person."""
+    """A known failure: title, cause, numbered steps and the exit code it ends a run with.
+
+    A step may start with a platform tag ("windows:", "linux:", "darwin:"): it is then shown only on that
+    platform, so advice is for the machine in front of the person. An entry whose advice is one short
+    paragraph gives it as `hint` (shown as is) instead of steps."""
 
     title: str
     cause: str
-    steps: tuple[str, ...]
+    steps: tuple[str, ...] = ()
+    hint: str = ""
+    exit_code: ExitCode = ExitCode.FAILED
 
     def fix_text(self, **values: object) -> str:
         return self.fix_text_for(current_platform(), **values)
 
     def fix_text_for(self, here: str, **values: object) -> str:
+        if self.hint:
+            return self.hint.format(**values)
         shown = []
         for step in self.steps:
             tag, _, text = step.partition(":")
@@ -137,6 +146,22 @@ INTERRUPTED = "중단했습니다. 진행 중이던 단계는 적용되지 않�
 TERMINATED = "종료 신호(SIGTERM)를 받아 멈췄습니다. 진행 중이던 단계는 되돌려 적용되지 않았습니다."
 UNEXPECTED = "예상하지 못한 오류가 났습니다: {error}"
 FIX_UNEXPECTED = "이 출력 전체를 팀 채팅에 붙여 넣어 도움을 요청하세요. (비밀번호는 출력에 들어 있지 않습니다.)"
+
+# The title of a failure of the command itself (in --json): "python -m setup_wizard: 오류".
+CLI_ERROR_TITLE = "python -m setup_wizard: 오류"
+
+CATALOGUE.update({
+    "usage_invalid": Problem(
+        title=CLI_ERROR_TITLE,
+        cause="명령줄의 명령이나 옵션이 올바르지 않습니다.",
+        hint=USAGE_HINT,
+        exit_code=ExitCode.USAGE,
+    ),
+    "no_tty": Problem(title=CLI_ERROR_TITLE, cause=NO_TTY, hint=FIX_NO_TTY, exit_code=ExitCode.USAGE),
+    "interrupted": Problem(title=CLI_ERROR_TITLE, cause=INTERRUPTED, exit_code=ExitCode.INTERRUPTED),
+    "terminated": Problem(title=CLI_ERROR_TITLE, cause=TERMINATED, exit_code=ExitCode.TERMINATED),
+    "unexpected": Problem(title=CLI_ERROR_TITLE, cause=UNEXPECTED, hint=FIX_UNEXPECTED),
+})
 
 
 # === 3. Settings and their sources (--dsn, environment, .env, defaults) =====================================

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from setup_wizard import messages as msg
+from setup_wizard import problems
 from setup_wizard.config.settings import Settings
 from setup_wizard.database.limits import bounded_transaction
 from setup_wizard.machine.discovery import MINIMUM_SERVER_VERSION, PREFERRED_VERSION, Discovery, major_version
@@ -19,13 +20,6 @@ if TYPE_CHECKING:
     import psycopg
 
 Confirm = Callable[[str], bool]
-
-
-def _problem_step(step_id: str, title: str, status: Status, code: str, detail: str | None = None,
-                  **values: object) -> Step:
-    problem = msg.CATALOGUE[code]
-    return Step(step_id, status, title, detail if detail is not None else problem.cause.format(**values),
-                code, problem.fix_text(**values))
 
 
 def version_step(conn: psycopg.Connection[Any], discovery: Discovery | None) -> Step:
@@ -40,11 +34,11 @@ def version_step(conn: psycopg.Connection[Any], discovery: Discovery | None) -> 
                                               libpq=f"{libpq // 10000}.{libpq % 100}")
     major = number // 10000
     if major < MINIMUM_SERVER_VERSION:
-        return _problem_step("server_version", msg.STEP_SERVER_VERSION, Status.FAIL, "server_version_unsupported",
-                             detail=detail + "\n" + msg.CATALOGUE["server_version_unsupported"].cause.format(
-                                 server=text), server=text)
+        return problems.step("server_version_unsupported", "server_version", Status.FAIL, msg.STEP_SERVER_VERSION,
+                             detail=detail + "\n" + problems.cause("server_version_unsupported", server=text),
+                             server=text)
     if str(major) != PREFERRED_VERSION:
-        return _problem_step("server_version", msg.STEP_SERVER_VERSION, Status.WARN, "server_version_not_17",
+        return problems.step("server_version_not_17", "server_version", Status.WARN, msg.STEP_SERVER_VERSION,
                              detail=detail + "\n" + msg.SERVER_VERSION_NOT_17.format(server=text), server=text)
     return Step("server_version", Status.OK, msg.STEP_SERVER_VERSION, detail)
 
@@ -63,7 +57,7 @@ def privileges_step(conn: psycopg.Connection[Any], settings: Settings) -> Step:
                        "has_database_privilege(current_database(), 'CREATE')").fetchone()
     if row and row[0]:
         return Step("privileges", Status.OK, msg.STEP_PRIVILEGES, msg.PRIVILEGES_OK.format(user=settings.user))
-    return _problem_step("privileges", msg.STEP_PRIVILEGES, Status.FAIL, "permission_denied",
+    return problems.step("permission_denied", "privileges", Status.FAIL, msg.STEP_PRIVILEGES,
                          user=settings.user, dbname=settings.dbname, host=settings.host, port=settings.port)
 
 
@@ -91,7 +85,7 @@ def dev_user_step(conn: psycopg.Connection[Any], confirm: Confirm) -> Step | Non
         return None
     if exists:
         return Step("dev_user", Status.OK, msg.STEP_DEV_USER, msg.DEV_USER_OK)
-    missing = _problem_step("dev_user", msg.STEP_DEV_USER, Status.FAIL, "dev_user_missing")
+    missing = problems.step("dev_user_missing", "dev_user", Status.FAIL, msg.STEP_DEV_USER)
     if not confirm(msg.ASK_CREATE_DEV_USER):
         return missing
     try:
@@ -104,11 +98,11 @@ def dev_user_step(conn: psycopg.Connection[Any], confirm: Confirm) -> Step | Non
                     "SELECT setval(%s, GREATEST((SELECT max(id) FROM users), "
                     "(SELECT last_value FROM {seq})))").format(seq=sql.SQL(sequence[0])), [sequence[0]])
     except psycopg.Error as exc:
-        return Step("dev_user", Status.FAIL, msg.STEP_DEV_USER, missing.detail + f"\n{exc.sqlstate}: "
-                    + (exc.diag.message_primary or ""), "dev_user_missing", missing.fix)
+        return problems.step("dev_user_missing", "dev_user", Status.FAIL, msg.STEP_DEV_USER,
+                             detail=missing.detail + f"\n{exc.sqlstate}: " + (exc.diag.message_primary or ""))
     if not inserted:
-        return Step("dev_user", Status.FAIL, msg.STEP_DEV_USER, msg.DEV_USER_EMAIL_TAKEN, "dev_user_missing",
-                    missing.fix)
+        return problems.step("dev_user_missing", "dev_user", Status.FAIL, msg.STEP_DEV_USER,
+                             detail=msg.DEV_USER_EMAIL_TAKEN)
     return Step("dev_user", Status.OK, msg.STEP_DEV_USER, msg.DEV_USER_CREATED)
 
 
@@ -117,5 +111,4 @@ def explain_sqlstate(sqlstate: str | None) -> str | None:
     code = msg.SEED_ERRORS.get(sqlstate or "")
     if code is None:
         return None
-    problem = msg.CATALOGUE[code]
-    return f"{problem.title}: {problem.cause}\n{problem.fix_text()}"
+    return problems.explain(code)

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
-from setup_wizard import __version__
+from setup_wizard import __version__, problems
 from setup_wizard import messages as msg
 from setup_wizard.database.limits import MIGRATION_STATEMENT_TIMEOUT, lock_timeout_error, statement_timeout_error
 from setup_wizard.database.migration_files import Migration
@@ -205,12 +205,11 @@ class Runner:
                 raise MigrationError(known.code, known.detail, known.fix,
                                      [*done, MigrationOutcome(name, "failed")]) from exc
             code = "permission_denied" if sqlstate == "42501" else "migration_failed"
-            problem = msg.CATALOGUE["migration_failed"]
-            detail = problem.cause.format(name=name) + f"\nSQLSTATE {sqlstate or '-'}: {message}"
+            detail = problems.cause("migration_failed", name=name) + f"\nSQLSTATE {sqlstate or '-'}: {message}"
             from setup_wizard.database.inspect import explain_sqlstate  # the seed guide's known errors
 
             explained = explain_sqlstate(sqlstate)
-            fix = problem.fix_text() + (f"\n{explained}" if explained else "")
+            fix = problems.fix("migration_failed") + (f"\n{explained}" if explained else "")
             raise MigrationError(
                 code, detail, fix, [*done, MigrationOutcome(name, "failed")]
             ) from exc

@@ -22,6 +22,7 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from setup_wizard import messages as msg
+from setup_wizard import problems
 from setup_wizard.database import contract as c
 from setup_wizard.database.drift import Drift, find_drift, live_foreign_keys
 from setup_wizard.database.live_schema import contract_schema, has_session_link, present_tables
@@ -413,7 +414,6 @@ def apply_repairs(conn: psycopg.Connection[Any], repairs: list[Repair], lock_tim
             except MigrationError as exc:
                 if exc.code == "lock_timeout":
                     raise
-                problem = msg.CATALOGUE["schema_repair_failed"]
-                detail = problem.cause.format(description=repair.description) + "\n" + exc.detail
+                detail = problems.cause("schema_repair_failed", description=repair.description) + "\n" + exc.detail
                 outcomes.append(RepairOutcome(repair_id, repair.description, "failed", detail=detail))
     return outcomes
