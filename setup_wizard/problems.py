@@ -65,16 +65,15 @@ def error(code: str, detail: str | None = None, fix: str | None = None, **values
 
 
 def step(code: str, step_id: str, status: Status = Status.FAIL, step_title: str | None = None,
-         detail: str | None = None, platform: str | None = None, fix: str | None = None, with_fix: bool = True,
-         more: tuple[str, ...] = (), **values: object) -> Step:
+         detail: str | None = None, platform: str | None = None, fix: str | None = None,
+         **values: object) -> Step:
     """The report's line for a known problem; `platform`: the machine the advice is for (default: this one).
 
-    `fix`: the situation's own advice instead of the entry's; `with_fix=False`: a line without advice."""
+    `fix`: the situation's own advice instead of the entry's ("": a line without advice)."""
     problem = entry(code)
-    advice = (fix if fix is not None else problem.fix_text_for(platform or msg.current_platform(), **values)
-              or None) if with_fix else None
+    advice = fix if fix is not None else problem.fix_text_for(platform or msg.current_platform(), **values)
     return Step(step_id, status, step_title or problem.title,
-                detail if detail is not None else problem.cause.format(**values), code, advice, more)
+                detail if detail is not None else problem.cause.format(**values), code, advice or None)
 
 
 def from_error(failure: WizardError, step_id: str, step_title: str | None = None,

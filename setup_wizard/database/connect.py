@@ -15,7 +15,7 @@ import struct
 import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from setup_wizard import messages as msg
 from setup_wizard import problems
@@ -243,7 +243,14 @@ def psql_line(conn: psycopg.Connection[Any], user: str | None = None, dbname: st
     return " ".join(shlex.quote(part) for part in parts)
 
 
-def _where(settings: Settings) -> dict[str, object]:
+class _Where(TypedDict):
+    host: str
+    port: int
+    user: str
+    dbname: str
+
+
+def _where(settings: Settings) -> _Where:
     """The values every connection failure's text names: the server, the user, the database."""
     return {"host": settings.host, "port": settings.port, "user": settings.user, "dbname": settings.dbname}
 

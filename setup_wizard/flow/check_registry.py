@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from setup_wizard import messages as msg
+from setup_wizard import problems
 from setup_wizard.config.envfile import EnvFile
 from setup_wizard.config.settings import Settings
 from setup_wizard.database.limits import known_failure
@@ -101,11 +102,10 @@ def run_checks(ctx: Context, checks: Iterable[Check]) -> Iterator[Step]:
             known = error if isinstance(error, WizardError) else known_failure(error)
             if known is None and _denied(error):
                 # A table this role may not read: the table_access item above names them all with the fix.
-                known = WizardError("table_access_denied", msg.TABLE_ACCESS_DENIED_HERE.format(
+                known = problems.error("table_access_denied", msg.TABLE_ACCESS_DENIED_HERE.format(
                     error=describe_crash(error, ctx.scrub)), msg.FIX_TABLE_ACCESS_SEE_ABOVE)
             if known is not None:
                 yield Step(check.id, Status.FAIL, check.title, ctx.scrub(known.detail), known.code, known.fix)
                 continue
-            yield Step(check.id, Status.FAIL, check.title,
-                       msg.CHECK_CRASHED.format(error=describe_crash(error, ctx.scrub)),
-                       "check_crashed", msg.FIX_CHECK_CRASHED)
+            yield problems.step("check_crashed", check.id, Status.FAIL, check.title,
+                                detail=msg.CHECK_CRASHED.format(error=describe_crash(error, ctx.scrub)))

@@ -11,6 +11,7 @@ tables, the dev user, the seed's verification table and LangGraph's checkpoint t
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 
 from setup_wizard import messages as msg
 from setup_wizard import problems
@@ -85,10 +86,9 @@ def check_encoding(ctx: Context) -> Iterator[Step]:
     if encoding == "UTF8":
         yield Step("encoding", Status.OK, msg.STEP_ENCODING, detail)
     else:
-        yield Step("encoding", Status.FAIL, msg.STEP_ENCODING, detail + "\n" + msg.ENCODING_NOT_UTF8,
-                   "database_encoding", msg.FIX_ENCODING.format(
-                       dbname=ctx.settings.dbname, host=ctx.settings.host, port=ctx.settings.port,
-                       user=ctx.settings.user))
+        yield problems.step("database_encoding", "encoding", Status.FAIL, msg.STEP_ENCODING,
+                            detail=detail + "\n" + msg.ENCODING_NOT_UTF8, dbname=ctx.settings.dbname,
+                            host=ctx.settings.host, port=ctx.settings.port, user=ctx.settings.user)
 
 
 @register(CHECKS, "migrations", msg.STEP_MIGRATIONS, needs_connection=True)
@@ -124,7 +124,7 @@ def check_checksums(ctx: Context) -> Iterator[Step]:
         yield Step("checksums", Status.SKIP, msg.STEP_CHECKSUMS, msg.CHECKSUMS_NOTHING_APPLIED)
     elif changed:
         detail, fix = changed_files_problem(changed)
-        yield Step("checksums", Status.FAIL, msg.STEP_CHECKSUMS, detail, "checksum_mismatch", fix)
+        yield problems.step("checksum_mismatch", "checksums", Status.FAIL, msg.STEP_CHECKSUMS, detail=detail, fix=fix)
     else:
         yield Step("checksums", Status.OK, msg.STEP_CHECKSUMS, msg.CHECKSUMS_OK.format(count=len(applied)))
 
@@ -168,7 +168,8 @@ def check_schema(ctx: Context) -> Iterator[Step]:
         detail = "\n".join(f"{d.name}: {d.message}" for d in found)
         if pending:
             # Applying the pending files creates what is missing; the migrations item already fails.
-            yield Step(step_id, Status.WARN, title, detail, "schema_drift", msg.FIX_SCHEMA_DRIFT_PENDING)
+            yield problems.step("schema_drift", step_id, Status.WARN, title, detail=detail,
+                                fix=msg.FIX_SCHEMA_DRIFT_PENDING)
             continue
         status = Status.FAIL if any(d.severity == FAIL for d in found) else Status.WARN
         names = {d.name for d in found}
@@ -207,9 +208,9 @@ def check_backend_tables(ctx: Context) -> Iterator[Step]:
         yield Step("backend_tables", Status.OK, msg.STEP_BACKEND_TABLES,
                    msg.BACKEND_TABLES_OK.format(count=len(declared_tables(backend))))
         return
-    yield Step("backend_tables", Status.INFO, msg.STEP_BACKEND_TABLES, msg.BACKEND_TABLES_MISSING.format(
-        count=len(missing), names=", ".join(d.table for d in missing)), "backend_tables_missing",
-        msg.FIX_BACKEND_TABLES, tuple(f"{d.table}: {d.model} ({d.file})" for d in missing))
+    found = problems.step("backend_tables_missing", "backend_tables", Status.INFO, msg.STEP_BACKEND_TABLES,
+                          count=len(missing), names=", ".join(d.table for d in missing))
+    yield replace(found, more=tuple(f"{d.table}: {d.model} ({d.file})" for d in missing))
 
 
 @register(CHECKS, "dev_user", msg.STEP_DEV_USER, needs_connection=True)
@@ -245,14 +246,13 @@ def check_checkpoints(ctx: Context) -> Iterator[Step]:
         detail = msg.CHECKPOINTS_ABSENT + ("\n" + msg.CHECKPOINTS_CAN_CREATE if installed else "")
         yield Step("checkpoints", Status.INFO, title, detail)
     elif not state.complete:
-        yield Step("checkpoints", Status.WARN, title,
-                   msg.CHECKPOINTS_INCOMPLETE.format(missing=", ".join(state.missing)),
-                   "checkpoint_tables_incomplete",
-                   msg.FIX_CHECKPOINTS_INCOMPLETE_LIB if installed else msg.FIX_CHECKPOINTS_INCOMPLETE)
+        yield problems.step("checkpoint_tables_incomplete", "checkpoints", Status.WARN, title,
+                            detail=msg.CHECKPOINTS_INCOMPLETE.format(missing=", ".join(state.missing)),
+                            fix=msg.FIX_CHECKPOINTS_INCOMPLETE_LIB if installed else msg.FIX_CHECKPOINTS_INCOMPLETE)
     elif state.ahead:
-        yield Step("checkpoints", Status.WARN, title,
-                   msg.CHECKPOINTS_AHEAD.format(version=state.version, expected=state.expected),
-                   "checkpoint_library_outdated", msg.FIX_CHECKPOINTS_AHEAD.format(package=checkpoints.PACKAGE))
+        yield problems.step("checkpoint_library_outdated", "checkpoints", Status.WARN, title,
+                            detail=msg.CHECKPOINTS_AHEAD.format(version=state.version, expected=state.expected),
+                            fix=msg.FIX_CHECKPOINTS_AHEAD.format(package=checkpoints.PACKAGE))
     elif state.behind:
         yield Step("checkpoints", Status.INFO, title,
                    msg.CHECKPOINTS_BEHIND.format(version=state.version, expected=state.expected))

@@ -62,8 +62,8 @@ def ensure_checkpoints(conn: psycopg.Connection[Any], settings: Settings, decide
         return False
     except Exception as error:  # the library's own failure: shown, the rest of the run stands
         text = Scrubber.collect([settings.password])(f"{type(error).__name__}: {error_text(error)}")
-        report.add(Step("checkpoints", Status.FAIL, msg.STEP_CHECKPOINTS, msg.CHECKPOINTS_FAILED.format(error=text),
-                        "checkpoint_setup_failed", msg.FIX_CHECKPOINTS_FAILED))
+        report.add(problems.step("checkpoint_setup_failed", "checkpoints", Status.FAIL, msg.STEP_CHECKPOINTS,
+                                 detail=msg.CHECKPOINTS_FAILED.format(error=text)))
         return False
     report.add(Step("checkpoints", Status.OK, msg.STEP_CHECKPOINTS,
                     msg.CHECKPOINTS_CREATED.format(version=after.version)))
@@ -84,8 +84,8 @@ def readiness_problems(items: list[Step], report: Report) -> Step | None:
     if not missing:
         return None
     names = ", ".join(item.title for item in missing)
-    return Step("readiness", Status.FAIL, msg.STEP_READINESS, msg.READINESS_MISSING.format(names=names),
-                "schema_drift", msg.FIX_READINESS)
+    return problems.step("schema_drift", "readiness", Status.FAIL, msg.STEP_READINESS,
+                         detail=msg.READINESS_MISSING.format(names=names), fix=msg.FIX_READINESS)
 
 
 def repairs_step(outcomes: list[RepairOutcome]) -> Step:

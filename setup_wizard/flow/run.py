@@ -28,7 +28,7 @@ from setup_wizard.database.migration_history import changed_files_problem, read_
 from setup_wizard.database.preview import describe_pending, summarise_notices
 from setup_wizard.database.readiness import checklist
 from setup_wizard.environment import Environment
-from setup_wizard.errors import UsageError, WizardError
+from setup_wizard.errors import WizardError
 from setup_wizard.flow import connect, finish
 from setup_wizard.flow.agree import backend_agrees
 from setup_wizard.flow.decide import Decider, FixKind
@@ -164,7 +164,8 @@ class Flow(FlowState):
         pending = [item.migration.name for item in plan if item.state == "pending"]
         if changed:
             detail, fix = changed_files_problem(changed[:1])
-            self.add(Step("migrations", Status.FAIL, msg.STEP_MIGRATIONS, detail, "checksum_mismatch", fix))
+            self.add(problems.step("checksum_mismatch", "migrations", Status.FAIL, msg.STEP_MIGRATIONS, detail=detail,
+                                   fix=fix))
             return False
         if not pending and not self.options.recreate:
             self.report.migrations = [MigrationOutcome(item.migration.name, "skipped") for item in plan]
@@ -287,7 +288,7 @@ class Flow(FlowState):
 def run(options: Options, env: Environment, decider: Decider, view: View, system: System | None = None) -> Report:
     """Bring the database to the state the backend needs (the wizard and --yes)."""
     if options.recreate and not decider.can_ask and not options.yes:
-        raise UsageError("usage_invalid", msg.RECREATE_NEEDS_CONFIRM, msg.FIX_RECREATE_NEEDS_CONFIRM)
+        raise problems.error("usage_invalid", msg.RECREATE_NEEDS_CONFIRM, msg.FIX_RECREATE_NEEDS_CONFIRM)
     flow = Flow(options, env, decider, view, system)
     if not flow.backend_found():
         view.finish(flow.report)

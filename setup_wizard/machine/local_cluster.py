@@ -73,7 +73,7 @@ def default_cluster_folder(system: System) -> Path:
 
 def _failed(tool: str, result: CommandResult) -> FixOutcome:
     detail = msg.CLUSTER_FAILED.format(tool=tool, output=result.error or result.text)
-    return FixOutcome(False, Step("cluster", Status.FAIL, msg.STEP_CLUSTER, detail, "cluster_failed"))
+    return FixOutcome(False, problems.step("cluster_failed", "cluster", Status.FAIL, msg.STEP_CLUSTER, detail=detail))
 
 
 def create_local_cluster(system: System, installation: Installation, folder: Path, settings: Settings,
@@ -83,11 +83,12 @@ def create_local_cluster(system: System, installation: Installation, folder: Pat
     if not confirm(msg.ASK_CREATE_CLUSTER.format(bindir=installation.bindir, port=settings.port)):
         return FixOutcome(False)
     if system.platform == "windows" and not str(folder).isascii():
-        return FixOutcome(False, Step("cluster", Status.FAIL, msg.STEP_CLUSTER, msg.CLUSTER_FOLDER_NOT_ASCII.format(
-            folder=folder, suggestion=_ascii_fallback_folder(system)), "cluster_failed"))
+        return FixOutcome(False, problems.step("cluster_failed", "cluster", Status.FAIL, msg.STEP_CLUSTER,
+                                               detail=msg.CLUSTER_FOLDER_NOT_ASCII.format(
+                                                   folder=folder, suggestion=_ascii_fallback_folder(system))))
     if folder.exists() and any(folder.iterdir()):
-        return FixOutcome(False, Step("cluster", Status.FAIL, msg.STEP_CLUSTER,
-                                      msg.CLUSTER_FOLDER_NOT_EMPTY.format(folder=folder), "cluster_failed"))
+        return FixOutcome(False, problems.step("cluster_failed", "cluster", Status.FAIL, msg.STEP_CLUSTER,
+                                               detail=msg.CLUSTER_FOLDER_NOT_EMPTY.format(folder=folder)))
     run_as: str | None = None
     if system.is_root() and sys.platform != "win32":  # PostgreSQL refuses to run as root
         import pwd
@@ -95,8 +96,8 @@ def create_local_cluster(system: System, installation: Installation, folder: Pat
         try:
             pwd.getpwnam("postgres")
         except KeyError:
-            return FixOutcome(False, Step("cluster", Status.FAIL, msg.STEP_CLUSTER,
-                                          msg.CLUSTER_NEEDS_POSTGRES_USER, "cluster_failed"))
+            return FixOutcome(False, problems.step("cluster_failed", "cluster", Status.FAIL, msg.STEP_CLUSTER,
+                                                   detail=msg.CLUSTER_NEEDS_POSTGRES_USER))
         run_as = "postgres"
     folder.mkdir(parents=True, exist_ok=True)
     env = {k: v for k, v in system.environ.items() if not k.startswith("PG")}
