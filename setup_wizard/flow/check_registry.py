@@ -108,4 +108,4 @@ def run_checks(ctx: Context, checks: Iterable[Check]) -> Iterator[Step]:
                 yield Step(check.id, Status.FAIL, check.title, ctx.scrub(known.detail), known.code, known.fix)
                 continue
             yield problems.step("check_crashed", check.id, Status.FAIL, check.title,
-                                detail=msg.CHECK_CRASHED.format(error=describe_crash(error, ctx.scrub)))
+                                error=describe_crash(error, ctx.scrub))

@@ -71,7 +71,7 @@ def run_all(options: Options, env: Environment, say: Say, checks: Iterable[Check
             write_text(target, build_markdown(report, scrub))
         except OSError as error:
             report.add(problems.step("report_write_failed", "report", Status.FAIL, msg.STEP_REPORT,
-                                     detail=msg.REPORT_WRITE_FAILED.format(path=target, error=error.strerror or error)))
+                                     path=target, error=error.strerror or error))
         else:
             report.footer.append(msg.REPORT_WRITTEN.format(path=target))
     return report

@@ -55,12 +55,12 @@ def check_env_gitignore(ctx: Context) -> Iterator[Step]:
     # Read-only git commands: neither writes the index.
     if _git(ctx, git, folder, "ls-files", "--error-unmatch", "--", name) == 0:
         yield problems.step("env_file_tracked", "env_gitignore", Status.WARN, title,
-                            detail=msg.ENV_TRACKED.format(path=path), fix=msg.FIX_ENV_TRACKED.format(name=name))
+                            path=path, name=name)
     elif _git(ctx, git, folder, "check-ignore", "-q", "--", name) == 0:
         yield Step("env_gitignore", Status.OK, title, msg.ENV_IGNORED)
     else:
         yield problems.step("env_file_not_ignored", "env_gitignore", Status.WARN, title,
-                            detail=msg.ENV_NOT_IGNORED.format(path=path), fix=msg.FIX_ENV_NOT_IGNORED.format(name=name))
+                            path=path, name=name)
 
 
 @register(CHECKS, "env_permissions", msg.STEP_ENV_PERMISSIONS, needs_env_file=True)

@@ -251,8 +251,7 @@ def check_checkpoints(ctx: Context) -> Iterator[Step]:
                             fix=msg.FIX_CHECKPOINTS_INCOMPLETE_LIB if installed else msg.FIX_CHECKPOINTS_INCOMPLETE)
     elif state.ahead:
         yield problems.step("checkpoint_library_outdated", "checkpoints", Status.WARN, title,
-                            detail=msg.CHECKPOINTS_AHEAD.format(version=state.version, expected=state.expected),
-                            fix=msg.FIX_CHECKPOINTS_AHEAD.format(package=checkpoints.PACKAGE))
+                            version=state.version, expected=state.expected, package=checkpoints.PACKAGE)
     elif state.behind:
         yield Step("checkpoints", Status.INFO, title,
                    msg.CHECKPOINTS_BEHIND.format(version=state.version, expected=state.expected))

@@ -63,7 +63,7 @@ def ensure_checkpoints(conn: psycopg.Connection[Any], settings: Settings, decide
     except Exception as error:  # the library's own failure: shown, the rest of the run stands
         text = Scrubber.collect([settings.password])(f"{type(error).__name__}: {error_text(error)}")
         report.add(problems.step("checkpoint_setup_failed", "checkpoints", Status.FAIL, msg.STEP_CHECKPOINTS,
-                                 detail=msg.CHECKPOINTS_FAILED.format(error=text)))
+                                 error=text))
         return False
     report.add(Step("checkpoints", Status.OK, msg.STEP_CHECKPOINTS,
                     msg.CHECKPOINTS_CREATED.format(version=after.version)))

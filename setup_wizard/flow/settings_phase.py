@@ -41,7 +41,7 @@ def env_file_step(env_file: EnvFile | None, settings: Settings) -> Step:
         by_dsn = any(settings.source(name) == DSN for name in FIELDS)
         return Step("env_file", Status.SKIP, msg.ENV_FILE_TITLE,
                     msg.ENV_FILE_SKIPPED if by_dsn else msg.ENV_FILE_SKIPPED_ENVIRON)
-    return problems.step("env_file_missing", "env_file", Status.WARN, msg.ENV_FILE_TITLE, detail=msg.ENV_FILE_NONE)
+    return problems.step("env_file_missing", "env_file", Status.WARN, msg.ENV_FILE_TITLE)
 
 
 def settings_step(settings: Settings) -> Step:
