@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from setup_wizard import messages as msg
+from setup_wizard import problems
 from setup_wizard.database.contract import CHECKPOINT_TABLES, CONTRACT, Contract
 from setup_wizard.database.drift import find_drift
 from setup_wizard.database.live_schema import contract_schema, has_session_link, present_tables, quote_ident
@@ -51,9 +52,9 @@ def checklist(conn: psycopg.Connection[Any], contract: Contract = CONTRACT) -> l
         parts = [msg.FIX_SCHEMA_REPAIRABLE] if any(r.safe for r in repairs) else []
         if manual:
             parts.append("\n".join([msg.FIX_SCHEMA_MANUAL_HEAD, *(r.fix for r in manual)]))
-        schema_step = Step("schema", Status.FAIL, msg.CHECK_SCHEMA, "\n".join(f"{d.name}: {d.message}" for d in drift),
-                           "schema_drift_manual" if manual and len(manual) == len(repairs) else "schema_drift",
-                           "\n".join(parts) or None)
+        schema_step = problems.step("schema_drift_manual" if manual and len(manual) == len(repairs) else "schema_drift",
+                                    "schema", Status.FAIL, msg.CHECK_SCHEMA,
+                                    detail="\n".join(f"{d.name}: {d.message}" for d in drift), fix="\n".join(parts))
     return [
         have("sessions" in present, "sessions", msg.CHECK_SESSIONS),
         have("chat_sessions" in present, "chat_sessions", msg.CHECK_CHAT_SESSIONS),

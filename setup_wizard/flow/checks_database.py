@@ -182,7 +182,7 @@ def check_schema(ctx: Context) -> Iterator[Step]:
         if manual:
             parts.append("\n".join([msg.FIX_SCHEMA_MANUAL_HEAD, *(r.fix for r in manual)]))
         code = "schema_drift_manual" if manual and len(manual) == len(covering) else "schema_drift"
-        yield Step(step_id, status, title, detail, code, "\n".join(parts) or None)
+        yield problems.step(code, step_id, status, title, detail=detail, fix="\n".join(parts))
 
 
 @register(CHECKS, "search_path", msg.STEP_SEARCH_PATH, needs_connection=True)
