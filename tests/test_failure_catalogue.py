@@ -90,7 +90,9 @@ class _Scanner:
                         local.setdefault(node.targets[0].id, []).append(node.value)
                 for node in ast.walk(function):
                     for code in self._call_codes(node, local):
-                        found.setdefault(code, []).append(f"{path.relative_to(PACKAGE.parent)}:{node.lineno}")
+                        where = f"{path.relative_to(PACKAGE.parent)}:{node.lineno}"
+                        if where not in found.setdefault(code, []):
+                            found[code].append(where)
         return found
 
     def _call_codes(self, node: ast.AST, local: dict[str, list[ast.expr]]) -> set[str]:
