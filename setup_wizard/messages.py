@@ -29,8 +29,10 @@ from dataclasses import dataclass
 from setup_wizard.exitcodes import ExitCode
 
 # === 1. Known failures: the catalogue and how an entry is drawn =============================================
-# A known failure is data: a stable code (the CATALOGUE key) -> title, cause and numbered steps.
-# The entries sit below with their topic; each section adds its own with CATALOGUE.update.
+# A known failure is data: a stable code (the CATALOGUE key) -> title, cause, numbered steps (or one hint)
+# and the exit code it ends a run with. The entries sit below with their topic; each section adds its own
+# with CATALOGUE.update. Only setup_wizard/problems.py reads them (tests/test_failure_catalogue.py checks
+# that every code the program emits has an entry and a line in README.ko.md).
 
 
 @dataclass(frozen=True)
@@ -573,7 +575,8 @@ CATALOGUE.update({
     ),
     "service_start_failed": Problem(
         title="서비스를 시작하지 못했습니다",
-        cause="{detail}",
+        # The call gives the service manager's own words as the detail; this is said when it gave none.
+        cause="서비스 관리자가 PostgreSQL 서비스를 시작하지 못했다고 알렸습니다.",
         steps=(
             "서버 로그를 확인하세요: {log_hint}",
             "Windows라면 이벤트 뷰어 → Windows 로그 → 응용 프로그램에서 PostgreSQL 오류를 찾으세요.",
