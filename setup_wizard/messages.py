@@ -288,9 +288,9 @@ ENV_CHECK_SKIPPED = ".env 파일이 없어 건너뛰었습니다."
 STEP_ENV_SAVE = ".env 저장"
 ASK_SAVE = "이 값을 .env 파일에 저장할까요?"
 SAVE_DONE = "{path} 에 저장했습니다."
-SAVE_BACKUP = "이전 파일은 {backup} 에 보관했습니다."
+SAVE_BACKUP = "이전 파일을 보관한 곳:\n{backup}"
 BACKUP_KEPT = (
-    "이전 .env 파일은 git 이 보지 않는 사용자 데이터 폴더에 나만 읽을 수 있게(권한 600) 보관했습니다: {path}"
+    "이전 .env 파일은 git 이 보지 않는 사용자 데이터 폴더에 나만 읽을 수 있게(권한 600) 보관했습니다:\n{path}"
 )
 ENV_BACKUP_FAILED = (
     "저장하기 전에 이전 파일을 백업할 폴더를 만들거나 쓸 수 없어 저장하지 않았습니다 ({error}). "
