@@ -6,7 +6,6 @@ the Decider: the wizard asks the person, `--yes` takes the safe default, `check`
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from setup_wizard import messages as msg
@@ -97,23 +96,26 @@ def server_fix(flow: FlowState, settings: Settings) -> tuple[Service | None, Ins
 def fix_label(flow: FlowState, settings: Settings) -> str | None:
     service, binaries = server_fix(flow, settings)
     if service is not None:
+        if service.kind == "user":
+            return msg.CHOICE_START_USER_SERVER
         return msg.CHOICE_START_SERVICE.format(name=service.name)
-    if binaries is not None and flow.decider.can_ask:
+    if binaries is not None and not flow.decider.read_only:
         return msg.CHOICE_CREATE_CLUSTER
     return None
 
 
 def create_cluster(flow: FlowState, installation: Installation, settings: Settings) -> tuple[FixOutcome, Settings]:
-    question = msg.ASK_CREATE_CLUSTER.format(bindir=installation.bindir, port=settings.port)
-    if not flow.decider.can_ask or not flow.decider.allow(FixKind.PERSON, question):
+    """The per-user server (machine/local_cluster.py): it only adds, so --yes creates it too."""
+    question = local_cluster.create_question(installation, settings)
+    if not flow.decider.allow(FixKind.ADD, question):
         return FixOutcome(False, local_cluster.no_server_step(flow.system, installation, settings)), settings
-    folder = Path(flow.decider.value(msg.ASK_CLUSTER_FOLDER, str(local_cluster.default_cluster_folder(flow.system))))
     new_password = not settings.password
     if new_password:
-        settings = settings.with_value(
-            "password", flow.decider.password(msg.ASK_CLUSTER_PASSWORD.format(user=settings.user)), TYPED)
-    outcome = local_cluster.create_local_cluster(flow.system, installation, folder, settings, lambda _q: True,
-                                                 flow.view.say)
+        if not flow.decider.can_ask:
+            return FixOutcome(False, Step("cluster", Status.FAIL, msg.STEP_CLUSTER, msg.CLUSTER_NO_PASSWORD,
+                                          "password_missing")), settings
+        settings = ask_password(flow, settings)
+    outcome = local_cluster.create_local_cluster(flow.system, installation, settings, flow.view.say)
     if outcome.done and new_password and outcome.step is not None:
         step = outcome.step
         warned = Step(step.id, Status.WARN, step.title, step.detail + "\n" + msg.CLUSTER_CREATED_NEW_PASSWORD)
@@ -226,8 +228,19 @@ class Connector:
         if choice in ("retry", "address"):
             return True
         self.report_service(connected=False)
-        self.fail("server", msg.STEP_SERVER, problem)
+        self.fail("server", msg.STEP_SERVER, self.with_server_help(problem))
         return False
+
+    def with_server_help(self, problem: WizardError) -> WizardError:
+        """Nothing answers where the per-user server should: its own start command, not the system's."""
+        flow = self.flow
+        if flow.discovery is None or problem.code != "server_not_running":
+            return problem
+        service = services.find_service(flow.system, flow.discovery, self.settings)
+        if service is None or service.kind != "user":
+            return problem
+        return WizardError(problem.code, problem.detail,
+                           msg.CATALOGUE["user_server_stopped"].fix_text(command=service.command_text))
 
     def report_service(self, connected: bool) -> None:
         """The local service's state, unless a fix already said what became of it."""
@@ -241,8 +254,11 @@ class Connector:
             flow.add(line)
         if not connected and service is None:
             binaries = local_cluster.cluster_candidate(flow.system, flow.discovery, service, self.settings)
+            why_not = None if binaries is not None else local_cluster.unavailable_step(flow.system, self.settings)
             if binaries is not None:
                 flow.add(local_cluster.no_server_step(flow.system, binaries, self.settings))
+            elif why_not is not None:
+                flow.add(why_not)
 
     def login_failed(self, problem: WizardError) -> bool:
         flow = self.flow

@@ -95,6 +95,13 @@ def find_service(system: System, discovery: Discovery, settings: Settings) -> Se
     """The local server's service and its state; None for a remote host or when there is none."""
     if not is_local(settings.host):
         return None
+    from setup_wizard.machine import local_cluster
+
+    user_server = local_cluster.as_service(system, settings)
+    if user_server is not None:
+        return user_server
+    if local_cluster.system_hidden(system):
+        return None
     if system.platform == "windows":
         installation = _for_port(discovery, settings.port)
         if installation is None or installation.service is None:
@@ -112,6 +119,11 @@ def service_step(service: Service | None, settings: Settings, connected: bool) -
         return Step("service", Status.SKIP, msg.STEP_SERVICE, msg.SERVICE_REMOTE)
     if service is None:
         return None
+    if service.kind == "user":
+        if service.state is ServiceState.RUNNING:
+            return Step("service", Status.OK, msg.STEP_SERVICE, msg.USER_SERVER_RUNNING_LINE)
+        return problems.step("user_server_stopped", "service", Status.WARN if connected else Status.FAIL,
+                             msg.STEP_SERVICE, command=service.command_text)
     if service.state is ServiceState.RUNNING:
         return Step("service", Status.OK, msg.STEP_SERVICE, msg.SERVICE_RUNNING.format(name=service.name))
     # Stopped while the connection works: another server answers on this port. Only a warning then.
@@ -146,9 +158,22 @@ def wait_until_accepting(settings: Settings, timeout: float = SERVICE_WAIT_SECON
         time.sleep(0.5)
 
 
+def _start_user_server(system: System, confirm: Confirm) -> FixOutcome:
+    """The per-user server (machine/local_cluster.py): pg_ctl start, no admin rights."""
+    from setup_wizard.machine import local_cluster
+
+    place = local_cluster.server_place(system)
+    if isinstance(place, local_cluster.Unavailable) or not confirm(msg.ASK_START_USER_SERVER):
+        return FixOutcome(False)
+    step, done = local_cluster.start(system, place)
+    return FixOutcome(done, step)
+
+
 def start_service(system: System, service: Service, settings: Settings, confirm: Confirm, say: Say,
                   wait: float = SERVICE_WAIT_SECONDS) -> FixOutcome:
     """Explain, ask, start (elevated on Windows: the UAC prompt), then wait until it accepts connections."""
+    if service.kind == "user":
+        return _start_user_server(system, confirm)
     if service.kind == "windows":
         question = msg.ASK_START_SERVICE_WINDOWS.format(name=service.name)
     else:
