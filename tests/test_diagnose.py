@@ -225,23 +225,25 @@ def test_permission_denied_names_the_grants(database: Database, tmp_path: Path) 
 
 
 def test_local_cluster_from_binaries_only(tmp_path: Path) -> None:
-    """Binaries and no server: the interactive run creates a cluster, then prepares the database."""
-    system = RealSystem(environ=dict(clean_environ()))
+    """Binaries and no server: the interactive run creates the per-user server with the system's binaries
+    (preferred over the wheel's), then prepares the database."""
+    root = Path(tempfile.mkdtemp(prefix="setup_wizard_cluster_"))
+    os.chmod(root, 0o755)
+    folder = root / "server"
+    system = RealSystem(environ=dict(clean_environ(SETUP_WIZARD_SERVER_DIR=str(folder))))
     found = discover(system)
     candidate = local_cluster.cluster_candidate(system, found, None, settings_for("postgresql://p:x@localhost:5/d"))
     if candidate is None:
+        shutil.rmtree(root, ignore_errors=True)
         pytest.skip("no initdb/pg_ctl on this machine")
-    root = Path(tempfile.mkdtemp(prefix="setup_wizard_cluster_"))
-    os.chmod(root, 0o755)
-    folder = root / "pgdata"
     port = free_port()
     dsn = f"postgresql://postgres:{quote(PASSWORD, safe='')}@localhost:{port}/real_estate"
-    # Answers: what next? fix; create the server? yes; its folder; create the database? yes; apply? yes;
+    # Answers: what next? fix; create the server? yes; create the database? yes; apply? yes;
     # LangGraph's checkpoint tables (asked only with the [checkpoints] extra)? no; dev user? yes.
     from setup_wizard.database.checkpoints import library_installed
 
     checkpoints = [False] if library_installed() else []
-    prompter = ScriptedPrompter(["fix", True, str(folder), True, True, *checkpoints, True])
+    prompter = ScriptedPrompter(["fix", True, True, True, *checkpoints, True])
     env = _env(tmp_path)
     try:
         report = run(Options(dsn=dsn), env, AskPerson(prompter), ProgressView(quiet), system)
@@ -254,10 +256,10 @@ def test_local_cluster_from_binaries_only(tmp_path: Path) -> None:
             assert conn.execute("SELECT count(*) FROM users WHERE id = 1").fetchone() == (1,)
         assert_no_secret(json.dumps(report.to_json(), ensure_ascii=False))
         # The folder is not empty any more: a second cluster there is refused.
-        again = local_cluster.create_local_cluster(system, candidate, folder, settings_for(dsn), lambda _q: True, quiet)
-        assert not again.done and again.step is not None and "비어 있지 않아" in again.step.detail
+        again = local_cluster.create_local_cluster(system, candidate, settings_for(dsn), quiet)
+        assert not again.done and again.step is not None and again.step.code == "cluster_folder_not_empty"
     finally:
-        stop = [str(candidate.bindir / "pg_ctl"), "-D", str(folder), "-m", "immediate", "-w", "stop"]
+        stop = [str(candidate.bindir / "pg_ctl"), "-D", str(folder / "data"), "-m", "immediate", "-w", "stop"]
         system.run(stop, user="postgres" if system.is_root() else None)
         shutil.rmtree(root, ignore_errors=True)
 

@@ -6,6 +6,7 @@ Each check returns a `Step`; a known problem comes from its catalogue entry (pro
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from pathlib import Path
 
@@ -40,9 +41,11 @@ def postgres_step(discovery: Discovery, settings: Settings, user_server: tuple[b
             return Step("postgres", Status.OK, msg.STEP_POSTGRES, user_server[1])
         step = problems.step("postgres_not_found", "postgres", Status.WARN, msg.STEP_POSTGRES,
                              platform=discovery.platform)
-        if user_server is not None:
-            return replace(step, fix=user_server[1] + "\n" + (step.fix or ""))
-        return step
+        if user_server is None:
+            return step
+        # The route that fits this machine first: the per-user server, then the installers.
+        renumbered = re.sub(r"(?m)^(\d+)\.", lambda m: f"{int(m.group(1)) + 1}.", step.fix or "")
+        return replace(step, fix=f"1. {user_server[1]}\n{renumbered}".rstrip())
     lines = [msg.POSTGRES_FOUND.format(count=len(discovery.installations), version=discovery.chosen.version)]
     lines += ["- " + describe(i) for i in discovery.installations]
     return Step("postgres", Status.OK, msg.STEP_POSTGRES, "\n".join(lines))

@@ -374,7 +374,7 @@ def _reachable(system: System, place: Place) -> bool:
     """The run-as user can write into the folder (every parent lets it through)."""
     if place.run_as is None:
         return True
-    check = system.run(["sh", "-c", 'test -w "$1" && test -x "$1"', "sh", str(place.base)], timeout=15,
+    check = system.run(["/bin/sh", "-c", 'test -w "$1" && test -x "$1"', "sh", str(place.base)], timeout=15,
                        user=place.run_as, env=_pg_env(system))
     return check.ok
 
