@@ -135,7 +135,11 @@ def test_yes_starts_the_stopped_user_server(fresh_machine: tuple[dict[str, str],
     """`--yes` finding the per-user server stopped starts it (it only adds) and carries on."""
     env, _folder = fresh_machine
     port = free_port()
-    assert run_cli("--yes", "--json", "--dsn", _dsn(port), cwd=tmp_path, env=env, timeout=120).returncode == 0
+    created = run_cli("--yes", "--dsn", _dsn(port), cwd=tmp_path, env=env, timeout=120)
+    assert created.returncode == 0, created.stdout + created.stderr
+    # Issue 16 item 13: "started" is said once, after it started (progress on stderr, the result on stdout).
+    assert (created.stdout + created.stderr).count("포트로 시작했습니다") == 1
+    assert "python -m setup_wizard server start" in created.stdout
     assert run_cli("server", "stop", cwd=tmp_path, env=env).returncode == 0
     proc = run_inprocess("--yes", "--json", "--dsn", _dsn(port), cwd=tmp_path, env=env)
     assert proc.code == 0, proc.stdout
