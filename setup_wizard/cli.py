@@ -123,7 +123,8 @@ def build_server_parser() -> KoreanArgumentParser:
                                   formatter_class=_KoreanHelpFormatter, add_help=False)
     parser._positionals.title = msg.HELP_POSITIONALS
     parser._optionals.title = msg.HELP_OPTIONS
-    parser.add_argument("action", choices=("start", "stop", "status"), help=msg.HELP_SERVER_ACTION)
+    parser.add_argument("action", choices=("start", "stop", "status", "autostart"), help=msg.HELP_SERVER_ACTION)
+    parser.add_argument("switch", nargs="?", choices=("on", "off"), help=msg.HELP_SERVER_SWITCH)
     parser.add_argument("--json", action="store_true", help=msg.HELP_JSON)
     parser.add_argument("-v", "--verbose", action="store_true", help=msg.HELP_VERBOSE)
     parser.add_argument("--no-color", action="store_true", help=msg.HELP_NO_COLOR)
@@ -136,7 +137,10 @@ def parse_options(argv: Sequence[str]) -> Options:
 
     if argv[:1] == ["server"]:  # `server start|stop|status`: the per-user server (machine/server_command.py)
         server = build_server_parser().parse_args(list(argv[1:]))
-        return Options(command="server", server_action=server.action, json=server.json, verbose=server.verbose)
+        if (server.action == "autostart") != (server.switch is not None):
+            raise UsageError("usage_invalid", msg.SERVER_AUTOSTART_NEEDS_SWITCH, msg.USAGE_HINT)
+        action = f"autostart {server.switch}" if server.switch else server.action
+        return Options(command="server", server_action=action, json=server.json, verbose=server.verbose)
     args = build_parser().parse_args(list(argv))
     if not 1 <= args.lock_timeout <= 30:
         raise UsageError("usage_invalid", msg.LOCK_TIMEOUT_RANGE, msg.USAGE_HINT)

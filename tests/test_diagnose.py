@@ -238,12 +238,14 @@ def test_local_cluster_from_binaries_only(tmp_path: Path) -> None:
         pytest.skip("no initdb/pg_ctl on this machine")
     port = free_port()
     dsn = f"postgresql://postgres:{quote(PASSWORD, safe='')}@localhost:{port}/real_estate"
-    # Answers: what next? fix; create the server? yes; create the database? yes; apply? yes;
-    # LangGraph's checkpoint tables (asked only with the [checkpoints] extra)? no; dev user? yes.
+    # Answers: what next? fix; create the server? yes; start it at logon (asked unless root)? no;
+    # create the database? yes; apply? yes; LangGraph's checkpoint tables (asked only with the
+    # [checkpoints] extra)? no; dev user? yes.
     from setup_wizard.database.checkpoints import library_installed
 
     checkpoints = [False] if library_installed() else []
-    prompter = ScriptedPrompter(["fix", True, True, True, *checkpoints, True])
+    autostart = [] if system.is_root() else [False]
+    prompter = ScriptedPrompter(["fix", True, *autostart, True, True, *checkpoints, True])
     env = _env(tmp_path)
     try:
         report = run(Options(dsn=dsn), env, AskPerson(prompter), ProgressView(quiet), system)

@@ -228,3 +228,49 @@ def test_the_suite_runs_on_the_wheel_when_no_postgresql_is_installed() -> None:
     with running_server("wheel pw", bindir=bindir) as server, psycopg.connect(**server.conninfo()) as conn:
         row = conn.execute("SELECT current_setting('server_version_num')::int").fetchone()
         assert row is not None and row[0] >= 180000
+
+
+class _UserSystem(RealSystem):
+    """This machine as a normal user sees it (the autostart entry is per user; root's is refused)."""
+
+    def is_root(self) -> bool:
+        return False
+
+
+def test_autostart_on_and_its_undo_for_a_normal_user(tmp_path: Path) -> None:
+    from setup_wizard.machine import autostart
+
+    base, fake = tmp_path / "server", tmp_path / "bin"
+    (base / "data").mkdir(parents=True)
+    (base / "data" / "PG_VERSION").write_text("18\n", encoding="ascii")
+    fake.mkdir()
+    record = tmp_path / "systemctl.args"
+    for name, body in (("pg_ctl", "exit 3"), ("systemctl", f'echo "$@" >> "{record}"')):
+        (fake / name).write_text(f"#!/bin/sh\n{body}\n", encoding="utf-8")
+        (fake / name).chmod(0o755)
+    (base / "server.json").write_text(json.dumps({"port": 5432, "bindir": str(fake)}), encoding="utf-8")
+    system = _UserSystem(environ={"PATH": f"{fake}:/usr/bin:/bin", "HOME": str(tmp_path),
+                                  "XDG_CONFIG_HOME": str(tmp_path / "config"),
+                                  local_cluster.SERVER_DIR_ENV: str(base)})
+    unit = tmp_path / "config" / "systemd" / "user" / autostart.UNIT
+
+    on = autostart.enable(system)
+    assert on.status.value == "ok" and "server autostart off" in on.detail and autostart.is_on(system)
+    text = unit.read_text(encoding="utf-8")
+    assert f'ExecStart="{fake / "pg_ctl"}" start -D "{base / "data"}"' in text and "WantedBy=default.target" in text
+    off = autostart.disable(system)
+    assert off.status.value == "ok" and not unit.exists() and not autostart.is_on(system)
+    assert record.read_text(encoding="utf-8").split("\n")[:3] == [
+        "--user daemon-reload", f"--user enable {autostart.UNIT}", f"--user disable {autostart.UNIT}"]
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0, reason="needs root")
+def test_autostart_is_refused_for_a_server_run_as_postgres(fresh_machine: tuple[dict[str, str], Path],
+                                                           tmp_path: Path) -> None:
+    env, folder = fresh_machine
+    (folder / "data").mkdir(parents=True)
+    (folder / "data" / "PG_VERSION").write_text("18\n", encoding="ascii")
+    for args in (("server", "autostart", "on"), ("server", "autostart", "on", "--json")):
+        proc = run_inprocess(*args, cwd=tmp_path, env=env)
+        assert proc.code == 1 and "autostart_unavailable" in proc.stdout and "server start" in proc.stdout
+    assert run_inprocess("server", "autostart", cwd=tmp_path, env=env).code == 2

@@ -116,11 +116,23 @@ def create_cluster(flow: FlowState, installation: Installation, settings: Settin
                                           "password_missing")), settings
         settings = ask_password(flow, settings)
     outcome = local_cluster.create_local_cluster(flow.system, installation, settings, flow.view.say)
+    if outcome.done:
+        offer_autostart(flow)
     if outcome.done and new_password and outcome.step is not None:
         step = outcome.step
         warned = Step(step.id, Status.WARN, step.title, step.detail + "\n" + msg.CLUSTER_CREATED_NEW_PASSWORD)
         return FixOutcome(True, warned), settings
     return outcome, settings
+
+
+def offer_autostart(flow: FlowState) -> None:
+    """Start at logon: only asked of a person (never --yes), only where it can work (not as root)."""
+    from setup_wizard.machine import autostart
+
+    if not flow.decider.can_ask or autostart.entry_path(flow.system) is None:
+        return
+    if flow.decider.allow(FixKind.PERSON, msg.ASK_AUTOSTART, default=False):
+        flow.add(autostart.enable(flow.system))
 
 
 def fix_server(flow: FlowState, settings: Settings) -> tuple[bool, Settings]:

@@ -15,7 +15,7 @@ from setup_wizard.machine import local_cluster
 from setup_wizard.machine.system import System
 from setup_wizard.results import Report, Status, Step
 
-ACTIONS = ("start", "stop", "status")
+ACTIONS = ("start", "stop", "status", "autostart on", "autostart off")
 
 
 @dataclass
@@ -27,8 +27,11 @@ class ServerReport(Report):
 
 
 def _facts(system: System, place: local_cluster.Place) -> dict[str, Any]:
+    from setup_wizard.machine import autostart
+
     current = local_cluster.state(system, place)
     return {
+        "autostart": current is not None and autostart.is_on(system),
         "exists": current is not None,
         "running": bool(current and current.running),
         "port": current.port if current else None,
@@ -45,6 +48,9 @@ def status_step(facts: dict[str, Any]) -> Step:
                                            version=facts["version"] or "?", log=facts["log_file"])
     if facts["run_as"]:
         detail += "\n" + msg.USER_SERVER_RUN_AS.format(user=facts["run_as"])
+    else:
+        detail += "\n" + msg.AUTOSTART_STATE.format(
+            state=msg.AUTOSTART_STATE_ON if facts["autostart"] else msg.AUTOSTART_STATE_OFF)
     # Stopped is a state to know, not a failure of `status`: the exit code says whether it answered.
     return Step("cluster", Status.OK if facts["running"] else Status.WARN, msg.STEP_CLUSTER, detail)
 
@@ -61,6 +67,12 @@ def run(action: str, system: System) -> ServerReport:
         step, changed = local_cluster.start(system, place)
         report.add(step)
         report.changed = changed
+    elif action.startswith("autostart"):
+        from setup_wizard.machine import autostart
+
+        step = autostart.enable(system) if action.endswith(" on") else autostart.disable(system)
+        report.add(step)
+        report.changed = step.status is Status.OK
     elif action == "stop":
         step, changed = local_cluster.stop(system, place)
         report.add(step)
