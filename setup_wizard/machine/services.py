@@ -91,6 +91,26 @@ def _brew_service(system: System, discovery: Discovery) -> Service | None:
     return fallback
 
 
+def any_system_server(system: System, discovery: Discovery) -> bool:
+    """Does this machine have a system PostgreSQL server on any port (a Windows service, a Debian cluster,
+    a systemd unit, a Homebrew service)? Then it is preferred: no per-user server is offered."""
+    from setup_wizard.machine import local_cluster
+
+    if local_cluster.system_hidden(system):
+        return False
+    if any(i.service for i in discovery.installations):
+        return True
+    if system.platform == "darwin":
+        return _brew_service(system, discovery) is not None
+    if system.platform == "windows":
+        return False
+    if system.which("pg_lsclusters") is not None:
+        listing = system.run(["pg_lsclusters", "--no-header"], timeout=15)
+        if any(len(line.split()) >= 4 for line in listing.text.splitlines()):
+            return True
+    return _linux_service(system, discovery, port=-1) is not None
+
+
 def find_service(system: System, discovery: Discovery, settings: Settings) -> Service | None:
     """The local server's service and its state; None for a remote host or when there is none."""
     if not is_local(settings.host):
