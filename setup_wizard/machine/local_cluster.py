@@ -156,7 +156,10 @@ def default_cluster_folder(system: System, run_as: str | None = None) -> Path:
     if run_as is not None and sys.platform != "win32":
         import pwd
 
-        return system.path(pwd.getpwnam(run_as).pw_dir, ".local", "share", "setup_wizard", "server")
+        home = pwd.getpwnam(run_as).pw_dir
+        if not home or not Path(home).is_dir():  # a system user without a home (/nonexistent): never make one
+            return system.path("/var/tmp", f"setup_wizard-{run_as}", "server")
+        return system.path(home, ".local", "share", "setup_wizard", "server")
     import platformdirs
 
     return system.path(platformdirs.user_data_path("setup_wizard", appauthor=False), "server")
