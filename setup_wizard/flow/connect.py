@@ -18,8 +18,9 @@ from setup_wizard.flow.decide import Choice, FixKind
 from setup_wizard.flow.save import offer_save
 from setup_wizard.flow.state import FlowState
 from setup_wizard.flow.view import Phase
-from setup_wizard.machine import local_cluster, login_help, password_reset, services
+from setup_wizard.machine import local_cluster, login_help, password_reset, services, windows_install
 from setup_wizard.machine.fix import FixOutcome
+from setup_wizard.machine.login_help import is_local
 from setup_wizard.machine.system import ServiceState
 from setup_wizard.results import Status, Step
 
@@ -125,6 +126,39 @@ def create_cluster(flow: FlowState, installation: Installation, settings: Settin
     return outcome, settings
 
 
+def can_install(flow: FlowState, settings: Settings) -> bool:
+    """Route 1: Windows with winget and no PostgreSQL server at all; only a person decides (UAC)."""
+    return (flow.decider.can_ask and flow.discovery is not None and is_local(settings.host)
+            and windows_install.available(flow.system)
+            and not services.any_system_server(flow.system, flow.discovery))
+
+
+def install_postgres(flow: FlowState, settings: Settings) -> Settings:
+    """winget + the EDB installer, then the registry again, bin on the user's PATH (with consent)."""
+    from setup_wizard.machine.discovery import discover
+    from setup_wizard.machine.install_checks import add_bin_to_path
+
+    if not settings.password:
+        settings = ask_password(flow, settings)
+    outcome = windows_install.install(flow.system, settings,
+                                      lambda question: flow.decider.allow(FixKind.PERSON, question), flow.view.say)
+    if outcome.step is not None:
+        flow.add(outcome.step)
+    if not outcome.done:
+        return settings
+    flow.changed = True
+    flow.discovery = discover(flow.system)
+    chosen = flow.discovery.chosen
+    if chosen is None:
+        flow.view.say(msg.WINGET_NOT_FOUND_AFTER)
+        return settings
+    if add_bin_to_path(flow.system, chosen.bindir, lambda question: flow.decider.allow(FixKind.PERSON, question),
+                       flow.view.say):
+        flow.add(Step("psql", Status.OK, msg.STEP_PSQL, msg.PSQL_ADDED.format(bindir=chosen.bindir)))
+    services.wait_until_accepting(settings)
+    return settings
+
+
 def offer_autostart(flow: FlowState) -> None:
     """Start at logon: only asked of a person (never --yes), only where it can work (not as root)."""
     from setup_wizard.machine import autostart
@@ -165,6 +199,7 @@ class Connector:
         self.fix_tried = False
         self.server_reported = False
         self.reset_tried = False
+        self.install_tried = False
 
     def fail(self, step_id: str, title: str, error: WizardError) -> None:
         self.flow.add(problems.from_error(error, step_id, title))
@@ -226,6 +261,10 @@ class Connector:
         flow = self.flow
         label = None if self.fix_tried or problem.code != "server_not_running" else fix_label(flow, self.settings)
         choices = [Choice("fix", label)] if label else []
+        if not self.install_tried and problem.code == "server_not_running" and can_install(flow, self.settings):
+            choices.insert(0, Choice("install", msg.CHOICE_INSTALL_POSTGRES))  # the team's version first
+        if choices:
+            choices[0] = Choice(choices[0].key, msg.CHOICE_RECOMMENDED.format(label=choices[0].label))
         if flow.decider.can_ask:
             flow.view.preview(problems.from_error(problem, "server", with_fix=False))
             choices += [Choice("retry", msg.CHOICE_RETRY), Choice("address", msg.CHOICE_CHANGE_ADDRESS)]
@@ -234,6 +273,10 @@ class Connector:
         if choice == "fix":
             self.fix_tried = True
             _done, self.settings = fix_server(flow, self.settings)
+            return True
+        if choice == "install":
+            self.install_tried = True
+            self.settings = install_postgres(flow, self.settings)
             return True
         if choice == "address":
             self.settings = ask_field(flow, ask_field(flow, self.settings, "host"), "port")
