@@ -59,8 +59,8 @@ class WingetMachine(RecordedSystem):
 
 
 def _machine(exit_code: int = 0, output: bytes = b"") -> WingetMachine:
-    machine = WingetMachine(platform="windows", environ={"PATH": r"C:\Windows\system32;" + str(PureWindowsPath(WINGET).parent)},
-                            files={WINGET})
+    path = r"C:\Windows\system32;" + str(PureWindowsPath(WINGET).parent)
+    machine = WingetMachine(platform="windows", environ={"PATH": path}, files={WINGET})
     machine.exit_code = exit_code
     machine.output = output
     return machine
