@@ -176,8 +176,9 @@ def _emit(env: Environment, report: Report, options: Options | None, no_color: b
 
     if options is not None and options.json:
         render.write_json(env.stdout, report)
-        for text in report.footer:  # stdout holds one JSON document; the rest goes to stderr
-            render.write_plain(env.stderr, text)
+        if options.command == "check" or options.yes:  # (the wizard's own last screen already said it)
+            for text in report.footer:  # stdout holds one JSON document; the rest goes to stderr
+                render.write_plain(env.stderr, text)
         return
     console = render.make_console(env.stdout, no_color=no_color, environ=env.environ)
     if options is not None and options.command == "server":

@@ -216,6 +216,27 @@ CATALOGUE.update({
 # Reading: a file the wizard cannot or will not read.
 ENV_FILE_NOT_FOUND = ".env 파일이 없습니다: {path}"
 ENV_FILE_IS_DIR = ".env 경로가 파일이 아니라 폴더입니다: {path}"
+FIX_ENV_FILE_IS_DIR = (
+    "백엔드는 이 자리의 파일에서 접속 정보를 읽습니다. 폴더 안을 확인하세요. 가상 환경처럼 필요한 폴더라면 "
+    "다른 이름(예: .venv)으로 옮기고, 빈 폴더라면 지우세요. 그다음 그 자리에 다음 한 줄로 .env 파일을 만드세요:\n"
+    "DATABASE_URL=postgresql+psycopg://postgres:비밀번호@localhost:5432/real_estate"
+)
+ENV_FILE_LOOP = ".env 경로가 자기 자신을 거쳐 끝없이 이어지는 심볼릭 링크(링크 고리)라서 읽을 수 없습니다: {path}"
+FIX_ENV_FILE_LOOP = (
+    "다음 명령으로 링크가 가리키는 곳을 확인하세요: ls -l {path}\n"
+    "링크를 지우고 그 자리에 진짜 .env 파일을 만들거나, 실제 파일을 가리키도록 링크를 다시 만드세요."
+)
+ENV_FILE_BROKEN_LINK = ".env 경로는 심볼릭 링크인데, 링크가 가리키는 파일이 없습니다: {path} → {target}"
+FIX_ENV_FILE_BROKEN_LINK = (
+    "링크가 가리키는 파일을 되살리거나, 링크를 지우고 그 자리에 .env 파일을 만드세요. "
+    "다른 파일을 쓰려면 --env-file 로 지정하세요."
+)
+ENV_FILE_NO_PERMISSION = "이 사용자에게 .env 파일을 읽을 권한이 없습니다: {path}"
+FIX_ENV_FILE_NO_PERMISSION = (
+    "다음 명령으로 파일의 주인과 권한을 확인하세요: ls -l {path}\n"
+    "내 파일이라면 chmod u+r 로 읽기 권한을 주고, 다른 사용자의 파일이라면 그 사용자로 실행하거나 "
+    "sudo chown 으로 주인을 나로 바꾸세요. Windows 에서는 파일 속성 → 보안 탭에서 내 계정에 읽기 권한을 주세요."
+)
 ENV_FILE_UNREADABLE = ".env 파일을 읽을 수 없습니다: {path} ({error})"
 ENV_FILE_UNDECODABLE = ".env 파일의 인코딩을 알 수 없습니다: {path}"
 FIX_ENV_FILE_PATH = "--env-file 로 올바른 파일을 지정하거나, 프로젝트 폴더(backend 폴더가 있는 곳)에서 실행하세요."
@@ -263,6 +284,17 @@ STEP_ENV_SAVE = ".env 저장"
 ASK_SAVE = "이 값을 .env 파일에 저장할까요?"
 SAVE_DONE = "{path} 에 저장했습니다."
 SAVE_BACKUP = "이전 파일은 {backup} 에 보관했습니다."
+BACKUP_KEPT = (
+    "이전 .env 파일은 git 이 보지 않는 사용자 데이터 폴더에 나만 읽을 수 있게(권한 600) 보관했습니다: {path}"
+)
+ENV_BACKUP_FAILED = (
+    "저장하기 전에 이전 파일을 백업할 폴더를 만들거나 쓸 수 없어 저장하지 않았습니다 ({error}). "
+    "파일은 그대로입니다: {path}\n백업 폴더: {folder}"
+)
+FIX_ENV_BACKUP_FAILED = (
+    "백업 폴더의 권한과 디스크 공간을 확인하세요. 다른 곳에 두려면 XDG_DATA_HOME 환경 변수(Windows: "
+    "LOCALAPPDATA)로 쓸 수 있는 폴더를 지정한 뒤 다시 실행하세요."
+)
 SAVE_SKIPPED = "저장하지 않았습니다. 다음에 실행할 때 다시 묻습니다."
 SAVE_NO_BACKEND = "이 폴더({cwd})와 그 위 폴더에서 backend 폴더를 찾지 못해 .env 파일을 만들지 않았습니다."
 FIX_SAVE_NO_BACKEND = "프로젝트 폴더(backend 폴더가 있는 곳)로 이동해 python -m setup_wizard 를 다시 실행하세요."
@@ -292,15 +324,15 @@ FIX_ENV_SAVE_OVERRIDDEN = (
 
 # Who can read it: file permissions, and git.
 ENV_READABLE_AFTER_SAVE = "비밀번호를 저장한 파일을 이 컴퓨터의 다른 사용자도 읽을 수 있습니다 (권한 {mode}): {path}"
-ASK_RESTRICT_ENV = "나만 읽고 쓸 수 있게(권한 600) 바꿀까요?"
-ENV_RESTRICTED = "이제 나만 읽고 쓸 수 있습니다 (권한 600): {path}"
+ASK_RESTRICT_ENV = "다른 사용자의 권한을 없애 나만 읽을 수 있게(권한 {mode}) 바꿀까요?"
+ENV_RESTRICTED = "다른 사용자의 권한을 없앴습니다. 이제 나만 읽을 수 있습니다 (권한 {mode}): {path}"
 STEP_ENV_PERMISSIONS = ".env 파일: 권한"
 ENV_PERMISSIONS_WINDOWS = (
     "Windows 에서는 파일 권한을 확인하지 않습니다 (사용자 폴더의 파일은 다른 사용자가 읽을 수 "
     "없습니다)."
 )
 ENV_READABLE_BY_OTHERS = "다른 사용자도 읽을 수 있습니다 (권한 {mode})."
-FIX_ENV_READABLE = "chmod 600 {path}"
+FIX_ENV_READABLE = "chmod {mode} {path}"
 ENV_PRIVATE = "나만 읽을 수 있습니다 (권한 {mode})."
 
 STEP_ENV_GITIGNORE = ".env 파일: git 제외"
@@ -314,6 +346,23 @@ FIX_ENV_TRACKED = (
     "git rm --cached {name} 명령으로 추적을 멈추고, .gitignore 파일에 {name} 한 줄을 추가하세요.\n"
     "이미 올라간 비밀번호는 바꾸는 것이 안전합니다 (PostgreSQL: ALTER USER postgres PASSWORD '새 비밀번호';)."
 )
+
+# Other files in the backend folder that hold the same secrets (check's env_copies item).
+STEP_ENV_COPIES = "비밀값이 든 다른 파일"
+ENV_COPIES_NO_FOLDER = "백엔드 폴더를 찾지 못해 건너뛰었습니다."
+ENV_COPIES_NONE = "백엔드 폴더에 .env 말고 비밀값이 든 파일이 없습니다: {folder}"
+ENV_COPIES_SAFE = "비밀값이 든 다른 파일이 있지만 git 에서 제외되어 있고 나만 읽을 수 있습니다: {names}"
+ENV_COPIES_FOUND = "백엔드 폴더에 .env 의 비밀값(비밀번호, SECRET_KEY 등)이 든 다른 파일이 있습니다."
+ENV_COPY_TRACKED = "{name}: git 에 커밋되어 있어 비밀값이 저장소 기록에 남습니다."
+ENV_COPY_NOT_IGNORED = "{name}: .gitignore 에 해당하지 않아 git status 에 보이고, git add . 로 커밋됩니다."
+ENV_COPY_READABLE = "{name}: 이 컴퓨터의 다른 사용자도 읽을 수 있습니다 (권한 {mode})."
+FIX_ENV_COPY_TRACKED = (
+    "다음 명령으로 git 의 추적을 멈추세요: git -C {folder} rm --cached -- {name}\n"
+    "이미 올라간 비밀번호와 키는 바꾸는 것이 안전합니다."
+)
+FIX_ENV_COPY_MOVE = "필요 없는 사본이면 지우고(rm {path}), 남겨야 하면 저장소 밖으로 옮기세요(mv {path} ~/)."
+ENV_COPIES_BACKUPS_NOTE = "이 마법사는 이제 .env 백업을 git 이 보지 않는 사용자 데이터 폴더에 둡니다."
+FIX_ENV_COPY_READABLE = "chmod {mode} {path}"
 
 
 # === 5. Finding PostgreSQL on this machine: installations, psql and the PATH, the port ======================

@@ -94,6 +94,30 @@ def _process_environment_without_steering() -> Iterator[None]:
         yield
 
 
+@pytest.fixture(autouse=True)
+def user_data_folder(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The per-user data folder (where .env backups go) of every run a test starts, in-process or not:
+    a fresh temporary one, never the real home's. Outside tmp_path, which some tests list. Not through
+    the `monkeypatch` fixture: that would undo a test's own monkeypatching only after its `database`
+    fixture's teardown (which must not see, say, the test's PGSERVICE)."""
+    folder = tmp_path_factory.mktemp("userdata")
+    before = os.environ.get("XDG_DATA_HOME")
+    os.environ["XDG_DATA_HOME"] = str(folder)
+    yield folder
+    if before is None:
+        os.environ.pop("XDG_DATA_HOME", None)
+    else:
+        os.environ["XDG_DATA_HOME"] = before
+
+
+@pytest.fixture
+def backups(user_data_folder: Path) -> Any:
+    """Where a save called directly keeps its backups: the test's per-user data folder."""
+    from setup_wizard.config.backups import Backups
+
+    return Backups(user_data_folder / "setup_wizard" / "backups")
+
+
 @pytest.fixture(scope="session")
 def server() -> Iterator[TestServer]:
     with running_server(PASSWORD) as srv:

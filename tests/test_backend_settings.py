@@ -284,7 +284,7 @@ FIXABLE = [layout for layout in MATRIX if layout.code is not None and layout.cod
 
 
 @pytest.mark.parametrize("layout", FIXABLE, ids=[layout.name for layout in FIXABLE])
-def test_fixes_make_the_backend_start(tmp_path: Path, layout: Layout, loader: Loader) -> None:
+def test_fixes_make_the_backend_start(tmp_path: Path, layout: Layout, loader: Loader, backups: Any) -> None:
     from setup_wizard.config.envfile import decode_env_bytes
     from setup_wizard.config.envfix import fix_backend_env
 
@@ -300,7 +300,7 @@ def test_fixes_make_the_backend_start(tmp_path: Path, layout: Layout, loader: Lo
         asked.append(question)
         return True
 
-    steps = fix_backend_env(project, layout.environ, yes)
+    steps = fix_backend_env(project, layout.environ, yes, backups=backups)
     assert steps and all(step.status is Status.OK for step in steps), steps
     assert len(asked) == len(steps)
     for text in [*asked, *(s.detail for s in steps)]:
@@ -328,18 +328,19 @@ def test_fixes_make_the_backend_start(tmp_path: Path, layout: Layout, loader: Lo
     if layout.root_env is not None:
         assert (project / ".env").read_bytes() == layout.root_env
     else:
-        assert (project / "backend" / ".env.bak").read_bytes() == layout.backend_env
+        assert [p.read_bytes() for p in backups.kept] == [layout.backend_env]
+        assert not list((project / "backend").glob(".env.*"))
 
 
-def test_check_never_fixes(tmp_path: Path) -> None:
+def test_check_never_fixes(tmp_path: Path, backups: Any) -> None:
     from setup_wizard.config.envfix import fix_backend_env
 
     layout = next(layout for layout in MATRIX if layout.name == "utf16_powershell")
     project = make(tmp_path, layout)
-    steps = fix_backend_env(project, {}, lambda _question: False)
+    steps = fix_backend_env(project, {}, lambda _question: False, backups=backups)
     assert [s.status for s in steps] == [Status.SKIP]
     assert (project / "backend" / ".env").read_bytes() == layout.backend_env
-    assert not (project / "backend" / ".env.bak").exists()
+    assert not backups.kept and not backups.folder.exists()
 
 
 def test_plan_is_data_with_stable_ids_and_no_secret(tmp_path: Path) -> None:
@@ -355,7 +356,7 @@ def test_plan_is_data_with_stable_ids_and_no_secret(tmp_path: Path) -> None:
 
 
 @pytest.mark.skipif(os.name == "nt", reason="symlinks need a privilege on Windows")
-def test_fix_writes_through_a_symlink(tmp_path: Path) -> None:
+def test_fix_writes_through_a_symlink(tmp_path: Path, backups: Any) -> None:
     from setup_wizard.config.envfix import fix_backend_env
 
     shared = tmp_path / "shared.env"
@@ -363,7 +364,7 @@ def test_fix_writes_through_a_symlink(tmp_path: Path) -> None:
     (tmp_path / "backend" / "app").mkdir(parents=True)
     link = tmp_path / "backend" / ".env"
     link.symlink_to(shared)
-    steps = fix_backend_env(tmp_path, {}, lambda _question: True)
+    steps = fix_backend_env(tmp_path, {}, lambda _question: True, backups=backups)
     assert [s.status for s in steps] == [Status.OK]
     assert link.is_symlink() and shared.read_bytes() == utf8(f"DATABASE_URL={URL}\n")
-    assert (tmp_path / "shared.env.bak").read_bytes().startswith(codecs.BOM_UTF8)
+    assert len(backups.kept) == 1 and backups.kept[0].read_bytes().startswith(codecs.BOM_UTF8)

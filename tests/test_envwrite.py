@@ -9,6 +9,7 @@ from urllib.parse import quote
 
 import pytest
 
+from setup_wizard.config.backups import Backups
 from setup_wizard.config.envfile import read_env_file
 from setup_wizard.config.envwrite import EnvChange, apply_changes, planned_changes, save_env, target_path
 from setup_wizard.config.precedence import load_settings
@@ -31,13 +32,13 @@ def typed_password(file_values: dict[str, str]) -> list[EnvChange]:
     return planned_changes(settings, {"password"}, file_values)
 
 
-def test_password_goes_into_database_url_and_nothing_else_moves(tmp_path: Path) -> None:
+def test_password_goes_into_database_url_and_nothing_else_moves(tmp_path: Path, backups: Backups) -> None:
     path = tmp_path / ".env"
     path.write_text(ORIGINAL, encoding="utf-8")
     changes = typed_password(read_env_file(path).values)
     assert [c.key for c in changes] == ["DATABASE_URL"]
     assert HARD not in changes[0].shown and quote(HARD, safe="") not in changes[0].shown
-    result = save_env(path, changes)
+    result = save_env(path, changes, backups=backups)
     new_lines = path.read_text(encoding="utf-8").splitlines()
     old_lines = ORIGINAL.splitlines()
     assert len(new_lines) == len(old_lines)
@@ -49,18 +50,24 @@ def test_password_goes_into_database_url_and_nothing_else_moves(tmp_path: Path) 
             assert new == old
     assert read_env_file(path).values["DATABASE_URL"].startswith("postgresql+psycopg://")
     assert load_settings(None, {}, read_env_file(path).values, None).password == HARD
-    assert result.backup == tmp_path / ".env.bak"
+    assert result.backup is not None and result.backup.parent.parent == backups.folder
     assert result.backup.read_text(encoding="utf-8") == ORIGINAL
-    assert sorted(p.name for p in tmp_path.iterdir()) == [".env", ".env.bak"]  # no temporary file left
+    assert result.backup.stat().st_mode & 0o777 == 0o600
+    # Nothing beside the file: no backup, no temporary file left.
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".env"]
 
 
-def test_second_save_keeps_the_first_backup(tmp_path: Path) -> None:
+def test_second_save_keeps_the_first_backup(tmp_path: Path, backups: Backups) -> None:
     path = tmp_path / ".env"
     path.write_text(ORIGINAL, encoding="utf-8")
-    save_env(path, typed_password(read_env_file(path).values))
-    second = save_env(path, [EnvChange("POSTGRES_DB", "other", "other")], now=datetime(2025, 1, 2, 3, 4, 5))
-    assert second.backup == tmp_path / ".env.bak-20250102-030405"
-    assert (tmp_path / ".env.bak").read_text(encoding="utf-8") == ORIGINAL
+    first = save_env(path, typed_password(read_env_file(path).values), now=datetime(2025, 1, 2, 3, 4, 5),
+                     backups=backups)
+    second = save_env(path, [EnvChange("POSTGRES_DB", "other", "other")], now=datetime(2025, 1, 2, 3, 4, 5),
+                      backups=backups)
+    assert first.backup is not None and first.backup.name == "env-20250102-030405.bak"
+    assert second.backup is not None and second.backup.name == "env-20250102-030405-1.bak"
+    assert first.backup.read_text(encoding="utf-8") == ORIGINAL
+    assert backups.kept == [first.backup, second.backup]
 
 
 @pytest.mark.parametrize(
@@ -69,11 +76,12 @@ def test_second_save_keeps_the_first_backup(tmp_path: Path) -> None:
      ("utf-16-be", codecs.BOM_UTF16_BE, "\n"), ("cp949", b"", "\r\n")],
     ids=["utf8-crlf", "bom-crlf", "utf16le", "utf16be", "cp949"],
 )
-def test_encoding_bom_and_line_endings_are_kept(tmp_path: Path, encoding: str, bom: bytes, newline: str) -> None:
+def test_encoding_bom_and_line_endings_are_kept(tmp_path: Path, encoding: str, bom: bytes, newline: str,
+                                                backups: Backups) -> None:
     path = tmp_path / ".env"
     original = bom + ORIGINAL.replace("\n", newline).encode(encoding)
     path.write_bytes(original)
-    save_env(path, typed_password(read_env_file(path).values))
+    save_env(path, typed_password(read_env_file(path).values), backups=backups)
     raw = path.read_bytes()
     assert raw.startswith(bom)
     text = raw[len(bom):].decode(encoding)
@@ -84,7 +92,7 @@ def test_encoding_bom_and_line_endings_are_kept(tmp_path: Path, encoding: str, b
     assert load_settings(None, {}, read_env_file(path).values, None).password == HARD
 
 
-def test_separate_keys_get_a_quoted_password_and_missing_keys_are_appended(tmp_path: Path) -> None:
+def test_separate_keys_get_a_quoted_password_and_missing_keys_are_appended(tmp_path: Path, backups: Backups) -> None:
     path = tmp_path / ".env"
     path.write_text("POSTGRES_HOST=localhost\nPOSTGRES_PASSWORD=old # old one\nOTHER=1", encoding="utf-8")
     values = read_env_file(path).values
@@ -92,7 +100,7 @@ def test_separate_keys_get_a_quoted_password_and_missing_keys_are_appended(tmp_p
                 .with_value("port", "5433"))
     changes = planned_changes(settings, {"password", "port"}, values)
     assert [c.key for c in changes] == ["POSTGRES_PORT", "POSTGRES_PASSWORD"]
-    save_env(path, changes)
+    save_env(path, changes, backups=backups)
     lines = path.read_text(encoding="utf-8").split("\n")
     assert lines[0] == "POSTGRES_HOST=localhost"
     assert lines[1].startswith("POSTGRES_PASSWORD='") and lines[1].endswith("' # old one")
@@ -107,12 +115,12 @@ def test_quote_styles_are_kept() -> None:
     assert new == "A=\"new\" # c\nB='it\\'s'\n"
 
 
-def test_missing_file_is_created_with_a_full_database_url(tmp_path: Path) -> None:
+def test_missing_file_is_created_with_a_full_database_url(tmp_path: Path, backups: Backups) -> None:
     (tmp_path / "backend").mkdir()
     path = target_path(tmp_path, None)
     assert path == tmp_path / "backend" / ".env"
     settings = load_settings(None, {"PGPORT": "5433"}, None, None).with_value("password", HARD)
-    result = save_env(path, planned_changes(settings, {"password"}, None))
+    result = save_env(path, planned_changes(settings, {"password"}, None), backups=backups)
     assert result.backup is None
     values = read_env_file(path).values
     assert list(values) == ["DATABASE_URL"]
@@ -126,14 +134,14 @@ def test_scheme_is_kept_as_written(tmp_path: Path) -> None:
     assert changes[0].value.startswith("postgresql://postgres:")
 
 
-def test_lower_case_database_url_is_the_line_rewritten(tmp_path: Path) -> None:
+def test_lower_case_database_url_is_the_line_rewritten(tmp_path: Path, backups: Backups) -> None:
     path = tmp_path / ".env"
     path.write_text("database_url=postgresql+psycopg://app@localhost:5433  # main\n", encoding="utf-8")
     values = read_env_file(path).values
     settings = load_settings(None, {}, values, None).with_value("password", HARD)
     changes = planned_changes(settings, {"password"}, values)
     assert [c.key for c in changes] == ["database_url"]
-    save_env(path, changes)
+    save_env(path, changes, backups=backups)
     text = path.read_text(encoding="utf-8")
     assert text.startswith("database_url=") and text.rstrip().endswith("# main") and "DATABASE_URL" not in text
     saved = load_settings(None, {}, read_env_file(path).values, None)

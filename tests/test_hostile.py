@@ -402,7 +402,7 @@ def test_sigterm_mid_migration_rolls_back_and_exits_143(database: Database, tmp_
 
 # --- 5. saving the .env safely ------------------------------------------------------------------------------
 
-def test_save_through_a_symlink_writes_the_target(tmp_path: Path) -> None:
+def test_save_through_a_symlink_writes_the_target(tmp_path: Path, backups: Any) -> None:
     from setup_wizard.config.envfile import read_env_file
     from setup_wizard.config.envwrite import EnvChange, save_env
 
@@ -413,25 +413,26 @@ def test_save_through_a_symlink_writes_the_target(tmp_path: Path) -> None:
     (tmp_path / "backend").mkdir()
     link = tmp_path / "backend" / ".env"
     link.symlink_to(target)
-    result = save_env(link, [EnvChange("POSTGRES_PASSWORD", "new", "***")], expected=read_env_file(link))
+    result = save_env(link, [EnvChange("POSTGRES_PASSWORD", "new", "***")], expected=read_env_file(link),
+                      backups=backups)
     assert link.is_symlink() and os.readlink(link) == str(target)
     assert target.read_text(encoding="utf-8") == "SECRET_KEY=k\nPOSTGRES_PASSWORD=new\n"
     assert result.written == target and result.backup is not None
     assert result.backup.read_text(encoding="utf-8").endswith("POSTGRES_PASSWORD=old\n")
 
 
-def test_save_through_a_dangling_symlink_is_refused(tmp_path: Path) -> None:
+def test_save_through_a_dangling_symlink_is_refused(tmp_path: Path, backups: Any) -> None:
     from setup_wizard.config.envwrite import EnvChange, save_env
 
     link = tmp_path / ".env"
     link.symlink_to(tmp_path / "missing.env")
     with pytest.raises(WizardError) as caught:
-        save_env(link, [EnvChange("POSTGRES_PASSWORD", "new", "***")])
+        save_env(link, [EnvChange("POSTGRES_PASSWORD", "new", "***")], backups=backups)
     assert caught.value.code == "env_save_failed"
     assert link.is_symlink() and not (tmp_path / "missing.env").exists()
 
 
-def test_edit_made_since_the_read_is_merged_or_refused(tmp_path: Path) -> None:
+def test_edit_made_since_the_read_is_merged_or_refused(tmp_path: Path, backups: Any) -> None:
     from setup_wizard.config.envfile import read_env_file
     from setup_wizard.config.envwrite import EnvChange, save_env
 
@@ -440,14 +441,14 @@ def test_edit_made_since_the_read_is_merged_or_refused(tmp_path: Path) -> None:
     seen = read_env_file(path)
     # Someone adds a line elsewhere: kept, ours applied on top.
     path.write_text("SECRET_KEY=k\nPOSTGRES_PASSWORD=old\nOPENAI_API_KEY=added\n", encoding="utf-8")
-    result = save_env(path, [EnvChange("POSTGRES_PASSWORD", "new", "***")], expected=seen)
+    result = save_env(path, [EnvChange("POSTGRES_PASSWORD", "new", "***")], expected=seen, backups=backups)
     assert result.merged
     assert path.read_text(encoding="utf-8") == "SECRET_KEY=k\nPOSTGRES_PASSWORD=new\nOPENAI_API_KEY=added\n"
     # Someone changes the very key we write: refused, their edit kept.
     seen = read_env_file(path)
     path.write_text("SECRET_KEY=k\nPOSTGRES_PASSWORD=theirs\n", encoding="utf-8")
     with pytest.raises(WizardError) as caught:
-        save_env(path, [EnvChange("POSTGRES_PASSWORD", "mine", "***")], expected=seen)
+        save_env(path, [EnvChange("POSTGRES_PASSWORD", "mine", "***")], expected=seen, backups=backups)
     assert caught.value.code == "env_save_conflict" and "POSTGRES_PASSWORD" in caught.value.detail
     assert "mine" not in caught.value.detail
     assert path.read_text(encoding="utf-8") == "SECRET_KEY=k\nPOSTGRES_PASSWORD=theirs\n"
@@ -568,7 +569,7 @@ def test_hot_standby_is_named(database: Database, standby: Any, tmp_path: Path) 
     assert step["code"] == "session_attrs_unmet" and "hot standby" in step["detail"]
 
 
-def test_edit_detected_from_the_values_the_flow_kept(tmp_path: Path) -> None:
+def test_edit_detected_from_the_values_the_flow_kept(tmp_path: Path, backups: Any) -> None:
     """The flow keeps only the values it read (flow.env_values): that is enough to refuse a clash."""
     from setup_wizard.config.envwrite import EnvChange, save_env
 
@@ -576,11 +577,11 @@ def test_edit_detected_from_the_values_the_flow_kept(tmp_path: Path) -> None:
     path.write_text("DATABASE_URL=postgresql+psycopg://someone:else@db/x\n", encoding="utf-8")
     with pytest.raises(WizardError) as caught:  # there was no file when the wizard looked: {}
         save_env(path, [EnvChange("DATABASE_URL", "postgresql+psycopg://me:pw@localhost/real_estate", "***")],
-                 expected={})
+                 expected={}, backups=backups)
     assert caught.value.code == "env_save_conflict"
     assert path.read_text(encoding="utf-8") == "DATABASE_URL=postgresql+psycopg://someone:else@db/x\n"
     result = save_env(path, [EnvChange("POSTGRES_PASSWORD", "pw", "***")],
-                      expected={"DATABASE_URL": "postgresql+psycopg://someone:else@db/x"})
+                      expected={"DATABASE_URL": "postgresql+psycopg://someone:else@db/x"}, backups=backups)
     assert not result.merged and path.read_text(encoding="utf-8").endswith("POSTGRES_PASSWORD=pw\n")
 
 

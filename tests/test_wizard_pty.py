@@ -12,6 +12,7 @@ from dbstate import add_sample_data
 from pgserver import free_port
 from ptyrun import Terminal
 
+from setup_wizard import messages as msg
 from setup_wizard.database.checkpoints import library_installed
 
 ENTER, DOWN, BACKSPACE = "\r", "\x1b[B", "\x7f"
@@ -75,8 +76,8 @@ def choose(run: Wizard, label: str) -> int:
     return downs
 
 
-def test_wrong_port_chosen_with_arrows_and_missing_password_typed_then_saved(database: Database,
-                                                                              tmp_path: Path) -> None:
+def test_wrong_port_chosen_with_arrows_and_missing_password_typed_then_saved(database: Database, tmp_path: Path,
+                                                                              user_data_folder: Path) -> None:
     """A newcomer's .env: nothing listens at its port and it has no password. In the select that
     follows the refused connection the arrow keys pick "change host and port"; the right port is typed
     over the old one, the password typed, both saved in the .env's own line."""
@@ -92,7 +93,7 @@ def test_wrong_port_chosen_with_arrows_and_missing_password_typed_then_saved(dat
     run.ask(" 호스트 ", ENTER)  # keep 127.0.0.1
     run.ask(" 포트 ", BACKSPACE * len(str(closed)) + str(port) + ENTER)
     run.ask("이 값을 .env 파일에 저장할까요?", ENTER)
-    run.ask("나만 읽고 쓸 수 있게(권한 600) 바꿀까요?", ENTER)  # the file was readable by others (644)
+    run.ask(msg.ASK_RESTRICT_ENV.format(mode="600"), ENTER)  # the file was readable by others (644)
     run.ask("위 마이그레이션을 적용할까요?", ENTER)
     if library_installed():
         run.ask("LangGraph 체크포인트 테이블", ENTER)
@@ -110,7 +111,8 @@ def test_wrong_port_chosen_with_arrows_and_missing_password_typed_then_saved(dat
             assert line_new.startswith("DATABASE_URL=postgresql+psycopg://") and line_new.endswith("  # 팀 서버")
         else:
             assert line_new == line_old
-    assert (tmp_path / "backend" / ".env.bak").read_bytes() == before
+    backups = list((user_data_folder / "setup_wizard" / "backups").glob("*/*.bak"))
+    assert [b.read_bytes() for b in backups] == [before] and not list((tmp_path / "backend").glob(".env?*"))
     assert database.scalar("SELECT count(*) FROM chat_sessions") == 3
 
 
@@ -120,7 +122,7 @@ def test_whole_path_through_the_plain_fallback(database: Database, tmp_path: Pat
     run = Wizard(tmp_path, term)
     run.ask("의 비밀번호 (입력 내용은 가려집니다): ", PASSWORD + ENTER)
     run.ask("이 값을 .env 파일에 저장할까요? (y: 예, n: 아니요, Enter: 예): ", "y" + ENTER)
-    run.ask("나만 읽고 쓸 수 있게(권한 600) 바꿀까요? (y: 예, n: 아니요, Enter: 예): ", "n" + ENTER)
+    run.ask(msg.ASK_RESTRICT_ENV.format(mode="600") + " (y: 예, n: 아니요, Enter: 예): ", "n" + ENTER)
     run.ask("위 마이그레이션을 적용할까요? (y: 예, n: 아니요, Enter: 예): ", ENTER)
     if library_installed():
         run.ask("LangGraph 체크포인트 테이블(checkpoints 등)을 지금 만들까요? (y: 예, n: 아니요, Enter: 예): ", ENTER)

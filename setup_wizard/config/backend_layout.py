@@ -1,8 +1,11 @@
 """Where the backend starts, and the bytes of the .env files around it: what config/backend.py judges.
 
 The backend folder is found as config/project.find_backend finds it; its .env and the project root's
-are read as bytes (a file that is missing, not regular or far too large reads as None). This is the
-only part of the backend's view that reads anything.
+are read as bytes. Whatever stands at the backend's `.env` must be a readable file (a folder, a looping
+or broken link, a file without read permission: UsageError, exit 2, as when the settings are read); the
+project root's `.env`, or the current folder's when no backend was found, reads as None when it is not a
+regular file (a virtual environment folder named `.env`). This is the only part of the backend's view
+that reads anything.
 """
 
 from __future__ import annotations
@@ -38,6 +41,18 @@ def _read_small(path: Path) -> bytes | None:
         return None
 
 
+def _read_backend_env(path: Path) -> bytes | None:
+    """The backend's .env: None when nothing is there; anything unreadable raises UsageError (exit 2)."""
+    from setup_wizard.config.envfile import present, read_env_bytes, unreadable_error
+
+    if not present(path):
+        return None
+    try:
+        return read_env_bytes(path, MAX_ENV_BYTES)
+    except OSError as exc:
+        raise unreadable_error(path, exc) from exc
+
+
 def find_layout(cwd: Path) -> Layout:
     """The backend folder as config/project.find_backend finds it (here, inside, a parent or a sibling),
     with the .env beside it at the project root; without one, the current folder, marked as assumed."""
@@ -49,7 +64,7 @@ def find_layout(cwd: Path) -> Layout:
     root_env = found.folder.parent / ".env"
     return Layout(
         backend_dir=found.folder,
-        env_raw=_read_small(found.env_path),
+        env_raw=_read_backend_env(found.env_path),
         root_env_path=root_env,
         root_env_raw=_read_small(root_env),
     )

@@ -104,6 +104,31 @@ def read_env_bytes(path: Path, limit: int = MAX_ENV_BYTES) -> bytes:
         os.close(fd)
 
 
+def unreadable_error(path: Path, exc: OSError) -> UsageError:
+    """What stands at `path` instead of a readable .env, and what to do about it (exit 2)."""
+    if exc.errno == errno.ELOOP:
+        return UsageError("env_file_invalid", msg.ENV_FILE_LOOP.format(path=path),
+                          msg.FIX_ENV_FILE_LOOP.format(path=path))
+    if isinstance(exc, FileNotFoundError) and path.is_symlink():
+        target = os.readlink(path)
+        return UsageError("env_file_invalid", msg.ENV_FILE_BROKEN_LINK.format(path=path, target=target),
+                          msg.FIX_ENV_FILE_BROKEN_LINK)
+    if isinstance(exc, FileNotFoundError):
+        return UsageError("env_file_invalid", msg.ENV_FILE_NOT_FOUND.format(path=path), msg.FIX_ENV_FILE_PATH)
+    if isinstance(exc, IsADirectoryError):
+        return UsageError("env_file_invalid", msg.ENV_FILE_IS_DIR.format(path=path), msg.FIX_ENV_FILE_IS_DIR)
+    if isinstance(exc, PermissionError):
+        return UsageError("env_file_invalid", msg.ENV_FILE_NO_PERMISSION.format(path=path),
+                          msg.FIX_ENV_FILE_NO_PERMISSION.format(path=path))
+    return UsageError("env_file_invalid", msg.ENV_FILE_UNREADABLE.format(path=path, error=exc.strerror or exc),
+                      msg.FIX_ENV_FILE_PERMISSION)
+
+
+def present(path: Path) -> bool:
+    """Something stands at `path`: a file, a folder, or a link (even a broken or looping one)."""
+    return os.path.lexists(path)
+
+
 def read_env_file(path: Path) -> EnvFile:
     """Read and parse a .env file; raise UsageError(env_file_invalid) when it cannot be read."""
     from dotenv import dotenv_values
@@ -114,20 +139,8 @@ def read_env_file(path: Path) -> EnvFile:
 
     try:
         raw = read_env_bytes(path)
-    except FileNotFoundError as exc:
-        raise UsageError(
-            "env_file_invalid", msg.ENV_FILE_NOT_FOUND.format(path=path), msg.FIX_ENV_FILE_PATH
-        ) from exc
-    except IsADirectoryError as exc:
-        raise UsageError(
-            "env_file_invalid", msg.ENV_FILE_IS_DIR.format(path=path), msg.FIX_ENV_FILE_PATH
-        ) from exc
     except OSError as exc:
-        raise UsageError(
-            "env_file_invalid",
-            msg.ENV_FILE_UNREADABLE.format(path=path, error=exc.strerror or exc),
-            msg.FIX_ENV_FILE_PERMISSION,
-        ) from exc
+        raise unreadable_error(path, exc) from exc
     try:
         text, encoding = decode_env_bytes(raw)
     except UnicodeDecodeError as exc:
@@ -145,9 +158,16 @@ def read_env_file(path: Path) -> EnvFile:
 
 
 def default_env_path(cwd: Path) -> Path | None:
-    """`backend/.env`, then `.env`, in the current folder; None when neither exists."""
-    for candidate in (cwd / "backend" / ".env", cwd / ".env"):
-        # A FIFO or device here is returned too, to be refused by name rather than silently skipped.
-        if candidate.is_file() or (candidate.exists() and not candidate.is_dir()):
-            return candidate
+    """`backend/.env`, then `.env`, in the current folder; None when neither exists.
+
+    Whatever stands at `backend/.env` is returned (a folder, a looping or broken link is then refused by
+    name, exit 2, never taken for "no file"); a `.env` folder here is skipped (a virtual environment
+    is often named so)."""
+    backend_env = cwd / "backend" / ".env"
+    if present(backend_env):
+        return backend_env
+    here = cwd / ".env"
+    # A FIFO or device here is returned too, to be refused by name rather than silently skipped.
+    if here.is_file() or (here.exists() and not here.is_dir()):
+        return here
     return None

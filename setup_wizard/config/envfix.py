@@ -8,10 +8,10 @@ Each fix answers one problem code of config/backend_verdict.py:
 - `env_copy_root`: a root .env and none in backend/ -> a copy in backend/ (the original stays).
 
 Applying re-reads the file and works from what is there now (so fixes can follow one another and a
-fix that is no longer needed does nothing). Every write keeps a backup first (`.env.bak`, or one with a
-timestamp), goes through a temporary file in the same folder and os.replace, keeps the permissions, writes
-through a symlink to its target, and python-dotenv must read back exactly the intended values. The
-password is never part of a description or a Step.
+fix that is no longer needed does nothing). Every write keeps a backup first (in the per-user data
+folder, mode 600: config/backups.py), goes through a temporary file in the same folder and os.replace,
+keeps the permissions, writes through a symlink to its target, and python-dotenv must read back exactly
+the intended values. The password is never part of a description or a Step.
 """
 
 from __future__ import annotations
@@ -27,7 +27,8 @@ from urllib.parse import quote
 from setup_wizard import messages as msg
 from setup_wizard.config import backend_verdict as b
 from setup_wizard.config.backend import inspect_backend
-from setup_wizard.config.envfile import decode_env_bytes
+from setup_wizard.config.backups import Backups
+from setup_wizard.config.envfile import decode_env_bytes, present
 from setup_wizard.config.precedence import find_key, load_settings
 from setup_wizard.config.settings import SourceKind
 from setup_wizard.results import Status, Step
@@ -95,11 +96,11 @@ def _parse(text: str) -> dict[str, str]:
             if v is not None}
 
 
-def _write(path: Path, data: bytes, now: datetime, mode_from: Path | None = None) -> Path | None:
+def _write(path: Path, data: bytes, now: datetime, backups: Backups, mode_from: Path | None = None) -> Path | None:
     """Through a symlink to its target (the link stays), atomically, with a backup: envwrite's writer."""
     from setup_wizard.config.envwrite import replace_file
 
-    return replace_file(path.resolve() if path.is_symlink() else path, data, now, mode_from)
+    return replace_file(path.resolve() if path.is_symlink() else path, data, now, mode_from, backups=backups)
 
 
 def _new_bytes(fix: EnvFix, raw: bytes) -> bytes | None:
@@ -144,17 +145,17 @@ def _new_bytes(fix: EnvFix, raw: bytes) -> bytes | None:
     return new_text.encode("utf-8")
 
 
-def apply_env_fix(fix: EnvFix, now: datetime | None = None) -> Step:
+def apply_env_fix(fix: EnvFix, now: datetime | None = None, *, backups: Backups) -> Step:
     """Apply one planned fix; the Step says what was done (and where the backup is) or why not."""
     moment = now or datetime.now()
     try:
         if fix.id == COPY_ROOT:
             assert fix.source is not None
-            if fix.path.exists():
+            if present(fix.path):  # a file, or a folder or link the reading already refused
                 return Step(fix.id, Status.WARN, msg.ENV_FIX_TITLE,
                             msg.ENV_FIX_TARGET_EXISTS.format(target=fix.path))
             data = fix.source.read_bytes()
-            _write(fix.path, data, moment, mode_from=fix.source)
+            _write(fix.path, data, moment, backups, mode_from=fix.source)
             return Step(fix.id, Status.OK, msg.ENV_FIX_TITLE, msg.ENV_FIX_DONE.format(description=fix.description))
         raw = fix.path.read_bytes()
         new = _new_bytes(fix, raw)
@@ -162,7 +163,7 @@ def apply_env_fix(fix: EnvFix, now: datetime | None = None) -> Step:
             return Step(fix.id, Status.OK, msg.ENV_FIX_TITLE, msg.ENV_FIX_DONE.format(description=fix.description))
         if fix.path.read_bytes() != raw:
             raise FixRefused(fix.id)
-        backup = _write(fix.path, new, moment)
+        backup = _write(fix.path, new, moment, backups)
     except FixRefused:
         return Step(fix.id, Status.FAIL, msg.ENV_FIX_TITLE, msg.ENV_FIX_CHANGED_MEANWHILE.format(path=fix.path),
                     "env_save_failed", msg.FIX_ENV_FIX_FAILED)
@@ -177,7 +178,7 @@ def apply_env_fix(fix: EnvFix, now: datetime | None = None) -> Step:
 
 
 def fix_backend_env(cwd: Path, environ: dict[str, str] | os._Environ[str], confirm: Callable[[str], bool],
-                    rounds: int = 4) -> list[Step]:
+                    rounds: int = 4, *, backups: Backups) -> list[Step]:
     """Plan, ask (`confirm`: the flow's Mode.confirm — always yes for --yes, never for check), apply;
     then judge the files again, since one fix can reveal the next (a copied root .env in UTF-16)."""
     steps: list[Step] = []
@@ -192,7 +193,7 @@ def fix_backend_env(cwd: Path, environ: dict[str, str] | os._Environ[str], confi
                 steps.append(Step(fix.id, Status.SKIP, msg.ENV_FIX_TITLE,
                                   msg.ENV_FIX_DECLINED.format(description=fix.description)))
                 continue
-            step = apply_env_fix(fix)
+            step = apply_env_fix(fix, backups=backups)
             steps.append(step)
             if step.status is Status.FAIL:
                 return steps

@@ -8,7 +8,7 @@ endings. python-dotenv remains the judge: the new text is parsed again before an
 and the write is refused unless exactly the intended keys changed, to exactly the intended values.
 
 The write itself is atomic (temporary file in the same folder, then os.replace) and the previous
-file is kept beside it as a backup.
+file is kept as a backup in the per-user data folder (config/backups.py), never beside it.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 from setup_wizard import messages as msg
+from setup_wizard.config.backups import BackupFailed, Backups
 from setup_wizard.config.envfile import EnvFile, decode_env_bytes, read_env_bytes
 from setup_wizard.config.precedence import find_key, parse_dsn
 from setup_wizard.config.project import find_backend
@@ -206,25 +207,21 @@ def _encode(text: str, raw: bytes, encoding: str) -> bytes:
     return text.encode(encoding)
 
 
-def _backup_path(path: Path, now: datetime) -> Path:
-    plain = path.with_name(path.name + ".bak")
-    if not plain.exists():
-        return plain
-    stamped = path.with_name(f"{path.name}.bak-{now:%Y%m%d-%H%M%S}")
-    number = 1
-    while stamped.exists():  # several fixes within one second: every backup is kept
-        stamped = path.with_name(f"{path.name}.bak-{now:%Y%m%d-%H%M%S}-{number}")
-        number += 1
-    return stamped
+def owner_only(mode: int) -> int:
+    """`mode` with every group and other bit cleared, nothing added: 644 -> 600, 444 -> 400, 755 -> 700."""
+    return mode & 0o700
 
 
-def replace_file(path: Path, data: bytes, now: datetime, mode_from: Path | None = None) -> Path | None:
+def replace_file(path: Path, data: bytes, now: datetime, mode_from: Path | None = None, *,
+                 backups: Backups) -> Path | None:
     """Atomically replace (or create) `path` with `data`: a temporary file in the same folder, flushed,
-    then os.replace. An existing file keeps its permissions and is first copied to a backup beside it
-    (returned); a new file takes `mode_from`'s permissions when given. OSError on failure, nothing half-written.
+    then os.replace. An existing file keeps its permissions and is first kept in `backups` (the per-user
+    data folder, mode 600: never beside it, where git and other users would see it; returned); a new file
+    takes `mode_from`'s permissions when given. OSError on failure (BackupFailed when the backup could not
+    be written), nothing half-written.
     """
     existed = path.exists()
-    backup = _backup_path(path, now) if existed else None
+    backup: Path | None = None
     temp_name: str | None = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -235,8 +232,7 @@ def replace_file(path: Path, data: bytes, now: datetime, mode_from: Path | None 
             os.fsync(handle.fileno())
         if existed:
             shutil.copymode(path, temp_name)
-            assert backup is not None
-            shutil.copy2(path, backup)
+            backup = backups.keep(path, path.read_bytes(), now)
         elif mode_from is not None:
             shutil.copymode(mode_from, temp_name)
         os.replace(temp_name, path)
@@ -261,8 +257,8 @@ def _real_file(path: Path) -> Path:
 
 
 def save_env(path: Path, changes: list[EnvChange], now: datetime | None = None,
-             expected: EnvFile | Mapping[str, str] | None = None) -> SaveResult:
-    """Write the changes into `path` (created when missing), atomically, keeping a backup.
+             expected: EnvFile | Mapping[str, str] | None = None, *, backups: Backups) -> SaveResult:
+    """Write the changes into `path` (created when missing), atomically, keeping a backup in `backups`.
 
     `expected`: the file as the wizard read it (the EnvFile, or just its values; {} when there was no
     file). When it differs now, someone edited it since: their lines are kept (ours are applied on top of
@@ -306,7 +302,11 @@ def save_env(path: Path, changes: list[EnvChange], now: datetime | None = None,
                           msg.FIX_ENV_SAVE) from exc
 
     try:
-        backup = replace_file(real, data, moment)
+        backup = replace_file(real, data, moment, backups=backups)
+    except BackupFailed as exc:
+        raise WizardError("env_save_failed",
+                          msg.ENV_BACKUP_FAILED.format(path=path, folder=exc.folder, error=exc.strerror or exc),
+                          msg.FIX_ENV_BACKUP_FAILED) from exc
     except OSError as exc:
         raise WizardError(
             "env_save_failed",

@@ -89,7 +89,8 @@ class Flow(FlowState):
         if self.options.dsn is not None:
             return settings  # --dsn checks another place; the backend's files are only judged
         environ = dict(self.env.environ)
-        steps = fix_backend_env(self.env.cwd, environ, lambda question: self.decider.allow(FixKind.ADD, question))
+        steps = fix_backend_env(self.env.cwd, environ, lambda question: self.decider.allow(FixKind.ADD, question),
+                                backups=self.backups)
         for step in steps:
             self.add(step)
         if any(step.status is Status.OK for step in steps):
@@ -237,5 +238,7 @@ def run(options: Options, env: Environment, decider: Decider, view: View, system
             if flow.plan_and_apply(conn, settings) and flow.repair(conn):
                 flow.result(conn, settings)
     flow.report.changed = flow.changed
+    # Said last, in every door: where the previous .env went (it holds the old secrets).
+    flow.report.footer.extend(msg.BACKUP_KEPT.format(path=path) for path in flow.backups.kept)
     view.finish(flow.report)
     return flow.report

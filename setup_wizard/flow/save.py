@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from setup_wizard import messages as msg
-from setup_wizard.config.envwrite import environment_overrides, planned_changes, save_env, target_path
+from setup_wizard.config.envwrite import environment_overrides, owner_only, planned_changes, save_env, target_path
 from setup_wizard.config.settings import FIELDS, TYPED, Settings
 from setup_wizard.errors import WizardError
 from setup_wizard.flow.decide import FixKind
@@ -36,7 +36,7 @@ def offer_save(flow: FlowState, settings: Settings) -> None:
     try:
         # Refused (env_save_conflict) if someone changed these keys since the wizard read the file.
         seen = flow.env_values if flow.env_values is not None else {}
-        result = save_env(path, changes, expected=seen)
+        result = save_env(path, changes, expected=seen, backups=flow.backups)
     except WizardError as error:
         flow.add(Step("env_save", Status.WARN, msg.STEP_ENV_SAVE, error.detail, error.code, error.fix))
         return
@@ -66,10 +66,12 @@ def restrict_if_readable(flow: FlowState, path: Path) -> None:
         return
     if flow.decider.can_ask:
         flow.view.say(msg.ENV_READABLE_AFTER_SAVE.format(path=path, mode=f"{mode:o}"))
-    if not flow.decider.allow(FixKind.PERSON, msg.ASK_RESTRICT_ENV):
+    private = owner_only(mode)  # only bits taken away: a read-only file stays read-only (444 -> 400)
+    if not flow.decider.allow(FixKind.PERSON, msg.ASK_RESTRICT_ENV.format(mode=f"{private:o}")):
         flow.add(Step("env_permissions", Status.WARN, msg.STEP_ENV_PERMISSIONS,
                       msg.ENV_READABLE_BY_OTHERS.format(mode=f"{mode:o}"), "env_file_readable",
-                      msg.FIX_ENV_READABLE.format(path=path)))
+                      msg.FIX_ENV_READABLE.format(path=path, mode=f"{private:o}")))
         return
-    path.chmod(0o600)
-    flow.add(Step("env_permissions", Status.OK, msg.STEP_ENV_PERMISSIONS, msg.ENV_RESTRICTED.format(path=path)))
+    path.chmod(private)
+    flow.add(Step("env_permissions", Status.OK, msg.STEP_ENV_PERMISSIONS,
+                  msg.ENV_RESTRICTED.format(path=path, mode=f"{private:o}")))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from setup_wizard import messages as msg
-from setup_wizard.config.envfile import EnvFile, default_env_path, read_env_file
+from setup_wizard.config.envfile import EnvFile, default_env_path, present, read_env_file
 from setup_wizard.config.precedence import load_settings
 from setup_wizard.config.project import find_backend
 from setup_wizard.config.settings import DSN, FIELDS, Settings
@@ -14,12 +14,13 @@ from setup_wizard.results import Status, Step
 
 def find_env_file(options: Options, env: Environment) -> EnvFile | None:
     """The .env file named by --env-file, else the project's backend/.env (found from this folder, its
-    parents or a sibling), else .env here; unreadable input raises UsageError."""
+    parents or a sibling), else .env here; unreadable input raises UsageError. A folder, a looping or
+    broken link or a file without read permission at backend/.env is such input, not a missing file."""
     if options.env_file is not None:
         path = options.env_file if options.env_file.is_absolute() else env.cwd / options.env_file
         return read_env_file(path)
     backend = find_backend(env.cwd)
-    if backend is not None and backend.env_path.is_file():
+    if backend is not None and present(backend.env_path):
         return read_env_file(backend.env_path)
     found = default_env_path(env.cwd)
     return read_env_file(found) if found is not None else None

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from setup_wizard import problems
+from setup_wizard.config.backups import Backups
 from setup_wizard.environment import Environment
 from setup_wizard.errors import WizardError
 from setup_wizard.flow.decide import Decider
@@ -45,6 +46,8 @@ class FlowState:
         self.changed = False  # did this run change anything (database or files)?
         self.service_reported = False
         self.save_offered = False
+        # Where this run keeps the previous .env before rewriting it (the per-user data folder).
+        self.backups = Backups.for_environment(env.environ, env.platform)
 
     def add(self, step: Step) -> Step:
         self.report.add(step)

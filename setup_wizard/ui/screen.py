@@ -243,6 +243,13 @@ class Screen:
             self.line(msg.RERUN_AFTER_FIX)
         return None
 
+    def footer(self, lines: list[str]) -> None:
+        """Said after the verdict, the last thing on the screen (where a backup went): one line each, to copy."""
+        from rich.text import Text
+
+        for text in lines:
+            self.console.print(Text(text), soft_wrap=True)
+
     def _next_steps(self, next_steps: bool) -> None:
         from rich.panel import Panel
         from rich.text import Text

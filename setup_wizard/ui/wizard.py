@@ -147,6 +147,7 @@ class ScreenView:
         if report.ok and not report.changed:
             self.screen.status_line(Status.OK, msg.RERUN_ALL_GOOD)
         self.screen.finish(report, next_steps=report.ok, last=last)
+        self.screen.footer(report.footer)
 
 
 def run(options: Options, env: Environment, prompter: Prompter, screen: Screen,
