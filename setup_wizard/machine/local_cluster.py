@@ -6,7 +6,7 @@ dependency of this package where it has wheels: PostgreSQL 18). The wheel's own 
 used (it sets trust authentication, random ports and creates OS users as root): initdb gets the password
 through a file and scram-sha-256, pg_ctl starts and stops the server.
 
-Where it lives (`server_place`): the per-user data folder (platformdirs; an ASCII path on Windows, where
+Where it lives (`server_place`): the per-user data folder (config/backups.data_folder; an ASCII path on Windows, where
 initdb fails under C:\\Users\\민수), `<data>/setup_wizard/server/` with `data/` (the cluster), `server.log`
 and `server.json` (port, superuser, binaries). `SETUP_WIZARD_SERVER_DIR` names another folder. Root on
 Linux: PostgreSQL refuses to run as root, so the server runs as the existing `postgres` user in a folder
@@ -142,8 +142,9 @@ def default_cluster_folder(system: System, run_as: str | None = None) -> Path:
 
     Windows: %LOCALAPPDATA%\\setup_wizard\\server when that path is plain ASCII; initdb fails under a
     profile such as C:\\Users\\민수 (EnterpriseDB/edb-installers#156), so then C:\\setup_wizard-pgdata (any
-    user may create a folder at the root of the system drive). Linux/macOS: platformdirs' user data folder
-    (XDG_DATA_HOME, ~/Library/Application Support). Root: under the run-as user's home, which it can reach.
+    user may create a folder at the root of the system drive). Linux/macOS: the per-user data folder of this
+    run's environment (config/backups.data_folder: XDG_DATA_HOME, ~/Library/Application Support), where the
+    .env backups go too. Root: under the run-as user's home, which it can reach.
     """
     chosen = system.environ.get(SERVER_DIR_ENV)
     if chosen:
@@ -160,9 +161,9 @@ def default_cluster_folder(system: System, run_as: str | None = None) -> Path:
         if not home or not Path(home).is_dir():  # a system user without a home (/nonexistent): never make one
             return system.path("/var/tmp", f"setup_wizard-{run_as}", "server")
         return system.path(home, ".local", "share", "setup_wizard", "server")
-    import platformdirs
+    from setup_wizard.config.backups import data_folder
 
-    return system.path(platformdirs.user_data_path("setup_wizard", appauthor=False), "server")
+    return system.path(data_folder(system.environ, system.platform), "server")
 
 
 def server_place(system: System) -> Place | Unavailable:
