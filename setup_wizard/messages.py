@@ -1156,6 +1156,34 @@ FIX_SEARCH_PATH = (
     "다른 스키마의 같은 이름 테이블이 필요 없다면 지우거나 이름을 바꾸는 방법도 있습니다. "
     "바꾼 뒤 백엔드를 다시 시작하세요."
 )
+# A search_path in which no schema exists (or none this role may use): unqualified names resolve nowhere.
+SEARCH_PATH_TABLES_AT = "{schema} 스키마에 있는 테이블을 하나도 찾지 못합니다"
+SEARCH_PATH_NO_TABLES = "테이블을 만들어도 찾지 못합니다"
+SEARCH_PATH_RESET = {
+    "user": "슈퍼유저나 {user} 사용자로 psql 에서 되돌리세요: ALTER ROLE {user} RESET search_path;",
+    "database user": "슈퍼유저로 psql 에서 되돌리세요: ALTER ROLE {user} IN DATABASE {dbname} RESET search_path;",
+    "database": "데이터베이스 주인이나 슈퍼유저로 psql 에서 되돌리세요: ALTER DATABASE {dbname} RESET search_path;",
+    "client": "접속 URL의 options 나 PGOPTIONS 환경 변수에서 search_path 를 지우세요.",
+}
+SEARCH_PATH_RESET_OTHER = (
+    "슈퍼유저로 psql 에서 {schema} 스키마를 쓸 수 있게 하세요: GRANT USAGE ON SCHEMA {schema} TO {user};"
+)
+CATALOGUE.update({
+    "search_path_empty": Problem(
+        title="백엔드가 테이블을 찾을 스키마가 없습니다",
+        cause=(
+            "{user} 사용자의 search_path({path}, 설정한 곳: {source})에는 이 데이터베이스에 있고 이 사용자가 쓸 수 "
+            "있는 스키마가 하나도 없습니다. 백엔드는 이 사용자로 접속해 테이블 이름만 쓰므로 {tables}. "
+            "마법사는 백엔드가 찾지 못할 곳에 테이블을 만들지 않습니다."
+        ),
+        steps=(
+            "{reset}",
+            "또는 테이블이 있는 스키마를 search_path 에 넣으세요: "
+            "ALTER ROLE {user} SET search_path = \"$user\", {schema};",
+            "백엔드를 다시 시작하고 python -m setup_wizard 를 다시 실행하세요.",
+        ),
+    ),
+})
 
 # Repairs that lose no row (database/repair.py), asked like the migrations.
 STEP_REPAIRS = "스키마 수리"
@@ -1508,6 +1536,7 @@ LOCK_HOLDER_FIX = (
     "위 연결(pid {pids})의 프로그램을 닫으세요. 닫을 수 없다면 슈퍼유저로 접속해 끝내세요: "
     "SELECT pg_terminate_backend({pid});"
 )
+LOCK_ALREADY_WAITED = "앞의 항목에서 이미 {seconds}초를 기다렸으므로 이 항목은 다시 기다리지 않았습니다."
 OTHER_RUN = "pid {pid} · 프로그램 {application} · 주소 {client} · 시작 시각 {since}"
 OTHER_RUN_UNKNOWN = "누가 실행 중인지는 읽을 수 없습니다"
 WAITING_FOR_RUN = "다른 실행이 마이그레이션을 적용하고 있습니다 ({who}). 최대 {seconds}초 기다립니다…"
@@ -1527,8 +1556,13 @@ SETTING_SOURCES = {
 STATEMENT_TIMEOUT_STORED = "서버에 저장된 제한도 있습니다: {setting} ({user} 사용자 또는 이 데이터베이스의 설정)"
 
 STEP_PRIVILEGES = "권한"
+STEP_TABLE_ACCESS = "테이블 사용 권한"
+TABLE_ACCESS_OK = "{user} 사용자는 백엔드와 마법사가 쓰는 테이블 {count}개를 모두 읽고 쓸 수 있습니다."
+TABLE_ACCESS_NOTHING_YET = "아직 테이블이 없습니다. 마법사가 만들면 이 사용자의 것이 됩니다."
+TABLE_ACCESS_LINE = "- {name} (주인 {owner}, 없는 권한: {missing})"
+TABLE_ACCESS_DENIED_HERE = "권한이 없어 이 항목을 읽지 못했습니다: {error}"
+FIX_TABLE_ACCESS_SEE_ABOVE = "위 「테이블 사용 권한」 항목의 해결 방법을 따르세요."
 PRIVILEGES_OK = "{user} 사용자는 public 스키마에 테이블을 만들 수 있습니다."
-SCHEMA_NONE_IN_PATH = "search_path 설정({search_path})에 들어 있는 스키마가 하나도 없습니다."
 SCHEMA_NO_CREATE = (
     "{schema} 스키마에 CREATE 권한이 없습니다 (PostgreSQL 15부터는 public 스키마에도 기본으로 주지 않습니다)."
 )
@@ -1583,6 +1617,19 @@ CATALOGUE.update({
         steps=(
             "슈퍼유저로 권한을 주세요: GRANT USAGE, CREATE ON SCHEMA {schema} TO \"{user}\";",
             "search_path 설정이 바뀌어 있다면 되돌리세요: ALTER ROLE \"{user}\" RESET search_path;",
+            "python -m setup_wizard 를 다시 실행하세요.",
+        ),
+    ),
+    "table_access_denied": Problem(
+        title="이 사용자가 쓸 수 없는 테이블이 있습니다",
+        cause=(
+            "{user} 사용자에게 아래 테이블을 읽고 쓸 권한이 없습니다. 백엔드도 이 사용자로 접속하므로 같은 "
+            "권한 오류로 실패합니다. 마법사는 아무것도 바꾸지 않았습니다.\n{lines}"
+        ),
+        steps=(
+            "테이블 주인({owners})이나 슈퍼유저로 psql 에서 주인을 {user} 사용자로 바꾸세요. "
+            "그러면 마법사가 다음 마이그레이션도 적용할 수 있습니다:\n{alter}",
+            "또는 같은 사용자로 권한만 주세요 (그때 마이그레이션은 주인인 {owners} 사용자로 적용합니다):\n{grant}",
             "python -m setup_wizard 를 다시 실행하세요.",
         ),
     ),

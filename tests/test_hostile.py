@@ -283,8 +283,12 @@ def test_no_usable_schema(database: Database, case: str) -> None:
         with open_database(settings_for(role_url(database, name))) as conn, \
                 pytest.raises(MigrationError) as caught:
             Runner(conn, load_migrations(), lock_timeout=1).apply()
+    if case == "search_path_nowhere":
+        # Nothing in its search_path: the backend (same role) would find no table, wherever it is made.
+        assert caught.value.code == "search_path_empty"
+        assert f"ALTER ROLE {name} RESET search_path;" in (caught.value.fix or "")
+        return
     assert caught.value.code == "no_usable_schema"
-    # With nothing in its search_path, the contract's schema falls back to public (database/live_schema.py).
     assert "public 스키마에 CREATE 권한" in caught.value.detail
     assert f'TO "{name}"' in (caught.value.fix or "")
 

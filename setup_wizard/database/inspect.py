@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from setup_wizard import messages as msg
 from setup_wizard.config.settings import Settings
+from setup_wizard.database.limits import bounded_transaction
 from setup_wizard.machine.discovery import MINIMUM_SERVER_VERSION, PREFERRED_VERSION, Discovery, major_version
 from setup_wizard.results import Status, Step
 
@@ -84,6 +85,8 @@ def dev_user_step(conn: psycopg.Connection[Any], confirm: Confirm) -> Step | Non
         return None
     try:
         exists = conn.execute("SELECT EXISTS (SELECT 1 FROM users WHERE id = 1)").fetchone() == (True,)
+    except psycopg.errors.InsufficientPrivilege:
+        raise  # not "no table": the table_access item (or the run's own check) says whose it is
     except psycopg.Error:  # a users table the backend did not make (id is not a number)
         return None
     if exists:
@@ -92,7 +95,7 @@ def dev_user_step(conn: psycopg.Connection[Any], confirm: Confirm) -> Step | Non
     if not confirm(msg.ASK_CREATE_DEV_USER):
         return missing
     try:
-        with conn.transaction():
+        with bounded_transaction(conn):  # a held lock is told as such, not as a missing user
             inserted = conn.execute(DEV_USER_INSERT).rowcount
             sequence = conn.execute("SELECT pg_get_serial_sequence('users', 'id')").fetchone()
             if inserted and sequence and sequence[0]:

@@ -9,11 +9,19 @@ halfway only wastes the work; the longer bound still ends a true hang.
 
 A statement that hits one of those limits outside a transaction (checks, plans) is turned into a known
 failure by the connection's cursor class: `lock_timeout` naming who holds the lock (pid, application,
-since when, what it runs) or `statement_timeout` naming where the limit came from.
+since when, what it runs) or `statement_timeout` naming where the limit came from. Reads that need a
+transaction (the verification) use `bounded_transaction`, which does the same after the rollback.
+
+The lock timeout is a budget for the whole session, not for each statement: once a wait has run out,
+the session's later statements wait at most SPENT_LOCK_TIMEOUT (`check` reads the same held table in
+several items, and would otherwise wait the full timeout in each of them), and their failure says the
+time was already spent.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -30,6 +38,10 @@ QUERY_STATEMENT_TIMEOUT = 60.0
 # One migration file in its transaction: generous, but a hang still ends.
 MIGRATION_STATEMENT_TIMEOUT = 30 * 60.0
 DEFAULT_LOCK_TIMEOUT = 10.0
+# What a session may still wait for a lock once its lock timeout ran out (see the module's docstring).
+SPENT_LOCK_TIMEOUT = 0.2
+# The session's own record of the wait that ran out (a custom setting: it lives and dies with the session).
+_WAITED_SETTING = "setup_wizard.lock_waited"
 
 
 @dataclass(frozen=True)
@@ -122,6 +134,56 @@ def lock_timeout_error(conn: psycopg.Connection[Any] | None, seconds: float | st
     return WizardError("lock_timeout", detail, fix)
 
 
+def lock_wait_ran_out(conn: psycopg.Connection[Any], tables: tuple[str, ...] = ()) -> WizardError:
+    """The known failure for a read whose lock wait ran out (outside a transaction, or after its
+    rollback). The first one spends the session's budget: later waits are SPENT_LOCK_TIMEOUT long."""
+    waited = _waited(conn)
+    error = lock_timeout_error(conn, waited or _current_seconds(conn, "lock_timeout"), tables)
+    if waited:
+        error.detail += "\n" + msg.LOCK_ALREADY_WAITED.format(seconds=waited)
+    else:
+        _spend_budget(conn)
+    return error
+
+
+def _waited(conn: psycopg.Connection[Any]) -> str | None:
+    import psycopg
+
+    try:
+        row = psycopg.Cursor(conn).execute("SELECT current_setting(%s, true)", [_WAITED_SETTING]).fetchone()
+    except psycopg.Error:
+        return None
+    return str(row[0]) if row and row[0] else None
+
+
+def _spend_budget(conn: psycopg.Connection[Any]) -> None:
+    import psycopg
+
+    with suppress(psycopg.Error):
+        psycopg.Cursor(conn).execute(
+            """SELECT set_config(%s, ((setting::numeric / 1000)::float8)::text, false),
+                      set_config('lock_timeout', %s, false)
+                 FROM pg_settings WHERE name = 'lock_timeout'""", [_WAITED_SETTING, _ms(SPENT_LOCK_TIMEOUT)])
+
+
+@contextmanager
+def bounded_transaction(conn: psycopg.Connection[Any]) -> Iterator[None]:
+    """`conn.transaction()` for reads: a limit hit inside it is told, after the rollback, as the same known
+    failure the cursor gives outside a transaction (who holds the lock, where the time limit came from)."""
+    import psycopg
+    from psycopg import pq
+
+    try:
+        with conn.transaction():
+            yield
+    except (psycopg.errors.LockNotAvailable, psycopg.errors.QueryCanceled) as exc:
+        if conn.closed or conn.info.transaction_status != pq.TransactionStatus.IDLE:
+            raise
+        if isinstance(exc, psycopg.errors.LockNotAvailable):
+            raise lock_wait_ran_out(conn) from exc
+        raise statement_timeout_error(conn, conn.info.user) from exc
+
+
 # --- where a statement_timeout came from -------------------------------------------------------------------
 
 def statement_timeout_source(conn: psycopg.Connection[Any]) -> tuple[str, str, str | None]:
@@ -175,8 +237,7 @@ def _make_cursor_class() -> type[Any]:
                 if conn.closed or conn.info.transaction_status != pq.TransactionStatus.IDLE:
                     raise
                 if isinstance(exc, psycopg.errors.LockNotAvailable):
-                    seconds = _current_seconds(conn, "lock_timeout")
-                    raise lock_timeout_error(conn, seconds) from exc
+                    raise lock_wait_ran_out(conn) from exc
                 raise statement_timeout_error(conn, conn.info.user) from exc
 
     return BoundedCursor
@@ -201,7 +262,7 @@ def _current_seconds(conn: psycopg.Connection[Any], name: str) -> str:
             "SELECT (setting::numeric / 1000)::float8 FROM pg_settings WHERE name = %s", [name]).fetchone()
     except psycopg.Error:
         return "?"
-    return f"{row[0]:g}" if row else "?"
+    return f"{row[0]:g}" if row and row[0] is not None else "?"
 
 
 _CURSOR: type[Any] | None = None

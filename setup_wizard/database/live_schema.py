@@ -15,7 +15,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from setup_wizard import messages as msg
+from setup_wizard import problems
 from setup_wizard.database.contract import CHECKPOINT_TABLES, CONTRACT, COUNTING_PATTERN, Contract
+from setup_wizard.errors import WizardError
 from setup_wizard.results import Status, Step
 
 if TYPE_CHECKING:
@@ -66,7 +68,11 @@ def shadowed_tables(conn: psycopg.Connection[Any], contract: Contract = CONTRACT
 
 
 def search_path_step(conn: psycopg.Connection[Any], user: str) -> Step:
-    """`check`'s search_path item: OK, or a warning naming each shadowed table and the fix."""
+    """`check`'s search_path item: OK; a failure when the backend's names resolve nowhere; or a warning
+    naming each shadowed table and the fix."""
+    empty = search_path_problem(conn)
+    if empty is not None:
+        return problems.from_error(empty, "search_path", msg.STEP_SEARCH_PATH)
     schema = contract_schema(conn)
     shadows = shadowed_tables(conn)
     path_row = conn.execute("SELECT current_setting('search_path')").fetchone()
@@ -78,6 +84,31 @@ def search_path_step(conn: psycopg.Connection[Any], user: str) -> Step:
     path = quote_ident(schema) if schema == "public" else f"{quote_ident(schema)}, public"
     fix = msg.FIX_SEARCH_PATH.format(user=quote_ident(user), path=path)
     return Step("search_path", Status.WARN, msg.STEP_SEARCH_PATH, "\n".join(lines), "search_path_shadow", fix)
+
+
+def search_path_problem(conn: psycopg.Connection[Any]) -> WizardError | None:
+    """`search_path_empty` when no schema of the session's search_path exists (or may be used by this role).
+
+    The backend connects as the same role with default settings and names its tables without a schema,
+    so it then finds none of them (and LangGraph cannot create its own): wherever the tables are, it is
+    not ready, and the wizard must not create them where the backend will not look. None otherwise."""
+    row = conn.execute("""
+        SELECT current_schema() IS NULL, current_setting('search_path'), s.source, current_user,
+               current_database(),
+               (SELECT n.nspname FROM pg_class AS c JOIN pg_namespace AS n ON n.oid = c.relnamespace
+                 WHERE c.relname IN ('users', 'conversation_memories') AND c.relkind IN ('r', 'p')
+                 ORDER BY c.relname = 'users' DESC, n.nspname = 'public' DESC, n.nspname LIMIT 1)
+          FROM pg_settings AS s WHERE s.name = 'search_path'""").fetchone()
+    if row is None or not row[0]:
+        return None
+    path, source, user, dbname, found = str(row[1]), str(row[2]), str(row[3]), str(row[4]), row[5]
+    schema = quote_ident(str(found) if found else "public")
+    user, dbname = quote_ident(user), quote_ident(dbname)
+    reset = msg.SEARCH_PATH_RESET.get(source, msg.SEARCH_PATH_RESET_OTHER).format(user=user, dbname=dbname,
+                                                                                   schema=schema)
+    tables = msg.SEARCH_PATH_TABLES_AT.format(schema=schema) if found else msg.SEARCH_PATH_NO_TABLES
+    return problems.error("search_path_empty", path=path, source=msg.SETTING_SOURCES.get(source, source),
+                          tables=tables, reset=reset, user=user, dbname=dbname, schema=schema)
 
 
 def quote_ident(name: str) -> str:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from setup_wizard import messages as msg
+from setup_wizard.database.limits import bounded_transaction
 from setup_wizard.database.live_schema import contract_schema, has_session_link
 from setup_wizard.results import VerificationRow
 
@@ -41,7 +42,7 @@ def verification_rows(conn: psycopg.Connection[Any]) -> list[VerificationRow]:
     search_path holds: one transaction with SET LOCAL search_path, the queries themselves stay plain.
     """
     schema = contract_schema(conn)
-    with conn.transaction():
+    with bounded_transaction(conn):
         conn.execute("SELECT set_config('search_path', quote_ident(%s), true)", [schema])
         return _rows(conn, schema)
 

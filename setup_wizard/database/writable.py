@@ -3,8 +3,9 @@ a known failure with its fix instead of a raw SQLSTATE halfway through a file.
 
 - a hot standby (pg_is_in_recovery()) or read-only sessions (default_transaction_read_only set on the
   database, the role, the server or the connection);
-- no schema to create in (current_schema() is NULL: nothing in search_path exists) or no CREATE on it
-  (PostgreSQL 15 no longer grants CREATE on public to everyone);
+- a search_path in which no schema exists (current_schema() is NULL): the backend, connecting as the same
+  role, would not find tables made anywhere (`search_path_empty`, live_schema.search_path_problem);
+- no CREATE on the schema (PostgreSQL 15 no longer grants CREATE on public to everyone);
 - a history table this role may not write (made by another role).
 """
 
@@ -14,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from setup_wizard import messages as msg
 from setup_wizard import problems
+from setup_wizard.database.live_schema import search_path_problem
 from setup_wizard.errors import WizardError
 
 if TYPE_CHECKING:
@@ -64,9 +66,9 @@ def write_problem(conn: psycopg.Connection[Any], *, schema: str | None = None,
     if default_on:
         where = msg.SETTING_SOURCES.get(source, source)
         return problems.error("database_read_only", user=user, dbname=dbname, source=where)
-    if target is None:
-        return problems.error("no_usable_schema", user=user, dbname=dbname, search_path=search_path,
-                              schema="public", reason=msg.SCHEMA_NONE_IN_PATH.format(search_path=search_path))
+    nowhere = search_path_problem(conn)
+    if nowhere is not None:  # whatever `schema` says: the backend would not find what we create there
+        return nowhere
     if not can_create:
         return problems.error("no_usable_schema", user=user, dbname=dbname, search_path=search_path,
                               schema=target, reason=msg.SCHEMA_NO_CREATE.format(schema=target))

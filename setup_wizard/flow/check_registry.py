@@ -79,6 +79,12 @@ def describe_crash(error: BaseException, scrub: Scrubber) -> str:
     return scrub(f"{type(error).__name__}: {error_text(error)}")
 
 
+def _denied(error: BaseException) -> bool:
+    import psycopg
+
+    return isinstance(error, psycopg.errors.InsufficientPrivilege)
+
+
 def run_checks(ctx: Context, checks: Iterable[Check]) -> Iterator[Step]:
     """Every check in order; a crash is one failed item, never the end of the checklist."""
     for check in checks:
@@ -93,6 +99,10 @@ def run_checks(ctx: Context, checks: Iterable[Check]) -> Iterator[Step]:
         except Exception as error:
             # A known failure (our own, or a limit hit inside someone's transaction): its own code and fix.
             known = error if isinstance(error, WizardError) else known_failure(error)
+            if known is None and _denied(error):
+                # A table this role may not read: the table_access item above names them all with the fix.
+                known = WizardError("table_access_denied", msg.TABLE_ACCESS_DENIED_HERE.format(
+                    error=describe_crash(error, ctx.scrub)), msg.FIX_TABLE_ACCESS_SEE_ABOVE)
             if known is not None:
                 yield Step(check.id, Status.FAIL, check.title, ctx.scrub(known.detail), known.code, known.fix)
                 continue

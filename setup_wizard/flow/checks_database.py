@@ -58,6 +58,22 @@ def check_privileges(ctx: Context) -> Iterator[Step]:
     yield privileges_step(ctx.conn, ctx.settings)
 
 
+@register(CHECKS, "table_access", msg.STEP_TABLE_ACCESS, needs_connection=True)
+def check_table_access(ctx: Context) -> Iterator[Step]:
+    from setup_wizard.database.live_schema import contract_schema
+    from setup_wizard.database.table_access import access_problem, table_count
+
+    assert ctx.conn is not None
+    schema = contract_schema(ctx.conn)
+    problem = access_problem(ctx.conn, schema)
+    if problem is not None:
+        yield problems.from_error(problem, "table_access", msg.STEP_TABLE_ACCESS)
+        return
+    count = table_count(ctx.conn, schema)
+    detail = msg.TABLE_ACCESS_OK.format(user=ctx.settings.user, count=count) if count else msg.TABLE_ACCESS_NOTHING_YET
+    yield Step("table_access", Status.OK if count else Status.SKIP, msg.STEP_TABLE_ACCESS, detail)
+
+
 @register(CHECKS, "encoding", msg.STEP_ENCODING, needs_connection=True)
 def check_encoding(ctx: Context) -> Iterator[Step]:
     assert ctx.conn is not None
@@ -76,8 +92,10 @@ def check_encoding(ctx: Context) -> Iterator[Step]:
 @register(CHECKS, "migrations", msg.STEP_MIGRATIONS, needs_connection=True)
 def check_pending(ctx: Context) -> Iterator[Step]:
     assert ctx.conn is not None
+    from setup_wizard.database.live_schema import contract_schema
+
     migrations = load_migrations()
-    ctx.plan = read_plan(ctx.conn, migrations)
+    ctx.plan = read_plan(ctx.conn, migrations, contract_schema(ctx.conn))  # the history beside the tables
     pending = [item.migration for item in ctx.plan if item.state == "pending"]
     if not pending:
         yield Step("migrations", Status.OK, msg.STEP_MIGRATIONS, msg.MIGRATIONS_UP_TO_DATE.format(count=len(ctx.plan)))

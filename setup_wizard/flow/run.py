@@ -1,4 +1,5 @@
-"""The one sequence every run goes through: settings → connect (with its fixes) → plan → apply → verify → result.
+"""The one sequence every run goes through: settings → connect (with its fixes) → usable? → plan → apply →
+verify → result.
 
 The wizard and `--yes` both call `run()`; they differ only in the `Decider` (ask the person, or take the
 safe default) and the `View` (screens, or progress lines). `check` runs the same phases' functions
@@ -12,6 +13,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from setup_wizard import messages as msg
+from setup_wizard import problems
 from setup_wizard.config.envfile import read_env_file
 from setup_wizard.config.envfix import fix_backend_env
 from setup_wizard.config.settings import Settings
@@ -99,6 +101,23 @@ class Flow(FlowState):
         return settings
 
     # 3. Plan and apply ---------------------------------------------------------------------------------
+    def usable(self, conn: psycopg.Connection[Any]) -> bool:
+        """Would the backend, connecting as this role, find the tables and may it use them? If not, the
+        failure with its fix, and nothing is planned or changed: no tables made where the backend does not
+        look, no migration over tables this role cannot read."""
+        from setup_wizard.database.live_schema import contract_schema, search_path_problem
+        from setup_wizard.database.table_access import access_problem
+
+        nowhere = search_path_problem(conn)
+        if nowhere is not None:
+            self.add(problems.from_error(nowhere, "search_path", msg.STEP_SEARCH_PATH))
+            return False
+        denied = access_problem(conn, contract_schema(conn))
+        if denied is not None:
+            self.add(problems.from_error(denied, "table_access", msg.STEP_TABLE_ACCESS))
+            return False
+        return True
+
     def plan_and_apply(self, conn: psycopg.Connection[Any], settings: Settings) -> bool:
         self.view.phase(Phase.PLAN)
         migrations = load_migrations()
@@ -235,7 +254,7 @@ def run(options: Options, env: Environment, decider: Decider, view: View, system
         with conn:
             version = version_step(conn, flow.discovery)
             flow.add(version)
-            if flow.plan_and_apply(conn, settings) and flow.repair(conn):
+            if flow.usable(conn) and flow.plan_and_apply(conn, settings) and flow.repair(conn):
                 flow.result(conn, settings)
     flow.report.changed = flow.changed
     # Said last, in every door: where the previous .env went (it holds the old secrets).

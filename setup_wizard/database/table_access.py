@@ -1,0 +1,107 @@
+"""May this role use the tables? The backend connects as the same role, so a table it may not read or write
+fails the backend as it fails the wizard.
+
+A teammate who migrated as `postgres` leaves tables the backend's own role (often the database's owner,
+not the tables') may not even read. `access_problem` names each table (and the id sequences the tables
+own) the role lacks a privilege on, with their owners, and the fix: the owner hands the tables over
+(`ALTER TABLE ... OWNER TO`, which also lets the wizard apply later migrations) or grants what the
+backend needs. Read-only: the catalogue's privilege functions, no table is touched.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from setup_wizard import messages as msg
+from setup_wizard import problems
+from setup_wizard.database.contract import CHECKPOINT_TABLES, CONTRACT
+from setup_wizard.database.live_schema import quote_ident
+from setup_wizard.database.migration_history import HISTORY_TABLE
+from setup_wizard.errors import WizardError
+
+if TYPE_CHECKING:
+    import psycopg
+
+# The backend reads and writes every one of these; the wizard its history too.
+TABLE_PRIVILEGES = ("SELECT", "INSERT", "UPDATE", "DELETE")
+
+
+def wanted_tables() -> list[str]:
+    return [t.name for t in CONTRACT.tables] + list(CHECKPOINT_TABLES) + [HISTORY_TABLE]
+
+
+@dataclass(frozen=True)
+class Denied:
+    name: str  # schema-qualified, as SQL writes it
+    kind: str  # "table" or "sequence"
+    owner: str
+    missing: tuple[str, ...]
+    table: str  # the table itself, or the table that owns the sequence
+
+
+# The wanted tables that exist in the schema, then the sequences they own (serial or identity columns:
+# the backend's inserts call nextval), each with the privileges this role lacks.
+_ACCESS_SQL = """
+WITH tables AS (
+    SELECT c.oid, format('%%I.%%I', n.nspname, c.relname) AS name, c.relowner, t.pos
+      FROM unnest(%(names)s::text[]) WITH ORDINALITY AS t(name, pos)
+      JOIN pg_namespace AS n ON n.nspname = %(schema)s
+      JOIN pg_class AS c ON c.relnamespace = n.oid AND c.relname = t.name AND c.relkind IN ('r', 'p')
+), objects AS (
+    SELECT oid, 'table' AS kind, name, relowner, name AS owning, pos, 0 AS sub FROM tables
+    UNION ALL
+    SELECT s.oid, 'sequence', format('%%I.%%I', sn.nspname, s.relname), s.relowner, t.name, t.pos, 1
+      FROM tables AS t
+      JOIN pg_depend AS d ON d.refclassid = 'pg_class'::regclass AND d.refobjid = t.oid
+                         AND d.classid = 'pg_class'::regclass AND d.deptype IN ('a', 'i')
+      JOIN pg_class AS s ON s.oid = d.objid AND s.relkind = 'S'
+      JOIN pg_namespace AS sn ON sn.oid = s.relnamespace
+)
+SELECT kind, name, pg_get_userbyid(relowner), owning,
+       CASE kind
+         WHEN 'table' THEN array_remove(ARRAY[
+              CASE WHEN NOT has_table_privilege(oid, 'SELECT') THEN 'SELECT' END,
+              CASE WHEN NOT has_table_privilege(oid, 'INSERT') THEN 'INSERT' END,
+              CASE WHEN NOT has_table_privilege(oid, 'UPDATE') THEN 'UPDATE' END,
+              CASE WHEN NOT has_table_privilege(oid, 'DELETE') THEN 'DELETE' END], NULL)
+         ELSE array_remove(ARRAY[CASE WHEN NOT has_sequence_privilege(oid, 'USAGE') THEN 'USAGE' END], NULL)
+       END
+  FROM objects
+ ORDER BY pos, sub, name
+"""
+
+
+def table_count(conn: psycopg.Connection[Any], schema: str) -> int:
+    row = conn.execute(
+        """SELECT count(*) FROM unnest(%s::text[]) AS t(name)
+            WHERE to_regclass(format('%%I.%%I', %s::text, t.name)) IS NOT NULL""",
+        [wanted_tables(), schema]).fetchone()
+    return int(row[0]) if row else 0
+
+
+def denied(conn: psycopg.Connection[Any], schema: str) -> list[Denied]:
+    """What this role may not use among the wanted tables in `schema` (and their sequences)."""
+    rows = conn.execute(_ACCESS_SQL, {"names": wanted_tables(), "schema": schema}).fetchall()
+    return [Denied(str(name), str(kind), str(owner), tuple(missing), str(owning))
+            for kind, name, owner, owning, missing in rows if missing]
+
+
+def access_problem(conn: psycopg.Connection[Any], schema: str) -> WizardError | None:
+    """`table_access_denied` with its fix, or None when the role may use every table there is."""
+    found = denied(conn, schema)
+    if not found:
+        return None
+    row = conn.execute("SELECT current_user").fetchone()
+    user = quote_ident(str(row[0]) if row else "?")
+    owners = ", ".join(dict.fromkeys(d.owner for d in found))
+    tables = list(dict.fromkeys(d.table for d in found))
+    sequences = [d.name for d in found if d.kind == "sequence"]
+    lines = "\n".join(msg.TABLE_ACCESS_LINE.format(name=d.name, owner=d.owner, missing=", ".join(d.missing))
+                      for d in found)
+    # A sequence owned by a table changes owner with it.
+    alter = "\n".join(f"ALTER TABLE {table} OWNER TO {user};" for table in tables)
+    grant = f"GRANT {', '.join(TABLE_PRIVILEGES)} ON {', '.join(tables)} TO {user};"
+    if sequences:
+        grant += f"\nGRANT USAGE, SELECT ON SEQUENCE {', '.join(sequences)} TO {user};"
+    return problems.error("table_access_denied", user=user, owners=owners, lines=lines, alter=alter, grant=grant)
