@@ -302,3 +302,41 @@ def test_a_system_server_is_always_preferred_to_a_per_user_one(tmp_path: Path) -
         assert (candidate is not None and candidate.origin == "wheel") is offered
         system.environ[local_cluster.NO_USER_SERVER_ENV] = "1"
         assert local_cluster.cluster_candidate(system, nothing, None, settings) is None
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not hasattr(os, "geteuid"), reason="pexpect.spawn needs a POSIX pseudo-terminal")
+def test_the_wizard_in_a_terminal_from_nothing_to_ready(fresh_machine: tuple[dict[str, str], Path],
+                                                        tmp_path: Path) -> None:
+    """Issue 16 item 13, interactive: the preselected choice creates the per-user server (as `postgres` when
+    root), says "started" once, after it started, and the run ends ready; every question answered with Enter."""
+    import sys
+
+    import pexpect
+    from ptyrun import Terminal
+
+    from setup_wizard import messages as msg
+
+    env, folder = fresh_machine
+    (tmp_path / "backend").mkdir()
+    (tmp_path / "backend" / ".env").write_text(f"DATABASE_URL={_dsn(free_port())}\n", encoding="utf-8")
+    (tmp_path / "backend" / ".env").chmod(0o600)
+    run = Terminal.__new__(Terminal)
+    run.term, run.log = "xterm", __import__("io").StringIO()
+    run.child = pexpect.spawn(sys.executable, ["-m", "setup_wizard"], cwd=str(tmp_path), encoding="utf-8",
+                              env={**env, "TERM": "xterm", "COLUMNS": "110", "LINES": "50",
+                                   "PROMPT_TOOLKIT_NO_CPR": "1"},
+                              codec_errors="replace", timeout=20, dimensions=(50, 110))
+    run.child.logfile_read = run.log
+    questions = 0
+    # Every question (a choice or a yes/no) is drawn with the » pointer on its default: Enter takes it.
+    while run.child.expect_exact(["» ", pexpect.EOF]) == 0:
+        questions += 1
+        assert questions < 25, run.output
+        run.child.send("\r")
+    run.child.close()
+    assert run.child.exitstatus == 0, run.output
+    assert msg.CHOICE_CREATE_CLUSTER in run.output and "추천" in run.output
+    assert "".join(run.output.split()).count("포트로시작했습니다") == 1  # lines wrap at the terminal's width
+    assert msg.SUMMARY_OK in run.output and "Traceback" not in run.output
+    assert (folder / "data" / "PG_VERSION").exists()
