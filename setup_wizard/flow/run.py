@@ -10,13 +10,17 @@ drawing it is ui/render.py's job.
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from setup_wizard import messages as msg
 from setup_wizard import problems
-from setup_wizard.config.envfile import read_env_file
-from setup_wizard.config.envfix import fix_backend_env
+from setup_wizard.config.envfile import default_env_path, read_env_file
+from setup_wizard.config.envfix import plan_backend_env
+from setup_wizard.config.precedence import load_settings
+from setup_wizard.config.project import backend_path_from, find_backend
 from setup_wizard.config.settings import Settings
+from setup_wizard.database.connect import psql_line
 from setup_wizard.database.inspect import dev_user_step, privileges_step, version_step
 from setup_wizard.database.migrate import MigrationError, Runner
 from setup_wizard.database.migration_files import load_migrations
@@ -26,8 +30,10 @@ from setup_wizard.database.readiness import checklist
 from setup_wizard.environment import Environment
 from setup_wizard.errors import UsageError, WizardError
 from setup_wizard.flow import connect, finish
+from setup_wizard.flow.agree import backend_agrees
 from setup_wizard.flow.decide import Decider, FixKind
 from setup_wizard.flow.options import Options
+from setup_wizard.flow.save import account_unsaved
 from setup_wizard.flow.settings_phase import env_file_step, load_env_and_settings, settings_step
 from setup_wizard.flow.state import FlowState
 from setup_wizard.flow.view import Phase, Say, View
@@ -38,6 +44,17 @@ if TYPE_CHECKING:
     import psycopg
 
     from setup_wizard.machine.system import System
+
+
+def nearby_project(cwd: Path) -> Path | None:
+    """A project folder below this one (one or two levels down holding a backend folder): the newcomer
+    who runs the wizard from the folder they cloned into."""
+    try:
+        found = sorted(cwd.glob("*/backend")) or sorted(cwd.glob("*/*/backend"))
+    except OSError:
+        return None
+    folders = [path.parent for path in found if path.is_dir()]
+    return folders[0] if folders else None
 
 
 class Flow(FlowState):
@@ -67,6 +84,27 @@ class Flow(FlowState):
         if port is not None:
             self.add(port)  # said before any password is blamed
 
+    # 0. Where the person runs it ----------------------------------------------------------------------
+    def backend_found(self) -> bool:
+        """No backend folder and no .env anywhere near: said first, with where to run it; the wizard asks
+        whether to go on (with the backend's defaults), `--yes` goes on with the warning in its report."""
+        if self.options.dsn is not None or self.options.env_file is not None:
+            return True
+        if find_backend(self.env.cwd) is not None or default_env_path(self.env.cwd) is not None:
+            return True
+        step = problems.step("backend_not_found", "backend_folder", Status.WARN, cwd=self.env.cwd,
+                             project=nearby_project(self.env.cwd) or msg.PROJECT_FOLDER_PLACEHOLDER)
+        if not self.decider.can_ask:
+            self.add(step)
+            return True
+        self.view.preview(step)
+        if self.decider.allow(FixKind.PERSON, msg.ASK_CONTINUE_WITHOUT_BACKEND, default=False):
+            self.report.add(step)
+            return True
+        # The same words as the box above: not drawn again, its fix is the last thing shown.
+        self.add(Step("backend_folder", Status.FAIL, step.title, step.detail, step.code, step.fix))
+        return False
+
     # 2. Settings -------------------------------------------------------------------------------------
     def settings(self) -> Settings:
         """Read the .env file and merge every source; unreadable input raises UsageError (exit 2)."""
@@ -77,28 +115,29 @@ class Flow(FlowState):
 
     def show_settings(self, settings: Settings) -> Settings:
         self.view.phase(Phase.SETTINGS)
-        settings = self.fix_env(settings)
+        settings = self.plan_env(settings)
         self.view.settings(settings, settings.env_file)
-        env_file = read_env_file(settings.env_file) if settings.env_file is not None else None
+        env_file = read_env_file(settings.env_file, self.env.environ) if settings.env_file is not None else None
         self.add(env_file_step(env_file, settings))
         self.judge_backend(settings)
         settings = connect.ask_missing(self, settings)
         self.report.add(settings_step(settings))  # drawn by view.settings above
         return settings
 
-    def fix_env(self, settings: Settings) -> Settings:
-        """.env fixes that lose nothing (encoding, scheme, DATABASE_URL from POSTGRES_*, a root .env copied)."""
+    def plan_env(self, settings: Settings) -> Settings:
+        """The backend .env's fixes, planned but not written (encoding, scheme, DATABASE_URL from POSTGRES_*,
+        the password into the URL, a root .env copied): the wizard connects with the values the file will
+        hold, and flow/save.py writes them, with anything typed, only once a login proved them."""
         if self.options.dsn is not None:
             return settings  # --dsn checks another place; the backend's files are only judged
-        environ = dict(self.env.environ)
-        steps = fix_backend_env(self.env.cwd, environ, lambda question: self.decider.allow(FixKind.ADD, question),
-                                backups=self.backups)
-        for step in steps:
-            self.add(step)
-        if any(step.status is Status.OK for step in steps):
-            self.changed = True
-            return self.settings()  # read again: the backend's file changed
-        return settings
+        plan = plan_backend_env(self.env.cwd, self.env.environ)
+        read = settings.env_file.resolve() if settings.env_file is not None else None
+        if plan is None or read not in (None, plan.path.resolve(), plan.copy_from and plan.copy_from.resolve()):
+            return settings  # --env-file names another file: the backend's own is only judged
+        self.env_plan = plan
+        if self.decider.can_ask:
+            self.view.say(msg.ENV_PLAN_PENDING.format(path=plan.path))
+        return load_settings(None, self.env.environ, plan.intended_values(), settings.env_file)
 
     # 3. Plan and apply ---------------------------------------------------------------------------------
     def usable(self, conn: psycopg.Connection[Any]) -> bool:
@@ -143,7 +182,7 @@ class Flow(FlowState):
         with self.view.progress(msg.APPLY_STARTING) as update:
             ok = self.apply(conn, update)
         notices = [notice for outcome in self.report.migrations for notice in outcome.notices]
-        self.view.migrations(self.report.migrations, summarise_notices(notices))
+        self.view.migrations(self.report.migrations, summarise_notices(notices, self.options.verbose))
         return ok
 
     def agreed(self, conn: psycopg.Connection[Any], settings: Settings, pending: list[str]) -> bool:
@@ -177,16 +216,22 @@ class Flow(FlowState):
         seconds = time.perf_counter() - started
         self.report.migrations = result.outcomes
         self.changed = self.changed or any(o.action in ("applied", "baseline") for o in result.outcomes)
+        applied = sum(o.action == "applied" for o in result.outcomes)  # a baseline is said on its own line
         skipped = sum(o.action == "skipped" for o in result.outcomes)
-        detail = msg.MIGRATIONS_APPLIED.format(applied=result.applied, skipped=skipped, seconds=seconds)
+        detail = (msg.MIGRATIONS_APPLIED if applied else msg.MIGRATIONS_NONE_APPLIED).format(applied=applied,
+                                                                                             seconds=seconds)
+        if skipped:
+            detail += " " + msg.MIGRATIONS_SKIPPED.format(skipped=skipped)
         for outcome in result.outcomes:
             if outcome.action == "baseline":
                 detail += "\n" + msg.MIGRATIONS_BASELINE.format(name=outcome.name)
-        self.add(Step("migrations", Status.OK, msg.STEP_MIGRATIONS, detail))
+        # The server's notices: summarised on the wizard's screen; their originals under -v in every mode.
+        raw = tuple(msg.NOTICES_ORIGINAL.format(text=notice) for o in result.outcomes for notice in o.notices)
+        self.add(Step("migrations", Status.OK, msg.STEP_MIGRATIONS, detail, more=raw))
         if result.recreated is not None:
             self.add(Step("recreate", Status.OK, msg.STEP_RECREATE,
                           msg.RECREATE_DONE.format(schema=result.recreated.schema),
-                          None, msg.RECREATE_RESTORE.format(sql=result.recreated.restore_sql)))
+                          None, msg.RECREATE_RESTORE.format(sql=result.recreated.restore_sql, psql=psql_line(conn))))
         return True
 
     # 3b. The live schema is the truth: repair what drifted since (other tools change it too) -----------
@@ -234,6 +279,7 @@ class Flow(FlowState):
             self.changed = self.changed or dev_user.detail == msg.DEV_USER_CREATED
         items = checklist(conn)
         self.view.checklist(items)
+        self.report.next_steps = finish.next_steps(items)
         problem = finish.readiness_problems(items, self.report)
         if problem is not None:
             self.add(problem)
@@ -244,6 +290,9 @@ def run(options: Options, env: Environment, decider: Decider, view: View, system
     if options.recreate and not decider.can_ask and not options.yes:
         raise UsageError("usage_invalid", msg.RECREATE_NEEDS_CONFIRM, msg.FIX_RECREATE_NEEDS_CONFIRM)
     flow = Flow(options, env, decider, view, system)
+    if not flow.backend_found():
+        view.finish(flow.report)
+        return flow.report
     settings = flow.settings()
     flow.machine(settings)
     settings = flow.show_settings(settings)
@@ -257,7 +306,12 @@ def run(options: Options, env: Environment, decider: Decider, view: View, system
             if flow.usable(conn) and flow.plan_and_apply(conn, settings) and flow.repair(conn):
                 flow.result(conn, settings)
     flow.report.changed = flow.changed
-    # Said last, in every door: where the previous .env went (it holds the old secrets).
+    flow.report.backend_path = backend_path_from(env.cwd)
+    # Said at the end, in every door: where the previous .env went (it holds the old secrets); then, last,
+    # what a run that never logged in would have written, or where the backend goes instead.
     flow.report.footer.extend(msg.BACKUP_KEPT.format(path=path) for path in flow.backups.kept)
+    last = account_unsaved(flow, settings) if conn is None else backend_agrees(flow, settings)
+    if last is not None:
+        flow.report.footer.append(last)
     view.finish(flow.report)
     return flow.report
