@@ -2,9 +2,10 @@
 
 The codes the program can emit are found by reading the package's source (ast), not by running it: the
 code given to the doors that make a coded failure (problems.step/error/cause/fix/explain, WizardError,
-UsageError, MigrationError, Step's code, the backend verdict's `add`). A code is a string literal there,
-either branch of `a if x else b`, a module-level constant (`URL_MISSING = "backend_url_missing"`), or a
-local name assigned one of those or looked up in a module-level table of codes (`SEED_ERRORS.get(...)`).
+UsageError, MigrationError, Step's code, a class whose first field is `code`, the backend verdict's
+`add`). A code is a string literal there, either branch of `a if x else b`, a module-level constant
+(`URL_MISSING = "backend_url_missing"`), or a local name assigned one of those or looked up in a
+module-level table of codes (`SEED_ERRORS.get(...)`).
 """
 
 from __future__ import annotations
@@ -57,10 +58,23 @@ def _name(node: ast.expr) -> str | None:
     return node.id if isinstance(node, ast.Name) else node.attr if isinstance(node, ast.Attribute) else None
 
 
+def _code_carriers(modules: list[tuple[Path, ast.Module]]) -> set[str]:
+    """Classes whose first field is `code` (a failure carried as a value, e.g. local_cluster.Unavailable)."""
+    carriers = set()
+    for _, tree in modules:
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ClassDef):
+                fields = [n for n in node.body if isinstance(n, ast.AnnAssign) and isinstance(n.target, ast.Name)]
+                if fields and isinstance(fields[0].target, ast.Name) and fields[0].target.id == "code":
+                    carriers.add(node.name)
+    return carriers
+
+
 class _Scanner:
     def __init__(self, modules: list[tuple[Path, ast.Module]]) -> None:
         self.modules = modules
         self.constants, self.tables = _module_tables(modules)
+        self.doors = {**DOORS, **{name: 0 for name in _code_carriers(modules)}}
 
     def resolve(self, node: ast.expr, local: dict[str, list[ast.expr]]) -> set[str]:
         if isinstance(node, ast.Constant):
@@ -106,9 +120,9 @@ class _Scanner:
             # The backend verdict's findings: f.add(URL_MISSING, ...) (a constant, not any .add(step)).
             name = _name(node.args[0])
             return {self.constants[name]} if name in self.constants else set()
-        if callee not in DOORS:
+        if callee not in self.doors:
             return set()
-        index = DOORS[callee]
+        index = self.doors[callee]
         arg = node.args[index] if len(node.args) > index else next(
             (k.value for k in node.keywords if k.arg == "code"), None)
         return {code for code in self.resolve(arg, local) if CODE.match(code)} if arg is not None else set()
