@@ -280,6 +280,7 @@ FIX_ENV_FILE_NONE = (
     "백엔드는 backend/.env 에서 접속 정보를 읽습니다. 다음 한 줄로 파일을 만드세요:\n"
     "DATABASE_URL=postgresql+psycopg://postgres:비밀번호@localhost:5432/real_estate"
 )
+ENV_FILE_CREATED = "{path} 파일이 없어 로그인에 성공한 값으로 새로 만들었습니다."
 ENV_FILE_SKIPPED = "--dsn 으로 접속 정보를 받았습니다."
 ENV_FILE_SKIPPED_ENVIRON = "환경 변수로 접속 정보를 받았습니다."
 ENV_CHECK_SKIPPED = ".env 파일이 없어 건너뛰었습니다."

@@ -158,6 +158,7 @@ def test_no_env_yes_creates_it_after_the_login(database: Database, tmp_path: Pat
         assert ids.count("env_save") == 1 and ids.index("login") < ids.index("env_save")
         saved = steps[ids.index("env_save")]
         assert saved["status"] == "ok" and msg.ENV_FIX_CREATE in saved["detail"]
+        assert "env_file_missing" not in [s["code"] for s in steps]  # no longer true once it is made
     else:
         assert words(msg.SAVE_DONE.format(path=env)) in words(proc.stdout)
     assert run_cli("check", cwd=tmp_path, env=clean_environ()).returncode == 0

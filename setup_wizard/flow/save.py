@@ -116,6 +116,9 @@ def offer_save(flow: FlowState, settings: Settings) -> None:
 
 
 def report_saved(flow: FlowState, settings: Settings, pending: PendingSave, result: SaveResult) -> None:
+    # The file this run created: the earlier "no .env" item would now be untrue.
+    flow.report.steps = [Step("env_file", Status.OK, msg.ENV_FILE_TITLE, msg.ENV_FILE_CREATED.format(path=result.path))
+                         if step.code == "env_file_missing" else step for step in flow.report.steps]
     detail = "\n".join([msg.SAVE_DONE.format(path=result.path), *pending.notes])
     if result.backup is not None:
         detail += "\n" + msg.SAVE_BACKUP.format(backup=result.backup)
