@@ -119,7 +119,7 @@ def main(argv: list[str] | None = None) -> int:
     for tree in map(str, trees):
         base = statistics.median(times[(tree, "baseline")])
         print(f"\n{tree}")
-        for name in commands("").keys():
+        for name in commands(""):
             values = times[(tree, name)]
             median = statistics.median(values)
             ratio = "" if name == "baseline" else f"  {median / base:.2f}x  (target <= {TARGET_RATIO:g}x)"
