@@ -88,7 +88,7 @@ def server_fix(flow: FlowState, settings: Settings) -> tuple[Service | None, Ins
     """What could bring a local server up: a stopped service, or binaries with no server at all."""
     if flow.discovery is None:
         return None, None
-    service = services.find_service(flow.system, flow.discovery, settings)
+    service = flow.local_service(settings)
     if service is not None and service.state in (ServiceState.STOPPED, ServiceState.PAUSED):
         return service, None
     return None, local_cluster.cluster_candidate(flow.system, flow.discovery, service, settings)
@@ -135,6 +135,8 @@ def fix_server(flow: FlowState, settings: Settings) -> tuple[bool, Settings]:
     if outcome.step is not None:
         flow.add(outcome.step)
         flow.service_reported = True
+    if outcome.done:
+        flow.services_found.clear()  # started: what the service manager said before is out of date
     flow.changed = flow.changed or outcome.done
     return outcome.done, settings
 
@@ -230,12 +232,16 @@ class Connector:
         return False
 
     def report_service(self, connected: bool) -> None:
-        """The local service's state, unless a fix already said what became of it."""
+        """The local service's state, unless a fix already said what became of it.
+
+        Once connected, only `check` asks the service manager (it reports every item): for the wizard
+        and --yes the server has answered, and the service's state would change nothing they do.
+        """
         flow = self.flow
-        if flow.discovery is None or flow.service_reported:
+        if flow.discovery is None or flow.service_reported or (connected and not flow.decider.read_only):
             return
         flow.service_reported = True
-        service = services.find_service(flow.system, flow.discovery, self.settings)
+        service = flow.local_service(self.settings)
         line = services.service_step(service, self.settings, connected=connected)
         if line is not None:
             flow.add(line)
