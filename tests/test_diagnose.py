@@ -311,3 +311,13 @@ def test_once_connected_only_check_asks_the_service_manager(database: Database, 
     report = run_all(Options(command="check", dsn=database.url), _env(tmp_path), quiet, system=system)
     service = next(s for s in report.steps if s.id == "service")
     assert service.status is Status.OK and "15/main" in service.detail and _asked(system) == 1
+
+
+def test_debians_psql_wrapper_stands_for_the_installations_found() -> None:
+    """/usr/bin/psql is postgresql-common's pg_wrapper: no `psql --version` on every run to learn that."""
+    system = RecordedSystem(platform="linux", environ={"PATH": "/usr/bin"},
+                            files={"/usr/bin/psql", "/usr/share/postgresql-common/pg_wrapper",
+                                   "/usr/lib/postgresql/15/bin/psql"})
+    found = discover(system)
+    assert [(i.version, i.origin) for i in found.installations] == [("15", "debian")]
+    assert found.psql_on_path == Path("/usr/bin/psql") and system.actions == []
