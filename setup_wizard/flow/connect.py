@@ -234,11 +234,11 @@ class Connector:
     def report_service(self, connected: bool) -> None:
         """The local service's state, unless a fix already said what became of it.
 
-        Once connected, only `check` asks the service manager (it reports every item): for the wizard
-        and --yes the server has answered, and the service's state would change nothing they do.
+        Only when the connection failed: once the server has answered, its service's state changes
+        no verdict, and asking the service manager costs a process start or two (pg_lsclusters is Perl).
         """
         flow = self.flow
-        if flow.discovery is None or flow.service_reported or (connected and not flow.decider.read_only):
+        if flow.discovery is None or flow.service_reported or connected:
             return
         flow.service_reported = True
         service = flow.local_service(self.settings)
