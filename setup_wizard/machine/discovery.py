@@ -186,7 +186,7 @@ def _debian_wrapper(system: System, psql: Path, found: list[Installation]) -> bo
     """Debian's /usr/bin/psql is postgresql-common's pg_wrapper, which runs the psql of an installed
     version (/usr/lib/postgresql/N): it stands for an installation already found, without asking it
     its version (a process start on every run)."""
-    return (system.platform == "linux" and str(psql) == "/usr/bin/psql"
+    return (system.platform == "linux" and str(psql) in ("/usr/bin/psql", "/bin/psql")  # /bin: merged /usr
             and any(i.origin == "debian" for i in found) and system.exists(system.path(DEBIAN_WRAPPER)))
 
 
