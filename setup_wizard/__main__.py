@@ -1,3 +1,8 @@
-from setup_wizard.cli import main_entry
+import sys
+
+try:
+    from setup_wizard.cli import main_entry
+except KeyboardInterrupt:  # Ctrl+C while the program was still loading: the same quiet 130 as later
+    sys.exit(130)
 
 main_entry()

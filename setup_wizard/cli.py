@@ -19,6 +19,7 @@ from setup_wizard import __version__
 from setup_wizard import messages as msg
 from setup_wizard.errors import Interrupted, Terminated, UsageError, WizardError
 from setup_wizard.exitcodes import ExitCode
+from setup_wizard.ui.cells import cell_width, wrap_cells
 
 if TYPE_CHECKING:
     from _typeshed import SupportsWrite
@@ -46,6 +47,52 @@ def translate_argparse(message: str) -> str:
 
 
 class _KoreanHelpFormatter(argparse.RawDescriptionHelpFormatter):
+    def _split_lines(self, text: str, width: int) -> list[str]:
+        return wrap_cells(text, width)
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        """Each line of the description and epilog on its own: kept as written when it fits (the examples'
+        columns), else wrapped by cells; a line's own indent is kept."""
+        out = []
+        for raw in text.splitlines():
+            lead = raw[: len(raw) - len(raw.lstrip(" "))]
+            columns = re.split(r" {2,}", raw.strip(), maxsplit=1)
+            if cell_width(raw) <= width or not raw.strip():
+                out.append(indent + raw)
+            elif len(columns) == 2:  # an example and what it does: the explanation under it, indented
+                out.append(indent + lead + columns[0])
+                out += [indent + lead + "    " + part for part in wrap_cells(columns[1], width - len(lead) - 4)]
+            else:
+                out += [indent + lead + part for part in wrap_cells(raw, width - len(lead))]
+        return "\n".join(out)
+
+    def _format_action(self, action: argparse.Action) -> str:
+        """argparse pads the option column by characters: a Korean metavar (two cells a letter) pushed the
+        help text right. The padding after it is shortened by the extra cells."""
+        text = super()._format_action(action)
+        invocation = self._format_action_invocation(action)
+        extra = cell_width(invocation) - len(invocation)
+        first, newline, rest = text.partition("\n")
+        at = first.find(invocation)
+        if extra > 0 and at >= 0:
+            after = first[at + len(invocation):]
+            padding = len(after) - len(after.lstrip(" "))
+            if padding - extra >= 2:
+                first = first[: at + len(invocation)] + " " * (padding - extra) + after.lstrip(" ")
+        return first + newline + rest
+
+    def _format_usage(self, usage: str | None, actions: Iterable[argparse.Action],
+                      groups: Iterable[argparse._MutuallyExclusiveGroup], prefix: str | None) -> str:
+        """argparse fills the usage lines by characters: narrower by the cells Korean adds, so they fit."""
+        actions = list(actions)
+        shown = [prefix or ""] + [a.metavar for a in actions if isinstance(a.metavar, str)]
+        extra = sum(cell_width(text) - len(text) for text in shown)
+        self._width -= extra
+        try:
+            return super()._format_usage(usage, actions, groups, prefix)
+        finally:
+            self._width += extra
+
     def add_usage(self, usage: str | None, actions: Iterable[argparse.Action],
                   groups: Iterable[argparse._MutuallyExclusiveGroup], prefix: str | None = None) -> None:
         super().add_usage(usage, actions, groups, prefix or msg.USAGE_PREFIX)
@@ -101,15 +148,16 @@ def build_parser() -> KoreanArgumentParser:
     )
     parser._positionals.title = msg.HELP_POSITIONALS
     parser._optionals.title = msg.HELP_OPTIONS
-    parser.add_argument("command", nargs="?", choices=("run", "check"), default="run", help=msg.HELP_COMMAND)
+    parser.add_argument("command", nargs="?", choices=("run", "check"), default="run", metavar=msg.METAVAR_COMMAND,
+                        help=msg.HELP_COMMAND)
     parser.add_argument("-y", "--yes", action="store_true", help=msg.HELP_YES)
-    parser.add_argument("--dsn", metavar="URL", help=msg.HELP_DSN)
-    parser.add_argument("--env-file", metavar="PATH", type=Path, help=msg.HELP_ENV_FILE)
+    parser.add_argument("--dsn", metavar=msg.METAVAR_URL, help=msg.HELP_DSN)
+    parser.add_argument("--env-file", metavar=msg.METAVAR_PATH, type=Path, help=msg.HELP_ENV_FILE)
     parser.add_argument("--json", action="store_true", help=msg.HELP_JSON)
     parser.add_argument("--recreate", action="store_true", help=msg.HELP_RECREATE)
-    parser.add_argument("--lock-timeout", metavar="SECONDS", type=float, default=10.0,
+    parser.add_argument("--lock-timeout", metavar=msg.METAVAR_SECONDS, type=float, default=10.0,
                         help=msg.HELP_LOCK_TIMEOUT)
-    parser.add_argument("--report", metavar="FILE", type=Path, help=msg.HELP_REPORT)
+    parser.add_argument("--report", metavar=msg.METAVAR_FILE, type=Path, help=msg.HELP_REPORT)
     parser.add_argument("-v", "--verbose", action="store_true", help=msg.HELP_VERBOSE)
     parser.add_argument("--no-color", action="store_true", help=msg.HELP_NO_COLOR)
     parser.add_argument("-h", "--help", action="help", help=msg.HELP_HELP)
@@ -245,13 +293,18 @@ def main(argv: Sequence[str] | None = None, env: Environment | None = None) -> i
     except UsageError as error:
         return _fail(env, stderr, error, wants_json, options, ExitCode.USAGE, "usage")
     except (Interrupted, KeyboardInterrupt, EOFError) as stop:
-        return _stopped(env, stderr, wants_json, terminated=isinstance(stop, Terminated))
+        return _stopped(env, stderr, wants_json, terminated=_is_sigterm(stop))
     except WizardError as error:
         return _fail(env, stderr, error, wants_json, options, ExitCode.FAILED, "run")
     except Exception as error:  # the last net: a Korean message, never a traceback
         if (env.environ if env is not None else os.environ).get("SETUP_WIZARD_DEBUG"):
             raise
         return _fail(env, stderr, _unexpected(error), wants_json, options, ExitCode.FAILED, "run")
+
+
+def _is_sigterm(stop: BaseException) -> bool:
+    """SIGTERM, also where a prompt reported it as the person's stop (`raise Interrupted from exc`)."""
+    return isinstance(stop, Terminated) or isinstance(stop.__cause__, Terminated)
 
 
 def _stopped(env: Environment | None, stderr: TextIO, wants_json: bool, terminated: bool) -> int:
@@ -297,4 +350,8 @@ def main_entry() -> NoReturn:
 
     guard_standard_streams()  # `| head -1`, `>&-`: quiet, with the result's exit code
     handle_sigterm()  # like Ctrl+C, exit 143
-    sys.exit(main())
+    try:
+        code = main()
+    except KeyboardInterrupt as stop:  # pressed again while main() was reporting the first one
+        code = int(ExitCode.TERMINATED if _is_sigterm(stop) else ExitCode.INTERRUPTED)
+    sys.exit(code)

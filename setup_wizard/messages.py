@@ -86,6 +86,12 @@ PROG_EPILOG = (
 )
 USAGE_PREFIX = "사용법: "
 HELP_POSITIONALS = "명령"
+# The placeholders after options in --help (argparse's metavar).
+METAVAR_COMMAND = "명령"
+METAVAR_URL = "URL"
+METAVAR_PATH = "경로"
+METAVAR_SECONDS = "초"
+METAVAR_FILE = "파일"
 HELP_OPTIONS = "옵션"
 HELP_HELP = "이 도움말을 보여 주고 끝냅니다"
 HELP_VERSION = "버전을 보여 주고 끝냅니다"
@@ -100,7 +106,7 @@ HELP_RECREATE = (
 HELP_LOCK_TIMEOUT = "다른 세션이 테이블을 잡고 있을 때 기다릴 최대 시간(초, 기본값 10, 최대 30)"
 HELP_VERBOSE = "경로, 버전, 각 설정의 출처까지 자세히 보여 줍니다"
 HELP_NO_COLOR = "색을 쓰지 않습니다 (NO_COLOR 환경 변수와 같음)"
-HELP_REPORT = "check 결과를 비밀번호를 뺀 Markdown 보고서로 FILE 에 씁니다 (팀 채팅에 붙여 넣기용)"
+HELP_REPORT = "check 결과를 비밀번호를 뺀 Markdown 보고서로 이 파일에 씁니다 (팀 채팅에 붙여 넣기용)"
 
 ARGPARSE_TRANSLATIONS: tuple[tuple[str, str], ...] = (
     (r"^unrecognized arguments: (?P<a>.*)$", "알 수 없는 인자입니다: {a}"),
@@ -166,7 +172,7 @@ FIELD_NAMES = {
     "password": "비밀번호",
     "dbname": "데이터베이스",
 }
-CONFLICT = "{field}: {winner} 값이 {loser} 값보다 우선합니다."
+CONFLICT = "{field}: 두 곳에 값이 있고, 쓰이는 쪽은 {winner} 입니다 (무시되는 쪽: {loser})."
 STEP_SETTINGS = "접속 정보"
 SETTINGS_DETAIL = "{url} (비밀번호 출처: {password_source})"
 SETTINGS_SOURCE_LINE = "{field}: {value} ({source})"
@@ -254,6 +260,15 @@ CATALOGUE.update({
 # What was read (the settings item).
 ENV_FILE_TITLE = ".env 파일"
 ENV_FILE_READ = "읽은 파일: {path} (인코딩 {encoding})"
+# The encoding names decode_env_bytes returns, as a person reads them.
+ENCODING_NAMES = {
+    "utf-8": "UTF-8",
+    "utf-8-sig": "UTF-8, BOM 포함",
+    "utf-16": "UTF-16",
+    "utf-16-le": "UTF-16 LE",
+    "utf-16-be": "UTF-16 BE",
+    "cp949": "CP949, 한국어 Windows",
+}
 ENV_FILE_BAD_LINES = "{path} 의 {lines}번째 줄은 해석할 수 없어 무시했습니다."
 FIX_ENV_FILE_BAD_LINES = "해당 줄이 KEY=값 형식인지 확인하세요. 값에 공백이나 #가 있으면 따옴표로 감싸세요."
 ENV_FILE_NONE = ".env 파일이 없어 환경 변수와 기본값을 사용합니다."
@@ -434,6 +449,20 @@ SERVICE_STARTED = "{name} 서비스를 시작했고, 서버가 접속을 받습�
 SERVICE_START_WINDOWS_HOW = (
     "Windows 키 + R → services.msc → {name} → 우클릭 → 시작 (또는 관리자 권한 터미널에서: {command})"
 )
+# How to start the server at the configured port, for this machine (the fix of server_not_running).
+SERVER_START_CLUSTER = (
+    "이 포트의 서버는 Debian 클러스터 {cluster} 입니다 (데이터 폴더 {folder}). 이 서버를 시작하세요: {command}"
+)
+SERVER_START_SERVICE = "이 포트의 서버는 {name} 서비스입니다. 이 서버를 시작하세요: {command}"
+SERVER_NO_CLUSTER_ON_PORT = "이 컴퓨터에는 {port} 포트를 쓰는 서버가 없습니다. 있는 서버: {servers}."
+SERVER_CLUSTER_ON_PORT = "{cluster} ({port} 포트, {state})"
+SERVER_CLUSTER_RUNNING = "실행 중"
+SERVER_CLUSTER_STOPPED = "멈춤"
+SERVER_USE_OTHER_CLUSTER = (
+    "그 서버를 쓰려면 backend/.env 의 포트를 그 서버의 포트({other})로 바꾸세요. 멈춰 있다면 시작: {command}"
+)
+SERVER_START_THEN_RETRY = "서버를 시작한 뒤 아래에서 '다시 확인하기'를 고르세요."
+SERVER_START_THEN_RERUN = "서버를 시작한 뒤 python -m setup_wizard 를 다시 실행하세요."
 
 STEP_CLUSTER = "로컬 개발용 서버"
 ASK_CREATE_CLUSTER = (
@@ -518,7 +547,7 @@ SERVER_VERSION_NOT_17 = "서버는 PostgreSQL {server} 입니다. 이 프로젝�
 CATALOGUE.update({
     "server_not_running": Problem(
         title="PostgreSQL 서버가 실행되고 있지 않습니다",
-        cause="{host}:{port} 에 연결을 시도했지만 아무것도 응답하지 않습니다 (connection refused).",
+        cause="{host}:{port} 에 연결을 시도했지만 접속을 받는 서버가 없습니다 (연결이 거부되었습니다).",
         steps=(
             "windows: Windows 키 + R → services.msc 입력 → postgresql-x64-17 찾기 → 우클릭 → 시작",
             "linux: 서버를 시작하세요: sudo systemctl start postgresql",
@@ -605,7 +634,8 @@ CATALOGUE.update({
         cause="{host}:{port} 서버에 {dbname} 데이터베이스가 없습니다.",
         steps=(
             "python -m setup_wizard --yes 로 실행하면 자동으로 만듭니다.",
-            "직접 만들려면: psql -U {user} -c \"CREATE DATABASE \\\"{dbname}\\\" ENCODING 'UTF8'\"",
+            "직접 만들려면: psql -h {host} -p {port} -U {user} -d postgres "
+            "-c \"CREATE DATABASE \\\"{dbname}\\\" ENCODING 'UTF8'\"",
         ),
     ),
     "connection_failed": Problem(
@@ -697,9 +727,15 @@ LOGIN_HELP_PORTS_UNKNOWN = (
     "5433 포트를 씁니다. 지금 설정의 포트({port})가 비밀번호를 정한 서버의 포트인지 확인하세요."
 )
 LOGIN_HELP_OTHER_PORT = (
-    "이 컴퓨터의 PostgreSQL {version} 버전은 포트 {other} 에서 기다리는데, 지금 설정의 포트는 {port} 입니다. "
+    "이 컴퓨터의 PostgreSQL {version} 서버에 설정된 포트는 {other} 이고, 지금 설정의 포트는 {port} 입니다. "
     "다른 서버에 접속한 것일 수 있습니다."
 )
+LOGIN_HELP_OTHER_PORT_STOPPED = (
+    "이 컴퓨터의 PostgreSQL {version} 서버(포트 {other})는 지금 멈춰 있습니다. 지금 설정의 포트({port})에서 "
+    "응답한 것은 다른 서버이니, 그 서버의 비밀번호인지 확인하세요."
+)
+LOGIN_HELP_STATE_RUNNING = "(실행 중)"
+LOGIN_HELP_STATE_STOPPED = "(멈춤)"
 LOGIN_HELP_REMOTE = "{host} 서버는 이 컴퓨터 밖에 있습니다. 비밀번호는 그 서버를 관리하는 사람에게 확인하세요."
 LOGIN_HELP_TRY = (
     "비밀번호가 맞는지 직접 확인해 보세요. 비밀번호를 물으면 입력하고, 들어가지면 맞는 비밀번호입니다 "
@@ -710,6 +746,8 @@ LOGIN_HELP_RESET = (
     "로그인 실패 화면에서 '비밀번호 새로 정하기'를 고르세요."
 )
 LOGIN_HELP_SAVE = "맞는 비밀번호를 찾으면 python -m setup_wizard 를 다시 실행해 입력하고 .env 파일에 저장하세요."
+LOGIN_HELP_RETYPE = "맞는 비밀번호를 찾으면 아래에서 '비밀번호 다시 입력하기'를 고르세요."
+LOGIN_RETRY_FAILED = "이 비밀번호도 맞지 않습니다 (다시 시도 {tries}/{most}). 해결 방법은 위 상자에 있습니다."
 LOGIN_HELP_PUT_IN_ENV = (
     "비밀번호를 backend/.env 의 POSTGRES_PASSWORD 항목(또는 DATABASE_URL)에 넣거나, "
     "python -m setup_wizard 를 실행해 입력하고 저장하세요. 이번 한 번만 쓰려면 이렇게 실행합니다: "
@@ -778,6 +816,10 @@ PLAN_0004_CREATE = (
     "(백엔드가 사용자의 선호와 언급한 매물·지역을 기억하는 곳)."
 )
 PLAN_0004_PRESENT = "user_preferences, entity_memories 가 이미 있어 그대로 두고, 빠진 인덱스만 더합니다."
+PLAN_0005_CREATE = (
+    "chat_messages 테이블을 만듭니다 (백엔드 모델이 chat_sessions 옆에 두는 곳: 세션을 지우면 메시지도 함께 지워짐)."
+)
+PLAN_0005_PRESENT = "이미 있는 chat_messages 테이블은 그대로 두고, 빠진 인덱스만 더합니다."
 PLAN_GENERIC = "{name} 파일을 적용합니다."
 ASK_CONFIRM_APPLY = "위 마이그레이션을 적용할까요?"
 APPLY_DECLINED = "적용하지 않았습니다. 아무것도 바뀌지 않았습니다."
@@ -786,7 +828,9 @@ APPLY_DECLINED = "적용하지 않았습니다. 아무것도 바뀌지 않았습
 APPLY_STARTING = "마이그레이션을 적용하는 중..."
 APPLYING = "{name} 적용 중..."
 APPLY_FILE_DONE = "{name}: {action} ({seconds:.2f}초)"
-MIGRATIONS_APPLIED = "{applied}개 적용, {skipped}개는 이미 적용되어 건너뛰었습니다 ({seconds:.2f}초)."
+MIGRATIONS_APPLIED = "마이그레이션 {applied}개를 적용했습니다 ({seconds:.2f}초)."
+MIGRATIONS_NONE_APPLIED = "새로 적용한 마이그레이션은 없습니다 ({seconds:.2f}초)."
+MIGRATIONS_SKIPPED = "{skipped}개는 이미 적용되어 있어 건너뛰었습니다."
 MIGRATIONS_BASELINE = "손으로 마이그레이션한 데이터베이스로 인식해 기준점으로 기록했습니다: {name}"
 MIGRATIONS_UP_TO_DATE = "모든 마이그레이션({count}개)이 적용되어 있습니다."
 MIGRATION_TABLE_TITLE = "마이그레이션"
@@ -818,10 +862,17 @@ NOTICE_FK_NOT_VALID = (
     "없는 세션을 가리키는 대화가 있어 외래 키 fk_conv_mem_session 을 검증하지 않은 채로 두었습니다 "
     "(새로 들어오는 행은 검사합니다)."
 )
-NOTICE_OTHER = (
-    "이미 있는 테이블이나 인덱스는 만들지 않고 건너뛰었다는 서버의 알림이 {count}건 더 있습니다. "
-    "해롭지 않으며, 할 일은 없습니다 (-v 로 원문을 볼 수 있습니다)."
+NOTICE_OTHER = "그 밖의 서버 알림이 {count}건 있습니다. 할 일은 없습니다."
+# The server's own "…, skipping" notices, in the server's language: told apart by what they say.
+NOTICE_EXISTS_SKIPPED = (
+    "이미 있는 테이블·인덱스·형식은 다시 만들지 않고 건너뛰었다는 알림이 {count}건 있습니다. 해롭지 않습니다."
 )
+NOTICE_MISSING_SKIPPED = (
+    "아직 없는 트리거나 제약 조건은 지우지 않고 건너뛰었다는 알림이 {count}건 있습니다. "
+    "처음 적용할 때 흔한 일이며 해롭지 않습니다."
+)
+NOTICE_SEE_ORIGINALS = "서버가 보낸 원문은 -v 를 붙여 실행하면 볼 수 있습니다."
+NOTICES_ORIGINAL = "서버 알림 원문: {text}"
 
 # check: pending files and the checksums of applied ones.
 MIGRATIONS_PENDING_HEAD = "적용하지 않은 마이그레이션이 {count}개 있습니다:"
@@ -909,7 +960,7 @@ RECREATE_DONE = (
     "chat_sessions 와 conversation_memories.session_id 를 {schema} 스키마에 백업한 뒤 다시 만들었습니다."
 )
 RECREATE_RESTORE = (
-    "되돌리려면 psql 에서 다음을 실행하세요:\n{sql}"
+    "되돌리려면 다음 명령으로 psql 에 들어가 아래 SQL을 실행하세요: {psql}\n{sql}"
 )
 
 
@@ -954,6 +1005,10 @@ DRIFT_TRIGGER_MISSING = "{table} 에 트리거가 없습니다."
 DRIFT_TRIGGER_DIFFERENT = "트리거가 {actual} 입니다 (기대: {expected})."
 DRIFT_TRIGGER_DISABLED = "트리거가 꺼져 있습니다 (DISABLE TRIGGER)."
 DRIFT_COUNTING_TWICE = "메시지 수를 세는 트리거가 {count}개라 메시지 하나가 여러 번 세어집니다: {names}"
+DRIFT_COUNTERS = (
+    "세션 {count}개의 message_count 나 last_message 가 실제 대화(conversation_memories)와 다릅니다 (예: {example}). "
+    "메시지를 세는 트리거가 생기기 전에 저장된 대화는 세지 않았기 때문입니다."
+)
 
 # search_path: which schema's table the backend really uses.
 STEP_SEARCH_PATH = "search_path (테이블을 찾는 스키마 순서)"
@@ -963,7 +1018,7 @@ SEARCH_PATH_SHADOW = (
     "{first} 스키마의 테이블을 씁니다."
 )
 FIX_SEARCH_PATH = (
-    "백엔드 테이블이 있는 스키마를 search_path 맨 앞에 두세요 (psql 에서 슈퍼유저로):\n"
+    "백엔드 테이블이 있는 스키마를 search_path 맨 앞에 두세요. 슈퍼유저로 psql 에 들어가 ({psql}) 실행합니다:\n"
     "ALTER ROLE {user} SET search_path = {path};\n"
     "다른 스키마의 같은 이름 테이블이 필요 없다면 지우거나 이름을 바꾸는 방법도 있습니다. "
     "바꾼 뒤 백엔드를 다시 시작하세요."
@@ -1007,6 +1062,10 @@ REPAIR_DECLINED = "고치지 않았습니다. 스키마는 그대로입니다."
 REPAIRING_START = "스키마를 고치는 중..."
 REPAIRING = "고치는 중: {description}"
 REPAIR_RERUN_FILE = "{name} 파일을 다시 실행해 빠진 것을 만듭니다 ({objects}). 이미 있는 것은 그대로 둡니다."
+REPAIR_RERUN_RECOUNT = (
+    "{name} 파일을 다시 실행해 세션의 메시지 수와 마지막 메시지를 실제 대화에 맞춥니다 ({objects}). "
+    "행은 지우지 않습니다."
+)
 REPAIR_ADD_COLUMN = "{table} 테이블에 {column} 열을 더합니다 ({definition}). 기존 행은 그대로입니다."
 REPAIR_SET_NOT_NULL = "{table}.{column} 에 NOT NULL 제약을 겁니다 (빈 값인 행은 없습니다)."
 REPAIR_DROP_NOT_NULL = "{table}.{column} 의 NOT NULL 제약을 풉니다 (백엔드는 이 열을 비워 둘 수 있어야 합니다)."
@@ -1071,6 +1130,10 @@ FIX_SCHEMA_REPAIRABLE = (
     "(무엇을 고칠지 먼저 보려면 --yes 없이 실행하세요)."
 )
 FIX_SCHEMA_MANUAL_HEAD = "자동으로 고치지 않는 것은 직접 실행하세요:"
+FIX_SCHEMA_RERUN_BY_HAND = (
+    "직접 하려면 그 파일을 psql 로 다시 실행해도 됩니다 (여러 번 실행해도 행을 잃지 않습니다):\n"
+    'psql "postgresql://USER:PASSWORD@HOST:PORT/DB" -1 -f sql/{name}'
+)
 
 CATALOGUE.update({
     "schema_repair_failed": Problem(
@@ -1106,7 +1169,7 @@ CATALOGUE.update({
     "dev_user_missing": Problem(
         title="id 1 사용자가 없습니다",
         cause="로그인이 없는 개발 중에는 백엔드가 모든 대화를 id 1 사용자로 만듭니다. 없으면 첫 대화에서 "
-              "Foreign Key 위반 오류가 납니다.",
+              "외래 키 위반 오류가 납니다.",
         steps=(
             "python -m setup_wizard --yes 로 실행하면 자동으로 만듭니다 (추가만 하고 지우지 않습니다).",
             "직접 만들려면: INSERT INTO users (id, email, type, is_active) VALUES (1, 'test@test.com', 'USER', true);",
@@ -1174,6 +1237,8 @@ BACKEND_ENV_ABSENT_ENVIRON = "{path} 파일은 없지만, 백엔드는 환경 �
 BACKEND_FOLDER_ASSUMED = (
     "backend 폴더를 찾지 못해, 현재 폴더에서 백엔드를 시작한다고 보고 판단했습니다."
 )
+ASK_CONTINUE_WITHOUT_BACKEND = "backend 폴더 없이 계속할까요?"
+PROJECT_FOLDER_PLACEHOLDER = "프로젝트-폴더"
 BACKEND_NOT_FOUND = "backend 폴더도 .env 파일도 없어, 백엔드가 읽을 설정은 점검하지 않았습니다."
 BACKEND_URL_OK = "백엔드는 {source} 값으로 접속합니다: {url}"
 BACKEND_OTHER_VALUE = "백엔드가 쓰지 않는 값: {source}"
@@ -1198,14 +1263,14 @@ BACKEND_TARGET_NONE = "(없음: 백엔드가 시작하지 못합니다)"
 # Fixes that lose nothing: what each does, said before it is done.
 ENV_FIX_TITLE = "백엔드 .env 고치기"
 ENV_FIX_REWRITE_UTF8 = "{path} 파일을 UTF-8(BOM 없음)로 다시 저장합니다. 모든 줄과 주석은 그대로 둡니다."
-ENV_FIX_ADD_URL = "{path} 파일에 POSTGRES_* 값(없는 값은 백엔드 기본값)으로 만든 DATABASE_URL을 추가합니다: {url}"
+ENV_FIX_ADD_URL = "{path} 파일에 POSTGRES_* 값(없는 값은 백엔드 기본값)으로 만든 DATABASE_URL을 추가합니다 ({url})."
 ENV_FIX_SCHEME = "{path} 파일의 DATABASE_URL 앞부분 {scheme}:// 를 postgresql+psycopg:// 로 바꿉니다."
 ENV_FIX_PASSWORD = "{path} 파일의 DATABASE_URL에 {key} 값을 비밀번호로 넣습니다 (화면에는 보이지 않습니다)."
 ENV_FIX_COPY_ROOT = "{source} 파일을 {target} 위치로 복사합니다. 원래 파일은 지우지 않습니다."
-ENV_FIX_ASK = "{description} 진행할까요?"
-ENV_FIX_DONE = "다음을 적용했습니다: {description}"
+ENV_FIX_ASK = "{description}\n진행할까요?"
+ENV_FIX_DONE = "완료: {description}"
 ENV_FIX_BACKUP = "이전 파일은 {backup} 에 백업했습니다."
-ENV_FIX_DECLINED = "고치지 않았습니다: {description}"
+ENV_FIX_DECLINED = "고치지 않았습니다. 제안한 일: {description}"
 ENV_FIX_FAILED = "고치지 못했습니다: {error}"
 ENV_FIX_CHANGED_MEANWHILE = "{path} 파일이 그사이 바뀌었습니다. 다시 실행해 새 내용으로 판단하세요."
 ENV_FIX_TARGET_EXISTS = "{target} 파일이 이미 있어 복사하지 않았습니다."
@@ -1232,6 +1297,17 @@ BACKEND_SETTINGS_PROBLEMS = {
         steps=(
             "python -m setup_wizard --yes 로 실행하면 백업을 남기고 BOM 없는 UTF-8로 다시 저장합니다.",
             "직접 고치려면 편집기에서 인코딩을 'UTF-8'(BOM 없음)로 바꿔 저장하세요.",
+        ),
+    ),
+    "backend_not_found": Problem(
+        title="backend 폴더를 찾지 못했습니다",
+        cause=(
+            "이 폴더({cwd})와 그 위 폴더에 backend 폴더도 .env 파일도 없습니다. 이대로 계속하면 백엔드 "
+            "기본값으로 접속하고, 백엔드가 읽을 .env 파일은 만들지 않습니다."
+        ),
+        steps=(
+            "프로젝트 폴더(backend 폴더가 있는 곳)로 이동해 다시 실행하세요: cd {project} → python -m setup_wizard",
+            "다른 곳의 .env 파일을 쓰려면: python -m setup_wizard --env-file {project}/backend/.env",
         ),
     ),
     "backend_env_outside": Problem(
@@ -1499,9 +1575,10 @@ CHECK_TRIGGERS = "트리거 (메시지 수, 수정 시각)"
 CHECK_SCHEMA = "스키마 (백엔드가 기대하는 것과 비교)"
 CHECK_SCHEMA_OK = "기대하는 그대로입니다"
 CHECK_MEMORY_TABLES = "기억 테이블 (user_preferences, entity_memories)"
+CHECK_CHAT_MESSAGES = "chat_messages 테이블"
 CHECK_MEMORY_TABLES_MISSING = "없는 테이블: {names}"
 CHECK_DEV_USER = "개발용 사용자 id 1"
-CHECK_DEV_USER_MISSING = "없습니다. 첫 채팅이 Foreign Key 위반으로 실패합니다"
+CHECK_DEV_USER_MISSING = "없습니다. 첫 채팅이 외래 키 위반으로 실패합니다"
 CHECK_CHECKPOINTS = "LangGraph 체크포인트 테이블"
 CHECK_CHECKPOINTS_LATER = "서버를 처음 시작할 때 자동으로 만들어집니다"
 CHECK_PRESENT = "있습니다"
@@ -1531,17 +1608,25 @@ SUMMARY_CHECK_OK = "점검을 마쳤습니다: 문제가 없습니다."
 SUMMARY_CHECK_FAILED = "점검을 마쳤습니다: 문제 {fails}개, 경고 {warns}개."
 NEXT_FOR_FAILURE = "다음에 할 일 ({title})"
 RERUN_AFTER_FIX = "위의 문제를 해결한 뒤 python -m setup_wizard 를 다시 실행하세요."
-RERUN_ALL_GOOD = "이미 모두 준비되어 있습니다. 바꾼 것이 없습니다."
-NEXT_STEPS = (
-    "다음 단계: backend 폴더에서 서버를 시작하세요 (예: uvicorn app.main:app --reload).\n"
+RERUN_ALL_GOOD = "데이터베이스가 이미 모두 준비되어 있습니다. 바꾼 것은 없습니다."
+NEXT_STEPS = "다음 단계: backend 폴더에서 서버를 시작하세요 (예: {cd}uvicorn app.main:app --reload)."
+# After the next steps, what the run's checklist found (flow/finish.next_steps chooses one).
+NEXT_STEPS_CHECKPOINTS_LATER = (
     "LangGraph 체크포인트 테이블(checkpoints 등)은 서버를 처음 시작할 때 자동으로 만들어집니다."
 )
+NEXT_STEPS_CHECKPOINTS_READY = "LangGraph 체크포인트 테이블(checkpoints 등)도 이미 준비되어 있습니다."
 NEXT_STEPS_TITLE = "다음 단계"
 NEXT_STEPS_WIZARD = (
-    "1. backend 폴더로 이동합니다: cd backend\n"
+    "1. backend 폴더로 이동합니다: cd {path}\n"
     "2. 서버를 시작합니다: uvicorn app.main:app --reload\n"
     "3. 다시 점검하려면: python -m setup_wizard check"
 )
+# Already in the backend folder: no `cd`.
+NEXT_STEPS_WIZARD_HERE = (
+    "1. 지금 있는 backend 폴더에서 서버를 시작합니다: uvicorn app.main:app --reload\n"
+    "2. 다시 점검하려면: python -m setup_wizard check"
+)
+NEXT_STEPS_CD = "cd {path} 후 "
 
 
 # === 14. The check command: its other items and the shareable report (--report) =============================
@@ -1573,8 +1658,8 @@ STEP_ENCODING = "데이터베이스 인코딩"
 ENCODING_DETAIL = "인코딩 {encoding}, 정렬 {collate}"
 ENCODING_NOT_UTF8 = "UTF8 이 아니라서 한글 대화를 저장할 때 오류가 나거나 글자가 깨집니다."
 FIX_ENCODING = (
-    "데이터가 없다면: psql 에서 DROP DATABASE \"{dbname}\"; 을 실행한 뒤 python -m setup_wizard --yes 로 "
-    "UTF8 로 다시 만드세요.\n"
+    "데이터가 없다면 다음 명령으로 지운 뒤 python -m setup_wizard --yes 로 UTF8 데이터베이스를 다시 만드세요: "
+    "psql -h {host} -p {port} -U {user} -d postgres -c \"DROP DATABASE \\\"{dbname}\\\"\"\n"
     "데이터가 있다면 지우기 전에 팀과 상의하세요 (pg_dump 로 백업 후 UTF8 데이터베이스로 옮깁니다)."
 )
 
@@ -1636,7 +1721,6 @@ INSTALL_COL_PLACE = "위치"
 INSTALL_COL_ORIGIN = "찾은 곳"
 INSTALL_COL_SERVICE = "서비스"
 INSTALL_COL_PORT = "포트"
-INSTALL_CHOSEN = "진단에 쓰는 설치: PostgreSQL {version} ({bindir})"
 INSTALL_NONE = (
     "이 컴퓨터에서 PostgreSQL 설치를 찾지 못했습니다. 다른 컴퓨터의 서버에 접속한다면 그대로 진행해도 됩니다."
 )
@@ -1646,7 +1730,6 @@ INSTALL_SEARCH_FAILED = "설치된 PostgreSQL을 찾는 중 문제가 있어 건
 SETTINGS_COL_FIELD = "항목"
 SETTINGS_COL_VALUE = "값"
 SETTINGS_COL_SOURCE = "출처"
-SETTINGS_FROM_FILE = "읽은 파일: {path}"
 SETTINGS_NO_FILE = ".env 파일이 없습니다. 백엔드 기본값으로 시작합니다."
 SETTINGS_CONFLICTS = "같은 항목이 여러 곳에 있습니다:"
 SETTINGS_BACKEND_IGNORES_PG = (
@@ -1686,6 +1769,8 @@ SELECT_HINT = "(화살표 키로 고르고 Enter)"
 ANSWER_YES = "예"
 ANSWER_NO = "아니요"
 CONFIRM_HINT = "(y: 예, n: 아니요, Enter: {default})"
+PLAIN_CONFIRM_AGAIN = "알아듣지 못한 답입니다: '{answer}'. y(예) 또는 n(아니요)으로 답하세요."
+PLAIN_CHOICE_AGAIN = "목록에 없는 답입니다: '{answer}'. 목록의 번호(1~{count})로 답하세요."
 
 
 # === 16. Windows terminals and shells: Git Bash (mintty) ====================================================

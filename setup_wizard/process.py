@@ -1,10 +1,12 @@
-"""The process's surroundings that can end it badly: a reader that went away, a closed stdout, SIGTERM.
+"""The process's surroundings that can end it badly: a reader that went away, closed streams, signals.
 
-- `python -m setup_wizard check | head -1`: once head exits, writing raises BrokenPipeError, and Python
-  would print a traceback at exit while flushing. The standard streams are wrapped so that a stream
-  whose reader is gone swallows further output (its descriptor now points at the null device); the run
-  finishes and exits with the code its result deserves.
-- `>&-`: Python sets sys.stdout to None; output goes to the null device instead.
+- `python -m setup_wizard check --json | head -c 10`: once head exits, writing raises BrokenPipeError,
+  wherever the write comes from (print, rich, the JSON written as UTF-8 bytes to `stream.buffer`, the
+  flush at exit). So the guard sits below all of them: stdout and stderr are rebuilt as ordinary text
+  streams over a raw layer that, when its reader is gone, points the descriptor at the null device and
+  swallows the rest. The run finishes and exits with the code its result deserves (0 or 1), quietly.
+- `>&-`, `2>&-`, `<&-`: Python sets the stream to None; it becomes the null device instead (stdin then
+  reads as end of input: `--yes` and `check` never read it, and without a terminal nothing is asked).
 - SIGTERM (`kill`, a service manager, an IDE's stop button) raises Terminated, a KeyboardInterrupt: psycopg
   then cancels the running statement, the open transaction rolls back, and cli maps it to exit 143.
 """
@@ -13,65 +15,108 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import io
 import os
 import signal
 import sys
 from types import FrameType
-from typing import Any, TextIO, cast
+from typing import TYPE_CHECKING, Any, TextIO
 
 from setup_wizard.errors import Terminated
 
+if TYPE_CHECKING:
+    from _typeshed import ReadableBuffer
+
+# EPIPE: the reader closed the pipe. EINVAL: the same on Windows pipes. ESHUTDOWN: a socket's reader.
 _GONE_ERRNOS = {errno.EPIPE, errno.EINVAL, getattr(errno, "ESHUTDOWN", errno.EPIPE)}
 
 
-class QuietWhenGone:
-    """A text stream proxy that goes quiet once its reader is gone (nothing else changes)."""
+class QuietWhenGone(io.RawIOBase):
+    """A raw output layer over the process's own one that goes quiet once its reader is gone.
 
-    def __init__(self, stream: TextIO) -> None:
-        self._stream = stream
-        self.gone = False
+    It wraps the original raw object (a FileIO, or Windows' console writer, which needs its own
+    write), never closes it (the descriptor belongs to the process), and on EPIPE points the
+    descriptor at the null device, so that anything else still holding it writes there too.
+    """
+
+    def __init__(self, raw: Any) -> None:
+        super().__init__()
+        self._raw = raw
+        self._gone = False
 
     def _went_away(self) -> None:
-        self.gone = True
+        self._gone = True
         with contextlib.suppress(OSError, ValueError, AttributeError):
             devnull = os.open(os.devnull, os.O_WRONLY)
-            os.dup2(devnull, self._stream.fileno())
+            os.dup2(devnull, self._raw.fileno())
             os.close(devnull)
 
-    def write(self, text: str) -> int:
-        if self.gone:
-            return len(text)
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: ReadableBuffer) -> int | None:
+        size = memoryview(data).nbytes
+        if self._gone:
+            return size
         try:
-            return self._stream.write(text)
+            written: int | None = self._raw.write(data)
         except OSError as exc:
             if isinstance(exc, BrokenPipeError) or exc.errno in _GONE_ERRNOS:
                 self._went_away()
-                return len(text)
+                return size
             raise
+        return written
 
-    def flush(self) -> None:
-        if self.gone:
-            return
+    def fileno(self) -> int:
+        return int(self._raw.fileno())
+
+    @property
+    def name(self) -> Any:  # sys.stdout.name stays "<stdout>"
+        return self._raw.name
+
+    def isatty(self) -> bool:
         try:
-            self._stream.flush()
-        except OSError as exc:
-            if isinstance(exc, BrokenPipeError) or exc.errno in _GONE_ERRNOS:
-                self._went_away()
-                return
-            raise
+            return bool(self._raw.isatty())
+        except (OSError, ValueError):
+            return False
 
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._stream, name)
+
+def _raw_of(stream: TextIO) -> Any:
+    """The raw layer under a text stream: buffer.raw, or the buffer itself when unbuffered (python -u)."""
+    buffer = getattr(stream, "buffer", None)
+    return buffer if isinstance(buffer, io.RawIOBase) else getattr(buffer, "raw", None)
+
+
+def _guarded(stream: TextIO) -> TextIO:
+    """The same text stream (encoding, errors, buffering), rebuilt over a QuietWhenGone raw layer."""
+    raw = _raw_of(stream)
+    if raw is None or isinstance(raw, QuietWhenGone) or not isinstance(stream, io.TextIOWrapper):
+        return stream  # already guarded, or not the process's own stream (a host replaced it)
+    stream.flush()
+    quiet = QuietWhenGone(raw)
+    # Unbuffered (python -u, PYTHONUNBUFFERED) stays unbuffered: the text layer writes straight through.
+    binary: Any = quiet if raw is stream.buffer else io.BufferedWriter(quiet)
+    return io.TextIOWrapper(
+        binary,
+        encoding=stream.encoding,
+        errors=stream.errors,
+        # As Python builds its own standard streams: "\n" becomes "\r\n" on Windows only.
+        newline=None if sys.platform == "win32" else "\n",
+        line_buffering=stream.line_buffering,
+        write_through=stream.write_through,
+    )
 
 
 def guard_standard_streams() -> None:
-    """Replace sys.stdout/sys.stderr (closed ones included) with quiet-when-gone proxies."""
+    """stdout and stderr quiet once their reader is gone; closed standard streams become the null device."""
+    if sys.stdin is None:  # started with `<&-`
+        sys.stdin = open(os.devnull, encoding="utf-8")  # noqa: SIM115 - lives as long as the process
     for name in ("stdout", "stderr"):
         stream = getattr(sys, name)
         if stream is None:  # started with the descriptor closed
-            stream = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115 - lives as long as the process
-        if not isinstance(stream, QuietWhenGone):
-            setattr(sys, name, cast(TextIO, QuietWhenGone(stream)))
+            setattr(sys, name, open(os.devnull, "w", encoding="utf-8"))  # noqa: SIM115 - lives as long as the process
+        else:
+            setattr(sys, name, _guarded(stream))
 
 
 def _on_sigterm(signum: int, frame: FrameType | None) -> None:

@@ -86,6 +86,9 @@ class Report:
     facts: dict[str, str] = field(default_factory=dict)
     changed: bool = False  # did the run change anything? (a rerun that changed nothing says so once)
     footer: list[str] = field(default_factory=list)  # said last, where the person looks (the report's path)
+    # After a ready run's next steps: what the last checklist found (LangGraph's tables there or not yet).
+    next_steps: list[str] = field(default_factory=list)
+    backend_path: str = "backend"  # the backend folder from where the person ran it ("." inside it), for `cd`
 
     def add(self, step: Step) -> Step:
         self.steps.append(step)

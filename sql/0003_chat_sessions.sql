@@ -14,6 +14,9 @@
 -- setup_wizard:replaces-checksum: b88c6fd9067b0167862a26ccacf1bd098aaec8784c18d00c558df4311d363ca6
 --   (the first release of this file: a database it was applied to needs nothing more from this version;
 --    a second foreign key or a removed trigger it left is reported by `check` and repaired by --yes)
+-- setup_wizard:replaces-checksum: 3392d3ded0612620c844ed234453bc1681c12b911ab43a56760a5b94dde0c6eb
+--   (the second release, which installed the counting trigger without bringing the existing sessions'
+--    counters in line: `check` reports sessions whose counters disagree, and --yes re-runs this file)
 --
 -- Run it in one transaction. By hand:
 --   psql "postgresql://postgres:PASSWORD@localhost:5432/real_estate" -1 -f sql/0003_chat_sessions.sql
@@ -155,6 +158,35 @@ END
 $$;
 
 DROP TRIGGER IF EXISTS trigger_update_chat_session_timestamp ON chat_sessions;
+
+-- Every session's message_count and last_message brought in line with its memories, as the triggers below
+-- keep them from now on: a database made by the backend's models (create_all) sets message_count only in
+-- Python, and no memory inserted before a counting trigger existed was counted (nor twice-counted ones
+-- undone). One aggregate over the memories; only sessions that disagree are written, and while the
+-- timestamp trigger is gone, so updated_at (the order of the chat list) keeps its value. A session
+-- without memories keeps its last_message. The test is setup_wizard/database/contract.py's
+-- COUNTED_SESSIONS and COUNTERS_DISAGREE, the same text.
+-- No memory may arrive between the count and the new trigger (this file replaces the counting triggers
+-- below): inserts wait for this transaction. Taken before any session row, so a backend insert that
+-- already counts into a session finishes first instead of deadlocking with us.
+LOCK TABLE conversation_memories IN SHARE ROW EXCLUSIVE MODE;
+UPDATE chat_sessions AS s
+   SET message_count = c.n,
+       last_message  = coalesce((SELECT left(m.query, 100) FROM conversation_memories AS m
+                                  WHERE m.session_id = s.session_id
+                                  ORDER BY m.created_at DESC LIMIT 1), s.last_message)
+  FROM (SELECT cs.session_id, coalesce(a.n, 0) AS n, a.last_at
+          FROM chat_sessions AS cs
+          LEFT JOIN (SELECT session_id, count(*) AS n, max(created_at) AS last_at
+                       FROM conversation_memories
+                      WHERE session_id IS NOT NULL
+                      GROUP BY session_id) AS a ON a.session_id = cs.session_id) AS c
+ WHERE c.session_id = s.session_id
+   AND (s.message_count IS DISTINCT FROM c.n
+        OR (c.n > 0 AND NOT EXISTS (SELECT 1 FROM conversation_memories AS m
+                                     WHERE m.session_id = s.session_id AND m.created_at = c.last_at
+                                       AND left(m.query, 100) IS NOT DISTINCT FROM s.last_message)));
+
 CREATE TRIGGER trigger_update_chat_session_timestamp
     BEFORE UPDATE ON chat_sessions
     FOR EACH ROW EXECUTE FUNCTION update_chat_session_timestamp();

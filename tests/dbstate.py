@@ -113,6 +113,7 @@ DATA_QUERIES: dict[str, tuple[str, str]] = {
     # Every column, session_id included: the links the --recreate restore must bring back.
     "memories": ("conversation_memories", "SELECT m::text FROM conversation_memories m ORDER BY id"),
     "chat_sessions": ("chat_sessions", "SELECT s::text FROM chat_sessions s ORDER BY session_id"),
+    "chat_messages": ("chat_messages", "SELECT m::text FROM chat_messages m ORDER BY id"),
     "history": ("setup_wizard_migrations",
                 "SELECT name, checksum, kind, applied_at::text FROM setup_wizard_migrations ORDER BY name"),
 }

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import re
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 import pexpect
@@ -16,17 +17,25 @@ from setup_wizard import messages as msg
 class Terminal:
     """One run of the real program; `ask` waits for a question and answers it."""
 
-    def __init__(self, cwd: Path, term: str = "xterm", columns: int = 110, timeout: float = 15) -> None:
-        env = clean_environ(TERM=term, COLUMNS=str(columns), LINES="50", PROMPT_TOOLKIT_NO_CPR="1")
+    def __init__(self, cwd: Path, term: str = "xterm", columns: int = 110, timeout: float = 15,
+                 args: Sequence[str] = (), columns_variable: bool = True, **environ: str) -> None:
+        """`columns_variable=False`: no COLUMNS/LINES, so the program must ask the terminal its size."""
+        sizes = {"COLUMNS": str(columns), "LINES": "50"} if columns_variable else {}
+        env = clean_environ(TERM=term, PROMPT_TOOLKIT_NO_CPR="1", **sizes, **environ)
+        if not columns_variable:
+            env.pop("COLUMNS", None)
+            env.pop("LINES", None)
         self.term = term
         self.log = io.StringIO()
-        self.child = pexpect.spawn(sys.executable, ["-m", "setup_wizard"], cwd=str(cwd), env=env,
+        self.child = pexpect.spawn(sys.executable, ["-m", "setup_wizard", *args], cwd=str(cwd), env=env,
                                    encoding="utf-8", codec_errors="replace", timeout=timeout,
                                    dimensions=(50, columns))
         self.child.logfile_read = self.log
 
     def ask(self, question: str, keys: str) -> None:
-        self.child.expect_exact(question)
+        """The question may be wrapped to the terminal's width at any space: a space matches any run of
+        white space and colour codes (line breaks included)."""
+        self.child.expect(r"(?:\s|\x1b\[[0-9;?]*[A-Za-z])+".join(re.escape(word) for word in question.split()))
         self.child.send(keys)
 
     def finish(self) -> int:

@@ -11,9 +11,11 @@ import pytest
 from conftest import Database
 from dbstate import DATA_QUERIES, add_sample_data, counting_triggers, hand_migrate, snapshot
 
+from setup_wizard.database.drift import find_drift
 from setup_wizard.database.migrate import MigrationError, Runner
 from setup_wizard.database.migration_files import load_migrations, sql_dir
 from setup_wizard.database.migration_history import HISTORY_TABLE, read_plan
+from setup_wizard.database.repair import apply_repairs, plan_repairs
 
 
 def apply(db: Database, recreate: bool = False, directory: Path | None = None, lock_timeout: float = 10):
@@ -23,7 +25,7 @@ def apply(db: Database, recreate: bool = False, directory: Path | None = None, l
 
 def test_fresh_database_gets_the_whole_contract(database: Database) -> None:
     result = apply(database)
-    assert [o.action for o in result.outcomes] == ["applied"] * 4
+    assert [o.action for o in result.outcomes] == ["applied"] * len(load_migrations())
     with database.connect() as conn:
         state = snapshot(conn)
     indexes = {name for name, _ in state["indexes"]}
@@ -42,7 +44,7 @@ def test_fresh_database_gets_the_whole_contract(database: Database) -> None:
     assert columns[("sessions", "request_count")] == ("integer", True, "0")
     assert columns[("conversation_memories", "session_id")][0] == "character varying(100)"
     assert database.scalar("SELECT enum_range(NULL::usertype)::text") == "{ADMIN,USER,AGENT}"
-    assert database.scalar(f"SELECT count(*) FROM {HISTORY_TABLE}") == 4
+    assert database.scalar(f"SELECT count(*) FROM {HISTORY_TABLE}") == len(load_migrations())
 
 
 def test_existing_memories_get_one_session_per_user(database: Database) -> None:
@@ -74,7 +76,7 @@ def test_three_reruns_change_nothing(database: Database) -> None:
     assert before["memories"] and before["chat_sessions"]  # the comparison below has rows to compare
     for _ in range(3):
         result = apply(database)
-        assert [o.action for o in result.outcomes] == ["skipped"] * 4
+        assert [o.action for o in result.outcomes] == ["skipped"] * len(load_migrations())
     with database.connect() as conn:
         assert snapshot(conn) == before
 
@@ -94,9 +96,14 @@ def test_hand_migrated_database_is_recorded_as_baseline_and_kept(database: Datab
     with database.connect() as conn:
         assert conn.execute("SELECT id, session_id FROM conversation_memories ORDER BY id").fetchall() == (
             links_before)
+        # The sessions are kept; their counts are brought in line with their memories (the hand migration's
+        # two triggers counted chat-new-1's one memory twice).
         assert conn.execute(
-            "SELECT session_id, user_id, title, message_count, created_at, updated_at "
-            "FROM chat_sessions ORDER BY 1").fetchall() == sessions_before
+            "SELECT session_id, user_id, title, created_at, updated_at FROM chat_sessions ORDER BY 1").fetchall() == [
+            row[:3] + row[4:] for row in sessions_before]
+        assert conn.execute("""SELECT count(*) FROM chat_sessions AS s WHERE message_count <>
+                               (SELECT count(*) FROM conversation_memories AS m WHERE m.session_id = s.session_id)
+                            """).fetchone() == (0,)
         kinds = dict(conn.execute(f"SELECT name, kind FROM {HISTORY_TABLE}").fetchall())
         assert kinds["0003_chat_sessions.sql"] == "baseline"
         # What the contract has and the hand migration lacked was added.
@@ -113,7 +120,7 @@ def test_hand_migrated_database_is_recorded_as_baseline_and_kept(database: Datab
         after = conn.execute("SELECT message_count FROM chat_sessions WHERE session_id = 'chat-new-1'"
                              ).fetchone()
         assert before is not None and after is not None and after[0] == before[0] + 1
-    assert [o.action for o in apply(database).outcomes] == ["skipped"] * 4
+    assert [o.action for o in apply(database).outcomes] == ["skipped"] * len(load_migrations())
 
 
 def test_counts_follow_insert_delete_and_move(database: Database) -> None:
@@ -157,7 +164,7 @@ def test_line_endings_do_not_count_as_a_change(database: Database, tmp_path: Pat
     crlf.mkdir()
     for path in sql_dir().glob("*.sql"):
         (crlf / path.name).write_bytes(path.read_bytes().replace(b"\n", b"\r\n"))
-    assert [o.action for o in apply(database, directory=crlf).outcomes] == ["skipped"] * 4
+    assert [o.action for o in apply(database, directory=crlf).outcomes] == ["skipped"] * len(load_migrations())
 
 
 def test_failing_migration_rolls_back_everything(database: Database, tmp_path: Path) -> None:
@@ -196,10 +203,11 @@ def test_concurrent_runs_apply_each_file_once(database: Database) -> None:
     for thread in threads:
         thread.join()
     assert not errors
-    assert sorted(results) == sorted([["applied"] * 4, ["skipped"] * 4, ["skipped"] * 4])
+    files = len(load_migrations())
+    assert sorted(results) == sorted([["applied"] * files, ["skipped"] * files, ["skipped"] * files])
     assert database.scalar("SELECT count(*) FROM chat_sessions") == 20
     assert database.scalar("SELECT sum(message_count) FROM chat_sessions") == 1000
-    assert database.scalar(f"SELECT count(*) FROM {HISTORY_TABLE}") == 4
+    assert database.scalar(f"SELECT count(*) FROM {HISTORY_TABLE}") == len(load_migrations())
 
 
 def test_held_lock_gives_up_with_lock_timeout(database: Database) -> None:
@@ -222,7 +230,7 @@ def test_held_lock_gives_up_with_lock_timeout(database: Database) -> None:
     names = database.scalar(f"SELECT string_agg(name, ',' ORDER BY name) FROM {HISTORY_TABLE}")
     assert names == "0001_prerequisites.sql,0002_sessions.sql"
     # Once the lock is gone the same run completes.
-    assert [o.action for o in apply(database).outcomes] == ["skipped", "skipped", "applied", "applied"]
+    assert [o.action for o in apply(database).outcomes] == ["skipped", "skipped", "applied", "applied", "applied"]
 
 
 def test_recreate_backs_up_and_the_restore_brings_everything_back(database: Database) -> None:
@@ -231,6 +239,8 @@ def test_recreate_backs_up_and_the_restore_brings_everything_back(database: Data
         hand_migrate(conn)
     apply(database)
     with database.connect() as conn:
+        conn.execute("INSERT INTO chat_messages (session_id, sender_type, content) "
+                     "VALUES ('chat-new-1', 'user', '안녕')")
         before = snapshot(conn)
         links = conn.execute("SELECT count(*) FROM conversation_memories WHERE session_id IS NOT NULL"
                              ).fetchone()
@@ -246,6 +256,8 @@ def test_recreate_backs_up_and_the_restore_brings_everything_back(database: Data
                             ).fetchone() == (0,)
         # No memory was lost: 3 users x 4, plus the two added after the hand migration.
         assert conn.execute("SELECT count(*) FROM conversation_memories").fetchone() == (14,)
+        # chat_messages keeps its rows (DROP ... CASCADE took only its key into chat_sessions).
+        assert conn.execute("SELECT count(*) FROM chat_messages").fetchone() == (1,)
         comment = conn.execute("SELECT obj_description(%s::regnamespace)", [schema]).fetchone()
         assert comment and result.recreated.restore_sql in comment[0]
         # The printed restore works: sessions and links exactly as before.
@@ -253,19 +265,23 @@ def test_recreate_backs_up_and_the_restore_brings_everything_back(database: Data
         restored = conn.execute(DATA_QUERIES["chat_sessions"][1]).fetchall()
     with database.connect() as conn:
         conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+        # --yes's repairs bring chat_messages' key back, valid again now that its session is back.
+        assert [o.status for o in apply_repairs(conn, plan_repairs(conn))] == ["applied"]
+        assert find_drift(conn) == []
         state = snapshot(conn)
     assert before["memories"] and before["chat_sessions"]  # there was something to lose
     assert restored == before["chat_sessions"]
     assert state["chat_sessions"] == before["chat_sessions"]
     assert state["memories"] == before["memories"]  # every memory, its session link included
     assert state["users"] == before["users"]
+    assert state["chat_messages"] == before["chat_messages"]
 
 
 def test_read_plan_is_read_only_on_an_empty_database(database: Database) -> None:
     with database.connect() as conn:
         conn.execute("SET default_transaction_read_only = on")
         plan = read_plan(conn, load_migrations())
-    assert [item.state for item in plan] == ["pending"] * 4
+    assert [item.state for item in plan] == ["pending"] * len(load_migrations())
     assert database.scalar(f"SELECT to_regclass('{HISTORY_TABLE}')") is None
 
 

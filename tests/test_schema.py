@@ -56,7 +56,9 @@ def full_run_with_data(database: Database) -> psycopg.Connection[Any]:
 # --- one place --------------------------------------------------------------------------------------------
 
 def test_the_counting_test_in_0003_is_the_contracts() -> None:
-    assert COUNTING_PATTERN in (sql_dir() / "0003_chat_sessions.sql").read_text(encoding="utf-8")
+    text = (sql_dir() / "0003_chat_sessions.sql").read_text(encoding="utf-8")
+    assert COUNTING_PATTERN in text
+    assert contract.COUNTED_SESSIONS in text and contract.COUNTERS_DISAGREE in text  # the recount
 
 
 def test_checkpoint_tables_are_stated_once() -> None:
@@ -145,6 +147,11 @@ CREATE INDEX idx_chat_sessions_user_id ON chat_sessions (user_id);
 CREATE INDEX idx_chat_sessions_updated_at ON chat_sessions (updated_at);
 CREATE INDEX idx_chat_sessions_user_updated ON chat_sessions (user_id, updated_at);
 CREATE INDEX ix_chat_sessions_user_id ON chat_sessions (user_id);
+CREATE TABLE chat_messages (
+    id UUID NOT NULL, session_id VARCHAR(100) NOT NULL, sender_type VARCHAR(20) NOT NULL, content TEXT NOT NULL,
+    created_at TIMESTAMP WITH TIME ZONE DEFAULT now(), PRIMARY KEY (id),
+    FOREIGN KEY(session_id) REFERENCES chat_sessions (session_id) ON DELETE CASCADE);
+CREATE INDEX ix_chat_messages_session_id ON chat_messages (session_id);
 CREATE TABLE sessions (
     session_id VARCHAR(100) NOT NULL, user_id INTEGER, metadata TEXT,
     created_at TIMESTAMP WITH TIME ZONE DEFAULT now() NOT NULL, expires_at TIMESTAMP WITH TIME ZONE NOT NULL,
@@ -196,18 +203,19 @@ def session_keys(conn: psycopg.Connection[Any]) -> list[str]:
 def test_a_database_made_by_the_models_is_valid_as_it_is(database: Database, tmp_path: Path) -> None:
     with database.connect() as conn:
         conn.execute(MODELS_DDL.encode())
-        # Before any migration: only what the models really lack (the triggers are ours to add).
-        assert {d.code for d in find_drift(conn)} == {"trigger_missing"}
+        # Before any migration: only what the models really lack (the triggers are ours to add), and the
+        # one session's message_count, which the models leave to Python (NULL here, one memory).
+        assert {d.code for d in find_drift(conn)} == {"trigger_missing", "counters_disagree"}
         notices = migrate(conn)
         assert find_drift(conn) == []
         assert session_keys(conn) == ["conversation_memories_session_id_fkey"]  # never a second key
         assert msg.NOTICE_SESSION_FK_KEPT.format(name="conversation_memories_session_id_fkey") in (
             summarise_notices(notices))
         assert plan_repairs(conn) == []
-        # The backend's inserts still work and are counted once.
+        # The backend's inserts still work and are counted once, on top of the memory counted by 0003.
         conn.execute("""INSERT INTO conversation_memories (id, user_id, query, response_summary, relevance, session_id)
                         VALUES (gen_random_uuid(), 1, '두 번째', '요약', 'RELEVANT', 's-1')""")
-        assert conn.execute("SELECT message_count FROM chat_sessions").fetchone() == (1,)
+        assert conn.execute("SELECT message_count FROM chat_sessions").fetchone() == (2,)
     steps = items(tmp_path, dsn=database.url)
     for key in ("schema_tables", "schema_indexes", "schema_constraints", "schema_triggers", "search_path"):
         assert steps[key].status is Status.OK, (key, steps[key].detail)
@@ -443,8 +451,8 @@ def test_a_fresh_database_with_such_a_path_gets_its_tables_in_the_first_schema(d
 def test_the_checklist_names_each_object_and_the_fix(database: Database) -> None:
     with full_run_with_data(database) as conn:
         items_ = {step.id: step for step in readiness.checklist(conn)}
-        assert list(items_) == ["sessions", "chat_sessions", "session_id", "triggers", "memory_tables", "schema",
-                                "dev_user", "checkpoints"]
+        assert list(items_) == ["sessions", "chat_sessions", "session_id", "triggers", "memory_tables",
+                                "chat_messages", "schema", "dev_user", "checkpoints"]
         assert all(step.status is Status.OK for key, step in items_.items() if key != "checkpoints")
         conn.execute("DROP TABLE entity_memories; ALTER TABLE chat_sessions ALTER COLUMN title TYPE text")
         items_ = {step.id: step for step in readiness.checklist(conn)}
@@ -479,11 +487,10 @@ def test_tables_the_models_declare_beyond_the_contract_are_named(database: Datab
         (models / name).write_text(text, "utf-8")
     step = items(tmp_path, dsn=database.url)["backend_tables"]
     assert step.status is Status.INFO and step.code == "backend_tables_missing"
-    assert "chat_messages, real_estates, regions" in step.detail
+    assert "real_estates, regions" in step.detail and "chat_messages" not in step.detail  # 0005 made it
     assert "old_copy" not in step.detail and "in_old_folder" not in step.detail
     assert "create_all" in (step.fix or "") and "init_db.py" in (step.fix or "")
-    run_sql(database, "CREATE TABLE chat_messages (id int); CREATE TABLE regions (id int); "
-                      "CREATE TABLE real_estates (id int)")
+    run_sql(database, "CREATE TABLE regions (id int); CREATE TABLE real_estates (id int)")
     assert items(tmp_path, dsn=database.url)["backend_tables"].status is Status.OK
 
 

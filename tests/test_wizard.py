@@ -72,12 +72,19 @@ def test_notices_are_summarised_in_korean() -> None:
         "Dropped duplicate counting trigger count_messages_again",
         'relation "idx_expires_at" already exists, skipping',
         '릴레이션 "sessions" 이미 있음, 건너뜀',
+        'trigger "count_messages" for relation "conversation_memories" does not exist, skipping',
+        "something else entirely",
     ])
     assert summary == [
         "사용자 1,204명의 기존 대화를 '이전 대화 (마이그레이션)' 세션 1,204개로 연결했습니다.",
         "메시지를 두 번 세던 트리거를 지웠습니다: count_messages_again",
-        msg.NOTICE_OTHER.format(count=2),
+        msg.NOTICE_EXISTS_SKIPPED.format(count=2),
+        msg.NOTICE_MISSING_SKIPPED.format(count=1),
+        msg.NOTICE_OTHER.format(count=1),
+        msg.NOTICE_SEE_ORIGINALS,
     ]
+    # Under -v the originals are shown, so no pointer to -v.
+    assert msg.NOTICE_SEE_ORIGINALS not in summarise_notices(["x already exists, skipping"], verbose=True)
 
 
 def test_walk_applies_after_one_confirmation_and_a_rerun_asks_nothing(database: Database, tmp_path: Path) -> None:

@@ -41,3 +41,18 @@ def find_backend(cwd: Path) -> Backend | None:
         if (folder / ".git").exists():
             break  # the repository's root: the project ends here, as it does for git
     return None
+
+
+def backend_path_from(cwd: Path) -> str:
+    """The backend folder as a path from where the person is, for `cd`: "." inside it, "../backend" from
+    a sibling, "backend" when it was not found (the usual layout)."""
+    import os
+
+    backend = find_backend(cwd)
+    if backend is None:
+        return "backend"
+    try:
+        path = os.path.relpath(backend.folder, cwd.resolve())
+    except ValueError:  # another drive on Windows: the whole path
+        path = str(backend.folder)
+    return f'"{path}"' if " " in path else path

@@ -231,6 +231,17 @@ def _session_attrs_unmet(settings: Settings) -> WizardError | None:
     return _problem("session_attrs_unmet", settings, wanted=wanted, state=state)
 
 
+def psql_line(conn: psycopg.Connection[Any], user: str | None = None, dbname: str | None = None) -> str:
+    """`psql -h … -p … -U … -d …` for the server this connection talks to: a command shown in a fix goes
+    to this server, not to psql's default one."""
+    import shlex
+
+    info = conn.info
+    host = info.host if not info.host.startswith("/") else info.hostaddr or info.host
+    parts = ["psql", "-h", host, "-p", str(info.port), "-U", user or info.user, "-d", dbname or info.dbname]
+    return " ".join(shlex.quote(part) for part in parts)
+
+
 def _problem(code: str, settings: Settings, **extra: object) -> WizardError:
     problem = msg.CATALOGUE[code]
     values: dict[str, object] = {

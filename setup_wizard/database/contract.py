@@ -1,6 +1,6 @@
 """The one place that states what must exist in the database for the backend.
 
-`CONTRACT` describes the objects sql/0001-0004 create and the backend relies on: tables with their
+`CONTRACT` describes the objects sql/0001-0005 create and the backend relies on: tables with their
 columns, the enum, primary keys, unique keys, indexes, foreign keys, triggers, and the LangGraph
 checkpoint tables the backend makes itself (`CHECKPOINT_TABLES`), plus what makes a trigger count
 messages into chat_sessions (`COUNTING_PATTERN`). Only data and pure helpers live here, no queries:
@@ -107,6 +107,7 @@ class Contract:
 
 
 P1, P2, P3, P4 = "0001_prerequisites.sql", "0002_sessions.sql", "0003_chat_sessions.sql", "0004_memory_tables.sql"
+P5 = "0005_chat_messages.sql"
 TZ = "timestamp with time zone"
 
 # LangGraph's PostgresSaver makes these itself (database/checkpoints.py can run its setup() early).
@@ -117,6 +118,23 @@ CHECKPOINT_TABLES = ("checkpoints", "checkpoint_blobs", "checkpoint_writes", "ch
 # so the catalog answers it; sql/0003_chat_sessions.sql carries the same text (a test keeps them equal).
 COUNTING_PATTERN = r'update\s+(only\s+)?("?\w+"?\.)?"?chat_sessions"?\s+(as\s+\w+\s+)?set\s[^;]*message_count'
 COUNTING_TRIGGER = "trigger_update_session_message_count"
+
+# When do a session's counters disagree with its memories? sql/0003_chat_sessions.sql brings them in line
+# with exactly this text (a test keeps them equal); database/drift.py counts the sessions it finds.
+# COUNTED_SESSIONS: every chat session with its number of memories and the newest one's time, in one
+# aggregate over conversation_memories. COUNTERS_DISAGREE, over a session `s` and its row `c`: the count
+# differs, or last_message is not the newest memory's (any of them, when several share that time). A
+# session without memories keeps its last_message.
+COUNTED_SESSIONS = """SELECT cs.session_id, coalesce(a.n, 0) AS n, a.last_at
+          FROM chat_sessions AS cs
+          LEFT JOIN (SELECT session_id, count(*) AS n, max(created_at) AS last_at
+                       FROM conversation_memories
+                      WHERE session_id IS NOT NULL
+                      GROUP BY session_id) AS a ON a.session_id = cs.session_id"""
+COUNTERS_DISAGREE = """(s.message_count IS DISTINCT FROM c.n
+        OR (c.n > 0 AND NOT EXISTS (SELECT 1 FROM conversation_memories AS m
+                                     WHERE m.session_id = s.session_id AND m.created_at = c.last_at
+                                       AND left(m.query, 100) IS NOT DISTINCT FROM s.last_message)))"""
 
 CONTRACT = Contract(
     enum_name="usertype",
@@ -181,6 +199,14 @@ CONTRACT = Contract(
             Column("last_mentioned_at", TZ, None, "now()"),
             Column("entity_context", "jsonb"),
         ), ("id",)),
+        # ChatSession.messages (app/models/chat.py); the models give id its value in Python (uuid4).
+        Table("chat_messages", P5, (
+            Column("id", "uuid", True, "gen_random_uuid()", check_default=False),
+            Column("session_id", "character varying(100)", True),
+            Column("sender_type", "character varying(20)", True),
+            Column("content", "text", True),
+            Column("created_at", TZ, None, "now()"),
+        ), ("id",)),
     ),
     indexes=(
         Index("idx_expires_at", "sessions", "expires_at", P2),
@@ -192,6 +218,7 @@ CONTRACT = Contract(
         Index("idx_entity_mem_user_type", "entity_memories", "user_id, entity_type", P4),
         Index("idx_entity_mem_entity", "entity_memories", "entity_type, entity_id", P4),
         Index("idx_conv_mem_relevance", "conversation_memories", "relevance", P4),
+        Index("idx_chat_messages_session_id", "chat_messages", "session_id", P5),
     ),
     uniques=(
         Unique("user_preferences", ("user_id",), None, P4),
@@ -204,6 +231,8 @@ CONTRACT = Contract(
         ForeignKey("conversation_memories", ("user_id",), "users", ("id",), None, WARN, P1),
         ForeignKey("user_preferences", ("user_id",), "users", ("id",), None, WARN, P4),
         ForeignKey("entity_memories", ("user_id",), "users", ("id",), None, WARN, P4),
+        # Deleting a chat session deletes its messages (the models' name: chat_messages_session_id_fkey).
+        ForeignKey("chat_messages", ("session_id",), "chat_sessions", ("session_id",), None, WARN, P5),
     ),
     triggers=(
         Trigger("trigger_update_chat_session_timestamp", "chat_sessions", "update_chat_session_timestamp",

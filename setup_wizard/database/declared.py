@@ -1,7 +1,7 @@
 """Tables the backend's models declare beyond our contract, read without importing the backend.
 
 The backend's SQLAlchemy models (backend/app/models/*.py) also declare its real-estate tables
-(regions, real_estates, transactions, ...) and, on its newer layout, chat_messages. They are made by
+(regions, real_estates, transactions, ...). They are made by
 the backend's own tools, not by our migrations; `check` names the ones the database lacks, as
 information, with the backend's way to make them. Importing the models would need the backend's
 whole environment, so the `__tablename__` assignments are read with `ast`.

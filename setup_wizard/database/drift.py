@@ -14,8 +14,19 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from setup_wizard import messages as msg
-from setup_wizard.database.contract import CONTRACT, FAIL, P1, P3, WARN, Contract, ForeignKey, index_columns
-from setup_wizard.database.live_schema import contract_schema, counting_triggers, present_tables
+from setup_wizard.database.contract import (
+    CONTRACT,
+    COUNTED_SESSIONS,
+    COUNTERS_DISAGREE,
+    FAIL,
+    P1,
+    P3,
+    WARN,
+    Contract,
+    ForeignKey,
+    index_columns,
+)
+from setup_wizard.database.live_schema import contract_schema, counting_triggers, has_session_link, present_tables
 
 if TYPE_CHECKING:
     import psycopg
@@ -267,16 +278,55 @@ def _trigger_drift(conn: psycopg.Connection[Any], contract: Contract, present: s
     return found
 
 
-def find_drift(conn: psycopg.Connection[Any], contract: Contract = CONTRACT, schema: str | None = None) -> list[Drift]:
+# How many sessions disagree, and one of them: one aggregate over conversation_memories (the text
+# sql/0003_chat_sessions.sql uses to bring them in line), an index probe per session for last_message.
+COUNTERS_SQL = f"""SELECT count(*), min(s.session_id)
+  FROM chat_sessions AS s
+  JOIN ({COUNTED_SESSIONS}) AS c ON c.session_id = s.session_id
+ WHERE {COUNTERS_DISAGREE}"""
+
+
+# The columns the counters query reads: asked only when each is there with the contract's type.
+_COUNTER_COLUMNS = {"chat_sessions.session_id", "chat_sessions.message_count", "chat_sessions.last_message",
+                    "conversation_memories.session_id", "conversation_memories.query",
+                    "conversation_memories.created_at"}
+
+
+def _counter_drift(conn: psycopg.Connection[Any], present: set[str], schema: str,
+                   table_drift: list[Drift]) -> list[Drift]:
+    """Sessions whose message_count / last_message disagree with their memories (a create_all database
+    whose counts were set in Python, memories saved before the counting trigger existed)."""
+    if not {"chat_sessions", "conversation_memories"} <= present or not has_session_link(conn, schema):
+        return []
+    if any(d.code in ("column_missing", "column_type") and d.name in _COUNTER_COLUMNS for d in table_drift):
+        return []  # reported as such; the counts are judged once the columns are right
+    with conn.transaction():
+        # The tables of `schema` by their plain names, as 0003 reads them; JIT costs more than it saves here.
+        conn.execute("SELECT set_config('search_path', quote_ident(%s), true), set_config('jit', 'off', true)",
+                     [schema])
+        row = conn.execute(COUNTERS_SQL).fetchone()
+    count, example = (int(row[0]), row[1]) if row else (0, None)
+    if not count:
+        return []
+    return [Drift("triggers", "chat_sessions.message_count", msg.DRIFT_COUNTERS.format(
+        count=f"{count:,}", example=example), WARN, P3, "counters_disagree")]
+
+
+def find_drift(conn: psycopg.Connection[Any], contract: Contract = CONTRACT, schema: str | None = None,
+               counters: bool = True) -> list[Drift]:
     """Every difference between the database and the contract, table by table. Read-only.
 
     `schema`: where to look; by default where the backend's tables are (`contract_schema`).
+    `counters`: also count the sessions whose counters disagree with their memories. That one reads every
+    memory's index entry (about 0.35 s at 1M memories), so a run asks it once, when it plans its repairs.
     """
     where = schema if schema is not None else contract_schema(conn)
     present = present_tables(conn, contract, where)
+    tables = _table_drift(conn, contract, present, where)
     return [
-        *_table_drift(conn, contract, present, where),
+        *tables,
         *_index_drift(conn, contract, present, where),
         *_foreign_key_drift(conn, contract, present, where),
         *_trigger_drift(conn, contract, present, where),
+        *(_counter_drift(conn, present, where, tables) if counters else ()),
     ]

@@ -82,7 +82,9 @@ def search_path_step(conn: psycopg.Connection[Any], user: str) -> Step:
     lines = [msg.SEARCH_PATH_SHADOW.format(table=s.table, schemas=", ".join(s.schemas), first=s.schemas[0])
              for s in shadows]
     path = quote_ident(schema) if schema == "public" else f"{quote_ident(schema)}, public"
-    fix = msg.FIX_SEARCH_PATH.format(user=quote_ident(user), path=path)
+    from setup_wizard.database.connect import psql_line
+
+    fix = msg.FIX_SEARCH_PATH.format(user=quote_ident(user), path=path, psql=psql_line(conn, user="postgres"))
     return Step("search_path", Status.WARN, msg.STEP_SEARCH_PATH, "\n".join(lines), "search_path_shadow", fix)
 
 

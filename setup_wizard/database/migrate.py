@@ -51,7 +51,7 @@ if TYPE_CHECKING:
 # The file whose seed counterpart is the destructive "Clean Install" (--recreate).
 RECREATABLE = "0003_chat_sessions.sql"
 # Tables whose locks a migration waits for; named in the lock_timeout message.
-TOUCHED_TABLES = ("users", "conversation_memories", "sessions", "chat_sessions")
+TOUCHED_TABLES = ("users", "conversation_memories", "sessions", "chat_sessions", "chat_messages")
 
 
 @dataclass

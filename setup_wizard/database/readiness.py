@@ -22,14 +22,16 @@ if TYPE_CHECKING:
 def checklist(conn: psycopg.Connection[Any], contract: Contract = CONTRACT) -> list[Step]:
     """What the backend needs, object by object, for the run's last screen. Read-only.
 
-    Ids: sessions, chat_sessions, session_id, triggers, memory_tables, schema, dev_user, checkpoints
+    Ids: sessions, chat_sessions, session_id, triggers, memory_tables, chat_messages, schema, dev_user, checkpoints
     (every object the backend needs, the memory tables and the whole schema). `schema` fails on any difference
     from the contract that is left, with the fix: `--yes` for what repairs safely, SQL for the rest.
     """
 
     schema = contract_schema(conn)
     present = present_tables(conn, contract, schema)
-    drift = find_drift(conn, contract, schema)
+    # The run planned its repairs with the counters counted; a recount it applied leaves them in line
+    # (0003 locks inserts out while it counts), so the last screen does not read every memory again.
+    drift = find_drift(conn, contract, schema, counters=False)
 
     def have(ok: bool, step_id: str, title: str, missing: str = msg.CHECK_MISSING) -> Step:
         return Step(step_id, Status.OK if ok else Status.FAIL, title, msg.CHECK_PRESENT if ok else missing)
@@ -60,6 +62,7 @@ def checklist(conn: psycopg.Connection[Any], contract: Contract = CONTRACT) -> l
              "\n".join(f"{d.name}: {d.message}" for d in trigger_drift)),
         have(not memory_missing, "memory_tables", msg.CHECK_MEMORY_TABLES,
              msg.CHECK_MEMORY_TABLES_MISSING.format(names=", ".join(memory_missing))),
+        have("chat_messages" in present, "chat_messages", msg.CHECK_CHAT_MESSAGES),
         schema_step,
         have(dev_user, "dev_user", msg.CHECK_DEV_USER, msg.CHECK_DEV_USER_MISSING),
         Step("checkpoints", Status.SKIP if checkpoints_missing else Status.OK, msg.CHECK_CHECKPOINTS,

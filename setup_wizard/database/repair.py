@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 from setup_wizard import messages as msg
 from setup_wizard.database import contract as c
 from setup_wizard.database.drift import Drift, find_drift, live_foreign_keys
-from setup_wizard.database.live_schema import contract_schema, has_session_link
+from setup_wizard.database.live_schema import contract_schema, has_session_link, present_tables
 from setup_wizard.database.migrate import MigrationError, Runner
 from setup_wizard.database.migration_files import load_migrations
 from setup_wizard.database.migration_history import accept_repair_kind, ensure_history
@@ -92,7 +92,8 @@ def _file_objects(drift: list[Drift]) -> str:
 
 # --- planning (read-only) ---------------------------------------------------------------------------------
 
-_RERUN_CODES = {"table_missing", "trigger_missing", "trigger_different", "trigger_disabled", "counting_twice"}
+_RERUN_CODES = {"table_missing", "trigger_missing", "trigger_different", "trigger_disabled", "counting_twice",
+                "counters_disagree"}
 
 
 def _reruns(drift: list[Drift]) -> list[Repair]:
@@ -103,8 +104,14 @@ def _reruns(drift: list[Drift]) -> list[Repair]:
         if d.code in _RERUN_CODES or column_with_file:
             by_file.setdefault(d.source, []).append(d)
     texts = {m.name: m.text for m in load_migrations()}
-    return [Repair(f"rerun:{name}", msg.REPAIR_RERUN_FILE.format(name=name, objects=_file_objects(items)), True,
-                   texts[name], tuple(d.name for d in items))
+
+    def describe(name: str, items: list[Drift]) -> str:
+        # Only counters to bring in line (0003 recounts every time it runs): say that, not "what is missing".
+        text = (msg.REPAIR_RERUN_RECOUNT if all(d.code == "counters_disagree" for d in items)
+                else msg.REPAIR_RERUN_FILE)
+        return text.format(name=name, objects=_file_objects(items))
+
+    return [Repair(f"rerun:{name}", describe(name, items), True, texts[name], tuple(d.name for d in items))
             for name, items in sorted(by_file.items()) if name in texts]
 
 
@@ -305,6 +312,16 @@ def _after_chat_sessions_recreated(conn: psycopg.Connection[Any], schema: str) -
             Repair(f"validate:{name}", msg.REPAIR_VALIDATE_FK.format(name=name), True, "", ("chat_sessions",))]
 
 
+def _keys_into_recreated(drift: list[Drift], present: set[str]) -> list[Repair]:
+    """A table dropped CASCADE took the foreign keys into it with it (chat_messages' key into chat_sessions):
+    re-running its file makes the table, and these (the ids the plan will hold then) add the keys again."""
+    missing = {d.name for d in drift if d.code == "table_missing"}
+    return [Repair(f"fk:{fk.table}({', '.join(fk.columns)})", msg.REPAIR_ADD_FK.format(
+                table=fk.table, columns=", ".join(fk.columns), ref=fk.ref_table), True, "", (fk.ref_table,))
+            for fk in c.CONTRACT.foreign_keys
+            if fk.ref_table in missing and fk.table in present and fk != SESSION_FK]
+
+
 def plan_repairs(conn: psycopg.Connection[Any], drift: list[Drift] | None = None,
                  schema: str | None = None) -> list[Repair]:
     """Repairs for the live schema's drift, in the order they apply; safe and manual ones. Read-only.
@@ -316,6 +333,8 @@ def plan_repairs(conn: psycopg.Connection[Any], drift: list[Drift] | None = None
     repairs = _reruns(found)
     if any(d.code == "table_missing" and d.name == "chat_sessions" for d in found):
         repairs.extend(_after_chat_sessions_recreated(conn, where))
+    if any(d.code == "table_missing" for d in found):
+        repairs.extend(_keys_into_recreated(found, present_tables(conn, schema=where)))
     for d in found:
         if d.code.startswith("column_"):
             if (repair := _column_repair(conn, d, where)) is not None:

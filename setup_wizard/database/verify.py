@@ -1,5 +1,6 @@
 """The seed's verification table, with unique users really counted (the seed's counted sessions),
-and one row for each memory table (user_preferences, entity_memories) that exists."""
+one row for each memory table (user_preferences, entity_memories) and one for chat_messages (its users
+are its sessions' users), each when it exists."""
 
 from __future__ import annotations
 
@@ -85,4 +86,10 @@ def _rows(conn: psycopg.Connection[Any], schema: str) -> list[VerificationRow]:
             counted = conn.execute(f"SELECT count(*), count(DISTINCT user_id) FROM {table}").fetchone()
             total, users = (int(counted[0]), int(counted[1])) if counted else (0, 0)
             rows.append(VerificationRow(table, total, users, True))
+    present = conn.execute("SELECT to_regclass('chat_messages') IS NOT NULL").fetchone()
+    if present and present[0]:
+        counted = conn.execute("""SELECT count(*), count(DISTINCT s.user_id) FROM chat_messages AS m
+                                    LEFT JOIN chat_sessions AS s USING (session_id)""").fetchone()
+        total, users = (int(counted[0]), int(counted[1])) if counted else (0, 0)
+        rows.append(VerificationRow("chat_messages", total, users, True))
     return rows

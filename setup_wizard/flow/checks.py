@@ -24,10 +24,13 @@ from setup_wizard.flow.settings_phase import load_env_and_settings
 from setup_wizard.flow.state import real_system
 from setup_wizard.flow.view import Say
 from setup_wizard.machine.system import System
-from setup_wizard.results import Report, Status, Step
+from setup_wizard.results import MigrationOutcome, Report, Status, Step
 from setup_wizard.scrub import Scrubber
 
 REGISTRY: list[Check] = [*checks_machine.CHECKS, *checks_config.CHECKS, *checks_database.CHECKS]
+
+
+CHECK_ACTIONS = {"applied": "skipped", "pending": "pending", "changed": "changed"}
 
 
 def report_path(options: Options, env: Environment, env_file: EnvFile | None) -> Path | None:
@@ -61,6 +64,8 @@ def run_all(options: Options, env: Environment, say: Say, checks: Iterable[Check
             ctx.conn.close()
     report.verification = ctx.verification
     report.facts = ctx.facts
+    # Each migration file's state in this database, as --yes reports it (already applied: "skipped").
+    report.migrations = [MigrationOutcome(item.migration.name, CHECK_ACTIONS[item.state]) for item in ctx.plan or []]
     if target is not None:
         try:
             write_text(target, build_markdown(report, scrub))

@@ -86,7 +86,9 @@ def check_encoding(ctx: Context) -> Iterator[Step]:
         yield Step("encoding", Status.OK, msg.STEP_ENCODING, detail)
     else:
         yield Step("encoding", Status.FAIL, msg.STEP_ENCODING, detail + "\n" + msg.ENCODING_NOT_UTF8,
-                   "database_encoding", msg.FIX_ENCODING.format(dbname=ctx.settings.dbname))
+                   "database_encoding", msg.FIX_ENCODING.format(
+                       dbname=ctx.settings.dbname, host=ctx.settings.host, port=ctx.settings.port,
+                       user=ctx.settings.user))
 
 
 @register(CHECKS, "migrations", msg.STEP_MIGRATIONS, needs_connection=True)
@@ -173,6 +175,9 @@ def check_schema(ctx: Context) -> Iterator[Step]:
         covering = [r for r in repairs if names & set(r.drift)]
         manual = [r for r in covering if not r.safe]
         parts = [msg.FIX_SCHEMA_REPAIRABLE] if any(r.safe for r in covering) else []
+        # A file re-run by --yes may as well be run by hand (counters brought in line by 0003, say).
+        parts += [msg.FIX_SCHEMA_RERUN_BY_HAND.format(name=r.id.split(":", 1)[1])
+                  for r in covering if r.safe and r.id.startswith("rerun:")]
         if manual:
             parts.append("\n".join([msg.FIX_SCHEMA_MANUAL_HEAD, *(r.fix for r in manual)]))
         code = "schema_drift_manual" if manual and len(manual) == len(covering) else "schema_drift"

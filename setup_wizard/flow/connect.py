@@ -88,7 +88,7 @@ def server_fix(flow: FlowState, settings: Settings) -> tuple[Service | None, Ins
     """What could bring a local server up: a stopped service, or binaries with no server at all."""
     if flow.discovery is None:
         return None, None
-    service = flow.local_service(settings)
+    service = services.find_service(flow.system, flow.discovery, settings)
     if service is not None and service.state in (ServiceState.STOPPED, ServiceState.PAUSED):
         return service, None
     return None, local_cluster.cluster_candidate(flow.system, flow.discovery, service, settings)
@@ -135,8 +135,6 @@ def fix_server(flow: FlowState, settings: Settings) -> tuple[bool, Settings]:
     if outcome.step is not None:
         flow.add(outcome.step)
         flow.service_reported = True
-    if outcome.done:
-        flow.services_found.clear()  # started: what the service manager said before is out of date
     flow.changed = flow.changed or outcome.done
     return outcome.done, settings
 
@@ -210,12 +208,20 @@ class Connector:
             self.fail("server", msg.STEP_SERVER, problem)
         return False
 
+    def with_start_help(self, problem: WizardError, in_wizard: bool) -> WizardError:
+        """A stopped server's fix: how to start the one at this port on this machine, when it is known."""
+        if problem.code != "server_not_running":
+            return problem
+        fix = services.start_fix(self.flow.system, self.flow.discovery, self.settings, in_wizard)
+        return WizardError(problem.code, problem.detail, fix or problem.fix)
+
     def server_down(self, problem: WizardError) -> bool:
         flow = self.flow
         label = None if self.fix_tried or problem.code != "server_not_running" else fix_label(flow, self.settings)
         choices = [Choice("fix", label)] if label else []
         if flow.decider.can_ask:
-            flow.view.preview(problems.from_error(problem, "server", with_fix=False))
+            # How to start it is what the person needs to answer the question: shown with it.
+            flow.view.preview(problems.from_error(self.with_start_help(problem, in_wizard=True), "server"))
             choices += [Choice("retry", msg.CHOICE_RETRY), Choice("address", msg.CHOICE_CHANGE_ADDRESS)]
         choices.append(Choice("quit", msg.CHOICE_QUIT))
         choice = flow.decider.choose(msg.ASK_NEXT, choices, default=choices[0].key)
@@ -227,34 +233,39 @@ class Connector:
             self.settings = ask_field(flow, ask_field(flow, self.settings, "host"), "port")
         if choice in ("retry", "address"):
             return True
-        self.report_service(connected=False)
-        self.fail("server", msg.STEP_SERVER, problem)
+        helped = self.with_start_help(problem, in_wizard=False)
+        # The box above the question already named this server and how to start it: in the report, not again.
+        self.report_service(connected=False, draw=not (flow.decider.can_ask and helped.fix != problem.fix))
+        self.fail("server", msg.STEP_SERVER, helped)
         return False
 
-    def report_service(self, connected: bool) -> None:
+    def report_service(self, connected: bool, draw: bool = True) -> None:
         """The local service's state, unless a fix already said what became of it.
 
         Only when the connection failed: once the server has answered, its service's state changes
         no verdict, and asking the service manager costs a process start or two (pg_lsclusters is Perl).
         """
         flow = self.flow
+        add = flow.add if draw else flow.report.add
         if flow.discovery is None or flow.service_reported or connected:
             return
         flow.service_reported = True
-        service = flow.local_service(self.settings)
+        service = services.find_service(flow.system, flow.discovery, self.settings)
         line = services.service_step(service, self.settings, connected=connected)
         if line is not None:
-            flow.add(line)
+            add(line)
         if not connected and service is None:
             binaries = local_cluster.cluster_candidate(flow.system, flow.discovery, service, self.settings)
             if binaries is not None:
-                flow.add(local_cluster.no_server_step(flow.system, binaries, self.settings))
+                add(local_cluster.no_server_step(flow.system, binaries, self.settings))
 
     def login_failed(self, problem: WizardError) -> bool:
         flow = self.flow
         target = self.reset_target(problem)
         offer_reset = target is not None and flow.decider.can_ask and not flow.decider.read_only
-        problem = self.with_login_help(problem, reset_hint=target is not None and not offer_reset)
+        hint = target is not None and not offer_reset
+        shown = self.with_login_help(problem, reset_hint=hint, in_wizard=True)
+        problem = self.with_login_help(problem, reset_hint=hint)
         can_retry = flow.decider.can_ask and problem.code != "role_missing"
         if not can_retry or self.tries >= MAX_PASSWORD_TRIES:
             self.server_answers()
@@ -265,7 +276,11 @@ class Connector:
             return False
         # The login advice is what the person needs to answer the question below: shown with it.
         # With its advice: the person chooses between retyping, another login, a reset or quitting.
-        flow.view.preview(problems.from_error(problem, "login", with_fix=True))
+        if self.tries == 0 or problem.code != "auth_failed":
+            flow.view.preview(problems.from_error(shown, "login", with_fix=True))
+        else:  # the box with the advice is just above: one line, not the whole box again
+            flow.view.preview(Step("login", Status.WARN, msg.STEP_LOGIN, msg.LOGIN_RETRY_FAILED.format(
+                tries=self.tries, most=MAX_PASSWORD_TRIES), problem.code))
         choice = "password"
         if problem.code == "auth_failed":
             reset = [Choice("reset", msg.CHOICE_RESET_PASSWORD)] if offer_reset else []
@@ -285,9 +300,10 @@ class Connector:
         return True
 
     # --- login help and the guided password reset (machine/login_help.py, password_reset.py)
-    def with_login_help(self, problem: WizardError, reset_hint: bool) -> WizardError:
+    def with_login_help(self, problem: WizardError, reset_hint: bool, in_wizard: bool = False) -> WizardError:
         """The failed login's fix: advice for this machine instead of the catalogue's general steps."""
-        fix = login_help.login_fix(self.flow.system, self.flow.discovery, self.settings, problem.code, reset_hint)
+        fix = login_help.login_fix(self.flow.system, self.flow.discovery, self.settings, problem.code, reset_hint,
+                                   in_wizard)
         return WizardError(problem.code, problem.detail, fix or problem.fix)
 
     def reset_target(self, problem: WizardError) -> ResetTarget | None:

@@ -44,7 +44,7 @@ def ensure_checkpoints(conn: psycopg.Connection[Any], settings: Settings, decide
 
     Returns True when it created or upgraded them."""
     if not checkpoints.library_installed():
-        return False  # the backend creates them when it first starts (NEXT_STEPS says so)
+        return False  # the backend creates them when it first starts (next_steps says so)
     state = checkpoints.read_state(conn)
     if state.complete and not state.behind:
         report.add(Step("checkpoints", Status.OK, msg.STEP_CHECKPOINTS,
@@ -68,6 +68,13 @@ def ensure_checkpoints(conn: psycopg.Connection[Any], settings: Settings, decide
     report.add(Step("checkpoints", Status.OK, msg.STEP_CHECKPOINTS,
                     msg.CHECKPOINTS_CREATED.format(version=after.version)))
     return True
+
+
+def next_steps(items: list[Step]) -> list[str]:
+    """What follows the next steps on a ready run, from the run's last checklist: LangGraph's tables are
+    there (made by this run, an earlier one or the backend), or the backend makes them at its first start."""
+    ready = any(item.id == "checkpoints" and item.status is Status.OK for item in items)
+    return [msg.NEXT_STEPS_CHECKPOINTS_READY if ready else msg.NEXT_STEPS_CHECKPOINTS_LATER]
 
 
 def readiness_problems(items: list[Step], report: Report) -> Step | None:

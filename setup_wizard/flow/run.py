@@ -10,13 +10,16 @@ drawing it is ui/render.py's job.
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from setup_wizard import messages as msg
 from setup_wizard import problems
-from setup_wizard.config.envfile import read_env_file
+from setup_wizard.config.envfile import default_env_path, read_env_file
 from setup_wizard.config.envfix import fix_backend_env
+from setup_wizard.config.project import backend_path_from, find_backend
 from setup_wizard.config.settings import Settings
+from setup_wizard.database.connect import psql_line
 from setup_wizard.database.inspect import dev_user_step, privileges_step, version_step
 from setup_wizard.database.migrate import MigrationError, Runner
 from setup_wizard.database.migration_files import load_migrations
@@ -38,6 +41,17 @@ if TYPE_CHECKING:
     import psycopg
 
     from setup_wizard.machine.system import System
+
+
+def nearby_project(cwd: Path) -> Path | None:
+    """A project folder below this one (one or two levels down holding a backend folder): the newcomer
+    who runs the wizard from the folder they cloned into."""
+    try:
+        found = sorted(cwd.glob("*/backend")) or sorted(cwd.glob("*/*/backend"))
+    except OSError:
+        return None
+    folders = [path.parent for path in found if path.is_dir()]
+    return folders[0] if folders else None
 
 
 class Flow(FlowState):
@@ -65,6 +79,27 @@ class Flow(FlowState):
         port = install_checks.port_step(self.discovery, settings)
         if port is not None:
             self.add(port)  # said before any password is blamed
+
+    # 0. Where the person runs it ----------------------------------------------------------------------
+    def backend_found(self) -> bool:
+        """No backend folder and no .env anywhere near: said first, with where to run it; the wizard asks
+        whether to go on (with the backend's defaults), `--yes` goes on with the warning in its report."""
+        if self.options.dsn is not None or self.options.env_file is not None:
+            return True
+        if find_backend(self.env.cwd) is not None or default_env_path(self.env.cwd) is not None:
+            return True
+        step = problems.step("backend_not_found", "backend_folder", Status.WARN, cwd=self.env.cwd,
+                             project=nearby_project(self.env.cwd) or msg.PROJECT_FOLDER_PLACEHOLDER)
+        if not self.decider.can_ask:
+            self.add(step)
+            return True
+        self.view.preview(step)
+        if self.decider.allow(FixKind.PERSON, msg.ASK_CONTINUE_WITHOUT_BACKEND, default=False):
+            self.report.add(step)
+            return True
+        # The same words as the box above: not drawn again, its fix is the last thing shown.
+        self.add(Step("backend_folder", Status.FAIL, step.title, step.detail, step.code, step.fix))
+        return False
 
     # 2. Settings -------------------------------------------------------------------------------------
     def settings(self) -> Settings:
@@ -142,7 +177,7 @@ class Flow(FlowState):
         with self.view.progress(msg.APPLY_STARTING) as update:
             ok = self.apply(conn, update)
         notices = [notice for outcome in self.report.migrations for notice in outcome.notices]
-        self.view.migrations(self.report.migrations, summarise_notices(notices))
+        self.view.migrations(self.report.migrations, summarise_notices(notices, self.options.verbose))
         return ok
 
     def agreed(self, conn: psycopg.Connection[Any], settings: Settings, pending: list[str]) -> bool:
@@ -176,16 +211,22 @@ class Flow(FlowState):
         seconds = time.perf_counter() - started
         self.report.migrations = result.outcomes
         self.changed = self.changed or any(o.action in ("applied", "baseline") for o in result.outcomes)
+        applied = sum(o.action == "applied" for o in result.outcomes)  # a baseline is said on its own line
         skipped = sum(o.action == "skipped" for o in result.outcomes)
-        detail = msg.MIGRATIONS_APPLIED.format(applied=result.applied, skipped=skipped, seconds=seconds)
+        detail = (msg.MIGRATIONS_APPLIED if applied else msg.MIGRATIONS_NONE_APPLIED).format(applied=applied,
+                                                                                             seconds=seconds)
+        if skipped:
+            detail += " " + msg.MIGRATIONS_SKIPPED.format(skipped=skipped)
         for outcome in result.outcomes:
             if outcome.action == "baseline":
                 detail += "\n" + msg.MIGRATIONS_BASELINE.format(name=outcome.name)
-        self.add(Step("migrations", Status.OK, msg.STEP_MIGRATIONS, detail))
+        # The server's notices: summarised on the wizard's screen; their originals under -v in every mode.
+        raw = tuple(msg.NOTICES_ORIGINAL.format(text=notice) for o in result.outcomes for notice in o.notices)
+        self.add(Step("migrations", Status.OK, msg.STEP_MIGRATIONS, detail, more=raw))
         if result.recreated is not None:
             self.add(Step("recreate", Status.OK, msg.STEP_RECREATE,
                           msg.RECREATE_DONE.format(schema=result.recreated.schema),
-                          None, msg.RECREATE_RESTORE.format(sql=result.recreated.restore_sql)))
+                          None, msg.RECREATE_RESTORE.format(sql=result.recreated.restore_sql, psql=psql_line(conn))))
         return True
 
     # 3b. The live schema is the truth: repair what drifted since (other tools change it too) -----------
@@ -233,6 +274,7 @@ class Flow(FlowState):
             self.changed = self.changed or dev_user.detail == msg.DEV_USER_CREATED
         items = checklist(conn)
         self.view.checklist(items)
+        self.report.next_steps = finish.next_steps(items)
         problem = finish.readiness_problems(items, self.report)
         if problem is not None:
             self.add(problem)
@@ -243,6 +285,9 @@ def run(options: Options, env: Environment, decider: Decider, view: View, system
     if options.recreate and not decider.can_ask and not options.yes:
         raise UsageError("usage_invalid", msg.RECREATE_NEEDS_CONFIRM, msg.FIX_RECREATE_NEEDS_CONFIRM)
     flow = Flow(options, env, decider, view, system)
+    if not flow.backend_found():
+        view.finish(flow.report)
+        return flow.report
     settings = flow.settings()
     flow.machine(settings)
     settings = flow.show_settings(settings)
@@ -256,6 +301,7 @@ def run(options: Options, env: Environment, decider: Decider, view: View, system
             if flow.usable(conn) and flow.plan_and_apply(conn, settings) and flow.repair(conn):
                 flow.result(conn, settings)
     flow.report.changed = flow.changed
+    flow.report.backend_path = backend_path_from(env.cwd)
     # Said last, in every door: where the previous .env went (it holds the old secrets).
     flow.report.footer.extend(msg.BACKUP_KEPT.format(path=path) for path in flow.backups.kept)
     view.finish(flow.report)

@@ -33,7 +33,8 @@ def env_file_step(env_file: EnvFile | None, settings: Settings) -> Step:
             return Step("env_file", Status.WARN, msg.ENV_FILE_TITLE,
                         msg.ENV_FILE_BAD_LINES.format(path=env_file.path, lines=lines),
                         "env_file_invalid", msg.FIX_ENV_FILE_BAD_LINES)
-        detail = msg.ENV_FILE_READ.format(path=env_file.path, encoding=env_file.encoding)
+        detail = msg.ENV_FILE_READ.format(path=env_file.path,
+                                          encoding=msg.ENCODING_NAMES.get(env_file.encoding, env_file.encoding))
         return Step("env_file", Status.OK, msg.ENV_FILE_TITLE, detail)
     if settings.from_outside_env_file():
         by_dsn = any(settings.source(name) == DSN for name in FIELDS)

@@ -48,6 +48,7 @@ class Cluster:
     port: int
     datadir: Path
     owner: str
+    running: bool = False  # pg_lsclusters' status column: online, down
 
 
 def is_local(host: str) -> bool:
@@ -115,7 +116,8 @@ def debian_clusters(system: System) -> list[Cluster]:
     for line in listing.text.splitlines() if listing.ok else []:
         parts = line.split()
         if len(parts) >= 6 and parts[2].isdigit():
-            clusters.append(Cluster(parts[0], parts[1], int(parts[2]), Path(parts[5]), parts[4]))
+            clusters.append(Cluster(parts[0], parts[1], int(parts[2]), Path(parts[5]), parts[4],
+                                    parts[3].startswith("online")))
     return clusters
 
 
@@ -248,27 +250,43 @@ def _installation_lines(system: System, installations: list[Installation], setti
     return lines
 
 
+def _state(running: bool | None) -> str:
+    if running is None:
+        return ""
+    return " " + (msg.LOGIN_HELP_STATE_RUNNING if running else msg.LOGIN_HELP_STATE_STOPPED)
+
+
 def _port_lines(system: System, discovery: Discovery | None, settings: Settings) -> list[str]:
-    """Two servers on one machine: 5432 and 5433. The right password often goes to the wrong one."""
+    """Two servers on one machine: 5432 and 5433. The right password often goes to the wrong one.
+
+    Only what was observed: the port each server is set to and, where Debian says it, whether it runs.
+    A server that is not running did not refuse this login: something else answers on this port."""
     if discovery is None or not is_local(settings.host):
         return []
-    ports = sorted({(i.port, i.version) for i in discovery.installations if i.port is not None})
-    if not ports:
-        ports = sorted({(c.port, c.version) for c in debian_clusters(system)})
+    found: dict[tuple[int, str], bool | None] = {
+        (i.port, i.version): None for i in discovery.installations if i.port is not None}
+    if not found:
+        found = {(c.port, c.version): c.running for c in debian_clusters(system)}
+    ports = sorted(found)
     if len(ports) >= 2:
-        servers = ", ".join(msg.LOGIN_HELP_SERVER_ON_PORT.format(version=v, port=p) for p, v in ports)
+        servers = ", ".join(msg.LOGIN_HELP_SERVER_ON_PORT.format(version=v, port=p) + _state(found[(p, v)])
+                            for p, v in ports)
         return [msg.LOGIN_HELP_PORTS.format(servers=servers, port=settings.port)]
     versions = sorted({i.version for i in discovery.installations})
     if len(versions) >= 2 and not ports:
         return [msg.LOGIN_HELP_PORTS_UNKNOWN.format(versions=", ".join(versions), port=settings.port)]
     if len(ports) == 1 and ports[0][0] != settings.port:
-        return [msg.LOGIN_HELP_OTHER_PORT.format(version=ports[0][1], other=ports[0][0], port=settings.port)]
+        (other, version), running = ports[0], found[ports[0]]
+        text = msg.LOGIN_HELP_OTHER_PORT_STOPPED if running is False else msg.LOGIN_HELP_OTHER_PORT
+        return [text.format(version=version, other=other, port=settings.port, state=_state(running).strip())]
     return []
 
 
 def login_advice(system: System, discovery: Discovery | None, settings: Settings, code: str = "auth_failed",
-                 reset_available: bool = False) -> list[str]:
-    """Ordered Korean advice lines for a failed login, only what applies to this machine."""
+                 reset_available: bool = False, in_wizard: bool = False) -> list[str]:
+    """Ordered Korean advice lines for a failed login, only what applies to this machine.
+
+    `in_wizard`: shown with the wizard's question, so the last line points at its choices, not a rerun."""
     installations = serving(system, discovery, settings)
     lines: list[str] = []
     lines += _port_lines(system, discovery, settings)
@@ -285,14 +303,14 @@ def login_advice(system: System, discovery: Discovery | None, settings: Settings
         lines.append(msg.LOGIN_HELP_PUT_IN_ENV.format(user=settings.user, host=settings.host, port=settings.port,
                                                       dbname=settings.dbname))
     else:
-        lines.append(msg.LOGIN_HELP_SAVE)
+        lines.append(msg.LOGIN_HELP_RETYPE if in_wizard else msg.LOGIN_HELP_SAVE)
     return lines
 
 
 def login_fix(system: System, discovery: Discovery | None, settings: Settings, code: str,
-              reset_available: bool = False) -> str | None:
+              reset_available: bool = False, in_wizard: bool = False) -> str | None:
     """The numbered fix for a failed login (auth_failed, password_missing); None for other codes."""
     if code not in ("auth_failed", "password_missing"):
         return None
-    lines = login_advice(system, discovery, settings, code, reset_available)
+    lines = login_advice(system, discovery, settings, code, reset_available, in_wizard)
     return "\n".join(f"{number}. {line}" for number, line in enumerate(lines, start=1))

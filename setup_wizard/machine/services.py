@@ -14,7 +14,7 @@ from setup_wizard.config.libpq_env import libpq_environment
 from setup_wizard.config.settings import Settings
 from setup_wizard.machine.discovery import PREFERRED_VERSION, Discovery, Installation
 from setup_wizard.machine.fix import Confirm, FixOutcome, Say
-from setup_wizard.machine.login_help import is_local
+from setup_wizard.machine.login_help import Cluster, debian_clusters, is_local
 from setup_wizard.machine.system import CommandResult, ServiceState, System
 from setup_wizard.results import Status, Step
 
@@ -126,6 +126,47 @@ def service_step(service: Service | None, settings: Settings, connected: bool) -
         command = service.command_text
     return problems.step("service_stopped", "service", status, msg.STEP_SERVICE, name=service.name,
                          command=command)
+
+
+def _cluster_command(system: System, cluster: Cluster) -> str:
+    return ("" if system.is_root() else "sudo ") + f"pg_ctlcluster {cluster.version} {cluster.name} start"
+
+
+def _cluster_lines(system: System, discovery: Discovery, clusters: list[Cluster], port: int) -> list[str]:
+    """Debian lists every server with its port and state: the one on this port, or the ones there are."""
+    on_port = [c for c in clusters if c.port == port]
+    if on_port:
+        cluster = on_port[0]
+        return [msg.SERVER_START_CLUSTER.format(cluster=f"{cluster.version}/{cluster.name}", folder=cluster.datadir,
+                                                command=_cluster_command(system, cluster))]
+    servers = ", ".join(msg.SERVER_CLUSTER_ON_PORT.format(
+        cluster=f"{c.version}/{c.name}", port=c.port,
+        state=msg.SERVER_CLUSTER_RUNNING if c.running else msg.SERVER_CLUSTER_STOPPED) for c in clusters)
+    chosen = discovery.chosen.version if discovery.chosen is not None else PREFERRED_VERSION
+    other = next((c for c in clusters if c.version == chosen), clusters[0])
+    return [msg.SERVER_NO_CLUSTER_ON_PORT.format(port=port, servers=servers),
+            msg.SERVER_USE_OTHER_CLUSTER.format(other=other.port, command=_cluster_command(system, other))]
+
+
+def start_fix(system: System, discovery: Discovery | None, settings: Settings, in_wizard: bool) -> str | None:
+    """How to start *this* server (the one at the configured port), numbered for a Step's fix.
+
+    None when this machine says nothing concrete (a remote host, no service found): the catalogue's
+    general steps stand. `in_wizard`: the person answers the question below rather than rerunning."""
+    if discovery is None or not is_local(settings.host):
+        return None
+    clusters = debian_clusters(system) if system.platform == "linux" else []
+    if clusters:
+        lines = _cluster_lines(system, discovery, clusters, settings.port)
+    else:
+        service = find_service(system, discovery, settings)
+        if service is None or service.state not in (ServiceState.STOPPED, ServiceState.PAUSED):
+            return None
+        command = (msg.SERVICE_START_WINDOWS_HOW.format(name=service.name, command=service.command_text)
+                   if service.kind == "windows" else service.command_text)
+        lines = [msg.SERVER_START_SERVICE.format(name=service.name, command=command)]
+    lines.append(msg.SERVER_START_THEN_RETRY if in_wizard else msg.SERVER_START_THEN_RERUN)
+    return "\n".join(f"{number}. {line}" for number, line in enumerate(lines, start=1))
 
 
 def wait_until_accepting(settings: Settings, timeout: float = SERVICE_WAIT_SECONDS) -> bool:

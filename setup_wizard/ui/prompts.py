@@ -14,6 +14,7 @@ from typing import Any, Protocol, TextIO, TypeVar
 from setup_wizard import messages as msg
 from setup_wizard.errors import Interrupted, WizardError
 from setup_wizard.machine.shell import is_git_bash
+from setup_wizard.ui.cells import fit_question
 
 T = TypeVar("T")
 
@@ -31,9 +32,16 @@ class Prompter(Protocol):
 class PlainPrompter:
     """Numbered choices and getpass: for consoles that cannot host questionary."""
 
-    def __init__(self, stdin: TextIO, stderr: TextIO) -> None:
+    def __init__(self, stdin: TextIO, stderr: TextIO, environ: Mapping[str, str] | None = None) -> None:
         self.stdin = stdin
         self.stderr = stderr
+        self.environ = environ or {}
+
+    def _fit(self, message: str, hint: str = "") -> str:
+        """Wrapped at word boundaries for this terminal (it would break a line mid-word)."""
+        from setup_wizard.ui.render import terminal_width
+
+        return fit_question(message, terminal_width(self.stderr, self.environ), 0, hint)
 
     def _ask(self, prompt: str) -> str:
         self.stderr.write(prompt)
@@ -46,30 +54,37 @@ class PlainPrompter:
             raise Interrupted
         return line.rstrip("\r\n")
 
+    def _say(self, text: str) -> None:
+        self.stderr.write(text + "\n")
+        self.stderr.flush()
+
     def text(self, message: str, default: str = "") -> str:
         suffix = f" [{default}]" if default else ""
-        answer = self._ask(f"{message}{suffix}: ").strip()
+        fitted = self._fit(message, suffix.lstrip() + ": ")
+        answer = self._ask(f"{fitted}{suffix.lstrip() if fitted.endswith(chr(10)) else suffix}: ").strip()
         return answer or default
 
     def password(self, message: str) -> str:
         try:
-            return getpass.getpass(f"{message}: ", stream=self.stderr)
+            return getpass.getpass(f"{self._fit(message)}: ", stream=self.stderr)
         except (KeyboardInterrupt, EOFError) as exc:
             raise Interrupted from exc
 
     def confirm(self, message: str, default: bool = True) -> bool:
         hint = msg.CONFIRM_HINT.format(default=msg.ANSWER_YES if default else msg.ANSWER_NO)
         while True:
-            answer = self._ask(f"{message} {hint}: ").strip().lower()
+            fitted = self._fit(message, hint + ": ")
+            answer = self._ask(f"{fitted}{'' if fitted.endswith(chr(10)) else ' '}{hint}: ").strip().lower()
             if not answer:
                 return default
             if answer in ("y", "yes", "예", "네", "ㅛ"):
                 return True
             if answer in ("n", "no", "아니오", "아니요", "ㅜ"):
                 return False
+            self._say(msg.PLAIN_CONFIRM_AGAIN.format(answer=answer))
 
     def select(self, message: str, choices: Sequence[tuple[str, str]], default: str | None = None) -> str:
-        self.stderr.write(message + "\n")
+        self.stderr.write(self._fit(message).rstrip("\n") + "\n")
         for number, (_value, label) in enumerate(choices, start=1):
             self.stderr.write(f"  {number}. {label}\n")
         values = [value for value, _label in choices]
@@ -80,6 +95,7 @@ class PlainPrompter:
                 return values[default_number - 1]
             if answer.isdigit() and 1 <= int(answer) <= len(values):
                 return values[int(answer) - 1]
+            self._say(msg.PLAIN_CHOICE_AGAIN.format(answer=answer, count=len(values)))
 
 
 def _isatty(stream: TextIO) -> bool:
@@ -113,7 +129,8 @@ class QuestionaryPrompter:
     ) -> None:
         self.stdin = stdin
         self.stream = stream
-        self.plain = PlainPrompter(stdin, stream)
+        self.environ = environ
+        self.plain = PlainPrompter(stdin, stream, environ)
         self.notice = notice
         self.toolkit = toolkit  # the questionary module; tests pass a stand-in
         self.active = questionary_usable(stdin, stream, environ)
@@ -143,27 +160,39 @@ class QuestionaryPrompter:
             return plain()
         return answer
 
+    def _fit(self, message: str, hint: str = "") -> str:
+        """Wrapped at word boundaries: prompt_toolkit breaks a long question anywhere ("E" / "nter")."""
+        from setup_wizard.ui.render import terminal_width
+
+        return fit_question(message, terminal_width(self.stream, self.environ), 2, hint)
+
     def text(self, message: str, default: str = "") -> str:
-        answer = self._ask(lambda q, io: q.text(message, default=default, **io),
+        shown = self._fit(message, default)
+        answer = self._ask(lambda q, io: q.text(shown, default=default, **io),
                            lambda: self.plain.text(message, default))
         return str(answer).strip() or default
 
     def password(self, message: str) -> str:
-        return str(self._ask(lambda q, io: q.password(message, **io), lambda: self.plain.password(message)))
+        shown = self._fit(message)
+        return str(self._ask(lambda q, io: q.password(shown, **io), lambda: self.plain.password(message)))
 
     def confirm(self, message: str, default: bool = True) -> bool:
         # A two-way choice rather than questionary.confirm, whose answer echo ("Yes"/"No") is English.
+        shown = self._fit(message, msg.SELECT_HINT)
+
         def build(q: Any, io: dict[str, Any]) -> Any:
             options = [q.Choice(title=msg.ANSWER_YES, value=True), q.Choice(title=msg.ANSWER_NO, value=False)]
-            return q.select(message, choices=options, default=options[0] if default else options[1],
+            return q.select(shown, choices=options, default=options[0] if default else options[1],
                             instruction=msg.SELECT_HINT, **io)
 
         return bool(self._ask(build, lambda: self.plain.confirm(message, default)))
 
     def select(self, message: str, choices: Sequence[tuple[str, str]], default: str | None = None) -> str:
+        shown = self._fit(message, msg.SELECT_HINT)
+
         def build(q: Any, io: dict[str, Any]) -> Any:
             options = [q.Choice(title=label, value=value) for value, label in choices]
-            return q.select(message, choices=options, default=default, instruction=msg.SELECT_HINT, **io)
+            return q.select(shown, choices=options, default=default, instruction=msg.SELECT_HINT, **io)
 
         return str(self._ask(build, lambda: self.plain.select(message, choices, default)))
 
@@ -186,5 +215,5 @@ def make_prompter(stdin: TextIO, stream: TextIO, environ: Mapping[str, str],
     Git Bash (mintty, no console) gets plain prompts that never ask for a password."""
     if is_git_bash(environ) and not _isatty(stdin):
         notice(msg.GIT_BASH_PLAIN_PROMPTS)
-        return GitBashPrompter(stdin, stream)
+        return GitBashPrompter(stdin, stream, environ)
     return QuestionaryPrompter(stdin, stream, environ, notice)

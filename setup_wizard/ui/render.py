@@ -7,9 +7,10 @@ Results go to stdout, progress and diagnostics to stderr. A console that cannot 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, Any, TextIO, cast
 
 from setup_wizard import messages as msg
 from setup_wizard.results import Report, Status, Step
@@ -48,32 +49,66 @@ def can_encode(stream: TextIO, sample: str = "✓✗•─│한글") -> bool:
     return True
 
 
-def terminal_width(stream: TextIO, environ: Mapping[str, str] | None = None) -> int | None:
-    """The real width: COLUMNS, else the terminal's own size. rich itself assumes 80 on TERM=dumb."""
+def terminal_size(stream: TextIO, environ: Mapping[str, str] | None = None) -> tuple[int | None, int | None]:
+    """The real size: COLUMNS/LINES, else the terminal's own size (asked even with TERM=dumb, for
+    which rich itself assumes 80 columns); (None, None) for a stream that is no terminal."""
     import os
 
-    columns = (environ or {}).get("COLUMNS", "")
-    if columns.isdigit() and int(columns) > 0:
-        return int(columns)
+    environ = environ or {}
     try:
-        return os.get_terminal_size(stream.fileno()).columns or None
+        columns, lines = os.get_terminal_size(stream.fileno())
     except (AttributeError, ValueError, OSError):
-        return None
+        columns, lines = 0, 0
+    wanted = environ.get("COLUMNS", "")
+    if wanted.isdigit() and int(wanted) > 0:
+        columns = int(wanted)
+    wanted = environ.get("LINES", "")
+    if wanted.isdigit() and int(wanted) > 0:
+        lines = int(wanted)
+    if not columns:
+        return None, None
+    return columns, lines or 25
+
+
+def terminal_width(stream: TextIO, environ: Mapping[str, str] | None = None) -> int | None:
+    return terminal_size(stream, environ)[0]
+
+
+class TrimmedStream:
+    """A stream that drops the spaces rich pads table cells with at the end of a line.
+
+    Output pasted into a chat or a file keeps no invisible trailing spaces; colour codes that follow
+    the spaces stay."""
+
+    _TRAILING = re.compile(r" +((?:\x1b\[[0-9;]*m)*)(?=\r?\n)")
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+
+    def write(self, text: str) -> int:
+        self.stream.write(self._TRAILING.sub(r"\1", text))
+        return len(text)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.stream, name)
 
 
 def make_console(stream: TextIO, no_color: bool = False, width: int | None = None,
                  environ: Mapping[str, str] | None = None) -> Console:
     from rich.console import Console
 
+    height: int | None = 25
     if width is None:
-        width = terminal_width(stream, environ)
+        width, height = terminal_size(stream, environ)
     return Console(
-        file=stream,
+        file=cast("TextIO", TrimmedStream(stream)),
         no_color=no_color,
         highlight=False,
         emoji=False,
         soft_wrap=False,
         width=width,
+        # Both, or rich ignores the width on TERM=dumb and draws 80 columns.
+        height=height,
         safe_box=True,
         # The passed-in environment, not the process's: FORCE_COLOR, TERM and friends come from it too.
         _environ=environ,
@@ -93,24 +128,43 @@ def check_summary(report: Report) -> str:
     return msg.SUMMARY_CHECK_FAILED.format(fails=fails, warns=warns)
 
 
-def _render_step(console: Console, step: Step, symbols: Symbols, verbose: bool) -> None:
-    from rich.markup import escape
+def _print(console: Console, text: str, indent: int = 0, style: str = "") -> None:
+    """One line: on a terminal wrapped at word boundaries to its width, continuation lines keeping the
+    indent; redirected (a file, a pipe, a chat paste) left whole, so long paths and URLs stay one line."""
+    from rich.padding import Padding
+    from rich.text import Text
 
-    mark = symbols.for_status(step.status)
-    # soft_wrap: long paths and URLs stay on one line when pasted into a chat.
-    console.print(f"[{STYLES[step.status]}]{escape(mark)}[/] [bold]{escape(step.title)}[/]", soft_wrap=True)
+    text_line = Text(text, style=style)
+    if not console.is_terminal:
+        console.print(Text(" " * indent) + text_line, soft_wrap=True)
+        return
+    text_line.overflow = "fold"
+    console.print(Padding(text_line, (0, 0, 0, indent)) if indent else text_line)
+
+
+def _render_step(console: Console, step: Step, symbols: Symbols, verbose: bool) -> None:
+    from rich.text import Text
+
+    heading = Text()
+    heading.append(symbols.for_status(step.status), style=STYLES[step.status])
+    heading.append(" ")
+    heading.append(step.title, style="bold")
+    if console.is_terminal:
+        console.print(heading)
+    else:
+        console.print(heading, soft_wrap=True)
     for line in step.detail.splitlines():
-        console.print(f"    {escape(line)}", soft_wrap=True)
+        _print(console, line, 4)
     if verbose:
         for line in step.more:
-            console.print(f"    [dim]{escape(line)}[/]", soft_wrap=True)
+            _print(console, line, 4, "dim")
     if step.fix:
-        console.print(f"    [bold]{msg.LABEL_FIX}:[/]", soft_wrap=True)
+        _print(console, msg.LABEL_FIX + ":", 4, "bold")
         for line in step.fix.splitlines():
-            console.print(f"      {escape(line)}", soft_wrap=True)
+            _print(console, line, 6)
     if step.code and step.status in (Status.FAIL, Status.WARN):
         # The stable code stays findable (for the team chat), after what a person reads first.
-        console.print(f"    [dim]{escape(msg.CODE_LINE.format(code=step.code))}[/]", soft_wrap=True)
+        _print(console, msg.CODE_LINE.format(code=step.code), 4, "dim")
 
 
 def _render_tables(console: Console, report: Report, symbols: Symbols) -> None:
@@ -121,9 +175,9 @@ def _render_tables(console: Console, report: Report, symbols: Symbols) -> None:
     table_box = box.SIMPLE_HEAD if symbols.unicode else box.ASCII2
     if report.migrations:
         table = Table(title=msg.MIGRATION_TABLE_TITLE, box=table_box, title_justify="left")
-        table.add_column(msg.MIGRATION_COL_FILE)
-        table.add_column(msg.MIGRATION_COL_ACTION)
-        table.add_column(msg.MIGRATION_COL_SECONDS, justify="right")
+        table.add_column(msg.MIGRATION_COL_FILE, overflow="fold")
+        table.add_column(msg.MIGRATION_COL_ACTION, overflow="fold")
+        table.add_column(msg.MIGRATION_COL_SECONDS, justify="right", overflow="fold")
         for outcome in report.migrations:
             seconds = f"{outcome.seconds:.2f}" if outcome.action in ("applied", "baseline") else ""
             table.add_row(outcome.name, msg.MIGRATION_ACTIONS.get(outcome.action, outcome.action), seconds)
@@ -131,9 +185,9 @@ def _render_tables(console: Console, report: Report, symbols: Symbols) -> None:
         console.print(table)
     if report.verification:
         table = Table(title=msg.VERIFY_TABLE_TITLE, box=table_box, title_justify="left")
-        table.add_column(msg.VERIFY_COL_TABLE)
-        table.add_column(msg.VERIFY_COL_TOTAL, justify="right")
-        table.add_column(msg.VERIFY_COL_USERS, justify="right")
+        table.add_column(msg.VERIFY_COL_TABLE, overflow="fold")
+        table.add_column(msg.VERIFY_COL_TOTAL, justify="right", overflow="fold")
+        table.add_column(msg.VERIFY_COL_USERS, justify="right", overflow="fold")
         for row in report.verification:
             mark = symbols.ok if row.healthy else symbols.warn
             style = "green" if row.healthy else "yellow"
@@ -145,7 +199,6 @@ def _render_tables(console: Console, report: Report, symbols: Symbols) -> None:
 
 def render_report(console: Console, report: Report, symbols: Symbols, check: bool = False,
                   verbose: bool = False) -> None:
-    from rich.markup import escape
 
     for step in report.steps:
         _render_step(console, step, symbols, verbose)
@@ -159,12 +212,13 @@ def render_report(console: Console, report: Report, symbols: Symbols, check: boo
     else:
         line = msg.SUMMARY_OK
     style = "bold green" if report.ok else "bold red"
-    console.print(f"[{style}]{escape(line)}[/]")
+    _print(console, line, style=style)
     if report.ok and not check:
-        for text in msg.NEXT_STEPS.splitlines():
-            console.print(f"[dim]{escape(text)}[/]", soft_wrap=True)
+        cd = "" if report.backend_path == "." else msg.NEXT_STEPS_CD.format(path=report.backend_path)
+        for text in [msg.NEXT_STEPS.format(cd=cd), *report.next_steps]:
+            _print(console, text, style="dim")
     for text in report.footer:
-        console.print(escape(text), soft_wrap=True)
+        _print(console, text)
 
 
 def write_json(stream: TextIO, report: Report) -> None:

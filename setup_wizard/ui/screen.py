@@ -50,9 +50,21 @@ class Screen:
                           characters="─" if self.symbols.unicode else "-")
 
     def line(self, text: str, style: str = "") -> None:
+        """A line wrapped at word boundaries; its leading spaces indent every wrapped line, not the first."""
+        from rich.padding import Padding
         from rich.text import Text
 
-        self.console.print(Text(text, style=style))
+        body = text.lstrip(" ")
+        indent = len(text) - len(body)
+        if body.startswith("- "):  # a bullet: its wrapped lines hang under the text, not the dash
+            self.console.print(Text(" " * indent + "- ", style=style), end="")
+            body, indent = body[2:], indent + 2
+            lines = Text(body, style=style, overflow="fold").wrap(self.console, max(self.console.width - indent, 10))
+            for number, part in enumerate(lines):
+                self.console.print(Text(" " * indent if number else "") + part)
+            return
+        shown = Text(body, style=style, overflow="fold")
+        self.console.print(Padding(shown, (0, 0, 0, indent)) if indent else shown)
 
     def status_line(self, status: Status, text: str) -> None:
         from rich.text import Text
@@ -101,26 +113,22 @@ class Screen:
         table = Table(box=self._box())
         for title in (msg.INSTALL_COL_VERSION, msg.INSTALL_COL_PLACE, msg.INSTALL_COL_ORIGIN,
                       msg.INSTALL_COL_SERVICE, msg.INSTALL_COL_PORT):
-            table.add_column(title)
+            table.add_column(title, overflow="fold")
         for item in discovery.installations:
             mark = self.symbols.ok + " " if item == discovery.chosen else "  "
-            table.add_row(mark + item.version, str(item.bindir), item.origin, item.service or "-",
-                          str(item.port) if item.port else "-")
+            table.add_row(mark + item.version, str(item.bindir), msg.ORIGINS.get(item.origin, item.origin),
+                          item.service or "-", str(item.port) if item.port else "-")
         self.console.print(table)
-        if discovery.chosen is not None:
-            self.line(msg.INSTALL_CHOSEN.format(version=discovery.chosen.version, bindir=discovery.chosen.bindir))
 
     def settings(self, settings: Settings, env_path: Path | None, read_from_file: bool) -> None:
         from rich.table import Table
 
-        if env_path is not None and read_from_file:
-            self.line(msg.SETTINGS_FROM_FILE.format(path=env_path), "dim")
-        elif not read_from_file:
+        if not read_from_file:  # the file read is said once, with its encoding, by the .env step below
             self.line(msg.SETTINGS_NO_FILE, "dim")
         table = Table(box=self._box(), show_edge=True)
-        table.add_column(msg.SETTINGS_COL_FIELD)
-        table.add_column(msg.SETTINGS_COL_VALUE)
-        table.add_column(msg.SETTINGS_COL_SOURCE, style="dim")
+        table.add_column(msg.SETTINGS_COL_FIELD, overflow="fold")
+        table.add_column(msg.SETTINGS_COL_VALUE, overflow="fold")
+        table.add_column(msg.SETTINGS_COL_SOURCE, style="dim", overflow="fold")
         shown = settings.redacted()
         for name in FIELDS:
             table.add_row(msg.FIELD_NAMES[name], shown[name], settings.source_text(name))
@@ -146,8 +154,8 @@ class Screen:
         from rich.table import Table
 
         table = Table(box=None, show_header=False, pad_edge=False, padding=(0, 1))
-        table.add_column(no_wrap=True, style="bold")
-        table.add_column()
+        table.add_column(no_wrap=True, style="bold", overflow="fold")
+        table.add_column(overflow="fold")
         for name, description in lines:
             table.add_row(name, description)
         self.console.print(table)
@@ -193,9 +201,9 @@ class Screen:
         if not rows:
             return
         table = Table(title=msg.VERIFY_TABLE_TITLE, box=self._box(), title_justify="left")
-        table.add_column(msg.VERIFY_COL_TABLE)
-        table.add_column(msg.VERIFY_COL_TOTAL, justify="right")
-        table.add_column(msg.VERIFY_COL_USERS, justify="right")
+        table.add_column(msg.VERIFY_COL_TABLE, overflow="fold")
+        table.add_column(msg.VERIFY_COL_TOTAL, justify="right", overflow="fold")
+        table.add_column(msg.VERIFY_COL_USERS, justify="right", overflow="fold")
         for row in rows:
             mark = self.symbols.ok if row.healthy else self.symbols.warn
             table.add_row(f"{mark} {row.label}", f"{row.total_rows:,}", f"{row.unique_users:,}",
@@ -207,9 +215,9 @@ class Screen:
         from rich.text import Text
 
         table = Table(title=msg.CHECKLIST_TITLE, box=self._box(), title_justify="left", show_header=False)
-        table.add_column(no_wrap=True)
-        table.add_column()
-        table.add_column(style="dim")
+        table.add_column(no_wrap=True, overflow="fold")
+        table.add_column(overflow="fold")
+        table.add_column(style="dim", overflow="fold")
         for item in items:
             mark = Text(self.symbols.for_status(item.status), style=STYLES[item.status])
             table.add_row(mark, item.title, item.detail)
@@ -232,8 +240,8 @@ class Screen:
 
         self.console.print()
         if report.ok:
-            self.status_line(Status.OK, msg.SUMMARY_OK)
-            return self._next_steps(next_steps)
+            self.status_line(Status.OK, msg.SUMMARY_OK if report.changed else msg.RERUN_ALL_GOOD)
+            return self._next_steps(next_steps, report.backend_path, report.next_steps)
         self.status_line(Status.FAIL, msg.SUMMARY_NOT_READY)
         if last is not None and last.fix:
             self.console.print(Panel(Text(last.fix), title=Text(msg.NEXT_FOR_FAILURE.format(title=last.title),
@@ -250,12 +258,13 @@ class Screen:
         for text in lines:
             self.console.print(Text(text), soft_wrap=True)
 
-    def _next_steps(self, next_steps: bool) -> None:
+    def _next_steps(self, next_steps: bool, backend_path: str, notes: list[str]) -> None:
         from rich.panel import Panel
         from rich.text import Text
 
+        text = msg.NEXT_STEPS_WIZARD_HERE if backend_path == "." else msg.NEXT_STEPS_WIZARD.format(path=backend_path)
         if next_steps:
-            self.console.print(Panel(Text(msg.NEXT_STEPS_WIZARD), title=Text(msg.NEXT_STEPS_TITLE, style="bold"),
+            self.console.print(Panel(Text("\n".join([text, *notes])), title=Text(msg.NEXT_STEPS_TITLE, style="bold"),
                                      title_align="left", box=self._box(), expand=True))
 
 

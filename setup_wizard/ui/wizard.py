@@ -39,6 +39,8 @@ HEADINGS = {
 }
 # Steps whose content a screen of their own already shows.
 DRAWN_ELSEWHERE = frozenset({"settings"})
+# Steps whose details a table of their screen already lists.
+TABLED = frozenset({"postgres"})
 
 
 class AskPerson:
@@ -75,8 +77,9 @@ class ScreenView:
         # A failure's fix waits: if the run ends there, it becomes the final "what to do next" panel
         # (said once, last, where the person looks); if the run goes on, it is drawn under the problem.
         self._failure: Step | None = None
-        # A problem drawn before a question (code, detail, with its fix?): its outcome is not drawn again.
-        self._previewed: tuple[str | None, str, bool] | None = None
+        # Problems drawn before a question in this phase (code, detail): when the run gives up on one, its
+        # box is not drawn again; its fix (for after the run) becomes the final "what to do next" panel.
+        self._previewed: set[tuple[str | None, str]] = set()
 
     def _flush(self) -> None:
         if self._failure is not None:
@@ -85,7 +88,7 @@ class ScreenView:
 
     def phase(self, phase: Phase) -> None:
         self._flush()
-        self._previewed = None
+        self._previewed = set()
         if phase not in self._shown:  # a phase revisited (a retried login) keeps its screen
             self._shown.add(phase)
             self.screen.heading(HEADINGS[phase])
@@ -93,12 +96,14 @@ class ScreenView:
     def step(self, step: Step) -> None:
         if step.id in DRAWN_ELSEWHERE:
             return
+        if step.id in TABLED and step.status is Status.OK:
+            # Its list is the table just drawn: only the sentence that says which one is used.
+            self.screen.status_line(step.status, step.detail.splitlines()[0])
+            return
         self._flush()
-        previewed, self._previewed = self._previewed, None
         if step.status is Status.FAIL and step.fix:
-            if previewed is not None and previewed[:2] == (step.code, step.detail):
-                if not previewed[2]:
-                    self._failure = step  # its fix was not shown yet: it ends the screen (or follows)
+            if (step.code, step.detail) in self._previewed:
+                self._failure = step  # its fix ends the screen (or follows)
                 return  # not the same problem twice in the same words
             self.screen.problem(step.title, step.detail, None, step.code)
             self._failure = step
@@ -108,7 +113,7 @@ class ScreenView:
     def preview(self, step: Step) -> None:
         self._flush()
         self.screen.step(step)
-        self._previewed = (step.code, step.detail, bool(step.fix))
+        self._previewed.add((step.code, step.detail))
 
     def say(self, text: str) -> None:
         self._flush()
@@ -144,8 +149,6 @@ class ScreenView:
 
     def finish(self, report: Report) -> None:
         last, self._failure = self._failure, None
-        if report.ok and not report.changed:
-            self.screen.status_line(Status.OK, msg.RERUN_ALL_GOOD)
         self.screen.finish(report, next_steps=report.ok, last=last)
         self.screen.footer(report.footer)
 
