@@ -297,6 +297,15 @@ FIX_ENV_BACKUP_FAILED = (
     "LOCALAPPDATA)로 쓸 수 있는 폴더를 지정한 뒤 다시 실행하세요."
 )
 SAVE_SKIPPED = "저장하지 않았습니다. 다음에 실행할 때 다시 묻습니다."
+SAVE_WOULD_WRITE = "{path} 파일에 쓰지 않은 내용: {what}"
+SAVE_NOT_PROVEN = "로그인에 성공하지 못해 {path} 파일에는 아무것도 쓰지 않았습니다(로그인이 되었다면 쓸 내용: {what})."
+FIX_SAVE_NOT_PROVEN = (
+    "위 문제를 해결한 뒤 python -m setup_wizard 를 다시 실행하면 이 값으로 먼저 접속해 보고, 로그인에 성공하면 "
+    "저장할지 묻습니다(--yes 는 묻지 않고 저장합니다)."
+)
+ENV_PLAN_PENDING = (
+    "{path} 파일에 고칠 점이 있습니다. 고친 뒤의 값으로 먼저 접속해 보고, 로그인에 성공하면 한 번에 저장할지 묻습니다."
+)
 SAVE_NO_BACKEND = "이 폴더({cwd})와 그 위 폴더에서 backend 폴더를 찾지 못해 .env 파일을 만들지 않았습니다."
 FIX_SAVE_NO_BACKEND = "프로젝트 폴더(backend 폴더가 있는 곳)로 이동해 python -m setup_wizard 를 다시 실행하세요."
 ENV_SAVE_UNREADABLE = "파일을 다시 읽을 수 없어 저장하지 않았습니다: {path}"
@@ -1260,21 +1269,15 @@ BACKEND_SCHEME_OTHER = (
 BACKEND_URL_DIFFERS_FROM_DSN = "마법사가 점검한 곳(--dsn): {dsn_target}\n백엔드가 쓰는 곳: {backend_target}"
 BACKEND_TARGET_NONE = "(없음: 백엔드가 시작하지 못합니다)"
 
-# Fixes that lose nothing: what each does, said before it is done.
-ENV_FIX_TITLE = "백엔드 .env 고치기"
-ENV_FIX_REWRITE_UTF8 = "{path} 파일을 UTF-8(BOM 없음)로 다시 저장합니다. 모든 줄과 주석은 그대로 둡니다."
-ENV_FIX_ADD_URL = "{path} 파일에 POSTGRES_* 값(없는 값은 백엔드 기본값)으로 만든 DATABASE_URL을 추가합니다 ({url})."
-ENV_FIX_SCHEME = "{path} 파일의 DATABASE_URL 앞부분 {scheme}:// 를 postgresql+psycopg:// 로 바꿉니다."
-ENV_FIX_PASSWORD = "{path} 파일의 DATABASE_URL에 {key} 값을 비밀번호로 넣습니다 (화면에는 보이지 않습니다)."
-ENV_FIX_COPY_ROOT = "{source} 파일을 {target} 위치로 복사합니다. 원래 파일은 지우지 않습니다."
-ENV_FIX_ASK = "{description}\n진행할까요?"
-ENV_FIX_DONE = "완료: {description}"
-ENV_FIX_BACKUP = "이전 파일은 {backup} 에 백업했습니다."
-ENV_FIX_DECLINED = "고치지 않았습니다. 제안한 일: {description}"
-ENV_FIX_FAILED = "고치지 못했습니다: {error}"
-ENV_FIX_CHANGED_MEANWHILE = "{path} 파일이 그사이 바뀌었습니다. 다시 실행해 새 내용으로 판단하세요."
-ENV_FIX_TARGET_EXISTS = "{target} 파일이 이미 있어 복사하지 않았습니다."
-FIX_ENV_FIX_FAILED = "파일 권한과 디스크 공간을 확인한 뒤 다시 실행하세요. 백업 파일은 그대로 남아 있습니다."
+# Fixes that lose nothing: each one's reason, shown with the one save question after the login worked.
+ENV_FIX_REWRITE_UTF8 = "UTF-8(BOM 없음)로 다시 저장합니다. 백엔드는 이 형식만 읽습니다. 모든 줄과 주석은 그대로 둡니다."
+ENV_FIX_ADD_URL = (
+    "POSTGRES_* 값(없는 값은 백엔드 기본값)으로 DATABASE_URL을 만들어 추가합니다. "
+    "백엔드의 엔진은 DATABASE_URL만 읽습니다."
+)
+ENV_FIX_SCHEME = "DATABASE_URL 앞부분 {scheme}:// 를 postgresql+psycopg:// 로 바꿉니다."
+ENV_FIX_PASSWORD = "{key} 값을 DATABASE_URL의 비밀번호로 넣습니다 (화면에는 보이지 않습니다)."
+ENV_FIX_COPY_ROOT = "{source} 파일을 복사해 만듭니다. 원래 파일은 그대로 둡니다."
 
 BACKEND_SETTINGS_PROBLEMS = {
     "backend_env_encoding": Problem(
@@ -1284,7 +1287,8 @@ BACKEND_SETTINGS_PROBLEMS = {
             "시작하자마자 UnicodeDecodeError로 멈춥니다."
         ),
         steps=(
-            "python -m setup_wizard --yes 로 실행하면 백업을 남기고 같은 내용을 UTF-8(BOM 없음)로 다시 저장합니다.",
+            "python -m setup_wizard --yes 로 실행하면 그 값으로 로그인에 성공한 뒤 "
+            "백업을 남기고 같은 내용을 UTF-8(BOM 없음)로 다시 저장합니다.",
             "직접 고치려면 VS Code에서 파일을 열고 오른쪽 아래 인코딩 → '인코딩하여 저장' → UTF-8 을 고르세요.",
         ),
     ),
@@ -1295,7 +1299,8 @@ BACKEND_SETTINGS_PROBLEMS = {
             "1.0.1은 BOM을 첫 키 이름의 일부로 읽으므로, 백엔드에는 DATABASE_URL이 없는 것과 같습니다."
         ),
         steps=(
-            "python -m setup_wizard --yes 로 실행하면 백업을 남기고 BOM 없는 UTF-8로 다시 저장합니다.",
+            "python -m setup_wizard --yes 로 실행하면 그 값으로 로그인에 성공한 뒤 "
+            "백업을 남기고 BOM 없는 UTF-8로 다시 저장합니다.",
             "직접 고치려면 편집기에서 인코딩을 'UTF-8'(BOM 없음)로 바꿔 저장하세요.",
         ),
     ),
@@ -1317,7 +1322,8 @@ BACKEND_SETTINGS_PROBLEMS = {
             ".env만 읽으므로 DATABASE_URL 없이 시작하다 멈춥니다."
         ),
         steps=(
-            "python -m setup_wizard --yes 로 실행하면 이 파일을 {target} 위치로 복사합니다. 원래 파일은 그대로 둡니다.",
+            "python -m setup_wizard --yes 로 실행하면 그 값으로 로그인에 성공한 뒤 "
+            "이 파일을 {target} 위치로 복사합니다. 원래 파일은 그대로 둡니다.",
             "windows: 직접 하려면 파일을 backend 폴더로 복사하세요: copy \"{path}\" \"{target}\"",
             "linux: 직접 하려면 파일을 backend 폴더로 복사하세요: cp \"{path}\" \"{target}\"",
             "darwin: 직접 하려면 파일을 backend 폴더로 복사하세요: cp \"{path}\" \"{target}\"",
@@ -1331,7 +1337,8 @@ BACKEND_SETTINGS_PROBLEMS = {
             "이 파일의 접속 키: {keys}"
         ),
         steps=(
-            "python -m setup_wizard --yes 로 실행하면 POSTGRES_* 값으로 DATABASE_URL을 만들어 파일 끝에 추가합니다 "
+            "python -m setup_wizard --yes 로 실행하면 그 값으로 로그인에 성공한 뒤 "
+            "POSTGRES_* 값으로 DATABASE_URL을 만들어 파일 끝에 추가합니다 "
             "(비밀번호는 퍼센트 인코딩합니다).",
             "직접 추가하려면: DATABASE_URL=postgresql+psycopg://postgres:비밀번호@localhost:5432/real_estate",
         ),
@@ -1353,7 +1360,8 @@ BACKEND_SETTINGS_PROBLEMS = {
         title="DATABASE_URL의 드라이버가 백엔드와 맞지 않습니다",
         cause="{source} 값이 {scheme}:// 로 시작합니다. {reason}",
         steps=(
-            "python -m setup_wizard --yes 로 실행하면 나머지는 그대로 두고 앞부분만 postgresql+psycopg:// 로 바꿉니다.",
+            "python -m setup_wizard --yes 로 실행하면 그 값으로 로그인에 성공한 뒤 "
+            "나머지는 그대로 두고 앞부분만 postgresql+psycopg:// 로 바꿉니다.",
             "직접 고치려면 {scheme}:// 를 postgresql+psycopg:// 로 바꾸세요.",
         ),
     ),
@@ -1375,7 +1383,8 @@ BACKEND_SETTINGS_PROBLEMS = {
             "읽지 않으므로 비밀번호 없이 접속하다 실패합니다."
         ),
         steps=(
-            "python -m setup_wizard --yes 로 실행하면 이 비밀번호를 퍼센트 인코딩해 DATABASE_URL에 넣습니다.",
+            "python -m setup_wizard --yes 로 실행하면 그 값으로 로그인에 성공한 뒤 "
+            "이 비밀번호를 퍼센트 인코딩해 DATABASE_URL에 넣습니다.",
             "직접 고치려면 URL의 사용자 이름 뒤에 :비밀번호 를 넣으세요: postgresql+psycopg://postgres:비밀번호@...",
         ),
     ),
@@ -1411,6 +1420,44 @@ BACKEND_SETTINGS_PROBLEMS = {
     ),
 }
 CATALOGUE.update(BACKEND_SETTINGS_PROBLEMS)
+
+# The database the wizard prepared against the one the backend will use (flow/agree.py).
+AGREE_TARGET = "{host}:{port}/{dbname} (사용자 {user})"
+AGREE_LAST_LINE = (
+    "백엔드가 쓸 데이터베이스가 준비한 곳과 다릅니다(다른 값: {fields}). 백엔드: {backend} · 준비한 곳: {prepared}."
+)
+AGREE_FIX_FILE = (
+    "해결: python -m setup_wizard 를 다시 실행해 값을 저장하거나, {path} 파일의 DATABASE_URL 값을 {url} 형태로 "
+    "바꾸세요(*** 자리에 비밀번호)."
+)
+AGREE_FIX_ENVIRON = (
+    "해결: 백엔드를 실행하는 터미널에서 환경 변수 {key} 값을 {url} 형태로 바꾸거나(*** 자리에 비밀번호), "
+    "필요 없다면 지우세요."
+)
+_ELSEWHERE_CAUSE = (
+    "백엔드가 쓰는 값({source}): {backend}\n마법사가 준비한 데이터베이스: {prepared}\n다른 값: {fields}"
+)
+CATALOGUE.update({
+    "backend_elsewhere": Problem(
+        title="백엔드는 마법사가 준비한 데이터베이스에 접속하지 않습니다",
+        cause=_ELSEWHERE_CAUSE,
+        steps=(
+            "python -m setup_wizard 를 다시 실행해 같은 값을 입력하고, 저장할지 묻는 질문에 '예'라고 답하세요.",
+            "직접 고치려면 {path} 파일의 DATABASE_URL 값을 다음으로 바꾸세요(*** 자리에 비밀번호): {url}",
+        ),
+    ),
+    "backend_elsewhere_environ": Problem(
+        title="백엔드는 마법사가 준비한 데이터베이스에 접속하지 않습니다",
+        cause=_ELSEWHERE_CAUSE,
+        steps=(
+            "백엔드는 환경 변수 {key} 값을 .env 파일보다 먼저 읽습니다. 백엔드를 실행하는 터미널에서 그 값을 "
+            "다음으로 바꾸세요(*** 자리에 비밀번호): {url}",
+            "windows: 변수가 필요 없다면 지우세요: Remove-Item Env:{key}",
+            "linux: 변수가 필요 없다면 지우세요: unset {key}",
+            "darwin: 변수가 필요 없다면 지우세요: unset {key}",
+        ),
+    ),
+})
 
 
 # === 12. Locks, time limits, privileges and read-only servers ===============================================
@@ -1745,7 +1792,7 @@ PORT_INVALID = "포트는 1~65535 사이의 숫자여야 합니다. 다시 입�
 VALUE_EMPTY = "값을 비워 둘 수 없습니다. 다시 입력하세요."
 
 # Save screen.
-SAVE_INTRO = "입력한 값을 {path} 에 저장하면 백엔드도 같은 값으로 접속합니다."
+SAVE_INTRO = "로그인에 성공한 값을 {path} 파일에 저장하면 백엔드도 같은 곳에 접속합니다."
 SAVE_CREATE = "{path} 파일이 없어서 새로 만듭니다."
 SAVE_LINE = "{key}={shown}"
 SAVE_KEEPS = "다른 줄과 주석, 순서는 그대로 두고, 이전 파일은 백업으로 남깁니다."

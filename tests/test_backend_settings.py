@@ -286,7 +286,7 @@ FIXABLE = [layout for layout in MATRIX if layout.code is not None and layout.cod
 @pytest.mark.parametrize("layout", FIXABLE, ids=[layout.name for layout in FIXABLE])
 def test_fixes_make_the_backend_start(tmp_path: Path, layout: Layout, loader: Loader, backups: Any) -> None:
     from setup_wizard.config.envfile import decode_env_bytes
-    from setup_wizard.config.envfix import fix_backend_env
+    from setup_wizard.config.envfix import plan_backend_env, write_plan
 
     project = make(tmp_path, layout)
     original = layout.backend_env if layout.backend_env is not None else layout.root_env
@@ -294,17 +294,17 @@ def test_fixes_make_the_backend_start(tmp_path: Path, layout: Layout, loader: Lo
     for path in (project / "backend" / ".env", project / ".env"):
         if path.exists():
             path.chmod(0o640)
-    asked: list[str] = []
 
-    def yes(question: str) -> bool:
-        asked.append(question)
-        return True
-
-    steps = fix_backend_env(project, layout.environ, yes, backups=backups)
-    assert steps and all(step.status is Status.OK for step in steps), steps
-    assert len(asked) == len(steps)
-    for text in [*asked, *(s.detail for s in steps)]:
+    plan = plan_backend_env(project, layout.environ)
+    assert plan is not None and plan.fixes
+    for text in [*plan.descriptions, *(c.shown for c in plan.changes)]:
         assert ":pw@" not in text and "=pw" not in text
+    # Planning writes nothing: the files stay as they were until the plan is written, in one replace.
+    backend_env = project / "backend" / ".env"
+    assert (backend_env.read_bytes() == layout.backend_env if layout.backend_env is not None
+            else not backend_env.exists())
+    intended = load_settings(None, layout.environ, plan.intended_values(), None)
+    write_plan(plan, backups=backups)
 
     code, (view, settings) = wizard_verdict(project, layout.environ)
     assert code is None, view.problems
@@ -312,13 +312,14 @@ def test_fixes_make_the_backend_start(tmp_path: Path, layout: Layout, loader: Lo
     assert loaded["ok"] and loaded["target"]["password_set"], loaded
     assert (str(settings.port), settings.user, settings.dbname) == (
         loaded["target"]["port"], loaded["target"]["user"], loaded["target"]["dbname"])
+    # What the wizard connects with before the write is what the backend reads after it.
+    assert intended.conninfo_params() == settings.conninfo_params()
 
-    env = project / "backend" / ".env"
-    new = env.read_bytes()
+    new = backend_env.read_bytes()
     assert not new.startswith(b"\xef\xbb\xbf")
     new.decode("utf-8")
     if os.name != "nt":
-        assert env.stat().st_mode & 0o777 == 0o640
+        assert backend_env.stat().st_mode & 0o777 == 0o640
     # Every line of the original is still there (comments included), and the original is kept aside.
     old_text, _ = decode_env_bytes(original)
     new_text = new.decode("utf-8")
@@ -330,17 +331,6 @@ def test_fixes_make_the_backend_start(tmp_path: Path, layout: Layout, loader: Lo
     else:
         assert [p.read_bytes() for p in backups.kept] == [layout.backend_env]
         assert not list((project / "backend").glob(".env.*"))
-
-
-def test_check_never_fixes(tmp_path: Path, backups: Any) -> None:
-    from setup_wizard.config.envfix import fix_backend_env
-
-    layout = next(layout for layout in MATRIX if layout.name == "utf16_powershell")
-    project = make(tmp_path, layout)
-    steps = fix_backend_env(project, {}, lambda _question: False, backups=backups)
-    assert [s.status for s in steps] == [Status.SKIP]
-    assert (project / "backend" / ".env").read_bytes() == layout.backend_env
-    assert not backups.kept and not backups.folder.exists()
 
 
 def test_plan_is_data_with_stable_ids_and_no_secret(tmp_path: Path) -> None:
@@ -357,14 +347,15 @@ def test_plan_is_data_with_stable_ids_and_no_secret(tmp_path: Path) -> None:
 
 @pytest.mark.skipif(os.name == "nt", reason="symlinks need a privilege on Windows")
 def test_fix_writes_through_a_symlink(tmp_path: Path, backups: Any) -> None:
-    from setup_wizard.config.envfix import fix_backend_env
+    from setup_wizard.config.envfix import plan_backend_env, write_plan
 
     shared = tmp_path / "shared.env"
     shared.write_bytes(codecs.BOM_UTF8 + utf8(f"DATABASE_URL={URL}\n"))
     (tmp_path / "backend" / "app").mkdir(parents=True)
     link = tmp_path / "backend" / ".env"
     link.symlink_to(shared)
-    steps = fix_backend_env(tmp_path, {}, lambda _question: True, backups=backups)
-    assert [s.status for s in steps] == [Status.OK]
+    plan = plan_backend_env(tmp_path, {})
+    assert plan is not None and [f.id for f in plan.fixes] == ["env_rewrite_utf8"]
+    write_plan(plan, backups=backups)
     assert link.is_symlink() and shared.read_bytes() == utf8(f"DATABASE_URL={URL}\n")
     assert len(backups.kept) == 1 and backups.kept[0].read_bytes().startswith(codecs.BOM_UTF8)

@@ -295,7 +295,7 @@ def test_yes_fixes_keep_private_backups_out_of_git_in_every_output_mode(database
         assert newest.read_text(encoding="utf-8") == old_scheme and newest.stat().st_mode & 0o777 == 0o600
         line = msg.BACKUP_KEPT.format(path=newest)
         if "--json" in args:
-            details = [s["detail"] for s in json.loads(result.stdout)["steps"] if s["id"] == "env_fix_scheme"]
+            details = [s["detail"] for s in json.loads(result.stdout)["steps"] if s["id"] == "env_save"]
             assert len(details) == 1 and str(newest) in details[0]
             assert result.stderr.rstrip().splitlines()[-1] == line
         else:

@@ -103,7 +103,7 @@ def test_plan_lines_and_save_preview() -> None:
     screen, out = draw(UNICODE_SYMBOLS)
     line = "사용자 12명의 대화 3,408개를 '이전 대화 (마이그레이션)' 세션으로 연결합니다."
     screen.plan([("0003_chat_sessions.sql", line)], "기존 데이터는 지우지 않습니다.")
-    screen.save_preview(Path("backend/.env"), [("DATABASE_URL", "postgresql+psycopg://postgres:***@localhost:5432/x")],
+    screen.save_preview(Path("backend/.env"), [], [("DATABASE_URL", "postgresql+psycopg://postgres:***@localhost:5432/x")],
                         exists=True)
     text = out.getvalue()
     assert "0003_chat_sessions.sql  사용자 12명의 대화 3,408개" in text

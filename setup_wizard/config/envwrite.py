@@ -87,7 +87,8 @@ def planned_changes(
     """What to write so the backend connects as the wizard did.
 
     - No file yet: one DATABASE_URL with every effective value (what was just proved to work).
-    - The file has DATABASE_URL: that URL with the typed fields replaced; scheme and parameters kept.
+    - The file has DATABASE_URL: that URL with the typed fields replaced; scheme and parameters kept
+      (and a POSTGRES_* key the file also has for a typed field, so that no stale value stays beside it).
     - Otherwise: the POSTGRES_* key of each typed field.
     """
     if file_values is None:
@@ -116,15 +117,17 @@ def planned_changes(
             if name not in merged and settings.get(name) is not None:
                 merged[name] = Value(settings.get(name) or "", origin)
         written = Settings(values=merged, url_scheme=scheme)
-        return [EnvChange(key, _url_with_params(written, scheme, params), written.redacted_url())]
-    changes = []
-    for name in typed:
-        value = settings.get(name)
-        if value is None:
-            continue
-        shown = "********" if name == "password" else value
-        changes.append(EnvChange(ENV_FILE_KEYS[name], value, shown))
-    return changes
+        # A POSTGRES_* key the file also holds for a typed field gets the same value: no stale password
+        # left beside the URL for whoever reads the file next.
+        also = [_key_change(name, settings.get(name) or "", found_key[0]) for name in typed
+                if (found_key := find_key(file_values, ENV_FILE_KEYS[name])) and settings.get(name) is not None]
+        return [EnvChange(key, _url_with_params(written, scheme, params), written.redacted_url()), *also]
+    return [_key_change(name, settings.get(name) or "", ENV_FILE_KEYS[name]) for name in typed
+            if settings.get(name) is not None]
+
+
+def _key_change(name: str, value: str, key: str) -> EnvChange:
+    return EnvChange(key, value, "********" if name == "password" else value)
 
 
 # --- the in-place rewrite -----------------------------------------------------------------------------
@@ -165,7 +168,8 @@ def _rewrite_line(line: str, value: str) -> str:
     return head + _quote(value, style) + tail + newline
 
 
-def _parse(text: str) -> dict[str, str]:
+def parse_env_text(text: str) -> dict[str, str]:
+    """The values python-dotenv reads from this text (interpolated, as the wizard reads a .env)."""
     from dotenv import dotenv_values
 
     normalised = text.replace("\r\n", "\n").replace("\r", "\n")
@@ -257,8 +261,13 @@ def _real_file(path: Path) -> Path:
 
 
 def save_env(path: Path, changes: list[EnvChange], now: datetime | None = None,
-             expected: EnvFile | Mapping[str, str] | None = None, *, backups: Backups) -> SaveResult:
+             expected: EnvFile | Mapping[str, str] | None = None, *, backups: Backups, utf8: bool = False,
+             base: Path | None = None) -> SaveResult:
     """Write the changes into `path` (created when missing), atomically, keeping a backup in `backups`.
+
+    `utf8`: write UTF-8 without BOM (the only form the backend reads) instead of keeping the file's own
+    encoding. `base`: when `path` does not exist, start from this file's text and permissions (the
+    project root's .env copied into backend/); the base itself is never changed.
 
     `expected`: the file as the wizard read it (the EnvFile, or just its values; {} when there was no
     file). When it differs now, someone edited it since: their lines are kept (ours are applied on top of
@@ -269,11 +278,12 @@ def save_env(path: Path, changes: list[EnvChange], now: datetime | None = None,
     real = _real_file(path)
     try:
         existed = real.exists()
-        raw = read_env_bytes(real) if existed else b""
+        source = real if existed else base
+        raw = read_env_bytes(source) if source is not None else b""
         text, encoding = decode_env_bytes(raw) if raw else ("", "utf-8")
     except (OSError, UnicodeDecodeError, UsageError) as exc:
         raise WizardError("env_save_failed", msg.ENV_SAVE_UNREADABLE.format(path=path), msg.FIX_ENV_SAVE) from exc
-    before = _parse(text)
+    before = parse_env_text(text)
     merged = False
     if isinstance(expected, EnvFile):
         edited = bool(expected.digest) and hashlib.sha256(raw).hexdigest() != expected.digest
@@ -291,18 +301,18 @@ def save_env(path: Path, changes: list[EnvChange], now: datetime | None = None,
     new_text = apply_changes(text, changes)
 
     # python-dotenv must read back exactly what we meant, and nothing else may have moved.
-    after = _parse(new_text)
+    after = parse_env_text(new_text)
     intended = {**before, **{c.key: c.value for c in changes}}
     if after != intended:
         raise WizardError("env_save_failed", msg.ENV_SAVE_VERIFY_FAILED.format(path=path), msg.FIX_ENV_SAVE)
     try:
-        data = _encode(new_text, raw, encoding)
+        data = new_text.encode("utf-8") if utf8 else _encode(new_text, raw, encoding)
     except UnicodeEncodeError as exc:
         raise WizardError("env_save_failed", msg.ENV_SAVE_ENCODING.format(path=path, encoding=encoding),
                           msg.FIX_ENV_SAVE) from exc
 
     try:
-        backup = replace_file(real, data, moment, backups=backups)
+        backup = replace_file(real, data, moment, mode_from=None if existed else base, backups=backups)
     except BackupFailed as exc:
         raise WizardError("env_save_failed",
                           msg.ENV_BACKUP_FAILED.format(path=path, folder=exc.folder, error=exc.strerror or exc),

@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING, Any
 from setup_wizard import messages as msg
 from setup_wizard import problems
 from setup_wizard.config.envfile import default_env_path, read_env_file
-from setup_wizard.config.envfix import fix_backend_env
+from setup_wizard.config.envfix import plan_backend_env
+from setup_wizard.config.precedence import load_settings
 from setup_wizard.config.project import backend_path_from, find_backend
 from setup_wizard.config.settings import Settings
 from setup_wizard.database.connect import psql_line
@@ -29,8 +30,10 @@ from setup_wizard.database.readiness import checklist
 from setup_wizard.environment import Environment
 from setup_wizard.errors import UsageError, WizardError
 from setup_wizard.flow import connect, finish
+from setup_wizard.flow.agree import backend_agrees
 from setup_wizard.flow.decide import Decider, FixKind
 from setup_wizard.flow.options import Options
+from setup_wizard.flow.save import account_unsaved
 from setup_wizard.flow.settings_phase import env_file_step, load_env_and_settings, settings_step
 from setup_wizard.flow.state import FlowState
 from setup_wizard.flow.view import Phase, Say, View
@@ -111,7 +114,7 @@ class Flow(FlowState):
 
     def show_settings(self, settings: Settings) -> Settings:
         self.view.phase(Phase.SETTINGS)
-        settings = self.fix_env(settings)
+        settings = self.plan_env(settings)
         self.view.settings(settings, settings.env_file)
         env_file = read_env_file(settings.env_file) if settings.env_file is not None else None
         self.add(env_file_step(env_file, settings))
@@ -120,19 +123,20 @@ class Flow(FlowState):
         self.report.add(settings_step(settings))  # drawn by view.settings above
         return settings
 
-    def fix_env(self, settings: Settings) -> Settings:
-        """.env fixes that lose nothing (encoding, scheme, DATABASE_URL from POSTGRES_*, a root .env copied)."""
+    def plan_env(self, settings: Settings) -> Settings:
+        """The backend .env's fixes, planned but not written (encoding, scheme, DATABASE_URL from POSTGRES_*,
+        the password into the URL, a root .env copied): the wizard connects with the values the file will
+        hold, and flow/save.py writes them, with anything typed, only once a login proved them."""
         if self.options.dsn is not None:
             return settings  # --dsn checks another place; the backend's files are only judged
-        environ = dict(self.env.environ)
-        steps = fix_backend_env(self.env.cwd, environ, lambda question: self.decider.allow(FixKind.ADD, question),
-                                backups=self.backups)
-        for step in steps:
-            self.add(step)
-        if any(step.status is Status.OK for step in steps):
-            self.changed = True
-            return self.settings()  # read again: the backend's file changed
-        return settings
+        plan = plan_backend_env(self.env.cwd, self.env.environ)
+        read = settings.env_file.resolve() if settings.env_file is not None else None
+        if plan is None or read not in (None, plan.path.resolve(), plan.copy_from and plan.copy_from.resolve()):
+            return settings  # --env-file names another file: the backend's own is only judged
+        self.env_plan = plan
+        if self.decider.can_ask:
+            self.view.say(msg.ENV_PLAN_PENDING.format(path=plan.path))
+        return load_settings(None, self.env.environ, plan.intended_values(), settings.env_file)
 
     # 3. Plan and apply ---------------------------------------------------------------------------------
     def usable(self, conn: psycopg.Connection[Any]) -> bool:
@@ -302,7 +306,11 @@ def run(options: Options, env: Environment, decider: Decider, view: View, system
                 flow.result(conn, settings)
     flow.report.changed = flow.changed
     flow.report.backend_path = backend_path_from(env.cwd)
-    # Said last, in every door: where the previous .env went (it holds the old secrets).
+    # Said at the end, in every door: where the previous .env went (it holds the old secrets); then, last,
+    # what a run that never logged in would have written, or where the backend goes instead.
     flow.report.footer.extend(msg.BACKUP_KEPT.format(path=path) for path in flow.backups.kept)
+    last = account_unsaved(flow, settings) if conn is None else backend_agrees(flow, settings)
+    if last is not None:
+        flow.report.footer.append(last)
     view.finish(flow.report)
     return flow.report

@@ -1,11 +1,29 @@
-"""Saving typed values into the backend's .env, once a login has proved them."""
+"""Writing the backend's .env: once, after a login proved the values, or not at all.
+
+Everything a run would write goes into one `PendingSave`: the fixes planned before the login
+(config/envfix.py: encoding, scheme, DATABASE_URL from POSTGRES_*, the password into the URL, a root .env
+copied) and the values the person typed. It is shown and asked once, right after the login worked, and
+written in one atomic replace. Before that moment nothing is written, so Ctrl+C, SIGTERM or a closed
+input leave the file as it was; a run that never logs in ends by saying what it would have written.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 from setup_wizard import messages as msg
-from setup_wizard.config.envwrite import environment_overrides, owner_only, planned_changes, save_env, target_path
+from setup_wizard.config.backups import Backups
+from setup_wizard.config.envfix import EnvPlan, write_plan
+from setup_wizard.config.envwrite import (
+    EnvChange,
+    SaveResult,
+    environment_overrides,
+    owner_only,
+    planned_changes,
+    save_env,
+    target_path,
+)
 from setup_wizard.config.settings import FIELDS, TYPED, Settings
 from setup_wizard.errors import WizardError
 from setup_wizard.flow.decide import FixKind
@@ -14,34 +32,90 @@ from setup_wizard.flow.view import Phase
 from setup_wizard.results import Status, Step
 
 
+@dataclass(frozen=True)
+class PendingSave:
+    """What this run would write into the backend's .env, and why."""
+
+    path: Path
+    notes: tuple[str, ...]  # the planned fixes' reasons (never a password)
+    changes: tuple[EnvChange, ...]
+    plan: EnvPlan | None
+    typed: bool  # values the person typed are part of it (saving them is the person's decision)
+
+    @property
+    def shown(self) -> list[tuple[str, str]]:
+        return [(change.key, change.shown) for change in self.changes]
+
+    def summary(self) -> str:
+        """One line: the values as the screen may show them (the reasons when only the form changes)."""
+        values = [msg.SAVE_LINE.format(key=key, shown=shown) for key, shown in self.shown]
+        return " · ".join(values or self.notes)
+
+    def write(self, seen: dict[str, str] | None, backups: Backups) -> SaveResult:
+        if self.plan is not None:
+            return write_plan(self.plan, list(self.changes), backups=backups)
+        # Refused (env_save_conflict) if someone changed these keys since the wizard read the file.
+        return save_env(self.path, list(self.changes), expected=seen if seen is not None else {}, backups=backups)
+
+
+def typed_fields(settings: Settings) -> set[str]:
+    return {name for name in FIELDS if settings.source(name) == TYPED}
+
+
+def pending_save(flow: FlowState, settings: Settings) -> PendingSave | None:
+    """The plan's fixes and the typed values, merged by key (a typed value wins); None: nothing to write,
+    or no backend folder to write into."""
+    typed = typed_fields(settings)
+    plan = flow.env_plan
+    if flow.options.dsn is not None or (not typed and plan is None):
+        return None
+    if plan is not None:
+        path: Path | None = plan.path
+        values: dict[str, str] | None = plan.intended_values()
+    else:
+        path, values = target_path(flow.env.cwd, settings.env_file), flow.env_values
+    if path is None:
+        return None
+    merged = {change.key: change for change in (plan.changes if plan is not None else ())}
+    if typed:
+        merged.update({change.key: change for change in planned_changes(settings, typed, values)})
+    if not merged and (plan is None or not plan.fixes):
+        return None
+    return PendingSave(path, plan.descriptions if plan is not None else (), tuple(merged.values()), plan,
+                       bool(typed))
+
+
 def offer_save(flow: FlowState, settings: Settings) -> None:
-    """Once a login has proved typed values, offer to write them where the backend reads them."""
-    typed = {name for name in FIELDS if settings.source(name) == TYPED}
-    if flow.save_offered or not typed or flow.options.dsn is not None:
+    """Once a login has proved the values, offer to write everything pending, in one write."""
+    if flow.save_offered:
+        return
+    pending = pending_save(flow, settings)
+    if pending is None:
+        if typed_fields(settings) and flow.options.dsn is None and target_path(flow.env.cwd, settings.env_file) is None:
+            flow.save_offered = True
+            flow.add(Step("env_save", Status.WARN, msg.STEP_ENV_SAVE, msg.SAVE_NO_BACKEND.format(cwd=flow.env.cwd),
+                          None, msg.FIX_SAVE_NO_BACKEND))
         return
     flow.save_offered = True
-    path = target_path(flow.env.cwd, settings.env_file)
-    if path is None:
-        flow.add(Step("env_save", Status.WARN, msg.STEP_ENV_SAVE, msg.SAVE_NO_BACKEND.format(cwd=flow.env.cwd),
-                      None, msg.FIX_SAVE_NO_BACKEND))
-        return
-    changes = planned_changes(settings, typed, flow.env_values)
-    if not changes:
-        return
     flow.view.phase(Phase.SAVE)
-    flow.view.save_preview(path, [(c.key, c.shown) for c in changes], exists=path.exists())
-    if not flow.decider.allow(FixKind.PERSON, msg.ASK_SAVE):
-        flow.add(Step("env_save", Status.SKIP, msg.STEP_ENV_SAVE, msg.SAVE_SKIPPED))
+    flow.view.save_preview(pending.path, list(pending.notes), pending.shown, exists=pending.path.exists())
+    # Fixes alone only add what the backend needs (--yes takes them); typed values are the person's call.
+    if not flow.decider.allow(FixKind.PERSON if pending.typed else FixKind.ADD, msg.ASK_SAVE):
+        flow.add(Step("env_save", Status.SKIP, msg.STEP_ENV_SAVE,
+                      msg.SAVE_SKIPPED + "\n" + msg.SAVE_WOULD_WRITE.format(path=pending.path, what=pending.summary())))
         return
     try:
-        # Refused (env_save_conflict) if someone changed these keys since the wizard read the file.
-        seen = flow.env_values if flow.env_values is not None else {}
-        result = save_env(path, changes, expected=seen, backups=flow.backups)
+        result = pending.write(flow.env_values, flow.backups)
     except WizardError as error:
         flow.add(Step("env_save", Status.WARN, msg.STEP_ENV_SAVE, error.detail, error.code, error.fix))
         return
+    flow.env_plan = None
     flow.changed = True
-    detail = msg.SAVE_DONE.format(path=result.path)
+    report_saved(flow, settings, pending, result)
+
+
+def report_saved(flow: FlowState, settings: Settings, pending: PendingSave, result: SaveResult) -> None:
+    detail = "\n".join([msg.SAVE_DONE.format(path=result.path), *pending.notes])
     if result.backup is not None:
         detail += "\n" + msg.SAVE_BACKUP.format(backup=result.backup)
     if result.merged:
@@ -55,6 +129,21 @@ def offer_save(flow: FlowState, settings: Settings) -> None:
         flow.add(Step("env_save", Status.OK, msg.STEP_ENV_SAVE, detail))
     restrict_if_readable(flow, result.path)
     flow.judge_backend(settings)
+
+
+def account_unsaved(flow: FlowState, settings: Settings) -> str | None:
+    """A run that never logged in wrote nothing: say, last, what it would have written and how to go on.
+    Returns that line (the flow puts it where the person looks), or None."""
+    if flow.save_offered:
+        return None  # asked (declined or failed): that step already says what was not written
+    pending = pending_save(flow, settings)
+    if pending is None:
+        return None
+    line = msg.SAVE_NOT_PROVEN.format(path=pending.path, what=pending.summary())
+    # Into the report only (--json, --yes): on the screen the failure's own next step stays the panel
+    # it ends with, and this line follows it.
+    flow.report.add(Step("env_save", Status.SKIP, msg.STEP_ENV_SAVE, line, None, msg.FIX_SAVE_NOT_PROVEN))
+    return line + " " + msg.FIX_SAVE_NOT_PROVEN
 
 
 def restrict_if_readable(flow: FlowState, path: Path) -> None:

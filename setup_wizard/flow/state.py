@@ -14,6 +14,7 @@ from setup_wizard.flow.view import View
 from setup_wizard.results import Report, Step
 
 if TYPE_CHECKING:
+    from setup_wizard.config.envfix import EnvPlan
     from setup_wizard.config.settings import Settings
     from setup_wizard.machine.discovery import Discovery
     from setup_wizard.machine.services import Service
@@ -48,6 +49,8 @@ class FlowState:
         self.service_reported = False
         self.services_found: dict[tuple[str, int], Service | None] = {}
         self.save_offered = False
+        # The backend .env's fixes, planned before the login and written only with the save after it.
+        self.env_plan: EnvPlan | None = None
         # Where this run keeps the previous .env before rewriting it (the per-user data folder).
         self.backups = Backups.for_environment(env.environ, env.platform)
 

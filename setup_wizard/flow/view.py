@@ -52,7 +52,8 @@ class View(Protocol):
 
     def settings(self, settings: Settings, env_path: Path | None) -> None: ...
 
-    def save_preview(self, path: Path, shown: list[tuple[str, str]], exists: bool) -> None: ...
+    def save_preview(self, path: Path, notes: list[str], shown: list[tuple[str, str]], exists: bool) -> None:
+        """Everything the one save would write: the fixes' reasons and the values (passwords masked)."""
 
     def plan(self, lines: list[tuple[str, str]]) -> None: ...
 
@@ -95,7 +96,7 @@ class ProgressView:
     def settings(self, settings: Settings, env_path: Path | None) -> None:
         return None
 
-    def save_preview(self, path: Path, shown: list[tuple[str, str]], exists: bool) -> None:
+    def save_preview(self, path: Path, notes: list[str], shown: list[tuple[str, str]], exists: bool) -> None:
         return None
 
     def plan(self, lines: list[tuple[str, str]]) -> None:

@@ -143,8 +143,10 @@ class Screen:
                    for c in settings.conflicts):
                 self.line(msg.SETTINGS_BACKEND_IGNORES_PG, "yellow")
 
-    def save_preview(self, path: Path, shown: list[tuple[str, str]], exists: bool) -> None:
+    def save_preview(self, path: Path, notes: list[str], shown: list[tuple[str, str]], exists: bool) -> None:
         self.line(msg.SAVE_INTRO.format(path=path) if exists else msg.SAVE_CREATE.format(path=path))
+        for note in notes:
+            self.line("  - " + note)
         for key, value in shown:
             self.line("  " + msg.SAVE_LINE.format(key=key, shown=value), "bold")
         if exists:

@@ -130,8 +130,8 @@ class ScreenView:
     def settings(self, settings: Settings, env_path: Path | None) -> None:
         self.screen.settings(settings, env_path, env_path is not None)
 
-    def save_preview(self, path: Path, shown: list[tuple[str, str]], exists: bool) -> None:
-        self.screen.save_preview(path, shown, exists)
+    def save_preview(self, path: Path, notes: list[str], shown: list[tuple[str, str]], exists: bool) -> None:
+        self.screen.save_preview(path, notes, shown, exists)
 
     def plan(self, lines: list[tuple[str, str]]) -> None:
         self.screen.plan(lines, msg.PLAN_SAFE)
