@@ -321,3 +321,15 @@ def test_debians_psql_wrapper_stands_for_the_installations_found() -> None:
     found = discover(system)
     assert [(i.version, i.origin) for i in found.installations] == [("15", "debian")]
     assert found.psql_on_path == Path("/usr/bin/psql") and system.actions == []
+
+
+def test_the_service_managers_answer_is_asked_again_after_a_start() -> None:
+    from setup_wizard.machine.asked_once import AskedOnce
+
+    recorded = _debian(5432, "down")
+    system = AskedOnce(recorded)
+    first = system.run(["pg_lsclusters", "--no-header"])
+    assert system.run(["pg_lsclusters", "--no-header"]) is first and _asked(recorded) == 1
+    system.run(["pg_ctlcluster", "15", "main", "start"])  # the state may have changed: asked afresh
+    system.run(["pg_lsclusters", "--no-header"])
+    assert _asked(recorded) == 2

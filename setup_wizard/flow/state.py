@@ -11,13 +11,13 @@ from setup_wizard.errors import WizardError
 from setup_wizard.flow.decide import Decider
 from setup_wizard.flow.options import Options
 from setup_wizard.flow.view import View
+from setup_wizard.machine.asked_once import AskedOnce
 from setup_wizard.results import Report, Step
 
 if TYPE_CHECKING:
     from setup_wizard.config.envfix import EnvPlan
     from setup_wizard.config.settings import Settings
     from setup_wizard.machine.discovery import Discovery
-    from setup_wizard.machine.services import Service
     from setup_wizard.machine.system import System
 
 
@@ -41,31 +41,18 @@ class FlowState:
         self.env = env
         self.decider = decider
         self.view = view
-        self.system = system or real_system(env)
+        # The service manager's answers are remembered for the run (machine/asked_once.py).
+        self.system: System = AskedOnce(system or real_system(env))
         self.report = Report()
         self.discovery: Discovery | None = None
         self.env_values: dict[str, str] | None = None
         self.changed = False  # did this run change anything (database or files)?
         self.service_reported = False
-        self.services_found: dict[tuple[str, int], Service | None] = {}
         self.save_offered = False
         # The backend .env's fixes, planned before the login and written only with the save after it.
         self.env_plan: EnvPlan | None = None
         # Where this run keeps the previous .env before rewriting it (the per-user data folder).
         self.backups = Backups.for_environment(env.environ, env.platform)
-
-    def local_service(self, settings: Settings) -> Service | None:
-        """The local server's service, asked of the service manager (pg_lsclusters, systemctl, sc, brew)
-        once per run and address: a failed connection needs it up to three times (the fix's label, the
-        fix, the report)."""
-        from setup_wizard.machine.services import find_service
-
-        if self.discovery is None:
-            return None
-        key = (settings.host, settings.port)
-        if key not in self.services_found:
-            self.services_found[key] = find_service(self.system, self.discovery, settings)
-        return self.services_found[key]
 
     def add(self, step: Step) -> Step:
         self.report.add(step)
