@@ -72,6 +72,8 @@ class AskedOnce:
             return self._answers[key]
         if "--version" not in argv:
             self.forget()  # it may start or change something: later listings are asked again
+        if output is None:  # as called: a System that predates `output` keeps working
+            return self.system.run(argv, timeout=timeout, user=user, env=env)
         return self.system.run(argv, timeout=timeout, user=user, env=env, output=output)
 
     def run_elevated(self, program: str, args: Sequence[str], timeout: float = 60.0) -> Elevation:
