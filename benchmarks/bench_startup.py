@@ -61,7 +61,8 @@ def migrated_database(dsn: str | None) -> Iterator[str]:
             admin.execute("CREATE DATABASE bench_startup")
         with psycopg.connect(server.url("bench_startup"), autocommit=True) as conn:
             conn.execute((REPO / "sql" / "0001_prerequisites.sql").read_text(encoding="utf-8").encode())
-            conn.execute("INSERT INTO users (email) SELECT 'u' || g || '@example.com' FROM generate_series(1, 100) g")
+            conn.execute("""INSERT INTO users (email, type)
+                            SELECT 'u' || g || '@example.com', 'USER' FROM generate_series(1, 100) AS g""")
             Runner(conn, load_migrations(), lock_timeout=10.0).apply()
         yield server.url("bench_startup")
 
