@@ -183,6 +183,10 @@ DSN_UNPARSABLE = "{source} 의 접속 URL을 해석할 수 없습니다."
 DSN_BAD_SCHEME = "{source} 의 접속 URL이 postgresql:// 로 시작하지 않습니다."
 DSN_BAD_PORT = "{source} 의 접속 URL에서 포트가 숫자가 아닙니다."
 DSN_MULTI_HOST = "{source} 에 호스트가 여러 개 있습니다. 이 마법사는 서버 하나만 다룹니다."
+DSN_LIBPQ_REFUSES = (
+    "{source} 의 접속 URL을 PostgreSQL 클라이언트(libpq)가 받아들이지 않습니다: 포트가 1~65535 사이의 숫자가 아니거나, "
+    "호스트와 포트의 개수가 맞지 않거나, 알 수 없는 접속 옵션이 있습니다."
+)
 DSN_UNENCODED_AT = "{source} 의 접속 URL에 @ 가 두 번 이상 있습니다. 비밀번호의 @ 가 호스트를 바꿔 버립니다."
 PORT_NOT_NUMBER = "{source} 의 포트가 1~65535 사이의 숫자가 아닙니다."
 FIX_DSN_FORM = (
@@ -1261,6 +1265,10 @@ BACKEND_SCHEME_REASONS = {
     "postgres": "postgres:// 는 SQLAlchemy가 알지 못하는 이름이라 엔진을 만들지 못합니다.",
     "postgresql+asyncpg": "postgresql+asyncpg:// 는 asyncpg 드라이버를 불러오는데, 백엔드에는 asyncpg가 없습니다.",
     "postgresql+psycopg2": "postgresql+psycopg2:// 는 psycopg2 드라이버를 불러오는데, 백엔드에는 psycopg2가 없습니다.",
+    "postgresql+psycopg_async": (
+        "postgresql+psycopg_async:// 는 비동기 전용 드라이버라서, 백엔드는 시작하지만 동기 엔진(create_engine)의 "
+        "모든 접속이 실패합니다."
+    ),
 }
 BACKEND_SCHEME_OTHER = (
     "백엔드는 소문자로 정확히 postgresql+psycopg:// 라고 쓴 URL만 씁니다 "
@@ -1374,6 +1382,18 @@ BACKEND_SETTINGS_PROBLEMS = {
         steps=(
             "형식: postgresql+psycopg://사용자:비밀번호@호스트:포트/데이터베이스",
             "비밀번호의 특수문자는 퍼센트 인코딩하세요: @ → %40, # → %23, : → %3A, / → %2F",
+        ),
+    ),
+    "backend_url_rejected": Problem(
+        title="백엔드는 시작하지만 DATABASE_URL로는 접속할 수 없습니다",
+        cause=(
+            "{source} 값을 백엔드(SQLAlchemy)는 받아들이지만, 접속할 때 PostgreSQL 클라이언트(libpq)가 "
+            "거부합니다: 포트가 1~65535 사이의 숫자가 아니거나, 호스트와 포트의 개수가 맞지 않거나, 알 수 없는 "
+            "접속 옵션이 있습니다. 백엔드의 모든 접속이 실패합니다."
+        ),
+        steps=(
+            "형식: postgresql+psycopg://사용자:비밀번호@호스트:포트/데이터베이스",
+            "호스트가 여러 개라면 포트도 같은 개수로 적으세요: ?host=db1,db2&port=5432,5433",
         ),
     ),
     "backend_password_only_in_keys": Problem(

@@ -4,27 +4,29 @@ The backend (app/core/config.py, app/db/postgre_db.py, service_agent/foundation/
 tests/backend-requirements.txt) does, from its `backend/` folder:
 
 1. `load_dotenv(backend/.env)` with python-dotenv 1.0.1: strict UTF-8 (a UTF-16 or CP949 file is a
-   UnicodeDecodeError at start-up), a UTF-8 BOM kept as part of the first line's key, and never
-   overriding a variable the process already has.
+   UnicodeDecodeError at start-up), a UTF-8 BOM kept as part of the first line's key, never overriding
+   a variable the process already has, and `${VAR}` taken from the process first (its parser and its
+   interpolation: config/dotenv_backend.py).
 2. pydantic-settings 2.4, `DATABASE_URL: str = ""`, `env_file=".env"` in the current folder, names
    case-insensitive, the environment before the file. An empty value in the environment counts.
 3. `create_engine(DATABASE_URL)` and `create_async_engine(DATABASE_URL.replace("postgresql+psycopg://",
    "postgresql+psycopg_async://"))`: only `postgresql+psycopg://`, written exactly so, starts both
    (`postgresql://` loads psycopg2, `+asyncpg` asyncpg; neither is installed). `POSTGRES_*` keys only
-   feed the checkpointer when DATABASE_URL is empty, and by then `create_engine("")` has failed.
+   feed the checkpointer when DATABASE_URL is empty, and by then `create_engine("")` has failed. How
+   SQLAlchemy 2.0.23 and its psycopg dialect turn the URL into libpq's parameters: config/backend_url.py.
 4. libpq fills what the URL leaves out from `PG*` variables, then its defaults (the login name as the
    user, the user's name as the database).
 
 This module works that out from the bytes of the files (config/backend_layout.py) and the environment,
 as data (config/backend_verdict.py): the URL the backend will use and where it comes from, the problems
 (stable codes) that would stop it or send it elsewhere, and the other values the wizard sees. Korean
-text is made only in config/steps.py (and messages.py). Nothing here connects or writes.
+text is made only in config/steps.py (and messages.py). Nothing here connects or writes: libpq is only
+asked what it refuses, against socket folders that do not exist (config/backend_url.libpq_refusal).
 """
 
 from __future__ import annotations
 
 import codecs
-import io
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -32,7 +34,6 @@ from pathlib import Path
 
 from setup_wizard.config.backend_layout import Layout, find_layout
 from setup_wizard.config.backend_verdict import (
-    BACKEND_SCHEME,
     DSN_ELSEWHERE,
     ENV_BOM,
     ENV_NOT_UTF8,
@@ -43,13 +44,14 @@ from setup_wizard.config.backend_verdict import (
     URL_INVALID,
     URL_MISSING,
     URL_NO_DBNAME,
+    URL_REJECTED,
     URL_SCHEME,
     BackendView,
     Other,
     Problem,
-    scheme_of,
 )
-from setup_wizard.config.precedence import find_key, os_login_name
+from setup_wizard.config.precedence import backend_database_url, find_key, os_login_name
+from setup_wizard.config.settings import DSN as DSN_SOURCE
 from setup_wizard.config.settings import (
     ENV_FILE_KEYS,
     FIELDS,
@@ -76,29 +78,24 @@ def _decode_for_backend(raw: bytes) -> tuple[str | None, str]:
         return None, "cp949"
 
 
-def _pairs(text: str) -> list[tuple[str, str, int]]:
-    """(key, value, line) in file order, as python-dotenv parses them (value-less keys dropped)."""
-    from dotenv.parser import parse_stream
+def _pairs(text: str, environ: Mapping[str, str]) -> list[tuple[str, str, int]]:
+    """(key, value, line) in file order, as the backend's load_dotenv reads them (value-less keys dropped;
+    a key given twice: its last value, at its first line)."""
+    from setup_wizard.config.dotenv_backend import interpolate, parse_env_text
 
-    normalised = text.replace("\r\n", "\n").replace("\r", "\n")
-    values = _interpolated(normalised)
-    out = []
-    for binding in parse_stream(io.StringIO(normalised)):
-        if binding.key is None or binding.error or binding.value is None:
-            continue
-        out.append((binding.key, values.get(binding.key, binding.value), binding.original.line))
-    return out
-
-
-def _interpolated(text: str) -> dict[str, str]:
-    from dotenv import dotenv_values
-
-    normalised = text.replace("\r\n", "\n").replace("\r", "\n")
-    return {k: v for k, v in dotenv_values(stream=io.StringIO(normalised), interpolate=True).items()
-            if v is not None}
+    bindings = parse_env_text(text)
+    values = interpolate(bindings, environ)
+    first: dict[str, int] = {}
+    for binding in bindings:
+        if binding.key is not None and not binding.error:
+            first.setdefault(binding.key, binding.line)
+    return [(key, value, first[key]) for key, value in values.items() if value is not None]
 
 
-def _tolerant(raw: bytes | None) -> dict[str, str] | None:
+def _tolerant(raw: bytes | None, environ: Mapping[str, str]) -> dict[str, str] | None:
+    """The values of a .env file as the backend will read them once it reads the file at all (a BOM,
+    UTF-16 or CP949 decoded)."""
+    from setup_wizard.config.dotenv_backend import backend_values
     from setup_wizard.config.envfile import decode_env_bytes
 
     if raw is None:
@@ -107,16 +104,28 @@ def _tolerant(raw: bytes | None) -> dict[str, str] | None:
         text, _ = decode_env_bytes(raw)
     except UnicodeDecodeError:
         return None
-    return _interpolated(text)
+    return backend_values(text, environ)
 
 
 def _url_parts(url: str) -> dict[str, str] | None:
-    """host/port/user/password/dbname as SQLAlchemy and then libpq see them; None when unparsable."""
+    """host/port/user/password/dbname as the backend's SQLAlchemy hands them to libpq; None when its
+    create_engine raises."""
+    from setup_wizard.config.backend_url import EngineError, engine_params
+
+    try:
+        params = engine_params(url).params
+    except EngineError:
+        return None
+    return {name: params[name] for name in FIELDS if name in params}
+
+
+def _dsn_parts(dsn: str) -> dict[str, str] | None:
+    """--dsn's fields (a libpq URL or key=value string); None when unparsable."""
     from setup_wizard.config.precedence import parse_dsn
     from setup_wizard.errors import UsageError
 
     try:
-        fields, _params, _ = parse_dsn(url, environ_source("DATABASE_URL"))
+        fields, _params, _ = parse_dsn(dsn, DSN_SOURCE)
     except UsageError:
         return None
     return fields
@@ -165,11 +174,11 @@ def _load_dotenv(f: _Found) -> None:
         from setup_wizard.config.envfile import decode_env_bytes
 
         try:
-            f.pairs = _pairs(decode_env_bytes(layout.env_raw)[0])
+            f.pairs = _pairs(decode_env_bytes(layout.env_raw)[0], f.environ)
         except UnicodeDecodeError:
             f.pairs = []
         return
-    f.pairs = _pairs(text.removeprefix("\ufeff"))
+    f.pairs = _pairs(text.removeprefix("\ufeff"), f.environ)
     if f.encoding == "utf-8-bom":
         lost = [p for p in f.pairs if p[2] == 1]
         f.pairs = [p for p in f.pairs if p[2] != 1]
@@ -179,16 +188,9 @@ def _load_dotenv(f: _Found) -> None:
 def _pydantic_settings(f: _Found, windows: bool) -> None:
     """2. The environment with load_dotenv's additions (never overriding), read by pydantic-settings:
     names lower-cased (the last one wins), then the file's own, then the default ""."""
-    merged: dict[str, tuple[str, Source]] = {k: (v, environ_source(k)) for k, v in f.environ.items()}
-    present = {k.upper() for k in merged} if windows else set(merged)
-    for key, value, _line in f.pairs:
-        name = key.upper() if windows else key
-        if name not in present:
-            merged[name] = (value, env_file_source(key))
-            present.add(name)
-    lowered = {key.lower(): item for key, item in merged.items()}
-    if "database_url" in lowered:
-        f.url, f.source = lowered["database_url"]
+    chosen = backend_database_url(f.environ, {key: value for key, value, _line in f.pairs}, windows)
+    if chosen is not None:
+        f.url, f.source = chosen
     else:
         file_url = find_key({k: v for k, v, _l in f.pairs}, "DATABASE_URL")
         f.url, f.source = (file_url[1], env_file_source(file_url[0])) if file_url else ("", None)
@@ -211,18 +213,28 @@ def _pydantic_settings(f: _Found, windows: bool) -> None:
 
 
 def _create_engine(f: _Found) -> dict[str, str] | None:
-    """3. create_engine(url): the scheme exactly as written, and a URL SQLAlchemy and libpq agree on."""
+    """3. create_engine(url) as SQLAlchemy 2.0.23 and its psycopg dialect do it (config/backend_url.py),
+    then libpq's reading of the parameters: the fields it connects with, None when it cannot."""
+    from setup_wizard.config.backend_url import EngineError, engine_params, libpq_refusal
+
     if not f.url:
         return None
-    scheme = scheme_of(f.url)
-    parts = _url_parts(f.url)
-    if scheme is None:
-        f.add(URL_INVALID, source=f.source)
-    elif scheme != BACKEND_SCHEME:
-        f.add(URL_SCHEME, {"scheme": scheme}, f.source)
-    elif parts is None:
-        f.add(URL_INVALID, source=f.source)
-    return parts
+    try:
+        found = engine_params(f.url)
+    except EngineError as exc:
+        if exc.code != URL_SCHEME:
+            f.add(URL_INVALID, source=f.source)
+            return None
+        f.add(URL_SCHEME, {"scheme": exc.reason}, f.source)
+        try:  # judged on as it reads with the right driver name, so that every problem shows at once
+            found = engine_params(f.url, check_scheme=False)
+        except EngineError:
+            f.add(URL_INVALID, source=f.source)
+            return None
+    if libpq_refusal(found.params, f.environ) is not None:
+        f.add(URL_REJECTED, source=f.source)
+        return None
+    return {name: found.params[name] for name in FIELDS if name in found.params}
 
 
 def _libpq(f: _Found, parts: Mapping[str, str], login_name: str | None) -> None:
@@ -251,9 +263,9 @@ def backend_view(
     windows: bool = os.name == "nt",
     login_name: str | None = None,
 ) -> BackendView:
-    """What the backend does with these files and this environment (pure: no I/O)."""
-    f = _Found(layout, environ, _tolerant(layout.env_raw))
-    root_values = _tolerant(layout.root_env_raw)
+    """What the backend does with these files and this environment (reads no file, connects nowhere)."""
+    f = _Found(layout, environ, _tolerant(layout.env_raw, environ))
+    root_values = _tolerant(layout.root_env_raw, environ)
     _load_dotenv(f)
     _pydantic_settings(f, windows)
     parts = _create_engine(f)
@@ -264,7 +276,7 @@ def backend_view(
         if root_url and (f.url is None or root_url[1].strip() != f.url.strip()):
             f.others.append(Other(root_url[0], env_file_source(root_url[0]), layout.root_env_path))
     if dsn is not None and dsn.strip():
-        wanted = _url_parts(dsn)
+        wanted = _dsn_parts(dsn)
         used = _url_parts(f.url) if f.url else None
         if wanted is not None and (used is None or _differs(wanted, used)):
             f.add(DSN_ELSEWHERE)

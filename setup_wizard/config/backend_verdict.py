@@ -24,7 +24,8 @@ ENV_OUTSIDE = "backend_env_outside"  # a .env at the project root, none in backe
 URL_MISSING = "backend_url_missing"  # no DATABASE_URL for the backend (only POSTGRES_*, or nothing)
 URL_EMPTY_ENVIRON = "backend_url_empty_environ"  # DATABASE_URL= in the environment hides the file's
 URL_SCHEME = "backend_url_scheme"  # anything but postgresql+psycopg://
-URL_INVALID = "backend_url_invalid"  # the URL cannot be parsed, or an unencoded @ moves the host
+URL_INVALID = "backend_url_invalid"  # create_engine raises: unparsable, an empty or non-numeric port ...
+URL_REJECTED = "backend_url_rejected"  # the backend starts, libpq refuses the parameters of every connection
 PASSWORD_ONLY_IN_KEYS = "backend_password_only_in_keys"  # URL without password, POSTGRES_PASSWORD set
 # Not failures: the backend starts, but somewhere the wizard must name.
 URL_FROM_ENVIRON = "backend_url_from_environ"  # the environment's DATABASE_URL beats the file's
@@ -32,9 +33,9 @@ URL_NO_DBNAME = "backend_url_no_dbname"  # libpq's default database: the user's 
 DSN_ELSEWHERE = "backend_dsn_elsewhere"  # --dsn points somewhere the backend does not go
 
 FATAL = frozenset({ENV_NOT_UTF8, ENV_BOM, ENV_OUTSIDE, URL_MISSING, URL_EMPTY_ENVIRON, URL_SCHEME,
-                   URL_INVALID, PASSWORD_ONLY_IN_KEYS})
+                   URL_INVALID, URL_REJECTED, PASSWORD_ONLY_IN_KEYS})
 
-_SCHEME = re.compile(r"^\s*([A-Za-z][A-Za-z0-9+.\-]*)://")
+_SCHEME = re.compile(r"^\s*([A-Za-z][A-Za-z0-9_+.\-]*)://")
 
 
 def scheme_of(url: str) -> str | None:

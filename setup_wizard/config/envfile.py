@@ -9,10 +9,9 @@ from __future__ import annotations
 import codecs
 import errno
 import hashlib
-import io
-import logging
 import os
 import stat
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -129,13 +128,11 @@ def present(path: Path) -> bool:
     return os.path.lexists(path)
 
 
-def read_env_file(path: Path) -> EnvFile:
-    """Read and parse a .env file; raise UsageError(env_file_invalid) when it cannot be read."""
-    from dotenv import dotenv_values
-    from dotenv.parser import parse_stream
-
-    # python-dotenv logs unparsable lines in English; we report them ourselves, in Korean.
-    logging.getLogger("dotenv").setLevel(logging.ERROR)
+def read_env_file(path: Path, environ: Mapping[str, str] | None = None) -> EnvFile:
+    """Read and parse a .env file as the backend's python-dotenv 1.0.1 does (config/dotenv_backend.py:
+    `${VAR}` takes `environ`'s VAR first, as load_dotenv does; default: this process's environment);
+    raise UsageError(env_file_invalid) when it cannot be read."""
+    from setup_wizard.config.dotenv_backend import interpolate, parse_env_text
 
     try:
         raw = read_env_bytes(path)
@@ -147,11 +144,9 @@ def read_env_file(path: Path) -> EnvFile:
         raise UsageError(
             "env_file_invalid", msg.ENV_FILE_UNDECODABLE.format(path=path), msg.FIX_ENV_FILE_ENCODING
         ) from exc
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
-    bad_lines = tuple(
-        binding.original.line for binding in parse_stream(io.StringIO(text)) if binding.error
-    )
-    values = dotenv_values(stream=io.StringIO(text), interpolate=True)
+    bindings = parse_env_text(text)
+    bad_lines = tuple(binding.line for binding in bindings if binding.error)
+    values = interpolate(bindings, os.environ if environ is None else environ)
     clean = {key: value for key, value in values.items() if value is not None}
     return EnvFile(path=path, values=clean, encoding=encoding, bad_lines=bad_lines,
                    digest=hashlib.sha256(raw).hexdigest())

@@ -81,6 +81,36 @@ def parse_dsn(text: str, origin: Source) -> tuple[dict[str, str], dict[str, str]
     return fields, parsed, scheme
 
 
+def parse_backend_url(text: str, origin: Source, environ: Mapping[str, str] | None = None,
+                      ) -> tuple[dict[str, str], dict[str, str], str]:
+    """DATABASE_URL as the backend's SQLAlchemy reads it (config/backend_url.py), split like parse_dsn:
+    (fields, extra parameters, scheme). Raises UsageError(dsn_invalid) where the backend's create_engine
+    raises or libpq refuses every connection; the message never contains the URL."""
+    from setup_wizard.config.backend_url import EngineError, engine_params, libpq_refusal
+
+    source = origin.describe()
+    try:
+        found = engine_params(text, check_scheme=False)
+    except EngineError as exc:
+        reason = msg.DSN_BAD_PORT if exc.reason == "port" else msg.DSN_UNPARSABLE
+        raise UsageError("dsn_invalid", reason.format(source=source), msg.FIX_DSN_FORM) from exc
+    if libpq_refusal(found.params, environ or {}) is not None:
+        raise UsageError("dsn_invalid", msg.DSN_LIBPQ_REFUSES.format(source=source), msg.FIX_DSN_FORM)
+    if not found.scheme.lower().startswith("postgres"):
+        raise UsageError("dsn_invalid", msg.DSN_BAD_SCHEME.format(source=source), msg.FIX_DSN_FORM)
+    params = dict(found.params)
+    fields = {name: params.pop(name) for name in FIELDS if name in params}
+    return fields, params, found.scheme
+
+
+def _parse_url(text: str, origin: Source, environ: Mapping[str, str],
+               ) -> tuple[dict[str, str], dict[str, str], str]:
+    """--dsn is the wizard's own (a libpq URL or key=value string); DATABASE_URL is the backend's."""
+    if origin.kind is SourceKind.DSN:
+        return parse_dsn(text, origin)
+    return parse_backend_url(text, origin, environ)
+
+
 def _check_port(value: str, source: Source) -> None:
     if not (value.isdigit() and 0 < int(value) < 65536):
         raise UsageError("dsn_invalid", msg.PORT_NOT_NUMBER.format(source=source.describe()), msg.FIX_PORT)
@@ -120,10 +150,11 @@ class _Merge:
     extra: dict[str, Value] = field(default_factory=dict)
     conflicts: list[Conflict] = field(default_factory=list)
 
-    def offer(self, name: str, value: str | None, source: Source) -> None:
-        if value is None or value == "":
+    def offer(self, name: str, value: str | None, source: Source, check: bool = True, empty: bool = False) -> None:
+        """`empty`: an empty value counts, as libpq counts a parameter given empty (no PG* variable then)."""
+        if value is None or (value == "" and not empty):
             return
-        if name == "port":
+        if name == "port" and check and name not in self.values:
             _check_port(value, source)
         if name in self.values:
             if source.kind not in (SourceKind.DEFAULT, SourceKind.LIBPQ_DEFAULT) and self.values[name].value != value:
@@ -145,28 +176,53 @@ class _Merge:
             return
         self.conflicts.append(Conflict(name, table[name].source if name in table else fallback_winner, loser))
 
-    def libpq_environment(self, environ: Mapping[str, str]) -> None:
+    def libpq_environment(self, environ: Mapping[str, str], check: bool = True) -> None:
+        """PG* variables; check=False: their ports are libpq's to judge (PGHOST=a,b with PGPORT=1,2)."""
         for name, key in LIBPQ_ENV_KEYS.items():
-            self.offer(name, environ.get(key), environ_source(key))
+            self.offer(name, environ.get(key), environ_source(key), check=check)
         for key, param in LIBPQ_ENV_PARAMS.items():
             if environ.get(key):
                 self.offer_extra(param, environ[key], environ_source(key))
 
 
+def backend_database_url(environ: Mapping[str, str], env_values: Mapping[str, str] | None,
+                         windows: bool = sys.platform == "win32") -> tuple[str, Source] | None:
+    """The DATABASE_URL the backend's Settings get, and where it comes from: load_dotenv adds the file's
+    keys the environment does not have (by exact name; on Windows in any case), then pydantic-settings
+    lower-cases every name and the last one wins. So `database_url` in the file beats `DATABASE_URL` in a
+    POSIX environment (it is added after it), while the same name in the environment beats the file."""
+    merged: dict[str, tuple[str, Source]] = {key: (value, environ_source(key)) for key, value in environ.items()}
+    present = {key.upper() for key in merged} if windows else set(merged)
+    for key, value in (env_values or {}).items():
+        name = key.upper() if windows else key
+        if name not in present:
+            merged[name] = (value, env_file_source(key))
+            present.add(name)
+    return {key.lower(): item for key, item in merged.items()}.get("database_url")
+
+
 def _urls(dsn: str | None, environ: Mapping[str, str],
           env_values: Mapping[str, str] | None) -> list[tuple[str, Source]]:
-    """Every URL, highest rank first: --dsn, the environment's DATABASE_URL, the file's (any case)."""
+    """Every URL, highest rank first: --dsn, the backend's DATABASE_URL (backend_database_url), then
+    the other of the environment's and the file's."""
     if dsn is not None and not dsn.strip():
         raise UsageError("dsn_invalid", msg.DSN_EMPTY, msg.FIX_DSN_FORM)
     urls: list[tuple[str, Source]] = []
     if dsn is not None:
         urls.append((dsn, DSN))
+    candidates = []
+    chosen = backend_database_url(environ, env_values)
+    if chosen is not None:
+        candidates.append(chosen)
     env_url = find_key(environ, "DATABASE_URL")
-    if env_url and env_url[1].strip():
-        urls.append((env_url[1], environ_source(env_url[0])))
+    if env_url:
+        candidates.append((env_url[1], environ_source(env_url[0])))
     file_url = find_key(env_values, "DATABASE_URL")
-    if file_url and file_url[1].strip():
-        urls.append((file_url[1], env_file_source(file_url[0])))
+    if file_url:
+        candidates.append((file_url[1], env_file_source(file_url[0])))
+    for text, source in candidates:
+        if text.strip() and all(source != seen for _t, seen in urls):
+            urls.append((text, source))
     return urls
 
 
@@ -174,12 +230,15 @@ def _merge_url(merge: _Merge, urls: list[tuple[str, Source]], environ: Mapping[s
                env_values: Mapping[str, str] | None, login_name: str | None) -> str:
     """The backend's way: one URL, libpq's PG* and defaults for what it leaves out; the rest conflicts."""
     text, origin = urls[0]
-    fields, params, scheme = parse_dsn(text, origin)
+    fields, params, scheme = _parse_url(text, origin, environ)
     for name in FIELDS:
-        merge.offer(name, fields.get(name), origin)
+        # A DATABASE_URL's ports are libpq's to judge (a list for several hosts), as parse_backend_url did.
+        # An empty host (`?host=:5432`) is given to libpq as such: the default socket, not PGHOST.
+        merge.offer(name, fields.get(name), origin, check=origin.kind is SourceKind.DSN,
+                    empty=origin.kind is not SourceKind.DSN)
     for key, val in params.items():
         merge.offer_extra(key, val, origin)
-    merge.libpq_environment(environ)
+    merge.libpq_environment(environ, check=origin.kind is SourceKind.DSN)
     # POSTGRES_* keys: the backend's engines never read them (the checkpointer only without a URL).
     for name, key in ENV_FILE_KEYS.items():
         found = find_key(env_values, key)
@@ -193,7 +252,7 @@ def _merge_url(merge: _Merge, urls: list[tuple[str, Source]], environ: Mapping[s
     # Other URLs (the file's under the environment's, either under --dsn) fill nothing.
     for other_text, other in urls[1:]:
         try:
-            other_fields, other_params, _ = parse_dsn(other_text, other)
+            other_fields, other_params, _ = _parse_url(other_text, other, environ)
         except UsageError:
             continue  # a URL the backend does not use; config/backend.py names it if it matters
         for name, val in other_fields.items():

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, replace
 from enum import Enum
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from setup_wizard import messages as msg
 
@@ -163,11 +163,22 @@ class Settings:
 
     @property
     def host(self) -> str:
-        return self.get("host") or BACKEND_DEFAULTS["host"]
+        """The (first) host: a DATABASE_URL may list several (host=a,b,c), which libpq tries in order."""
+        return self.hosts[0]
 
     @property
     def port(self) -> int:
-        return int(self.get("port") or BACKEND_DEFAULTS["port"])
+        """The port of the first host (libpq's default for an empty one)."""
+        first = (self.get("port") or "").split(",")[0].strip()
+        return int(first) if first.isdigit() else int(BACKEND_DEFAULTS["port"])
+
+    @property
+    def hosts(self) -> tuple[str, ...]:
+        return tuple((self.get("host") or BACKEND_DEFAULTS["host"]).split(","))
+
+    @property
+    def multi_host(self) -> bool:
+        return "," in (self.get("host") or "") or "," in (self.get("port") or "")
 
     @property
     def user(self) -> str:
@@ -194,14 +205,17 @@ class Settings:
         """
         params: dict[str, Any] = dict(fallback)
         params.update({key: item.value for key, item in self.extra.items()})
-        params.update(port=self.port, user=self.user, dbname=dbname or self.dbname)
+        # Host and port as the backend hands them to libpq: a list of hosts, a port each, stays a list.
+        params.update(port=self.get("port") or self.port, user=self.user, dbname=dbname or self.dbname)
         if self.source("host") != libpq_default("host"):
             # Left out, libpq picks its own default (the local socket), as it does for the backend.
-            params["host"] = self.host
+            given = self.get("host")
+            params["host"] = given if given is not None else self.host
         if self.password is not None:
             params["password"] = self.password
-        # PGCLIENTENCODING in the environment would otherwise change what psycopg decodes.
-        params["client_encoding"] = "UTF8"
+        # PGCLIENTENCODING in the environment would otherwise change what psycopg decodes (a
+        # client_encoding in the URL is the backend's too, and kept).
+        params.setdefault("client_encoding", "UTF8")
         return params
 
     def url(self, scheme: str | None = None) -> str:
@@ -209,6 +223,9 @@ class Settings:
         auth = quote(self.user, safe="")
         if self.password is not None:
             auth += ":" + quote(self.password, safe="")
+        if self.multi_host:  # SQLAlchemy's multi-host form, which its psycopg dialect hands libpq as a list
+            query = "?" + urlencode({"host": self.get("host") or "", "port": self.get("port") or ""}, safe=",/")
+            return f"{scheme or self.url_scheme}://{auth}@/{quote(self.dbname, safe='')}{query}"
         host = f"[{self.host}]" if ":" in self.host else self.host
         return f"{scheme or self.url_scheme}://{auth}@{host}:{self.port}/{quote(self.dbname, safe='')}"
 
@@ -224,5 +241,7 @@ class Settings:
         return shown
 
     def redacted_url(self) -> str:
+        if self.multi_host:
+            return f"{self.url_scheme}://{self.user}:***@/{self.dbname}?host={self.get('host')}&port={self.get('port')}"
         return f"{self.url_scheme}://{self.user}:***@{self.host}:{self.port}/{self.dbname}"
 

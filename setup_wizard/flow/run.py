@@ -116,7 +116,7 @@ class Flow(FlowState):
         self.view.phase(Phase.SETTINGS)
         settings = self.plan_env(settings)
         self.view.settings(settings, settings.env_file)
-        env_file = read_env_file(settings.env_file) if settings.env_file is not None else None
+        env_file = read_env_file(settings.env_file, self.env.environ) if settings.env_file is not None else None
         self.add(env_file_step(env_file, settings))
         self.judge_backend(settings)
         settings = connect.ask_missing(self, settings)

@@ -18,12 +18,12 @@ def find_env_file(options: Options, env: Environment) -> EnvFile | None:
     broken link or a file without read permission at backend/.env is such input, not a missing file."""
     if options.env_file is not None:
         path = options.env_file if options.env_file.is_absolute() else env.cwd / options.env_file
-        return read_env_file(path)
+        return read_env_file(path, env.environ)
     backend = find_backend(env.cwd)
     if backend is not None and present(backend.env_path):
-        return read_env_file(backend.env_path)
+        return read_env_file(backend.env_path, env.environ)
     found = default_env_path(env.cwd)
-    return read_env_file(found) if found is not None else None
+    return read_env_file(found, env.environ) if found is not None else None
 
 
 def env_file_step(env_file: EnvFile | None, settings: Settings) -> Step:
