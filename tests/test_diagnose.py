@@ -225,39 +225,47 @@ def test_permission_denied_names_the_grants(database: Database, tmp_path: Path) 
 
 
 def test_local_cluster_from_binaries_only(tmp_path: Path) -> None:
-    """Binaries and no server: the interactive run creates a cluster, then prepares the database."""
-    system = RealSystem(environ=dict(clean_environ()))
+    """No server: the interactive run offers the per-user server first, creates it (the wheel's binaries
+    on a machine that shows no system PostgreSQL), then prepares the database."""
+    root = Path(tempfile.mkdtemp(prefix="setup_wizard_cluster_"))
+    os.chmod(root, 0o755)
+    folder = root / "server"
+    environ = clean_environ(SETUP_WIZARD_SERVER_DIR=str(folder), SETUP_WIZARD_IGNORE_SYSTEM_POSTGRES="1")
+    del environ["SETUP_WIZARD_NO_USER_SERVER"]
+    system = RealSystem(environ=environ)
     found = discover(system)
     candidate = local_cluster.cluster_candidate(system, found, None, settings_for("postgresql://p:x@localhost:5/d"))
     if candidate is None:
+        shutil.rmtree(root, ignore_errors=True)
         pytest.skip("no initdb/pg_ctl on this machine")
-    root = Path(tempfile.mkdtemp(prefix="setup_wizard_cluster_"))
-    os.chmod(root, 0o755)
-    folder = root / "pgdata"
     port = free_port()
     dsn = f"postgresql://postgres:{quote(PASSWORD, safe='')}@localhost:{port}/real_estate"
-    # Answers: what next? fix; create the server? yes; its folder; create the database? yes; apply? yes;
-    # LangGraph's checkpoint tables (asked only with the [checkpoints] extra)? no; dev user? yes.
+    # Answers: what next? fix; create the server? yes; start it at logon (asked unless root)? no;
+    # create the database? yes; apply? yes; LangGraph's checkpoint tables (asked only with the
+    # [checkpoints] extra)? no; dev user? yes.
     from setup_wizard.database.checkpoints import library_installed
 
     checkpoints = [False] if library_installed() else []
-    prompter = ScriptedPrompter(["fix", True, str(folder), True, True, *checkpoints, True])
+    autostart = [] if system.is_root() else [False]
+    prompter = ScriptedPrompter(["fix", True, *autostart, True, True, *checkpoints, True])
     env = _env(tmp_path)
     try:
         report = run(Options(dsn=dsn), env, AskPerson(prompter), ProgressView(quiet), system)
         steps = {s.id: s for s in report.steps}
         assert report.ok, [(s.id, s.code, s.detail) for s in report.steps]
         assert steps["cluster"].status is Status.OK and str(folder) in steps["cluster"].detail
+        # Said plainly before it is made: PostgreSQL 18 where the team uses 17, and that the backend works.
+        assert "PostgreSQL 18" in prompter.questions[1] and "17" in prompter.questions[1]
         assert steps["database"].status is Status.OK and steps["dev_user"].status is Status.OK
         with psycopg.connect(host="localhost", port=port, user="postgres", password=PASSWORD,
                              dbname="real_estate") as conn:
             assert conn.execute("SELECT count(*) FROM users WHERE id = 1").fetchone() == (1,)
         assert_no_secret(json.dumps(report.to_json(), ensure_ascii=False))
         # The folder is not empty any more: a second cluster there is refused.
-        again = local_cluster.create_local_cluster(system, candidate, folder, settings_for(dsn), lambda _q: True, quiet)
-        assert not again.done and again.step is not None and "비어 있지 않아" in again.step.detail
+        again = local_cluster.create_local_cluster(system, candidate, settings_for(dsn), quiet)
+        assert not again.done and again.step is not None and again.step.code == "cluster_folder_not_empty"
     finally:
-        stop = [str(candidate.bindir / "pg_ctl"), "-D", str(folder), "-m", "immediate", "-w", "stop"]
+        stop = [str(candidate.bindir / "pg_ctl"), "-D", str(folder / "data"), "-m", "immediate", "-w", "stop"]
         system.run(stop, user="postgres" if system.is_root() else None)
         shutil.rmtree(root, ignore_errors=True)
 
@@ -266,3 +274,70 @@ def test_report_json_carries_every_new_step(database: Database, tmp_path: Path) 
     proc = run_inprocess("check", "--json", "--dsn", database.url, cwd=tmp_path)
     ids = [s["id"] for s in proc.json()["steps"]]
     assert {"postgres", "psql", "server", "server_version"} <= set(ids)
+
+
+# --- the service manager: asked once per run, and not by the wizard or --yes once connected ----------
+def _debian(port: int, state: str) -> RecordedSystem:
+    from setup_wizard.machine.system import CommandResult
+
+    listing = f"15  main    {port} {state}   postgres /var/lib/postgresql/15/main /var/log/x.log\n"
+    return RecordedSystem(platform="linux", environ={"PATH": "/usr/bin"},
+                          files={"/usr/bin/pg_lsclusters", "/usr/lib/postgresql/15/bin/psql"},
+                          commands={"pg_lsclusters --no-header": CommandResult(0, listing.encode())})
+
+
+def _asked(system: RecordedSystem) -> int:
+    return sum(action == "run pg_lsclusters --no-header" for action in system.actions)
+
+
+def test_a_failed_connection_asks_the_service_manager_once(tmp_path: Path) -> None:
+    port = free_port()
+    dsn = f"postgresql://postgres:pw@localhost:{port}/real_estate"
+    doors = {
+        "check": lambda system: run_all(Options(command="check", dsn=dsn), _env(tmp_path), quiet, system=system),
+        "--yes": lambda system: run(Options(yes=True, dsn=dsn), _env(tmp_path), SafeDefaults(), ProgressView(quiet),
+                                    system),
+        # The fix is chosen (sudo would ask for a password: the command is shown), then quit.
+        "wizard": lambda system: run(Options(dsn=dsn), _env(tmp_path), AskPerson(ScriptedPrompter(["fix", "quit"])),
+                                     ProgressView(quiet), system),
+    }
+    for door, start in doors.items():
+        system = _debian(port, "down")
+        report = start(system)
+        steps = {s.id: s for s in report.steps}
+        assert steps["service"].code == "service_stopped", door
+        assert "sudo pg_ctlcluster 15 main start" in (steps["service"].fix or ""), door
+        assert _asked(system) == 1, door
+
+
+def test_once_connected_no_door_asks_the_service_manager(database: Database, tmp_path: Path) -> None:
+    port = database.server.port
+    system = _debian(port, "online")
+    report = run(Options(yes=True, dsn=database.url), _env(tmp_path), SafeDefaults(), ProgressView(quiet), system)
+    assert report.ok and "service" not in {s.id for s in report.steps} and _asked(system) == 0
+    system = _debian(port, "online")
+    report = run_all(Options(command="check", dsn=database.url), _env(tmp_path), quiet, system=system)
+    assert {"server", "login", "database"} <= {s.id for s in report.steps}
+    assert "service" not in {s.id for s in report.steps} and _asked(system) == 0
+
+
+def test_debians_psql_wrapper_stands_for_the_installations_found() -> None:
+    """/usr/bin/psql is postgresql-common's pg_wrapper: no `psql --version` on every run to learn that."""
+    system = RecordedSystem(platform="linux", environ={"PATH": "/usr/bin"},
+                            files={"/usr/bin/psql", "/usr/share/postgresql-common/pg_wrapper",
+                                   "/usr/lib/postgresql/15/bin/psql"})
+    found = discover(system)
+    assert [(i.version, i.origin) for i in found.installations] == [("15", "debian")]
+    assert found.psql_on_path == Path("/usr/bin/psql") and system.actions == []
+
+
+def test_the_service_managers_answer_is_asked_again_after_a_start() -> None:
+    from setup_wizard.machine.asked_once import AskedOnce
+
+    recorded = _debian(5432, "down")
+    system = AskedOnce(recorded)
+    first = system.run(["pg_lsclusters", "--no-header"])
+    assert system.run(["pg_lsclusters", "--no-header"]) is first and _asked(recorded) == 1
+    system.run(["pg_ctlcluster", "15", "main", "start"])  # the state may have changed: asked afresh
+    system.run(["pg_lsclusters", "--no-header"])
+    assert _asked(recorded) == 2

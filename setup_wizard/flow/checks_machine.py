@@ -25,7 +25,8 @@ CHECKS: list[Check] = []
 @register(CHECKS, "python", msg.STEP_PYTHON)
 def check_python(ctx: Context) -> Iterator[Step]:
     version = ".".join(str(n) for n in sys.version_info[:3])
-    ctx.facts[msg.FACT_OS] = f"{platform.system()} {platform.release()} ({platform.platform()})"
+    if ctx.options.report is not None:  # only the --report file lists it (platform() runs `uname -p`)
+        ctx.facts[msg.FACT_OS] = f"{platform.system()} {platform.release()} ({platform.platform()})"
     ctx.facts[msg.FACT_PYTHON] = f"{version} ({sys.executable})"
     more = (msg.PATH_LINE.format(path=sys.executable),)
     if sys.version_info[:2] < MIN_PYTHON:
@@ -70,10 +71,11 @@ def check_packages(ctx: Context) -> Iterator[Step]:
 def check_postgres(ctx: Context) -> Iterator[Step]:
     from setup_wizard.machine.discovery import discover
     from setup_wizard.machine.install_checks import describe, postgres_step
+    from setup_wizard.machine.local_cluster import install_line
 
     ctx.discovery = discover(ctx.system)
     ctx.facts[msg.FACT_INSTALLATIONS] = "; ".join(describe(i) for i in ctx.discovery.installations) or msg.NOT_FOUND
-    yield postgres_step(ctx.discovery, ctx.settings)
+    yield postgres_step(ctx.discovery, ctx.settings, install_line(ctx.system, ctx.discovery))
 
 
 @register(CHECKS, "psql", msg.STEP_PSQL)
