@@ -28,7 +28,7 @@ from setup_wizard.database.migration_history import changed_files_problem, read_
 from setup_wizard.database.preview import describe_pending, summarise_notices
 from setup_wizard.database.readiness import checklist
 from setup_wizard.environment import Environment
-from setup_wizard.errors import WizardError
+from setup_wizard.errors import UsageError, WizardError
 from setup_wizard.flow import connect, finish
 from setup_wizard.flow.agree import backend_agrees
 from setup_wizard.flow.decide import Decider, FixKind
