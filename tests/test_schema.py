@@ -9,10 +9,9 @@ from typing import Any
 import psycopg
 import pytest
 from conftest import Database
-from dbstate import add_sample_data, hand_migrate
+from dbstate import add_sample_data, hand_migrate, noticed, planned
 from test_check import items, run_sql
 
-from setup_wizard import messages as msg
 from setup_wizard.database import contract, live_schema, readiness
 from setup_wizard.database.contract import COUNTING_PATTERN
 from setup_wizard.database.drift import find_drift
@@ -72,7 +71,7 @@ def test_checkpoint_tables_are_stated_once() -> None:
 def test_memory_tables_are_created_used_and_cascade(database: Database) -> None:
     with database.connect() as conn:
         assert dict(describe_pending(conn, ["0004_memory_tables.sql"]))["0004_memory_tables.sql"] == (
-            msg.PLAN_0004_CREATE)
+            planned("0004_memory_tables.sql", 1))
         migrate(conn)
         assert find_drift(conn) == []
         conn.execute("INSERT INTO users (id, email, type) VALUES (7, 'u7@example.com', 'USER')")
@@ -178,7 +177,7 @@ def test_a_database_made_by_the_models_is_valid_as_it_is(database: Database, tmp
         notices = migrate(conn)
         assert find_drift(conn) == []
         assert session_keys(conn) == ["conversation_memories_session_id_fkey"]  # never a second key
-        assert msg.NOTICE_SESSION_FK_KEPT.format(name="conversation_memories_session_id_fkey") in (
+        assert noticed("session-fk-kept").format(name="conversation_memories_session_id_fkey") in (
             summarise_notices(notices))
         assert plan_repairs(conn) == []
         # The backend's inserts still work and are counted once, on top of the memory counted by 0003.

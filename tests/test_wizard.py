@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from conftest import Database, assert_no_secret, backend_form, clean_environ
-from dbstate import add_sample_data, hand_migrate, snapshot
+from dbstate import add_sample_data, hand_migrate, planned, snapshot
 from recorded_system import RecordedSystem
 from rich.console import Console
 from scripted import ScriptedPrompter
@@ -53,8 +53,8 @@ def test_plan_says_what_happens_to_this_database(database: Database) -> None:
     with database.connect() as conn:
         add_sample_data(conn, users=3, per_user=4)
         lines = dict(describe_pending(conn, ALL))
-    assert lines["0001_prerequisites.sql"] == msg.PLAN_0001_PRESENT
-    assert lines["0002_sessions.sql"] == msg.PLAN_0002_CREATE
+    assert lines["0001_prerequisites.sql"] == planned("0001_prerequisites.sql", 1)
+    assert lines["0002_sessions.sql"] == planned("0002_sessions.sql", 1)
     assert "사용자 3명의 대화 12개를 '이전 대화 (마이그레이션)' 세션으로 연결합니다" in lines["0003_chat_sessions.sql"]
 
 
@@ -63,13 +63,13 @@ def test_plan_for_a_hand_migrated_database_names_the_duplicate_trigger(database:
         add_sample_data(conn)
         hand_migrate(conn)
         text = dict(describe_pending(conn, ALL))["0003_chat_sessions.sql"]
-    assert text.startswith(msg.PLAN_0003_HAND) and "count_messages_again" in text
+    assert text.startswith(planned("0003_chat_sessions.sql", 1)) and "count_messages_again" in text
 
 
 def test_notices_are_summarised_in_korean() -> None:
     summary = summarise_notices([
-        "Migrated memories of 1204 users into 1204 sessions",
-        "Dropped duplicate counting trigger count_messages_again",
+        "setup_wizard:memories-migrated users=1204 sessions=1204",
+        "setup_wizard:session-fk-kept name=conversation_memories_session_id_fkey",
         'relation "idx_expires_at" already exists, skipping',
         '릴레이션 "sessions" 이미 있음, 건너뜀',
         'trigger "count_messages" for relation "conversation_memories" does not exist, skipping',
@@ -77,7 +77,8 @@ def test_notices_are_summarised_in_korean() -> None:
     ])
     assert summary == [
         "사용자 1,204명의 기존 대화를 '이전 대화 (마이그레이션)' 세션 1,204개로 연결했습니다.",
-        "메시지를 두 번 세던 트리거를 지웠습니다: count_messages_again",
+        "conversation_memories.session_id 에는 외래 키(conversation_memories_session_id_fkey)가 이미 있어 새로 "
+        "만들지 않았습니다.",
         msg.NOTICE_EXISTS_SKIPPED.format(count=2),
         msg.NOTICE_MISSING_SKIPPED.format(count=1),
         msg.NOTICE_OTHER.format(count=1),
