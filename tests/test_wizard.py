@@ -277,3 +277,22 @@ def test_declining_the_dev_user_is_not_called_ready(database: Database, tmp_path
     assert msg.SUMMARY_OK not in text and msg.SUMMARY_NOT_READY in text
     final = text[text.rindex(msg.SUMMARY_NOT_READY):]
     assert msg.NEXT_FOR_FAILURE.format(title=msg.STEP_DEV_USER) in final and "setval" in final
+
+
+def test_a_probe_migration_is_planned_and_its_notice_told_on_the_wizards_screens(
+        database: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A new file in the migrations folder (the sql_dir seam), declaring its plan and its notice: the wizard
+    tells both in Korean, with no code knowing the file."""
+    from test_migrations import probe_dir
+
+    from setup_wizard.database import migration_files
+
+    folder = probe_dir(tmp_path)
+    monkeypatch.setattr(migration_files, "sql_dir", lambda: folder)
+    with database.connect() as conn:
+        add_sample_data(conn, users=2, per_user=1)
+    report, _prompter, text = walk(tmp_path, database.url, [True, *CP])
+    assert report.ok, text
+    assert "0099_probe.sql" in text and "사용자 2명을 시험용 표에 적습니다." in text  # the plan
+    assert "시험용 표에 사용자 2명을 적었습니다 (probe (user_id))." in text  # the notice, told
+    assert "setup_wizard:probe-written" not in text  # the original only under -v
