@@ -389,10 +389,12 @@ def test_a_plan_query_that_fails_says_only_which_file_is_applied(database: Datab
 
     folder = probe_dir(tmp_path)
     (folder / "0099_probe.sql").write_text(PROBE.replace("to_regclass('users') IS NULL", "count(*) FROM nowhere"))
+    (folder / "0098_typo.sql").write_text("-- setup_wizard:plan-when: SELECT 1 AS one\n-- setup_wizard:plan: {two}\n")
     migrations = load_migrations(folder)
     with database.connect() as conn:
         plan = dict(describe_pending(conn, [m.name for m in migrations], migrations))
         assert plan["0099_probe.sql"] == msg.PLAN_GENERIC.format(name="0099_probe.sql")
+        assert plan["0098_typo.sql"] == msg.PLAN_GENERIC.format(name="0098_typo.sql")
         assert msg.PLAN_GENERIC.format(name="0001_prerequisites.sql") != plan["0001_prerequisites.sql"]
         assert conn.execute("SELECT 1").fetchone() == (1,)
 

@@ -14,6 +14,8 @@ and what a file declares about itself in `-- setup_wizard:` comment lines, one l
 
 The plan and notice lines are words about the file, not its SQL: they are left out of its checksum, so
 rewording them never makes an applied file look changed.
+A new migration is therefore its file here plus, when the backend depends on what it makes, its objects in
+database/contract.py (which `check`, the repairs and the lock messages read); no code names the file.
 Nothing here touches a database; the history (database/migration_history.py), the runner
 (database/migrate.py) and the preview (database/preview.py) build on these.
 """

@@ -31,13 +31,14 @@ def _shown(value: object) -> str:
 
 def _describe(conn: psycopg.Connection[Any], migration: Migration) -> str:
     """The first of the file's declared cases that applies here. A query that cannot run here (a table it
-    reads is missing) is the file's mistake: the file is then only named, as a file without a plan is."""
+    reads is missing) or a sentence its columns do not fill is the file's mistake: the file is then only
+    named, as a file without a plan is."""
     import psycopg
 
     try:
         with conn.transaction():  # a savepoint: a failed query leaves the other files' queries their turn
             return _first_case(conn, migration)
-    except (psycopg.errors.ProgrammingError, psycopg.errors.DataError):
+    except (psycopg.errors.ProgrammingError, psycopg.errors.DataError, KeyError, IndexError, ValueError):
         return msg.PLAN_GENERIC.format(name=migration.name)
 
 
