@@ -12,6 +12,7 @@ from conftest import Database
 from dbstate import add_sample_data, hand_migrate, noticed, planned
 from test_check import items, run_sql
 
+from setup_wizard import messages as msg
 from setup_wizard.database import contract, live_schema, readiness
 from setup_wizard.database.contract import COUNTING_PATTERN
 from setup_wizard.database.drift import find_drift
