@@ -9,10 +9,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from setup_wizard import messages as msg
+from setup_wizard.database import checkpoints
 from setup_wizard.database.contract import CHECKPOINT_TABLES, CONTRACT, Contract
 from setup_wizard.database.drift import find_drift
-from setup_wizard.database.live_schema import contract_schema, has_session_link, present_tables, quote_ident
-from setup_wizard.database.repair import plan_repairs
+from setup_wizard.database.inspect import dev_user_exists
+from setup_wizard.database.live_schema import contract_schema, has_session_link, present_tables
+from setup_wizard.database.repair import drift_fix, plan_repairs
 from setup_wizard.results import Status, Step
 
 if TYPE_CHECKING:
@@ -38,22 +40,14 @@ def checklist(conn: psycopg.Connection[Any], contract: Contract = CONTRACT) -> l
 
     trigger_drift = [d for d in drift if d.kind == "triggers"]
     memory_missing = [name for name in ("user_preferences", "entity_memories") if name not in present]
-    dev_user = "users" in present and bool((conn.execute(
-        "SELECT EXISTS (SELECT 1 FROM " + quote_ident(schema) + ".users WHERE id = 1)").fetchone() or (False,))[0])
-    checkpoints_missing = [name for name in CHECKPOINT_TABLES if not (conn.execute(
-        "SELECT to_regclass(format('%%I.%%I', %s::text, %s::text)) IS NOT NULL OR to_regclass(%s) IS NOT NULL",
-        [schema, name, name]).fetchone() or (False,))[0]]
+    dev_user = bool(dev_user_exists(conn, schema))
+    checkpoints_missing = not checkpoints.present_tables(conn) >= set(CHECKPOINT_TABLES)
     if not drift:
         schema_step = Step("schema", Status.OK, msg.CHECK_SCHEMA, msg.CHECK_SCHEMA_OK)
     else:
-        repairs = plan_repairs(conn, drift, schema)
-        manual = [r for r in repairs if not r.safe]
-        parts = [msg.FIX_SCHEMA_REPAIRABLE] if any(r.safe for r in repairs) else []
-        if manual:
-            parts.append("\n".join([msg.FIX_SCHEMA_MANUAL_HEAD, *(r.fix for r in manual)]))
+        code, fix = drift_fix(plan_repairs(conn, drift, schema))
         schema_step = Step("schema", Status.FAIL, msg.CHECK_SCHEMA, "\n".join(f"{d.name}: {d.message}" for d in drift),
-                           "schema_drift_manual" if manual and len(manual) == len(repairs) else "schema_drift",
-                           "\n".join(parts) or None)
+                           code, fix)
     return [
         have("sessions" in present, "sessions", msg.CHECK_SESSIONS),
         have("chat_sessions" in present, "chat_sessions", msg.CHECK_CHAT_SESSIONS),

@@ -358,6 +358,21 @@ def plan_repairs(conn: psycopg.Connection[Any], drift: list[Drift] | None = None
     return list(unique.values())
 
 
+def drift_fix(covering: list[Repair]) -> tuple[str, str | None]:
+    """The code and fix for drift these repairs cover, for `check` and the run's last screen alike:
+    `--yes` for what repairs safely (and the file it re-runs, which a person may run too), the SQL for
+    the rest; `schema_drift_manual` when nothing of it repairs safely."""
+    manual = [r for r in covering if not r.safe]
+    parts = [msg.FIX_SCHEMA_REPAIRABLE] if any(r.safe for r in covering) else []
+    # A file re-run by --yes may as well be run by hand (counters brought in line by 0003, say).
+    parts += [msg.FIX_SCHEMA_RERUN_BY_HAND.format(name=r.id.split(":", 1)[1])
+              for r in covering if r.safe and r.id.startswith("rerun:")]
+    if manual:
+        parts.append("\n".join([msg.FIX_SCHEMA_MANUAL_HEAD, *(r.fix for r in manual)]))
+    code = "schema_drift_manual" if manual and len(manual) == len(covering) else "schema_drift"
+    return code, "\n".join(parts) or None
+
+
 # --- applying ------------------------------------------------------------------------------------------
 
 def _apply_one(runner: Runner, repair: Repair) -> RepairOutcome:

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from setup_wizard import messages as msg
 from setup_wizard import problems
 from setup_wizard.database.migration_files import load_migrations
-from setup_wizard.database.migration_history import changed_files_problem, read_plan
+from setup_wizard.database.migration_history import changed_files_problem, is_baseline, read_plan
 from setup_wizard.flow.check_registry import Check, Context, register
 from setup_wizard.flow.connect import Connector
 from setup_wizard.flow.decide import ReadOnly
@@ -104,12 +104,8 @@ def check_pending(ctx: Context) -> Iterator[Step]:
         return
     lines = [msg.MIGRATIONS_PENDING_HEAD.format(count=len(pending))]
     for migration in pending:
-        baseline = False
-        if migration.baseline_when:
-            row = ctx.conn.execute(migration.baseline_when.encode("utf-8")).fetchone()
-            baseline = bool(row and row[0])
         lines.append(msg.MIGRATION_PENDING_LINE.format(
-            name=migration.name, note=msg.MIGRATION_PENDING_BASELINE if baseline else ""))
+            name=migration.name, note=msg.MIGRATION_PENDING_BASELINE if is_baseline(ctx.conn, migration) else ""))
     yield problems.step("migrations_pending", "migrations", step_title=msg.STEP_MIGRATIONS, detail="\n".join(lines))
 
 
@@ -142,7 +138,7 @@ def check_schema(ctx: Context) -> Iterator[Step]:
     from setup_wizard.database.contract import FAIL, object_counts
     from setup_wizard.database.drift import find_drift
     from setup_wizard.database.live_schema import present_tables
-    from setup_wizard.database.repair import plan_repairs
+    from setup_wizard.database.repair import drift_fix, plan_repairs
 
     assert ctx.conn is not None
     if not present_tables(ctx.conn):
@@ -173,15 +169,8 @@ def check_schema(ctx: Context) -> Iterator[Step]:
         status = Status.FAIL if any(d.severity == FAIL for d in found) else Status.WARN
         names = {d.name for d in found}
         covering = [r for r in repairs if names & set(r.drift)]
-        manual = [r for r in covering if not r.safe]
-        parts = [msg.FIX_SCHEMA_REPAIRABLE] if any(r.safe for r in covering) else []
-        # A file re-run by --yes may as well be run by hand (counters brought in line by 0003, say).
-        parts += [msg.FIX_SCHEMA_RERUN_BY_HAND.format(name=r.id.split(":", 1)[1])
-                  for r in covering if r.safe and r.id.startswith("rerun:")]
-        if manual:
-            parts.append("\n".join([msg.FIX_SCHEMA_MANUAL_HEAD, *(r.fix for r in manual)]))
-        code = "schema_drift_manual" if manual and len(manual) == len(covering) else "schema_drift"
-        yield Step(step_id, status, title, detail, code, "\n".join(parts) or None)
+        code, fix = drift_fix(covering)
+        yield Step(step_id, status, title, detail, code, fix)
 
 
 @register(CHECKS, "search_path", msg.STEP_SEARCH_PATH, needs_connection=True)
