@@ -26,7 +26,6 @@ from setup_wizard.database.migrate import MigrationError, Runner
 from setup_wizard.database.migration_files import load_migrations
 from setup_wizard.database.migration_history import changed_files_problem, read_plan
 from setup_wizard.database.preview import describe_pending, summarise_notices
-from setup_wizard.database.readiness import checklist
 from setup_wizard.environment import Environment
 from setup_wizard.errors import UsageError, WizardError
 from setup_wizard.flow import connect, finish
@@ -262,11 +261,12 @@ class Flow(FlowState):
     # 4. Verify and the result ------------------------------------------------------------------------
     def result(self, conn: psycopg.Connection[Any], settings: Settings) -> None:
         self.view.phase(Phase.RESULT)
-        before = len(self.report.steps)
-        finish.add_verification(conn, self.report)
+        verified = Report()
+        finish.add_verification(conn, verified)
+        self.report.verification = verified.verification
         self.view.verification(self.report.verification)
-        for step in self.report.steps[before:]:
-            self.view.step(step)
+        for step in verified.steps:
+            self.add(step)
         before = len(self.report.steps)
         if finish.ensure_checkpoints(conn, settings, self.decider, self.report, self.view.say):
             self.changed = True
@@ -276,12 +276,23 @@ class Flow(FlowState):
         if dev_user is not None:
             self.add(dev_user)
             self.changed = self.changed or dev_user.detail == msg.DEV_USER_CREATED
-        items = checklist(conn)
+        items = self.last_pass(conn, settings, verified)
+        self.report.checklist = items
         self.view.checklist(items)
         self.report.next_steps = finish.next_steps(items)
         problem = finish.readiness_problems(items, self.report)
         if problem is not None:
             self.add(problem)
+
+    def last_pass(self, conn: psycopg.Connection[Any], settings: Settings, verified: Report) -> list[Step]:
+        """`check`'s database items again, on this connection, after the fixes: the run's last screen."""
+        from setup_wizard.flow.check_registry import Context
+        from setup_wizard.flow.checks_database import last_pass
+        from setup_wizard.scrub import Scrubber
+
+        scrub = Scrubber.collect([settings.password], self.env_values)
+        return last_pass(Context(self.options, self.env, None, settings, self.view.say, scrub, self.system,
+                                 discovery=self.discovery, conn=conn, count_counters=False, verified=verified))
 
 
 def run(options: Options, env: Environment, decider: Decider, view: View, system: System | None = None) -> Report:
