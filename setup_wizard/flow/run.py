@@ -3,8 +3,9 @@ verify → result.
 
 The wizard and `--yes` both call `run()`; they differ only in the `Decider` (ask the person, or take the
 safe default) and the `View` (screens, or progress lines). `check` runs the same phases' functions
-read-only through its registry of checks (flow/checks.py). Everything is computed into one Report;
-drawing it is ui/render.py's job.
+read-only through its registry of checks (flow/checks.py); the run's last screen is that registry's
+database items read again after its fixes (`Flow.last_pass`), so both doors judge a database the same
+way. Everything is computed into one Report; drawing it is ui/render.py's job.
 """
 
 from __future__ import annotations
