@@ -518,12 +518,13 @@ def test_checkpoint_setup_waits_for_our_lock(database: Database) -> None:
 
 
 def test_report_object_json_shape_is_unchanged() -> None:
+    # "checklist" (the run's last screen) was added deliberately; the rest is as it was.
     report = Report()
     report.add(Step("x", Status.INFO, "t", "d", more=("hidden",)))
     report.facts["OS"] = "Linux"
     assert report.to_json() == {"ok": True, "steps": [{"id": "x", "status": "info", "code": None, "title": "t",
                                                        "detail": "d", "fix": None}],
-                                "migrations": [], "verification": []}
+                                "migrations": [], "verification": [], "checklist": []}
 
 
 @needs_langgraph
