@@ -93,6 +93,10 @@ def test_walk_applies_after_one_confirmation_and_a_rerun_asks_nothing(database: 
     assert report.ok, text
     assert prompter.questions == [msg.ASK_CONFIRM_APPLY, *CPQ]
     assert "사용자 2명의 대화 6개" in text and msg.CHECKLIST_TITLE in text and msg.NEXT_STEPS_TITLE in text
+    # The last screen is `check`'s database items, read again after the run's fixes.
+    assert all(title in text for title in (msg.STEP_MIGRATIONS, msg.STEP_SCHEMA_TABLES, msg.STEP_SCHEMA_TRIGGERS,
+                                           msg.STEP_SEARCH_PATH, msg.STEP_DEV_USER)), text
+    assert [item.id for item in report.checklist][:2] == ["server_version", "privileges"]
     ids = [step.id for step in report.steps]
     order = ["postgres", "psql", "env_file", "backend_env", "backend_url", "settings", "server", "login", "database"]
     assert [i for i in ids if i in order] == order
