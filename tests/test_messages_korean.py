@@ -26,6 +26,7 @@ ALLOWED_NAMES = """
     hot standby primary promote on
     options with without log copy cp rm mv ls chmod chown findstr netstat sudo systemctl apt cd set unset bin
     initdb add status icacls LOCALAPPDATA APPDATA USERPROFILE HOME
+    server autostart off systemd grep ss lsof source update EnterpriseDB
     SQL SQLSTATE ALTER CASCADE CONNECTION CREATE CREATEDB DATABASE DELETE DISABLE DROP ENCODING FROM GRANT
     IN INSERT INTO LIMIT LOGIN NOT NULL ON OWNER PASSWORD RESET ROLE ROLLBACK SCHEMA SELECT SET TABLE TO
     TRIGGER UNIQUE USAGE USER VALID VALUES PG PGOPTIONS PGPASSWORD PGPORT setval UnicodeDecodeError

@@ -200,7 +200,7 @@ def test_a_program_leaving_a_child_on_its_output_does_not_hang_when_output_goes_
 
 def test_create_local_cluster_runs_pg_ctl_start_with_output_in_a_file() -> None:
     source = Path(local_cluster.__file__).read_text(encoding="utf-8")
-    start = source[source.index('"-w", "-t", "30", "start"'):][:200]
+    start = source[source.index('"-w", "-t", str(wait), "start"'):][:200]
     assert "output=" in start
 
 
@@ -217,18 +217,18 @@ def test_default_cluster_folder_is_ascii_under_a_korean_profile() -> None:
                                                          "SYSTEMDRIVE": "C:"})
     assert str(local_cluster.default_cluster_folder(korean)) == r"C:\setup_wizard-pgdata"
     plain = RecordedSystem(platform="windows", environ={"LOCALAPPDATA": r"C:\Users\minsu\AppData\Local"})
-    assert str(local_cluster.default_cluster_folder(plain)) == r"C:\Users\minsu\AppData\Local\setup_wizard\pgdata"
+    assert str(local_cluster.default_cluster_folder(plain)) == r"C:\Users\minsu\AppData\Local\setup_wizard\server"
 
 
 def test_a_non_ascii_cluster_folder_is_refused_before_initdb() -> None:
     system = windows_two_versions()
     installation = discover(system).chosen
     assert installation is not None
-    outcome = local_cluster.create_local_cluster(system, installation, Path(r"C:\Users\민수\pgdata"),
-                                            settings_for("postgresql://postgres:pw@localhost:5432/db"),
-                                            lambda _q: True, quiet)
+    system.environ[local_cluster.SERVER_DIR_ENV] = r"C:\Users\민수\pgdata"
+    outcome = local_cluster.create_local_cluster(system, installation,
+                                                 settings_for("postgresql://postgres:pw@localhost:5432/db"), quiet)
     assert not outcome.done and outcome.step is not None and outcome.step.status is Status.FAIL
-    assert r"C:\setup_wizard-pgdata" in outcome.step.detail
+    assert r"C:\setup_wizard-pgdata" in (outcome.step.fix or "")
     assert not any(a.startswith("run ") for a in system.actions)
 
 

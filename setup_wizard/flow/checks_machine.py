@@ -70,10 +70,11 @@ def check_packages(ctx: Context) -> Iterator[Step]:
 def check_postgres(ctx: Context) -> Iterator[Step]:
     from setup_wizard.machine.discovery import discover
     from setup_wizard.machine.install_checks import describe, postgres_step
+    from setup_wizard.machine.local_cluster import install_line
 
     ctx.discovery = discover(ctx.system)
     ctx.facts[msg.FACT_INSTALLATIONS] = "; ".join(describe(i) for i in ctx.discovery.installations) or msg.NOT_FOUND
-    yield postgres_step(ctx.discovery, ctx.settings)
+    yield postgres_step(ctx.discovery, ctx.settings, install_line(ctx.system, ctx.discovery))
 
 
 @register(CHECKS, "psql", msg.STEP_PSQL)

@@ -6,7 +6,6 @@ the Decider: the wizard asks the person, `--yes` takes the safe default, `check`
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from setup_wizard import messages as msg
@@ -19,8 +18,9 @@ from setup_wizard.flow.decide import Choice, FixKind
 from setup_wizard.flow.save import offer_save
 from setup_wizard.flow.state import FlowState
 from setup_wizard.flow.view import Phase
-from setup_wizard.machine import local_cluster, login_help, password_reset, services
+from setup_wizard.machine import local_cluster, login_help, password_reset, services, windows_install
 from setup_wizard.machine.fix import FixOutcome
+from setup_wizard.machine.login_help import is_local
 from setup_wizard.machine.system import ServiceState
 from setup_wizard.results import Status, Step
 
@@ -97,28 +97,76 @@ def server_fix(flow: FlowState, settings: Settings) -> tuple[Service | None, Ins
 def fix_label(flow: FlowState, settings: Settings) -> str | None:
     service, binaries = server_fix(flow, settings)
     if service is not None:
+        if service.kind == "user":
+            return msg.CHOICE_START_USER_SERVER
         return msg.CHOICE_START_SERVICE.format(name=service.name)
-    if binaries is not None and flow.decider.can_ask:
+    if binaries is not None and not flow.decider.read_only:
         return msg.CHOICE_CREATE_CLUSTER
     return None
 
 
 def create_cluster(flow: FlowState, installation: Installation, settings: Settings) -> tuple[FixOutcome, Settings]:
-    question = msg.ASK_CREATE_CLUSTER.format(bindir=installation.bindir, port=settings.port)
-    if not flow.decider.can_ask or not flow.decider.allow(FixKind.PERSON, question):
+    """The per-user server (machine/local_cluster.py): it only adds, so --yes creates it too."""
+    question = local_cluster.create_question(installation, settings)
+    if not flow.decider.allow(FixKind.ADD, question):
         return FixOutcome(False, local_cluster.no_server_step(flow.system, installation, settings)), settings
-    folder = Path(flow.decider.value(msg.ASK_CLUSTER_FOLDER, str(local_cluster.default_cluster_folder(flow.system))))
     new_password = not settings.password
     if new_password:
-        settings = settings.with_value(
-            "password", flow.decider.password(msg.ASK_CLUSTER_PASSWORD.format(user=settings.user)), TYPED)
-    outcome = local_cluster.create_local_cluster(flow.system, installation, folder, settings, lambda _q: True,
-                                                 flow.view.say)
+        if not flow.decider.can_ask:
+            return FixOutcome(False, Step("cluster", Status.FAIL, msg.STEP_CLUSTER, msg.CLUSTER_NO_PASSWORD,
+                                          "password_missing")), settings
+        settings = ask_password(flow, settings)
+    outcome = local_cluster.create_local_cluster(flow.system, installation, settings, flow.view.say)
+    if outcome.done:
+        offer_autostart(flow)
     if outcome.done and new_password and outcome.step is not None:
         step = outcome.step
         warned = Step(step.id, Status.WARN, step.title, step.detail + "\n" + msg.CLUSTER_CREATED_NEW_PASSWORD)
         return FixOutcome(True, warned), settings
     return outcome, settings
+
+
+def can_install(flow: FlowState, settings: Settings) -> bool:
+    """Route 1: Windows with winget and no PostgreSQL server at all; only a person decides (UAC)."""
+    return (flow.decider.can_ask and flow.discovery is not None and is_local(settings.host)
+            and windows_install.available(flow.system)
+            and not services.any_system_server(flow.system, flow.discovery))
+
+
+def install_postgres(flow: FlowState, settings: Settings) -> Settings:
+    """winget + the EDB installer, then the registry again, bin on the user's PATH (with consent)."""
+    from setup_wizard.machine.discovery import discover
+    from setup_wizard.machine.install_checks import add_bin_to_path
+
+    if not settings.password:
+        settings = ask_password(flow, settings)
+    outcome = windows_install.install(flow.system, settings,
+                                      lambda question: flow.decider.allow(FixKind.PERSON, question), flow.view.say)
+    if outcome.step is not None:
+        flow.add(outcome.step)
+    if not outcome.done:
+        return settings
+    flow.changed = True
+    flow.discovery = discover(flow.system)
+    chosen = flow.discovery.chosen
+    if chosen is None:
+        flow.view.say(msg.WINGET_NOT_FOUND_AFTER)
+        return settings
+    if add_bin_to_path(flow.system, chosen.bindir, lambda question: flow.decider.allow(FixKind.PERSON, question),
+                       flow.view.say):
+        flow.add(Step("psql", Status.OK, msg.STEP_PSQL, msg.PSQL_ADDED.format(bindir=chosen.bindir)))
+    services.wait_until_accepting(settings)
+    return settings
+
+
+def offer_autostart(flow: FlowState) -> None:
+    """Start at logon: only asked of a person (never --yes), only where it can work (not as root)."""
+    from setup_wizard.machine import autostart
+
+    if not flow.decider.can_ask or autostart.entry_path(flow.system) is None:
+        return
+    if flow.decider.allow(FixKind.PERSON, msg.ASK_AUTOSTART, default=False):
+        flow.add(autostart.enable(flow.system))
 
 
 def fix_server(flow: FlowState, settings: Settings) -> tuple[bool, Settings]:
@@ -151,6 +199,7 @@ class Connector:
         self.fix_tried = False
         self.server_reported = False
         self.reset_tried = False
+        self.install_tried = False
 
     def fail(self, step_id: str, title: str, error: WizardError) -> None:
         self.flow.add(problems.from_error(error, step_id, title))
@@ -219,6 +268,10 @@ class Connector:
         flow = self.flow
         label = None if self.fix_tried or problem.code != "server_not_running" else fix_label(flow, self.settings)
         choices = [Choice("fix", label)] if label else []
+        if not self.install_tried and problem.code == "server_not_running" and can_install(flow, self.settings):
+            choices.insert(0, Choice("install", msg.CHOICE_INSTALL_POSTGRES))  # the team's version first
+        if choices:
+            choices[0] = Choice(choices[0].key, msg.CHOICE_RECOMMENDED.format(label=choices[0].label))
         if flow.decider.can_ask:
             # How to start it is what the person needs to answer the question: shown with it.
             flow.view.preview(problems.from_error(self.with_start_help(problem, in_wizard=True), "server"))
@@ -228,6 +281,10 @@ class Connector:
         if choice == "fix":
             self.fix_tried = True
             _done, self.settings = fix_server(flow, self.settings)
+            return True
+        if choice == "install":
+            self.install_tried = True
+            self.settings = install_postgres(flow, self.settings)
             return True
         if choice == "address":
             self.settings = ask_field(flow, ask_field(flow, self.settings, "host"), "port")
@@ -252,8 +309,11 @@ class Connector:
             add(line)
         if not connected and service is None:
             binaries = local_cluster.cluster_candidate(flow.system, flow.discovery, service, self.settings)
+            why_not = None if binaries is not None else local_cluster.unavailable_step(flow.system, self.settings)
             if binaries is not None:
                 add(local_cluster.no_server_step(flow.system, binaries, self.settings))
+            elif why_not is not None:
+                add(why_not)
 
     def login_failed(self, problem: WizardError) -> bool:
         flow = self.flow

@@ -19,8 +19,9 @@ from typing import Protocol
 
 
 class FixKind(Enum):
-    ADD = "add"  # only adds: create the database or the dev user, apply migrations, start a service
-    PERSON = "person"  # needs a person: a UAC prompt, the user PATH, a new server folder, saving .env
+    # only adds: create the database or the dev user, apply migrations, start a service, create the per-user server
+    ADD = "add"
+    PERSON = "person"  # needs a person: a UAC prompt, the user PATH, saving .env
     DESTRUCTIVE = "destructive"  # --recreate
 
 

@@ -8,7 +8,8 @@ from pathlib import Path
 
 @dataclass(frozen=True)
 class Options:
-    command: str = "run"  # "run" or "check"
+    command: str = "run"  # "run", "check" or "server"
+    server_action: str = ""  # `server start|stop|status` (machine/server_command.py)
     yes: bool = False
     dsn: str | None = None
     env_file: Path | None = None

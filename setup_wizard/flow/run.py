@@ -37,7 +37,7 @@ from setup_wizard.flow.save import account_unsaved
 from setup_wizard.flow.settings_phase import env_file_step, load_env_and_settings, settings_step
 from setup_wizard.flow.state import FlowState
 from setup_wizard.flow.view import Phase, Say, View
-from setup_wizard.machine import install_checks
+from setup_wizard.machine import install_checks, local_cluster
 from setup_wizard.results import MigrationOutcome, Report, Status, Step
 
 if TYPE_CHECKING:
@@ -71,7 +71,8 @@ class Flow(FlowState):
             self.view.say(msg.INSTALL_SEARCH_FAILED.format(error=type(error).__name__))
             return
         self.view.installations(self.discovery)
-        self.add(install_checks.postgres_step(self.discovery, settings))
+        user_server = local_cluster.install_line(self.system, self.discovery)
+        self.add(install_checks.postgres_step(self.discovery, settings, user_server))
         psql = install_checks.psql_step(self.system, self.discovery, settings)
         chosen = self.discovery.chosen
         if psql.code == "psql_not_found" and chosen is not None and install_checks.add_bin_to_path(

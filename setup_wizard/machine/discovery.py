@@ -183,6 +183,8 @@ def discover(system: System | None = None) -> Discovery:
     """Every PostgreSQL installation found, which one the wizard uses, and psql on PATH."""
     system = system or RealSystem()
     found: list[Installation] = []
+    if system.environ.get("SETUP_WIZARD_IGNORE_SYSTEM_POSTGRES"):  # tests: a machine with no PostgreSQL
+        return Discovery(installations=(), chosen=None, psql_on_path=None, platform=system.platform)
 
     def add(installation: Installation) -> None:
         for index, known in enumerate(found):

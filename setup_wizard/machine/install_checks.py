@@ -6,6 +6,8 @@ Each check returns a `Step`; a known problem comes from its catalogue entry (pro
 
 from __future__ import annotations
 
+import re
+from dataclasses import replace
 from pathlib import Path
 
 from setup_wizard import messages as msg
@@ -29,13 +31,21 @@ def describe(installation: Installation) -> str:
     return line
 
 
-def postgres_step(discovery: Discovery, settings: Settings) -> Step:
-    """Every version found and the one used; nothing found on a local setup is a warning."""
+def postgres_step(discovery: Discovery, settings: Settings, user_server: tuple[bool, str] | None = None) -> Step:
+    """Every version found and the one used; nothing found on a local setup is a warning, unless the
+    per-user server is there (`user_server`: (exists, its line), from local_cluster.install_line)."""
     if discovery.chosen is None:
         if not is_local(settings.host):
             return Step("postgres", Status.SKIP, msg.STEP_POSTGRES, msg.POSTGRES_REMOTE.format(host=settings.host))
-        return problems.step("postgres_not_found", "postgres", Status.WARN, msg.STEP_POSTGRES,
+        if user_server is not None and user_server[0]:
+            return Step("postgres", Status.OK, msg.STEP_POSTGRES, user_server[1])
+        step = problems.step("postgres_not_found", "postgres", Status.WARN, msg.STEP_POSTGRES,
                              platform=discovery.platform)
+        if user_server is None:
+            return step
+        # The route that fits this machine first: the per-user server, then the installers.
+        renumbered = re.sub(r"(?m)^(\d+)\.", lambda m: f"{int(m.group(1)) + 1}.", step.fix or "")
+        return replace(step, fix=f"1. {user_server[1]}\n{renumbered}".rstrip())
     lines = [msg.POSTGRES_FOUND.format(count=len(discovery.installations), version=discovery.chosen.version)]
     lines += ["- " + describe(i) for i in discovery.installations]
     return Step("postgres", Status.OK, msg.STEP_POSTGRES, "\n".join(lines))

@@ -111,6 +111,8 @@ def debian_clusters(system: System) -> list[Cluster]:
     """pg_lsclusters: `Ver Cluster Port Status Owner Datadir Logfile` (the columns are not translated)."""
     if system.platform != "linux" or system.which("pg_lsclusters") is None:
         return []
+    if system.environ.get("SETUP_WIZARD_IGNORE_SYSTEM_POSTGRES"):  # tests: a machine with no system PostgreSQL
+        return []
     listing = system.run(["pg_lsclusters", "--no-header"], timeout=15)
     clusters: list[Cluster] = []
     for line in listing.text.splitlines() if listing.ok else []:

@@ -91,9 +91,36 @@ def _brew_service(system: System, discovery: Discovery) -> Service | None:
     return fallback
 
 
+def any_system_server(system: System, discovery: Discovery) -> bool:
+    """Does this machine have a system PostgreSQL server on any port (a Windows service, a Debian cluster,
+    a systemd unit, a Homebrew service)? Then it is preferred: no per-user server is offered."""
+    from setup_wizard.machine import local_cluster
+
+    if local_cluster.system_hidden(system):
+        return False
+    if any(i.service for i in discovery.installations):
+        return True
+    if system.platform == "darwin":
+        return _brew_service(system, discovery) is not None
+    if system.platform == "windows":
+        return False
+    if system.which("pg_lsclusters") is not None:
+        listing = system.run(["pg_lsclusters", "--no-header"], timeout=15)
+        if any(len(line.split()) >= 4 for line in listing.text.splitlines()):
+            return True
+    return _linux_service(system, discovery, port=-1) is not None
+
+
 def find_service(system: System, discovery: Discovery, settings: Settings) -> Service | None:
     """The local server's service and its state; None for a remote host or when there is none."""
     if not is_local(settings.host):
+        return None
+    from setup_wizard.machine import local_cluster
+
+    user_server = local_cluster.as_service(system, settings)
+    if user_server is not None:
+        return user_server
+    if local_cluster.system_hidden(system):
         return None
     if system.platform == "windows":
         installation = _for_port(discovery, settings.port)
@@ -112,6 +139,11 @@ def service_step(service: Service | None, settings: Settings, connected: bool) -
         return Step("service", Status.SKIP, msg.STEP_SERVICE, msg.SERVICE_REMOTE)
     if service is None:
         return None
+    if service.kind == "user":
+        if service.state is ServiceState.RUNNING:
+            return Step("service", Status.OK, msg.STEP_SERVICE, msg.USER_SERVER_RUNNING_LINE)
+        return problems.step("user_server_stopped", "service", Status.WARN if connected else Status.FAIL,
+                             msg.STEP_SERVICE, command=service.command_text)
     if service.state is ServiceState.RUNNING:
         return Step("service", Status.OK, msg.STEP_SERVICE, msg.SERVICE_RUNNING.format(name=service.name))
     # Stopped while the connection works: another server answers on this port. Only a warning then.
@@ -155,16 +187,20 @@ def start_fix(system: System, discovery: Discovery | None, settings: Settings, i
     general steps stand. `in_wizard`: the person answers the question below rather than rerunning."""
     if discovery is None or not is_local(settings.host):
         return None
-    clusters = debian_clusters(system) if system.platform == "linux" else []
+    from setup_wizard.machine import local_cluster
+
+    user_server = local_cluster.as_service(system, settings)  # the per-user server at this port
+    clusters = debian_clusters(system) if system.platform == "linux" and user_server is None else []
     if clusters:
         lines = _cluster_lines(system, discovery, clusters, settings.port)
     else:
-        service = find_service(system, discovery, settings)
+        service = user_server or find_service(system, discovery, settings)
         if service is None or service.state not in (ServiceState.STOPPED, ServiceState.PAUSED):
             return None
         command = (msg.SERVICE_START_WINDOWS_HOW.format(name=service.name, command=service.command_text)
                    if service.kind == "windows" else service.command_text)
-        lines = [msg.SERVER_START_SERVICE.format(name=service.name, command=command)]
+        lines = [msg.USER_SERVER_START_LINE.format(command=command) if service.kind == "user"
+                 else msg.SERVER_START_SERVICE.format(name=service.name, command=command)]
     lines.append(msg.SERVER_START_THEN_RETRY if in_wizard else msg.SERVER_START_THEN_RERUN)
     return "\n".join(f"{number}. {line}" for number, line in enumerate(lines, start=1))
 
@@ -187,9 +223,22 @@ def wait_until_accepting(settings: Settings, timeout: float = SERVICE_WAIT_SECON
         time.sleep(0.5)
 
 
+def _start_user_server(system: System, confirm: Confirm) -> FixOutcome:
+    """The per-user server (machine/local_cluster.py): pg_ctl start, no admin rights."""
+    from setup_wizard.machine import local_cluster
+
+    place = local_cluster.server_place(system)
+    if isinstance(place, local_cluster.Unavailable) or not confirm(msg.ASK_START_USER_SERVER):
+        return FixOutcome(False)
+    step, done = local_cluster.start(system, place)
+    return FixOutcome(done, step)
+
+
 def start_service(system: System, service: Service, settings: Settings, confirm: Confirm, say: Say,
                   wait: float = SERVICE_WAIT_SECONDS) -> FixOutcome:
     """Explain, ask, start (elevated on Windows: the UAC prompt), then wait until it accepts connections."""
+    if service.kind == "user":
+        return _start_user_server(system, confirm)
     if service.kind == "windows":
         question = msg.ASK_START_SERVICE_WINDOWS.format(name=service.name)
     else:

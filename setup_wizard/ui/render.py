@@ -244,6 +244,12 @@ def render_report(console: Console, report: Report, symbols: Symbols, check: boo
         _print(console, text)
 
 
+def render_steps(console: Console, report: Report, symbols: Symbols, verbose: bool = False) -> None:
+    """Only the steps, no summary (`server start|stop|status`)."""
+    for step in report.steps:
+        _render_step(console, step, symbols, verbose)
+
+
 def write_json(stream: TextIO, report: Report) -> None:
     """Exactly one JSON document, UTF-8, whatever the console's code page."""
     text = json.dumps(report.to_json(), ensure_ascii=False, indent=2) + "\n"
