@@ -95,6 +95,37 @@ def test_memory_tables_are_created_used_and_cascade(database: Database) -> None:
         assert conn.execute("SELECT count(*) FROM pg_constraint WHERE conname = 'uq_user_entity'").fetchone() == (1,)
 
 
+def test_the_verification_counts_users_exactly_with_and_without_the_user_key(database: Database) -> None:
+    """The cheap verification query reads the same numbers as counting every memory by hand: the users of
+    linked memories through users' key while a validated foreign key vouches for it, from the memories
+    themselves once it does not (a memory of a user who is not in users still counts)."""
+    truth = """SELECT count(*) FILTER (WHERE session_id IS NOT NULL),
+                      count(DISTINCT user_id) FILTER (WHERE session_id IS NOT NULL),
+                      count(*) FILTER (WHERE session_id IS NULL),
+                      count(DISTINCT user_id) FILTER (WHERE session_id IS NULL)
+                 FROM conversation_memories"""
+
+    def read(conn: psycopg.Connection[Any]) -> tuple[int, ...]:
+        rows = {r.label: (r.total_rows, r.unique_users) for r in verification_rows(conn)}
+        return (*rows[msg.VERIFY_WITH_SESSION], *rows[msg.VERIFY_WITHOUT_SESSION])
+
+    with database.connect() as conn:
+        add_sample_data(conn, users=4, per_user=3)
+        migrate(conn)
+        # User 2 gets one unlinked memory beside its linked ones; user 5 has only unlinked memories.
+        conn.execute("INSERT INTO users (id, email, type) VALUES (5, 'u5@example.com', 'USER')")
+        conn.execute("""INSERT INTO conversation_memories (user_id, query, response_summary, relevance)
+                        VALUES (2, 'q', 's', 'HIGH'), (5, 'q', 's', 'HIGH'), (5, 'q2', 's', 'HIGH')""")
+        assert read(conn) == conn.execute(truth).fetchone() == (12, 4, 3, 2)
+        # No foreign key any more: a memory may name a user that is not in users; it is still counted.
+        conn.execute("ALTER TABLE conversation_memories DROP CONSTRAINT conversation_memories_user_id_fkey")
+        session = conn.execute("SELECT session_id FROM chat_sessions WHERE user_id = 1").fetchone()
+        assert session is not None
+        conn.execute("""INSERT INTO conversation_memories (user_id, query, response_summary, relevance, session_id)
+                        VALUES (99, 'q', 's', 'HIGH', %s)""", [session[0]])
+        assert read(conn) == conn.execute(truth).fetchone() == (13, 5, 3, 2)
+
+
 # --- a database made by the backend's own models ------------------------------------------------------------
 
 # What Base.metadata.create_all emits for the backend's models (app/models/users.py, chat.py, memory.py,

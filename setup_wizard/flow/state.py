@@ -11,6 +11,7 @@ from setup_wizard.errors import WizardError
 from setup_wizard.flow.decide import Decider
 from setup_wizard.flow.options import Options
 from setup_wizard.flow.view import View
+from setup_wizard.machine.asked_once import AskedOnce
 from setup_wizard.results import Report, Step
 
 if TYPE_CHECKING:
@@ -40,7 +41,8 @@ class FlowState:
         self.env = env
         self.decider = decider
         self.view = view
-        self.system = system or real_system(env)
+        # The service manager's answers are remembered for the run (machine/asked_once.py).
+        self.system: System = AskedOnce(system or real_system(env))
         self.report = Report()
         self.discovery: Discovery | None = None
         self.env_values: dict[str, str] | None = None
