@@ -294,6 +294,7 @@ FIX_ENV_FILE_NONE = (
     "백엔드는 backend/.env 에서 접속 정보를 읽습니다. 다음 한 줄로 파일을 만드세요:\n"
     "DATABASE_URL=postgresql+psycopg://postgres:비밀번호@localhost:5432/real_estate"
 )
+ENV_FILE_CREATED = "{path} 파일이 없어 로그인에 성공한 값으로 새로 만들었습니다."
 ENV_FILE_SKIPPED = "--dsn 으로 접속 정보를 받았습니다."
 ENV_FILE_SKIPPED_ENVIRON = "환경 변수로 접속 정보를 받았습니다."
 ENV_CHECK_SKIPPED = ".env 파일이 없어 건너뛰었습니다."
@@ -322,8 +323,14 @@ FIX_SAVE_NOT_PROVEN = (
     "저장할지 묻습니다(--yes 는 묻지 않고 저장합니다)."
 )
 ENV_PLAN_PENDING = (
-    "{path} 파일에 고칠 점이 있습니다. 고친 뒤의 값으로 먼저 접속해 보고, 로그인에 성공하면 한 번에 저장할지 묻습니다."
+    "{path} 파일에 고칠 점이 있습니다: {problems}. 고친 뒤의 값으로 먼저 접속해 보고, 로그인에 성공하면 "
+    "무엇을 왜 고치는지 보여 드린 뒤 한 번에 저장할지 묻습니다."
 )
+ENV_CREATE_PENDING = (
+    "백엔드는 {path} 파일의 DATABASE_URL로만 접속합니다. 이 값으로 먼저 접속해 보고, 로그인에 성공하면 "
+    "이 파일을 DATABASE_URL 한 줄로 만들지 묻습니다."
+)
+ENV_FIX_CREATE = "백엔드는 backend/.env 의 DATABASE_URL로만 접속합니다. 다른 파일은 건드리지 않습니다."
 SAVE_NO_BACKEND = "이 폴더({cwd})와 그 위 폴더에서 backend 폴더를 찾지 못해 .env 파일을 만들지 않았습니다."
 FIX_SAVE_NO_BACKEND = "프로젝트 폴더(backend 폴더가 있는 곳)로 이동해 python -m setup_wizard 를 다시 실행하세요."
 ENV_SAVE_UNREADABLE = "파일을 다시 읽을 수 없어 저장하지 않았습니다: {path}"
@@ -1484,8 +1491,8 @@ BACKEND_SETTINGS_PROBLEMS = {
             "시작하자마자 UnicodeDecodeError로 멈춥니다."
         ),
         steps=(
-            "python -m setup_wizard --yes 로 실행하면 그 값으로 로그인에 성공한 뒤 "
-            "백업을 남기고 같은 내용을 UTF-8(BOM 없음)로 다시 저장합니다.",
+            "python -m setup_wizard 를 실행하면 그 값으로 로그인에 성공한 뒤, 백업을 남기고 같은 내용을 "
+            "UTF-8(BOM 없음)로 다시 저장할지 묻습니다(--yes 는 묻지 않고 저장합니다).",
             "직접 고치려면 VS Code에서 파일을 열고 오른쪽 아래 인코딩 → '인코딩하여 저장' → UTF-8 을 고르세요.",
         ),
     ),
@@ -1496,8 +1503,8 @@ BACKEND_SETTINGS_PROBLEMS = {
             "1.0.1은 BOM을 첫 키 이름의 일부로 읽으므로, 백엔드에는 DATABASE_URL이 없는 것과 같습니다."
         ),
         steps=(
-            "python -m setup_wizard --yes 로 실행하면 그 값으로 로그인에 성공한 뒤 "
-            "백업을 남기고 BOM 없는 UTF-8로 다시 저장합니다.",
+            "python -m setup_wizard 를 실행하면 그 값으로 로그인에 성공한 뒤, 백업을 남기고 BOM 없는 "
+            "UTF-8로 다시 저장할지 묻습니다(--yes 는 묻지 않고 저장합니다).",
             "직접 고치려면 편집기에서 인코딩을 'UTF-8'(BOM 없음)로 바꿔 저장하세요.",
         ),
     ),
@@ -1534,9 +1541,8 @@ BACKEND_SETTINGS_PROBLEMS = {
             "이 파일의 접속 키: {keys}"
         ),
         steps=(
-            "python -m setup_wizard --yes 로 실행하면 그 값으로 로그인에 성공한 뒤 "
-            "POSTGRES_* 값으로 DATABASE_URL을 만들어 파일 끝에 추가합니다 "
-            "(비밀번호는 퍼센트 인코딩합니다).",
+            "python -m setup_wizard 를 실행하면 로그인에 성공한 뒤, 접속한 값(파일에 POSTGRES_* 키가 "
+            "있으면 그 값)으로 DATABASE_URL을 만들어 저장할지 묻습니다(--yes 는 묻지 않고 저장합니다).",
             "직접 추가하려면: DATABASE_URL=postgresql+psycopg://postgres:비밀번호@localhost:5432/real_estate",
         ),
     ),
@@ -1977,7 +1983,7 @@ SETTINGS_BACKEND_IGNORES_PG = (
     "백엔드는 PG로 시작하는 환경 변수(PGPASSWORD 등)를 읽지 않습니다. "
     "마법사가 접속에 성공해도 백엔드는 .env 의 값을 씁니다."
 )
-SETTINGS_ASK_INTRO = "설정되지 않은 값을 묻습니다. Enter를 누르면 [ ] 안의 값을 그대로 씁니다."
+SETTINGS_ASK_INTRO = "설정되지 않은 값을 묻습니다. Enter를 누르면 제안된 값을 그대로 씁니다."
 ASK_FIELD = "{field} 값을 입력하세요"
 ASK_PASSWORD_HIDDEN = "{user}@{host}:{port} 의 비밀번호 (입력 내용은 가려집니다)"
 ASK_PASSWORD_DEFAULT_HINT = "비워 두면 백엔드 기본 비밀번호를 씁니다"
@@ -1987,7 +1993,7 @@ VALUE_EMPTY = "값을 비워 둘 수 없습니다. 다시 입력하세요."
 
 # Save screen.
 SAVE_INTRO = "로그인에 성공한 값을 {path} 파일에 저장하면 백엔드도 같은 곳에 접속합니다."
-SAVE_CREATE = "{path} 파일이 없어서 새로 만듭니다."
+SAVE_CREATE = "로그인에 성공한 값으로 {path} 파일을 새로 만들면 백엔드도 같은 곳에 접속합니다."
 SAVE_LINE = "{key}={shown}"
 SAVE_KEEPS = "다른 줄과 주석, 순서는 그대로 두고, 이전 파일은 백업으로 남깁니다."
 
