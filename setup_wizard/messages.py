@@ -1007,28 +1007,7 @@ RESET_FIX = (
 STEP_MIGRATIONS = "마이그레이션"
 PLAN_INTRO = "적용할 마이그레이션 {count}개가 이 데이터베이스에 하는 일입니다:"
 PLAN_SAFE = "기존 데이터는 지우지 않습니다. 파일마다 트랜잭션 하나로 적용해, 실패하면 그 파일의 변경은 모두 되돌립니다."
-PLAN_0001_CREATE = "없는 테이블과 형식을 만듭니다: {names}"
-PLAN_0001_PRESENT = "users, conversation_memories 가 이미 있어 그대로 둡니다."
-PLAN_0002_CREATE = "sessions 테이블을 만듭니다 (백엔드가 로그인 세션을 저장하는 곳)."
-PLAN_0002_PRESENT = "이미 있는 sessions 테이블은 그대로 두고, 빠진 인덱스만 더합니다."
-PLAN_0003_LINK = (
-    "chat_sessions 테이블을 만들고, 사용자 {users}명의 대화 {memories}개를 "
-    "'이전 대화 (마이그레이션)' 세션으로 연결합니다."
-)
-PLAN_0003_EMPTY = "chat_sessions 테이블과 트리거를 만듭니다. 옮길 기존 대화는 없습니다."
-PLAN_0003_HAND = (
-    "손으로 마이그레이션한 chat_sessions 와 기존 연결은 그대로 두고, 빠진 인덱스·외래 키·트리거만 더합니다."
-)
-PLAN_0003_DUPLICATES = "메시지를 두 번 세는 트리거 {count}개를 정리합니다: {names}"
-PLAN_0004_CREATE = (
-    "user_preferences, entity_memories 테이블과 conversation_memories(relevance) 인덱스를 만듭니다 "
-    "(백엔드가 사용자의 선호와 언급한 매물·지역을 기억하는 곳)."
-)
-PLAN_0004_PRESENT = "user_preferences, entity_memories 가 이미 있어 그대로 두고, 빠진 인덱스만 더합니다."
-PLAN_0005_CREATE = (
-    "chat_messages 테이블을 만듭니다 (백엔드 모델이 chat_sessions 옆에 두는 곳: 세션을 지우면 메시지도 함께 지워짐)."
-)
-PLAN_0005_PRESENT = "이미 있는 chat_messages 테이블은 그대로 두고, 빠진 인덱스만 더합니다."
+# What each file will do is declared in the file itself (-- setup_wizard:plan:); a file that declares nothing:
 PLAN_GENERIC = "{name} 파일을 적용합니다."
 ASK_CONFIRM_APPLY = "위 마이그레이션을 적용할까요?"
 APPLY_DECLINED = "적용하지 않았습니다. 아무것도 바뀌지 않았습니다."
@@ -1056,21 +1035,7 @@ MIGRATION_ACTIONS = {
 }
 
 NOTICES_TITLE = "서버가 알려 준 내용:"
-NOTICE_MIGRATED = "사용자 {users}명의 기존 대화를 '이전 대화 (마이그레이션)' 세션 {sessions}개로 연결했습니다."
-NOTICE_MIGRATED_NONE = "옮길 기존 대화가 없었습니다."
-NOTICE_LINKS_KEPT = "conversation_memories.session_id 가 이미 있어 기존 연결을 그대로 두었습니다."
-NOTICE_SESSION_FK_KEPT = (
-    "conversation_memories.session_id 에는 외래 키({name})가 이미 있어 새로 만들지 않았습니다."
-)
-NOTICE_DUPLICATE_TRIGGER = "메시지를 두 번 세던 트리거를 지웠습니다: {name}"
-NOTICE_DROPPED_COUNTING_TRIGGER = (
-    "{name} 트리거가 chat_sessions 의 메시지 수를 한 번 더 세고 있어서 지웠습니다. 꼭 다시 필요하면 "
-    "아래 문장으로 되살릴 수 있습니다 (그러면 메시지가 다시 두 번 세어집니다):\n{restore};"
-)
-NOTICE_FK_NOT_VALID = (
-    "없는 세션을 가리키는 대화가 있어 외래 키 fk_conv_mem_session 을 검증하지 않은 채로 두었습니다 "
-    "(새로 들어오는 행은 검사합니다)."
-)
+# Our own notices are told in the Korean their files declare (-- setup_wizard:notice:); the server's:
 NOTICE_OTHER = "그 밖의 서버 알림이 {count}건 있습니다. 할 일은 없습니다."
 # The server's own "…, skipping" notices, in the server's language: told apart by what they say.
 NOTICE_EXISTS_SKIPPED = (

@@ -9,7 +9,7 @@ from typing import Any
 import psycopg
 import pytest
 from conftest import Database
-from dbstate import add_sample_data, hand_migrate
+from dbstate import add_sample_data, hand_migrate, noticed, planned
 from test_check import items, run_sql
 
 from setup_wizard import messages as msg
@@ -57,7 +57,7 @@ def full_run_with_data(database: Database) -> psycopg.Connection[Any]:
 
 def test_the_counting_test_in_0003_is_the_contracts() -> None:
     text = (sql_dir() / "0003_chat_sessions.sql").read_text(encoding="utf-8")
-    assert COUNTING_PATTERN in text
+    assert text.count(COUNTING_PATTERN) == 2  # the step that drops counting triggers, and the plan that names them
     assert contract.COUNTED_SESSIONS in text and contract.COUNTERS_DISAGREE in text  # the recount
 
 
@@ -72,7 +72,7 @@ def test_checkpoint_tables_are_stated_once() -> None:
 def test_memory_tables_are_created_used_and_cascade(database: Database) -> None:
     with database.connect() as conn:
         assert dict(describe_pending(conn, ["0004_memory_tables.sql"]))["0004_memory_tables.sql"] == (
-            msg.PLAN_0004_CREATE)
+            planned("0004_memory_tables.sql", 1))
         migrate(conn)
         assert find_drift(conn) == []
         conn.execute("INSERT INTO users (id, email, type) VALUES (7, 'u7@example.com', 'USER')")
@@ -209,7 +209,7 @@ def test_a_database_made_by_the_models_is_valid_as_it_is(database: Database, tmp
         notices = migrate(conn)
         assert find_drift(conn) == []
         assert session_keys(conn) == ["conversation_memories_session_id_fkey"]  # never a second key
-        assert msg.NOTICE_SESSION_FK_KEPT.format(name="conversation_memories_session_id_fkey") in (
+        assert noticed("session-fk-kept").format(name="conversation_memories_session_id_fkey") in (
             summarise_notices(notices))
         assert plan_repairs(conn) == []
         # The backend's inserts still work and are counted once, on top of the memory counted by 0003.

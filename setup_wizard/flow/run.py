@@ -216,7 +216,7 @@ class Flow(FlowState):
         with self.view.progress(msg.APPLY_STARTING) as update:
             ok = self.apply(conn, update)
         notices = [notice for outcome in self.report.migrations for notice in outcome.notices]
-        self.view.migrations(self.report.migrations, summarise_notices(notices, self.options.verbose))
+        self.view.migrations(self.report.migrations, summarise_notices(notices, self.options.verbose, migrations))
         return ok
 
     def agreed(self, conn: psycopg.Connection[Any], settings: Settings, pending: list[str]) -> bool:
