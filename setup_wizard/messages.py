@@ -1878,7 +1878,7 @@ CATALOGUE.update({
 
 
 # === 13. The end of a run: final checklist, verification, summary and next steps ============================
-# The final checklist (database/readiness.py).
+# The final checklist: `check`'s database items read again after the run's fixes (flow/checks_database.py).
 CHECKLIST_TITLE = "최종 점검"
 STEP_READINESS = "백엔드가 쓸 준비"
 READINESS_MISSING = "최종 점검에서 아직 없는 것이 있습니다: {names}"
@@ -1886,21 +1886,6 @@ FIX_READINESS = (
     "python -m setup_wizard check 로 무엇이 다른지 확인하세요.\n"
     "그다음 python -m setup_wizard --yes 를 다시 실행하면 지우지 않고 더할 수 있는 것은 모두 더합니다."
 )
-CHECK_SESSIONS = "sessions 테이블"
-CHECK_CHAT_SESSIONS = "chat_sessions 테이블"
-CHECK_SESSION_ID = "conversation_memories.session_id"
-CHECK_TRIGGERS = "트리거 (메시지 수, 수정 시각)"
-CHECK_SCHEMA = "스키마 (백엔드가 기대하는 것과 비교)"
-CHECK_SCHEMA_OK = "기대하는 그대로입니다"
-CHECK_MEMORY_TABLES = "기억 테이블 (user_preferences, entity_memories)"
-CHECK_CHAT_MESSAGES = "chat_messages 테이블"
-CHECK_MEMORY_TABLES_MISSING = "없는 테이블: {names}"
-CHECK_DEV_USER = "개발용 사용자 id 1"
-CHECK_DEV_USER_MISSING = "없습니다. 첫 채팅이 외래 키 위반으로 실패합니다"
-CHECK_CHECKPOINTS = "LangGraph 체크포인트 테이블"
-CHECK_CHECKPOINTS_LATER = "서버를 처음 시작할 때 자동으로 만들어집니다"
-CHECK_PRESENT = "있습니다"
-CHECK_MISSING = "없습니다"
 
 # Verification: every conversation linked to a session.
 STEP_VERIFY = "검증"

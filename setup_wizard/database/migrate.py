@@ -39,6 +39,7 @@ from setup_wizard.database.migration_history import (
     ensure_history,
     history_exists,
     history_name,
+    is_baseline,
     read_plan,
 )
 from setup_wizard.database.run_lock import Progress, advisory_lock
@@ -152,12 +153,6 @@ class Runner:
                     result.outcomes.append(self._apply_one(item.migration, result.outcomes))
         return result
 
-    def _is_baseline(self, migration: Migration) -> bool:
-        if not migration.baseline_when:
-            return False
-        row = self.conn.execute(migration.baseline_when.encode("utf-8")).fetchone()
-        return bool(row and row[0])
-
     @contextmanager
     def transaction(self, name: str, done: list[MigrationOutcome]) -> Iterator[list[str]]:
         """One transaction with lock_timeout and the contract's schema as its search_path; notices
@@ -240,7 +235,7 @@ class Runner:
         self.progress(msg.APPLYING.format(name=migration.name))
         started = time.perf_counter()
         with self.transaction(migration.name, done) as notices:
-            kind = "baseline" if self._is_baseline(migration) else "applied"
+            kind = "baseline" if is_baseline(self.conn, migration) else "applied"
             self.conn.execute(migration.text.encode("utf-8"))
             seconds = self._record(migration, kind, started)
         return MigrationOutcome(migration.name, kind, seconds, tuple(notices))

@@ -31,6 +31,15 @@ class PlanItem:
     applied_at: datetime | None = None
 
 
+def is_baseline(conn: psycopg.Connection[Any], migration: Migration) -> bool:
+    """Was this pending file's work done by hand before it was ever recorded (its baseline-when query
+    is true)? The runner records it as a baseline; `check` says so beside the pending file."""
+    if not migration.baseline_when:
+        return False
+    row = conn.execute(migration.baseline_when.encode("utf-8")).fetchone()
+    return bool(row and row[0])
+
+
 def history_name(schema: str | None = None) -> str:
     """The history table's name, qualified when a schema is given (quoted as an identifier)."""
     if schema is None:

@@ -30,6 +30,7 @@ from setup_wizard.database.migrate import MigrationError, Runner
 from setup_wizard.database.migration_files import load_migrations
 from setup_wizard.database.migration_history import accept_repair_kind, ensure_history
 from setup_wizard.database.run_lock import Progress, advisory_lock
+from setup_wizard.results import Status, Step
 
 if TYPE_CHECKING:
     import psycopg
@@ -357,6 +358,21 @@ def plan_repairs(conn: psycopg.Connection[Any], drift: list[Drift] | None = None
     for repair in repairs:
         unique.setdefault(repair.id, repair)
     return list(unique.values())
+
+
+def drift_step(covering: list[Repair], step_id: str, status: Status, title: str, detail: str) -> Step:
+    """The failing item for drift these repairs cover, for `check` and the run's last pass alike:
+    `--yes` for what repairs safely (and the file it re-runs, which a person may run too), the SQL for
+    the rest; `schema_drift_manual` when nothing of it repairs safely."""
+    manual = [r for r in covering if not r.safe]
+    parts = [msg.FIX_SCHEMA_REPAIRABLE] if any(r.safe for r in covering) else []
+    # A file re-run by --yes may as well be run by hand (counters brought in line by 0003, say).
+    parts += [msg.FIX_SCHEMA_RERUN_BY_HAND.format(name=r.id.split(":", 1)[1])
+              for r in covering if r.safe and r.id.startswith("rerun:")]
+    if manual:
+        parts.append("\n".join([msg.FIX_SCHEMA_MANUAL_HEAD, *(r.fix for r in manual)]))
+    code = "schema_drift_manual" if manual and len(manual) == len(covering) else "schema_drift"
+    return problems.step(code, step_id, status, title, detail=detail, fix="\n".join(parts))
 
 
 # --- applying ------------------------------------------------------------------------------------------

@@ -1,9 +1,10 @@
-"""The machinery of `check`'s checklist: what a check is, what it reads, and how the list is run.
+"""The machinery of the one checklist: what a check is, what it reads, and how the list is run.
 
 A check (Django system checks style) is a function of the shared `Context` that yields `Step`s with a
 stable id and code, a Korean message and a fix; `register` adds it to a module's list of checks in
 order (flow/checks_machine.py, checks_config.py and checks_database.py hold them, flow/checks.py
-runs them). `run_checks` skips a check that needs the database when there is no connection (or the
+runs them for `check`; the run's last screen is the database checks again, after its fixes).
+`run_checks` skips a check that needs the database when there is no connection (or the
 .env file when none was found), and
 turns a check that crashes into one failed item carrying its error while the others still run.
 """
@@ -25,7 +26,7 @@ from setup_wizard.errors import WizardError
 from setup_wizard.flow.options import Options
 from setup_wizard.flow.view import Say
 from setup_wizard.machine.system import System
-from setup_wizard.results import Status, Step, VerificationRow
+from setup_wizard.results import Report, Status, Step, VerificationRow
 from setup_wizard.scrub import Scrubber
 
 if TYPE_CHECKING:
@@ -50,6 +51,11 @@ class Context:
     plan: list[PlanItem] | None = None
     verification: list[VerificationRow] = field(default_factory=list)
     facts: dict[str, str] = field(default_factory=dict)
+    # The run's second pass: the counters were counted when its repairs were planned (a recount it applied
+    # leaves them in line), and the verification table was read after its last change to the memories;
+    # neither is read again, so the last screen does not scan every memory twice.
+    count_counters: bool = True
+    verified: Report | None = None
 
 
 CheckFunc = Callable[[Context], Iterable[Step]]

@@ -5,7 +5,8 @@ The connection comes from the flow's own connect phase with a Decider that never
 skipped without it: the server's version, privileges and encoding, pending and changed migrations,
 the schema against the contract (with what --yes would repair), the search_path, the backend's own
 tables, the dev user, the seed's verification table and LangGraph's checkpoint tables. The order of
-`CHECKS` is the order the checklist shows.
+`CHECKS` is the order the checklist shows. `last_pass` runs the same items on the run's connection after
+its fixes: the run's last screen (the final checklist, in every output mode).
 """
 
 from __future__ import annotations
@@ -16,8 +17,8 @@ from dataclasses import replace
 from setup_wizard import messages as msg
 from setup_wizard import problems
 from setup_wizard.database.migration_files import load_migrations
-from setup_wizard.database.migration_history import changed_files_problem, read_plan
-from setup_wizard.flow.check_registry import Check, Context, register
+from setup_wizard.database.migration_history import changed_files_problem, is_baseline, read_plan
+from setup_wizard.flow.check_registry import Check, Context, register, run_checks
 from setup_wizard.flow.connect import Connector
 from setup_wizard.flow.decide import ReadOnly
 from setup_wizard.flow.finish import add_verification
@@ -104,12 +105,8 @@ def check_pending(ctx: Context) -> Iterator[Step]:
         return
     lines = [msg.MIGRATIONS_PENDING_HEAD.format(count=len(pending))]
     for migration in pending:
-        baseline = False
-        if migration.baseline_when:
-            row = ctx.conn.execute(migration.baseline_when.encode("utf-8")).fetchone()
-            baseline = bool(row and row[0])
         lines.append(msg.MIGRATION_PENDING_LINE.format(
-            name=migration.name, note=msg.MIGRATION_PENDING_BASELINE if baseline else ""))
+            name=migration.name, note=msg.MIGRATION_PENDING_BASELINE if is_baseline(ctx.conn, migration) else ""))
     yield problems.step("migrations_pending", "migrations", step_title=msg.STEP_MIGRATIONS, detail="\n".join(lines))
 
 
@@ -142,7 +139,7 @@ def check_schema(ctx: Context) -> Iterator[Step]:
     from setup_wizard.database.contract import FAIL, object_counts
     from setup_wizard.database.drift import find_drift
     from setup_wizard.database.live_schema import present_tables
-    from setup_wizard.database.repair import plan_repairs
+    from setup_wizard.database.repair import drift_step, plan_repairs
 
     assert ctx.conn is not None
     if not present_tables(ctx.conn):
@@ -150,7 +147,7 @@ def check_schema(ctx: Context) -> Iterator[Step]:
             yield Step(step_id, Status.SKIP, title, msg.SCHEMA_NOTHING_YET)
         return
     pending = ctx.plan is None or any(item.state == "pending" for item in ctx.plan)
-    drift = find_drift(ctx.conn)
+    drift = find_drift(ctx.conn, counters=ctx.count_counters)
     # The live schema is the truth: what --yes would repair, and the SQL for what it will not.
     repairs = [] if pending or not drift else plan_repairs(ctx.conn, drift)
     counts = object_counts()
@@ -174,15 +171,7 @@ def check_schema(ctx: Context) -> Iterator[Step]:
         status = Status.FAIL if any(d.severity == FAIL for d in found) else Status.WARN
         names = {d.name for d in found}
         covering = [r for r in repairs if names & set(r.drift)]
-        manual = [r for r in covering if not r.safe]
-        parts = [msg.FIX_SCHEMA_REPAIRABLE] if any(r.safe for r in covering) else []
-        # A file re-run by --yes may as well be run by hand (counters brought in line by 0003, say).
-        parts += [msg.FIX_SCHEMA_RERUN_BY_HAND.format(name=r.id.split(":", 1)[1])
-                  for r in covering if r.safe and r.id.startswith("rerun:")]
-        if manual:
-            parts.append("\n".join([msg.FIX_SCHEMA_MANUAL_HEAD, *(r.fix for r in manual)]))
-        code = "schema_drift_manual" if manual and len(manual) == len(covering) else "schema_drift"
-        yield problems.step(code, step_id, status, title, detail=detail, fix="\n".join(parts))
+        yield drift_step(covering, step_id, status, title, detail)
 
 
 @register(CHECKS, "search_path", msg.STEP_SEARCH_PATH, needs_connection=True)
@@ -199,7 +188,7 @@ def check_backend_tables(ctx: Context) -> Iterator[Step]:
     from setup_wizard.database.live_schema import contract_schema
 
     assert ctx.conn is not None
-    backend = find_backend(ctx.env.cwd, ctx.env_file.path if ctx.env_file else None)
+    backend = find_backend(ctx.env.cwd, ctx.settings.env_file)
     if backend is None:
         yield Step("backend_tables", Status.SKIP, msg.STEP_BACKEND_TABLES, msg.BACKEND_TABLES_NO_FOLDER)
         return
@@ -226,8 +215,10 @@ def check_dev_user(ctx: Context) -> Iterator[Step]:
 @register(CHECKS, "verification", msg.STEP_VERIFY, needs_connection=True)
 def check_verification(ctx: Context) -> Iterator[Step]:
     assert ctx.conn is not None
-    steps = Report()
-    add_verification(ctx.conn, steps)
+    steps = ctx.verified
+    if steps is None:
+        steps = Report()
+        add_verification(ctx.conn, steps)
     ctx.verification = steps.verification
     if not steps.steps:
         yield Step("verification", Status.SKIP, msg.STEP_VERIFY, msg.VERIFY_NOTHING_YET)
@@ -258,3 +249,9 @@ def check_checkpoints(ctx: Context) -> Iterator[Step]:
     else:
         version = msg.CHECKPOINTS_VERSION.format(version=state.version) if state.version is not None else ""
         yield Step("checkpoints", Status.OK, title, msg.CHECKPOINTS_PRESENT.format(version=version))
+
+
+def last_pass(ctx: Context) -> list[Step]:
+    """The run's last screen: the same checks `check` runs on the database, on the run's own connection
+    after its fixes (checks -> fixes -> the same checks again). Same database, same verdict, either door."""
+    return list(run_checks(ctx, [check for check in CHECKS if check.needs_connection]))

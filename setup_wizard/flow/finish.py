@@ -1,4 +1,5 @@
-"""The result phase: the verification table, LangGraph's tables, the dev user and the final checklist."""
+"""The result phase: the verification table, LangGraph's tables, the dev user, and what the final checklist
+(`check`'s database items read again, flow/checks_database.last_pass) means for the run."""
 
 from __future__ import annotations
 
