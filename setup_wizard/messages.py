@@ -474,7 +474,7 @@ INSTALLATION_LINE = "PostgreSQL {version} ({origin}): {bindir}"
 INSTALLATION_SERVICE = ", 서비스 {service}"
 INSTALLATION_PORT = ", 포트 {port}"
 POSTGRES_FOUND = "찾은 PostgreSQL {count}개 중 {version} 버전을 사용합니다."
-POSTGRES_NOT_FOUND = "이 컴퓨터에서 PostgreSQL 프로그램을 찾지 못했습니다."
+POSTGRES_NOT_FOUND = "psql은 PostgreSQL을 설치하면 함께 생깁니다."
 POSTGRES_REMOTE = "원격 서버({host})라 이 컴퓨터의 설치는 확인하지 않습니다."
 
 STEP_PSQL = "psql"
@@ -555,6 +555,15 @@ SERVER_USE_OTHER_CLUSTER = (
     "그 서버를 쓰려면 backend/.env 의 포트를 그 서버의 포트({other})로 바꾸세요. 멈춰 있다면 시작: {command}"
 )
 SERVER_START_THEN_RETRY = "서버를 시작한 뒤 아래에서 '다시 확인하기'를 고르세요."
+# Nothing to start on this machine (no system PostgreSQL, no per-user server yet), but one can be made.
+SERVER_NONE_HERE_WIZARD = (
+    "이 컴퓨터에는 시작할 PostgreSQL 서버가 없습니다. 관리자 권한 없이 이 사용자 전용 서버를 만들 수 있습니다: "
+    "아래 선택지에서 고르세요."
+)
+SERVER_NONE_HERE = (
+    "이 컴퓨터에는 시작할 PostgreSQL 서버가 없습니다. python -m setup_wizard --yes 가 관리자 권한 없이 "
+    "이 사용자 전용 서버를 만들어 시작하고, 준비까지 마칩니다."
+)
 SERVER_START_THEN_RERUN = "서버를 시작한 뒤 python -m setup_wizard 를 다시 실행하세요."
 
 STEP_CLUSTER = "이 사용자 전용 서버"

@@ -191,6 +191,8 @@ def start_fix(system: System, discovery: Discovery | None, settings: Settings, i
 
     user_server = local_cluster.as_service(system, settings)  # the per-user server at this port
     clusters = debian_clusters(system) if system.platform == "linux" and user_server is None else []
+    if not clusters and user_server is None and discovery.chosen is None:
+        return _nothing_to_start(system, discovery, in_wizard)
     if clusters:
         lines = _cluster_lines(system, discovery, clusters, settings.port)
     else:
@@ -203,6 +205,16 @@ def start_fix(system: System, discovery: Discovery | None, settings: Settings, i
                  else msg.SERVER_START_SERVICE.format(name=service.name, command=command)]
     lines.append(msg.SERVER_START_THEN_RETRY if in_wizard else msg.SERVER_START_THEN_RERUN)
     return "\n".join(f"{number}. {line}" for number, line in enumerate(lines, start=1))
+
+
+def _nothing_to_start(system: System, discovery: Discovery, in_wizard: bool) -> str | None:
+    """No server on this machine at all: "start it" would be untrue; say a per-user one can be made."""
+    from setup_wizard.machine import local_cluster
+
+    route = local_cluster.install_line(system, discovery)
+    if route is None or route[0]:
+        return None
+    return "1. " + (msg.SERVER_NONE_HERE_WIZARD if in_wizard else msg.SERVER_NONE_HERE)
 
 
 def wait_until_accepting(settings: Settings, timeout: float = SERVICE_WAIT_SECONDS) -> bool:
