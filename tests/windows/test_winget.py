@@ -11,12 +11,15 @@ be observed (the registry, the user PATH, the Korean text), not a server.
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from harness import Wine
+from pgserver import free_port
 from test_program import cp949
 from winpython import windows_path
 
@@ -25,7 +28,7 @@ from setup_wizard import messages as msg
 HERE = Path(__file__).parent
 COMPILER = "x86_64-w64-mingw32-gcc"
 PASSWORD = "윈겟 pw;#'\"x"  # Hangul, a space, ; # and quotes: only ever in the option file
-PORT = 5437
+PORT = free_port()  # nothing listens there: Wine cannot run the installer's service
 
 
 @pytest.fixture(scope="module")
@@ -37,6 +40,26 @@ def winget_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     subprocess.run([compiler, "-municode", "-O2", "-Wall", "-Werror", "-o", str(folder / "winget.exe"),
                     str(HERE / "winget_standin.c"), "-lshell32", "-ladvapi32"], check=True, timeout=120)
     return folder
+
+
+@pytest.fixture(autouse=True)
+def no_postgres(wine: Wine) -> Iterator[None]:
+    """No PostgreSQL on this Windows before or after each test (the registry, Program Files and the user
+    PATH are the session's, shared with test_realsystem.py's fixtures): the install is offered only where
+    none is, and a bin folder one test put on the user PATH is not found by the next."""
+    def clear() -> None:
+        wine.tool("reg", "delete", r"HKLM\SOFTWARE\PostgreSQL", "/f", "/reg:64")
+        shutil.rmtree(wine.prefix / "drive_c" / "Program Files" / "PostgreSQL", ignore_errors=True)
+
+    shown = wine.tool("reg", "query", r"HKCU\Environment", "/v", "Path").stdout.decode("cp949", "replace")
+    found = re.search(r"^\s*Path\s+(REG_\w+)\s+(.*?)\s*$", shown, re.MULTILINE | re.IGNORECASE)
+    clear()
+    yield
+    clear()
+    if found is None:
+        wine.tool("reg", "delete", r"HKCU\Environment", "/v", "Path", "/f")
+    else:
+        wine.tool("reg", "add", r"HKCU\Environment", "/v", "Path", "/t", found.group(1), "/d", found.group(2), "/f")
 
 
 def _install(wine: Wine, winget_dir: Path, tmp_path: Path, code: int, output: bytes = b"",
@@ -101,8 +124,13 @@ def test_winget_gets_an_option_file_then_the_registry_and_the_user_path(wine: Wi
     assert report["chosen"]["version"] == "17" and report["chosen"]["port"] == PORT, report
     bindir = windows_path(base / "bin")
     assert report["chosen"]["bindir"].lower() == bindir.lower()
-    assert [(s["id"], s["status"]) for s in report["steps"]] == [("install", "ok"), ("psql", "ok")], report
+    assert report["offered"][0][0] == "install" and "install" not in report["offered"][1], report  # offered once
+    assert [(s["id"], s["status"], s["code"]) for s in report["steps"]] == [
+        ("install", "ok", None), ("psql", "ok", None), ("service", "warn", None),
+        ("server", "fail", "server_not_running")], out
     assert msg.WINGET_INSTALLED in out and msg.WINGET_NOT_FOUND_AFTER not in out
+    # Wine runs no Windows service: the wizard then says how to start the new one, by its registered name.
+    assert "services.msc" in out and "postgresql-x64-17" in out
     # ... and put its bin on the user PATH, in the registry and for this process.
     assert report["process_path_starts"].lower() == bindir.lower()
     path = wine.tool("reg", "query", r"HKCU\Environment", "/v", "Path").stdout.decode("cp949", "replace")
@@ -127,8 +155,9 @@ def test_each_winget_failure_in_korean_with_its_next_step(wine: Wine, winget_dir
                                                           code: int, output: bytes, reason: str) -> None:
     _done, out, record = _install(wine, winget_dir, tmp_path, code, output=output)
     report = json.loads(out.splitlines()[-1])
-    assert [(s["id"], s["status"], s["code"]) for s in report["steps"]] == [
-        ("install", "fail", "postgres_install_failed")], report
+    first = report["steps"][0]
+    assert (first["id"], first["status"], first["code"]) == ("install", "fail", "postgres_install_failed"), report
+    assert report["offered"][0][0] == "install" and "install" not in report["offered"][1], report
     assert msg.WINGET_REASONS[reason] in out and msg.WINGET_NEXT_STEPS[reason] in out
     assert f"0x{code:08X}" in out
     if output:  # winget's own words (CP949 bytes) decoded, not mangled
@@ -151,5 +180,5 @@ def test_already_installed_or_restart_to_finish_carry_on_to_the_registry(wine: W
     (base / "bin" / "psql.exe").write_bytes(b"MZ")
     _done, out, _record = _install(wine, winget_dir, tmp_path, code, base=base)
     report = json.loads(out.splitlines()[-1])
-    assert report["steps"][0]["status"] == "ok" and extra in out
+    assert report["steps"][0]["id"] == "install" and report["steps"][0]["status"] == "ok" and extra in out
     assert report["chosen"] is not None and report["chosen"]["version"] == "17"

@@ -1,8 +1,9 @@
-"""Runs INSIDE the Windows Python under Wine: route 1 as the wizard takes it (flow/connect.install_postgres)
-with RealSystem, the stand-in winget.exe on PATH and every question answered "yes".
+"""Runs INSIDE the Windows Python under Wine: the wizard's connection loop (flow/connect.Connector) with
+RealSystem, no server listening and the stand-in winget.exe on PATH. The person picks "install" at the first
+"what next?", answers yes to every question (install, UAC, PATH), and "quit" at the next "what next?".
 
-`python.exe winget_driver.py ENV_FILE`: the settings come from that backend .env. Each step the install
-adds is printed as the person would read it (Korean, the console's code page), then one ASCII JSON line.
+`python.exe winget_driver.py ENV_FILE`: the settings come from that backend .env. Each step is printed as
+the person would read it (Korean, the console's code page), then one ASCII JSON line.
 """
 
 from __future__ import annotations
@@ -11,6 +12,10 @@ import json
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from setup_wizard.flow.decide import Choice, FixKind
 
 
 class Yes:
@@ -21,13 +26,18 @@ class Yes:
 
     def __init__(self) -> None:
         self.asked: list[str] = []
+        self.offered: list[list[str]] = []
+        self.answers = ["install", "quit"]
 
-    def allow(self, kind: object, question: str, default: bool = True) -> bool:
+    def allow(self, kind: FixKind, question: str, default: bool = True) -> bool:
         self.asked.append(question)
         return True
 
-    def choose(self, question: str, choices: list[object], default: str) -> str:
-        return default
+    def choose(self, question: str, choices: list[Choice], default: str) -> str:
+        self.offered.append([choice.key for choice in choices])
+        answer = self.answers.pop(0) if self.answers else "quit"
+        assert answer in self.offered[-1], self.offered
+        return answer
 
     def value(self, question: str, current: str) -> str:
         return current
@@ -44,10 +54,11 @@ def main(env_file: Path) -> dict[str, object]:
 
     from setup_wizard.config.precedence import load_settings
     from setup_wizard.environment import Environment
-    from setup_wizard.flow.connect import install_postgres
+    from setup_wizard.flow.connect import Connector
     from setup_wizard.flow.options import Options
     from setup_wizard.flow.state import FlowState
     from setup_wizard.flow.view import ProgressView
+    from setup_wizard.machine.discovery import discover
     from setup_wizard.machine.real_system import RealSystem
 
     values = {k: v for k, v in dotenv_values(env_file).items() if v is not None}
@@ -55,7 +66,9 @@ def main(env_file: Path) -> dict[str, object]:
     system = RealSystem()
     decider = Yes()
     flow = FlowState(Options(), Environment(environ=dict(os.environ)), decider, ProgressView(print), system)
-    install_postgres(flow, settings)
+    flow.discovery = discover(system)
+    connection = Connector(flow, settings).run()
+    assert connection is None, "nothing listens under Wine"
     for step in flow.report.steps:
         print(f"[{step.status.value}] {step.title}")
         print(step.detail)
@@ -65,7 +78,8 @@ def main(env_file: Path) -> dict[str, object]:
     return {"steps": [{"id": s.id, "status": s.status.value, "code": s.code} for s in flow.report.steps],
             "chosen": None if chosen is None else {"version": chosen.version, "bindir": str(chosen.bindir),
                                                    "port": chosen.port, "service": chosen.service},
-            "asked": len(decider.asked), "process_path_starts": system.environ.get("PATH", "").split(";")[0]}
+            "offered": decider.offered, "asked": len(decider.asked),
+            "process_path_starts": system.environ.get("PATH", "").split(";")[0]}
 
 
 if __name__ == "__main__":
