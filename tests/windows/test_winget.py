@@ -28,6 +28,11 @@ from setup_wizard import messages as msg
 HERE = Path(__file__).parent
 COMPILER = "x86_64-w64-mingw32-gcc"
 PASSWORD = "윈겟 pw;#'\"x"  # Hangul, a space, ; # and quotes: only ever in the option file
+
+
+def assert_no_password(command_line: str) -> None:
+    """Not the password, nor the part of it a command line's quoting (\\" for ") leaves intact."""
+    assert PASSWORD not in command_line and "윈겟" not in command_line and "superpassword" not in command_line
 PORT = free_port()  # nothing listens there: Wine cannot run the installer's service
 
 
@@ -111,7 +116,7 @@ def test_winget_gets_an_option_file_then_the_registry_and_the_user_path(wine: Wi
     command_line, option_path, options = _recorded(record)
     assert "install -e --id PostgreSQL.PostgreSQL.17" in command_line
     assert "--mode unattended --unattendedmodeui none --optionfile" in command_line
-    assert PASSWORD not in command_line and "superpassword" not in command_line
+    assert_no_password(command_line)
     # The option file had the .env's superuser, password and port, and is gone with its folder.
     assert options == f"superaccount=postgres\nsuperpassword={PASSWORD}\nserverport={PORT}\n"
     option_file = _host_path(wine, option_path)
@@ -164,7 +169,8 @@ def test_each_winget_failure_in_korean_with_its_next_step(wine: Wine, winget_dir
         assert output.decode("cp949").strip() in out
     assert report["chosen"] is None
     command_line, option_path, options = _recorded(record)
-    assert PASSWORD not in command_line and f"superpassword={PASSWORD}" in options
+    assert_no_password(command_line)
+    assert f"superpassword={PASSWORD}" in options
     folder = _host_path(wine, option_path).parent
     assert folder.parent.is_dir() and not folder.exists()
 
