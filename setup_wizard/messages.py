@@ -294,6 +294,7 @@ FIX_ENV_FILE_NONE = (
     "백엔드는 backend/.env 에서 접속 정보를 읽습니다. 다음 한 줄로 파일을 만드세요:\n"
     "DATABASE_URL=postgresql+psycopg://postgres:비밀번호@localhost:5432/real_estate"
 )
+ENV_FILE_CREATED = "{path} 파일이 없어 로그인에 성공한 값으로 새로 만들었습니다."
 ENV_FILE_SKIPPED = "--dsn 으로 접속 정보를 받았습니다."
 ENV_FILE_SKIPPED_ENVIRON = "환경 변수로 접속 정보를 받았습니다."
 ENV_CHECK_SKIPPED = ".env 파일이 없어 건너뛰었습니다."
@@ -322,8 +323,14 @@ FIX_SAVE_NOT_PROVEN = (
     "저장할지 묻습니다(--yes 는 묻지 않고 저장합니다)."
 )
 ENV_PLAN_PENDING = (
-    "{path} 파일에 고칠 점이 있습니다. 고친 뒤의 값으로 먼저 접속해 보고, 로그인에 성공하면 한 번에 저장할지 묻습니다."
+    "{path} 파일에 고칠 점이 있습니다: {problems}. 고친 뒤의 값으로 먼저 접속해 보고, 로그인에 성공하면 "
+    "무엇을 왜 고치는지 보여 드린 뒤 한 번에 저장할지 묻습니다."
 )
+ENV_CREATE_PENDING = (
+    "백엔드는 {path} 파일의 DATABASE_URL로만 접속합니다. 이 값으로 먼저 접속해 보고, 로그인에 성공하면 "
+    "이 파일을 DATABASE_URL 한 줄로 만들지 묻습니다."
+)
+ENV_FIX_CREATE = "백엔드는 backend/.env 의 DATABASE_URL로만 접속합니다. 다른 파일은 건드리지 않습니다."
 SAVE_NO_BACKEND = "이 폴더({cwd})와 그 위 폴더에서 backend 폴더를 찾지 못해 .env 파일을 만들지 않았습니다."
 FIX_SAVE_NO_BACKEND = "프로젝트 폴더(backend 폴더가 있는 곳)로 이동해 python -m setup_wizard 를 다시 실행하세요."
 ENV_SAVE_UNREADABLE = "파일을 다시 읽을 수 없어 저장하지 않았습니다: {path}"
@@ -1000,28 +1007,7 @@ RESET_FIX = (
 STEP_MIGRATIONS = "마이그레이션"
 PLAN_INTRO = "적용할 마이그레이션 {count}개가 이 데이터베이스에 하는 일입니다:"
 PLAN_SAFE = "기존 데이터는 지우지 않습니다. 파일마다 트랜잭션 하나로 적용해, 실패하면 그 파일의 변경은 모두 되돌립니다."
-PLAN_0001_CREATE = "없는 테이블과 형식을 만듭니다: {names}"
-PLAN_0001_PRESENT = "users, conversation_memories 가 이미 있어 그대로 둡니다."
-PLAN_0002_CREATE = "sessions 테이블을 만듭니다 (백엔드가 로그인 세션을 저장하는 곳)."
-PLAN_0002_PRESENT = "이미 있는 sessions 테이블은 그대로 두고, 빠진 인덱스만 더합니다."
-PLAN_0003_LINK = (
-    "chat_sessions 테이블을 만들고, 사용자 {users}명의 대화 {memories}개를 "
-    "'이전 대화 (마이그레이션)' 세션으로 연결합니다."
-)
-PLAN_0003_EMPTY = "chat_sessions 테이블과 트리거를 만듭니다. 옮길 기존 대화는 없습니다."
-PLAN_0003_HAND = (
-    "손으로 마이그레이션한 chat_sessions 와 기존 연결은 그대로 두고, 빠진 인덱스·외래 키·트리거만 더합니다."
-)
-PLAN_0003_DUPLICATES = "메시지를 두 번 세는 트리거 {count}개를 정리합니다: {names}"
-PLAN_0004_CREATE = (
-    "user_preferences, entity_memories 테이블과 conversation_memories(relevance) 인덱스를 만듭니다 "
-    "(백엔드가 사용자의 선호와 언급한 매물·지역을 기억하는 곳)."
-)
-PLAN_0004_PRESENT = "user_preferences, entity_memories 가 이미 있어 그대로 두고, 빠진 인덱스만 더합니다."
-PLAN_0005_CREATE = (
-    "chat_messages 테이블을 만듭니다 (백엔드 모델이 chat_sessions 옆에 두는 곳: 세션을 지우면 메시지도 함께 지워짐)."
-)
-PLAN_0005_PRESENT = "이미 있는 chat_messages 테이블은 그대로 두고, 빠진 인덱스만 더합니다."
+# What each file will do is declared in the file itself (-- setup_wizard:plan:); a file that declares nothing:
 PLAN_GENERIC = "{name} 파일을 적용합니다."
 ASK_CONFIRM_APPLY = "위 마이그레이션을 적용할까요?"
 APPLY_DECLINED = "적용하지 않았습니다. 아무것도 바뀌지 않았습니다."
@@ -1049,21 +1035,7 @@ MIGRATION_ACTIONS = {
 }
 
 NOTICES_TITLE = "서버가 알려 준 내용:"
-NOTICE_MIGRATED = "사용자 {users}명의 기존 대화를 '이전 대화 (마이그레이션)' 세션 {sessions}개로 연결했습니다."
-NOTICE_MIGRATED_NONE = "옮길 기존 대화가 없었습니다."
-NOTICE_LINKS_KEPT = "conversation_memories.session_id 가 이미 있어 기존 연결을 그대로 두었습니다."
-NOTICE_SESSION_FK_KEPT = (
-    "conversation_memories.session_id 에는 외래 키({name})가 이미 있어 새로 만들지 않았습니다."
-)
-NOTICE_DUPLICATE_TRIGGER = "메시지를 두 번 세던 트리거를 지웠습니다: {name}"
-NOTICE_DROPPED_COUNTING_TRIGGER = (
-    "{name} 트리거가 chat_sessions 의 메시지 수를 한 번 더 세고 있어서 지웠습니다. 꼭 다시 필요하면 "
-    "아래 문장으로 되살릴 수 있습니다 (그러면 메시지가 다시 두 번 세어집니다):\n{restore};"
-)
-NOTICE_FK_NOT_VALID = (
-    "없는 세션을 가리키는 대화가 있어 외래 키 fk_conv_mem_session 을 검증하지 않은 채로 두었습니다 "
-    "(새로 들어오는 행은 검사합니다)."
-)
+# Our own notices are told in the Korean their files declare (-- setup_wizard:notice:); the server's:
 NOTICE_OTHER = "그 밖의 서버 알림이 {count}건 있습니다. 할 일은 없습니다."
 # The server's own "…, skipping" notices, in the server's language: told apart by what they say.
 NOTICE_EXISTS_SKIPPED = (
@@ -1484,8 +1456,8 @@ BACKEND_SETTINGS_PROBLEMS = {
             "시작하자마자 UnicodeDecodeError로 멈춥니다."
         ),
         steps=(
-            "python -m setup_wizard --yes 로 실행하면 그 값으로 로그인에 성공한 뒤 "
-            "백업을 남기고 같은 내용을 UTF-8(BOM 없음)로 다시 저장합니다.",
+            "python -m setup_wizard 를 실행하면 그 값으로 로그인에 성공한 뒤, 백업을 남기고 같은 내용을 "
+            "UTF-8(BOM 없음)로 다시 저장할지 묻습니다(--yes 는 묻지 않고 저장합니다).",
             "직접 고치려면 VS Code에서 파일을 열고 오른쪽 아래 인코딩 → '인코딩하여 저장' → UTF-8 을 고르세요.",
         ),
     ),
@@ -1496,8 +1468,8 @@ BACKEND_SETTINGS_PROBLEMS = {
             "1.0.1은 BOM을 첫 키 이름의 일부로 읽으므로, 백엔드에는 DATABASE_URL이 없는 것과 같습니다."
         ),
         steps=(
-            "python -m setup_wizard --yes 로 실행하면 그 값으로 로그인에 성공한 뒤 "
-            "백업을 남기고 BOM 없는 UTF-8로 다시 저장합니다.",
+            "python -m setup_wizard 를 실행하면 그 값으로 로그인에 성공한 뒤, 백업을 남기고 BOM 없는 "
+            "UTF-8로 다시 저장할지 묻습니다(--yes 는 묻지 않고 저장합니다).",
             "직접 고치려면 편집기에서 인코딩을 'UTF-8'(BOM 없음)로 바꿔 저장하세요.",
         ),
     ),
@@ -1534,9 +1506,8 @@ BACKEND_SETTINGS_PROBLEMS = {
             "이 파일의 접속 키: {keys}"
         ),
         steps=(
-            "python -m setup_wizard --yes 로 실행하면 그 값으로 로그인에 성공한 뒤 "
-            "POSTGRES_* 값으로 DATABASE_URL을 만들어 파일 끝에 추가합니다 "
-            "(비밀번호는 퍼센트 인코딩합니다).",
+            "python -m setup_wizard 를 실행하면 로그인에 성공한 뒤, 접속한 값(파일에 POSTGRES_* 키가 "
+            "있으면 그 값)으로 DATABASE_URL을 만들어 저장할지 묻습니다(--yes 는 묻지 않고 저장합니다).",
             "직접 추가하려면: DATABASE_URL=postgresql+psycopg://postgres:비밀번호@localhost:5432/real_estate",
         ),
     ),
@@ -1992,7 +1963,7 @@ SETTINGS_BACKEND_IGNORES_PG = (
     "백엔드는 PG로 시작하는 환경 변수(PGPASSWORD 등)를 읽지 않습니다. "
     "마법사가 접속에 성공해도 백엔드는 .env 의 값을 씁니다."
 )
-SETTINGS_ASK_INTRO = "설정되지 않은 값을 묻습니다. Enter를 누르면 [ ] 안의 값을 그대로 씁니다."
+SETTINGS_ASK_INTRO = "설정되지 않은 값을 묻습니다. Enter를 누르면 제안된 값을 그대로 씁니다."
 ASK_FIELD = "{field} 값을 입력하세요"
 ASK_PASSWORD_HIDDEN = "{user}@{host}:{port} 의 비밀번호 (입력 내용은 가려집니다)"
 ASK_PASSWORD_DEFAULT_HINT = "비워 두면 백엔드 기본 비밀번호를 씁니다"
@@ -2002,7 +1973,7 @@ VALUE_EMPTY = "값을 비워 둘 수 없습니다. 다시 입력하세요."
 
 # Save screen.
 SAVE_INTRO = "로그인에 성공한 값을 {path} 파일에 저장하면 백엔드도 같은 곳에 접속합니다."
-SAVE_CREATE = "{path} 파일이 없어서 새로 만듭니다."
+SAVE_CREATE = "로그인에 성공한 값으로 {path} 파일을 새로 만들면 백엔드도 같은 곳에 접속합니다."
 SAVE_LINE = "{key}={shown}"
 SAVE_KEEPS = "다른 줄과 주석, 순서는 그대로 두고, 이전 파일은 백업으로 남깁니다."
 

@@ -3,6 +3,9 @@
 -- The backend's own objects that the chat-session migration builds on: the enum `usertype`, the
 -- tables `users` and `conversation_memories`. Each is created only when it is missing and is never
 -- altered when present, so the backend's SQLAlchemy models later find them as they expect.
+-- setup_wizard:plan-when: SELECT string_agg(name, ', ' ORDER BY n) AS names FROM (VALUES (1, 'usertype', to_regtype('usertype')::text), (2, 'users', to_regclass('users')::text), (3, 'conversation_memories', to_regclass('conversation_memories')::text)) AS o (n, name, found) WHERE found IS NULL HAVING count(*) > 0
+-- setup_wizard:plan: 없는 테이블과 형식을 만듭니다: {names}
+-- setup_wizard:plan: users, conversation_memories 가 이미 있어 그대로 둡니다.
 --
 -- Safe to run any number of times. By hand:
 --   psql "postgresql://postgres:PASSWORD@localhost:5432/real_estate" -1 -f sql/0001_prerequisites.sql

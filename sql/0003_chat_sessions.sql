@@ -17,6 +17,23 @@
 -- setup_wizard:replaces-checksum: 3392d3ded0612620c844ed234453bc1681c12b911ab43a56760a5b94dde0c6eb
 --   (the second release, which installed the counting trigger without bringing the existing sessions'
 --    counters in line: `check` reports sessions whose counters disagree, and --yes re-runs this file)
+-- setup_wizard:replaces-checksum: 99e3d37e0469de8a6ef42f8473663bb5b9852dd2e9693b36eca65f019d4b5897
+--   (the third release: the same steps, whose notices were English sentences instead of the tags below)
+-- setup_wizard:plan-when: SELECT count(*) AS count, string_agg(tg.tgname, ', ' ORDER BY tg.tgname) AS names FROM pg_trigger AS tg JOIN pg_proc AS p ON p.oid = tg.tgfoid WHERE to_regclass('chat_sessions') IS NOT NULL AND EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass('conversation_memories') AND attname = 'session_id' AND NOT attisdropped) AND tg.tgrelid = to_regclass('conversation_memories') AND NOT tg.tgisinternal AND tg.tgname <> 'trigger_update_session_message_count' AND p.prosrc ~* 'update\s+(only\s+)?("?\w+"?\.)?"?chat_sessions"?\s+(as\s+\w+\s+)?set\s[^;]*message_count' HAVING count(*) > 0
+-- setup_wizard:plan: 손으로 마이그레이션한 chat_sessions 와 기존 연결은 그대로 두고, 빠진 인덱스·외래 키·트리거만 더합니다. 메시지를 두 번 세는 트리거 {count}개를 정리합니다: {names}
+-- setup_wizard:plan-when: SELECT WHERE to_regclass('chat_sessions') IS NOT NULL AND EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass('conversation_memories') AND attname = 'session_id' AND NOT attisdropped)
+-- setup_wizard:plan: 손으로 마이그레이션한 chat_sessions 와 기존 연결은 그대로 두고, 빠진 인덱스·외래 키·트리거만 더합니다.
+-- setup_wizard:plan-when: SELECT WHERE to_regclass('conversation_memories') IS NULL
+-- setup_wizard:plan: chat_sessions 테이블과 트리거를 만듭니다. 옮길 기존 대화는 없습니다.
+-- setup_wizard:plan-when: SELECT count(DISTINCT user_id) AS users, count(*) AS memories FROM conversation_memories HAVING count(*) > 0
+-- setup_wizard:plan: chat_sessions 테이블을 만들고, 사용자 {users}명의 대화 {memories}개를 '이전 대화 (마이그레이션)' 세션으로 연결합니다.
+-- setup_wizard:plan: chat_sessions 테이블과 트리거를 만듭니다. 옮길 기존 대화는 없습니다.
+-- setup_wizard:notice: memories-migrated 사용자 {users}명의 기존 대화를 '이전 대화 (마이그레이션)' 세션 {sessions}개로 연결했습니다.
+-- setup_wizard:notice: no-memories-to-migrate 옮길 기존 대화가 없었습니다.
+-- setup_wizard:notice: links-kept conversation_memories.session_id 가 이미 있어 기존 연결을 그대로 두었습니다.
+-- setup_wizard:notice: session-fk-kept conversation_memories.session_id 에는 외래 키({name})가 이미 있어 새로 만들지 않았습니다.
+-- setup_wizard:notice: session-fk-not-valid 없는 세션을 가리키는 대화가 있어 외래 키 fk_conv_mem_session 을 검증하지 않은 채로 두었습니다 (새로 들어오는 행은 검사합니다).
+-- setup_wizard:notice: dropped-counting-trigger {name} 트리거가 chat_sessions 의 메시지 수를 한 번 더 세고 있어서 지웠습니다. 꼭 다시 필요하면 아래 문장으로 되살릴 수 있습니다 (그러면 메시지가 다시 두 번 세어집니다):\n{restore};
 --
 -- Run it in one transaction. By hand:
 --   psql "postgresql://postgres:PASSWORD@localhost:5432/real_estate" -1 -f sql/0003_chat_sessions.sql
@@ -67,7 +84,7 @@ BEGIN
          WHERE attrelid = 'conversation_memories'::regclass
            AND attname = 'session_id' AND NOT attisdropped
     ) THEN
-        RAISE NOTICE 'conversation_memories.session_id already exists: existing links are kept';
+        RAISE NOTICE 'setup_wizard:links-kept';
         RETURN;
     END IF;
 
@@ -98,7 +115,11 @@ BEGIN
             'ALTER TABLE conversation_memories ALTER COLUMN session_id TYPE varchar(100) '
             'USING (%L || user_id || %L)::varchar(100)', id_prefix, id_suffix);
     END IF;
-    RAISE NOTICE 'Migrated memories of % users into % sessions', n_sessions, n_sessions;
+    IF n_sessions > 0 THEN
+        RAISE NOTICE 'setup_wizard:memories-migrated users=% sessions=%', n_sessions, n_sessions;
+    ELSE
+        RAISE NOTICE 'setup_wizard:no-memories-to-migrate';
+    END IF;
 END
 $$;
 
@@ -138,7 +159,7 @@ BEGIN
         BEGIN
             EXECUTE format('ALTER TABLE conversation_memories VALIDATE CONSTRAINT %I', key_name);
         EXCEPTION WHEN foreign_key_violation THEN
-            RAISE WARNING 'fk_conv_mem_session left NOT VALID: some memories point at missing sessions';
+            RAISE WARNING 'setup_wizard:session-fk-not-valid name=%', key_name;
         END;
     END IF;
 END

@@ -10,6 +10,9 @@
 -- or by hand) is left exactly as it is.
 --
 -- setup_wizard:baseline-when: SELECT to_regclass('user_preferences') IS NOT NULL AND to_regclass('entity_memories') IS NOT NULL
+-- setup_wizard:plan-when: SELECT WHERE to_regclass('user_preferences') IS NOT NULL AND to_regclass('entity_memories') IS NOT NULL
+-- setup_wizard:plan: user_preferences, entity_memories 가 이미 있어 그대로 두고, 빠진 인덱스만 더합니다.
+-- setup_wizard:plan: user_preferences, entity_memories 테이블과 conversation_memories(relevance) 인덱스를 만듭니다 (백엔드가 사용자의 선호와 언급한 매물·지역을 기억하는 곳).
 --
 -- Safe to run any number of times. By hand:
 --   psql "postgresql://postgres:PASSWORD@localhost:5432/real_estate" -1 -f sql/0004_memory_tables.sql

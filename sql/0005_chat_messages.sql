@@ -11,6 +11,9 @@
 -- The models give `id` a value in Python (uuid4); the database default does the same for plain SQL.
 --
 -- setup_wizard:baseline-when: SELECT to_regclass('chat_messages') IS NOT NULL
+-- setup_wizard:plan-when: SELECT WHERE to_regclass('chat_messages') IS NOT NULL
+-- setup_wizard:plan: 이미 있는 chat_messages 테이블은 그대로 두고, 빠진 인덱스만 더합니다.
+-- setup_wizard:plan: chat_messages 테이블을 만듭니다 (백엔드 모델이 chat_sessions 옆에 두는 곳: 세션을 지우면 메시지도 함께 지워짐).
 --
 -- Safe to run any number of times. By hand:
 --   psql "postgresql://postgres:PASSWORD@localhost:5432/real_estate" -1 -f sql/0005_chat_messages.sql

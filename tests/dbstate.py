@@ -11,6 +11,16 @@ from setup_wizard.database.migration_files import load_migrations
 PREREQUISITES = next(m for m in load_migrations() if m.name.startswith("0001")).text
 
 
+def planned(name: str, case: int) -> str:
+    """The plan sentence file `name` declares as its case number `case` (-- setup_wizard:plan:, from 0)."""
+    return next(m for m in load_migrations() if m.name == name).plan[case].text
+
+
+def noticed(tag: str) -> str:
+    """The Korean sentence a file declares for its notice `setup_wizard:<tag>` (-- setup_wizard:notice:)."""
+    return next(text for m in load_migrations() for declared, text in m.notices if declared == tag)
+
+
 def add_sample_data(conn: psycopg.Connection[Any], users: int = 3, per_user: int = 4) -> None:
     """Users 1..N (id 1 included) and memories spread over time, newest last per user."""
     conn.execute(PREREQUISITES.encode())

@@ -34,8 +34,13 @@ class Terminal:
 
     def ask(self, question: str, keys: str) -> None:
         """The question may be wrapped to the terminal's width at any space: a space matches any run of
-        white space and colour codes (line breaks included)."""
-        self.child.expect(r"(?:\s|\x1b\[[0-9;?]*[A-Za-z])+".join(re.escape(word) for word in question.split()))
+        white space and colour codes (line breaks included). Spaces around the question count too:
+        " 호스트 " must not match the echoed choice "호스트와 포트 바꾸기" before the host prompt exists."""
+        gap = r"(?:\s|\x1b\[[0-9;?]*[A-Za-z])+"
+        pattern = gap.join(re.escape(word) for word in question.split())
+        before = gap if question[:1].isspace() else ""
+        after = gap if question[-1:].isspace() else ""
+        self.child.expect(before + pattern + after)
         self.child.send(keys)
 
     def finish(self) -> int:

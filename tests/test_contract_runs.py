@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 from conftest import Database, backend_form, clean_environ, run_cli, run_inprocess
-from dbstate import add_sample_data, snapshot
+from dbstate import add_sample_data, planned, snapshot
 from test_check import needs_langgraph
 from test_schema import MODELS_DDL
 from test_wizard import CP, walk
@@ -173,14 +173,14 @@ def test_the_wizard_plans_and_checks_chat_messages(database: Database, tmp_path:
     with database.connect() as conn:
         add_sample_data(conn, users=1, per_user=1)
         assert dict(describe_pending(conn, ["0005_chat_messages.sql"])) == {
-            "0005_chat_messages.sql": msg.PLAN_0005_CREATE}
+            "0005_chat_messages.sql": planned("0005_chat_messages.sql", 1)}
     report, _prompter, text = walk(tmp_path, database.url, [True, *CP])
     assert report.ok, text
     assert "0005_chat_messages.sql" in text and "chat_messages 테이블을 만듭니다" in text  # the plan
     assert msg.CHECK_CHAT_MESSAGES in text  # the final checklist
     with database.connect() as conn:
         assert dict(describe_pending(conn, ["0005_chat_messages.sql"])) == {
-            "0005_chat_messages.sql": msg.PLAN_0005_PRESENT}
+            "0005_chat_messages.sql": planned("0005_chat_messages.sql", 0)}
 
 
 # --- 10. counters brought in line with the rows ---------------------------------------------------------------

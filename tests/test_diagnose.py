@@ -274,3 +274,70 @@ def test_report_json_carries_every_new_step(database: Database, tmp_path: Path) 
     proc = run_inprocess("check", "--json", "--dsn", database.url, cwd=tmp_path)
     ids = [s["id"] for s in proc.json()["steps"]]
     assert {"postgres", "psql", "server", "server_version"} <= set(ids)
+
+
+# --- the service manager: asked once per run, and not by the wizard or --yes once connected ----------
+def _debian(port: int, state: str) -> RecordedSystem:
+    from setup_wizard.machine.system import CommandResult
+
+    listing = f"15  main    {port} {state}   postgres /var/lib/postgresql/15/main /var/log/x.log\n"
+    return RecordedSystem(platform="linux", environ={"PATH": "/usr/bin"},
+                          files={"/usr/bin/pg_lsclusters", "/usr/lib/postgresql/15/bin/psql"},
+                          commands={"pg_lsclusters --no-header": CommandResult(0, listing.encode())})
+
+
+def _asked(system: RecordedSystem) -> int:
+    return sum(action == "run pg_lsclusters --no-header" for action in system.actions)
+
+
+def test_a_failed_connection_asks_the_service_manager_once(tmp_path: Path) -> None:
+    port = free_port()
+    dsn = f"postgresql://postgres:pw@localhost:{port}/real_estate"
+    doors = {
+        "check": lambda system: run_all(Options(command="check", dsn=dsn), _env(tmp_path), quiet, system=system),
+        "--yes": lambda system: run(Options(yes=True, dsn=dsn), _env(tmp_path), SafeDefaults(), ProgressView(quiet),
+                                    system),
+        # The fix is chosen (sudo would ask for a password: the command is shown), then quit.
+        "wizard": lambda system: run(Options(dsn=dsn), _env(tmp_path), AskPerson(ScriptedPrompter(["fix", "quit"])),
+                                     ProgressView(quiet), system),
+    }
+    for door, start in doors.items():
+        system = _debian(port, "down")
+        report = start(system)
+        steps = {s.id: s for s in report.steps}
+        assert steps["service"].code == "service_stopped", door
+        assert "sudo pg_ctlcluster 15 main start" in (steps["service"].fix or ""), door
+        assert _asked(system) == 1, door
+
+
+def test_once_connected_no_door_asks_the_service_manager(database: Database, tmp_path: Path) -> None:
+    port = database.server.port
+    system = _debian(port, "online")
+    report = run(Options(yes=True, dsn=database.url), _env(tmp_path), SafeDefaults(), ProgressView(quiet), system)
+    assert report.ok and "service" not in {s.id for s in report.steps} and _asked(system) == 0
+    system = _debian(port, "online")
+    report = run_all(Options(command="check", dsn=database.url), _env(tmp_path), quiet, system=system)
+    assert {"server", "login", "database"} <= {s.id for s in report.steps}
+    assert "service" not in {s.id for s in report.steps} and _asked(system) == 0
+
+
+def test_debians_psql_wrapper_stands_for_the_installations_found() -> None:
+    """/usr/bin/psql is postgresql-common's pg_wrapper: no `psql --version` on every run to learn that."""
+    system = RecordedSystem(platform="linux", environ={"PATH": "/usr/bin"},
+                            files={"/usr/bin/psql", "/usr/share/postgresql-common/pg_wrapper",
+                                   "/usr/lib/postgresql/15/bin/psql"})
+    found = discover(system)
+    assert [(i.version, i.origin) for i in found.installations] == [("15", "debian")]
+    assert found.psql_on_path == Path("/usr/bin/psql") and system.actions == []
+
+
+def test_the_service_managers_answer_is_asked_again_after_a_start() -> None:
+    from setup_wizard.machine.asked_once import AskedOnce
+
+    recorded = _debian(5432, "down")
+    system = AskedOnce(recorded)
+    first = system.run(["pg_lsclusters", "--no-header"])
+    assert system.run(["pg_lsclusters", "--no-header"]) is first and _asked(recorded) == 1
+    system.run(["pg_ctlcluster", "15", "main", "start"])  # the state may have changed: asked afresh
+    system.run(["pg_lsclusters", "--no-header"])
+    assert _asked(recorded) == 2

@@ -1,6 +1,7 @@
 """Every sentence a person reads is Korean: no English word outside commands, SQL, file names and names.
 
-Scans every user-facing text in messages.py (plain strings, dict values, tuples, catalogue entries).
+Scans every user-facing text in messages.py (plain strings, dict values, tuples, catalogue entries) and the
+plan and notice sentences each sql/ file declares in its header.
 Placeholders, quoted originals ("relation already exists") and tokens that are code by their shape
 (paths, flags, identifiers, URLs: anything with / \\ . _ = @ - : or a digit) are left out; every other
 English word must be one of the allowed names below.
@@ -13,6 +14,7 @@ from collections.abc import Iterator
 from dataclasses import fields, is_dataclass
 
 from setup_wizard import messages as msg
+from setup_wizard.database.migration_files import load_migrations
 
 # argparse's own English messages, matched to translate them; never shown.
 NOT_SHOWN = frozenset({"ARGPARSE_TRANSLATIONS"})
@@ -52,6 +54,16 @@ def user_texts() -> Iterator[tuple[str, str]]:
     for name in dir(msg):
         if name.isupper() and name not in NOT_SHOWN:
             yield from walk(name, getattr(msg, name))
+    yield from declared_texts()
+
+
+def declared_texts() -> Iterator[tuple[str, str]]:
+    """What each migration declares in its header: its plan sentences and what its notices mean."""
+    for migration in load_migrations():
+        for number, case in enumerate(migration.plan):
+            yield f"{migration.name} plan {number}", case.text
+        for tag, text in migration.notices:
+            yield f"{migration.name} notice {tag}", text
 
 
 def english_words(text: str) -> list[str]:

@@ -291,3 +291,123 @@ def test_runner_needs_autocommit(database: Database) -> None:
         pytest.raises(ValueError),
     ):
         Runner(conn, load_migrations())
+
+
+# --- what a file declares about itself: its plan sentences and its notices ---------------------------------
+
+# The checksums the previous release (before the files declared their plan and notices) recorded.
+PREVIOUS_RELEASE = {
+    "0001_prerequisites.sql": "74b184a18b3db35877c336c531754ed3148dc4e15645d687cf2759a3e120b58e",
+    "0002_sessions.sql": "f78350636c4047ef023b7dba57fc396a52484ad2ac2983366ffec6bb1745a0c9",
+    "0003_chat_sessions.sql": "99e3d37e0469de8a6ef42f8473663bb5b9852dd2e9693b36eca65f019d4b5897",
+    "0004_memory_tables.sql": "fe637be271134c0f068c4c5360a58313049b03aa3f1152736cca06f52bd512ec",
+    "0005_chat_messages.sql": "ceda23938c6925620850154ea206a5896c66da49b887f8edb7f0851a3d2d8a0c",
+}
+
+PROBE = """-- 0099_probe.sql: a migration nothing in the code knows about.
+-- setup_wizard:plan-when: SELECT WHERE to_regclass('users') IS NULL
+-- setup_wizard:plan: 비어 있는 시험용 표를 만듭니다.
+-- setup_wizard:plan-when: SELECT count(*) AS users FROM users HAVING count(*) > 0
+-- setup_wizard:plan: 사용자 {users}명을 시험용 표에 적습니다.
+-- setup_wizard:plan: 비어 있는 시험용 표를 만듭니다.
+-- setup_wizard:notice: probe-written 시험용 표에 사용자 {users}명을 적었습니다 ({table}).
+CREATE TABLE IF NOT EXISTS probe (user_id integer);
+DO $$
+DECLARE n bigint;
+BEGIN
+    INSERT INTO probe SELECT id FROM users;
+    GET DIAGNOSTICS n = ROW_COUNT;
+    RAISE NOTICE 'setup_wizard:probe-written users=% table=%', n, 'probe (user_id)';
+END
+$$;
+"""
+
+
+def probe_dir(tmp_path: Path) -> Path:
+    folder = tmp_path / "sql"
+    shutil.copytree(sql_dir(), folder)
+    (folder / "0099_probe.sql").write_text(PROBE, "utf-8")
+    return folder
+
+
+def test_a_database_recorded_by_the_previous_release_counts_as_applied(database: Database, tmp_path: Path) -> None:
+    from test_check import items
+
+    assert set(PREVIOUS_RELEASE) <= {m.name for m in load_migrations()}
+    apply(database)
+    with database.connect() as conn:
+        for name, checksum in PREVIOUS_RELEASE.items():
+            conn.execute(f"UPDATE {HISTORY_TABLE} SET checksum = %s WHERE name = %s", [checksum, name])
+        assert {item.state for item in read_plan(conn, load_migrations())} == {"applied"}
+    assert {o.action for o in apply(database).outcomes} == {"skipped"}
+    assert items(tmp_path, dsn=database.url)["checksums"].status.name == "OK"
+
+
+def test_plan_and_notice_lines_are_words_not_sql(tmp_path: Path) -> None:
+    """Rewording what a file says about itself leaves its checksum alone; changing its SQL does not."""
+    before = {m.name: m.checksum for m in load_migrations()}
+    folder = tmp_path / "sql"
+    shutil.copytree(sql_dir(), folder)
+    path = folder / "0002_sessions.sql"
+    text = path.read_text("utf-8")
+    path.write_text(text.replace("setup_wizard:plan: sessions 테이블을", "setup_wizard:plan: 새 sessions 테이블을")
+                    .replace("setup_wizard:plan-when:", "setup_wizard:notice: extra 더한 알림입니다.\n"
+                             "-- setup_wizard:plan-when:"), "utf-8")
+    reworded = {m.name: m for m in load_migrations(folder)}
+    assert reworded["0002_sessions.sql"].plan[1].text.startswith("새 sessions")
+    assert reworded["0002_sessions.sql"].notices == (("extra", "더한 알림입니다."),)
+    assert {name: m.checksum for name, m in reworded.items()} == before
+    path.write_text(text.replace("CREATE TABLE IF NOT EXISTS sessions", "CREATE TABLE IF NOT EXISTS  sessions"))
+    assert load_migrations(folder)[1].checksum != before["0002_sessions.sql"]
+
+
+def test_a_new_migration_declares_its_plan_and_notices_without_code(database: Database, tmp_path: Path) -> None:
+    """A probe file with its plan sentences and its notice in its header: the preview and the summary tell
+    them, with no line of code knowing the file."""
+    from setup_wizard.database.preview import describe_pending, summarise_notices
+
+    migrations = load_migrations(probe_dir(tmp_path))
+    with database.connect() as conn:
+        assert describe_pending(conn, ["0099_probe.sql"], migrations) == [("0099_probe.sql",
+                                                                          "비어 있는 시험용 표를 만듭니다.")]
+        add_sample_data(conn, users=1203, per_user=1)
+        plan = dict(describe_pending(conn, [m.name for m in migrations], migrations))
+        assert plan["0099_probe.sql"] == "사용자 1,203명을 시험용 표에 적습니다."
+        result = Runner(conn, migrations).apply()
+    notices = [notice for outcome in result.outcomes for notice in outcome.notices]
+    assert "setup_wizard:probe-written users=1203 table=probe (user_id)" in notices
+    summary = summarise_notices(notices, migrations=migrations)
+    assert "시험용 표에 사용자 1,203명을 적었습니다 (probe (user_id))." in summary
+    assert not any(text.startswith("setup_wizard:") for text in summary)
+
+
+def test_a_plan_query_that_fails_says_only_which_file_is_applied(database: Database, tmp_path: Path) -> None:
+    """A declared query that does not run here (its table is missing) costs the preview its sentence,
+    not the run: the file is named as PLAN_GENERIC names it, and the connection is still usable."""
+    from setup_wizard import messages as msg
+    from setup_wizard.database.preview import describe_pending
+
+    folder = probe_dir(tmp_path)
+    (folder / "0099_probe.sql").write_text(PROBE.replace("to_regclass('users') IS NULL", "count(*) FROM nowhere"))
+    (folder / "0098_typo.sql").write_text("-- setup_wizard:plan-when: SELECT 1 AS one\n-- setup_wizard:plan: {two}\n")
+    migrations = load_migrations(folder)
+    with database.connect() as conn:
+        plan = dict(describe_pending(conn, [m.name for m in migrations], migrations))
+        assert plan["0099_probe.sql"] == msg.PLAN_GENERIC.format(name="0099_probe.sql")
+        assert plan["0098_typo.sql"] == msg.PLAN_GENERIC.format(name="0098_typo.sql")
+        assert msg.PLAN_GENERIC.format(name="0001_prerequisites.sql") != plan["0001_prerequisites.sql"]
+        assert conn.execute("SELECT 1").fetchone() == (1,)
+
+
+def test_every_shipped_file_says_what_it_will_do_before_and_after(database: Database) -> None:
+    """Each file's declared plan queries run on an empty and on a migrated database."""
+    from setup_wizard import messages as msg
+    from setup_wizard.database.preview import describe_pending
+
+    names = [m.name for m in load_migrations()]
+    generic = {msg.PLAN_GENERIC.format(name=name) for name in names}
+    with database.connect() as conn:
+        assert not generic & {text for _, text in describe_pending(conn, names)}
+        add_sample_data(conn)
+        Runner(conn, load_migrations()).apply()
+        assert not generic & {text for _, text in describe_pending(conn, names)}

@@ -9,7 +9,7 @@ from typing import Any
 import psycopg
 import pytest
 from conftest import Database
-from dbstate import add_sample_data, hand_migrate
+from dbstate import add_sample_data, hand_migrate, noticed, planned
 from test_check import items, run_sql
 
 from setup_wizard import messages as msg
@@ -57,7 +57,7 @@ def full_run_with_data(database: Database) -> psycopg.Connection[Any]:
 
 def test_the_counting_test_in_0003_is_the_contracts() -> None:
     text = (sql_dir() / "0003_chat_sessions.sql").read_text(encoding="utf-8")
-    assert COUNTING_PATTERN in text
+    assert text.count(COUNTING_PATTERN) == 2  # the step that drops counting triggers, and the plan that names them
     assert contract.COUNTED_SESSIONS in text and contract.COUNTERS_DISAGREE in text  # the recount
 
 
@@ -72,7 +72,7 @@ def test_checkpoint_tables_are_stated_once() -> None:
 def test_memory_tables_are_created_used_and_cascade(database: Database) -> None:
     with database.connect() as conn:
         assert dict(describe_pending(conn, ["0004_memory_tables.sql"]))["0004_memory_tables.sql"] == (
-            msg.PLAN_0004_CREATE)
+            planned("0004_memory_tables.sql", 1))
         migrate(conn)
         assert find_drift(conn) == []
         conn.execute("INSERT INTO users (id, email, type) VALUES (7, 'u7@example.com', 'USER')")
@@ -93,6 +93,37 @@ def test_memory_tables_are_created_used_and_cascade(database: Database) -> None:
         indexes = {r[0] for r in conn.execute("SELECT indexname FROM pg_indexes WHERE schemaname = 'public'")}
         assert {"idx_entity_mem_user_type", "idx_entity_mem_entity", "idx_conv_mem_relevance"} <= indexes
         assert conn.execute("SELECT count(*) FROM pg_constraint WHERE conname = 'uq_user_entity'").fetchone() == (1,)
+
+
+def test_the_verification_counts_users_exactly_with_and_without_the_user_key(database: Database) -> None:
+    """The cheap verification query reads the same numbers as counting every memory by hand: the users of
+    linked memories through users' key while a validated foreign key vouches for it, from the memories
+    themselves once it does not (a memory of a user who is not in users still counts)."""
+    truth = """SELECT count(*) FILTER (WHERE session_id IS NOT NULL),
+                      count(DISTINCT user_id) FILTER (WHERE session_id IS NOT NULL),
+                      count(*) FILTER (WHERE session_id IS NULL),
+                      count(DISTINCT user_id) FILTER (WHERE session_id IS NULL)
+                 FROM conversation_memories"""
+
+    def read(conn: psycopg.Connection[Any]) -> tuple[int, ...]:
+        rows = {r.label: (r.total_rows, r.unique_users) for r in verification_rows(conn)}
+        return (*rows[msg.VERIFY_WITH_SESSION], *rows[msg.VERIFY_WITHOUT_SESSION])
+
+    with database.connect() as conn:
+        add_sample_data(conn, users=4, per_user=3)
+        migrate(conn)
+        # User 2 gets one unlinked memory beside its linked ones; user 5 has only unlinked memories.
+        conn.execute("INSERT INTO users (id, email, type) VALUES (5, 'u5@example.com', 'USER')")
+        conn.execute("""INSERT INTO conversation_memories (user_id, query, response_summary, relevance)
+                        VALUES (2, 'q', 's', 'HIGH'), (5, 'q', 's', 'HIGH'), (5, 'q2', 's', 'HIGH')""")
+        assert read(conn) == conn.execute(truth).fetchone() == (12, 4, 3, 2)
+        # No foreign key any more: a memory may name a user that is not in users; it is still counted.
+        conn.execute("ALTER TABLE conversation_memories DROP CONSTRAINT conversation_memories_user_id_fkey")
+        session = conn.execute("SELECT session_id FROM chat_sessions WHERE user_id = 1").fetchone()
+        assert session is not None
+        conn.execute("""INSERT INTO conversation_memories (user_id, query, response_summary, relevance, session_id)
+                        VALUES (99, 'q', 's', 'HIGH', %s)""", [session[0]])
+        assert read(conn) == conn.execute(truth).fetchone() == (13, 5, 3, 2)
 
 
 # --- a database made by the backend's own models ------------------------------------------------------------
@@ -178,7 +209,7 @@ def test_a_database_made_by_the_models_is_valid_as_it_is(database: Database, tmp
         notices = migrate(conn)
         assert find_drift(conn) == []
         assert session_keys(conn) == ["conversation_memories_session_id_fkey"]  # never a second key
-        assert msg.NOTICE_SESSION_FK_KEPT.format(name="conversation_memories_session_id_fkey") in (
+        assert noticed("session-fk-kept").format(name="conversation_memories_session_id_fkey") in (
             summarise_notices(notices))
         assert plan_repairs(conn) == []
         # The backend's inserts still work and are counted once, on top of the memory counted by 0003.

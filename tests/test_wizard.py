@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from conftest import Database, assert_no_secret, backend_form, clean_environ
-from dbstate import add_sample_data, hand_migrate, snapshot
+from dbstate import add_sample_data, hand_migrate, planned, snapshot
 from recorded_system import RecordedSystem
 from rich.console import Console
 from scripted import ScriptedPrompter
@@ -53,8 +53,8 @@ def test_plan_says_what_happens_to_this_database(database: Database) -> None:
     with database.connect() as conn:
         add_sample_data(conn, users=3, per_user=4)
         lines = dict(describe_pending(conn, ALL))
-    assert lines["0001_prerequisites.sql"] == msg.PLAN_0001_PRESENT
-    assert lines["0002_sessions.sql"] == msg.PLAN_0002_CREATE
+    assert lines["0001_prerequisites.sql"] == planned("0001_prerequisites.sql", 1)
+    assert lines["0002_sessions.sql"] == planned("0002_sessions.sql", 1)
     assert "사용자 3명의 대화 12개를 '이전 대화 (마이그레이션)' 세션으로 연결합니다" in lines["0003_chat_sessions.sql"]
 
 
@@ -63,13 +63,13 @@ def test_plan_for_a_hand_migrated_database_names_the_duplicate_trigger(database:
         add_sample_data(conn)
         hand_migrate(conn)
         text = dict(describe_pending(conn, ALL))["0003_chat_sessions.sql"]
-    assert text.startswith(msg.PLAN_0003_HAND) and "count_messages_again" in text
+    assert text.startswith(planned("0003_chat_sessions.sql", 1)) and "count_messages_again" in text
 
 
 def test_notices_are_summarised_in_korean() -> None:
     summary = summarise_notices([
-        "Migrated memories of 1204 users into 1204 sessions",
-        "Dropped duplicate counting trigger count_messages_again",
+        "setup_wizard:memories-migrated users=1204 sessions=1204",
+        "setup_wizard:session-fk-kept name=conversation_memories_session_id_fkey",
         'relation "idx_expires_at" already exists, skipping',
         '릴레이션 "sessions" 이미 있음, 건너뜀',
         'trigger "count_messages" for relation "conversation_memories" does not exist, skipping',
@@ -77,7 +77,8 @@ def test_notices_are_summarised_in_korean() -> None:
     ])
     assert summary == [
         "사용자 1,204명의 기존 대화를 '이전 대화 (마이그레이션)' 세션 1,204개로 연결했습니다.",
-        "메시지를 두 번 세던 트리거를 지웠습니다: count_messages_again",
+        "conversation_memories.session_id 에는 외래 키(conversation_memories_session_id_fkey)가 이미 있어 새로 "
+        "만들지 않았습니다.",
         msg.NOTICE_EXISTS_SKIPPED.format(count=2),
         msg.NOTICE_MISSING_SKIPPED.format(count=1),
         msg.NOTICE_OTHER.format(count=1),
@@ -276,3 +277,22 @@ def test_declining_the_dev_user_is_not_called_ready(database: Database, tmp_path
     assert msg.SUMMARY_OK not in text and msg.SUMMARY_NOT_READY in text
     final = text[text.rindex(msg.SUMMARY_NOT_READY):]
     assert msg.NEXT_FOR_FAILURE.format(title=msg.STEP_DEV_USER) in final and "setval" in final
+
+
+def test_a_probe_migration_is_planned_and_its_notice_told_on_the_wizards_screens(
+        database: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A new file in the migrations folder (the sql_dir seam), declaring its plan and its notice: the wizard
+    tells both in Korean, with no code knowing the file."""
+    from test_migrations import probe_dir
+
+    from setup_wizard.database import migration_files
+
+    folder = probe_dir(tmp_path)
+    monkeypatch.setattr(migration_files, "sql_dir", lambda: folder)
+    with database.connect() as conn:
+        add_sample_data(conn, users=2, per_user=1)
+    report, _prompter, text = walk(tmp_path, database.url, [True, *CP])
+    assert report.ok, text
+    assert "0099_probe.sql" in text and "사용자 2명을 시험용 표에 적습니다." in text  # the plan
+    assert "시험용 표에 사용자 2명을 적었습니다 (probe (user_id))." in text  # the notice, told
+    assert "setup_wizard:probe-written" not in text  # the original only under -v

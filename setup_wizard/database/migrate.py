@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 from setup_wizard import __version__
 from setup_wizard import messages as msg
+from setup_wizard.database.contract import CONTRACT
 from setup_wizard.database.limits import MIGRATION_STATEMENT_TIMEOUT, lock_timeout_error, statement_timeout_error
 from setup_wizard.database.migration_files import Migration
 from setup_wizard.database.migration_history import (
@@ -50,8 +51,9 @@ if TYPE_CHECKING:
 
 # The file whose seed counterpart is the destructive "Clean Install" (--recreate).
 RECREATABLE = "0003_chat_sessions.sql"
-# Tables whose locks a migration waits for; named in the lock_timeout message.
-TOUCHED_TABLES = ("users", "conversation_memories", "sessions", "chat_sessions", "chat_messages")
+# Tables whose locks a migration waits for (every table the migrations make, by the contract); their
+# holders are named in the lock_timeout message.
+TOUCHED_TABLES = tuple(table.name for table in CONTRACT.tables)
 
 
 @dataclass

@@ -1,7 +1,10 @@
 """What pending migrations will do to this particular database, and what the server said after.
 
-Both are computed, not drawn: `describe_pending` reads the database (read-only) and returns one
-Korean sentence per pending file; `summarise_notices` turns the notices our SQL raises into Korean.
+Both are declared by the files themselves (database/migration_files.py), not by code here:
+`describe_pending` tries each pending file's `-- setup_wizard:plan-when:` queries (read-only, with the
+search_path the file itself will run with) and returns its first `plan:` sentence that applies;
+`summarise_notices` turns each `setup_wizard:<tag> key=value ...` notice a file raises into the Korean
+sentence the file declares for that tag. A file that declares nothing gets PLAN_GENERIC.
 Notices the server itself sends (e.g. "already exists, skipping") arrive in the server's language,
 so they are only counted by kind; `-v` shows the originals.
 """
@@ -9,80 +12,96 @@ so they are only counted by kind; `-v` shows the originals.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING, Any, TypeAlias
+import string
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any
 
 from setup_wizard import messages as msg
-from setup_wizard.database.contract import COUNTING_TRIGGER
-from setup_wizard.database.live_schema import counting_triggers, has_session_link
+from setup_wizard.database.limits import bounded_transaction
+from setup_wizard.database.live_schema import contract_schema
+from setup_wizard.database.migration_files import NOTICE_PREFIX, Migration, load_migrations
 
 if TYPE_CHECKING:
     import psycopg
 
-# What one file will do to this database, read from it (read-only).
-Describe: TypeAlias = Callable[["psycopg.Connection[Any]"], str]
+
+def _shown(value: object) -> str:
+    return f"{value:,}" if isinstance(value, int) and not isinstance(value, bool) else str(value)
 
 
-def _exists(conn: psycopg.Connection[Any], regclass: str) -> bool:
-    row = conn.execute("SELECT to_regclass(%s) IS NOT NULL", [regclass]).fetchone()
-    return bool(row and row[0])
+def _describe(conn: psycopg.Connection[Any], migration: Migration) -> str:
+    """The first of the file's declared cases that applies here. A query that cannot run here (a table it
+    reads is missing) or a sentence its columns do not fill is the file's mistake: the file is then only
+    named, as a file without a plan is."""
+    import psycopg
+
+    try:
+        with conn.transaction():  # a savepoint: a failed query leaves the other files' queries their turn
+            return _first_case(conn, migration)
+    except (psycopg.errors.ProgrammingError, psycopg.errors.DataError, KeyError, IndexError, ValueError):
+        return msg.PLAN_GENERIC.format(name=migration.name)
 
 
-def _describe_0001(conn: psycopg.Connection[Any]) -> str:
-    missing = []
-    row = conn.execute("SELECT to_regtype('usertype') IS NOT NULL").fetchone()
-    if not (row and row[0]):
-        missing.append("usertype")
-    missing += [name for name in ("users", "conversation_memories") if not _exists(conn, name)]
-    return msg.PLAN_0001_CREATE.format(names=", ".join(missing)) if missing else msg.PLAN_0001_PRESENT
+def _first_case(conn: psycopg.Connection[Any], migration: Migration) -> str:
+    for case in migration.plan:
+        if case.when is None:
+            return case.text
+        cursor = conn.execute(case.when.encode("utf-8"))
+        row = cursor.fetchone()
+        if row is not None:
+            names = [column.name for column in cursor.description or ()]
+            return case.text.format(**{name: _shown(value) for name, value in zip(names, row, strict=True)})
+    return msg.PLAN_GENERIC.format(name=migration.name)
 
 
-def _describe_0003(conn: psycopg.Connection[Any]) -> str:
-    if _exists(conn, "chat_sessions") and has_session_link(conn):
-        text = msg.PLAN_0003_HAND
-        # What 0003 removes before creating its own: every other trigger that counts into chat_sessions.
-        duplicates = [t.name for t in counting_triggers(conn) if t.name != COUNTING_TRIGGER]
-        if duplicates:
-            text += " " + msg.PLAN_0003_DUPLICATES.format(count=len(duplicates), names=", ".join(duplicates))
-        return text
-    if not _exists(conn, "conversation_memories"):
-        return msg.PLAN_0003_EMPTY
-    row = conn.execute("SELECT count(DISTINCT user_id), count(*) FROM conversation_memories").fetchone()
-    users, memories = (int(row[0]), int(row[1])) if row else (0, 0)
-    if memories == 0:
-        return msg.PLAN_0003_EMPTY
-    return msg.PLAN_0003_LINK.format(users=f"{users:,}", memories=f"{memories:,}")
+def describe_pending(conn: psycopg.Connection[Any], names: Iterable[str],
+                     migrations: Sequence[Migration] | None = None) -> list[tuple[str, str]]:
+    """(file name, what it will do here) for each pending file, in order. Read-only: the files' queries
+    run in one read-only transaction, with the search_path the files run with (the contract's schema)."""
+    by_name = {m.name: m for m in (load_migrations() if migrations is None else migrations)}
+    wanted = [by_name.get(name, Migration(name, "", None)) for name in names]
+    if not any(m.plan for m in wanted):
+        return [(m.name, msg.PLAN_GENERIC.format(name=m.name)) for m in wanted]
+    from psycopg import pq
+
+    schema = contract_schema(conn)
+    outermost = conn.info.transaction_status == pq.TransactionStatus.IDLE
+    with bounded_transaction(conn):
+        if outermost:
+            conn.execute("SET TRANSACTION READ ONLY")
+        conn.execute("SELECT set_config('search_path', quote_ident(%s), true)", [schema])
+        return [(m.name, _describe(conn, m)) for m in wanted]
 
 
-
-def _present_or_create(tables: tuple[str, ...], present: str, create: str) -> Describe:
-    """A file that creates `tables` when missing: `present` when all of them are there, else `create`."""
-    return lambda conn: present if all(_exists(conn, table) for table in tables) else create
+_FIELD = re.compile(r"(?:^|\s)(?P<key>[a-z_]+)=")
 
 
-# What each file will do here, by file name; a file not listed gets PLAN_GENERIC. A new migration the
-# contract depends on adds its line here (and its PLAN_ texts in messages.py).
-DESCRIBE: dict[str, Describe] = {
-    "0001_prerequisites.sql": _describe_0001,
-    "0002_sessions.sql": _present_or_create(("sessions",), msg.PLAN_0002_PRESENT, msg.PLAN_0002_CREATE),
-    "0003_chat_sessions.sql": _describe_0003,
-    "0004_memory_tables.sql": _present_or_create(("user_preferences", "entity_memories"),
-                                                 msg.PLAN_0004_PRESENT, msg.PLAN_0004_CREATE),
-    "0005_chat_messages.sql": _present_or_create(("chat_messages",), msg.PLAN_0005_PRESENT, msg.PLAN_0005_CREATE),
-}
+def _fields(payload: str, keys: Iterable[str]) -> dict[str, str]:
+    """`key=value` fields of a notice: each value runs to the next wanted key (the last one to the end,
+    so a value may hold spaces, like a trigger's definition)."""
+    wanted = set(keys)
+    starts: list[tuple[int, int, str]] = []  # (where the key starts, where its value starts, key)
+    for match in _FIELD.finditer(payload):
+        key = match.group("key")
+        if key in wanted and all(key != seen for _, _, seen in starts):
+            starts.append((match.start(), match.end(), key))
+    ends = [start for start, _, _ in starts[1:]] + [len(payload)] if starts else []
+    return {key: payload[value:end].strip() for (_, value, key), end in zip(starts, ends, strict=True)}
 
 
-def describe_pending(conn: psycopg.Connection[Any], names: Iterable[str]) -> list[tuple[str, str]]:
-    """(file name, what it will do here) for each pending file, in order. Read-only."""
-    return [(name, DESCRIBE[name](conn) if name in DESCRIBE else msg.PLAN_GENERIC.format(name=name))
-            for name in names]
-
-
-_MIGRATED = re.compile(r"^Migrated memories of (?P<users>\d+) users into (?P<sessions>\d+) sessions$")
-_DUPLICATE = re.compile(r"^Dropped duplicate counting trigger (?P<name>.+)$")  # 0003's first release
-# sql/0003_chat_sessions.sql: stable prefixes, one line each.
-_DROPPED = re.compile(r"^setup_wizard:dropped-counting-trigger name=(?P<name>\S+) restore=(?P<restore>.+)$")
-_FK_KEPT = re.compile(r"^setup_wizard:session-fk-kept name=(?P<name>\S+)$")
+def _ours(notice: str, declared: dict[str, str]) -> str | None:
+    """One of our own notices (`setup_wizard:<tag> key=value ...`) in the Korean its file declares."""
+    if not notice.startswith(NOTICE_PREFIX):
+        return None
+    tag, _, payload = notice[len(NOTICE_PREFIX):].partition(" ")
+    text = declared.get(tag)
+    if text is None:
+        return None
+    keys = [name for _, name, _, _ in string.Formatter().parse(text) if name]
+    values = _fields(payload, keys)
+    if set(keys) - set(values):  # the SQL and its declaration disagree: shown as a notice among the others
+        return None
+    return text.format(**{key: _shown(int(value)) if value.isdigit() else value for key, value in values.items()})
 
 
 # The server's own notices arrive in its language (lc_messages): English or Korean here.
@@ -90,32 +109,16 @@ _EXISTS_SKIPPING = ("already exists, skipping", "이미 있음")
 _MISSING_SKIPPING = ("does not exist, skipping", "없음, 건너뜀")
 
 
-def _ours(notice: str) -> str | None:
-    """One of our own notices (sql/*.sql RAISE NOTICE/WARNING, always English) in Korean."""
-    if match := _MIGRATED.match(notice):
-        users = int(match.group("users"))
-        return (msg.NOTICE_MIGRATED.format(users=f"{users:,}", sessions=f"{int(match.group('sessions')):,}")
-                if users else msg.NOTICE_MIGRATED_NONE)
-    if notice.startswith("conversation_memories.session_id already exists"):
-        return msg.NOTICE_LINKS_KEPT
-    if match := _DROPPED.match(notice):
-        return msg.NOTICE_DROPPED_COUNTING_TRIGGER.format(name=match.group("name"), restore=match.group("restore"))
-    if match := _FK_KEPT.match(notice):
-        return msg.NOTICE_SESSION_FK_KEPT.format(name=match.group("name"))
-    if match := _DUPLICATE.match(notice):
-        return msg.NOTICE_DUPLICATE_TRIGGER.format(name=match.group("name"))
-    if notice.startswith("fk_conv_mem_session left NOT VALID"):
-        return msg.NOTICE_FK_NOT_VALID
-    return None
-
-
-def summarise_notices(notices: Iterable[str], verbose: bool = False) -> list[str]:
-    """Our own notices in Korean; the server's own, counted by what they say ("already exists,
-    skipping", "does not exist, skipping", other). Without -v, where to see the originals."""
+def summarise_notices(notices: Iterable[str], verbose: bool = False,
+                      migrations: Sequence[Migration] | None = None) -> list[str]:
+    """Our own notices in the Korean their files declare; the server's own, counted by what they say
+    ("already exists, skipping", "does not exist, skipping", other). Without -v, where to see the originals."""
+    declared = {tag: text for m in (load_migrations() if migrations is None else migrations)
+                for tag, text in m.notices}
     summary: list[str] = []
     exists = missing = others = 0
     for notice in notices:
-        ours = _ours(notice)
+        ours = _ours(notice, declared)
         if ours is not None:
             summary.append(ours)
         elif any(words in notice for words in _EXISTS_SKIPPING):

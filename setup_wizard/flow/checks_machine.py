@@ -25,7 +25,8 @@ CHECKS: list[Check] = []
 @register(CHECKS, "python", msg.STEP_PYTHON)
 def check_python(ctx: Context) -> Iterator[Step]:
     version = ".".join(str(n) for n in sys.version_info[:3])
-    ctx.facts[msg.FACT_OS] = f"{platform.system()} {platform.release()} ({platform.platform()})"
+    if ctx.options.report is not None:  # only the --report file lists it (platform() runs `uname -p`)
+        ctx.facts[msg.FACT_OS] = f"{platform.system()} {platform.release()} ({platform.platform()})"
     ctx.facts[msg.FACT_PYTHON] = f"{version} ({sys.executable})"
     more = (msg.PATH_LINE.format(path=sys.executable),)
     if sys.version_info[:2] < MIN_PYTHON:

@@ -298,10 +298,14 @@ class Connector:
         return False
 
     def report_service(self, connected: bool, draw: bool = True) -> None:
-        """The local service's state, unless a fix already said what became of it."""
+        """The local service's state, unless a fix already said what became of it.
+
+        Only when the connection failed: once the server has answered, its service's state changes
+        no verdict, and asking the service manager costs a process start or two (pg_lsclusters is Perl).
+        """
         flow = self.flow
         add = flow.add if draw else flow.report.add
-        if flow.discovery is None or flow.service_reported:
+        if flow.discovery is None or flow.service_reported or connected:
             return
         flow.service_reported = True
         service = services.find_service(flow.system, flow.discovery, self.settings)

@@ -15,11 +15,11 @@ from typing import TYPE_CHECKING, Any
 
 from setup_wizard import messages as msg
 from setup_wizard import problems
-from setup_wizard.config.envfile import default_env_path, read_env_file
+from setup_wizard.config.envfile import default_env_path, present, read_env_file
 from setup_wizard.config.envfix import plan_backend_env
 from setup_wizard.config.precedence import load_settings
 from setup_wizard.config.project import backend_path_from, find_backend
-from setup_wizard.config.settings import Settings
+from setup_wizard.config.settings import FIELDS, Settings
 from setup_wizard.database.connect import psql_line
 from setup_wizard.database.inspect import dev_user_step, privileges_step, version_step
 from setup_wizard.database.migrate import MigrationError, Runner
@@ -115,29 +115,63 @@ class Flow(FlowState):
 
     def show_settings(self, settings: Settings) -> Settings:
         self.view.phase(Phase.SETTINGS)
-        settings = self.plan_env(settings)
-        self.view.settings(settings, settings.env_file)
+        shown, settings = self.plan_env(settings)
+        self.view.settings(shown, settings.env_file)
         env_file = read_env_file(settings.env_file, self.env.environ) if settings.env_file is not None else None
-        self.add(env_file_step(env_file, settings))
+        self.add_unless_pending(env_file_step(env_file, settings))
         self.judge_backend(settings)
+        self.say_pending()
         settings = connect.ask_missing(self, settings)
         self.report.add(settings_step(settings))  # drawn by view.settings above
         return settings
 
-    def plan_env(self, settings: Settings) -> Settings:
+    def plan_env(self, settings: Settings) -> tuple[Settings, Settings]:
         """The backend .env's fixes, planned but not written (encoding, scheme, DATABASE_URL from POSTGRES_*,
-        the password into the URL, a root .env copied): the wizard connects with the values the file will
-        hold, and flow/save.py writes them, with anything typed, only once a login proved them."""
+        the password into the URL, a root .env copied, a missing backend/.env created): the wizard connects
+        with the values the file will hold, and flow/save.py writes them, with anything typed, only once a
+        login proved them. Returns the settings to show (each value labelled where it is now) and the
+        settings to connect with."""
         if self.options.dsn is not None:
-            return settings  # --dsn checks another place; the backend's files are only judged
+            return settings, settings  # --dsn checks another place; the backend's files are only judged
         plan = plan_backend_env(self.env.cwd, self.env.environ)
         read = settings.env_file.resolve() if settings.env_file is not None else None
-        if plan is None or read not in (None, plan.path.resolve(), plan.copy_from and plan.copy_from.resolve()):
-            return settings  # --env-file names another file: the backend's own is only judged
+        if plan is None:
+            self.plan_create(settings)
+            return settings, settings
+        if read not in (None, plan.path.resolve(), plan.copy_from and plan.copy_from.resolve()):
+            return settings, settings  # --env-file names another file: the backend's own is only judged
         self.env_plan = plan
-        if self.decider.can_ask:
-            self.view.say(msg.ENV_PLAN_PENDING.format(path=plan.path))
-        return load_settings(None, self.env.environ, plan.intended_values(), settings.env_file)
+        self.pending_codes = frozenset(fix.problem for fix in plan.fixes)
+        planned = load_settings(None, self.env.environ, plan.intended_values(), settings.env_file)
+        try:  # labelled by the keys the file holds now (POSTGRES_HOST ...), when they give the same values
+            now = load_settings(None, self.env.environ, plan.values, settings.env_file)
+        except UsageError:
+            return planned, planned
+        same = all(str(now.get(name)) == str(planned.get(name)) for name in FIELDS)
+        return (now if same else planned), planned
+
+    def plan_create(self, settings: Settings) -> None:
+        """No .env anywhere, a backend folder: the save after the login will offer to create backend/.env."""
+        from setup_wizard.config import backend_verdict as b
+        from setup_wizard.config.backend import inspect_backend
+
+        backend = find_backend(self.env.cwd)
+        if settings.env_file is not None or self.options.env_file is not None or backend is None:
+            return
+        if present(backend.env_path) or b.URL_MISSING not in inspect_backend(self.env.cwd, self.env.environ).codes():
+            return
+        self.env_create = backend.env_path
+        self.pending_codes = frozenset({b.URL_MISSING, "env_file_missing"})
+
+    def say_pending(self) -> None:
+        """Once, before the login: what the save after it will fix, and why the wizard goes on now."""
+        if not self.decider.can_ask:
+            return
+        if self.env_plan is not None:
+            titles = [step.title for step in self.report.steps if step.code in self.pending_codes]
+            self.view.say(msg.ENV_PLAN_PENDING.format(path=self.env_plan.path, problems=", ".join(titles)))
+        elif self.env_create is not None:
+            self.view.say(msg.ENV_CREATE_PENDING.format(path=self.env_create))
 
     # 3. Plan and apply ---------------------------------------------------------------------------------
     def usable(self, conn: psycopg.Connection[Any]) -> bool:
@@ -182,7 +216,7 @@ class Flow(FlowState):
         with self.view.progress(msg.APPLY_STARTING) as update:
             ok = self.apply(conn, update)
         notices = [notice for outcome in self.report.migrations for notice in outcome.notices]
-        self.view.migrations(self.report.migrations, summarise_notices(notices, self.options.verbose))
+        self.view.migrations(self.report.migrations, summarise_notices(notices, self.options.verbose, migrations))
         return ok
 
     def agreed(self, conn: psycopg.Connection[Any], settings: Settings, pending: list[str]) -> bool:

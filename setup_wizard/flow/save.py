@@ -67,7 +67,8 @@ def pending_save(flow: FlowState, settings: Settings) -> PendingSave | None:
     or no backend folder to write into."""
     typed = typed_fields(settings)
     plan = flow.env_plan
-    if flow.options.dsn is not None or (not typed and plan is None):
+    create = plan is None and flow.env_create is not None and not flow.env_create.exists()
+    if flow.options.dsn is not None or (not typed and plan is None and not create):
         return None
     if plan is not None:
         path: Path | None = plan.path
@@ -77,12 +78,12 @@ def pending_save(flow: FlowState, settings: Settings) -> PendingSave | None:
     if path is None:
         return None
     merged = {change.key: change for change in (plan.changes if plan is not None else ())}
-    if typed:
+    if typed or create:  # a new file: one DATABASE_URL with every value the login proved
         merged.update({change.key: change for change in planned_changes(settings, typed, values)})
     if not merged and (plan is None or not plan.fixes):
         return None
-    return PendingSave(path, plan.descriptions if plan is not None else (), tuple(merged.values()), plan,
-                       bool(typed))
+    notes = plan.descriptions if plan is not None else (msg.ENV_FIX_CREATE,) if create else ()
+    return PendingSave(path, notes, tuple(merged.values()), plan, bool(typed))
 
 
 def offer_save(flow: FlowState, settings: Settings) -> None:
@@ -115,6 +116,9 @@ def offer_save(flow: FlowState, settings: Settings) -> None:
 
 
 def report_saved(flow: FlowState, settings: Settings, pending: PendingSave, result: SaveResult) -> None:
+    # The file this run created: the earlier "no .env" item would now be untrue.
+    flow.report.steps = [Step("env_file", Status.OK, msg.ENV_FILE_TITLE, msg.ENV_FILE_CREATED.format(path=result.path))
+                         if step.code == "env_file_missing" else step for step in flow.report.steps]
     detail = "\n".join([msg.SAVE_DONE.format(path=result.path), *pending.notes])
     if result.backup is not None:
         detail += "\n" + msg.SAVE_BACKUP.format(backup=result.backup)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from setup_wizard import problems
@@ -11,6 +12,7 @@ from setup_wizard.errors import WizardError
 from setup_wizard.flow.decide import Decider
 from setup_wizard.flow.options import Options
 from setup_wizard.flow.view import View
+from setup_wizard.machine.asked_once import AskedOnce
 from setup_wizard.results import Report, Step
 
 if TYPE_CHECKING:
@@ -40,7 +42,8 @@ class FlowState:
         self.env = env
         self.decider = decider
         self.view = view
-        self.system = system or real_system(env)
+        # The service manager's answers are remembered for the run (machine/asked_once.py).
+        self.system: System = AskedOnce(system or real_system(env))
         self.report = Report()
         self.discovery: Discovery | None = None
         self.env_values: dict[str, str] | None = None
@@ -49,6 +52,11 @@ class FlowState:
         self.save_offered = False
         # The backend .env's fixes, planned before the login and written only with the save after it.
         self.env_plan: EnvPlan | None = None
+        # No backend/.env at all: the file the save after the login would create (DATABASE_URL, one line).
+        self.env_create: Path | None = None
+        # Before the login, the problems that save answers are said in one line (flow/run.py plan_env),
+        # not drawn again as boxes whose fix is the question the wizard will ask itself.
+        self.pending_codes: frozenset[str] = frozenset()
         # Where this run keeps the previous .env before rewriting it (the per-user data folder).
         self.backups = Backups.for_environment(env.environ, env.platform)
 
@@ -65,6 +73,13 @@ class FlowState:
 
         self.report.steps = [s for s in self.report.steps if s.id not in BACKEND_STEP_IDS]
         for step in settings_steps(inspect_backend(self.env.cwd, self.env.environ, self.options.dsn), settings):
+            self.add_unless_pending(step)
+
+    def add_unless_pending(self, step: Step) -> None:
+        """Into the report; on the wizard's screen only if the save it will offer does not answer it."""
+        if step.code in self.pending_codes and self.decider.can_ask and not self.save_offered:
+            self.report.add(step)
+        else:
             self.add(step)
 
     def fail(self, step_id: str, title: str, error: WizardError) -> None:

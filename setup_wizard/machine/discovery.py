@@ -179,6 +179,17 @@ def choose(installations: tuple[Installation, ...] | list[Installation]) -> Inst
     return max(pool, key=lambda i: (_version_key(i.version), i.service is not None, i.datadir is not None))
 
 
+DEBIAN_WRAPPER = "/usr/share/postgresql-common/pg_wrapper"
+
+
+def _debian_wrapper(system: System, psql: Path, found: list[Installation]) -> bool:
+    """Debian's /usr/bin/psql is postgresql-common's pg_wrapper, which runs the psql of an installed
+    version (/usr/lib/postgresql/N): it stands for an installation already found, without asking it
+    its version (a process start on every run)."""
+    return (system.platform == "linux" and str(psql) in ("/usr/bin/psql", "/bin/psql")  # /bin: merged /usr
+            and any(i.origin == "debian" for i in found) and system.exists(system.path(DEBIAN_WRAPPER)))
+
+
 def discover(system: System | None = None) -> Discovery:
     """Every PostgreSQL installation found, which one the wizard uses, and psql on PATH."""
     system = system or RealSystem()
@@ -203,7 +214,7 @@ def discover(system: System | None = None) -> Discovery:
     psql_on_path = system.which("psql")
     if psql_on_path is not None:
         known_dir = any(_same_dir(system, i.bindir, _parent(system, psql_on_path)) for i in found)
-        if not known_dir:
+        if not known_dir and not _debian_wrapper(system, psql_on_path, found):
             version = _ask_version(system, psql_on_path) or "?"
             # A wrapper or link (Debian's /usr/bin/psql) stands for an installation already found.
             if not any(i.version == version for i in found):

@@ -16,6 +16,7 @@ from setup_wizard import messages as msg
 from setup_wizard.flow.decide import Choice, FixKind
 from setup_wizard.flow.options import Options
 from setup_wizard.flow.run import run as run_flow
+from setup_wizard.flow.state import BACKEND_STEP_IDS
 from setup_wizard.flow.view import Phase
 from setup_wizard.results import MigrationOutcome, Report, Status, Step, VerificationRow
 from setup_wizard.ui.prompts import Prompter
@@ -149,8 +150,20 @@ class ScreenView:
 
     def finish(self, report: Report) -> None:
         last, self._failure = self._failure, None
+        if last is None and not report.ok:
+            last = backend_problems(report)
         self.screen.finish(report, next_steps=report.ok, last=last)
         self.screen.footer(report.footer)
+
+
+def backend_problems(report: Report) -> Step | None:
+    """Nothing failed last on the screen (a declined .env fix, said before its question): the backend's
+    own problems, named with their fixes, rather than "the problem above"."""
+    failed = [s for s in report.steps if s.status is Status.FAIL and s.fix and s.id in BACKEND_STEP_IDS]
+    if len(failed) <= 1:
+        return failed[0] if failed else None
+    return Step(failed[-1].id, Status.FAIL, ", ".join(s.title for s in failed), "",
+                failed[-1].code, "\n\n".join(s.fix or "" for s in failed))
 
 
 def run(options: Options, env: Environment, prompter: Prompter, screen: Screen,
