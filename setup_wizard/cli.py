@@ -15,9 +15,9 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
-from setup_wizard import __version__
+from setup_wizard import __version__, problems
 from setup_wizard import messages as msg
-from setup_wizard.errors import Interrupted, Terminated, UsageError, WizardError
+from setup_wizard.errors import Interrupted, Terminated, WizardError
 from setup_wizard.exitcodes import ExitCode
 from setup_wizard.ui.cells import cell_width, wrap_cells
 
@@ -110,7 +110,7 @@ class KoreanArgumentParser(argparse.ArgumentParser):
         guess = self.suggest(message)
         if guess is not None:
             detail += "\n" + msg.DID_YOU_MEAN.format(guess=guess)
-        raise UsageError("usage_invalid", detail, msg.USAGE_HINT)
+        raise problems.error("usage_invalid", detail)
 
     def suggest(self, message: str) -> str | None:
         """The right spelling of a mistyped command or option ("did you mean"), if one is close."""
@@ -186,16 +186,16 @@ def parse_options(argv: Sequence[str]) -> Options:
     if argv[:1] == ["server"]:  # `server start|stop|status`: the per-user server (machine/server_command.py)
         server = build_server_parser().parse_args(list(argv[1:]))
         if (server.action == "autostart") != (server.switch is not None):
-            raise UsageError("usage_invalid", msg.SERVER_AUTOSTART_NEEDS_SWITCH, msg.USAGE_HINT)
+            raise problems.error("usage_invalid", msg.SERVER_AUTOSTART_NEEDS_SWITCH)
         action = f"autostart {server.switch}" if server.switch else server.action
         return Options(command="server", server_action=action, json=server.json, verbose=server.verbose)
     args = build_parser().parse_args(list(argv))
     if not 1 <= args.lock_timeout <= 30:
-        raise UsageError("usage_invalid", msg.LOCK_TIMEOUT_RANGE, msg.USAGE_HINT)
+        raise problems.error("usage_invalid", msg.LOCK_TIMEOUT_RANGE)
     if args.command == "check" and args.recreate:
-        raise UsageError("usage_invalid", msg.RECREATE_WITH_CHECK, msg.USAGE_HINT)
+        raise problems.error("usage_invalid", msg.RECREATE_WITH_CHECK)
     if args.report is not None and args.command != "check":
-        raise UsageError("usage_invalid", msg.REPORT_NEEDS_CHECK, msg.USAGE_HINT)
+        raise problems.error("usage_invalid", msg.REPORT_NEEDS_CHECK)
     return Options(
         command=args.command,
         yes=args.yes,
@@ -210,12 +210,10 @@ def parse_options(argv: Sequence[str]) -> Options:
 
 
 def _failure_report(step_id: str, error: WizardError) -> Report:
-    from setup_wizard import problems
     from setup_wizard.results import Report
 
     report = Report()
-    title = None if error.code in msg.CATALOGUE else msg.USAGE_ERROR.format(prog=PROG, message="").rstrip(": ")
-    report.add(problems.from_error(error, step_id, title))
+    report.add(problems.from_error(error, step_id))
     return report
 
 
@@ -269,7 +267,7 @@ def _dispatch(options: Options, env: Environment, no_color: bool) -> Report:
 
         return run(options, env, SafeDefaults(recreate=options.recreate), ProgressView(say))
     if not env.interactive:
-        raise UsageError("no_tty", msg.NO_TTY, msg.FIX_NO_TTY)
+        raise problems.error("no_tty")
     return _wizard(options, env, no_color)
 
 
@@ -318,16 +316,14 @@ def main(argv: Sequence[str] | None = None, env: Environment | None = None) -> i
         if options.json or options.command in ("check", "server") or options.yes:
             _emit(env, report, options, no_color)
         return int(ExitCode.OK if report.ok else ExitCode.FAILED)
-    except UsageError as error:
-        return _fail(env, stderr, error, wants_json, options, ExitCode.USAGE, "usage")
+    except WizardError as error:
+        return _fail(env, stderr, error, wants_json, options)
     except (Interrupted, KeyboardInterrupt, EOFError) as stop:
         return _stopped(env, stderr, wants_json, terminated=_is_sigterm(stop))
-    except WizardError as error:
-        return _fail(env, stderr, error, wants_json, options, ExitCode.FAILED, "run")
     except Exception as error:  # the last net: a Korean message, never a traceback
         if (env.environ if env is not None else os.environ).get("SETUP_WIZARD_DEBUG"):
             raise
-        return _fail(env, stderr, _unexpected(error), wants_json, options, ExitCode.FAILED, "run")
+        return _fail(env, stderr, _unexpected(error), wants_json, options)
 
 
 def _is_sigterm(stop: BaseException) -> bool:
@@ -339,24 +335,26 @@ def _stopped(env: Environment | None, stderr: TextIO, wants_json: bool, terminat
     """Ctrl+C, closed input (130) or SIGTERM (143): the running statement was cancelled and rolled back."""
     from setup_wizard.ui import render
 
-    text, step_id = (msg.TERMINATED, "terminated") if terminated else (msg.INTERRUPTED, "interrupted")
-    render.write_plain(stderr, "\n" + text)
+    stop = problems.error("terminated" if terminated else "interrupted")
+    render.write_plain(stderr, "\n" + stop.detail)
     if wants_json and env is not None:
-        render.write_json(env.stdout, _failure_report(step_id, WizardError(step_id, text)))
-    return int(ExitCode.TERMINATED if terminated else ExitCode.INTERRUPTED)
+        render.write_json(env.stdout, _failure_report(stop.code, stop))
+    return int(problems.exit_code(stop))
 
 
 def _unexpected(error: Exception) -> WizardError:
     from setup_wizard.database.limits import known_failure
 
-    return known_failure(error) or WizardError(
-        "unexpected", msg.UNEXPECTED.format(error=type(error).__name__ + ": " + str(error)), msg.FIX_UNEXPECTED)
+    return known_failure(error) or problems.error("unexpected", error=type(error).__name__ + ": " + str(error))
 
 
 def _fail(env: Environment | None, stderr: TextIO, error: WizardError, wants_json: bool,
-          options: Options | None, code: ExitCode, step_id: str) -> int:
+          options: Options | None) -> int:
+    """The one place a raised known failure becomes an exit code: its catalogue entry's (0/1/2/130/143)."""
     from setup_wizard.ui.render import write_plain
 
+    code = problems.exit_code(error)
+    step_id = "usage" if code == ExitCode.USAGE else "run"
     if wants_json:
         from setup_wizard.environment import Environment as Env
         from setup_wizard.ui import render

@@ -26,24 +26,35 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from setup_wizard.exitcodes import ExitCode
+
 # === 1. Known failures: the catalogue and how an entry is drawn =============================================
-# A known failure is data: a stable code (the CATALOGUE key) -> title, cause and numbered steps.
-# The entries sit below with their topic; each section adds its own with CATALOGUE.update.
+# A known failure is data: a stable code (the CATALOGUE key) -> title, cause, numbered steps (or one hint)
+# and the exit code it ends a run with. The entries sit below with their topic; each section adds its own
+# with CATALOGUE.update. Only setup_wizard/problems.py reads them (tests/test_failure_catalogue.py checks
+# that every code the program emits has an entry and a line in README.ko.md).
 
 
 @dataclass(frozen=True)
 class Problem:
-    """A known failure. A step may start with a platform tag ("windows:", "linux:", "darwin:"): it is
-    then shown only on that platform, so advice is for the machine in front of the person."""
+    """A known failure: title, cause, numbered steps and the exit code it ends a run with.
+
+    A step may start with a platform tag ("windows:", "linux:", "darwin:"): it is then shown only on that
+    platform, so advice is for the machine in front of the person. An entry whose advice is one short
+    paragraph gives it as `hint` (shown as is) instead of steps."""
 
     title: str
     cause: str
-    steps: tuple[str, ...]
+    steps: tuple[str, ...] = ()
+    hint: str = ""
+    exit_code: ExitCode = ExitCode.FAILED
 
     def fix_text(self, **values: object) -> str:
         return self.fix_text_for(current_platform(), **values)
 
     def fix_text_for(self, here: str, **values: object) -> str:
+        if self.hint:
+            return self.hint.format(**values)
         shown = []
         for step in self.steps:
             tag, _, text = step.partition(":")
@@ -152,6 +163,22 @@ TERMINATED = "종료 신호(SIGTERM)를 받아 멈췄습니다. 진행 중이던
 UNEXPECTED = "예상하지 못한 오류가 났습니다: {error}"
 FIX_UNEXPECTED = "이 출력 전체를 팀 채팅에 붙여 넣어 도움을 요청하세요. (비밀번호는 출력에 들어 있지 않습니다.)"
 
+# The title of a failure of the command itself (in --json): "python -m setup_wizard: 오류".
+CLI_ERROR_TITLE = "python -m setup_wizard: 오류"
+
+CATALOGUE.update({
+    "usage_invalid": Problem(
+        title=CLI_ERROR_TITLE,
+        cause="명령줄의 명령이나 옵션이 올바르지 않습니다.",
+        hint=USAGE_HINT,
+        exit_code=ExitCode.USAGE,
+    ),
+    "no_tty": Problem(title=CLI_ERROR_TITLE, cause=NO_TTY, hint=FIX_NO_TTY, exit_code=ExitCode.USAGE),
+    "interrupted": Problem(title=CLI_ERROR_TITLE, cause=INTERRUPTED, exit_code=ExitCode.INTERRUPTED),
+    "terminated": Problem(title=CLI_ERROR_TITLE, cause=TERMINATED, exit_code=ExitCode.TERMINATED),
+    "unexpected": Problem(title=CLI_ERROR_TITLE, cause=UNEXPECTED, hint=FIX_UNEXPECTED),
+})
+
 
 # === 3. Settings and their sources (--dsn, environment, .env, defaults) =====================================
 SOURCE_DSN = "--dsn"
@@ -216,8 +243,9 @@ FIX_PORT = "POSTGRES_PORT 또는 PGPORT 에 5432 같은 숫자를 넣으세요."
 CATALOGUE.update({
     "dsn_invalid": Problem(
         title="접속 URL이 올바르지 않습니다",
-        cause="{detail}",
-        steps=("{fix}",),
+        cause="접속 URL(--dsn, DATABASE_URL 또는 POSTGRES_* 값)을 해석할 수 없어 아무것도 바꾸지 않았습니다.",
+        hint=FIX_DSN_FORM,
+        exit_code=ExitCode.USAGE,
     ),
 })
 
@@ -270,8 +298,9 @@ FIX_ENV_FILE_TOO_LARGE = (
 CATALOGUE.update({
     "env_file_invalid": Problem(
         title=".env 파일을 읽을 수 없습니다",
-        cause="{detail}",
-        steps=("{fix}",),
+        cause=".env 경로가 읽을 수 있는 일반 텍스트 파일이 아니라서 아무것도 바꾸지 않았습니다.",
+        hint=FIX_ENV_FILE_PATH,
+        exit_code=ExitCode.USAGE,
     ),
 })
 
@@ -399,6 +428,36 @@ FIX_ENV_COPY_MOVE = "필요 없는 사본이면 지우고(rm {path}), 남겨야 
 ENV_COPIES_BACKUPS_NOTE = "이 마법사는 이제 .env 백업을 git 이 보지 않는 사용자 데이터 폴더에 둡니다."
 FIX_ENV_COPY_READABLE = "chmod {mode} {path}"
 
+# The .env items' known problems: the situation's own text and advice come with the call, as above.
+CATALOGUE.update({
+    "env_file_missing": Problem(title=".env 파일이 없습니다", cause=ENV_FILE_NONE, hint=FIX_ENV_FILE_NONE),
+    "env_overridden": Problem(
+        title="환경 변수가 저장한 .env 값보다 우선합니다", cause=ENV_SAVE_OVERRIDDEN, hint=FIX_ENV_SAVE_OVERRIDDEN,
+    ),
+    "env_save_failed": Problem(
+        title=".env 파일에 저장하지 못했습니다", cause=ENV_SAVE_FAILED, hint=FIX_ENV_SAVE,
+    ),
+    "env_save_conflict": Problem(
+        title="다른 프로그램이 .env 파일의 같은 값을 고쳤습니다", cause=ENV_SAVE_CHANGED, hint=FIX_ENV_SAVE_CHANGED,
+    ),
+    "env_file_readable": Problem(
+        title=".env 파일을 다른 사용자도 읽을 수 있습니다", cause=ENV_READABLE_BY_OTHERS, hint=FIX_ENV_READABLE,
+    ),
+    "env_file_not_ignored": Problem(
+        title=".env 파일이 git 에서 제외되어 있지 않습니다", cause=ENV_NOT_IGNORED, hint=FIX_ENV_NOT_IGNORED,
+    ),
+    "env_file_tracked": Problem(
+        title=".env 파일이 git 에 커밋되어 있습니다", cause=ENV_TRACKED, hint=FIX_ENV_TRACKED,
+    ),
+    "env_copy_exposed": Problem(
+        title="비밀값이 든 다른 파일을 git 이 볼 수 있습니다", cause=ENV_COPIES_FOUND, hint=FIX_ENV_COPY_TRACKED,
+    ),
+    "env_copy_readable": Problem(
+        title="비밀값이 든 다른 파일을 다른 사용자도 읽을 수 있습니다", cause=ENV_COPIES_FOUND,
+        hint=FIX_ENV_COPY_READABLE,
+    ),
+})
+
 
 # === 5. Finding PostgreSQL on this machine: installations, psql and the PATH, the port ======================
 STEP_POSTGRES = "PostgreSQL 설치"
@@ -454,7 +513,7 @@ CATALOGUE.update({
     ),
     "port_mismatch": Problem(
         title="설정의 포트와 설치된 서버의 포트가 다릅니다",
-        cause="{detail}",
+        cause=PORT_MISMATCH,
         steps=(
             "비밀번호를 의심하기 전에 포트를 확인하세요: "
             "두 번째로 설치한 PostgreSQL은 5433 포트를 쓰는 경우가 많습니다.",
@@ -609,7 +668,8 @@ CATALOGUE.update({
     ),
     "service_start_failed": Problem(
         title="서비스를 시작하지 못했습니다",
-        cause="{detail}",
+        # The call gives the service manager's own words as the detail; this is said when it gave none.
+        cause="서비스 관리자가 PostgreSQL 서비스를 시작하지 못했다고 알렸습니다.",
         steps=(
             "서버 로그를 확인하세요: {log_hint}",
             "Windows라면 이벤트 뷰어 → Windows 로그 → 응용 프로그램에서 PostgreSQL 오류를 찾으세요.",
@@ -729,7 +789,6 @@ CATALOGUE.update({
         ),
     ),
 })
-
 
 # === 7. Connecting and logging in (with login help and the password reset) ==================================
 STEP_SERVER = "PostgreSQL 서버"
@@ -1000,6 +1059,10 @@ RESET_FIX = (
     "1. 위 이유를 확인한 뒤 python -m setup_wizard 를 다시 실행해 한 번 더 시도할 수 있습니다.\n"
     "2. 직접 하려면 관리자 계정으로 psql 에 들어가 다음 명령을 입력하세요: \\password {user}"
 )
+
+CATALOGUE.update({
+    "password_reset_failed": Problem(title="비밀번호를 바꾸지 못했습니다", cause=RESET_NOT_DONE, hint=RESET_FIX),
+})
 
 
 # === 8. The plan and applying migrations (and --recreate) ===================================================
@@ -1329,6 +1392,17 @@ CATALOGUE.update({
     ),
 })
 
+CATALOGUE.update({
+    "schema_drift": Problem(
+        title="데이터베이스가 백엔드가 기대하는 모양과 다릅니다",
+        cause="백엔드가 쓰는 테이블, 열 또는 제약 조건 가운데 아직 없거나 다른 것이 있습니다.",
+        hint=FIX_SCHEMA_DRIFT_PENDING,
+    ),
+    "search_path_shadow": Problem(
+        title="같은 이름의 테이블이 여러 스키마에 있습니다", cause=SEARCH_PATH_SHADOW, hint=FIX_SEARCH_PATH,
+    ),
+})
+
 
 # === 10. What else the backend needs: dev user 1, LangGraph checkpoint tables, the models' other tables =====
 # Dev user 1: without login, the backend writes every conversation as user 1.
@@ -1401,6 +1475,23 @@ FIX_BACKEND_TABLES = (
     "scripts/init_db.py 와 scripts/init_chat_tables.py 는 기존 테이블을 지우고 다시 만듭니다. 데이터가 있는 "
     "데이터베이스에는 쓰지 마세요."
 )
+
+CATALOGUE.update({
+    "backend_tables_missing": Problem(
+        title="백엔드 모델의 테이블 가운데 없는 것이 있습니다", cause=BACKEND_TABLES_MISSING, hint=FIX_BACKEND_TABLES,
+    ),
+    "checkpoint_tables_incomplete": Problem(
+        title="LangGraph 체크포인트 테이블이 일부만 있습니다", cause=CHECKPOINTS_INCOMPLETE,
+        hint=FIX_CHECKPOINTS_INCOMPLETE,
+    ),
+    "checkpoint_library_outdated": Problem(
+        title="LangGraph 체크포인트 라이브러리가 데이터베이스보다 오래되었습니다", cause=CHECKPOINTS_AHEAD,
+        hint=FIX_CHECKPOINTS_AHEAD,
+    ),
+    "checkpoint_setup_failed": Problem(
+        title="LangGraph 체크포인트 테이블을 만들지 못했습니다", cause=CHECKPOINTS_FAILED, hint=FIX_CHECKPOINTS_FAILED,
+    ),
+})
 
 
 # === 11. The backend's view of settings (backend/.env, DATABASE_URL) and the fixes that lose nothing ========
@@ -1592,7 +1683,7 @@ BACKEND_SETTINGS_PROBLEMS = {
     ),
     "backend_dsn_elsewhere": Problem(
         title="--dsn 으로 점검한 곳은 백엔드가 쓰는 데이터베이스가 아닙니다",
-        cause="{where}",
+        cause=BACKEND_URL_DIFFERS_FROM_DSN,
         steps=(
             "백엔드가 이 데이터베이스를 쓰게 하려면 backend/.env 의 DATABASE_URL을 바꾸세요.",
             "--dsn 없이 실행하면 백엔드가 쓰는 곳을 점검합니다.",
@@ -1787,7 +1878,7 @@ CATALOGUE.update({
 
 
 # === 13. The end of a run: final checklist, verification, summary and next steps ============================
-# The final checklist (database/readiness.py).
+# The final checklist: `check`'s database items read again after the run's fixes (flow/checks_database.py).
 CHECKLIST_TITLE = "최종 점검"
 STEP_READINESS = "백엔드가 쓸 준비"
 READINESS_MISSING = "최종 점검에서 아직 없는 것이 있습니다: {names}"
@@ -1795,21 +1886,6 @@ FIX_READINESS = (
     "python -m setup_wizard check 로 무엇이 다른지 확인하세요.\n"
     "그다음 python -m setup_wizard --yes 를 다시 실행하면 지우지 않고 더할 수 있는 것은 모두 더합니다."
 )
-CHECK_SESSIONS = "sessions 테이블"
-CHECK_CHAT_SESSIONS = "chat_sessions 테이블"
-CHECK_SESSION_ID = "conversation_memories.session_id"
-CHECK_TRIGGERS = "트리거 (메시지 수, 수정 시각)"
-CHECK_SCHEMA = "스키마 (백엔드가 기대하는 것과 비교)"
-CHECK_SCHEMA_OK = "기대하는 그대로입니다"
-CHECK_MEMORY_TABLES = "기억 테이블 (user_preferences, entity_memories)"
-CHECK_CHAT_MESSAGES = "chat_messages 테이블"
-CHECK_MEMORY_TABLES_MISSING = "없는 테이블: {names}"
-CHECK_DEV_USER = "개발용 사용자 id 1"
-CHECK_DEV_USER_MISSING = "없습니다. 첫 채팅이 외래 키 위반으로 실패합니다"
-CHECK_CHECKPOINTS = "LangGraph 체크포인트 테이블"
-CHECK_CHECKPOINTS_LATER = "서버를 처음 시작할 때 자동으로 만들어집니다"
-CHECK_PRESENT = "있습니다"
-CHECK_MISSING = "없습니다"
 
 # Verification: every conversation linked to a session.
 STEP_VERIFY = "검증"
@@ -1919,6 +1995,22 @@ FACT_INSTALLATIONS = "PostgreSQL 설치"
 FACT_SETTING = "설정: {field}"
 FACT_SETTING_VALUE = "{value} ({source})"
 
+CATALOGUE.update({
+    "python_unsupported": Problem(
+        title="Python 버전이 너무 낮습니다", cause=PYTHON_TOO_OLD, hint=FIX_PYTHON_TOO_OLD,
+    ),
+    "package_missing": Problem(
+        title="필요한 패키지가 설치되지 않았습니다", cause=PACKAGES_MISSING, hint=FIX_PACKAGES_MISSING,
+    ),
+    "database_encoding": Problem(
+        title="데이터베이스 인코딩이 UTF8 이 아닙니다", cause=ENCODING_NOT_UTF8, hint=FIX_ENCODING,
+    ),
+    "check_crashed": Problem(title="이 항목을 점검하지 못했습니다", cause=CHECK_CRASHED, hint=FIX_CHECK_CRASHED),
+    "report_write_failed": Problem(
+        title="보고서를 쓰지 못했습니다", cause=REPORT_WRITE_FAILED, hint=FIX_REPORT_PATH,
+    ),
+})
+
 
 # === 15. The interactive screens (the wizard's own words; each step's text sits with its topic above) =======
 # Title, welcome and one heading per screen, in the order of the walk.
@@ -2014,3 +2106,9 @@ FIX_PASSWORD_GIT_BASH = (
     "2. 또는 PowerShell이나 명령 프롬프트(cmd)에서 python -m setup_wizard 를 실행하세요.\n"
     "3. 또는 backend/.env 의 DATABASE_URL 에 비밀번호를 넣은 뒤 다시 실행하세요."
 )
+
+CATALOGUE.update({
+    "password_needs_console": Problem(
+        title="이 창에서는 비밀번호를 가릴 수 없습니다", cause=PASSWORD_NOT_HIDDEN_GIT_BASH, hint=FIX_PASSWORD_GIT_BASH,
+    ),
+})

@@ -1,15 +1,30 @@
 """The one door for known failures: a catalogue entry (messages.CATALOGUE) becomes a Step or an error here.
 
-No other module formats a catalogue entry's title, cause or steps by hand: it names the code and the
-values, and gets back a `Step` (for the report) or a `WizardError` (to raise), with the fix for the
-machine in front of the person.
+A known failure is data (pip's diagnostic errors are the model): a stable code whose catalogue entry holds
+the Korean title, the cause, the steps per platform and the exit code. No other module reads the catalogue
+or formats an entry's title, cause or steps by hand: it names the code and the values, and gets back a
+`Step` (for the report), a `WizardError` (to raise, of the kind its exit code asks for) or the entry's
+text, with the fix for the machine in front of the person.
+
+A call may give the situation's own `detail` (what exactly happened) and, where one code covers several
+situations, the situation's own `fix`; the code, title and exit code always come from the entry.
 """
 
 from __future__ import annotations
 
 from setup_wizard import messages as msg
-from setup_wizard.errors import WizardError
+from setup_wizard.errors import UsageError, WizardError
+from setup_wizard.exitcodes import ExitCode
 from setup_wizard.results import Status, Step
+
+
+def entry(code: str) -> msg.Problem:
+    """The catalogue entry of a code (KeyError for a code without one: the cross-check test finds those)."""
+    return msg.CATALOGUE[code]
+
+
+def known(code: str) -> bool:
+    return code in msg.CATALOGUE
 
 
 def title(code: str) -> str:
@@ -18,20 +33,47 @@ def title(code: str) -> str:
     return problem.title if problem is not None else msg.UNKNOWN_PROBLEM_TITLE
 
 
-def error(code: str, detail: str | None = None, kind: type[WizardError] = WizardError,
-          **values: object) -> WizardError:
-    """The error to raise: the cause (or the given detail) and the numbered fix."""
-    problem = msg.CATALOGUE[code]
-    return kind(code, detail if detail is not None else problem.cause.format(**values), problem.fix_text(**values))
+def cause(code: str, **values: object) -> str:
+    return entry(code).cause.format(**values)
+
+
+def fix(code: str, platform: str | None = None, **values: object) -> str:
+    """The numbered steps (or the hint) for `platform` (default: this machine)."""
+    return entry(code).fix_text_for(platform or msg.current_platform(), **values)
+
+
+def explain(code: str) -> str:
+    """The whole entry as one text: title, cause and fix (for a failure told inside another's detail)."""
+    problem = entry(code)
+    return f"{problem.title}: {problem.cause}\n{problem.fix_text()}"
+
+
+def exit_code(failure: WizardError) -> ExitCode:
+    """The exit code a raised failure ends the run with: its catalogue entry's, else its own kind's."""
+    problem = msg.CATALOGUE.get(failure.code)
+    return problem.exit_code if problem is not None else failure.exit_code
+
+
+def error(code: str, detail: str | None = None, fix: str | None = None, **values: object) -> WizardError:
+    """The error to raise: the cause (or the given detail) and the numbered fix (or the given one).
+
+    Its kind follows the entry's exit code: a usage failure (exit 2) is a `UsageError`."""
+    problem = entry(code)
+    kind = UsageError if problem.exit_code == ExitCode.USAGE else WizardError
+    return kind(code, detail if detail is not None else problem.cause.format(**values),
+                fix if fix is not None else problem.fix_text(**values) or None)
 
 
 def step(code: str, step_id: str, status: Status = Status.FAIL, step_title: str | None = None,
-         detail: str | None = None, platform: str | None = None, **values: object) -> Step:
-    """The report's line for a known problem; `platform`: the machine the advice is for (default: this one)."""
-    problem = msg.CATALOGUE[code]
-    fix = problem.fix_text_for(platform or msg.current_platform(), **values)
+         detail: str | None = None, platform: str | None = None, fix: str | None = None,
+         **values: object) -> Step:
+    """The report's line for a known problem; `platform`: the machine the advice is for (default: this one).
+
+    `fix`: the situation's own advice instead of the entry's ("": a line without advice)."""
+    problem = entry(code)
+    advice = fix if fix is not None else problem.fix_text_for(platform or msg.current_platform(), **values)
     return Step(step_id, status, step_title or problem.title,
-                detail if detail is not None else problem.cause.format(**values), code, fix)
+                detail if detail is not None else problem.cause.format(**values), code, advice or None)
 
 
 def from_error(failure: WizardError, step_id: str, step_title: str | None = None,

@@ -88,6 +88,8 @@ class Report:
     footer: list[str] = field(default_factory=list)  # said last, where the person looks (the report's path)
     # After a ready run's next steps: what the last checklist found (LangGraph's tables there or not yet).
     next_steps: list[str] = field(default_factory=list)
+    # The run's last screen: the database checks `check` runs, read again after the run's fixes.
+    checklist: list[Step] = field(default_factory=list)
     backend_path: str = "backend"  # the backend folder from where the person ran it ("." inside it), for `cd`
 
     def add(self, step: Step) -> Step:
@@ -104,4 +106,5 @@ class Report:
             "steps": [step.to_json() for step in self.steps],
             "migrations": [m.to_json() for m in self.migrations],
             "verification": [row.to_json() for row in self.verification],
+            "checklist": [step.to_json() for step in self.checklist],
         }

@@ -172,10 +172,11 @@ def test_server_version_and_seed_errors(database: Database) -> None:
     major = int(database.scalar("SHOW server_version_num")) // 10000
     assert step.status is (Status.OK if major == 17 else Status.WARN)
     assert (step.code is None) is (major == 17)
-    assert inspect.evaluate_version("12.4") == "fail"
-    assert inspect.evaluate_version("9.6.24") == "fail"
-    assert inspect.evaluate_version("16.1") == "warn"
-    assert inspect.evaluate_version("17.2") == "ok"
+    assert step.status is inspect.version_status(major)
+    assert inspect.version_status(12) is Status.FAIL
+    assert inspect.version_status(9) is Status.FAIL
+    assert inspect.version_status(16) is Status.WARN
+    assert inspect.version_status(17) is Status.OK
     assert "해롭지 않습니다" in (inspect.explain_sqlstate("42P07") or "")
     assert "아무것도 바뀌지 않았습니다" in (inspect.explain_sqlstate("25P02") or "")
     assert inspect.explain_sqlstate("XX000") is None

@@ -13,7 +13,7 @@ from dbstate import add_sample_data, hand_migrate, noticed, planned
 from test_check import items, run_sql
 
 from setup_wizard import messages as msg
-from setup_wizard.database import contract, live_schema, readiness
+from setup_wizard.database import contract, live_schema
 from setup_wizard.database.contract import COUNTING_PATTERN
 from setup_wizard.database.drift import find_drift
 from setup_wizard.database.live_schema import counting_triggers
@@ -448,19 +448,19 @@ def test_a_fresh_database_with_such_a_path_gets_its_tables_in_the_first_schema(d
 
 # --- the final checklist the flow draws ---------------------------------------------------------------------
 
-def test_the_checklist_names_each_object_and_the_fix(database: Database) -> None:
+def test_the_checklist_names_each_object_and_the_fix(database: Database, tmp_path: Path) -> None:
+    """The one checklist (`check`'s database items; the run's last screen is the same list read again)."""
     with full_run_with_data(database) as conn:
-        items_ = {step.id: step for step in readiness.checklist(conn)}
-        assert list(items_) == ["sessions", "chat_sessions", "session_id", "triggers", "memory_tables",
-                                "chat_messages", "schema", "dev_user", "checkpoints"]
-        assert all(step.status is Status.OK for key, step in items_.items() if key != "checkpoints")
+        items_ = items(tmp_path, dsn=database.url)
+        assert all(items_[key].status is Status.OK for key in ("migrations", "checksums", "schema_tables",
+                                                               "schema_indexes", "schema_constraints",
+                                                               "schema_triggers", "search_path", "dev_user"))
         conn.execute("DROP TABLE entity_memories; ALTER TABLE chat_sessions ALTER COLUMN title TYPE text")
-        items_ = {step.id: step for step in readiness.checklist(conn)}
-        assert items_["memory_tables"].status is Status.FAIL and "entity_memories" in items_["memory_tables"].detail
-        schema = items_["schema"]
-        assert schema.status is Status.FAIL and schema.code == "schema_drift"
-        assert "python -m setup_wizard --yes" in (schema.fix or "")
-        assert 'ALTER TABLE "chat_sessions" ALTER COLUMN "title" TYPE character varying(200)' in (schema.fix or "")
+        tables = items(tmp_path, dsn=database.url)["schema_tables"]
+        assert tables.status is Status.FAIL and "entity_memories" in tables.detail
+        assert tables.code == "schema_drift"
+        assert "python -m setup_wizard --yes" in (tables.fix or "")
+        assert 'ALTER TABLE "chat_sessions" ALTER COLUMN "title" TYPE character varying(200)' in (tables.fix or "")
 
 
 # --- tables the backend declares beyond the contract -----------------------------------------------------

@@ -18,7 +18,6 @@ from setup_wizard import messages as msg
 from setup_wizard.database.checkpoints import library_installed
 from setup_wizard.database.migration_files import load_migrations
 from setup_wizard.database.preview import describe_pending, summarise_notices
-from setup_wizard.database.readiness import checklist
 from setup_wizard.environment import Environment
 from setup_wizard.errors import Interrupted
 from setup_wizard.flow.options import Options
@@ -95,6 +94,10 @@ def test_walk_applies_after_one_confirmation_and_a_rerun_asks_nothing(database: 
     assert report.ok, text
     assert prompter.questions == [msg.ASK_CONFIRM_APPLY, *CPQ]
     assert "사용자 2명의 대화 6개" in text and msg.CHECKLIST_TITLE in text and msg.NEXT_STEPS_TITLE in text
+    # The last screen is `check`'s database items, read again after the run's fixes.
+    assert all(title in text for title in (msg.STEP_MIGRATIONS, msg.STEP_SCHEMA_TABLES, msg.STEP_SCHEMA_TRIGGERS,
+                                           msg.STEP_SEARCH_PATH, msg.STEP_DEV_USER)), text
+    assert [item.id for item in report.checklist][:2] == ["server_version", "privileges"]
     ids = [step.id for step in report.steps]
     order = ["postgres", "psql", "env_file", "backend_env", "backend_url", "settings", "server", "login", "database"]
     assert [i for i in ids if i in order] == order
@@ -105,13 +108,14 @@ def test_walk_applies_after_one_confirmation_and_a_rerun_asks_nothing(database: 
     assert again.ok and prompter.questions == []
     assert msg.RERUN_ALL_GOOD in text, text
     assert msg.MIGRATIONS_UP_TO_DATE.format(count=len(ALL)) in text
-    items = {item.id: item for item in checklist(database.connect())}
+    items = {item.id: item for item in again.checklist}  # the rerun's last screen: check's items read again
     assert all(items[name].status is Status.OK for name in
-               ("sessions", "chat_sessions", "session_id", "triggers", "memory_tables", "schema", "dev_user"))
+               ("migrations", "checksums", "schema_tables", "schema_indexes", "schema_constraints",
+                "schema_triggers", "search_path", "dev_user"))
     if library_installed():  # created through the library's setup() when the walk offered it
         assert items["checkpoints"].status is Status.OK
     else:
-        assert items["checkpoints"].detail == msg.CHECK_CHECKPOINTS_LATER
+        assert items["checkpoints"].detail == msg.CHECKPOINTS_ABSENT
 
 
 def test_declining_changes_nothing(database: Database, tmp_path: Path) -> None:

@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from setup_wizard import messages as msg
-from setup_wizard.errors import UsageError
+from setup_wizard import problems
+from setup_wizard.errors import WizardError
 
 
 @dataclass(frozen=True)
@@ -80,10 +81,10 @@ def read_env_bytes(path: Path, limit: int = MAX_ENV_BYTES) -> bytes:
             raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), str(path))
         if not stat.S_ISREG(info.st_mode):
             kind = msg.ENV_FILE_KINDS[_kind(info.st_mode)]
-            raise UsageError("env_file_invalid", msg.ENV_FILE_NOT_REGULAR.format(kind=kind, path=path),
+            raise problems.error("env_file_invalid", msg.ENV_FILE_NOT_REGULAR.format(kind=kind, path=path),
                              msg.FIX_ENV_FILE_NOT_REGULAR)
         if info.st_size > limit:
-            raise UsageError("env_file_invalid",
+            raise problems.error("env_file_invalid",
                              msg.ENV_FILE_TOO_LARGE.format(path=path, size=info.st_size, limit=limit),
                              msg.FIX_ENV_FILE_TOO_LARGE)
         chunks = []
@@ -94,7 +95,7 @@ def read_env_bytes(path: Path, limit: int = MAX_ENV_BYTES) -> bytes:
                 break
             total += len(chunk)
             if total > limit:  # grew while we read
-                raise UsageError("env_file_invalid",
+                raise problems.error("env_file_invalid",
                                  msg.ENV_FILE_TOO_LARGE.format(path=path, size=total, limit=limit),
                                  msg.FIX_ENV_FILE_TOO_LARGE)
             chunks.append(chunk)
@@ -103,23 +104,23 @@ def read_env_bytes(path: Path, limit: int = MAX_ENV_BYTES) -> bytes:
         os.close(fd)
 
 
-def unreadable_error(path: Path, exc: OSError) -> UsageError:
+def unreadable_error(path: Path, exc: OSError) -> WizardError:
     """What stands at `path` instead of a readable .env, and what to do about it (exit 2)."""
     if exc.errno == errno.ELOOP:
-        return UsageError("env_file_invalid", msg.ENV_FILE_LOOP.format(path=path),
+        return problems.error("env_file_invalid", msg.ENV_FILE_LOOP.format(path=path),
                           msg.FIX_ENV_FILE_LOOP.format(path=path))
     if isinstance(exc, FileNotFoundError) and path.is_symlink():
         target = os.readlink(path)
-        return UsageError("env_file_invalid", msg.ENV_FILE_BROKEN_LINK.format(path=path, target=target),
+        return problems.error("env_file_invalid", msg.ENV_FILE_BROKEN_LINK.format(path=path, target=target),
                           msg.FIX_ENV_FILE_BROKEN_LINK)
     if isinstance(exc, FileNotFoundError):
-        return UsageError("env_file_invalid", msg.ENV_FILE_NOT_FOUND.format(path=path), msg.FIX_ENV_FILE_PATH)
+        return problems.error("env_file_invalid", msg.ENV_FILE_NOT_FOUND.format(path=path), msg.FIX_ENV_FILE_PATH)
     if isinstance(exc, IsADirectoryError):
-        return UsageError("env_file_invalid", msg.ENV_FILE_IS_DIR.format(path=path), msg.FIX_ENV_FILE_IS_DIR)
+        return problems.error("env_file_invalid", msg.ENV_FILE_IS_DIR.format(path=path), msg.FIX_ENV_FILE_IS_DIR)
     if isinstance(exc, PermissionError):
-        return UsageError("env_file_invalid", msg.ENV_FILE_NO_PERMISSION.format(path=path),
+        return problems.error("env_file_invalid", msg.ENV_FILE_NO_PERMISSION.format(path=path),
                           msg.FIX_ENV_FILE_NO_PERMISSION.format(path=path))
-    return UsageError("env_file_invalid", msg.ENV_FILE_UNREADABLE.format(path=path, error=exc.strerror or exc),
+    return problems.error("env_file_invalid", msg.ENV_FILE_UNREADABLE.format(path=path, error=exc.strerror or exc),
                       msg.FIX_ENV_FILE_PERMISSION)
 
 
@@ -141,8 +142,7 @@ def read_env_file(path: Path, environ: Mapping[str, str] | None = None) -> EnvFi
     try:
         text, encoding = decode_env_bytes(raw)
     except UnicodeDecodeError as exc:
-        raise UsageError(
-            "env_file_invalid", msg.ENV_FILE_UNDECODABLE.format(path=path), msg.FIX_ENV_FILE_ENCODING
+        raise problems.error("env_file_invalid", msg.ENV_FILE_UNDECODABLE.format(path=path), msg.FIX_ENV_FILE_ENCODING
         ) from exc
     bindings = parse_env_text(text)
     bad_lines = tuple(binding.line for binding in bindings if binding.error)

@@ -28,6 +28,7 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 from setup_wizard import messages as msg
+from setup_wizard import problems
 from setup_wizard.config.backups import BackupFailed, Backups
 from setup_wizard.config.envfile import EnvFile, decode_env_bytes, read_env_bytes
 from setup_wizard.config.precedence import find_key, parse_dsn
@@ -40,7 +41,7 @@ from setup_wizard.config.settings import (
     Value,
     env_file_source,
 )
-from setup_wizard.errors import UsageError, WizardError
+from setup_wizard.errors import UsageError
 
 
 @dataclass(frozen=True)
@@ -255,7 +256,7 @@ def _real_file(path: Path) -> Path:
         return path
     target = Path(os.path.realpath(path))
     if not target.exists():
-        raise WizardError("env_save_failed", msg.ENV_SAVE_BROKEN_LINK.format(path=path, target=target),
+        raise problems.error("env_save_failed", msg.ENV_SAVE_BROKEN_LINK.format(path=path, target=target),
                           msg.FIX_ENV_SAVE_BROKEN_LINK)
     return target
 
@@ -282,7 +283,7 @@ def save_env(path: Path, changes: list[EnvChange], now: datetime | None = None,
         raw = read_env_bytes(source) if source is not None else b""
         text, encoding = decode_env_bytes(raw) if raw else ("", "utf-8")
     except (OSError, UnicodeDecodeError, UsageError) as exc:
-        raise WizardError("env_save_failed", msg.ENV_SAVE_UNREADABLE.format(path=path), msg.FIX_ENV_SAVE) from exc
+        raise problems.error("env_save_failed", msg.ENV_SAVE_UNREADABLE.format(path=path), msg.FIX_ENV_SAVE) from exc
     before = parse_env_text(text)
     merged = False
     if isinstance(expected, EnvFile):
@@ -294,7 +295,7 @@ def save_env(path: Path, changes: list[EnvChange], now: datetime | None = None,
     if edited:
         clashing = [c.key for c in changes if before.get(c.key) != seen.get(c.key)]
         if clashing:
-            raise WizardError("env_save_conflict",
+            raise problems.error("env_save_conflict",
                               msg.ENV_SAVE_CHANGED.format(path=path, keys=", ".join(clashing)),
                               msg.FIX_ENV_SAVE_CHANGED)
         merged = True
@@ -304,22 +305,21 @@ def save_env(path: Path, changes: list[EnvChange], now: datetime | None = None,
     after = parse_env_text(new_text)
     intended = {**before, **{c.key: c.value for c in changes}}
     if after != intended:
-        raise WizardError("env_save_failed", msg.ENV_SAVE_VERIFY_FAILED.format(path=path), msg.FIX_ENV_SAVE)
+        raise problems.error("env_save_failed", msg.ENV_SAVE_VERIFY_FAILED.format(path=path), msg.FIX_ENV_SAVE)
     try:
         data = new_text.encode("utf-8") if utf8 else _encode(new_text, raw, encoding)
     except UnicodeEncodeError as exc:
-        raise WizardError("env_save_failed", msg.ENV_SAVE_ENCODING.format(path=path, encoding=encoding),
+        raise problems.error("env_save_failed", msg.ENV_SAVE_ENCODING.format(path=path, encoding=encoding),
                           msg.FIX_ENV_SAVE) from exc
 
     try:
         backup = replace_file(real, data, moment, mode_from=None if existed else base, backups=backups)
     except BackupFailed as exc:
-        raise WizardError("env_save_failed",
+        raise problems.error("env_save_failed",
                           msg.ENV_BACKUP_FAILED.format(path=path, folder=exc.folder, error=exc.strerror or exc),
                           msg.FIX_ENV_BACKUP_FAILED) from exc
     except OSError as exc:
-        raise WizardError(
-            "env_save_failed",
+        raise problems.error("env_save_failed",
             msg.ENV_SAVE_FAILED.format(path=path, error=exc.strerror or type(exc).__name__),
             msg.FIX_ENV_SAVE,
         ) from exc

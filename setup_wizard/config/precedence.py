@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from setup_wizard import messages as msg
+from setup_wizard import problems
 from setup_wizard.config.libpq_env import libpq_variables
 from setup_wizard.config.settings import (
     BACKEND_DEFAULTS,
@@ -62,20 +63,20 @@ def parse_dsn(text: str, origin: Source) -> tuple[dict[str, str], dict[str, str]
             scheme = match.group(1).lower() + match.group(2).lower()
         raw = "postgresql://" + raw[match.end() :]
         if "@" in raw[len("postgresql://") :].split("/", 1)[0].rsplit("@", 1)[0]:
-            raise UsageError("dsn_invalid", msg.DSN_UNENCODED_AT.format(source=source), msg.FIX_DSN_ENCODE)
+            raise problems.error("dsn_invalid", msg.DSN_UNENCODED_AT.format(source=source), msg.FIX_DSN_ENCODE)
     elif "://" in raw:
-        raise UsageError("dsn_invalid", msg.DSN_BAD_SCHEME.format(source=source), msg.FIX_DSN_FORM)
+        raise problems.error("dsn_invalid", msg.DSN_BAD_SCHEME.format(source=source), msg.FIX_DSN_FORM)
     elif "=" not in raw:
-        raise UsageError("dsn_invalid", msg.DSN_UNPARSABLE.format(source=source), msg.FIX_DSN_FORM)
+        raise problems.error("dsn_invalid", msg.DSN_UNPARSABLE.format(source=source), msg.FIX_DSN_FORM)
     try:
         parsed = {k: str(v) for k, v in conninfo_to_dict(raw).items() if v is not None}
     except ProgrammingError as exc:
-        raise UsageError("dsn_invalid", msg.DSN_UNPARSABLE.format(source=source), msg.FIX_DSN_FORM) from exc
+        raise problems.error("dsn_invalid", msg.DSN_UNPARSABLE.format(source=source), msg.FIX_DSN_FORM) from exc
     port = parsed.get("port")
     if port is not None and not (port.isdigit() and 0 < int(port) < 65536):
-        raise UsageError("dsn_invalid", msg.DSN_BAD_PORT.format(source=source), msg.FIX_DSN_FORM)
+        raise problems.error("dsn_invalid", msg.DSN_BAD_PORT.format(source=source), msg.FIX_DSN_FORM)
     if "," in parsed.get("host", ""):
-        raise UsageError("dsn_invalid", msg.DSN_MULTI_HOST.format(source=source), msg.FIX_DSN_FORM)
+        raise problems.error("dsn_invalid", msg.DSN_MULTI_HOST.format(source=source), msg.FIX_DSN_FORM)
     fields = {name: parsed.pop(name) for name in FIELDS if name in parsed}
     parsed.pop("client_encoding", None)
     return fields, parsed, scheme
@@ -93,11 +94,11 @@ def parse_backend_url(text: str, origin: Source, environ: Mapping[str, str] | No
         found = engine_params(text, check_scheme=False)
     except EngineError as exc:
         reason = msg.DSN_BAD_PORT if exc.reason == "port" else msg.DSN_UNPARSABLE
-        raise UsageError("dsn_invalid", reason.format(source=source), msg.FIX_DSN_FORM) from exc
+        raise problems.error("dsn_invalid", reason.format(source=source), msg.FIX_DSN_FORM) from exc
     if libpq_refusal(found.params, environ or {}) is not None:
-        raise UsageError("dsn_invalid", msg.DSN_LIBPQ_REFUSES.format(source=source), msg.FIX_DSN_FORM)
+        raise problems.error("dsn_invalid", msg.DSN_LIBPQ_REFUSES.format(source=source), msg.FIX_DSN_FORM)
     if not found.scheme.lower().startswith("postgres"):
-        raise UsageError("dsn_invalid", msg.DSN_BAD_SCHEME.format(source=source), msg.FIX_DSN_FORM)
+        raise problems.error("dsn_invalid", msg.DSN_BAD_SCHEME.format(source=source), msg.FIX_DSN_FORM)
     params = dict(found.params)
     fields = {name: params.pop(name) for name in FIELDS if name in params}
     return fields, params, found.scheme
@@ -113,7 +114,7 @@ def _parse_url(text: str, origin: Source, environ: Mapping[str, str],
 
 def _check_port(value: str, source: Source) -> None:
     if not (value.isdigit() and 0 < int(value) < 65536):
-        raise UsageError("dsn_invalid", msg.PORT_NOT_NUMBER.format(source=source.describe()), msg.FIX_PORT)
+        raise problems.error("dsn_invalid", msg.PORT_NOT_NUMBER.format(source=source.describe()), msg.FIX_PORT)
 
 
 def find_key(values: Mapping[str, str] | None, name: str) -> tuple[str, str] | None:
@@ -206,7 +207,7 @@ def _urls(dsn: str | None, environ: Mapping[str, str],
     """Every URL, highest rank first: --dsn, the backend's DATABASE_URL (backend_database_url), then
     the other of the environment's and the file's."""
     if dsn is not None and not dsn.strip():
-        raise UsageError("dsn_invalid", msg.DSN_EMPTY, msg.FIX_DSN_FORM)
+        raise problems.error("dsn_invalid", msg.DSN_EMPTY, msg.FIX_DSN_FORM)
     urls: list[tuple[str, Source]] = []
     if dsn is not None:
         urls.append((dsn, DSN))

@@ -76,6 +76,6 @@ def settings_steps(view: b.BackendView, settings: Settings | None = None) -> lis
                           more=_others(view)))
     if b.DSN_ELSEWHERE in by_code:
         wanted = settings.redacted_url() if settings is not None else "--dsn"
-        where = msg.BACKEND_URL_DIFFERS_FROM_DSN.format(dsn_target=wanted, backend_target=_target(view.url))
-        steps.append(_problem_step("backend_dsn", Status.WARN, by_code[b.DSN_ELSEWHERE], where=where))
+        steps.append(_problem_step("backend_dsn", Status.WARN, by_code[b.DSN_ELSEWHERE], dsn_target=wanted,
+                                   backend_target=_target(view.url)))
     return steps

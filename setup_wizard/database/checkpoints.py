@@ -110,10 +110,16 @@ class CheckpointState:
         return self.expected is not None and self.version is not None and self.version > self.expected
 
 
+def present_tables(conn: psycopg.Connection[Any]) -> set[str]:
+    """LangGraph's tables that exist where the backend's PostgresSaver finds them: its queries are
+    unqualified, so through the search_path. The one reading of them, for `check` and the run. Read-only."""
+    return {r[0] for r in conn.execute(
+        "SELECT n FROM unnest(%s::text[]) AS n WHERE to_regclass(n) IS NOT NULL", [list(TABLES)]).fetchall()}
+
+
 def read_state(conn: psycopg.Connection[Any]) -> CheckpointState:
     """Read-only."""
-    present = {r[0] for r in conn.execute(
-        "SELECT n FROM unnest(%s::text[]) AS n WHERE to_regclass(n) IS NOT NULL", [list(TABLES)]).fetchall()}
+    present = present_tables(conn)
     version: int | None = None
     if "checkpoint_migrations" in present:
         row = conn.execute("SELECT max(v) FROM checkpoint_migrations").fetchone()

@@ -15,9 +15,10 @@ import struct
 import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from setup_wizard import messages as msg
+from setup_wizard import problems
 from setup_wizard.config.libpq_env import libpq_environment
 from setup_wizard.config.settings import Settings
 from setup_wizard.database.limits import SessionLimits, cursor_class, merge_options
@@ -228,7 +229,7 @@ def _session_attrs_unmet(settings: Settings) -> WizardError | None:
     standby, read_only = (bool(row[0]), str(row[1])) if row else (False, "?")
     state = msg.SERVER_STATE_STANDBY if standby else (
         msg.SERVER_STATE_READ_ONLY if read_only == "on" else msg.SERVER_STATE_PRIMARY)
-    return _problem("session_attrs_unmet", settings, wanted=wanted, state=state)
+    return problems.error("session_attrs_unmet", **_where(settings), wanted=wanted, state=state)
 
 
 def psql_line(conn: psycopg.Connection[Any], user: str | None = None, dbname: str | None = None) -> str:
@@ -242,16 +243,16 @@ def psql_line(conn: psycopg.Connection[Any], user: str | None = None, dbname: st
     return " ".join(shlex.quote(part) for part in parts)
 
 
-def _problem(code: str, settings: Settings, **extra: object) -> WizardError:
-    problem = msg.CATALOGUE[code]
-    values: dict[str, object] = {
-        "host": settings.host,
-        "port": settings.port,
-        "user": settings.user,
-        "dbname": settings.dbname,
-        **extra,
-    }
-    return WizardError(code, problem.cause.format(**values), problem.fix_text(**values))
+class _Where(TypedDict):
+    host: str
+    port: int
+    user: str
+    dbname: str
+
+
+def _where(settings: Settings) -> _Where:
+    """The values every connection failure's text names: the server, the user, the database."""
+    return {"host": settings.host, "port": settings.port, "user": settings.user, "dbname": settings.dbname}
 
 
 _REPLY_CODES = {"3D000": "database_missing", "28P01": "auth_failed", "53300": "server_full"}
@@ -263,11 +264,11 @@ def _from_reply(settings: Settings, reply: StartupReply) -> WizardError | None:
         return None
     code = _REPLY_CODES.get(reply.sqlstate or "")
     if code is not None:
-        return _problem(code, settings, message=reply.message)
+        return problems.error(code, **_where(settings), message=reply.message)
     if reply.sqlstate == "28000" and looks_like_missing_role(reply.message, settings.user):
-        return _problem("role_missing", settings)
+        return problems.error("role_missing", **_where(settings))
     if reply.sqlstate == "28000" and _matches(reply.message, NOLOGIN_TEXTS):
-        return _problem("role_cannot_login", settings)
+        return problems.error("role_cannot_login", **_where(settings))
     return None
 
 
@@ -279,9 +280,9 @@ def _after_password(settings: Settings, message: str) -> WizardError | None:
     if unmet is not None:
         return unmet
     if _matches(message, FULL_TEXTS):
-        return _problem("server_full", settings, message=message)
+        return problems.error("server_full", **_where(settings), message=message)
     if _matches(message, NOLOGIN_TEXTS):
-        return _problem("role_cannot_login", settings)
+        return problems.error("role_cannot_login", **_where(settings))
     return None
 
 
@@ -308,13 +309,13 @@ def classify_connect_failure(settings: Settings, exc: Exception) -> WizardError:
     pgconn = getattr(exc, "pgconn", None)
     message = error_text(exc)
     if pgconn is not None and getattr(pgconn, "needs_password", False) and not settings.password:
-        return _problem("password_missing", settings)
+        return problems.error("password_missing", **_where(settings))
 
     reach = probe(settings.host, settings.port)
     if reach.state == "unresolved" or reach.state == "timeout":
-        return _problem("host_unreachable", settings)
+        return problems.error("host_unreachable", **_where(settings))
     if reach.state == "refused":
-        return _problem("server_not_running", settings)
+        return problems.error("server_not_running", **_where(settings))
 
     # Something listens. Its first answer to a startup packet needs no password and carries a
     # SQLSTATE when it refuses at once (trust or peer setups, a missing database or role, no slot).
@@ -328,13 +329,13 @@ def classify_connect_failure(settings: Settings, exc: Exception) -> WizardError:
     # Can these credentials log in anywhere?
     exists = _database_exists_elsewhere(settings)
     if exists is False:
-        return _problem("database_missing", settings)
+        return problems.error("database_missing", **_where(settings))
     if exists:
         # The database exists and the login works: something else (CONNECT privilege, pg_hba...).
-        return _problem("connection_failed", settings, message=message)
+        return problems.error("connection_failed", **_where(settings), message=message)
     if pgconn is not None and getattr(pgconn, "used_password", False):
-        return _problem("auth_failed", settings)
-    return _problem("connection_failed", settings, message=message)
+        return problems.error("auth_failed", **_where(settings))
+    return problems.error("connection_failed", **_where(settings), message=message)
 
 
 def open_database(settings: Settings, limits: SessionLimits | None = None) -> psycopg.Connection[Any]:
@@ -369,7 +370,7 @@ def create_database(settings: Settings) -> None:
             except psycopg.errors.DuplicateDatabase:
                 return
             except psycopg.errors.InsufficientPrivilege as exc:
-                raise _problem("permission_denied", settings) from exc
+                raise problems.error("permission_denied", **_where(settings)) from exc
         return
     raise classify_connect_failure(settings, last or RuntimeError("no maintenance database"))
 

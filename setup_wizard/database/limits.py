@@ -131,7 +131,7 @@ def lock_timeout_error(conn: psycopg.Connection[Any] | None, seconds: float | st
         detail += "\n" + msg.LOCK_HOLDERS_HEAD + "\n" + "\n".join(h.line() for h in holders)
         fix += "\n" + msg.LOCK_HOLDER_FIX.format(pids=", ".join(str(h.pid) for h in holders),
                                                  pid=holders[0].pid)
-    return WizardError("lock_timeout", detail, fix)
+    return problems.error("lock_timeout", detail, fix)
 
 
 def lock_wait_ran_out(conn: psycopg.Connection[Any], tables: tuple[str, ...] = ()) -> WizardError:

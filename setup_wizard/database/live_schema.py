@@ -84,8 +84,9 @@ def search_path_step(conn: psycopg.Connection[Any], user: str) -> Step:
     path = quote_ident(schema) if schema == "public" else f"{quote_ident(schema)}, public"
     from setup_wizard.database.connect import psql_line
 
-    fix = msg.FIX_SEARCH_PATH.format(user=quote_ident(user), path=path, psql=psql_line(conn, user="postgres"))
-    return Step("search_path", Status.WARN, msg.STEP_SEARCH_PATH, "\n".join(lines), "search_path_shadow", fix)
+    return problems.step("search_path_shadow", "search_path", Status.WARN, msg.STEP_SEARCH_PATH,
+                         detail="\n".join(lines), user=quote_ident(user), path=path,
+                         psql=psql_line(conn, user="postgres"))
 
 
 def search_path_problem(conn: psycopg.Connection[Any]) -> WizardError | None:

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
-from setup_wizard import __version__
+from setup_wizard import __version__, problems
 from setup_wizard import messages as msg
 from setup_wizard.database.contract import CONTRACT
 from setup_wizard.database.limits import MIGRATION_STATEMENT_TIMEOUT, lock_timeout_error, statement_timeout_error
@@ -39,6 +39,7 @@ from setup_wizard.database.migration_history import (
     ensure_history,
     history_exists,
     history_name,
+    is_baseline,
     read_plan,
 )
 from setup_wizard.database.run_lock import Progress, advisory_lock
@@ -152,12 +153,6 @@ class Runner:
                     result.outcomes.append(self._apply_one(item.migration, result.outcomes))
         return result
 
-    def _is_baseline(self, migration: Migration) -> bool:
-        if not migration.baseline_when:
-            return False
-        row = self.conn.execute(migration.baseline_when.encode("utf-8")).fetchone()
-        return bool(row and row[0])
-
     @contextmanager
     def transaction(self, name: str, done: list[MigrationOutcome]) -> Iterator[list[str]]:
         """One transaction with lock_timeout and the contract's schema as its search_path; notices
@@ -207,12 +202,11 @@ class Runner:
                 raise MigrationError(known.code, known.detail, known.fix,
                                      [*done, MigrationOutcome(name, "failed")]) from exc
             code = "permission_denied" if sqlstate == "42501" else "migration_failed"
-            problem = msg.CATALOGUE["migration_failed"]
-            detail = problem.cause.format(name=name) + f"\nSQLSTATE {sqlstate or '-'}: {message}"
+            detail = problems.cause("migration_failed", name=name) + f"\nSQLSTATE {sqlstate or '-'}: {message}"
             from setup_wizard.database.inspect import explain_sqlstate  # the seed guide's known errors
 
             explained = explain_sqlstate(sqlstate)
-            fix = problem.fix_text() + (f"\n{explained}" if explained else "")
+            fix = problems.fix("migration_failed") + (f"\n{explained}" if explained else "")
             raise MigrationError(
                 code, detail, fix, [*done, MigrationOutcome(name, "failed")]
             ) from exc
@@ -241,7 +235,7 @@ class Runner:
         self.progress(msg.APPLYING.format(name=migration.name))
         started = time.perf_counter()
         with self.transaction(migration.name, done) as notices:
-            kind = "baseline" if self._is_baseline(migration) else "applied"
+            kind = "baseline" if is_baseline(self.conn, migration) else "applied"
             self.conn.execute(migration.text.encode("utf-8"))
             seconds = self._record(migration, kind, started)
         return MigrationOutcome(migration.name, kind, seconds, tuple(notices))

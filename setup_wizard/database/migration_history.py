@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from setup_wizard import messages as msg
+from setup_wizard import problems
 from setup_wizard.database.migration_files import Migration
 
 if TYPE_CHECKING:
@@ -29,6 +29,15 @@ class PlanItem:
     state: str  # "applied", "pending", "changed"
     kind: str | None = None
     applied_at: datetime | None = None
+
+
+def is_baseline(conn: psycopg.Connection[Any], migration: Migration) -> bool:
+    """Was this pending file's work done by hand before it was ever recorded (its baseline-when query
+    is true)? The runner records it as a baseline; `check` says so beside the pending file."""
+    if not migration.baseline_when:
+        return False
+    row = conn.execute(migration.baseline_when.encode("utf-8")).fetchone()
+    return bool(row and row[0])
 
 
 def history_name(schema: str | None = None) -> str:
@@ -65,15 +74,15 @@ def read_plan(conn: psycopg.Connection[Any], migrations: list[Migration],
 
 def changed_files_problem(changed: list[PlanItem]) -> tuple[str, str]:
     """The `checksum_mismatch` explanation (detail, fix) for files changed after they were applied."""
-    problem = msg.CATALOGUE["checksum_mismatch"]
     lines = [
-        problem.cause.format(
+        problems.cause(
+            "checksum_mismatch",
             name=item.migration.name,
             applied_at=item.applied_at.strftime("%Y-%m-%d %H:%M") if item.applied_at else "?",
         )
         for item in changed
     ]
-    return "\n".join(lines), problem.fix_text(name=changed[0].migration.name)
+    return "\n".join(lines), problems.fix("checksum_mismatch", name=changed[0].migration.name)
 
 
 def ensure_history(conn: psycopg.Connection[Any], schema: str | None = None) -> None:

@@ -22,6 +22,7 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from setup_wizard import messages as msg
+from setup_wizard import problems
 from setup_wizard.database import contract as c
 from setup_wizard.database.drift import Drift, find_drift, live_foreign_keys
 from setup_wizard.database.live_schema import contract_schema, has_session_link, present_tables
@@ -29,6 +30,7 @@ from setup_wizard.database.migrate import MigrationError, Runner
 from setup_wizard.database.migration_files import load_migrations
 from setup_wizard.database.migration_history import accept_repair_kind, ensure_history
 from setup_wizard.database.run_lock import Progress, advisory_lock
+from setup_wizard.results import Status, Step
 
 if TYPE_CHECKING:
     import psycopg
@@ -358,6 +360,21 @@ def plan_repairs(conn: psycopg.Connection[Any], drift: list[Drift] | None = None
     return list(unique.values())
 
 
+def drift_step(covering: list[Repair], step_id: str, status: Status, title: str, detail: str) -> Step:
+    """The failing item for drift these repairs cover, for `check` and the run's last pass alike:
+    `--yes` for what repairs safely (and the file it re-runs, which a person may run too), the SQL for
+    the rest; `schema_drift_manual` when nothing of it repairs safely."""
+    manual = [r for r in covering if not r.safe]
+    parts = [msg.FIX_SCHEMA_REPAIRABLE] if any(r.safe for r in covering) else []
+    # A file re-run by --yes may as well be run by hand (counters brought in line by 0003, say).
+    parts += [msg.FIX_SCHEMA_RERUN_BY_HAND.format(name=r.id.split(":", 1)[1])
+              for r in covering if r.safe and r.id.startswith("rerun:")]
+    if manual:
+        parts.append("\n".join([msg.FIX_SCHEMA_MANUAL_HEAD, *(r.fix for r in manual)]))
+    code = "schema_drift_manual" if manual and len(manual) == len(covering) else "schema_drift"
+    return problems.step(code, step_id, status, title, detail=detail, fix="\n".join(parts))
+
+
 # --- applying ------------------------------------------------------------------------------------------
 
 def _apply_one(runner: Runner, repair: Repair) -> RepairOutcome:
@@ -413,7 +430,6 @@ def apply_repairs(conn: psycopg.Connection[Any], repairs: list[Repair], lock_tim
             except MigrationError as exc:
                 if exc.code == "lock_timeout":
                     raise
-                problem = msg.CATALOGUE["schema_repair_failed"]
-                detail = problem.cause.format(description=repair.description) + "\n" + exc.detail
+                detail = problems.cause("schema_repair_failed", description=repair.description) + "\n" + exc.detail
                 outcomes.append(RepairOutcome(repair_id, repair.description, "failed", detail=detail))
     return outcomes

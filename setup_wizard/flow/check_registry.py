@@ -1,9 +1,10 @@
-"""The machinery of `check`'s checklist: what a check is, what it reads, and how the list is run.
+"""The machinery of the one checklist: what a check is, what it reads, and how the list is run.
 
 A check (Django system checks style) is a function of the shared `Context` that yields `Step`s with a
 stable id and code, a Korean message and a fix; `register` adds it to a module's list of checks in
 order (flow/checks_machine.py, checks_config.py and checks_database.py hold them, flow/checks.py
-runs them). `run_checks` skips a check that needs the database when there is no connection (or the
+runs them for `check`; the run's last screen is the database checks again, after its fixes).
+`run_checks` skips a check that needs the database when there is no connection (or the
 .env file when none was found), and
 turns a check that crashes into one failed item carrying its error while the others still run.
 """
@@ -15,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from setup_wizard import messages as msg
+from setup_wizard import problems
 from setup_wizard.config.envfile import EnvFile
 from setup_wizard.config.settings import Settings
 from setup_wizard.database.limits import known_failure
@@ -24,7 +26,7 @@ from setup_wizard.errors import WizardError
 from setup_wizard.flow.options import Options
 from setup_wizard.flow.view import Say
 from setup_wizard.machine.system import System
-from setup_wizard.results import Status, Step, VerificationRow
+from setup_wizard.results import Report, Status, Step, VerificationRow
 from setup_wizard.scrub import Scrubber
 
 if TYPE_CHECKING:
@@ -49,6 +51,11 @@ class Context:
     plan: list[PlanItem] | None = None
     verification: list[VerificationRow] = field(default_factory=list)
     facts: dict[str, str] = field(default_factory=dict)
+    # The run's second pass: the counters were counted when its repairs were planned (a recount it applied
+    # leaves them in line), and the verification table was read after its last change to the memories;
+    # neither is read again, so the last screen does not scan every memory twice.
+    count_counters: bool = True
+    verified: Report | None = None
 
 
 CheckFunc = Callable[[Context], Iterable[Step]]
@@ -101,11 +108,10 @@ def run_checks(ctx: Context, checks: Iterable[Check]) -> Iterator[Step]:
             known = error if isinstance(error, WizardError) else known_failure(error)
             if known is None and _denied(error):
                 # A table this role may not read: the table_access item above names them all with the fix.
-                known = WizardError("table_access_denied", msg.TABLE_ACCESS_DENIED_HERE.format(
+                known = problems.error("table_access_denied", msg.TABLE_ACCESS_DENIED_HERE.format(
                     error=describe_crash(error, ctx.scrub)), msg.FIX_TABLE_ACCESS_SEE_ABOVE)
             if known is not None:
                 yield Step(check.id, Status.FAIL, check.title, ctx.scrub(known.detail), known.code, known.fix)
                 continue
-            yield Step(check.id, Status.FAIL, check.title,
-                       msg.CHECK_CRASHED.format(error=describe_crash(error, ctx.scrub)),
-                       "check_crashed", msg.FIX_CHECK_CRASHED)
+            yield problems.step("check_crashed", check.id, Status.FAIL, check.title,
+                                error=describe_crash(error, ctx.scrub))

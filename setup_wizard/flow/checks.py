@@ -14,9 +14,9 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from setup_wizard import messages as msg
+from setup_wizard import problems
 from setup_wizard.config.envfile import EnvFile
 from setup_wizard.environment import Environment
-from setup_wizard.errors import UsageError
 from setup_wizard.flow import checks_config, checks_database, checks_machine
 from setup_wizard.flow.check_registry import Check, Context, run_checks
 from setup_wizard.flow.options import Options
@@ -24,7 +24,7 @@ from setup_wizard.flow.settings_phase import load_env_and_settings
 from setup_wizard.flow.state import real_system
 from setup_wizard.flow.view import Say
 from setup_wizard.machine.system import System
-from setup_wizard.results import MigrationOutcome, Report, Status, Step
+from setup_wizard.results import MigrationOutcome, Report, Status
 from setup_wizard.scrub import Scrubber
 
 REGISTRY: list[Check] = [*checks_machine.CHECKS, *checks_config.CHECKS, *checks_database.CHECKS]
@@ -39,10 +39,10 @@ def report_path(options: Options, env: Environment, env_file: EnvFile | None) ->
         return None
     path = options.report if options.report.is_absolute() else env.cwd / options.report
     if path.is_dir() or not path.parent.is_dir():
-        raise UsageError("usage_invalid", msg.REPORT_PATH_INVALID.format(path=path), msg.FIX_REPORT_PATH)
+        raise problems.error("usage_invalid", msg.REPORT_PATH_INVALID.format(path=path), msg.FIX_REPORT_PATH)
     protected = [env_file.path] if env_file is not None else []
     if path.exists() and any(path.resolve() == p.resolve() for p in protected):
-        raise UsageError("usage_invalid", msg.REPORT_WOULD_OVERWRITE.format(path=path), msg.FIX_REPORT_PATH)
+        raise problems.error("usage_invalid", msg.REPORT_WOULD_OVERWRITE.format(path=path), msg.FIX_REPORT_PATH)
     return path
 
 
@@ -70,9 +70,8 @@ def run_all(options: Options, env: Environment, say: Say, checks: Iterable[Check
         try:
             write_text(target, build_markdown(report, scrub))
         except OSError as error:
-            report.add(Step("report", Status.FAIL, msg.STEP_REPORT,
-                            msg.REPORT_WRITE_FAILED.format(path=target, error=error.strerror or error),
-                            "report_write_failed", msg.FIX_REPORT_PATH))
+            report.add(problems.step("report_write_failed", "report", Status.FAIL, msg.STEP_REPORT,
+                                     path=target, error=error.strerror or error))
         else:
             report.footer.append(msg.REPORT_WRITTEN.format(path=target))
     return report

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from setup_wizard import messages as msg
+from setup_wizard import problems
 from setup_wizard.config.envwrite import owner_only
 from setup_wizard.config.settings import FIELDS
 from setup_wizard.flow.check_registry import Check, Context, register
@@ -53,13 +54,13 @@ def check_env_gitignore(ctx: Context) -> Iterator[Step]:
         return
     # Read-only git commands: neither writes the index.
     if _git(ctx, git, folder, "ls-files", "--error-unmatch", "--", name) == 0:
-        yield Step("env_gitignore", Status.WARN, title, msg.ENV_TRACKED.format(path=path), "env_file_tracked",
-                   msg.FIX_ENV_TRACKED.format(name=name))
+        yield problems.step("env_file_tracked", "env_gitignore", Status.WARN, title,
+                            path=path, name=name)
     elif _git(ctx, git, folder, "check-ignore", "-q", "--", name) == 0:
         yield Step("env_gitignore", Status.OK, title, msg.ENV_IGNORED)
     else:
-        yield Step("env_gitignore", Status.WARN, title, msg.ENV_NOT_IGNORED.format(path=path),
-                   "env_file_not_ignored", msg.FIX_ENV_NOT_IGNORED.format(name=name))
+        yield problems.step("env_file_not_ignored", "env_gitignore", Status.WARN, title,
+                            path=path, name=name)
 
 
 @register(CHECKS, "env_permissions", msg.STEP_ENV_PERMISSIONS, needs_env_file=True)
@@ -72,8 +73,9 @@ def check_env_permissions(ctx: Context) -> Iterator[Step]:
         return
     mode = ctx.env_file.path.stat().st_mode & 0o777
     if mode & 0o044:
-        yield Step("env_permissions", Status.WARN, title, msg.ENV_READABLE_BY_OTHERS.format(mode=f"{mode:o}"),
-                   "env_file_readable", msg.FIX_ENV_READABLE.format(path=ctx.env_file.path,
+        yield problems.step("env_file_readable", "env_permissions", Status.WARN, title,
+                            detail=msg.ENV_READABLE_BY_OTHERS.format(mode=f"{mode:o}"),
+                            fix=msg.FIX_ENV_READABLE.format(path=ctx.env_file.path,
                                                                     mode=f"{owner_only(mode):o}"))
     else:
         yield Step("env_permissions", Status.OK, title, msg.ENV_PRIVATE.format(mode=f"{mode:o}"))

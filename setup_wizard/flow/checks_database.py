@@ -5,18 +5,20 @@ The connection comes from the flow's own connect phase with a Decider that never
 skipped without it: the server's version, privileges and encoding, pending and changed migrations,
 the schema against the contract (with what --yes would repair), the search_path, the backend's own
 tables, the dev user, the seed's verification table and LangGraph's checkpoint tables. The order of
-`CHECKS` is the order the checklist shows.
+`CHECKS` is the order the checklist shows. `last_pass` runs the same items on the run's connection after
+its fixes: the run's last screen (the final checklist, in every output mode).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 
 from setup_wizard import messages as msg
 from setup_wizard import problems
 from setup_wizard.database.migration_files import load_migrations
-from setup_wizard.database.migration_history import changed_files_problem, read_plan
-from setup_wizard.flow.check_registry import Check, Context, register
+from setup_wizard.database.migration_history import changed_files_problem, is_baseline, read_plan
+from setup_wizard.flow.check_registry import Check, Context, register, run_checks
 from setup_wizard.flow.connect import Connector
 from setup_wizard.flow.decide import ReadOnly
 from setup_wizard.flow.finish import add_verification
@@ -85,10 +87,9 @@ def check_encoding(ctx: Context) -> Iterator[Step]:
     if encoding == "UTF8":
         yield Step("encoding", Status.OK, msg.STEP_ENCODING, detail)
     else:
-        yield Step("encoding", Status.FAIL, msg.STEP_ENCODING, detail + "\n" + msg.ENCODING_NOT_UTF8,
-                   "database_encoding", msg.FIX_ENCODING.format(
-                       dbname=ctx.settings.dbname, host=ctx.settings.host, port=ctx.settings.port,
-                       user=ctx.settings.user))
+        yield problems.step("database_encoding", "encoding", Status.FAIL, msg.STEP_ENCODING,
+                            detail=detail + "\n" + msg.ENCODING_NOT_UTF8, dbname=ctx.settings.dbname,
+                            host=ctx.settings.host, port=ctx.settings.port, user=ctx.settings.user)
 
 
 @register(CHECKS, "migrations", msg.STEP_MIGRATIONS, needs_connection=True)
@@ -104,12 +105,8 @@ def check_pending(ctx: Context) -> Iterator[Step]:
         return
     lines = [msg.MIGRATIONS_PENDING_HEAD.format(count=len(pending))]
     for migration in pending:
-        baseline = False
-        if migration.baseline_when:
-            row = ctx.conn.execute(migration.baseline_when.encode("utf-8")).fetchone()
-            baseline = bool(row and row[0])
         lines.append(msg.MIGRATION_PENDING_LINE.format(
-            name=migration.name, note=msg.MIGRATION_PENDING_BASELINE if baseline else ""))
+            name=migration.name, note=msg.MIGRATION_PENDING_BASELINE if is_baseline(ctx.conn, migration) else ""))
     yield problems.step("migrations_pending", "migrations", step_title=msg.STEP_MIGRATIONS, detail="\n".join(lines))
 
 
@@ -124,7 +121,7 @@ def check_checksums(ctx: Context) -> Iterator[Step]:
         yield Step("checksums", Status.SKIP, msg.STEP_CHECKSUMS, msg.CHECKSUMS_NOTHING_APPLIED)
     elif changed:
         detail, fix = changed_files_problem(changed)
-        yield Step("checksums", Status.FAIL, msg.STEP_CHECKSUMS, detail, "checksum_mismatch", fix)
+        yield problems.step("checksum_mismatch", "checksums", Status.FAIL, msg.STEP_CHECKSUMS, detail=detail, fix=fix)
     else:
         yield Step("checksums", Status.OK, msg.STEP_CHECKSUMS, msg.CHECKSUMS_OK.format(count=len(applied)))
 
@@ -142,7 +139,7 @@ def check_schema(ctx: Context) -> Iterator[Step]:
     from setup_wizard.database.contract import FAIL, object_counts
     from setup_wizard.database.drift import find_drift
     from setup_wizard.database.live_schema import present_tables
-    from setup_wizard.database.repair import plan_repairs
+    from setup_wizard.database.repair import drift_step, plan_repairs
 
     assert ctx.conn is not None
     if not present_tables(ctx.conn):
@@ -150,7 +147,7 @@ def check_schema(ctx: Context) -> Iterator[Step]:
             yield Step(step_id, Status.SKIP, title, msg.SCHEMA_NOTHING_YET)
         return
     pending = ctx.plan is None or any(item.state == "pending" for item in ctx.plan)
-    drift = find_drift(ctx.conn)
+    drift = find_drift(ctx.conn, counters=ctx.count_counters)
     # The live schema is the truth: what --yes would repair, and the SQL for what it will not.
     repairs = [] if pending or not drift else plan_repairs(ctx.conn, drift)
     counts = object_counts()
@@ -168,20 +165,13 @@ def check_schema(ctx: Context) -> Iterator[Step]:
         detail = "\n".join(f"{d.name}: {d.message}" for d in found)
         if pending:
             # Applying the pending files creates what is missing; the migrations item already fails.
-            yield Step(step_id, Status.WARN, title, detail, "schema_drift", msg.FIX_SCHEMA_DRIFT_PENDING)
+            yield problems.step("schema_drift", step_id, Status.WARN, title, detail=detail,
+                                fix=msg.FIX_SCHEMA_DRIFT_PENDING)
             continue
         status = Status.FAIL if any(d.severity == FAIL for d in found) else Status.WARN
         names = {d.name for d in found}
         covering = [r for r in repairs if names & set(r.drift)]
-        manual = [r for r in covering if not r.safe]
-        parts = [msg.FIX_SCHEMA_REPAIRABLE] if any(r.safe for r in covering) else []
-        # A file re-run by --yes may as well be run by hand (counters brought in line by 0003, say).
-        parts += [msg.FIX_SCHEMA_RERUN_BY_HAND.format(name=r.id.split(":", 1)[1])
-                  for r in covering if r.safe and r.id.startswith("rerun:")]
-        if manual:
-            parts.append("\n".join([msg.FIX_SCHEMA_MANUAL_HEAD, *(r.fix for r in manual)]))
-        code = "schema_drift_manual" if manual and len(manual) == len(covering) else "schema_drift"
-        yield Step(step_id, status, title, detail, code, "\n".join(parts) or None)
+        yield drift_step(covering, step_id, status, title, detail)
 
 
 @register(CHECKS, "search_path", msg.STEP_SEARCH_PATH, needs_connection=True)
@@ -198,7 +188,7 @@ def check_backend_tables(ctx: Context) -> Iterator[Step]:
     from setup_wizard.database.live_schema import contract_schema
 
     assert ctx.conn is not None
-    backend = find_backend(ctx.env.cwd, ctx.env_file.path if ctx.env_file else None)
+    backend = find_backend(ctx.env.cwd, ctx.settings.env_file)
     if backend is None:
         yield Step("backend_tables", Status.SKIP, msg.STEP_BACKEND_TABLES, msg.BACKEND_TABLES_NO_FOLDER)
         return
@@ -207,9 +197,9 @@ def check_backend_tables(ctx: Context) -> Iterator[Step]:
         yield Step("backend_tables", Status.OK, msg.STEP_BACKEND_TABLES,
                    msg.BACKEND_TABLES_OK.format(count=len(declared_tables(backend))))
         return
-    yield Step("backend_tables", Status.INFO, msg.STEP_BACKEND_TABLES, msg.BACKEND_TABLES_MISSING.format(
-        count=len(missing), names=", ".join(d.table for d in missing)), "backend_tables_missing",
-        msg.FIX_BACKEND_TABLES, tuple(f"{d.table}: {d.model} ({d.file})" for d in missing))
+    found = problems.step("backend_tables_missing", "backend_tables", Status.INFO, msg.STEP_BACKEND_TABLES,
+                          count=len(missing), names=", ".join(d.table for d in missing))
+    yield replace(found, more=tuple(f"{d.table}: {d.model} ({d.file})" for d in missing))
 
 
 @register(CHECKS, "dev_user", msg.STEP_DEV_USER, needs_connection=True)
@@ -225,8 +215,10 @@ def check_dev_user(ctx: Context) -> Iterator[Step]:
 @register(CHECKS, "verification", msg.STEP_VERIFY, needs_connection=True)
 def check_verification(ctx: Context) -> Iterator[Step]:
     assert ctx.conn is not None
-    steps = Report()
-    add_verification(ctx.conn, steps)
+    steps = ctx.verified
+    if steps is None:
+        steps = Report()
+        add_verification(ctx.conn, steps)
     ctx.verification = steps.verification
     if not steps.steps:
         yield Step("verification", Status.SKIP, msg.STEP_VERIFY, msg.VERIFY_NOTHING_YET)
@@ -245,17 +237,21 @@ def check_checkpoints(ctx: Context) -> Iterator[Step]:
         detail = msg.CHECKPOINTS_ABSENT + ("\n" + msg.CHECKPOINTS_CAN_CREATE if installed else "")
         yield Step("checkpoints", Status.INFO, title, detail)
     elif not state.complete:
-        yield Step("checkpoints", Status.WARN, title,
-                   msg.CHECKPOINTS_INCOMPLETE.format(missing=", ".join(state.missing)),
-                   "checkpoint_tables_incomplete",
-                   msg.FIX_CHECKPOINTS_INCOMPLETE_LIB if installed else msg.FIX_CHECKPOINTS_INCOMPLETE)
+        yield problems.step("checkpoint_tables_incomplete", "checkpoints", Status.WARN, title,
+                            detail=msg.CHECKPOINTS_INCOMPLETE.format(missing=", ".join(state.missing)),
+                            fix=msg.FIX_CHECKPOINTS_INCOMPLETE_LIB if installed else msg.FIX_CHECKPOINTS_INCOMPLETE)
     elif state.ahead:
-        yield Step("checkpoints", Status.WARN, title,
-                   msg.CHECKPOINTS_AHEAD.format(version=state.version, expected=state.expected),
-                   "checkpoint_library_outdated", msg.FIX_CHECKPOINTS_AHEAD.format(package=checkpoints.PACKAGE))
+        yield problems.step("checkpoint_library_outdated", "checkpoints", Status.WARN, title,
+                            version=state.version, expected=state.expected, package=checkpoints.PACKAGE)
     elif state.behind:
         yield Step("checkpoints", Status.INFO, title,
                    msg.CHECKPOINTS_BEHIND.format(version=state.version, expected=state.expected))
     else:
         version = msg.CHECKPOINTS_VERSION.format(version=state.version) if state.version is not None else ""
         yield Step("checkpoints", Status.OK, title, msg.CHECKPOINTS_PRESENT.format(version=version))
+
+
+def last_pass(ctx: Context) -> list[Step]:
+    """The run's last screen: the same checks `check` runs on the database, on the run's own connection
+    after its fixes (checks -> fixes -> the same checks again). Same database, same verdict, either door."""
+    return list(run_checks(ctx, [check for check in CHECKS if check.needs_connection]))

@@ -11,8 +11,10 @@ from __future__ import annotations
 import platform
 import sys
 from collections.abc import Iterator
+from dataclasses import replace
 
 from setup_wizard import messages as msg
+from setup_wizard import problems
 from setup_wizard.flow.check_registry import Check, Context, register
 from setup_wizard.results import Status, Step
 
@@ -30,8 +32,8 @@ def check_python(ctx: Context) -> Iterator[Step]:
     ctx.facts[msg.FACT_PYTHON] = f"{version} ({sys.executable})"
     more = (msg.PATH_LINE.format(path=sys.executable),)
     if sys.version_info[:2] < MIN_PYTHON:
-        yield Step("python", Status.FAIL, msg.STEP_PYTHON, msg.PYTHON_TOO_OLD.format(version=version),
-                   "python_unsupported", msg.FIX_PYTHON_TOO_OLD, more)
+        yield replace(problems.step("python_unsupported", "python", Status.FAIL, msg.STEP_PYTHON, version=version),
+                      more=more)
     else:
         yield Step("python", Status.OK, msg.STEP_PYTHON, f"Python {version}", more=more)
 
@@ -61,8 +63,8 @@ def check_packages(ctx: Context) -> Iterator[Step]:
         name=checkpoints.PACKAGE, state=optional if optional else msg.PACKAGES_OPTIONAL_ABSENT))
     ctx.facts[msg.FACT_PACKAGES] = ", ".join([*found, f"{checkpoints.PACKAGE} {optional or '-'}"])
     if missing:
-        yield Step("packages", Status.FAIL, msg.STEP_PACKAGES, msg.PACKAGES_MISSING.format(names=", ".join(missing)),
-                   "package_missing", msg.FIX_PACKAGES_MISSING, tuple(more))
+        yield replace(problems.step("package_missing", "packages", Status.FAIL, msg.STEP_PACKAGES,
+                                    names=", ".join(missing)), more=tuple(more))
     else:
         yield Step("packages", Status.OK, msg.STEP_PACKAGES, ", ".join(found), more=tuple(more))
 

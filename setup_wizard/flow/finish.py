@@ -1,4 +1,5 @@
-"""The result phase: the verification table, LangGraph's tables, the dev user and the final checklist."""
+"""The result phase: the verification table, LangGraph's tables, the dev user, and what the final checklist
+(`check`'s database items read again, flow/checks_database.last_pass) means for the run."""
 
 from __future__ import annotations
 
@@ -62,8 +63,8 @@ def ensure_checkpoints(conn: psycopg.Connection[Any], settings: Settings, decide
         return False
     except Exception as error:  # the library's own failure: shown, the rest of the run stands
         text = Scrubber.collect([settings.password])(f"{type(error).__name__}: {error_text(error)}")
-        report.add(Step("checkpoints", Status.FAIL, msg.STEP_CHECKPOINTS, msg.CHECKPOINTS_FAILED.format(error=text),
-                        "checkpoint_setup_failed", msg.FIX_CHECKPOINTS_FAILED))
+        report.add(problems.step("checkpoint_setup_failed", "checkpoints", Status.FAIL, msg.STEP_CHECKPOINTS,
+                                 error=text))
         return False
     report.add(Step("checkpoints", Status.OK, msg.STEP_CHECKPOINTS,
                     msg.CHECKPOINTS_CREATED.format(version=after.version)))
@@ -84,8 +85,8 @@ def readiness_problems(items: list[Step], report: Report) -> Step | None:
     if not missing:
         return None
     names = ", ".join(item.title for item in missing)
-    return Step("readiness", Status.FAIL, msg.STEP_READINESS, msg.READINESS_MISSING.format(names=names),
-                "schema_drift", msg.FIX_READINESS)
+    return problems.step("schema_drift", "readiness", Status.FAIL, msg.STEP_READINESS,
+                         detail=msg.READINESS_MISSING.format(names=names), fix=msg.FIX_READINESS)
 
 
 def repairs_step(outcomes: list[RepairOutcome]) -> Step:

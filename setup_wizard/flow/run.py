@@ -3,8 +3,9 @@ verify → result.
 
 The wizard and `--yes` both call `run()`; they differ only in the `Decider` (ask the person, or take the
 safe default) and the `View` (screens, or progress lines). `check` runs the same phases' functions
-read-only through its registry of checks (flow/checks.py). Everything is computed into one Report;
-drawing it is ui/render.py's job.
+read-only through its registry of checks (flow/checks.py); the run's last screen is that registry's
+database items read again after its fixes (`Flow.last_pass`), so both doors judge a database the same
+way. Everything is computed into one Report; drawing it is ui/render.py's job.
 """
 
 from __future__ import annotations
@@ -26,7 +27,6 @@ from setup_wizard.database.migrate import MigrationError, Runner
 from setup_wizard.database.migration_files import load_migrations
 from setup_wizard.database.migration_history import changed_files_problem, read_plan
 from setup_wizard.database.preview import describe_pending, summarise_notices
-from setup_wizard.database.readiness import checklist
 from setup_wizard.environment import Environment
 from setup_wizard.errors import UsageError, WizardError
 from setup_wizard.flow import connect, finish
@@ -199,7 +199,8 @@ class Flow(FlowState):
         pending = [item.migration.name for item in plan if item.state == "pending"]
         if changed:
             detail, fix = changed_files_problem(changed[:1])
-            self.add(Step("migrations", Status.FAIL, msg.STEP_MIGRATIONS, detail, "checksum_mismatch", fix))
+            self.add(problems.step("checksum_mismatch", "migrations", Status.FAIL, msg.STEP_MIGRATIONS, detail=detail,
+                                   fix=fix))
             return False
         if not pending and not self.options.recreate:
             self.report.migrations = [MigrationOutcome(item.migration.name, "skipped") for item in plan]
@@ -297,11 +298,12 @@ class Flow(FlowState):
     # 4. Verify and the result ------------------------------------------------------------------------
     def result(self, conn: psycopg.Connection[Any], settings: Settings) -> None:
         self.view.phase(Phase.RESULT)
-        before = len(self.report.steps)
-        finish.add_verification(conn, self.report)
+        verified = Report()
+        finish.add_verification(conn, verified)
+        self.report.verification = verified.verification
         self.view.verification(self.report.verification)
-        for step in self.report.steps[before:]:
-            self.view.step(step)
+        for step in verified.steps:
+            self.add(step)
         before = len(self.report.steps)
         if finish.ensure_checkpoints(conn, settings, self.decider, self.report, self.view.say):
             self.changed = True
@@ -311,18 +313,29 @@ class Flow(FlowState):
         if dev_user is not None:
             self.add(dev_user)
             self.changed = self.changed or dev_user.detail == msg.DEV_USER_CREATED
-        items = checklist(conn)
+        items = self.last_pass(conn, settings, verified)
+        self.report.checklist = items
         self.view.checklist(items)
         self.report.next_steps = finish.next_steps(items)
         problem = finish.readiness_problems(items, self.report)
         if problem is not None:
             self.add(problem)
 
+    def last_pass(self, conn: psycopg.Connection[Any], settings: Settings, verified: Report) -> list[Step]:
+        """`check`'s database items again, on this connection, after the fixes: the run's last screen."""
+        from setup_wizard.flow.check_registry import Context
+        from setup_wizard.flow.checks_database import last_pass
+        from setup_wizard.scrub import Scrubber
+
+        scrub = Scrubber.collect([settings.password], self.env_values)
+        return last_pass(Context(self.options, self.env, None, settings, self.view.say, scrub, self.system,
+                                 discovery=self.discovery, conn=conn, count_counters=False, verified=verified))
+
 
 def run(options: Options, env: Environment, decider: Decider, view: View, system: System | None = None) -> Report:
     """Bring the database to the state the backend needs (the wizard and --yes)."""
     if options.recreate and not decider.can_ask and not options.yes:
-        raise UsageError("usage_invalid", msg.RECREATE_NEEDS_CONFIRM, msg.FIX_RECREATE_NEEDS_CONFIRM)
+        raise problems.error("usage_invalid", msg.RECREATE_NEEDS_CONFIRM, msg.FIX_RECREATE_NEEDS_CONFIRM)
     flow = Flow(options, env, decider, view, system)
     if not flow.backend_found():
         view.finish(flow.report)

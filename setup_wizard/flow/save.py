@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from setup_wizard import messages as msg
+from setup_wizard import problems
 from setup_wizard.config.backups import Backups
 from setup_wizard.config.envfix import EnvPlan, write_plan
 from setup_wizard.config.envwrite import (
@@ -126,9 +127,9 @@ def report_saved(flow: FlowState, settings: Settings, pending: PendingSave, resu
         detail += "\n" + msg.ENV_SAVE_MERGED
     overrides = environment_overrides(flow.env.environ, result.keys)
     if overrides:  # the backend reads the environment first: the saved value is not the one it uses
-        flow.add(Step("env_save", Status.WARN, msg.STEP_ENV_SAVE,
-                      detail + "\n" + msg.ENV_SAVE_OVERRIDDEN.format(names=", ".join(overrides)),
-                      "env_overridden", msg.FIX_ENV_SAVE_OVERRIDDEN.format(names=", ".join(overrides))))
+        flow.add(problems.step("env_overridden", "env_save", Status.WARN, msg.STEP_ENV_SAVE,
+                               detail=detail + "\n" + msg.ENV_SAVE_OVERRIDDEN.format(names=", ".join(overrides)),
+                               fix=msg.FIX_ENV_SAVE_OVERRIDDEN.format(names=", ".join(overrides))))
     else:
         flow.add(Step("env_save", Status.OK, msg.STEP_ENV_SAVE, detail))
     restrict_if_readable(flow, result.path)
@@ -161,9 +162,9 @@ def restrict_if_readable(flow: FlowState, path: Path) -> None:
         flow.view.say(msg.ENV_READABLE_AFTER_SAVE.format(path=path, mode=f"{mode:o}"))
     private = owner_only(mode)  # only bits taken away: a read-only file stays read-only (444 -> 400)
     if not flow.decider.allow(FixKind.PERSON, msg.ASK_RESTRICT_ENV.format(mode=f"{private:o}")):
-        flow.add(Step("env_permissions", Status.WARN, msg.STEP_ENV_PERMISSIONS,
-                      msg.ENV_READABLE_BY_OTHERS.format(mode=f"{mode:o}"), "env_file_readable",
-                      msg.FIX_ENV_READABLE.format(path=path, mode=f"{private:o}")))
+        flow.add(problems.step("env_file_readable", "env_permissions", Status.WARN, msg.STEP_ENV_PERMISSIONS,
+                               detail=msg.ENV_READABLE_BY_OTHERS.format(mode=f"{mode:o}"),
+                               fix=msg.FIX_ENV_READABLE.format(path=path, mode=f"{private:o}")))
         return
     path.chmod(private)
     flow.add(Step("env_permissions", Status.OK, msg.STEP_ENV_PERMISSIONS,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from setup_wizard import messages as msg
+from setup_wizard import problems
 from setup_wizard.config.envfile import EnvFile, default_env_path, present, read_env_file
 from setup_wizard.config.precedence import load_settings
 from setup_wizard.config.project import find_backend
@@ -30,9 +31,9 @@ def env_file_step(env_file: EnvFile | None, settings: Settings) -> Step:
     if env_file is not None:
         if env_file.bad_lines:
             lines = ", ".join(str(n) for n in env_file.bad_lines)
-            return Step("env_file", Status.WARN, msg.ENV_FILE_TITLE,
-                        msg.ENV_FILE_BAD_LINES.format(path=env_file.path, lines=lines),
-                        "env_file_invalid", msg.FIX_ENV_FILE_BAD_LINES)
+            return problems.step("env_file_invalid", "env_file", Status.WARN, msg.ENV_FILE_TITLE,
+                                 detail=msg.ENV_FILE_BAD_LINES.format(path=env_file.path, lines=lines),
+                                 fix=msg.FIX_ENV_FILE_BAD_LINES)
         detail = msg.ENV_FILE_READ.format(path=env_file.path,
                                           encoding=msg.ENCODING_NAMES.get(env_file.encoding, env_file.encoding))
         return Step("env_file", Status.OK, msg.ENV_FILE_TITLE, detail)
@@ -40,8 +41,7 @@ def env_file_step(env_file: EnvFile | None, settings: Settings) -> Step:
         by_dsn = any(settings.source(name) == DSN for name in FIELDS)
         return Step("env_file", Status.SKIP, msg.ENV_FILE_TITLE,
                     msg.ENV_FILE_SKIPPED if by_dsn else msg.ENV_FILE_SKIPPED_ENVIRON)
-    return Step("env_file", Status.WARN, msg.ENV_FILE_TITLE, msg.ENV_FILE_NONE, "env_file_missing",
-                msg.FIX_ENV_FILE_NONE)
+    return problems.step("env_file_missing", "env_file", Status.WARN, msg.ENV_FILE_TITLE)
 
 
 def settings_step(settings: Settings) -> Step:

@@ -106,6 +106,5 @@ def port_step(discovery: Discovery, settings: Settings) -> Step | None:
     if not ports or settings.port in ports:
         return None
     listed = ", ".join(str(p) for p in ports)
-    detail = msg.PORT_MISMATCH.format(port=settings.port, ports=listed)
-    return problems.step("port_mismatch", "port", Status.WARN, msg.STEP_PORT, detail=detail, ports=listed)
+    return problems.step("port_mismatch", "port", Status.WARN, msg.STEP_PORT, port=settings.port, ports=listed)
 

@@ -40,6 +40,7 @@ from pathlib import Path
 from typing import Any
 
 from setup_wizard import messages as msg
+from setup_wizard import problems
 from setup_wizard.config.settings import Settings
 from setup_wizard.machine.discovery import Discovery, tool_path
 from setup_wizard.machine.login_help import Kind, debian_clusters, is_local, kind_of, serving
@@ -274,14 +275,15 @@ def guided_reset(system: System, target: ResetTarget, settings: Settings, confir
         reset_password(system, target, settings, new_password)
     except RestoreFailed as failure:
         detail = msg.RESET_RESTORE_FAILED.format(user=settings.user, backup=failure.backup, hba=target.hba_file)
-        return ResetOutcome(False, Step("password_reset", Status.FAIL, title, detail, "password_reset_failed"))
+        return ResetOutcome(False, problems.step("password_reset_failed", "password_reset", Status.FAIL, title,
+                                                 detail=detail, fix=""))
     except ResetFailed as failure:
         if failure.changed:  # stored, not confirmed: the connect loop tries it next and says the truth
             detail = failure.reason + "\n" + msg.RESET_UNVERIFIED.format(hba=target.hba_file)
             return ResetOutcome(True, Step("password_reset", Status.WARN, title, detail), new_password)
         detail = failure.reason + "\n" + msg.RESET_NOT_DONE.format(hba=target.hba_file)
-        return ResetOutcome(False, Step("password_reset", Status.FAIL, title, detail, "password_reset_failed",
-                                        msg.RESET_FIX.format(user=settings.user)))
+        return ResetOutcome(False, problems.step("password_reset_failed", "password_reset", Status.FAIL, title,
+                                                 detail=detail, fix=msg.RESET_FIX.format(user=settings.user)))
     done = msg.RESET_DONE.format(user=settings.user, hba=target.hba_file)
     return ResetOutcome(True, Step("password_reset", Status.OK, title, done), new_password)
 

@@ -12,7 +12,8 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol, TextIO, TypeVar
 
 from setup_wizard import messages as msg
-from setup_wizard.errors import Interrupted, WizardError
+from setup_wizard import problems
+from setup_wizard.errors import Interrupted
 from setup_wizard.machine.shell import is_git_bash
 from setup_wizard.ui.cells import fit_question
 
@@ -206,7 +207,7 @@ class GitBashPrompter(PlainPrompter):
     """
 
     def password(self, message: str) -> str:
-        raise WizardError("password_needs_console", msg.PASSWORD_NOT_HIDDEN_GIT_BASH, msg.FIX_PASSWORD_GIT_BASH)
+        raise problems.error("password_needs_console")
 
 
 def make_prompter(stdin: TextIO, stream: TextIO, environ: Mapping[str, str],

@@ -195,6 +195,29 @@ def _render_tables(console: Console, report: Report, symbols: Symbols) -> None:
                           f"{row.total_rows:,}", f"{row.unique_users:,}")
         console.print()
         console.print(table)
+    if report.checklist:
+        _render_checklist(console, report.checklist, symbols, table_box)
+
+
+def _render_checklist(console: Console, items: list[Step], symbols: Symbols, table_box: Any) -> None:
+    """The run's last screen in text: `check`'s database items read again after the fixes, each fix below."""
+    from rich.markup import escape
+    from rich.table import Table
+
+    table = Table(title=msg.CHECKLIST_TITLE, box=table_box, title_justify="left", show_header=False)
+    table.add_column(no_wrap=True, overflow="fold")
+    table.add_column(overflow="fold")
+    table.add_column(overflow="fold")
+    for item in items:
+        table.add_row(f"[{STYLES[item.status]}]{escape(symbols.for_status(item.status))}[/]", escape(item.title),
+                      escape(item.detail))
+    console.print()
+    console.print(table)
+    for item in items:
+        if item.fix and item.status in (Status.FAIL, Status.WARN):
+            _print(console, f"{item.title} - {msg.LABEL_FIX}:", style="bold")
+            for line in item.fix.splitlines():
+                _print(console, line, 2)
 
 
 def render_report(console: Console, report: Report, symbols: Symbols, check: bool = False,
