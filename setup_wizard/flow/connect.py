@@ -141,7 +141,8 @@ def install_postgres(flow: FlowState, settings: Settings) -> Settings:
     if not settings.password:
         settings = ask_password(flow, settings)
     outcome = windows_install.install(flow.system, settings,
-                                      lambda question: flow.decider.allow(FixKind.PERSON, question), flow.view.say)
+                                      lambda question: flow.decider.allow(FixKind.PERSON, question),
+                                      flow.view.progress)
     if outcome.step is not None:
         flow.add(outcome.step)
     if not outcome.done:

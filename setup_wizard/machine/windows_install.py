@@ -8,6 +8,10 @@ server/installer.xml.in: superaccount, superpassword, serverport) inside a priva
 never on a command line, and the folder is deleted afterwards, whatever happened. The installer registers
 a service, so Windows asks for admin rights (UAC) once; the person is told before.
 
+While winget downloads and installs, the View's progress runs (the wizard: a spinner with the elapsed time).
+winget's output goes to a file in that folder, not to a pipe (nothing to drain while it runs, so no pipe
+can fill up and stall it), and is read back afterwards as bytes in the console's code page (CP949).
+
 winget's result codes (microsoft/winget-cli, AppInstallerErrors.h) become Korean failures with a next
 step; the per-user server (route 2) is the way on when this one cannot be taken.
 """
@@ -18,6 +22,8 @@ import contextlib
 import os
 import shutil
 import tempfile
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 from setup_wizard import messages as msg
@@ -50,6 +56,9 @@ REASONS = {
 }
 ERROR_CANCELLED = 1223  # the UAC prompt answered "no", as the installer's exit code
 
+# The View's progress (flow/view.py): shown while the work inside runs; the wizard's is a live spinner.
+Progress = Callable[[str], AbstractContextManager[Say]]
+
 
 def available(system: System) -> bool:
     return system.platform == "windows" and system.which("winget") is not None
@@ -76,8 +85,9 @@ def _reason(returncode: int, output: str) -> str:
     return reason
 
 
-def install(system: System, settings: Settings, confirm: Confirm, say: Say) -> FixOutcome:
-    """Ask (UAC explained), install through winget with the option file, then say what came of it.
+def install(system: System, settings: Settings, confirm: Confirm, progress: Progress) -> FixOutcome:
+    """Ask (UAC explained), install through winget with the option file (progress shown while it runs),
+    then say what came of it.
     done=True: PostgreSQL 17 is installed (or already was); the caller looks in the registry again."""
     winget = system.which("winget")
     if winget is None or not confirm(msg.ASK_WINGET_INSTALL.format(port=settings.port, user=settings.user)):
@@ -88,9 +98,9 @@ def install(system: System, settings: Settings, confirm: Confirm, say: Say) -> F
         descriptor = os.open(option_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(descriptor, "w", encoding="utf-8") as stream:
             stream.write(option_text(settings))
-        say(msg.WINGET_INSTALLING.format(minutes=INSTALL_SECONDS // 60))
-        result = system.run(install_argv(str(winget), option_file), timeout=INSTALL_SECONDS,
-                            output=folder / "winget.log")
+        with progress(msg.WINGET_INSTALLING.format(minutes=INSTALL_SECONDS // 60)):
+            result = system.run(install_argv(str(winget), option_file), timeout=INSTALL_SECONDS,
+                                output=folder / "winget.log")
     finally:
         with contextlib.suppress(OSError):
             option_file.unlink()
