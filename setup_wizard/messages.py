@@ -1598,6 +1598,7 @@ BACKEND_SETTINGS_PROBLEMS = {
             "darwin: 직접 하려면 파일을 backend 폴더로 복사하세요: cp \"{path}\" \"{target}\"",
         ),
     ),
+    # (the DATABASE_URL line to add by hand: the file's POSTGRES_* values, else the backend's defaults)
     "backend_url_missing": Problem(
         title="백엔드가 쓸 DATABASE_URL이 없습니다",
         cause=(
@@ -1608,7 +1609,7 @@ BACKEND_SETTINGS_PROBLEMS = {
         steps=(
             "python -m setup_wizard 를 실행하면 로그인에 성공한 뒤, 접속한 값(파일에 POSTGRES_* 키가 "
             "있으면 그 값)으로 DATABASE_URL을 만들어 저장할지 묻습니다(--yes 는 묻지 않고 저장합니다).",
-            "직접 추가하려면: DATABASE_URL=postgresql+psycopg://postgres:비밀번호@localhost:5432/real_estate",
+            "직접 추가하려면: DATABASE_URL=postgresql+psycopg://{user}:비밀번호@{host}:{port}/{dbname}",
         ),
     ),
     "backend_url_empty_environ": Problem(

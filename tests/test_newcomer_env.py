@@ -191,3 +191,20 @@ def test_yes_leaves_the_permissions_to_the_person_and_says_how(database: Databas
     assert steps["env_permissions"]["status"] == "warn" and steps["env_permissions"]["code"] == "env_file_readable"
     assert f"chmod 600 {env}" in steps["env_permissions"]["fix"]
     assert env.stat().st_mode & 0o777 == 0o644
+
+
+def test_the_by_hand_database_url_points_at_the_files_own_server(tmp_path: Path) -> None:
+    """Issue 18 item 8: a shown command targets the server in question. With only POSTGRES_* keys, the
+    DATABASE_URL to add by hand carries the file's host, port, user and database, not localhost:5432."""
+    from conftest import run_inprocess
+
+    (tmp_path / "backend").mkdir()
+    (tmp_path / "backend" / ".env").write_text(
+        "POSTGRES_HOST=db.local\nPOSTGRES_PORT=55999\nPOSTGRES_USER=민수\nPOSTGRES_PASSWORD=pw\nPOSTGRES_DB=매물\n",
+        encoding="utf-8")
+    result = run_inprocess("check", "--json", "--dsn", "postgresql://nobody@127.0.0.1:9/x", cwd=tmp_path,
+                           env=clean_environ(SETUP_WIZARD_NO_USER_SERVER="1"))
+    fixes = [s["fix"] or "" for s in result.json()["steps"] if s["code"] == "backend_url_missing"]
+    assert len(fixes) == 1, result.stdout
+    assert "DATABASE_URL=postgresql+psycopg://%EB%AF%BC%EC%88%98:비밀번호@db.local:55999/%EB%A7%A4%EB%AC%BC" in fixes[0]
+    assert ":5432/" not in fixes[0] and "pw@" not in fixes[0]

@@ -51,8 +51,8 @@ from setup_wizard.config.backend_verdict import (
     Problem,
 )
 from setup_wizard.config.precedence import backend_database_url, find_key, os_login_name
-from setup_wizard.config.settings import DSN as DSN_SOURCE
 from setup_wizard.config.settings import (
+    BACKEND_DEFAULTS,
     ENV_FILE_KEYS,
     FIELDS,
     LIBPQ_ENV_KEYS,
@@ -61,6 +61,7 @@ from setup_wizard.config.settings import (
     env_file_source,
     environ_source,
 )
+from setup_wizard.config.settings import DSN as DSN_SOURCE
 
 
 def _decode_for_backend(raw: bytes) -> tuple[str | None, str]:
@@ -209,7 +210,20 @@ def _pydantic_settings(f: _Found, windows: bool) -> None:
             f.others.append(Other("DATABASE_URL", env_file_source(file_url[0]), f.layout.env_path))
     if f.url == "" and not f.has(URL_EMPTY_ENVIRON, ENV_OUTSIDE, ENV_BOM):
         keys = [k for k in ENV_FILE_KEYS.values() if find_key(f.file_values, k)]
-        f.add(URL_MISSING, {"path": f.env_path, "keys": ", ".join(keys)})
+        f.add(URL_MISSING, {"path": f.env_path, "keys": ", ".join(keys), **_example_parts(f.file_values)})
+
+
+def _example_parts(values: Mapping[str, str] | None) -> dict[str, str]:
+    """The parts of the DATABASE_URL a person would add by hand: the file's POSTGRES_* values (else the
+    backend's defaults), so the example points at the server the file describes; the password is theirs."""
+    from urllib.parse import quote
+
+    def value(name: str) -> str:
+        found = find_key(values, ENV_FILE_KEYS[name])
+        return found[1] if found is not None and found[1] else BACKEND_DEFAULTS[name]
+
+    return {"user": quote(value("user"), safe=""), "host": value("host"), "port": value("port"),
+            "dbname": quote(value("dbname"), safe="")}
 
 
 def _create_engine(f: _Found) -> dict[str, str] | None:
