@@ -24,7 +24,7 @@ from setup_wizard.config.settings import FIELDS, Settings
 from setup_wizard.database.connect import psql_line
 from setup_wizard.database.inspect import dev_user_step, privileges_step, version_step
 from setup_wizard.database.migrate import MigrationError, Runner
-from setup_wizard.database.migration_files import load_migrations
+from setup_wizard.database.migration_files import Migration, load_migrations
 from setup_wizard.database.migration_history import changed_files_problem, read_plan
 from setup_wizard.database.preview import describe_pending, summarise_notices
 from setup_wizard.environment import Environment
@@ -211,16 +211,17 @@ class Flow(FlowState):
         if privileges.status is Status.FAIL:
             self.add(privileges)
             return False
-        if not self.agreed(conn, settings, pending):
+        if not self.agreed(conn, settings, pending, migrations):
             return False
         self.view.phase(Phase.APPLY)
         with self.view.progress(msg.APPLY_STARTING) as update:
-            ok = self.apply(conn, update)
+            ok = self.apply(conn, update, migrations)
         notices = [notice for outcome in self.report.migrations for notice in outcome.notices]
         self.view.migrations(self.report.migrations, summarise_notices(notices, self.options.verbose, migrations))
         return ok
 
-    def agreed(self, conn: psycopg.Connection[Any], settings: Settings, pending: list[str]) -> bool:
+    def agreed(self, conn: psycopg.Connection[Any], settings: Settings, pending: list[str],
+               migrations: list[Migration]) -> bool:
         """The person's (or the option's) consent to what the plan will do."""
         if self.options.recreate:
             self.view.preview(Step("recreate", Status.WARN, msg.STEP_RECREATE, msg.PLAN_RECREATE))
@@ -230,14 +231,14 @@ class Flow(FlowState):
             return True
         if self.decider.can_ask:
             self.view.say(msg.PLAN_INTRO.format(count=len(pending)))
-            self.view.plan(describe_pending(conn, pending))
+            self.view.plan(describe_pending(conn, pending, migrations))
         if not self.decider.allow(FixKind.ADD, msg.ASK_CONFIRM_APPLY):
             self.add(Step("migrations", Status.SKIP, msg.STEP_MIGRATIONS, msg.APPLY_DECLINED))
             return False
         return True
 
-    def apply(self, conn: psycopg.Connection[Any], progress: Say) -> bool:
-        runner = Runner(conn, load_migrations(), lock_timeout=self.options.lock_timeout, progress=progress)
+    def apply(self, conn: psycopg.Connection[Any], progress: Say, migrations: list[Migration]) -> bool:
+        runner = Runner(conn, migrations, lock_timeout=self.options.lock_timeout, progress=progress)
         started = time.perf_counter()
         try:
             result = runner.apply(recreate=self.options.recreate)
