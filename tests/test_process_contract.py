@@ -23,7 +23,7 @@ import subprocess
 import sys
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -209,6 +209,23 @@ def run_piped(mode: Mode, condition: str, folder: Path, gate: Gate) -> Ending:
     return Ending(proc.returncode, out.decode("utf-8", "replace"), err.decode("utf-8", "replace"))
 
 
+def stop_and_read(child: pexpect.spawn, condition: str | None, ready: Callable[[], object]) -> str:
+    """Once `ready()` returns, stop the program in the terminal (Ctrl+C or SIGTERM; None: let it run),
+    read it to the end and close it; a program left running by a failure is killed."""
+    try:
+        ready()
+        if condition == "ctrl-c":
+            child.sendintr()  # the terminal's own Ctrl+C: the line discipline sends SIGINT
+        elif condition == "sigterm":
+            child.kill(signal.SIGTERM)
+        output = str(child.read())
+        child.close()
+    finally:
+        if child.isalive():
+            child.terminate(force=True)
+    return output
+
+
 def run_in_terminal(mode: Mode, condition: str, folder: Path, gate: Gate) -> Ending:
     env = program_environ(TERM="xterm", COLUMNS="100", LINES="50", PROMPT_TOOLKIT_NO_CPR="1")
     argv = [*PROGRAM[1:], *mode.args]
@@ -217,18 +234,11 @@ def run_in_terminal(mode: Mode, condition: str, folder: Path, gate: Gate) -> End
         command, argv = "bash", ["-c", REDIRECTS[condition], "bash", PROGRAM[0], *argv]
     child = pexpect.spawn(command, argv, cwd=str(folder), env=env, encoding="utf-8", codec_errors="replace",
                           timeout=40, dimensions=(50, 100))
-    try:
+    def ready() -> None:
         if condition in SIGNALS:
             assert gate.waiting.wait(30), "the program never asked the server anything"
-            if condition == "ctrl-c":
-                child.sendintr()  # the terminal's own Ctrl+C: the line discipline sends SIGINT
-            else:
-                child.kill(signal.SIGTERM)
-        output = child.read()
-        child.close()
-    finally:
-        if child.isalive():
-            child.terminate(force=True)
+
+    output = stop_and_read(child, condition if condition in SIGNALS else None, ready)
     if child.exitstatus is None:
         return Ending(-int(child.signalstatus or 0), "", output)
     return Ending(int(child.exitstatus), "", output)
@@ -269,17 +279,7 @@ def test_a_stop_at_a_question_keeps_its_exit_code(condition: str, term: str, dat
     env = program_environ(TERM=term, COLUMNS="100", LINES="50", PROMPT_TOOLKIT_NO_CPR="1")
     child = pexpect.spawn(PROGRAM[0], PROGRAM[1:], cwd=str(folder), env=env, encoding="utf-8",
                           codec_errors="replace", timeout=40, dimensions=(50, 100))
-    try:
-        child.expect_exact("적용할까요?")
-        if condition == "ctrl-c":
-            child.sendintr()
-        else:
-            child.kill(signal.SIGTERM)
-        output = child.read()
-        child.close()
-    finally:
-        if child.isalive():
-            child.terminate(force=True)
+    output = stop_and_read(child, condition, lambda: child.expect_exact("적용할까요?"))
     for noise in NOISE:
         assert noise not in output, output
     assert child.exitstatus == SIGNALS[condition][1], output
