@@ -28,7 +28,7 @@ import pytest
 from setup_wizard.config.backend import backend_view
 from setup_wizard.config.backend_layout import find_layout
 from setup_wizard.config.envfile import default_env_path, read_env_file
-from setup_wizard.config.precedence import load_settings, os_login_name
+from setup_wizard.config.load import load_settings, os_login_name
 from setup_wizard.config.steps import settings_steps
 from setup_wizard.results import Status
 

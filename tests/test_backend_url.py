@@ -5,7 +5,7 @@ The backend side is tests/backend_loader.py --batch under the backend's pinned l
 1.0.1, pydantic-settings 2.4, SQLAlchemy 2.0.23, psycopg 3.2; tests/backend-requirements.txt): for each
 case, does it start (or the exception class), the URL it reads, the keyword arguments its psycopg dialect
 hands psycopg.connect, libpq's resolved options, and whether libpq refuses those parameters. The wizard
-side is config/backend.backend_view (the verdict) and config/precedence.load_settings (the connection it
+side is config/backend.backend_view (the verdict) and config/load.load_settings (the connection it
 checks, fed as the flow feeds it); its parameters are resolved by libpq the same way, in this process.
 
 Required for every case: the same URL; the wizard's first fatal code is the one the backend's outcome
@@ -36,7 +36,7 @@ from setup_wizard.config import backend_verdict as b
 from setup_wizard.config.backend import backend_view
 from setup_wizard.config.backend_layout import Layout
 from setup_wizard.config.libpq_env import libpq_environment
-from setup_wizard.config.precedence import load_settings, os_login_name
+from setup_wizard.config.load import load_settings, os_login_name
 from setup_wizard.config.settings import Settings
 from setup_wizard.errors import UsageError
 

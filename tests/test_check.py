@@ -20,9 +20,9 @@ from recorded import windows_two_versions
 from setup_wizard.database import checkpoints
 from setup_wizard.database.contract import FAIL, WARN
 from setup_wizard.database.drift import find_drift
-from setup_wizard.database.inspect import version_status
 from setup_wizard.database.migrate import Runner
 from setup_wizard.database.migration_files import load_migrations
+from setup_wizard.database.server_facts import version_status
 from setup_wizard.environment import Environment
 from setup_wizard.flow.check_registry import Check
 from setup_wizard.flow.checks import REGISTRY, run_all
@@ -502,7 +502,7 @@ def test_run_creates_checkpoint_tables_with_the_library_and_check_reads_its_vers
 
 @needs_langgraph
 def test_checkpoint_setup_waits_for_our_lock(database: Database) -> None:
-    from setup_wizard.config.precedence import load_settings
+    from setup_wizard.config.load import load_settings
     from setup_wizard.database.run_lock import ADVISORY_LOCK_KEY
     from setup_wizard.errors import WizardError
 

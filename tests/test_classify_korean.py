@@ -15,7 +15,7 @@ from fakepg import fake_server
 from pgserver import free_port, running_server
 from recorded import recording
 
-from setup_wizard.config.precedence import load_settings
+from setup_wizard.config.load import load_settings
 from setup_wizard.database.connect import classify_connect_failure, error_text, startup_probe
 
 

@@ -323,7 +323,7 @@ def test_the_settings_environment_reaches_libpq_and_nothing_else_stays(database:
     """libpq reads PGTZ itself; it comes from the environment the settings were loaded from, and the
     process's own variables are back afterwards, even when the connection fails."""
     from setup_wizard.config.libpq_env import libpq_environment
-    from setup_wizard.config.precedence import load_settings
+    from setup_wizard.config.load import load_settings
     from setup_wizard.database.connect import connect
 
     monkeypatch.setenv("PGTZ", "America/New_York")

@@ -18,8 +18,8 @@ from recorded import windows_two_versions
 from recorded_system import RecordedSystem
 from scripted import ScriptedPrompter
 
-from setup_wizard.config.precedence import load_settings
-from setup_wizard.database import inspect
+from setup_wizard.config.load import load_settings
+from setup_wizard.database import dev_user, server_facts
 from setup_wizard.database.migrate import Runner
 from setup_wizard.database.migration_files import load_migrations
 from setup_wizard.environment import Environment
@@ -168,35 +168,35 @@ def test_linux_and_macos_services_from_recorded_outputs() -> None:
 # --- real PostgreSQL ------------------------------------------------------------------------------
 def test_server_version_and_seed_errors(database: Database) -> None:
     with database.connect() as conn:
-        step = inspect.version_step(conn, Discovery((), None, None))
+        step = server_facts.version_step(conn, Discovery((), None, None))
     major = int(database.scalar("SHOW server_version_num")) // 10000
     assert step.status is (Status.OK if major == 17 else Status.WARN)
     assert (step.code is None) is (major == 17)
-    assert step.status is inspect.version_status(major)
-    assert inspect.version_status(12) is Status.FAIL
-    assert inspect.version_status(9) is Status.FAIL
-    assert inspect.version_status(16) is Status.WARN
-    assert inspect.version_status(17) is Status.OK
-    assert "해롭지 않습니다" in (inspect.explain_sqlstate("42P07") or "")
-    assert "아무것도 바뀌지 않았습니다" in (inspect.explain_sqlstate("25P02") or "")
-    assert inspect.explain_sqlstate("XX000") is None
+    assert step.status is server_facts.version_status(major)
+    assert server_facts.version_status(12) is Status.FAIL
+    assert server_facts.version_status(9) is Status.FAIL
+    assert server_facts.version_status(16) is Status.WARN
+    assert server_facts.version_status(17) is Status.OK
+    assert "해롭지 않습니다" in (server_facts.explain_sqlstate("42P07") or "")
+    assert "아무것도 바뀌지 않았습니다" in (server_facts.explain_sqlstate("25P02") or "")
+    assert server_facts.explain_sqlstate("XX000") is None
 
 
 def test_dev_user_created_only_with_consent_and_sequence_moved(database: Database) -> None:
     with database.connect() as conn:
         Runner(conn, load_migrations()).apply()
         conn.execute("INSERT INTO users (id, email, type) VALUES (5, 'a@b.c', 'USER')")
-        missing = inspect.dev_user_step(conn, fix.never)
+        missing = dev_user.dev_user_step(conn, fix.never)
         assert missing is not None and missing.code == "dev_user_missing" and missing.status is Status.FAIL
         assert "INSERT INTO users" in (missing.fix or "")
         assert database.scalar("SELECT count(*) FROM users WHERE id = 1") == 0
-        created = inspect.dev_user_step(conn, lambda _q: True)
+        created = dev_user.dev_user_step(conn, lambda _q: True)
         assert created is not None and created.status is Status.OK
         row = conn.execute("SELECT email, type::text, is_active FROM users WHERE id = 1").fetchone()
         assert row == ("test@test.com", "USER", True)
         new_id = conn.execute("INSERT INTO users (email, type) VALUES ('n@b.c', 'USER') RETURNING id").fetchone()
         assert new_id == (6,)
-        again = inspect.dev_user_step(conn, lambda _q: True)
+        again = dev_user.dev_user_step(conn, lambda _q: True)
         assert again is not None and again.status is Status.OK and again.code is None
 
 

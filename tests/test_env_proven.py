@@ -205,7 +205,7 @@ def test_a_retyped_password_is_written_once_with_the_database_url(database: Data
     run.ask(msg.ASK_CREATE_DEV_USER, ENTER)
     assert run.finish() == 0, run.output
     from setup_wizard.config.envfile import read_env_file
-    from setup_wizard.config.precedence import load_settings
+    from setup_wizard.config.load import load_settings
 
     values = read_env_file(env).values
     assert values["POSTGRES_PASSWORD"] == PASSWORD and values["SECRET_KEY"] == "keep-me"

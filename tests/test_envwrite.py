@@ -12,7 +12,7 @@ import pytest
 from setup_wizard.config.backups import Backups
 from setup_wizard.config.envfile import read_env_file
 from setup_wizard.config.envwrite import EnvChange, apply_changes, planned_changes, save_env, target_path
-from setup_wizard.config.precedence import load_settings
+from setup_wizard.config.load import load_settings
 
 HARD = "p@ss#:/? 한글 '\"$x\\"
 URL_NO_PASSWORD = "postgresql+psycopg://postgres@localhost:5433/real_estate?sslmode=prefer"

@@ -26,7 +26,7 @@ import pytest
 from conftest import Database, assert_no_secret, clean_environ, run_cli
 
 from setup_wizard import cli
-from setup_wizard.config.precedence import load_settings
+from setup_wizard.config.load import load_settings
 from setup_wizard.database.connect import open_database
 from setup_wizard.database.limits import SessionLimits
 from setup_wizard.database.migrate import MigrationError, Runner

@@ -8,7 +8,7 @@ from recorded import windows_two_versions
 from recorded_system import RecordedSystem
 
 from setup_wizard import messages as msg
-from setup_wizard.config.precedence import load_settings
+from setup_wizard.config.load import load_settings
 from setup_wizard.machine.discovery import discover
 from setup_wizard.machine.login_help import Kind, kind_of, login_advice, login_fix
 from setup_wizard.machine.system import CommandResult

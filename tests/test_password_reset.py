@@ -18,7 +18,7 @@ import pytest
 from pgserver import TestServer, running_server
 from recorded_system import RecordedSystem
 
-from setup_wizard.config.precedence import load_settings
+from setup_wizard.config.load import load_settings
 from setup_wizard.machine import password_reset as pr
 from setup_wizard.machine import reset_login, trust_rules
 from setup_wizard.machine.discovery import Discovery, Installation
@@ -218,7 +218,7 @@ def test_helper_module_runs() -> None:
     assert done.returncode == 2
 
 
-# --- through the wizard's door and --yes (the hook in flow/connect.py) -----------------------------------------
+# --- through the wizard's door and --yes (the hook in flow/connect_phase.py) -----------------------------------------
 def _project(root: Path, srv: TestServer, password: str) -> Path:
     (root / "backend").mkdir(parents=True)
     url = f"postgresql+psycopg://postgres:{password}@127.0.0.1:{srv.port}/postgres"

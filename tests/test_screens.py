@@ -9,7 +9,7 @@ from conftest import PASSWORD, assert_no_secret
 from rich.cells import cell_len
 from rich.console import Console
 
-from setup_wizard.config.precedence import load_settings
+from setup_wizard.config.load import load_settings
 from setup_wizard.environment import Environment
 from setup_wizard.results import Status, Step, VerificationRow
 from setup_wizard.ui.render import ASCII_SYMBOLS, UNICODE_SYMBOLS, symbols_for

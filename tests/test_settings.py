@@ -7,7 +7,7 @@ from urllib.parse import quote
 
 import pytest
 
-from setup_wizard.config.precedence import load_settings, parse_dsn
+from setup_wizard.config.load import load_settings, parse_dsn
 from setup_wizard.config.settings import (
     DEFAULT,
     DSN,

@@ -284,7 +284,7 @@ def test_a_system_server_is_always_preferred_to_a_per_user_one(tmp_path: Path) -
     --yes; with none listed (and no systemd unit) the wheel's binaries are the route."""
     from recorded_system import RecordedSystem
 
-    from setup_wizard.config.precedence import load_settings
+    from setup_wizard.config.load import load_settings
     from setup_wizard.machine import services
     from setup_wizard.machine.discovery import Discovery
     from setup_wizard.machine.system import CommandResult

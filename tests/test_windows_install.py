@@ -18,7 +18,7 @@ from recorded import registry
 from recorded_system import RecordedSystem
 from scripted import ScriptedPrompter
 
-from setup_wizard.config.precedence import load_settings
+from setup_wizard.config.load import load_settings
 from setup_wizard.environment import Environment
 from setup_wizard.flow.options import Options
 from setup_wizard.flow.run import run

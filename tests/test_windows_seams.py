@@ -15,7 +15,7 @@ from recorded import windows_two_versions
 from recorded_system import RecordedSystem
 
 from setup_wizard import messages as msg
-from setup_wizard.config.precedence import load_settings
+from setup_wizard.config.load import load_settings
 from setup_wizard.environment import Environment
 from setup_wizard.errors import WizardError
 from setup_wizard.machine import install_checks, local_cluster, services

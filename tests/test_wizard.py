@@ -211,7 +211,7 @@ def test_without_any_env_file_every_value_is_asked_and_a_new_env_file_is_offered
     from conftest import PASSWORD
 
     from setup_wizard.config.envfile import read_env_file
-    from setup_wizard.config.precedence import load_settings
+    from setup_wizard.config.load import load_settings
 
     port = str(database.server.port)
     report, prompter, text = walk(tmp_path, None, ["127.0.0.1", port, "", database.name, PASSWORD,
@@ -233,7 +233,7 @@ def test_a_wrong_password_is_asked_again_then_saved(database: Database, tmp_path
     from conftest import PASSWORD
 
     from setup_wizard.config.envfile import read_env_file
-    from setup_wizard.config.precedence import load_settings
+    from setup_wizard.config.load import load_settings
 
     wrong = database.server.url(database.name, password="wrong")
     report, prompter, text = walk(tmp_path, wrong, ["password", PASSWORD, True, True, *CP, True])

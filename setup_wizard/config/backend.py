@@ -50,7 +50,7 @@ from setup_wizard.config.backend_verdict import (
     Other,
     Problem,
 )
-from setup_wizard.config.precedence import backend_database_url, find_key, os_login_name
+from setup_wizard.config.load import backend_database_url, find_key, os_login_name
 from setup_wizard.config.settings import (
     BACKEND_DEFAULTS,
     ENV_FILE_KEYS,
@@ -122,7 +122,7 @@ def _url_parts(url: str) -> dict[str, str] | None:
 
 def _dsn_parts(dsn: str) -> dict[str, str] | None:
     """--dsn's fields (a libpq URL or key=value string); None when unparsable."""
-    from setup_wizard.config.precedence import parse_dsn
+    from setup_wizard.config.load import parse_dsn
     from setup_wizard.errors import UsageError
 
     try:

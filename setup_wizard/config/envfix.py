@@ -30,7 +30,7 @@ from setup_wizard.config.backend_layout import find_layout
 from setup_wizard.config.backups import Backups
 from setup_wizard.config.envfile import decode_env_bytes, present
 from setup_wizard.config.envwrite import EnvChange, SaveResult, parse_env_text, save_env
-from setup_wizard.config.precedence import find_key, load_settings
+from setup_wizard.config.load import find_key, load_settings
 from setup_wizard.config.settings import SourceKind
 
 REWRITE_UTF8 = "env_rewrite_utf8"

@@ -31,7 +31,7 @@ from setup_wizard import messages as msg
 from setup_wizard import problems
 from setup_wizard.config.backups import BackupFailed, Backups
 from setup_wizard.config.envfile import EnvFile, decode_env_bytes, read_env_bytes
-from setup_wizard.config.precedence import find_key, parse_dsn
+from setup_wizard.config.load import find_key, parse_dsn
 from setup_wizard.config.project import find_backend
 from setup_wizard.config.settings import (
     ENV_FILE_KEYS,

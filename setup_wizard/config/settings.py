@@ -2,7 +2,7 @@
 env-file or default, plus the key), the same setting given in two places is a `Conflict`, and
 `redacted()` is the only way a setting is ever shown. Korean text is made from a source only when drawn.
 
-How the sources are ranked and merged into one `Settings` (the backend's way) is config/precedence.py.
+How the sources are ranked and merged into one `Settings` (the backend's way) is config/load.py.
 """
 
 from __future__ import annotations

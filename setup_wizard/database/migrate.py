@@ -203,7 +203,7 @@ class Runner:
                                      [*done, MigrationOutcome(name, "failed")]) from exc
             code = "permission_denied" if sqlstate == "42501" else "migration_failed"
             detail = problems.cause("migration_failed", name=name) + f"\nSQLSTATE {sqlstate or '-'}: {message}"
-            from setup_wizard.database.inspect import explain_sqlstate  # the seed guide's known errors
+            from setup_wizard.database.server_facts import explain_sqlstate  # the seed guide's known errors
 
             explained = explain_sqlstate(sqlstate)
             fix = problems.fix("migration_failed") + (f"\n{explained}" if explained else "")

@@ -2,7 +2,7 @@
 
 After a login the person may have typed another host, port, user, database or password and declined to
 save it, or the environment may send the backend elsewhere. The backend reads its settings its own way
-(config/backend.py); the same rules (config/precedence.py) give the connection it will open, compared
+(config/backend.py); the same rules (config/load.py) give the connection it will open, compared
 here with the one the wizard proved. Where they differ the run is not ready: a failing item, and a last
 line naming the difference and its fix. `--dsn` checks another place on purpose (its own warning says so).
 """
@@ -12,7 +12,7 @@ from __future__ import annotations
 from setup_wizard import messages as msg
 from setup_wizard import problems
 from setup_wizard.config.backend import inspect_backend
-from setup_wizard.config.precedence import load_settings
+from setup_wizard.config.load import load_settings
 from setup_wizard.config.settings import Settings, SourceKind
 from setup_wizard.errors import UsageError
 from setup_wizard.flow.state import FlowState

@@ -19,7 +19,7 @@ from setup_wizard import problems
 from setup_wizard.database.migration_files import load_migrations
 from setup_wizard.database.migration_history import changed_files_problem, is_baseline, read_plan
 from setup_wizard.flow.check_registry import Check, Context, register, run_checks
-from setup_wizard.flow.connect import Connector
+from setup_wizard.flow.connect_phase import Connector
 from setup_wizard.flow.decide import ReadOnly
 from setup_wizard.flow.finish import add_verification
 from setup_wizard.flow.run import Flow
@@ -44,7 +44,7 @@ def check_connection(ctx: Context) -> Iterator[Step]:
 
 @register(CHECKS, "server_version", msg.STEP_SERVER_VERSION, needs_connection=True)
 def check_server_version(ctx: Context) -> Iterator[Step]:
-    from setup_wizard.database.inspect import version_step
+    from setup_wizard.database.server_facts import version_step
 
     assert ctx.conn is not None
     row = ctx.conn.execute("SELECT split_part(current_setting('server_version'), ' ', 1)").fetchone()
@@ -54,7 +54,7 @@ def check_server_version(ctx: Context) -> Iterator[Step]:
 
 @register(CHECKS, "privileges", msg.STEP_PRIVILEGES, needs_connection=True)
 def check_privileges(ctx: Context) -> Iterator[Step]:
-    from setup_wizard.database.inspect import privileges_step
+    from setup_wizard.database.server_facts import privileges_step
 
     assert ctx.conn is not None
     yield privileges_step(ctx.conn, ctx.settings)
@@ -204,7 +204,7 @@ def check_backend_tables(ctx: Context) -> Iterator[Step]:
 
 @register(CHECKS, "dev_user", msg.STEP_DEV_USER, needs_connection=True)
 def check_dev_user(ctx: Context) -> Iterator[Step]:
-    from setup_wizard.database.inspect import dev_user_step
+    from setup_wizard.database.dev_user import dev_user_step
     from setup_wizard.machine.fix import never
 
     assert ctx.conn is not None

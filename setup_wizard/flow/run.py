@@ -18,18 +18,19 @@ from setup_wizard import messages as msg
 from setup_wizard import problems
 from setup_wizard.config.envfile import default_env_path, present, read_env_file
 from setup_wizard.config.envfix import plan_backend_env
-from setup_wizard.config.precedence import load_settings
+from setup_wizard.config.load import load_settings
 from setup_wizard.config.project import backend_path_from, find_backend
 from setup_wizard.config.settings import FIELDS, Settings
 from setup_wizard.database.connect import psql_line
-from setup_wizard.database.inspect import dev_user_step, privileges_step, version_step
+from setup_wizard.database.dev_user import dev_user_step
 from setup_wizard.database.migrate import MigrationError, Runner
 from setup_wizard.database.migration_files import Migration, load_migrations
 from setup_wizard.database.migration_history import changed_files_problem, read_plan
 from setup_wizard.database.preview import describe_pending, summarise_notices
+from setup_wizard.database.server_facts import privileges_step, version_step
 from setup_wizard.environment import Environment
 from setup_wizard.errors import UsageError, WizardError
-from setup_wizard.flow import connect, finish
+from setup_wizard.flow import connect_phase, finish
 from setup_wizard.flow.agree import backend_agrees
 from setup_wizard.flow.decide import Decider, FixKind
 from setup_wizard.flow.options import Options
@@ -121,7 +122,7 @@ class Flow(FlowState):
         self.add_unless_pending(env_file_step(env_file, settings))
         self.judge_backend(settings)
         self.say_pending()
-        settings = connect.ask_missing(self, settings)
+        settings = connect_phase.ask_missing(self, settings)
         self.report.add(settings_step(settings))  # drawn by view.settings above
         return settings
 
@@ -344,7 +345,7 @@ def run(options: Options, env: Environment, decider: Decider, view: View, system
     settings = flow.settings()
     flow.machine(settings)
     settings = flow.show_settings(settings)
-    connector = connect.Connector(flow, settings)
+    connector = connect_phase.Connector(flow, settings)
     conn = connector.run()
     settings = connector.settings
     if conn is not None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from setup_wizard import messages as msg
 from setup_wizard import problems
 from setup_wizard.config.envfile import EnvFile, default_env_path, present, read_env_file
-from setup_wizard.config.precedence import load_settings
+from setup_wizard.config.load import load_settings
 from setup_wizard.config.project import find_backend
 from setup_wizard.config.settings import DSN, FIELDS, Settings
 from setup_wizard.environment import Environment

@@ -1,4 +1,4 @@
-"""Runs INSIDE the Windows Python under Wine: the wizard's connection loop (flow/connect.Connector) with
+"""Runs INSIDE the Windows Python under Wine: the wizard's connection loop (flow/connect_phase.Connector) with
 RealSystem, no server listening and the stand-in winget.exe on PATH. The person picks "install" at the first
 "what next?", answers yes to every question (install, UAC, PATH), and "quit" at the next "what next?".
 
@@ -52,9 +52,9 @@ class Yes:
 def main(env_file: Path) -> dict[str, object]:
     from dotenv import dotenv_values
 
-    from setup_wizard.config.precedence import load_settings
+    from setup_wizard.config.load import load_settings
     from setup_wizard.environment import Environment
-    from setup_wizard.flow.connect import Connector
+    from setup_wizard.flow.connect_phase import Connector
     from setup_wizard.flow.options import Options
     from setup_wizard.flow.state import FlowState
     from setup_wizard.flow.view import ProgressView
