@@ -46,7 +46,7 @@ from setup_wizard.database.migration_files import load_migrations
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "tests"))
 
-from pgserver import TestServer, running_server  # noqa: E402
+from support.pgserver import TestServer, running_server  # noqa: E402
 
 PASSWORD = "bench-password"
 PREREQUISITES = REPO / "sql" / "0001_prerequisites.sql"

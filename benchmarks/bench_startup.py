@@ -51,7 +51,7 @@ def migrated_database(dsn: str | None) -> Iterator[str]:
         yield dsn
         return
     import psycopg
-    from pgserver import running_server
+    from support.pgserver import running_server
 
     from setup_wizard.database.migrate import Runner
     from setup_wizard.database.migration_files import load_migrations

@@ -1,32 +1,21 @@
-"""Fixtures: one real PostgreSQL server for the session, a fresh database per test, and two doors into
-the program: `run_inprocess` (cli.main with a test Environment, the default) and `run_cli` (a real
-process, for what needs one: start-up imports, the installed package, the console's code page)."""
+"""Fixtures and hooks only: one real PostgreSQL server for the session (`server`), a fresh database per
+test (`database`), a private per-user data folder for every run (`user_data_folder`, `backups`), and the
+session-wide guards (temporary folders in RAM, no steering variables, the machine's read-only facts asked
+once). The helpers tests call live in tests/support/ and are imported explicitly (see tests/README.md)."""
 
 from __future__ import annotations
 
-import contextlib
-import io
-import json
 import os
-import subprocess
-import sys
 import tempfile
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import psycopg
 import pytest
-
-sys.path.insert(0, str(Path(__file__).parent))
-
-from pgserver import TestServer, memory_folder, running_server
-
-# A recognisable password: tests search every output for it.
-PASSWORD = "s3cr:et@#/?한글 pw"
-
+from support.databases import Database, admin_connection
+from support.pgserver import TestServer, memory_folder, running_server
+from support.program import PASSWORD, steers
 
 _TEMPDIR_BEFORE = pytest.StashKey["str | None"]()
 
@@ -82,14 +71,13 @@ def _machine_facts_asked_once() -> Iterator[None]:
 # What clean_environ() leaves out of a child's environment, also out of this process's own for the
 # session: in-process runs must not depend on the shell that started pytest (see test_cli's
 # test_the_process_environment_does_not_reach_an_inprocess_run for why this matters today).
-_STEERING = ("DATABASE_URL", "NO_COLOR", "FORCE_COLOR")
 
 
 @pytest.fixture(scope="session", autouse=True)
 def _process_environment_without_steering() -> Iterator[None]:
     with pytest.MonkeyPatch.context() as patch:
         for key in list(os.environ):
-            if key.startswith(("PG", "POSTGRES_")) or key in _STEERING:
+            if steers(key):
                 patch.delenv(key)
         yield
 
@@ -124,35 +112,13 @@ def server() -> Iterator[TestServer]:
         yield srv
 
 
-@dataclass
-class Database:
-    server: TestServer
-    name: str
-
-    @property
-    def url(self) -> str:
-        return self.server.url(self.name)
-
-    def connect(self, **kwargs: Any) -> psycopg.Connection[Any]:
-        return psycopg.connect(**self.server.conninfo(self.name), autocommit=True, **kwargs)  # type: ignore[arg-type]
-
-    def scalar(self, query: str, params: Any = None) -> Any:
-        with self.connect() as conn:
-            row = conn.execute(query, params).fetchone()
-            return row[0] if row else None
-
-
-def _admin(server: TestServer) -> psycopg.Connection[Any]:
-    return psycopg.connect(**server.conninfo("postgres"), autocommit=True)  # type: ignore[arg-type]
-
-
 @pytest.fixture
 def database(server: TestServer) -> Iterator[Database]:
     name = "t_" + uuid.uuid4().hex[:12]
-    with _admin(server) as conn:
+    with admin_connection(server) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
     yield Database(server, name)
-    with _admin(server) as conn:
+    with admin_connection(server) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
@@ -160,83 +126,5 @@ def database(server: TestServer) -> Iterator[Database]:
 def missing_database_name(server: TestServer) -> Iterator[str]:
     name = "missing_" + uuid.uuid4().hex[:10]
     yield name
-    with _admin(server) as conn:
+    with admin_connection(server) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-def clean_environ(**extra: str) -> dict[str, str]:
-    """The process environment without anything that would steer libpq or the wizard."""
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("PG", "POSTGRES_")) and k not in _STEERING
-    }
-    # A refused port must never create a per-user server in the real home (tests/test_user_server.py
-    # removes this to test that route).
-    env.setdefault("SETUP_WIZARD_NO_USER_SERVER", "1")
-    env.update(extra)
-    env.setdefault("PYTHONIOENCODING", "utf-8")
-    return env
-
-
-def run_cli(*args: str, cwd: Path, env: dict[str, str] | None = None,
-            stdin: str | None = None, timeout: float = 50) -> subprocess.CompletedProcess[str]:
-    """The real program, as a newcomer runs it: python -m setup_wizard ..."""
-    return subprocess.run(
-        [sys.executable, "-m", "setup_wizard", *args],
-        cwd=cwd,
-        env=env if env is not None else clean_environ(),
-        input=stdin,
-        stdin=None if stdin is not None else subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-        timeout=timeout,
-    )
-
-
-@dataclass(frozen=True)
-class Result:
-    """What one run of the program left: its exit code and both streams."""
-
-    code: int
-    stdout: str
-    stderr: str
-
-    def json(self) -> Any:
-        """The one JSON document on stdout (json.loads fails on anything before or after it)."""
-        return json.loads(self.stdout)
-
-
-def run_inprocess(*args: str, cwd: Path, env: dict[str, str] | None = None, stdin: str = "") -> Result:
-    """cli.main(argv, Environment) with StringIO streams: the program's door without a process.
-
-    The environment is a plain dict (clean_environ() unless given) and the folder is cwd; the process's
-    own streams and os.environ must stay untouched, so anything cli.main writes to sys.stdout or
-    sys.stderr, or changes in os.environ, fails the test that ran it.
-    """
-    from setup_wizard import cli
-    from setup_wizard.environment import Environment
-
-    out, err, leaked = io.StringIO(), io.StringIO(), io.StringIO()
-    environ_before = dict(os.environ)
-    env_obj = Environment(stdin=io.StringIO(stdin), stdout=out, stderr=err,
-                          environ=dict(env if env is not None else clean_environ()), cwd=cwd)
-    with contextlib.redirect_stdout(leaked), contextlib.redirect_stderr(leaked):
-        code = cli.main(list(args), env_obj)
-    assert leaked.getvalue() == "", f"cli.main wrote to sys.stdout/sys.stderr: {leaked.getvalue()!r}"
-    assert dict(os.environ) == environ_before, "cli.main changed os.environ"
-    return Result(code, out.getvalue(), err.getvalue())
-
-
-def assert_no_secret(*texts: str) -> None:
-    from urllib.parse import quote
-
-    for text in texts:
-        assert PASSWORD not in text
-        assert quote(PASSWORD, safe="") not in text
-
-
-def backend_form(url: str) -> str:
-    """The URL as the backend's .env holds it: SQLAlchemy's postgresql+psycopg:// scheme."""
-    return url.replace("postgresql://", "postgresql+psycopg://", 1)

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from support import SUPPORT
 
 from setup_wizard.config.backend import backend_view
 from setup_wizard.config.backend_layout import find_layout
@@ -33,7 +34,7 @@ from setup_wizard.config.steps import settings_steps
 from setup_wizard.results import Status
 
 ROOT = Path(__file__).resolve().parent.parent
-LOADER = Path(__file__).resolve().parent / "backend_loader.py"
+LOADER = SUPPORT / "backend_loader.py"
 URL = "postgresql+psycopg://app:pw@localhost:5433/real_estate"
 LOGIN = os_login_name(os.environ)
 

@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from support import SUPPORT
 
 from setup_wizard.config import backend_verdict as b
 from setup_wizard.config.backend import backend_view
@@ -40,7 +41,7 @@ from setup_wizard.config.load import load_settings, os_login_name
 from setup_wizard.config.settings import Settings
 from setup_wizard.errors import UsageError
 
-LOADER = Path(__file__).resolve().parent / "backend_loader.py"
+LOADER = SUPPORT / "backend_loader.py"
 LOGIN = os_login_name(os.environ)
 REJECTED = "backend_url_rejected"  # spelled out: this file also runs against the code before issue 19
 
@@ -407,7 +408,7 @@ def test_host_lists_connect_where_the_backend_would(server: Any) -> None:
     """The first host refuses, libpq goes on to the second, as the backend's psycopg does."""
     from urllib.parse import quote
 
-    from pgserver import free_port
+    from support.pgserver import free_port
 
     from setup_wizard.database.connect import connect
 
@@ -424,8 +425,8 @@ def test_check_connects_through_a_host_list(server: Any, tmp_path: Path) -> None
     """`check` (text and --json) reaches the server through a multi-host DATABASE_URL: no false alarm."""
     from urllib.parse import quote
 
-    from conftest import assert_no_secret, run_inprocess
-    from pgserver import free_port
+    from support.pgserver import free_port
+    from support.program import assert_no_secret, run_inprocess
 
     url = (f"{P}postgres:{quote(server.password, safe='')}@/postgres"
            f"?host=127.0.0.1,127.0.0.1&port={free_port()},{server.port}")
@@ -444,7 +445,7 @@ def test_check_connects_through_a_host_list(server: Any, tmp_path: Path) -> None
 def test_too_large_backend_env_is_not_missing(tmp_path: Path) -> None:
     """Over the 1 MiB limit the file is refused by name (env_file_invalid, exit 2), in every mode, even
     when the settings come from another file: never `backend_url_missing` for a file that holds the URL."""
-    from conftest import run_inprocess
+    from support.program import run_inprocess
 
     (tmp_path / "backend" / "app").mkdir(parents=True)
     with (tmp_path / "backend" / ".env").open("wb") as handle:
@@ -465,7 +466,7 @@ def test_too_large_backend_env_is_not_missing(tmp_path: Path) -> None:
 # --- one parse per run ----------------------------------------------------------------------------------
 
 def test_env_file_is_parsed_once_per_run(tmp_path: Path) -> None:
-    from conftest import run_inprocess
+    from support.program import run_inprocess
 
     from setup_wizard.config.dotenv_backend import parse_env_text
 

@@ -12,10 +12,11 @@ from urllib.parse import quote
 
 import psycopg
 import pytest
-from conftest import PASSWORD, Database, assert_no_secret, clean_environ, run_inprocess
-from dbstate import add_sample_data, hand_migrate, snapshot
-from pgserver import free_port
-from recorded import windows_two_versions
+from support.databases import Database
+from support.dbstate import add_sample_data, hand_migrate, snapshot
+from support.pgserver import free_port
+from support.program import PASSWORD, assert_no_secret, clean_environ, run_inprocess
+from support.recorded import windows_two_versions
 
 from setup_wizard.database import checkpoints
 from setup_wizard.database.contract import FAIL, WARN
@@ -183,7 +184,7 @@ def test_postgres_installations_on_windows_from_recordings(tmp_path: Path) -> No
 
 
 def test_no_postgres_installed_is_a_warning(tmp_path: Path) -> None:
-    from recorded_system import RecordedSystem
+    from support.recorded_system import RecordedSystem
 
     bare = RecordedSystem(platform="windows", environ={"PATH": r"C:\Windows"})
     steps = items(tmp_path, dsn=f"postgresql://postgres:x@127.0.0.1:{free_port()}/db", system=bare)

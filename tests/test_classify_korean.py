@@ -7,13 +7,13 @@ import subprocess
 import time
 from collections.abc import Iterator
 
-import pgserver
 import psycopg
 import pytest
-from conftest import PASSWORD
-from fakepg import fake_server
-from pgserver import free_port, running_server
-from recorded import recording
+from support import pgserver
+from support.fakepg import fake_server
+from support.pgserver import free_port, running_server
+from support.program import PASSWORD
+from support.recorded import recording
 
 from setup_wizard.config.load import load_settings
 from setup_wizard.database.connect import classify_connect_failure, error_text, startup_probe

@@ -15,9 +15,10 @@ from urllib.parse import quote
 
 import psycopg
 import pytest
-from conftest import PASSWORD, Database, Result, assert_no_secret, clean_environ, run_cli, run_inprocess
-from dbstate import add_sample_data, hand_migrate, snapshot
-from pgserver import free_port
+from support.databases import Database
+from support.dbstate import add_sample_data, hand_migrate, snapshot
+from support.pgserver import free_port
+from support.program import PASSWORD, Result, assert_no_secret, clean_environ, run_cli, run_inprocess
 
 from setup_wizard.database.migration_files import load_migrations
 

@@ -13,8 +13,10 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import Database, backend_form, clean_environ, run_cli, run_inprocess
-from dbstate import add_sample_data, planned, snapshot
+from support import SUPPORT
+from support.databases import Database
+from support.dbstate import add_sample_data, planned, snapshot
+from support.program import backend_form, clean_environ, run_cli, run_inprocess
 from test_check import needs_langgraph
 from test_schema import MODELS_DDL
 from test_wizard import CP, walk
@@ -290,7 +292,7 @@ def test_the_backends_orm_deletes_a_chat_session_with_its_messages(database: Dat
     with database.connect() as conn:
         before = snapshot(conn)
     env = clean_environ(DATABASE_URL=backend_form(database.url))
-    proc = subprocess.run([str(backend_python), str(Path(__file__).with_name("backend_orm.py"))], cwd=tmp_path,
+    proc = subprocess.run([str(backend_python), str(SUPPORT / "backend_orm.py")], cwd=tmp_path,
                           env=env, capture_output=True, text=True, encoding="utf-8", timeout=60)
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout) == {"ok": True, "error_class": None, "messages_after": 0}

@@ -24,8 +24,9 @@ from typing import Any
 
 import psycopg
 import pytest
-from conftest import Database, run_cli
-from dbstate import add_sample_data, snapshot
+from support.databases import Database
+from support.dbstate import add_sample_data, snapshot
+from support.program import run_cli
 from test_hostile import holding, role, role_url
 
 posix_only = pytest.mark.skipif(sys.platform == "win32", reason="pexpect's pseudo-terminal is POSIX")
@@ -97,7 +98,7 @@ def backend_env(folder: Path, url: str) -> None:
 
 def wizard(folder: Path, timeout: float) -> tuple[int, str]:
     """The interactive wizard in a pseudo-terminal, left to run to its end without an answer."""
-    from ptyrun import Terminal
+    from support.ptyrun import Terminal
 
     run = Terminal(folder, "xterm-256color", columns=200, timeout=timeout)
     code = run.finish()

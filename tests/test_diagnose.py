@@ -12,11 +12,12 @@ from urllib.parse import quote
 
 import psycopg
 import pytest
-from conftest import PASSWORD, Database, assert_no_secret, clean_environ, run_inprocess
-from pgserver import free_port
-from recorded import windows_two_versions
-from recorded_system import RecordedSystem
-from scripted import ScriptedPrompter
+from support.databases import Database
+from support.pgserver import free_port
+from support.program import PASSWORD, assert_no_secret, clean_environ, run_inprocess
+from support.recorded import windows_two_versions
+from support.recorded_system import RecordedSystem
+from support.scripted import ScriptedPrompter
 
 from setup_wizard.config.load import load_settings
 from setup_wizard.database import dev_user, server_facts

@@ -19,10 +19,11 @@ from typing import Any
 from urllib.parse import quote
 
 import pytest
-from conftest import PASSWORD, Database, assert_no_secret, backend_form, clean_environ, run_cli
-from dbstate import add_sample_data
-from pgserver import free_port
-from ptyrun import Terminal
+from support.databases import Database
+from support.dbstate import add_sample_data
+from support.pgserver import free_port
+from support.program import PASSWORD, assert_no_secret, backend_form, clean_environ, run_cli
+from support.ptyrun import Terminal
 
 from setup_wizard import messages as msg
 from setup_wizard.database.checkpoints import library_installed
@@ -123,7 +124,7 @@ def test_permission_denied_is_named_in_korean(tmp_path: Path) -> None:
 
 def test_permission_denied_through_the_program_in_every_mode(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The same, through cli.main: the open of backend/.env fails with EACCES as it does for another user."""
-    from conftest import run_inprocess
+    from support.program import run_inprocess
 
     (tmp_path / "backend" / "app").mkdir(parents=True)
     env = tmp_path / "backend" / ".env"

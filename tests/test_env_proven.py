@@ -13,9 +13,10 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import PASSWORD, Database, assert_no_secret, backend_form, run_cli
-from dbstate import snapshot
-from pgserver import free_port
+from support.databases import Database
+from support.dbstate import snapshot
+from support.pgserver import free_port
+from support.program import PASSWORD, assert_no_secret, backend_form, run_cli
 
 from setup_wizard import messages as msg
 from setup_wizard.database.checkpoints import library_installed
@@ -150,7 +151,7 @@ def test_a_root_env_is_copied_into_backend_only_after_a_login(database: Database
 @pytest.mark.parametrize("stop", ["ctrl-c", "eof", "sigterm"])
 def test_stopping_at_the_password_prompt_leaves_env_as_it_was(database: Database, tmp_path: Path,
                                                                stop: str) -> None:
-    from ptyrun import Terminal
+    from support.ptyrun import Terminal
 
     env = backend(tmp_path, postgres_keys(database.server.port, database.name, "wrong"))
     before = folder(env.parent)
@@ -173,7 +174,7 @@ def test_stopping_at_the_password_prompt_leaves_env_as_it_was(database: Database
 @pty_only
 def test_quitting_the_wizard_before_a_login_says_last_what_it_would_have_written(database: Database,
                                                                                   tmp_path: Path) -> None:
-    from ptyrun import Terminal
+    from support.ptyrun import Terminal
 
     env = backend(tmp_path, postgres_keys(database.server.port, database.name, "wrong"))
     before = folder(env.parent)
@@ -190,7 +191,7 @@ def test_quitting_the_wizard_before_a_login_says_last_what_it_would_have_written
 
 @pty_only
 def test_a_retyped_password_is_written_once_with_the_database_url(database: Database, tmp_path: Path) -> None:
-    from ptyrun import Terminal
+    from support.ptyrun import Terminal
 
     env = backend(tmp_path, postgres_keys(database.server.port, database.name, "wrong"))
     run = Terminal(tmp_path)
@@ -215,7 +216,7 @@ def test_a_retyped_password_is_written_once_with_the_database_url(database: Data
 # --- item 9: ready only where the backend will connect ---------------------------------------------------
 
 def answer_the_rest(run: object) -> None:
-    from ptyrun import Terminal
+    from support.ptyrun import Terminal
 
     assert isinstance(run, Terminal)
     run.ask(msg.ASK_SAVE, DOWN + ENTER)  # no: the backend keeps its own values
@@ -227,7 +228,7 @@ def answer_the_rest(run: object) -> None:
 
 @pty_only
 def test_another_port_typed_and_not_saved_is_not_ready(database: Database, tmp_path: Path) -> None:
-    from ptyrun import Terminal
+    from support.ptyrun import Terminal
 
     dead = free_port()
     url = backend_form(database.url).replace(f":{database.server.port}/", f":{dead}/")
@@ -252,7 +253,7 @@ def test_another_port_typed_and_not_saved_is_not_ready(database: Database, tmp_p
 
 @pty_only
 def test_a_retyped_password_not_saved_is_not_ready(database: Database, tmp_path: Path) -> None:
-    from ptyrun import Terminal
+    from support.ptyrun import Terminal
 
     env = backend(tmp_path, f"DATABASE_URL={backend_form(database.server.url(database.name, password='old'))}\n")
     before = folder(env.parent)
@@ -301,9 +302,9 @@ def test_saved_but_hidden_by_the_environment_is_not_ready(database: Database, tm
     environment beats the .env the wizard saved into, so the backend still goes to the dead port."""
     import io
 
-    from conftest import clean_environ
     from rich.console import Console
-    from scripted import ScriptedPrompter
+    from support.program import clean_environ
+    from support.scripted import ScriptedPrompter
 
     from setup_wizard.environment import Environment
     from setup_wizard.flow.options import Options

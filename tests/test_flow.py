@@ -9,10 +9,11 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from conftest import Database, backend_form, clean_environ
-from dbstate import add_sample_data, hand_migrate
 from rich.console import Console
-from scripted import ScriptedPrompter
+from support.databases import Database
+from support.dbstate import add_sample_data, hand_migrate
+from support.program import backend_form, clean_environ
+from support.scripted import ScriptedPrompter
 
 from setup_wizard import cli
 from setup_wizard import messages as msg

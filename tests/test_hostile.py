@@ -23,7 +23,8 @@ from typing import Any
 
 import psycopg
 import pytest
-from conftest import Database, assert_no_secret, clean_environ, run_cli
+from support.databases import Database
+from support.program import assert_no_secret, clean_environ, run_cli
 
 from setup_wizard import cli
 from setup_wizard.config.load import load_settings
@@ -526,7 +527,7 @@ def standby(server: Any) -> Iterator[Any]:
     import shutil
     import tempfile
 
-    from pgserver import TestServer, free_port
+    from support.pgserver import TestServer, free_port
 
     if sys.platform == "win32":
         pytest.skip("the standby is built with POSIX tools")

@@ -5,8 +5,8 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from recorded import recording, windows_absent_service, windows_two_versions
-from recorded_system import RecordedSystem
+from support.recorded import recording, windows_absent_service, windows_two_versions
+from support.recorded_system import RecordedSystem
 
 from setup_wizard.machine.discovery import Installation, choose, discover, major_version
 from setup_wizard.machine.real_system import RealSystem

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from recorded import windows_two_versions
-from recorded_system import RecordedSystem
+from support.recorded import windows_two_versions
+from support.recorded_system import RecordedSystem
 
 from setup_wizard import messages as msg
 from setup_wizard.config.load import load_settings

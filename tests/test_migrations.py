@@ -8,8 +8,8 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from conftest import Database
-from dbstate import DATA_QUERIES, add_sample_data, counting_triggers, hand_migrate, snapshot
+from support.databases import Database
+from support.dbstate import DATA_QUERIES, add_sample_data, counting_triggers, hand_migrate, snapshot
 
 from setup_wizard.database.drift import find_drift
 from setup_wizard.database.migrate import MigrationError, Runner

@@ -15,7 +15,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import PASSWORD, Database, backend_form, clean_environ, run_cli
+from support.databases import Database
+from support.program import PASSWORD, backend_form, clean_environ, run_cli
 
 from setup_wizard import messages as msg
 from setup_wizard.database.checkpoints import library_installed
@@ -53,7 +54,7 @@ def file_of(kind: str, database: Database) -> bytes:
 
 def the_rest(run: object) -> None:
     """The migrations, the checkpoints (no) and the development user."""
-    from ptyrun import Terminal
+    from support.ptyrun import Terminal
 
     assert isinstance(run, Terminal)
     run.ask(msg.ASK_CONFIRM_APPLY, ENTER)
@@ -66,7 +67,7 @@ def the_rest(run: object) -> None:
 @pytest.mark.parametrize("kind", ["bom", "cp949"])
 def test_a_declined_env_fix_is_said_before_the_login_and_named_last(database: Database, tmp_path: Path,
                                                                      kind: str) -> None:
-    from ptyrun import Terminal
+    from support.ptyrun import Terminal
 
     env = backend(tmp_path, file_of(kind, database))
     before = env.read_bytes()
@@ -106,7 +107,7 @@ def test_check_json_says_the_wizard_asks_before_rewriting(database: Database, tm
 # 5. No .env: where the file will be created, asked once, after the login --------------------------------
 def test_no_env_one_account_where_it_is_created_asked_once_after_the_login(database: Database,
                                                                          tmp_path: Path) -> None:
-    from ptyrun import Terminal
+    from support.ptyrun import Terminal
 
     env = backend(tmp_path, None)
     run = Terminal(tmp_path, columns=100, timeout=30)
@@ -166,7 +167,7 @@ def test_no_env_yes_creates_it_after_the_login(database: Database, tmp_path: Pat
 
 # 10. The password written into a file others can read: the permission question -------------------------
 def test_database_url_built_into_a_644_file_asks_to_restrict_it(database: Database, tmp_path: Path) -> None:
-    from ptyrun import Terminal
+    from support.ptyrun import Terminal
 
     env = backend(tmp_path, postgres_keys(database).encode("utf-8"))
     run = Terminal(tmp_path, columns=100, timeout=30)
@@ -196,7 +197,7 @@ def test_yes_leaves_the_permissions_to_the_person_and_says_how(database: Databas
 def test_the_by_hand_database_url_points_at_the_files_own_server(tmp_path: Path) -> None:
     """Issue 18 item 8: a shown command targets the server in question. With only POSTGRES_* keys, the
     DATABASE_URL to add by hand carries the file's host, port, user and database, not localhost:5432."""
-    from conftest import run_inprocess
+    from support.program import run_inprocess
 
     (tmp_path / "backend").mkdir()
     (tmp_path / "backend" / ".env").write_text(

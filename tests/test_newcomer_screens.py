@@ -14,11 +14,12 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import Database, backend_form, clean_environ, run_cli
-from dbstate import planned
-from pgserver import free_port
-from ptyrun import Terminal
 from rich.cells import cell_len
+from support.databases import Database
+from support.dbstate import planned
+from support.pgserver import free_port
+from support.program import backend_form, clean_environ, run_cli
+from support.ptyrun import Terminal
 
 from setup_wizard import messages as msg
 from setup_wizard.database.checkpoints import library_installed

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from pgserver import TestServer, running_server
-from recorded_system import RecordedSystem
+from support.pgserver import TestServer, running_server
+from support.recorded_system import RecordedSystem
 
 from setup_wizard.config.load import load_settings
 from setup_wizard.machine import password_reset as pr
@@ -187,7 +187,7 @@ def test_guided_reset_asks_consent_and_the_password_twice(cluster: TestServer) -
 
 # --- finding a server the wizard may administer (recorded machines) ----------------------------------------
 def test_windows_edb_install_is_a_target_that_needs_uac() -> None:
-    from recorded import windows_two_versions
+    from support.recorded import windows_two_versions
 
     from setup_wizard.machine.discovery import discover
 
@@ -230,9 +230,9 @@ def test_wizard_offers_the_reset_and_logs_in_with_the_new_password(
         cluster: TestServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import io
 
-    from conftest import clean_environ
     from rich.console import Console
-    from scripted import ScriptedPrompter
+    from support.program import clean_environ
+    from support.scripted import ScriptedPrompter
 
     from setup_wizard import messages as msg
     from setup_wizard.environment import Environment
@@ -267,7 +267,7 @@ def test_yes_never_resets_and_its_fix_is_the_advice(
     import io
     import json
 
-    from conftest import clean_environ
+    from support.program import clean_environ
 
     from setup_wizard import cli
     from setup_wizard import messages as msg

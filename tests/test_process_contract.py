@@ -30,8 +30,9 @@ from pathlib import Path
 import pexpect
 import psycopg
 import pytest
-from conftest import Database, backend_form, clean_environ, run_inprocess
-from pgserver import TestServer
+from support.databases import Database
+from support.pgserver import TestServer
+from support.program import backend_form, clean_environ, run_inprocess
 
 from setup_wizard import messages as msg
 from setup_wizard.errors import Terminated

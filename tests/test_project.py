@@ -6,7 +6,8 @@ import io
 import json
 from pathlib import Path
 
-from conftest import Database, backend_form, clean_environ
+from support.databases import Database
+from support.program import backend_form, clean_environ
 
 from setup_wizard import cli
 from setup_wizard.config.envwrite import target_path

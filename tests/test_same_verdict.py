@@ -12,8 +12,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import Database, run_inprocess
-from dbstate import add_sample_data, hand_migrate
+from support.databases import Database
+from support.dbstate import add_sample_data, hand_migrate
+from support.program import run_inprocess
 from test_check import migrate, run_sql
 from test_schema import MODELS_DDL
 

@@ -8,8 +8,8 @@ from typing import Any
 
 import psycopg
 import pytest
-from conftest import Database
-from dbstate import add_sample_data, hand_migrate, noticed, planned
+from support.databases import Database
+from support.dbstate import add_sample_data, hand_migrate, noticed, planned
 from test_check import items, run_sql
 
 from setup_wizard import messages as msg

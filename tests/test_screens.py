@@ -5,9 +5,9 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
-from conftest import PASSWORD, assert_no_secret
 from rich.cells import cell_len
 from rich.console import Console
+from support.program import PASSWORD, assert_no_secret
 
 from setup_wizard.config.load import load_settings
 from setup_wizard.environment import Environment

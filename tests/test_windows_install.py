@@ -12,11 +12,11 @@ from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path, PureWindowsPath
 
 import pytest
-from conftest import PASSWORD, assert_no_secret
-from pgserver import free_port
-from recorded import registry
-from recorded_system import RecordedSystem
-from scripted import ScriptedPrompter
+from support.pgserver import free_port
+from support.program import PASSWORD, assert_no_secret
+from support.recorded import registry
+from support.recorded_system import RecordedSystem
+from support.scripted import ScriptedPrompter
 
 from setup_wizard.config.load import load_settings
 from setup_wizard.environment import Environment

@@ -11,8 +11,8 @@ import time
 from pathlib import Path
 
 import pytest
-from recorded import windows_two_versions
-from recorded_system import RecordedSystem
+from support.recorded import windows_two_versions
+from support.recorded_system import RecordedSystem
 
 from setup_wizard import messages as msg
 from setup_wizard.config.load import load_settings
@@ -205,7 +205,7 @@ def test_create_local_cluster_runs_pg_ctl_start_with_output_in_a_file() -> None:
 
 
 def test_test_server_helper_starts_pg_ctl_without_pipes() -> None:
-    import pgserver
+    from support import pgserver
 
     source = Path(pgserver.__file__).read_text(encoding="utf-8")
     assert "_start_without_pipes" in source and "stdout=sink" in source

@@ -8,11 +8,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import Database, assert_no_secret, backend_form, clean_environ
-from dbstate import add_sample_data, hand_migrate, planned, snapshot
-from recorded_system import RecordedSystem
 from rich.console import Console
-from scripted import ScriptedPrompter
+from support.databases import Database
+from support.dbstate import add_sample_data, hand_migrate, planned, snapshot
+from support.program import assert_no_secret, backend_form, clean_environ
+from support.recorded_system import RecordedSystem
+from support.scripted import ScriptedPrompter
 
 from setup_wizard import messages as msg
 from setup_wizard.database.checkpoints import library_installed
@@ -208,7 +209,7 @@ def test_questionary_is_not_tried_where_it_cannot_draw(terminal: Any) -> None:
 def test_without_any_env_file_every_value_is_asked_and_a_new_env_file_is_offered(
     database: Database, tmp_path: Path
 ) -> None:
-    from conftest import PASSWORD
+    from support.program import PASSWORD
 
     from setup_wizard.config.envfile import read_env_file
     from setup_wizard.config.load import load_settings
@@ -230,7 +231,7 @@ def test_without_any_env_file_every_value_is_asked_and_a_new_env_file_is_offered
 
 
 def test_a_wrong_password_is_asked_again_then_saved(database: Database, tmp_path: Path) -> None:
-    from conftest import PASSWORD
+    from support.program import PASSWORD
 
     from setup_wizard.config.envfile import read_env_file
     from setup_wizard.config.load import load_settings
@@ -245,7 +246,7 @@ def test_a_wrong_password_is_asked_again_then_saved(database: Database, tmp_path
 
 
 def test_a_stopped_server_is_explained_and_quitting_fails_the_run(tmp_path: Path) -> None:
-    from pgserver import free_port
+    from support.pgserver import free_port
 
     report, _prompter, text = walk(tmp_path, f"postgresql://postgres:x@127.0.0.1:{free_port()}/db", ["quit"])
     assert not report.ok
@@ -255,8 +256,8 @@ def test_a_stopped_server_is_explained_and_quitting_fails_the_run(tmp_path: Path
 
 def test_stopped_windows_service_is_offered_and_a_declined_uac_prompt_shows_the_manual_steps(
         tmp_path: Path) -> None:
-    from pgserver import free_port
-    from recorded import windows_two_versions
+    from support.pgserver import free_port
+    from support.recorded import windows_two_versions
 
     from setup_wizard.machine.system import ERROR_CANCELLED, Elevation
 

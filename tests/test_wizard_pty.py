@@ -7,10 +7,11 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
-from conftest import PASSWORD, Database
-from dbstate import add_sample_data
-from pgserver import free_port
-from ptyrun import Terminal
+from support.databases import Database
+from support.dbstate import add_sample_data
+from support.pgserver import free_port
+from support.program import PASSWORD
+from support.ptyrun import Terminal
 
 from setup_wizard import messages as msg
 from setup_wizard.database.checkpoints import library_installed

@@ -13,7 +13,7 @@ from urllib.parse import quote
 import psycopg
 import pytest
 from harness import Wine
-from pgserver import TestServer as PgServer
+from support.pgserver import TestServer as PgServer
 
 from setup_wizard import messages as msg
 
@@ -100,7 +100,7 @@ def test_a_failed_login_in_korean(wine: Wine, server: PgServer, tmp_path: Path) 
 
 
 def test_a_stopped_server_in_korean(wine: Wine, tmp_path: Path) -> None:
-    from pgserver import free_port
+    from support.pgserver import free_port
 
     stopped = wine.wizard("check", "--dsn", f"postgresql://postgres:x@127.0.0.1:{free_port()}/real_estate",
                           cwd=tmp_path)

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 from harness import Wine
-from pgserver import free_port
+from support.pgserver import free_port
 from test_program import cp949
 from winpython import windows_path
 

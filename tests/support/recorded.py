@@ -5,11 +5,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from recorded_system import RecordedSystem
-
 from setup_wizard.machine.system import ERROR_SERVICE_DOES_NOT_EXIST
+from support.recorded_system import RecordedSystem
 
-RECORDINGS = Path(__file__).parent / "recordings"
+RECORDINGS = Path(__file__).resolve().parent.parent / "recordings"
 
 
 def recording(name: str) -> bytes:
