@@ -16,7 +16,7 @@ CREATE DATABASE ... TEMPLATE and times on the copies:
   its first run after the Runner still has work (LangGraph's checkpoint tables when that extra is
   installed, the dev user), its second is the rerun a person does when something breaks.
 
-The throwaway server comes from tests/pgserver.py and runs with fsync=off,
+The throwaway server comes from tests/support/pgserver.py and runs with fsync=off,
 synchronous_commit=off and full_page_writes=off: absolute figures are lower than on a durable
 server, the ratios between the approaches are what this measures.
 """
@@ -436,7 +436,7 @@ def print_machine(server: TestServer) -> None:
     print(f"  PostgreSQL   {version}")
     print(f"  Python       {platform.python_version()} ({sys.executable})")
     print("  Server       " + ", ".join(f"{n}={s}{u or ''}" for n, s, u in settings))
-    print("  Note         throwaway server from tests/pgserver.py: fsync=off, synchronous_commit=off,")
+    print("  Note         throwaway server from tests/support/pgserver.py: fsync=off, synchronous_commit=off,")
     print("               full_page_writes=off; absolute times are lower than on a durable server.")
 
 

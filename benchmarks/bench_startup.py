@@ -11,7 +11,7 @@ Each repetition starts, as subprocesses and in turn (so a busy machine slows the
 - `python -m setup_wizard --yes --dsn URL` on a database that is already up to date.
 
 It prints the median and spread of each, and their ratios to the baseline (the target is 1.4x).
-Without --dsn it starts a throwaway server (tests/pgserver.py) with one migrated database; with
+Without --dsn it starts a throwaway server (tests/support/pgserver.py) with one migrated database; with
 --dsn the database must already be migrated. Several --tree paths (copies of the package, e.g.
 `git worktree add /tmp/before main`) are timed side by side in the same alternation: before/after
 figures from one machine state. Bytecode is written as a user's installation has it (a warm-up run

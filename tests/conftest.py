@@ -69,7 +69,7 @@ def _machine_facts_asked_once() -> Iterator[None]:
 
 
 # What clean_environ() leaves out of a child's environment, also out of this process's own for the
-# session: in-process runs must not depend on the shell that started pytest (see test_cli's
+# session: in-process runs must not depend on the shell that started pytest (see cli/test_cli.py's
 # test_the_process_environment_does_not_reach_an_inprocess_run for why this matters today).
 
 

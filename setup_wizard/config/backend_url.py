@@ -17,7 +17,7 @@ backend connects are ported here line for line from 2.0.23, with what they imply
 `engine_params` raises `EngineError` where create_engine raises, with the code the wizard reports;
 `libpq_refusal` says whether libpq would refuse those parameters before connecting anywhere (the
 backend then starts but no connection ever succeeds). The tests compare both, case by case, with the
-backend's own libraries (tests/test_backend_url.py).
+backend's own libraries (tests/config/test_backend_url.py).
 """
 
 # The URL and connect-argument steps below are ported from SQLAlchemy 2.0.23, under its licence:

@@ -5,7 +5,7 @@ ways that change values: 1.2 strips a UTF-8 BOM, ends a quoted value at `\\"` wh
 (1.0.1: `"a\\"b"` continues past the second quote), and reads `KEY= # note` as empty where 1.0.1 keeps
 `# note`. The backend's reading wins, so `parse_stream` below is 1.0.1's parser (dotenv/parser.py,
 BSD-3-Clause, (c) 2014 Saurabh Kumar), unchanged but for types; only the values are checked against the
-backend's own library (tests/test_backend_url.py).
+backend's own library (tests/config/test_backend_url.py).
 
 Interpolation is load_dotenv's (override=False, what the backend calls): `${NAME}` and `${NAME:-default}`
 take the process environment's NAME first, then an earlier value of the file, then the default, else "".

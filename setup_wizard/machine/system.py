@@ -3,7 +3,7 @@
 Everything the diagnosis asks the machine (which programs exist, the Windows registry in its 64-bit
 view, the state of a Windows service, running a command, raising a UAC prompt, changing the user's
 PATH) goes through a `System`. `RealSystem` (machine/real_system.py) asks the real machine, with its
-Windows calls in machine/win32.py; tests use a recorded machine (tests/recorded_system.py), so the
+Windows calls in machine/win32.py; tests use a recorded machine (tests/support/recorded_system.py), so the
 Windows logic runs in tests on any OS. Both read `sc query` with the same parser, here.
 
 Windows tools answer in the console's code page (CP949 on Korean Windows): commands return bytes

@@ -2,7 +2,7 @@
 
 Run it with the separate venv's python and cwd = the backend folder, as the backend starts:
 
-    .venv-backend/bin/python tests/backend_loader.py
+    .venv-backend/bin/python tests/support/backend_loader.py
 
 It does what app/service_agent/foundation/config.py, app/core/config.py and app/db/postgre_db.py do at
 import time (load_dotenv(backend/.env), the pydantic-settings Settings, both engines), then asks libpq
@@ -12,7 +12,7 @@ where the sync engine would connect, without connecting: PQconnectStart resolves
 This file runs under the backend's libraries only; it imports nothing from setup_wizard.
 
 `--batch` (every platform) answers a list of cases per request line in one process, for the differential
-tests of DATABASE_URL (tests/test_backend_url.py): thousands of .env texts and environments per second.
+tests of DATABASE_URL (tests/config/test_backend_url.py): thousands of .env texts and environments per second.
 
 `--serve` (POSIX only) is the same loader for many layouts at once, as the test matrix uses it: the
 libraries are imported once, then each request line {"cwd": ..., "environ": {...}} is answered by a

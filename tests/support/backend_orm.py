@@ -1,6 +1,6 @@
 """The backend's chat models through its own ORM (SQLAlchemy 2.0.23, psycopg 3.2: tests/backend-requirements.txt).
 
-Run with the backend's venv python: `python tests/backend_orm.py` with the database URL (SQLAlchemy form,
+Run with the backend's venv python: `python tests/support/backend_orm.py` with the database URL (SQLAlchemy form,
 postgresql+psycopg://) in the environment variable DATABASE_URL. It declares the two classes of the backend's
 app/models/chat.py at the contract commit (0564bfb) that matter here, column for column: ChatSession with
 `messages` (cascade "all, delete-orphan") and ChatMessage (uuid id given in Python). Then, as the backend's

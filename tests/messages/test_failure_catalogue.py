@@ -17,7 +17,7 @@ from pathlib import Path
 
 from setup_wizard import messages as msg
 
-PACKAGE = Path(__file__).resolve().parent.parent / "setup_wizard"
+PACKAGE = Path(__file__).resolve().parents[2] / "setup_wizard"
 README = PACKAGE.parent / "README.ko.md"
 CODE = re.compile(r"^[a-z][a-z0-9_]*$")
 

@@ -13,14 +13,14 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from cli.test_check import needs_langgraph
+from screens.test_wizard import CP, walk
 from support import SUPPORT
 from support.databases import Database
 from support.dbstate import add_sample_data, planned, snapshot
 from support.program import backend_form, clean_environ, run_cli, run_inprocess
-from test_check import needs_langgraph
-from test_schema import MODELS_DDL
-from test_wizard import CP, walk
 
+from database.test_schema import MODELS_DDL
 from setup_wizard import messages as msg
 from setup_wizard.database.drift import find_drift
 from setup_wizard.database.preview import describe_pending
@@ -276,10 +276,10 @@ def test_counts_that_drifted_under_an_installed_trigger_are_repaired(database: D
 
 def backend_venv_python() -> Path:
     """The backend's pinned libraries (tests/backend-requirements.txt), as test_backend_settings finds them."""
-    venv = Path(os.environ.get("SETUP_WIZARD_BACKEND_VENV", Path(__file__).resolve().parent.parent / ".venv-backend"))
+    venv = Path(os.environ.get("SETUP_WIZARD_BACKEND_VENV", Path(__file__).resolve().parents[2] / ".venv-backend"))
     python = venv / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
     if not python.exists():
-        pytest.skip(f"the backend's venv is missing ({venv}): see tests/test_backend_settings.py")
+        pytest.skip(f"the backend's venv is missing ({venv}): see tests/config/test_backend_settings.py")
     return python
 
 

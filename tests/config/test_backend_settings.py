@@ -4,7 +4,7 @@ For every layout (files in backend/ and at the project root, plus an environment
 1. the wizard's verdict (config/backend.py: ok, or the failing code) and where the wizard connects
    (config/settings.load_settings, fed as the flow feeds it), and
 2. what the backend's own loader does with the same files, run with the backend's pinned libraries in a
-   separate venv (tests/backend_loader.py, tests/backend-requirements.txt): engine created or the
+   separate venv (tests/support/backend_loader.py, tests/backend-requirements.txt): engine created or the
    exception class, and where libpq would connect;
 and that the two agree: the wizard says ok exactly when the backend starts with a password, and then
 both name the same port, user and database.
@@ -33,7 +33,7 @@ from setup_wizard.config.load import load_settings, os_login_name
 from setup_wizard.config.steps import settings_steps
 from setup_wizard.results import Status
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 LOADER = SUPPORT / "backend_loader.py"
 URL = "postgresql+psycopg://app:pw@localhost:5433/real_estate"
 LOGIN = os_login_name(os.environ)
@@ -145,7 +145,7 @@ def make(tmp_path: Path, layout: Layout) -> Path:
 
 class Loader:
     """The backend's loader under the backend's libraries: one `--serve` process for the session whose
-    forked children each load one layout (tests/backend_loader.py), or one process per layout where
+    forked children each load one layout (tests/support/backend_loader.py), or one process per layout where
     there is no fork."""
 
     def __init__(self, python: Path) -> None:

@@ -275,7 +275,7 @@ def test_installed_package_ships_the_sql_files(tmp_path: Path) -> None:
     )
     assert proc.returncode == 0, proc.stderr
     shipped = Path(proc.stdout.strip())
-    repo_sql = Path(__file__).resolve().parent.parent / "sql"
+    repo_sql = Path(__file__).resolve().parents[2] / "sql"
     names = sorted(p.name for p in repo_sql.glob("*.sql"))
     assert names and sorted(p.name for p in shipped.glob("*.sql")) == names
     for name in names:

@@ -1,7 +1,7 @@
 """DATABASE_URL exactly as the backend reads it: generated cases, each run through the backend's own
 libraries and through the wizard, must agree.
 
-The backend side is tests/backend_loader.py --batch under the backend's pinned libraries (python-dotenv
+The backend side is tests/support/backend_loader.py --batch under the backend's pinned libraries (python-dotenv
 1.0.1, pydantic-settings 2.4, SQLAlchemy 2.0.23, psycopg 3.2; tests/backend-requirements.txt): for each
 case, does it start (or the exception class), the URL it reads, the keyword arguments its psycopg dialect
 hands psycopg.connect, libpq's resolved options, and whether libpq refuses those parameters. The wizard
@@ -86,7 +86,7 @@ def batch(backend_python: Path) -> Iterator[BatchLoader]:
 
 @pytest.fixture(scope="module")
 def backend_python() -> Path:
-    root = Path(__file__).resolve().parent.parent
+    root = Path(__file__).resolve().parents[2]
     venv = Path(os.environ.get("SETUP_WIZARD_BACKEND_VENV", root / ".venv-backend"))
     python = venv / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
     if not python.exists():

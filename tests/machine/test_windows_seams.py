@@ -269,5 +269,5 @@ def test_git_bash_runs_the_wizard_instead_of_refusing_without_a_tty(tmp_path: Pa
 
 # --- tzdata ------------------------------------------------------------------------------------------------
 def test_tzdata_is_a_windows_dependency() -> None:
-    text = (Path(__file__).resolve().parents[1] / "pyproject.toml").read_text(encoding="utf-8")
+    text = (Path(__file__).resolve().parents[2] / "pyproject.toml").read_text(encoding="utf-8")
     assert "\"tzdata; sys_platform == 'win32'\"" in text

@@ -8,9 +8,9 @@ from typing import Any
 
 import psycopg
 import pytest
+from cli.test_check import items, run_sql
 from support.databases import Database
 from support.dbstate import add_sample_data, hand_migrate, noticed, planned
-from test_check import items, run_sql
 
 from setup_wizard import messages as msg
 from setup_wizard.database import contract, live_schema

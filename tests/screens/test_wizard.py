@@ -288,7 +288,7 @@ def test_a_probe_migration_is_planned_and_its_notice_told_on_the_wizards_screens
         database: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A new file in the migrations folder (the sql_dir seam), declaring its plan and its notice: the wizard
     tells both in Korean, with no code knowing the file."""
-    from test_migrations import probe_dir
+    from database.test_migrations import probe_dir
 
     from setup_wizard.database import migration_files
 

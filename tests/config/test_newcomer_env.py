@@ -3,7 +3,7 @@
 Before the login the wizard says once what the save after it will fix (a BOM, CP949) or create (no .env),
 labelling each value by where it is now; the one save question comes after the login with each fix's
 reason; a declined fix is named with its fix at the end; a password written into a file others can read
-brings the permission question. The real program in a pseudo-terminal (tests/ptyrun.py), and `--yes`,
+brings the permission question. The real program in a pseudo-terminal (tests/support/ptyrun.py), and `--yes`,
 `--json` and `check` as subprocesses.
 """
 

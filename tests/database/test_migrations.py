@@ -331,7 +331,7 @@ def probe_dir(tmp_path: Path) -> Path:
 
 
 def test_a_database_recorded_by_the_previous_release_counts_as_applied(database: Database, tmp_path: Path) -> None:
-    from test_check import items
+    from cli.test_check import items
 
     assert set(PREVIOUS_RELEASE) <= {m.name for m in load_migrations()}
     apply(database)
