@@ -26,9 +26,8 @@ import psycopg
 import pytest
 from support.databases import Database
 from support.dbstate import add_sample_data, snapshot
+from support.hostile import holding, role, role_url
 from support.program import run_cli
-
-from database.test_hostile import holding, role, role_url
 
 posix_only = pytest.mark.skipif(sys.platform == "win32", reason="pexpect's pseudo-terminal is POSIX")
 
