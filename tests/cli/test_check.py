@@ -283,6 +283,7 @@ def test_migrated_database_has_no_drift(database: Database) -> None:
         assert find_drift(conn) == []
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("change", "kind", "name", "severity"),
     [

@@ -55,6 +55,7 @@ def codes(document: dict) -> list[str]:
     return [s["code"] for s in document["steps"] if s["code"] and s["status"] == "fail"]
 
 
+@pytest.mark.slow
 def test_yes_from_backend_env_then_reruns(database: Database, tmp_path: Path) -> None:
     with database.connect() as conn:
         add_sample_data(conn, users=2, per_user=3)
@@ -105,6 +106,7 @@ def test_separate_postgres_keys(database: Database, tmp_path: Path) -> None:
     assert proc.code == 0, proc.stdout
 
 
+@pytest.mark.slow
 def test_missing_database_is_created_under_yes(server, missing_database_name: str, tmp_path: Path) -> None:
     url = server.url(missing_database_name)
     proc = run_inprocess("--yes", "--json", "--dsn", url, cwd=tmp_path)

@@ -80,6 +80,7 @@ def _prepare(db: Database, kind: str) -> None:
             hand_migrate(conn)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", ["empty", "data", "hand"])
 def test_wizard_saying_yes_and_yes_end_in_the_same_report(database: Database, tmp_path: Path, kind: str) -> None:
     twin = _twin(database)

@@ -247,6 +247,7 @@ def run_in_terminal(mode: Mode, condition: str, folder: Path, gate: Gate) -> End
 
 # --- the matrix --------------------------------------------------------------------------------------------
 
+@pytest.mark.slow
 @pytest.mark.parametrize("condition", CONDITIONS)
 @pytest.mark.parametrize("mode_name", list(MODES))
 def test_every_mode_ends_quietly_with_a_documented_code(mode_name: str, condition: str, prepared: Database,
@@ -272,6 +273,7 @@ def test_every_mode_ends_quietly_with_a_documented_code(mode_name: str, conditio
 
 # A stop at a question: the prompt (questionary in xterm, plain prompts in TERM=dumb) sits between the
 # signal and cli, and the stop must keep its kind (SIGTERM 143, Ctrl+C 130) and change nothing.
+@pytest.mark.slow
 @pytest.mark.parametrize("term", ["xterm", "dumb"])
 @pytest.mark.parametrize("condition", list(SIGNALS))
 def test_a_stop_at_a_question_keeps_its_exit_code(condition: str, term: str, database: Database,
@@ -291,6 +293,7 @@ def test_a_stop_at_a_question_keeps_its_exit_code(condition: str, term: str, dat
 # The issue's own pipelines (and the before-stop hook's), through a real shell: `| head -c 10` lets the
 # first bytes through, then the reader is gone while the program still writes. With `2>&1` both streams
 # lose their reader; the exit code alone tells (a traceback there would have ended it with 1).
+@pytest.mark.slow
 @pytest.mark.parametrize("pipeline", [
     "check --json | true",
     "--yes --json | true",

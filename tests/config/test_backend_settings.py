@@ -205,6 +205,7 @@ def wizard_verdict(project: Path, environ: dict[str, str]) -> tuple[str | None, 
     return (fatal[0] if fatal else None), (view, settings)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("layout", MATRIX, ids=[layout.name for layout in MATRIX])
 def test_matrix_wizard_and_backend_agree(tmp_path: Path, layout: Layout, loader: Loader) -> None:
     project = make(tmp_path, layout)
@@ -233,6 +234,7 @@ def test_matrix_wizard_and_backend_agree(tmp_path: Path, layout: Layout, loader:
         assert "pw2" not in step.detail + (step.fix or "") and ":pw@" not in step.detail + (step.fix or "")
 
 
+@pytest.mark.slow
 def test_loader_alone_runs_under_the_backend_pins(backend_python: Path) -> None:
     done = subprocess.run([str(backend_python), "-c",
                            "import dotenv, pydantic_settings, sqlalchemy; from importlib.metadata import version;"
@@ -284,6 +286,7 @@ def layout_for(url: str) -> Any:
 FIXABLE = [layout for layout in MATRIX if layout.code is not None and layout.code != "backend_url_empty_environ"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("layout", FIXABLE, ids=[layout.name for layout in FIXABLE])
 def test_fixes_make_the_backend_start(tmp_path: Path, layout: Layout, loader: Loader, backups: Any) -> None:
     from setup_wizard.config.envfile import decode_env_bytes

@@ -231,6 +231,7 @@ EXPLICIT_CODES = [None, None, None, None, None, None, None, None, b.URL_INVALID,
                   None, None, b.URL_SCHEME, REJECTED, REJECTED, b.URL_INVALID, None]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("case", EXPLICIT, ids=[c.note for c in EXPLICIT])
 def test_explicit_case_agrees(case: Case, batch: BatchLoader) -> None:
     (loaded,) = batch.load([case])
@@ -383,6 +384,7 @@ def generated(seed: int, count: int) -> list[Case]:
     return [gen_case(rng) for _ in range(count)]
 
 
+@pytest.mark.slow
 def test_generated_sample_agrees(batch: BatchLoader) -> None:
     """A fixed, seeded sample in every run."""
     check(batch, generated(19, 400))

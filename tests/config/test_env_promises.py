@@ -77,6 +77,7 @@ MODES = (("check",), ("check", "-v"), ("check", "--json"), ("check", "--report",
          ("--yes",), ("--yes", "-v"), ("--yes", "--json"), ("run", "--yes", "--json", "-v"))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", KINDS)
 def test_unreadable_backend_env_is_refused_by_name_in_every_mode(tmp_path: Path, kind: str,
                                                                  user_data_folder: Path) -> None:
@@ -101,6 +102,7 @@ def test_unreadable_backend_env_is_refused_by_name_in_every_mode(tmp_path: Path,
     assert files_in(user_data_folder) == []
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", KINDS)
 def test_unreadable_backend_env_in_the_wizard(tmp_path: Path, kind: str) -> None:
     root, sentence = unreadable_project(tmp_path, kind)
@@ -167,6 +169,7 @@ def without_password(url: str) -> str:
     return url.replace(":" + quote(PASSWORD, safe="") + "@", "@")
 
 
+@pytest.mark.slow
 def test_read_only_env_stays_read_only_when_restricted(database: Database, tmp_path: Path) -> None:
     with database.connect() as conn:
         add_sample_data(conn)
@@ -189,6 +192,7 @@ def test_read_only_env_stays_read_only_when_restricted(database: Database, tmp_p
     assert after == before.replace("postgres@", f"postgres:{quote(PASSWORD, safe='')}@")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("mode", "fix"), [(0o444, "400"), (0o644, "600"), (0o640, "600"), (0o755, "700")])
 def test_check_advises_only_removing_bits(tmp_path: Path, mode: int, fix: str) -> None:
     (tmp_path / "backend" / "app").mkdir(parents=True)
@@ -234,6 +238,7 @@ def backups_in(user_data_folder: Path) -> list[Path]:
     return files_in(user_data_folder / "setup_wizard" / "backups")
 
 
+@pytest.mark.slow
 def test_two_saves_in_the_wizard_keep_private_backups_out_of_git(database: Database, tmp_path: Path,
                                                                  user_data_folder: Path) -> None:
     with database.connect() as conn:
@@ -276,6 +281,7 @@ def test_two_saves_in_the_wizard_keep_private_backups_out_of_git(database: Datab
     assert path.stat().st_mode & 0o777 == 0o600
 
 
+@pytest.mark.slow
 def test_yes_fixes_keep_private_backups_out_of_git_in_every_output_mode(database: Database, tmp_path: Path,
                                                                          user_data_folder: Path) -> None:
     """--yes rewrites postgresql:// as postgresql+psycopg:// (a fix that loses nothing): the previous file is
@@ -307,6 +313,7 @@ def test_yes_fixes_keep_private_backups_out_of_git_in_every_output_mode(database
         assert sorted(p.name for p in path.parent.iterdir()) == [".env", "app"]
 
 
+@pytest.mark.slow
 def test_check_judges_every_file_holding_the_secrets(tmp_path: Path) -> None:
     url = f"postgresql+psycopg://postgres:old-pw@127.0.0.1:{free_port()}/real_estate"
     env = team_repository(tmp_path, f"{SECRET_KEY}\nDATABASE_URL={url}\n")

@@ -58,6 +58,7 @@ def said_last(screen: str, start: str) -> str:
 
 # --- item 8: nothing new is written before a login proved it -----------------------------------------
 
+@pytest.mark.slow
 @pytest.mark.parametrize("mode", ["text", "json"])
 def test_yes_without_a_server_writes_nothing_and_says_what_it_would_have(tmp_path: Path, mode: str) -> None:
     port = free_port()
@@ -96,6 +97,7 @@ def test_yes_with_a_wrong_password_leaves_the_postgres_keys_alone(database: Data
     assert "DATABASE_URL=postgresql+psycopg://postgres:***@127.0.0.1" in last_line(out)
 
 
+@pytest.mark.slow
 def test_yes_writes_database_url_once_after_the_login(database: Database, tmp_path: Path,
                                                       user_data_folder: Path) -> None:
     import json
@@ -123,6 +125,7 @@ def test_yes_writes_database_url_once_after_the_login(database: Database, tmp_pa
     assert run_cli("check", cwd=tmp_path).returncode == 0
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("reachable", [True, False], ids=["login", "no-server"])
 def test_a_root_env_is_copied_into_backend_only_after_a_login(database: Database, tmp_path: Path,
                                                               reachable: bool) -> None:
@@ -147,6 +150,7 @@ def test_a_root_env_is_copied_into_backend_only_after_a_login(database: Database
         assert str(root_env) in last_line(proc.stderr)
 
 
+@pytest.mark.slow
 @pty_only
 @pytest.mark.parametrize("stop", ["ctrl-c", "eof", "sigterm"])
 def test_stopping_at_the_password_prompt_leaves_env_as_it_was(database: Database, tmp_path: Path,
@@ -189,6 +193,7 @@ def test_quitting_the_wizard_before_a_login_says_last_what_it_would_have_written
     assert "python -m setup_wizard" in last
 
 
+@pytest.mark.slow
 @pty_only
 def test_a_retyped_password_is_written_once_with_the_database_url(database: Database, tmp_path: Path) -> None:
     from support.ptyrun import Terminal
@@ -226,6 +231,7 @@ def answer_the_rest(run: object) -> None:
     run.ask(msg.ASK_CREATE_DEV_USER, ENTER)
 
 
+@pytest.mark.slow
 @pty_only
 def test_another_port_typed_and_not_saved_is_not_ready(database: Database, tmp_path: Path) -> None:
     from support.ptyrun import Terminal
@@ -251,6 +257,7 @@ def test_another_port_typed_and_not_saved_is_not_ready(database: Database, tmp_p
     assert database.scalar("SELECT to_regclass('chat_sessions') IS NOT NULL") is True
 
 
+@pytest.mark.slow
 @pty_only
 def test_a_retyped_password_not_saved_is_not_ready(database: Database, tmp_path: Path) -> None:
     from support.ptyrun import Terminal
@@ -267,6 +274,7 @@ def test_a_retyped_password_not_saved_is_not_ready(database: Database, tmp_path:
     assert folder(env.parent) == before
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("mode", ["text", "json"])
 def test_yes_preparing_another_file_than_the_backends_is_not_ready(database: Database, tmp_path: Path,
                                                                    mode: str) -> None:
@@ -290,6 +298,7 @@ def test_yes_preparing_another_file_than_the_backends_is_not_ready(database: Dat
     assert f"127.0.0.1:{dead}/real_estate" in last and f"127.0.0.1:{database.server.port}/{database.name}" in last
 
 
+@pytest.mark.slow
 def test_dsn_elsewhere_keeps_its_warning_and_stays_ready(database: Database, tmp_path: Path) -> None:
     backend(tmp_path, f"DATABASE_URL=postgresql+psycopg://postgres:pw@127.0.0.1:{free_port()}/real_estate\n")
     proc = run_cli("--yes", "--json", "--dsn", database.url, cwd=tmp_path)

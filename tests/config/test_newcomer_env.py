@@ -64,6 +64,7 @@ def the_rest(run: object) -> None:
 
 
 # 4. BOM or CP949: the reason before the question; a declined fix named, with its fix, last ---------------
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", ["bom", "cp949"])
 def test_a_declined_env_fix_is_said_before_the_login_and_named_last(database: Database, tmp_path: Path,
                                                                      kind: str) -> None:
@@ -105,6 +106,7 @@ def test_check_json_says_the_wizard_asks_before_rewriting(database: Database, tm
 
 
 # 5. No .env: where the file will be created, asked once, after the login --------------------------------
+@pytest.mark.slow
 def test_no_env_one_account_where_it_is_created_asked_once_after_the_login(database: Database,
                                                                          tmp_path: Path) -> None:
     from support.ptyrun import Terminal
@@ -143,6 +145,7 @@ def test_no_env_one_account_where_it_is_created_asked_once_after_the_login(datab
     assert run_cli("check", cwd=tmp_path).returncode == 0
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("mode", ["text", "json"])
 def test_no_env_yes_creates_it_after_the_login(database: Database, tmp_path: Path, mode: str) -> None:
     """The values from PG* variables, which the backend never reads: --yes writes backend/.env's
@@ -166,6 +169,7 @@ def test_no_env_yes_creates_it_after_the_login(database: Database, tmp_path: Pat
 
 
 # 10. The password written into a file others can read: the permission question -------------------------
+@pytest.mark.slow
 def test_database_url_built_into_a_644_file_asks_to_restrict_it(database: Database, tmp_path: Path) -> None:
     from support.ptyrun import Terminal
 
@@ -181,6 +185,7 @@ def test_database_url_built_into_a_644_file_asks_to_restrict_it(database: Databa
     assert "DATABASE_URL=postgresql+psycopg://postgres:" in env.read_text(encoding="utf-8")
 
 
+@pytest.mark.slow
 def test_yes_leaves_the_permissions_to_the_person_and_says_how(database: Database, tmp_path: Path) -> None:
     """README: --yes applies only additions; a permission change is the person's decision, so --yes
     writes the URL, keeps 644 and warns with the command."""

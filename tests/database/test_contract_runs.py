@@ -29,6 +29,7 @@ from setup_wizard.results import Status
 # --- 12. the last words about LangGraph's tables --------------------------------------------------------------
 
 
+@pytest.mark.slow
 @needs_langgraph
 def test_after_the_run_made_langgraphs_tables_the_last_line_says_so(database: Database, tmp_path: Path) -> None:
     text = run_cli("--yes", "--dsn", database.url, cwd=tmp_path)
@@ -85,6 +86,7 @@ def chat_messages_keys(database: Database) -> tuple[list[str], list[str]]:
     return indexes, keys
 
 
+@pytest.mark.slow
 def test_the_run_creates_chat_messages_and_deleting_a_session_takes_its_messages(database: Database,
                                                                                   tmp_path: Path) -> None:
     with database.connect() as conn:
@@ -127,6 +129,7 @@ def test_the_run_creates_chat_messages_and_deleting_a_session_takes_its_messages
                ("schema_tables", "schema_indexes", "schema_constraints", "migrations")), steps
 
 
+@pytest.mark.slow
 def test_a_create_all_chat_messages_satisfies_the_contract_as_it_is(database: Database, tmp_path: Path) -> None:
     with database.connect() as conn:
         conn.execute(MODELS_DDL.encode())
@@ -149,6 +152,7 @@ def test_a_create_all_chat_messages_satisfies_the_contract_as_it_is(database: Da
     assert {r[0] for r in after["memories"]} == {r[0] for r in before["memories"]}
 
 
+@pytest.mark.slow
 def test_a_chat_messages_key_and_index_dropped_are_reported_and_repaired(database: Database, tmp_path: Path) -> None:
     assert run_cli("--yes", "--dsn", database.url, cwd=tmp_path).returncode == 0
     with database.connect() as conn:
@@ -207,6 +211,7 @@ def counters(database: Database) -> dict[str, tuple[int | None, str | None]]:
             "SELECT session_id, message_count, last_message FROM chat_sessions ORDER BY 1")}
 
 
+@pytest.mark.slow
 def test_counts_on_a_create_all_database_are_brought_in_line(database: Database, tmp_path: Path) -> None:
     with database.connect() as conn:
         conn.execute(MODELS_DDL.encode())
@@ -242,6 +247,7 @@ def test_counts_on_a_create_all_database_are_brought_in_line(database: Database,
     assert steps["schema_triggers"]["status"] == "ok", steps["schema_triggers"]
 
 
+@pytest.mark.slow
 def test_counts_that_drifted_under_an_installed_trigger_are_repaired(database: Database, tmp_path: Path) -> None:
     with database.connect() as conn:
         add_sample_data(conn, users=2, per_user=2)
@@ -283,6 +289,7 @@ def backend_venv_python() -> Path:
     return python
 
 
+@pytest.mark.slow
 def test_the_backends_orm_deletes_a_chat_session_with_its_messages(database: Database, tmp_path: Path) -> None:
     """The failure the issue names (UndefinedTable: chat_messages), through the backend's own ORM."""
     backend_python = backend_venv_python()

@@ -116,6 +116,7 @@ def migrated(database: Database, tmp_path: Path) -> Database:
     return database
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("mode", list(MODES))
 def test_a_held_table_is_answered_within_the_lock_timeout_naming_the_holder(migrated: Database, tmp_path: Path,
                                                                             mode: str) -> None:
@@ -138,6 +139,7 @@ def test_a_held_table_is_answered_within_the_lock_timeout_naming_the_holder(migr
     assert _state(migrated) == before
 
 
+@pytest.mark.slow
 @posix_only
 def test_a_held_table_in_the_interactive_wizard(migrated: Database, tmp_path: Path) -> None:
     backend_env(tmp_path, migrated.url)
@@ -181,6 +183,7 @@ def _assert_access_denied(items: list[Item], name: str, everything: str) -> None
     assert "GRANT USAGE, SELECT ON SEQUENCE public.users_id_seq" in denied.text
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("mode", list(MODES))
 def test_tables_the_role_cannot_read_are_a_known_failure(tables_of_postgres: tuple[Database, str], tmp_path: Path,
                                                          mode: str) -> None:
@@ -192,6 +195,7 @@ def test_tables_the_role_cannot_read_are_a_known_failure(tables_of_postgres: tup
     assert _state(database) == before
 
 
+@pytest.mark.slow
 @posix_only
 def test_tables_the_role_cannot_read_in_the_interactive_wizard(tables_of_postgres: tuple[Database, str],
                                                                tmp_path: Path) -> None:
@@ -205,6 +209,7 @@ def test_tables_the_role_cannot_read_in_the_interactive_wizard(tables_of_postgre
     assert _state(database) == before
 
 
+@pytest.mark.slow
 def test_after_the_fix_the_role_runs_the_wizard(tables_of_postgres: tuple[Database, str], tmp_path: Path) -> None:
     """The fix the failure shows (run as the owner) is enough: the role's next run is ready."""
     database, name = tables_of_postgres
@@ -249,6 +254,7 @@ def _assert_nowhere(items: list[Item], name: str, everything: str) -> None:
     assert "데이터베이스가 준비되었습니다" not in everything
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("mode", list(MODES))
 def test_a_search_path_naming_no_schema_is_never_ready(role_of_backend: tuple[Database, str], tmp_path: Path,
                                                        mode: str) -> None:
@@ -266,6 +272,7 @@ def test_a_search_path_naming_no_schema_is_never_ready(role_of_backend: tuple[Da
     assert _state(database) == before
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("mode", ["yes", "yes-json", "check"])
 def test_no_table_is_made_where_the_backend_will_not_look(role_of_backend: tuple[Database, str], tmp_path: Path,
                                                           mode: str) -> None:
@@ -281,6 +288,7 @@ def test_no_table_is_made_where_the_backend_will_not_look(role_of_backend: tuple
                                 WHERE c.relkind = 'r' AND n.nspname NOT IN ('pg_catalog', 'information_schema')""") == 0
 
 
+@pytest.mark.slow
 @posix_only
 def test_a_search_path_naming_no_schema_in_the_interactive_wizard(role_of_backend: tuple[Database, str],
                                                                   tmp_path: Path) -> None:

@@ -33,6 +33,7 @@ from setup_wizard.errors import WizardError
 
 # --- 1. never hang on a table lock -----------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_check_and_yes_stop_within_bound_naming_the_lock_holder(database: Database, tmp_path: Path) -> None:
     migrate(database)
     with holding(database, "LOCK TABLE conversation_memories IN ACCESS EXCLUSIVE MODE") as pid:
@@ -56,6 +57,7 @@ def test_check_and_yes_stop_within_bound_naming_the_lock_holder(database: Databa
         assert f"pg_terminate_backend({pid})" in step["fix"]
 
 
+@pytest.mark.slow
 def test_yes_migration_waiting_for_a_lock_names_the_holder(database: Database, tmp_path: Path) -> None:
     migrate(database)
     forget_last(database)
@@ -83,6 +85,7 @@ def test_every_session_is_bounded(database: Database) -> None:
 
 # --- 2. another run in progress ------------------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_another_run_is_named_and_waited_for_within_the_bound(database: Database, tmp_path: Path) -> None:
     migrate(database)
     forget_last(database)
@@ -324,6 +327,7 @@ def test_hot_standby_is_named(database: Database, standby: Any, tmp_path: Path) 
     assert step["code"] == "session_attrs_unmet" and "hot standby" in step["detail"]
 
 
+@pytest.mark.slow
 def test_runner_says_who_runs_before_waiting(database: Database) -> None:
     lines: list[str] = []
     holder = database.connect(application_name="teammate-wizard")

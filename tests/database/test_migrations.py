@@ -210,6 +210,7 @@ def test_concurrent_runs_apply_each_file_once(database: Database) -> None:
     assert database.scalar(f"SELECT count(*) FROM {HISTORY_TABLE}") == len(load_migrations())
 
 
+@pytest.mark.slow
 def test_held_lock_gives_up_with_lock_timeout(database: Database) -> None:
     with database.connect() as conn:
         add_sample_data(conn)

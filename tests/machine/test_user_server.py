@@ -131,6 +131,7 @@ def test_from_nothing_to_ready_then_stop_check_start_and_rerun(fresh_machine: tu
     assert _rows(port) == before
 
 
+@pytest.mark.slow
 def test_yes_starts_the_stopped_user_server(fresh_machine: tuple[dict[str, str], Path],
                                                              tmp_path: Path) -> None:
     """`--yes` finding the per-user server stopped starts it (it only adds) and carries on."""

@@ -45,6 +45,7 @@ def project(root: Path, url: str | None) -> Path:
     return root
 
 
+@pytest.mark.slow
 def test_wrong_password_twice_then_quit_ends_with_the_login_fix(database: Database, tmp_path: Path) -> None:
     root = project(tmp_path, database.server.url(database.name, password="wrong"))
     run = Newcomer(root)
@@ -69,6 +70,7 @@ def test_stopped_server_ends_with_how_to_start_it(tmp_path: Path) -> None:
     assert "python -m setup_wizard" in final  # the catalogue's steps end with the rerun
 
 
+@pytest.mark.slow
 def test_no_env_file_every_value_is_asked_and_saved(database: Database, tmp_path: Path) -> None:
     root = project(tmp_path, None)
     run = Newcomer(root)
@@ -86,6 +88,7 @@ def test_no_env_file_every_value_is_asked_and_saved(database: Database, tmp_path
     assert msg.SUMMARY_OK in run.screen and (root / "backend" / ".env").exists()
 
 
+@pytest.mark.slow
 def test_wrong_folder_uses_the_projects_backend_env(database: Database, tmp_path: Path) -> None:
     root = project(tmp_path / "repo", database.url)
     (root / ".git").mkdir()
@@ -101,6 +104,7 @@ def test_wrong_folder_uses_the_projects_backend_env(database: Database, tmp_path
     assert not (root / "frontend" / ".env").exists() and not (root / "frontend" / "backend").exists()
 
 
+@pytest.mark.slow
 def test_declined_dev_user_is_not_ready(database: Database, tmp_path: Path) -> None:
     root = project(tmp_path, database.url)
     run = Newcomer(root)
@@ -113,6 +117,7 @@ def test_declined_dev_user_is_not_ready(database: Database, tmp_path: Path) -> N
     assert "setval" in run.last_part()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("where", ["select", "confirm", "text", "password"])
 def test_ctrl_c_at_every_kind_of_question_changes_nothing(database: Database, tmp_path: Path, where: str) -> None:
     if where == "select":

@@ -90,6 +90,7 @@ def test_stopped_cluster_check_names_it_too(tmp_path: Path) -> None:
 
 
 # 2. A port hint only from what was observed ----------------------------------------------------------------
+@pytest.mark.slow
 def test_wrong_password_a_stopped_cluster_is_said_to_be_stopped(database: Database, tmp_path: Path) -> None:
     path = clusters_on_path(tmp_path / "bin", "15  main  5432  down  postgres  /var/lib/postgresql/15/main  x.log")
     root = project(tmp_path / "p", database.server.url(database.name, password="wrong"))
@@ -104,6 +105,7 @@ def test_wrong_password_a_stopped_cluster_is_said_to_be_stopped(database: Databa
 
 
 # 3. The next step's path from where the person is ----------------------------------------------------------
+@pytest.mark.slow
 def test_next_steps_from_inside_backend_need_no_cd(database: Database, tmp_path: Path) -> None:
     root = project(tmp_path, database.url)
     run = Terminal(root / "backend")
@@ -112,6 +114,7 @@ def test_next_steps_from_inside_backend_need_no_cd(database: Database, tmp_path:
     assert words(msg.NEXT_STEPS_WIZARD_HERE) in final and "cd backend" not in final
 
 
+@pytest.mark.slow
 def test_next_steps_from_a_sibling_folder_go_up(database: Database, tmp_path: Path) -> None:
     root = project(tmp_path / "repo", database.url)
     (root / ".git").mkdir()
@@ -138,6 +141,7 @@ def test_no_backend_folder_is_said_first_and_asked(tmp_path: Path) -> None:
 
 
 # 7. Server notices described by what they say; originals under -v ---------------------------------------
+@pytest.mark.slow
 def test_notices_originals_under_verbose_in_every_mode(database: Database, tmp_path: Path) -> None:
     root = project(tmp_path, database.url)
     run = Terminal(root, args=["-v"])
@@ -145,6 +149,7 @@ def test_notices_originals_under_verbose_in_every_mode(database: Database, tmp_p
     assert "does not exist, skipping" in run.output and msg.NOTICE_SEE_ORIGINALS not in words(run.output)
 
 
+@pytest.mark.slow
 def test_notices_are_described_by_what_they_say(database: Database, tmp_path: Path) -> None:
     root = project(tmp_path, database.url)
     run = Terminal(root)
@@ -154,6 +159,7 @@ def test_notices_are_described_by_what_they_say(database: Database, tmp_path: Pa
     assert "이미 있는 테이블이나 인덱스는 만들지 않고" not in shown  # the old, untrue summary
 
 
+@pytest.mark.slow
 def test_notices_summary_and_originals_with_yes(database: Database, tmp_path: Path) -> None:
     root = project(tmp_path, database.url)
     quiet = run_cli("--yes", cwd=root)
@@ -176,6 +182,7 @@ def test_missing_database_fix_names_host_and_port(database: Database, missing_da
 
 
 # 9. JSON and redirected output --------------------------------------------------------------------------
+@pytest.mark.slow
 def test_check_json_lists_the_applied_migrations_and_text_has_no_trailing_spaces(database: Database,
                                                                                  tmp_path: Path) -> None:
     root = project(tmp_path, database.url)
@@ -189,6 +196,7 @@ def test_check_json_lists_the_applied_migrations_and_text_has_no_trailing_spaces
 
 
 # 11. Said once ------------------------------------------------------------------------------------------
+@pytest.mark.slow
 def test_rerun_says_ready_once_and_each_thing_once(database: Database, tmp_path: Path) -> None:
     root = project(tmp_path, database.url)
     assert finish_happy_path(Terminal(root), checkpoints=True) == 0
@@ -202,6 +210,7 @@ def test_rerun_says_ready_once_and_each_thing_once(database: Database, tmp_path:
     assert text.count("읽은 파일") == 1
 
 
+@pytest.mark.slow
 def test_a_failed_retry_is_one_line_not_the_box_again(database: Database, tmp_path: Path) -> None:
     root = project(tmp_path, database.server.url(database.name, password="wrong"))
     run = Terminal(root)
@@ -243,6 +252,7 @@ def too_wide(raw: str, columns: int) -> list[str]:
     return [part for part in SEGMENT.split(raw) if cell_len(part) > columns]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("term", ["xterm-256color", "dumb"])
 @pytest.mark.parametrize("columns", [60, 80, 100])
 def test_every_screen_fits_the_terminal(database: Database, tmp_path: Path, term: str, columns: int) -> None:

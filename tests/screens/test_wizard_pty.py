@@ -40,6 +40,7 @@ def without_password(url: str) -> str:
     return url.replace(":" + quote(PASSWORD, safe="") + "@", "@")
 
 
+@pytest.mark.slow
 def test_happy_path_accepting_defaults_then_a_short_rerun(database: Database, tmp_path: Path) -> None:
     with database.connect() as conn:
         add_sample_data(conn, users=3, per_user=4)
@@ -77,6 +78,7 @@ def choose(run: Wizard, label: str) -> int:
     return downs
 
 
+@pytest.mark.slow
 def test_wrong_port_chosen_with_arrows_and_missing_password_typed_then_saved(database: Database, tmp_path: Path,
                                                                               user_data_folder: Path) -> None:
     """A newcomer's .env: nothing listens at its port and it has no password. In the select that
@@ -117,6 +119,7 @@ def test_wrong_port_chosen_with_arrows_and_missing_password_typed_then_saved(dat
     assert database.scalar("SELECT count(*) FROM chat_sessions") == 3
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("term", ["dumb"])
 def test_whole_path_through_the_plain_fallback(database: Database, tmp_path: Path, term: str) -> None:
     path = env_file(tmp_path, without_password(database.url))
