@@ -175,6 +175,7 @@ def test_stopping_at_the_password_prompt_leaves_env_as_it_was(database: Database
         assert snapshot(conn) == schema_before
 
 
+@pytest.mark.slow
 @pty_only
 def test_quitting_the_wizard_before_a_login_says_last_what_it_would_have_written(database: Database,
                                                                                   tmp_path: Path) -> None:

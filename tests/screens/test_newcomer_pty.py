@@ -60,6 +60,7 @@ def test_wrong_password_twice_then_quit_ends_with_the_login_fix(database: Databa
     assert msg.CODE_LINE.format(code="auth_failed") in run.screen  # findable, after the text
 
 
+@pytest.mark.slow
 def test_stopped_server_ends_with_how_to_start_it(tmp_path: Path) -> None:
     root = project(tmp_path, f"postgresql+psycopg://postgres:pw@127.0.0.1:{free_port()}/real_estate")
     run = Newcomer(root)
@@ -139,6 +140,7 @@ def test_ctrl_c_at_every_kind_of_question_changes_nothing(database: Database, tm
     assert database.scalar("SELECT count(*) FROM pg_tables WHERE schemaname = 'public'") == 0
 
 
+@pytest.mark.slow
 def test_term_dumb_at_60_columns_stays_within_60_columns(database: Database, tmp_path: Path) -> None:
     root = project(tmp_path, database.url)
     run = Newcomer(root, term="dumb", columns=60)

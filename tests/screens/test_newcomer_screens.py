@@ -60,6 +60,7 @@ def finish_happy_path(run: Terminal, dev_user: bool = True, checkpoints: bool = 
 
 
 # 1. A stopped server: the fix that starts *this* server, shown with the choice ----------------------------
+@pytest.mark.slow
 def test_stopped_cluster_its_start_command_is_shown_with_the_choice(tmp_path: Path) -> None:
     port = free_port()
     path = clusters_on_path(tmp_path / "bin", f"15  main  {port}  down  postgres  /var/lib/postgresql/15/main  x.log",
@@ -125,6 +126,7 @@ def test_next_steps_from_a_sibling_folder_go_up(database: Database, tmp_path: Pa
 
 
 # 6. No backend folder: said first, with where to run it; asked whether to go on -------------------------
+@pytest.mark.slow
 def test_no_backend_folder_is_said_first_and_asked(tmp_path: Path) -> None:
     (tmp_path / "clone" / "backend").mkdir(parents=True)  # the project, one level down
     run = Terminal(tmp_path)
@@ -226,6 +228,7 @@ def test_a_failed_retry_is_one_line_not_the_box_again(database: Database, tmp_pa
 
 
 # 12. A plain prompt says why it asks again -------------------------------------------------------------
+@pytest.mark.slow
 def test_dumb_terminal_says_why_it_asks_again(database: Database, tmp_path: Path) -> None:
     root = project(tmp_path, database.url)
     run = Terminal(root, term="dumb")
