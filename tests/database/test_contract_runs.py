@@ -14,13 +14,13 @@ from pathlib import Path
 
 import pytest
 from cli.test_check import needs_langgraph
+from database.test_schema import MODELS_DDL
 from screens.test_wizard import CP, walk
 from support import SUPPORT
 from support.databases import Database
 from support.dbstate import add_sample_data, planned, snapshot
 from support.program import backend_form, clean_environ, run_cli, run_inprocess
 
-from database.test_schema import MODELS_DDL
 from setup_wizard import messages as msg
 from setup_wizard.database.drift import find_drift
 from setup_wizard.database.preview import describe_pending

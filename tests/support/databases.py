@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import psycopg
-
 from support.pgserver import TestServer
 
 

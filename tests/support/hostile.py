@@ -16,6 +16,8 @@ from typing import Any
 
 import psycopg
 import pytest
+from support.databases import Database
+from support.program import clean_environ
 
 from setup_wizard import cli
 from setup_wizard.config.load import load_settings
@@ -23,8 +25,6 @@ from setup_wizard.database.migrate import Runner
 from setup_wizard.database.migration_files import load_migrations
 from setup_wizard.database.migration_history import HISTORY_TABLE
 from setup_wizard.environment import Environment
-from support.databases import Database
-from support.program import clean_environ
 
 LAST = "0003_chat_sessions.sql"
 

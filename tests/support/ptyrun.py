@@ -9,9 +9,9 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import pexpect
+from support.program import assert_no_secret, clean_environ
 
 from setup_wizard import messages as msg
-from support.program import assert_no_secret, clean_environ
 
 
 class Terminal:

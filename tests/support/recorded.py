@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from setup_wizard.machine.system import ERROR_SERVICE_DOES_NOT_EXIST
 from support.recorded_system import RecordedSystem
+
+from setup_wizard.machine.system import ERROR_SERVICE_DOES_NOT_EXIST
 
 RECORDINGS = Path(__file__).resolve().parent.parent / "recordings"
 
