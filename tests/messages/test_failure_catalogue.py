@@ -15,8 +15,6 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-
 from setup_wizard import messages as msg
 
 PACKAGE = Path(__file__).resolve().parents[2] / "setup_wizard"
@@ -154,7 +152,6 @@ def readme_listed_codes() -> set[str]:
     return set(re.findall(r"`([^`]+)`", listing))
 
 
-@pytest.mark.slow
 def test_emitted_codes_catalogue_and_readme_agree() -> None:
     emitted = emitted_codes()
     catalogue = set(msg.CATALOGUE)
