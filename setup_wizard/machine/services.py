@@ -15,7 +15,7 @@ from setup_wizard.config.settings import Settings
 from setup_wizard.machine.discovery import PREFERRED_VERSION, Discovery, Installation
 from setup_wizard.machine.fix import Confirm, FixOutcome, Say
 from setup_wizard.machine.login_help import Cluster, debian_clusters, is_local
-from setup_wizard.machine.system import CommandResult, ServiceState, System
+from setup_wizard.machine.system import CommandResult, Platform, ServiceState, System
 from setup_wizard.results import Status, Step
 
 SERVICE_WAIT_SECONDS = 30.0
@@ -100,9 +100,9 @@ def any_system_server(system: System, discovery: Discovery) -> bool:
         return False
     if any(i.service for i in discovery.installations):
         return True
-    if system.platform == "darwin":
+    if system.platform is Platform.MACOS:
         return _brew_service(system, discovery) is not None
-    if system.platform == "windows":
+    if system.platform is Platform.WINDOWS:
         return False
     if system.which("pg_lsclusters") is not None:
         listing = system.run(["pg_lsclusters", "--no-header"], timeout=15)
@@ -122,14 +122,14 @@ def find_service(system: System, discovery: Discovery, settings: Settings) -> Se
         return user_server
     if local_cluster.system_hidden(system):
         return None
-    if system.platform == "windows":
+    if system.platform is Platform.WINDOWS:
         installation = _for_port(discovery, settings.port)
         if installation is None or installation.service is None:
             return None
         state = system.service_state(installation.service)
         return Service("windows", installation.service, state, ("sc.exe", "start", installation.service), True,
                        installation)
-    if system.platform == "darwin":
+    if system.platform is Platform.MACOS:
         return _brew_service(system, discovery)
     return _linux_service(system, discovery, settings.port)
 
@@ -190,7 +190,7 @@ def start_fix(system: System, discovery: Discovery | None, settings: Settings, i
     from setup_wizard.machine import local_cluster
 
     user_server = local_cluster.as_service(system, settings)  # the per-user server at this port
-    clusters = debian_clusters(system) if system.platform == "linux" and user_server is None else []
+    clusters = debian_clusters(system) if system.platform is Platform.LINUX and user_server is None else []
     if not clusters and user_server is None and discovery.chosen is None:
         return _nothing_to_start(system, discovery, in_wizard)
     if clusters:
