@@ -237,15 +237,15 @@ def existing(system: System) -> ServerState | None:
 
 def as_service(system: System, settings: Settings) -> Service | None:
     """The per-user server on the settings' port, as a service the wizard can start (no admin rights)."""
-    from setup_wizard.machine.services import Service
+    from setup_wizard.machine.services import Service, ServiceKind
 
     if not is_local(settings.host) or settings.host.startswith("/"):
         return None
     current = existing(system)
     if current is None or current.port != settings.port:
         return None
-    return Service("user", msg.USER_SERVER_NAME, ServiceState.RUNNING if current.running else ServiceState.STOPPED,
-                   tuple(SERVER_COMMAND.split()), False)
+    state = ServiceState.RUNNING if current.running else ServiceState.STOPPED
+    return Service(ServiceKind.USER, msg.USER_SERVER_NAME, state, tuple(SERVER_COMMAND.split()), False)
 
 
 # --- start and stop ---------------------------------------------------------------------------------------
