@@ -8,7 +8,7 @@ Windows logic runs in tests on any OS. Both read `sc query` with the same parser
 
 Which operating system a machine runs is a `Platform`, the one vocabulary of the System, the
 Environment and the catalogue's platform-tagged steps; `running_platform()` is the only reader of the
-interpreter's `sys.platform` (tests/test_platform_vocabulary.py keeps it so).
+interpreter's `sys.platform` (tests/machine/test_platform_vocabulary.py keeps it so).
 
 Windows tools answer in the console's code page (CP949 on Korean Windows): commands return bytes
 and the parsers here read only language-independent parts (numeric codes, constant names).

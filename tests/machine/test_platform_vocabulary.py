@@ -15,11 +15,11 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import clean_environ, run_inprocess
-from pgserver import free_port
-from recorded import windows_two_versions
-from recorded_system import RecordedSystem
 from rich.console import Console
+from support.pgserver import free_port
+from support.program import clean_environ, run_inprocess
+from support.recorded import windows_two_versions
+from support.recorded_system import RecordedSystem
 
 from setup_wizard import messages as msg
 from setup_wizard import problems
@@ -32,7 +32,7 @@ from setup_wizard.machine.system import CommandResult, Platform, running_platfor
 from setup_wizard.ui.render import UNICODE_SYMBOLS, render_report, write_json
 from setup_wizard.ui.screen import Screen
 
-PACKAGE = Path(__file__).resolve().parent.parent / "setup_wizard"
+PACKAGE = Path(__file__).resolve().parents[2] / "setup_wizard"
 SEAM = PACKAGE / "machine" / "system.py"
 # What sys.platform, os.name and the old System vocabulary call an operating system.
 PLATFORM_WORDS = {"win32", "windows", "linux", "darwin", "macos", "cygwin", "nt", "posix"}
