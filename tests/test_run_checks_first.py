@@ -109,3 +109,27 @@ def test_the_fixes_are_what_the_first_pass_found_and_the_last_screen_reads_again
     run_said = [(item["id"], item["status"], item["code"]) for item in report["checklist"]]
     assert check_verdict(database, tmp_path, ids) == run_said
     assert ("dev_user", "ok", None) in run_said
+
+
+@pytest.mark.parametrize("mode", [[], ["--json"]], ids=["text", "json"])
+def test_changed_files_stop_the_run_with_checks_own_item(database: Database, tmp_path: Path, mode: list[str]) -> None:
+    """Files changed after they were applied: the run says what `check` says (every changed file, under the
+    checksum item), before anything is planned, and changes nothing."""
+    from setup_wizard.database.migration_history import HISTORY_TABLE
+
+    up_to_date(database, tmp_path)
+    run_sql(database, f"UPDATE {HISTORY_TABLE} SET checksum = 'edited' "
+                      "WHERE name IN ('0002_sessions.sql', '0004_memory_tables.sql')")
+    check = {step["id"]: step for step in
+             run_inprocess("check", "--json", "--dsn", database.url, cwd=tmp_path).json()["steps"]}
+    said = check["checksums"]
+    assert said["code"] == "checksum_mismatch" and "0004_memory_tables.sql" in said["detail"]
+    result, text = logged(database, lambda: run_inprocess("--yes", *mode, "--dsn", database.url, cwd=tmp_path))
+    assert result.code == 1
+    assert not [line for line in text.splitlines() if any(write in line for write in WRITES)]
+    if mode:
+        failed = [step for step in result.json()["steps"] if step["status"] == "fail"]
+        assert failed == [said]
+    else:
+        assert msg.STEP_CHECKSUMS in result.stdout and "[checksum_mismatch]" not in result.stderr
+        assert all(name in result.stdout for name in ("0002_sessions.sql", "0004_memory_tables.sql"))
