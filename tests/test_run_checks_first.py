@@ -133,3 +133,23 @@ def test_changed_files_stop_the_run_with_checks_own_item(database: Database, tmp
     else:
         assert msg.STEP_CHECKSUMS in result.stdout and "[checksum_mismatch]" not in result.stderr
         assert all(name in result.stdout for name in ("0002_sessions.sql", "0004_memory_tables.sql"))
+
+
+def test_tables_dropped_after_the_migrations_are_found_by_the_first_pass_and_made_again(
+        database: Database, tmp_path: Path) -> None:
+    """The live database is the truth: every file recorded as applied, no table left. `check` says so (not
+    "nothing yet"), and the run's first pass chooses the repairs that run the files again."""
+    up_to_date(database, tmp_path)
+    run_sql(database, "DROP TABLE chat_messages, entity_memories, user_preferences, conversation_memories, "
+                      "chat_sessions, sessions, users CASCADE")
+    ids = {"migrations", "schema_tables", "dev_user", "verification"}
+    before = dict((id_, (status, code)) for id_, status, code in check_verdict(database, tmp_path, ids))
+    assert before["migrations"] == ("ok", None)
+    assert before["schema_tables"] == ("fail", "schema_drift")
+    result = run_inprocess("--yes", "--json", "--dsn", database.url, cwd=tmp_path)
+    assert result.code == 0, result.stdout
+    steps = {step["id"]: step for step in result.json()["steps"]}
+    assert steps["repairs"]["status"] == "ok" and steps["dev_user"]["detail"] == msg.DEV_USER_CREATED
+    run_said = [(item["id"], item["status"], item["code"]) for item in result.json()["checklist"]]
+    assert ("schema_tables", "ok", None) in run_said
+    assert check_verdict(database, tmp_path, {item[0] for item in run_said}) == run_said

@@ -143,11 +143,12 @@ def check_schema(ctx: Context) -> Iterator[Step]:
     from setup_wizard.database.repair import drift_step, plan_repairs
 
     assert ctx.conn is not None
-    if not present_tables(ctx.conn):
+    pending = ctx.plan is None or any(item.state == "pending" for item in ctx.plan)
+    # Nothing to compare before the files run; once every file is applied, a missing table is drift to repair.
+    if pending and not present_tables(ctx.conn):
         for step_id, _kind, title in SCHEMA_STEPS:
             yield Step(step_id, Status.SKIP, title, msg.SCHEMA_NOTHING_YET)
         return
-    pending = ctx.plan is None or any(item.state == "pending" for item in ctx.plan)
     drift = find_drift(ctx.conn, counters=ctx.count_counters)
     # The live schema is the truth: what --yes would repair, and the SQL for what it will not.
     repairs = [] if pending or not drift else plan_repairs(ctx.conn, drift)

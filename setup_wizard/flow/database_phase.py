@@ -47,14 +47,15 @@ class Fix(Enum):
     DEV_USER = "dev_user"
 
 
-# Each check item an automatic fix answers, and the fixes its finding calls for. The migration files create
-# tables, so what they leave is judged on the live database right after them: the repairs and the dev user.
+# Each check item an automatic fix answers, and the fixes its finding calls for. The migration files and the
+# repairs make tables, so what they leave is judged on the live database right after them: the repairs
+# after the files, the dev user after both.
 FIXES: dict[str, tuple[Fix, ...]] = {
     "migrations": (Fix.MIGRATIONS, Fix.REPAIRS, Fix.DEV_USER),
-    "schema_tables": (Fix.REPAIRS,),
-    "schema_indexes": (Fix.REPAIRS,),
-    "schema_constraints": (Fix.REPAIRS,),
-    "schema_triggers": (Fix.REPAIRS,),
+    "schema_tables": (Fix.REPAIRS, Fix.DEV_USER),
+    "schema_indexes": (Fix.REPAIRS, Fix.DEV_USER),
+    "schema_constraints": (Fix.REPAIRS, Fix.DEV_USER),
+    "schema_triggers": (Fix.REPAIRS, Fix.DEV_USER),
     "checkpoints": (Fix.CHECKPOINTS,),
     "dev_user": (Fix.DEV_USER,),
 }
@@ -80,6 +81,7 @@ class DatabasePhase:
         self.conn = conn
         self.settings = settings
         self.applied = False  # did any fix run (a yes to its question)? Then the checks are read again.
+        self.made_tables = False  # did the migration files or the repairs run? Then the dev user is looked at anew.
 
     def checks(self, count_counters: bool = True, verified: Report | None = None) -> tuple[Context, list[Step]]:
         """`check`'s database items on this connection."""
@@ -136,7 +138,7 @@ class DatabasePhase:
         pending = [item.migration.name for item in plan if item.state == "pending"]
         if not self.agreed(pending, migrations):
             return False
-        self.applied = True
+        self.applied = self.made_tables = True
         flow.view.phase(Phase.APPLY)
         with flow.view.progress(msg.APPLY_STARTING) as update:
             ok = self.apply(update, migrations)
@@ -213,7 +215,7 @@ class DatabasePhase:
         if not flow.decider.allow(FixKind.ADD, msg.ASK_CONFIRM_REPAIR):
             flow.add(Step("repairs", Status.SKIP, msg.STEP_REPAIRS, msg.REPAIR_DECLINED))
             return True  # the last screen names what is still different
-        self.applied = True
+        self.applied = self.made_tables = True
         flow.view.phase(Phase.APPLY)
         try:
             with flow.view.progress(msg.REPAIRING_START) as update:
@@ -238,7 +240,7 @@ class DatabasePhase:
         for step in verified.steps:
             flow.add(step)
         self.checkpoints(ctx)
-        self.dev_user(found, fixes)
+        self.dev_user(ctx, found, fixes)
         items = self.checks(count_counters=False, verified=verified)[1] if self.applied else first
         flow.report.checklist = items
         flow.view.checklist(items)
@@ -261,16 +263,17 @@ class DatabasePhase:
         for step in flow.report.steps[before:]:
             flow.view.step(step)
 
-    def dev_user(self, found: dict[str, Step], fixes: list[Fix]) -> None:
+    def dev_user(self, ctx: Context, found: dict[str, Step], fixes: list[Fix]) -> None:
         from setup_wizard.database.dev_user import create_dev_user, dev_user_step
 
         flow = self.flow
-        if Fix.DEV_USER not in fixes:
-            step: Step | None = found["dev_user"] if found["dev_user"].status is Status.OK else None
-        elif Fix.MIGRATIONS in fixes:  # the files may just have made the users table: looked at now
+        step: Step | None
+        if Fix.DEV_USER in fixes and self.made_tables:  # the users table may be new: looked at now
             step = dev_user_step(self.conn, self.allow)
-        else:
+        elif Fix.DEV_USER in fixes and "dev_user" in ctx.fixable:  # found missing by the first pass
             step = create_dev_user(self.conn, self.allow)
+        else:
+            step = found["dev_user"] if found["dev_user"].status is Status.OK else None
         if step is not None:
             flow.add(step)
             flow.changed = flow.changed or step.detail == msg.DEV_USER_CREATED
