@@ -232,14 +232,14 @@ class DatabasePhase:
         flow = self.flow
         flow.view.phase(Phase.RESULT)
         verified = ctx.verified
-        if self.applied or verified is None:  # the memories may have changed since the first pass read them
+        if self.made_tables or verified is None:  # the files and repairs may have moved memories since
             verified = Report()
             finish.add_verification(self.conn, verified)
         flow.report.verification = verified.verification
         flow.view.verification(verified.verification)
         for step in verified.steps:
             flow.add(step)
-        self.checkpoints(ctx)
+        self.checkpoints(ctx, fixes)
         self.dev_user(ctx, found, fixes)
         items = self.checks(count_counters=False, verified=verified)[1] if self.applied else first
         flow.report.checklist = items
@@ -249,11 +249,11 @@ class DatabasePhase:
         if problem is not None:
             flow.add(problem)
 
-    def checkpoints(self, ctx: Context) -> None:
+    def checkpoints(self, ctx: Context, fixes: list[Fix]) -> None:
         flow, state = self.flow, ctx.checkpoints
         if state is None:
             return
-        if not state.settable:
+        if Fix.CHECKPOINTS not in fixes:
             if (step := finish.checkpoints_ok(state)) is not None:
                 flow.add(step)
             return
