@@ -11,9 +11,10 @@ from pathlib import Path
 from typing import TypeVar
 
 import pytest
-from conftest import Database, run_inprocess
-from dbstate import add_sample_data
-from test_check import run_sql
+from cli.test_check import run_sql
+from support.databases import Database
+from support.dbstate import add_sample_data
+from support.program import run_inprocess
 
 from setup_wizard import messages as msg
 
@@ -74,7 +75,7 @@ def test_an_up_to_date_yes_reads_the_checklist_once_and_changes_nothing(
 
 
 def test_the_wizard_on_an_up_to_date_database_reads_the_checklist_once(database: Database, tmp_path: Path) -> None:
-    from test_wizard import walk
+    from screens.test_wizard import walk
 
     up_to_date(database, tmp_path)
     (report, prompter, screen), text = logged(database, lambda: walk(tmp_path, database.url, []))
