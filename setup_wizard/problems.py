@@ -13,20 +13,16 @@ situations, the situation's own `fix`; the code, title and exit code always come
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Mapping
 
 from setup_wizard import messages as msg
 from setup_wizard.errors import UsageError, WizardError
 from setup_wizard.exitcodes import ExitCode
+from setup_wizard.machine.system import Platform, running_platform
 from setup_wizard.results import Status, Step
 
 # A step that starts with one of these tags ("windows: ...") is shown only on that platform.
-PLATFORM_TAGS = ("windows", "linux", "darwin")
-
-
-def current_platform() -> str:
-    return "windows" if sys.platform == "win32" else "darwin" if sys.platform == "darwin" else "linux"
+PLATFORM_TAGS = frozenset(platform.value for platform in Platform)
 
 
 def catalogue() -> Mapping[str, msg.Problem]:
@@ -53,16 +49,16 @@ def cause(code: str, **values: object) -> str:
     return entry(code).cause.format(**values)
 
 
-def fix(code: str, platform: str | None = None, **values: object) -> str:
+def fix(code: str, platform: Platform | None = None, **values: object) -> str:
     """The numbered steps (or the hint) for `platform` (default: this machine)."""
     return _fix_text(entry(code), platform, **values)
 
 
-def _fix_text(problem: msg.Problem, platform: str | None, **values: object) -> str:
+def _fix_text(problem: msg.Problem, platform: Platform | None, **values: object) -> str:
     """An entry's hint, or its steps for `platform` (default: this machine) numbered from 1."""
     if problem.hint:
         return problem.hint.format(**values)
-    here = platform or current_platform()
+    here = (platform or running_platform()).value
     shown = []
     for step in problem.steps:
         tag, _, text = step.partition(":")
@@ -97,7 +93,7 @@ def error(code: str, detail: str | None = None, fix: str | None = None, **values
 
 
 def step(code: str, step_id: str, status: Status = Status.FAIL, step_title: str | None = None,
-         detail: str | None = None, platform: str | None = None, fix: str | None = None,
+         detail: str | None = None, platform: Platform | None = None, fix: str | None = None,
          **values: object) -> Step:
     """The report's line for a known problem; `platform`: the machine the advice is for (default: this one).
 
