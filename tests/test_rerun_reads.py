@@ -110,3 +110,13 @@ def test_another_search_path_is_another_state(migrated: Database) -> None:
         assert "table_missing" in {d.code for d in find_drift(conn)}
         conn.execute("RESET search_path")
         assert find_drift(conn) == []
+
+
+def test_langgraphs_migrations_are_counted_from_their_statement_alone() -> None:
+    """Only the `MIGRATIONS = [...]` statement is parsed, not the whole module; a `]` that starts a line
+    inside one of its strings does not end it early."""
+    from setup_wizard.database.checkpoints import _count_migrations
+
+    source = 'import x\n\nMIGRATIONS = [\n    "CREATE TABLE a ();",\n    """\n]\n""",\n    f(1),\n]\n\nOTHER = [\n]\n'
+    assert _count_migrations(source) == 3
+    assert _count_migrations("MIGRATIONS = compute()\n") is None
