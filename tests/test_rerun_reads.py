@@ -5,13 +5,14 @@ this session or another, or a different search_path) is read afresh: the verdict
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, ClassVar
 
 import psycopg
 import pytest
-from conftest import Database
+from conftest import Database, clean_environ, run_cli
 
 from setup_wizard.database.drift import find_drift
 from setup_wizard.database.migrate import Runner
@@ -120,3 +121,25 @@ def test_langgraphs_migrations_are_counted_from_their_statement_alone() -> None:
     source = 'import x\n\nMIGRATIONS = [\n    "CREATE TABLE a ();",\n    """\n]\n""",\n    f(1),\n]\n\nOTHER = [\n]\n'
     assert _count_migrations(source) == 3
     assert _count_migrations("MIGRATIONS = compute()\n") is None
+
+
+# The service managers and server tools a failed connection would ask; none of them once the server answers.
+MACHINE_PROGRAMS = ("pg_lsclusters", "pg_ctlcluster", "pg_ctl", "systemctl", "service", "sudo", "launchctl", "brew")
+
+
+def test_a_database_that_answers_asks_the_machine_nothing(migrated: Database, tmp_path: Path) -> None:
+    """The real program with stand-ins first on PATH that write down being called: check and --yes, text
+    and --json, on a database that answers start none of them."""
+    stand_ins, called = tmp_path / "bin", tmp_path / "called.log"
+    stand_ins.mkdir()
+    for name in MACHINE_PROGRAMS:
+        script = stand_ins / name
+        script.write_text(f'#!/bin/sh\necho "{name} $*" >> "{called}"\nexit 1\n', encoding="utf-8")
+        script.chmod(0o755)
+    env = clean_environ(PATH=f"{stand_ins}{os.pathsep}{os.environ.get('PATH', '')}")
+    work = tmp_path / "work"
+    work.mkdir()
+    for args in (["check"], ["check", "--json"], ["--yes"], ["--yes", "--json"]):
+        done = run_cli(*args, "--dsn", migrated.url, cwd=work, env=env)
+        assert done.returncode == 0, (args, done.stdout[-2000:], done.stderr[-2000:])
+    assert not called.exists(), called.read_text(encoding="utf-8")
