@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from setup_wizard import messages as msg
 from setup_wizard.database.limits import bounded_transaction
-from setup_wizard.database.live_schema import has_session_link, live_state
+from setup_wizard.database.live_schema import live_state
 from setup_wizard.results import VerificationRow
 
 if TYPE_CHECKING:
@@ -70,32 +70,40 @@ def verification_rows(conn: psycopg.Connection[Any]) -> list[VerificationRow]:
         return _rows(conn, schema, None if scan is None else int(scan.linked))
 
 
+# Which of the verification's tables there are, asked in one statement (each was a round trip): the
+# seed's two, has_session_link's question, the validated key, the memory tables and chat_messages. And JIT
+# off for the transaction: its compilation costs more than it saves on these short queries (~0.1 s at 1M).
+PRESENT_SQL = f"""SELECT to_regclass('chat_sessions') IS NOT NULL,
+       EXISTS (SELECT 1 FROM pg_attribute
+                WHERE attrelid = to_regclass(format('%%I.%%I', %s::text, 'conversation_memories'))
+                  AND attname = 'session_id' AND NOT attisdropped),
+       ({USER_KEY_VALIDATED_SQL}),
+       ARRAY(SELECT t FROM unnest(%s::text[]) AS t WHERE to_regclass(t) IS NOT NULL),
+       set_config('jit', 'off', true)"""
+
+
 def _rows(conn: psycopg.Connection[Any], schema: str, linked: int | None) -> list[VerificationRow]:
-    row = conn.execute("SELECT to_regclass('chat_sessions') IS NOT NULL").fetchone()
-    if not row or not row[0] or not has_session_link(conn, schema):
+    row = conn.execute(PRESENT_SQL, [schema, [*MEMORY_TABLES, "chat_messages"]]).fetchone()
+    if not row or not row[0] or not row[1]:
         return []
+    keyed, present = bool(row[2]), set(row[3])
     labels = {
         "chat_sessions": msg.VERIFY_CHAT_SESSIONS,
         "with": msg.VERIFY_WITH_SESSION,
         "without": msg.VERIFY_WITHOUT_SESSION,
     }
-    # JIT compilation costs more than it saves on this short query (measured ~0.1 s at 1M rows).
-    conn.execute("SELECT set_config('jit', 'off', true)")
-    keyed = conn.execute(USER_KEY_VALIDATED_SQL).fetchone()
-    query = VERIFY_SQL.format(linked_users=LINKED_USERS_BY_USER if keyed and keyed[0] else LINKED_USERS_BY_MEMORY,
+    query = VERIFY_SQL.format(linked_users=LINKED_USERS_BY_USER if keyed else LINKED_USERS_BY_MEMORY,
                               linked_memories=LINKED_MEMORIES if linked is None else f"{linked}::bigint")
     rows = []
     for key, total, users in conn.execute(query.encode("utf-8")):
         healthy = key != "without" or total == 0
         rows.append(VerificationRow(labels[key], int(total), int(users), healthy))
     for table in MEMORY_TABLES:
-        present = conn.execute("SELECT to_regclass(%s) IS NOT NULL", [table]).fetchone()
-        if present and present[0]:
+        if table in present:
             counted = conn.execute(f"SELECT count(*), count(DISTINCT user_id) FROM {table}").fetchone()
             total, users = (int(counted[0]), int(counted[1])) if counted else (0, 0)
             rows.append(VerificationRow(table, total, users, True))
-    present = conn.execute("SELECT to_regclass('chat_messages') IS NOT NULL").fetchone()
-    if present and present[0]:
+    if "chat_messages" in present:
         counted = conn.execute("""SELECT count(*), count(DISTINCT s.user_id) FROM chat_messages AS m
                                     LEFT JOIN chat_sessions AS s USING (session_id)""").fetchone()
         total, users = (int(counted[0]), int(counted[1])) if counted else (0, 0)
