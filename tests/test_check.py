@@ -27,7 +27,7 @@ from setup_wizard.environment import Environment
 from setup_wizard.flow.check_registry import Check
 from setup_wizard.flow.checks import REGISTRY, run_all
 from setup_wizard.flow.options import Options
-from setup_wizard.machine.system import System
+from setup_wizard.machine.system import Platform, System
 from setup_wizard.results import Report, Status, Step
 from setup_wizard.scrub import Scrubber
 
@@ -185,7 +185,7 @@ def test_postgres_installations_on_windows_from_recordings(tmp_path: Path) -> No
 def test_no_postgres_installed_is_a_warning(tmp_path: Path) -> None:
     from recorded_system import RecordedSystem
 
-    bare = RecordedSystem(platform="windows", environ={"PATH": r"C:\Windows"})
+    bare = RecordedSystem(platform=Platform.WINDOWS, environ={"PATH": r"C:\Windows"})
     steps = items(tmp_path, dsn=f"postgresql://postgres:x@127.0.0.1:{free_port()}/db", system=bare)
     assert steps["postgres"].status is Status.WARN and steps["postgres"].code == "postgres_not_found"
     assert "winget" in (steps["postgres"].fix or "")

@@ -29,9 +29,9 @@ from setup_wizard.flow.options import Options
 from setup_wizard.flow.run import run
 from setup_wizard.flow.view import ProgressView
 from setup_wizard.machine import fix, install_checks, local_cluster, services
-from setup_wizard.machine.discovery import Discovery, discover
+from setup_wizard.machine.discovery import Discovery, Origin, discover
 from setup_wizard.machine.real_system import RealSystem
-from setup_wizard.machine.system import ERROR_CANCELLED, Elevation, ServiceState
+from setup_wizard.machine.system import ERROR_CANCELLED, Elevation, Platform, ServiceState
 from setup_wizard.results import Status
 from setup_wizard.ui.wizard import AskPerson
 
@@ -144,7 +144,7 @@ def test_check_and_run_on_windows_with_the_service_stopped(tmp_path: Path) -> No
 def test_linux_and_macos_services_from_recorded_outputs() -> None:
     from setup_wizard.machine.system import CommandResult
 
-    linux = RecordedSystem(platform="linux", environ={"PATH": "/usr/bin"},
+    linux = RecordedSystem(platform=Platform.LINUX, environ={"PATH": "/usr/bin"},
                            files={"/usr/bin/pg_lsclusters", "/usr/lib/postgresql/15/bin/psql"},
                            commands={"pg_lsclusters --no-header": CommandResult(
                                0, b"15  main    5432 down   postgres /var/lib/postgresql/15/main /var/log/x.log\n")})
@@ -156,7 +156,7 @@ def test_linux_and_macos_services_from_recorded_outputs() -> None:
     outcome = services.start_service(linux, service, settings_for("postgresql://p:x@localhost:5432/db"),
                                      lambda _q: True, quiet)
     assert not outcome.done and linux.actions == ["run pg_lsclusters --no-header"]
-    mac = RecordedSystem(platform="darwin", environ={"PATH": "/opt/homebrew/bin"},
+    mac = RecordedSystem(platform=Platform.MACOS, environ={"PATH": "/opt/homebrew/bin"},
                          files={"/opt/homebrew/bin/brew", "/opt/homebrew/opt/postgresql@17/bin/psql"},
                          commands={"brew services list": CommandResult(
                              0, b"Name          Status  User File\npostgresql@17 none\n")})
@@ -282,7 +282,7 @@ def _debian(port: int, state: str) -> RecordedSystem:
     from setup_wizard.machine.system import CommandResult
 
     listing = f"15  main    {port} {state}   postgres /var/lib/postgresql/15/main /var/log/x.log\n"
-    return RecordedSystem(platform="linux", environ={"PATH": "/usr/bin"},
+    return RecordedSystem(platform=Platform.LINUX, environ={"PATH": "/usr/bin"},
                           files={"/usr/bin/pg_lsclusters", "/usr/lib/postgresql/15/bin/psql"},
                           commands={"pg_lsclusters --no-header": CommandResult(0, listing.encode())})
 
@@ -324,11 +324,11 @@ def test_once_connected_no_door_asks_the_service_manager(database: Database, tmp
 
 def test_debians_psql_wrapper_stands_for_the_installations_found() -> None:
     """/usr/bin/psql is postgresql-common's pg_wrapper: no `psql --version` on every run to learn that."""
-    system = RecordedSystem(platform="linux", environ={"PATH": "/usr/bin"},
+    system = RecordedSystem(platform=Platform.LINUX, environ={"PATH": "/usr/bin"},
                             files={"/usr/bin/psql", "/usr/share/postgresql-common/pg_wrapper",
                                    "/usr/lib/postgresql/15/bin/psql"})
     found = discover(system)
-    assert [(i.version, i.origin) for i in found.installations] == [("15", "debian")]
+    assert [(i.version, i.origin) for i in found.installations] == [("15", Origin.DEBIAN)]
     assert found.psql_on_path == Path("/usr/bin/psql") and system.actions == []
 
 

@@ -26,6 +26,7 @@ from ptyrun import Terminal
 
 from setup_wizard import messages as msg
 from setup_wizard.database.checkpoints import library_installed
+from setup_wizard.machine.system import Platform
 
 ENTER = "\r"
 SECRET_KEY = "SECRET_KEY=team-secret-key-1234"
@@ -404,10 +405,11 @@ def test_a_backup_is_never_readable_by_others_even_for_a_moment(tmp_path: Path, 
 def test_backup_folder_per_platform() -> None:
     from setup_wizard.config.backups import data_folder
 
-    assert data_folder({"HOME": "/home/u"}, "linux") == Path("/home/u/.local/share/setup_wizard")
-    assert data_folder({"HOME": "/home/u", "XDG_DATA_HOME": "/d"}, "linux") == Path("/d/setup_wizard")
-    assert data_folder({"HOME": "/home/u", "XDG_DATA_HOME": "rel"}, "linux") == Path(
+    assert data_folder({"HOME": "/home/u"}, Platform.LINUX) == Path("/home/u/.local/share/setup_wizard")
+    assert data_folder({"HOME": "/home/u", "XDG_DATA_HOME": "/d"}, Platform.LINUX) == Path("/d/setup_wizard")
+    assert data_folder({"HOME": "/home/u", "XDG_DATA_HOME": "rel"}, Platform.LINUX) == Path(
         "/home/u/.local/share/setup_wizard")
-    assert data_folder({"HOME": "/Users/u"}, "darwin") == Path("/Users/u/Library/Application Support/setup_wizard")
-    assert data_folder({"LOCALAPPDATA": "C:/Users/u/AppData/Local"}, "win32") == Path(
+    assert data_folder({"HOME": "/Users/u"}, Platform.MACOS) == Path(
+        "/Users/u/Library/Application Support/setup_wizard")
+    assert data_folder({"LOCALAPPDATA": "C:/Users/u/AppData/Local"}, Platform.WINDOWS) == Path(
         "C:/Users/u/AppData/Local/setup_wizard")

@@ -8,9 +8,9 @@ from pathlib import Path
 from recorded import recording, windows_absent_service, windows_two_versions
 from recorded_system import RecordedSystem
 
-from setup_wizard.machine.discovery import Installation, choose, discover, major_version
+from setup_wizard.machine.discovery import Installation, Origin, choose, discover, major_version
 from setup_wizard.machine.real_system import RealSystem
-from setup_wizard.machine.system import ServiceState, parse_sc_query
+from setup_wizard.machine.system import Platform, ServiceState, parse_sc_query
 
 
 def test_registry_two_versions_reports_both_and_prefers_17() -> None:
@@ -18,7 +18,7 @@ def test_registry_two_versions_reports_both_and_prefers_17() -> None:
     by_version = {i.version: i for i in found.installations}
     assert set(by_version) == {"16", "17"}
     assert by_version["17"] == Installation(
-        version="17", bindir=Path(r"C:\Program Files\PostgreSQL\17\bin"), origin="registry",
+        version="17", bindir=Path(r"C:\Program Files\PostgreSQL\17\bin"), origin=Origin.REGISTRY,
         service="postgresql-x64-17", datadir=Path(r"C:\Program Files\PostgreSQL\17\data"), port=5433,
     )
     assert by_version["16"].port == 5432
@@ -31,33 +31,34 @@ def test_program_files_without_registry_and_psql_on_path() -> None:
     system.environ["PATH"] = r"C:\Program Files\PostgreSQL\16\bin;C:\Windows"
     found = discover(system)
     assert sorted((i.version, i.origin, i.service) for i in found.installations) == [
-        ("16", "Program Files", None), ("17", "Program Files", None)]
+        ("16", Origin.PROGRAM_FILES, None), ("17", Origin.PROGRAM_FILES, None)]
     assert found.psql_on_path == Path(r"C:\Program Files\PostgreSQL\16\bin\psql.exe")
     assert found.chosen is not None and found.chosen.version == "17"
 
 
 def test_nothing_installed() -> None:
-    found = discover(RecordedSystem(platform="windows", environ={"PATH": r"C:\Windows"}))
-    assert found == type(found)(installations=(), chosen=None, psql_on_path=None, platform="windows")
+    found = discover(RecordedSystem(platform=Platform.WINDOWS, environ={"PATH": r"C:\Windows"}))
+    assert found == type(found)(installations=(), chosen=None, psql_on_path=None, platform=Platform.WINDOWS)
 
 
 def test_linux_and_macos_folders() -> None:
-    linux = RecordedSystem(platform="linux", environ={"PATH": "/usr/bin"}, files={
+    linux = RecordedSystem(platform=Platform.LINUX, environ={"PATH": "/usr/bin"}, files={
         "/usr/lib/postgresql/15/bin/psql", "/usr/lib/postgresql/17/bin/psql", "/usr/pgsql-16/bin/psql"})
     found = discover(linux)
     assert sorted((i.version, i.origin) for i in found.installations) == [
-        ("15", "debian"), ("16", "pgdg"), ("17", "debian")]
+        ("15", Origin.DEBIAN), ("16", Origin.PGDG), ("17", Origin.DEBIAN)]
     assert found.chosen is not None and found.chosen.bindir == Path("/usr/lib/postgresql/17/bin")
-    mac = RecordedSystem(platform="darwin", environ={"PATH": "/usr/bin"}, files={
+    mac = RecordedSystem(platform=Platform.MACOS, environ={"PATH": "/usr/bin"}, files={
         "/opt/homebrew/opt/postgresql@16/bin/psql",
         "/Applications/Postgres.app/Contents/Versions/17/bin/psql"})
     found = discover(mac)
-    assert sorted((i.version, i.origin) for i in found.installations) == [("16", "homebrew"), ("17", "postgres.app")]
+    assert sorted((i.version, i.origin) for i in found.installations) == [
+        ("16", Origin.HOMEBREW), ("17", Origin.POSTGRES_APP)]
 
 
 def test_no_17_means_the_newest() -> None:
-    a = Installation("15", Path("/a"), "debian")
-    b = Installation("16", Path("/b"), "pgdg")
+    a = Installation("15", Path("/a"), Origin.DEBIAN)
+    b = Installation("16", Path("/b"), Origin.PGDG)
     assert choose([a, b]) == b
     assert choose([]) is None
     assert major_version("psql (PostgreSQL) 17.2") == "17"

@@ -11,7 +11,7 @@ from setup_wizard import messages as msg
 from setup_wizard.config.load import load_settings
 from setup_wizard.machine.discovery import discover
 from setup_wizard.machine.login_help import Kind, kind_of, login_advice, login_fix
-from setup_wizard.machine.system import CommandResult
+from setup_wizard.machine.system import CommandResult, Platform
 
 WINDOWS_WORDS = ("EDB", "winget", "Chocolatey", "Scoop", "psql.exe", "Select-String")
 DEBIAN_WORDS = ("sudo -u postgres", "리눅스")
@@ -99,7 +99,7 @@ def debian() -> RecordedSystem:
     listing = (b"15  main    5432 online postgres /var/lib/postgresql/15/main /var/log/postgresql/15.log\n"
                b"16  main    5433 online postgres /var/lib/postgresql/16/main /var/log/postgresql/16.log\n")
     return RecordedSystem(
-        platform="linux", environ={"PATH": "/usr/bin", "USER": "minsu"},
+        platform=Platform.LINUX, environ={"PATH": "/usr/bin", "USER": "minsu"},
         files={"/usr/bin/pg_lsclusters", "/usr/bin/psql", "/usr/lib/postgresql/15/bin/psql",
                "/usr/lib/postgresql/16/bin/psql"},
         commands={"pg_lsclusters --no-header": CommandResult(0, listing),
@@ -120,7 +120,8 @@ def test_debian_peer_login_and_the_two_clusters() -> None:
 
 # --- macOS ----------------------------------------------------------------------------------------------------
 def test_homebrew_superuser_is_the_mac_user() -> None:
-    system = RecordedSystem(platform="darwin", environ={"PATH": "/usr/bin", "USER": "minsu", "HOME": "/Users/minsu"},
+    system = RecordedSystem(platform=Platform.MACOS,
+                            environ={"PATH": "/usr/bin", "USER": "minsu", "HOME": "/Users/minsu"},
                             files={"/opt/homebrew/opt/postgresql@17/bin/psql"})
     found = discover(system)
     fix = login_fix(system, found, settings(), "password_missing")

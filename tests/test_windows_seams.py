@@ -19,10 +19,10 @@ from setup_wizard.config.load import load_settings
 from setup_wizard.environment import Environment
 from setup_wizard.errors import WizardError
 from setup_wizard.machine import install_checks, local_cluster, services
-from setup_wizard.machine.discovery import discover
+from setup_wizard.machine.discovery import Origin, discover
 from setup_wizard.machine.real_system import RealSystem, console_encoding
 from setup_wizard.machine.shell import Shell, command_line, detect_shell, git_bash_path
-from setup_wizard.machine.system import CommandResult, Elevation
+from setup_wizard.machine.system import CommandResult, Elevation, Platform
 from setup_wizard.results import Status
 from setup_wizard.ui.prompts import GitBashPrompter, QuestionaryPrompter, make_prompter
 
@@ -48,8 +48,8 @@ def quiet(_text: str) -> None:
     ({}, Shell.POWERSHELL),  # nothing to go by: Windows Terminal's default profile
 ])
 def test_shell_detected_from_the_environment(environ: dict[str, str], expected: Shell) -> None:
-    assert detect_shell("windows", environ) is expected
-    assert detect_shell("linux", environ) is Shell.POSIX
+    assert detect_shell(Platform.WINDOWS, environ) is expected
+    assert detect_shell(Platform.LINUX, environ) is Shell.POSIX
 
 
 def test_psql_command_in_the_syntax_of_each_shell() -> None:
@@ -71,7 +71,7 @@ def test_psql_command_in_the_syntax_of_each_shell() -> None:
         found = discover(system)
         step = install_checks.psql_step(system, found, settings)
         assert expected[shell] in (step.fix or ""), shell
-    linux = RecordedSystem(platform="linux", files={"/usr/lib/postgresql/17/bin/psql"})
+    linux = RecordedSystem(platform=Platform.LINUX, files={"/usr/lib/postgresql/17/bin/psql"})
     line = install_checks.psql_command(linux, discover(linux).chosen, settings)  # type: ignore[arg-type]
     assert line == "/usr/lib/postgresql/17/bin/psql -U postgres -h localhost -p 5433 -d real_estate"
 
@@ -91,7 +91,7 @@ def _one_install(name: str, values: dict[str, str | int], services: dict[str, di
     registry: dict[str, dict[str, str | int]] = {rf"SOFTWARE\PostgreSQL\Installations\{name}": values}
     for key, service_values in services.items():
         registry[rf"SOFTWARE\PostgreSQL\Services\{key}"] = service_values
-    return RecordedSystem(platform="windows", environ=dict(environ), registry=registry)
+    return RecordedSystem(platform=Platform.WINDOWS, environ=dict(environ), registry=registry)
 
 
 def test_customised_service_id_keeps_the_port_from_the_installation_named_services_key() -> None:
@@ -112,11 +112,11 @@ def test_missing_version_is_read_from_the_key_tail_never_from_x64() -> None:
 
 
 def test_program_files_found_under_the_upper_case_key_windows_gives() -> None:
-    system = RecordedSystem(platform="windows", environ={"PROGRAMFILES": r"D:\Programs"},
+    system = RecordedSystem(platform=Platform.WINDOWS, environ={"PROGRAMFILES": r"D:\Programs"},
                             files={r"D:\Programs\PostgreSQL\17\bin\psql.exe"})
     (found,) = discover(system).installations
     assert (found.version, str(found.bindir), found.origin) == ("17", r"D:\Programs\PostgreSQL\17\bin",
-                                                               "Program Files")
+                                                               Origin.PROGRAM_FILES)
 
 
 # --- the user PATH ------------------------------------------------------------------------------------
@@ -213,10 +213,10 @@ def test_test_server_helper_starts_pg_ctl_without_pipes() -> None:
 
 # --- the local cluster's folder ---------------------------------------------------------------------------
 def test_default_cluster_folder_is_ascii_under_a_korean_profile() -> None:
-    korean = RecordedSystem(platform="windows", environ={"LOCALAPPDATA": r"C:\Users\민수\AppData\Local",
+    korean = RecordedSystem(platform=Platform.WINDOWS, environ={"LOCALAPPDATA": r"C:\Users\민수\AppData\Local",
                                                          "SYSTEMDRIVE": "C:"})
     assert str(local_cluster.default_cluster_folder(korean)) == r"C:\setup_wizard-pgdata"
-    plain = RecordedSystem(platform="windows", environ={"LOCALAPPDATA": r"C:\Users\minsu\AppData\Local"})
+    plain = RecordedSystem(platform=Platform.WINDOWS, environ={"LOCALAPPDATA": r"C:\Users\minsu\AppData\Local"})
     assert str(local_cluster.default_cluster_folder(plain)) == r"C:\Users\minsu\AppData\Local\setup_wizard\server"
 
 
@@ -235,7 +235,7 @@ def test_a_non_ascii_cluster_folder_is_refused_before_initdb() -> None:
 # --- Git Bash (mintty): pipes, yet a person types --------------------------------------------------------
 def _git_bash_env(stdin: str) -> Environment:
     return Environment(stdin=io.StringIO(stdin), stdout=io.StringIO(), stderr=io.StringIO(),
-                       environ={"MSYSTEM": "MINGW64", "TERM": "xterm"}, platform="win32")
+                       environ={"MSYSTEM": "MINGW64", "TERM": "xterm"}, platform=Platform.WINDOWS)
 
 
 def test_git_bash_is_interactive_with_plain_prompts_and_never_asks_a_password() -> None:
@@ -249,8 +249,8 @@ def test_git_bash_is_interactive_with_plain_prompts_and_never_asks_a_password() 
         prompter.password("비밀번호")
     assert raised.value.code == "password_needs_console" and "winpty python -m setup_wizard" in (raised.value.fix or "")
     # Not Git Bash, no TTY: still not interactive; on Linux an MSYSTEM means nothing.
-    assert not Environment(stdin=io.StringIO(), environ={}, platform="win32").interactive
-    assert not Environment(stdin=io.StringIO(), environ={"MSYSTEM": "MINGW64"}, platform="linux").interactive
+    assert not Environment(stdin=io.StringIO(), environ={}, platform=Platform.WINDOWS).interactive
+    assert not Environment(stdin=io.StringIO(), environ={"MSYSTEM": "MINGW64"}, platform=Platform.LINUX).interactive
     assert isinstance(make_prompter(io.StringIO(), io.StringIO(), {}, notices.append), QuestionaryPrompter)
 
 

@@ -27,7 +27,6 @@ asked what it refuses, against socket folders that do not exist (config/backend_
 from __future__ import annotations
 
 import codecs
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -62,6 +61,7 @@ from setup_wizard.config.settings import (
     environ_source,
 )
 from setup_wizard.config.settings import DSN as DSN_SOURCE
+from setup_wizard.machine.system import running_platform
 
 
 def _decode_for_backend(raw: bytes) -> tuple[str | None, str]:
@@ -274,7 +274,7 @@ def backend_view(
     environ: Mapping[str, str],
     *,
     dsn: str | None = None,
-    windows: bool = os.name == "nt",
+    windows: bool = running_platform().is_windows,
     login_name: str | None = None,
 ) -> BackendView:
     """What the backend does with these files and this environment (reads no file, connects nowhere)."""

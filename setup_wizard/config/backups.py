@@ -29,6 +29,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+from setup_wizard.machine.system import Platform
+
 APP = "setup_wizard"
 
 
@@ -45,12 +47,12 @@ def _home(environ: Mapping[str, str]) -> Path:
     return Path(home) if home else Path(os.path.expanduser("~"))
 
 
-def data_folder(environ: Mapping[str, str], platform: str) -> Path:
+def data_folder(environ: Mapping[str, str], platform: Platform) -> Path:
     """This program's per-user data folder (not created here)."""
-    if platform == "win32":
+    if platform is Platform.WINDOWS:
         local = environ.get("LOCALAPPDATA")
         base = Path(local) if local else _home(environ) / "AppData" / "Local"
-    elif platform == "darwin":
+    elif platform is Platform.MACOS:
         base = _home(environ) / "Library" / "Application Support"
     else:
         xdg = environ.get("XDG_DATA_HOME", "")
@@ -76,7 +78,7 @@ class Backups:
     kept: list[Path] = field(default_factory=list)
 
     @classmethod
-    def for_environment(cls, environ: Mapping[str, str], platform: str) -> Backups:
+    def for_environment(cls, environ: Mapping[str, str], platform: Platform) -> Backups:
         return cls(data_folder(environ, platform) / "backups")
 
     def _private_folder(self, source: Path) -> Path:

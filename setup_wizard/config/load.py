@@ -14,7 +14,6 @@ is ever shown is `redacted()`.
 from __future__ import annotations
 
 import re
-import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,6 +39,7 @@ from setup_wizard.config.settings import (
     libpq_default,
 )
 from setup_wizard.errors import UsageError
+from setup_wizard.machine.system import running_platform
 
 # SQLAlchemy driver suffixes the backend may carry: postgresql+psycopg://, +asyncpg, +psycopg2 ...
 _SCHEME = re.compile(r"^(postgres(?:ql)?)(\+[A-Za-z0-9_]+)?://", re.IGNORECASE)
@@ -133,12 +133,12 @@ def os_login_name(environ: Mapping[str, str]) -> str:
     import os
 
     try:
-        if sys.platform == "win32":
+        if running_platform().is_windows:
             return getpass.getuser()
         import pwd
 
         # libpq asks the password database for the effective uid, not $USER.
-        return str(pwd.getpwuid(os.geteuid()).pw_name)
+        return str(pwd.getpwuid(os.geteuid()).pw_name)  # type: ignore[attr-defined,unused-ignore]
     except (KeyError, OSError, ImportError):  # no passwd entry (containers)
         return environ.get("USER") or environ.get("USERNAME") or "postgres"
 
@@ -187,7 +187,7 @@ class _Merge:
 
 
 def backend_database_url(environ: Mapping[str, str], env_values: Mapping[str, str] | None,
-                         windows: bool = sys.platform == "win32") -> tuple[str, Source] | None:
+                         windows: bool = running_platform().is_windows) -> tuple[str, Source] | None:
     """The DATABASE_URL the backend's Settings get, and where it comes from: load_dotenv adds the file's
     keys the environment does not have (by exact name; on Windows in any case), then pydantic-settings
     lower-cases every name and the last one wins. So `database_url` in the file beats `DATABASE_URL` in a

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from setup_wizard import messages as msg
 from setup_wizard import problems
 from setup_wizard.config import backend_verdict as b
@@ -13,7 +15,7 @@ ENV_CODES = (b.ENV_NOT_UTF8, b.ENV_BOM, b.ENV_OUTSIDE)
 
 
 def _problem_step(step_id: str, status: Status, problem: b.Problem, **values: str) -> Step:
-    args = {**problem.args, **values}
+    args: dict[str, Any] = {**problem.args, **values}  # the entry's values (problems.step's **values)
     if problem.source is not None:
         args.setdefault("source", problem.source.describe())
     if problem.code == b.ENV_NOT_UTF8:

@@ -139,6 +139,12 @@ class CheckpointState:
     def ahead(self) -> bool:
         return self.expected is not None and self.version is not None and self.version > self.expected
 
+    @property
+    def settable(self) -> bool:
+        """The installed library's setup() would create, complete or bring them up to its version (the
+        run's fix; `check` says how)."""
+        return self.expected is not None and (not self.complete or self.behind)
+
 
 def present_tables(conn: psycopg.Connection[Any]) -> set[str]:
     """LangGraph's tables that exist where the backend's PostgresSaver finds them: its queries are

@@ -12,7 +12,6 @@ import errno
 import re
 import socket
 import struct
-import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypedDict
@@ -23,6 +22,7 @@ from setup_wizard.config.libpq_env import libpq_environment
 from setup_wizard.config.settings import Settings
 from setup_wizard.database.limits import SessionLimits, cursor_class, merge_options
 from setup_wizard.errors import WizardError
+from setup_wizard.machine.system import running_platform
 
 if TYPE_CHECKING:
     import psycopg
@@ -159,9 +159,9 @@ def startup_probe(host: str, port: int, user: str, dbname: str, timeout: float =
     packet = struct.pack("!ii", 8 + len(body), PROTOCOL_3_0) + body
     try:
         if host.startswith("/"):
-            if sys.platform == "win32":
+            if running_platform().is_windows:
                 raise OSError(errno.EAFNOSUPPORT, "no Unix-domain sockets on Windows")
-            sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)  # type: ignore[attr-defined,unused-ignore]
             address: str | None = f"{host}/.s.PGSQL.{port}"
         else:
             sock = socket.create_connection((host, port), timeout=timeout)

@@ -1,7 +1,7 @@
 """Dev user 1: without login the backend writes every conversation as user 1, so it must exist.
 
-The one reading of that fact (`dev_user_exists`) and its fix (`dev_user_step`), whose `confirm` callback
-lets `--yes`, the wizard and `check` differ only in the answer.
+The one reading of that fact (`dev_user_exists`, `dev_user_step`) and its fix (`create_dev_user`), whose
+`confirm` callback lets `--yes`, the wizard and `check` differ only in the answer.
 """
 
 from __future__ import annotations
@@ -59,18 +59,24 @@ def dev_user_step(conn: psycopg.Connection[Any], confirm: Confirm) -> Step | Non
     """User id 1 must exist for the backend's first chat; creating it only adds a row.
 
     Without it the first chat fails with a foreign-key violation, so a missing user is a problem, not a
-    warning: the database is not ready."""
-    import psycopg
-    from psycopg import sql
-
+    warning: the database is not ready. None when there is no users table of the backend's."""
     table = users_table(conn)
     exists = _dev_user_in(conn, table)
     if table is None or exists is None:
         return None
     if exists:
         return Step("dev_user", Status.OK, msg.STEP_DEV_USER, msg.DEV_USER_OK)
+    return create_dev_user(conn, confirm, table)
+
+
+def create_dev_user(conn: psycopg.Connection[Any], confirm: Confirm, table: str | None = None) -> Step:
+    """The fix for a missing user id 1 (already found missing: asked, then added, never read again)."""
+    import psycopg
+    from psycopg import sql
+
     missing = problems.step("dev_user_missing", "dev_user", Status.FAIL, msg.STEP_DEV_USER)
-    if not confirm(msg.ASK_CREATE_DEV_USER):
+    table = table if table is not None else users_table(conn)
+    if table is None or not confirm(msg.ASK_CREATE_DEV_USER):
         return missing
     try:
         with bounded_transaction(conn):  # a held lock is told as such, not as a missing user

@@ -9,6 +9,8 @@ line naming the difference and its fix. `--dsn` checks another place on purpose 
 
 from __future__ import annotations
 
+from typing import Any
+
 from setup_wizard import messages as msg
 from setup_wizard import problems
 from setup_wizard.config.backend import inspect_backend
@@ -51,7 +53,7 @@ def backend_agrees(flow: FlowState, prepared: Settings) -> str | None:
     fields = ", ".join(msg.FIELD_NAMES[name] for name in names)
     source = view.source.describe()
     wanted = prepared.redacted_url().replace(prepared.url_scheme + "://", backend.url_scheme + "://", 1)
-    values: dict[str, str] = {
+    values: dict[str, Any] = {  # the entry's values (problems.step's **values)
         "source": source, "backend": target(backend), "prepared": target(prepared), "fields": fields,
         "path": str(view.layout.env_path), "key": view.source.key or "DATABASE_URL", "url": wanted}
     environ = view.source.kind is SourceKind.ENVIRON

@@ -3,7 +3,8 @@
 A check (Django system checks style) is a function of the shared `Context` that yields `Step`s with a
 stable id and code, a Korean message and a fix; `register` adds it to a module's list of checks in
 order (flow/checks_machine.py, checks_config.py and checks_database.py hold them, flow/checks.py
-runs them for `check`; the run's last screen is the database checks again, after its fixes).
+runs them for `check`; a run starts from the database checks, fixes what they found and reads them
+again: flow/database_phase.py).
 `run_checks` skips a check that needs the database when there is no connection (or the
 .env file when none was found), and
 turns a check that crashes into one failed item carrying its error while the others still run.
@@ -32,6 +33,8 @@ from setup_wizard.scrub import Scrubber
 if TYPE_CHECKING:
     import psycopg
 
+    from setup_wizard.database.checkpoints import CheckpointState
+    from setup_wizard.database.repair import Repair
     from setup_wizard.machine.discovery import Discovery
 
 
@@ -53,9 +56,15 @@ class Context:
     facts: dict[str, str] = field(default_factory=dict)
     # The run's second pass: the counters were counted when its repairs were planned (a recount it applied
     # leaves them in line), and the verification table was read after its last change to the memories;
-    # neither is read again, so the last screen does not scan every memory twice.
+    # neither is read again, so the last screen does not scan every memory twice. The first pass leaves
+    # the verification it read here.
     count_counters: bool = True
     verified: Report | None = None
+    # What the run's fixes start from (flow/database_phase.py): the ids of the items whose finding an
+    # automatic fix answers, the repairs planned for the drift found, LangGraph's tables as read.
+    fixable: set[str] = field(default_factory=set)
+    repairs: list[Repair] | None = None
+    checkpoints: CheckpointState | None = None
 
 
 CheckFunc = Callable[[Context], Iterable[Step]]

@@ -18,6 +18,7 @@ from setup_wizard.config.envwrite import owner_only
 from setup_wizard.config.settings import FIELDS
 from setup_wizard.flow.check_registry import Check, Context, register
 from setup_wizard.flow.settings_phase import env_file_step, settings_step
+from setup_wizard.machine.system import Platform
 from setup_wizard.results import Status, Step
 
 SUBPROCESS_TIMEOUT = 10
@@ -67,7 +68,7 @@ def check_env_gitignore(ctx: Context) -> Iterator[Step]:
 def check_env_permissions(ctx: Context) -> Iterator[Step]:
     title = msg.STEP_ENV_PERMISSIONS
     assert ctx.env_file is not None
-    if ctx.system.platform == "windows":
+    if ctx.system.platform is Platform.WINDOWS:
         # NTFS ACLs: a file in the user's profile is not readable by other users by default.
         yield Step("env_permissions", Status.SKIP, title, msg.ENV_PERMISSIONS_WINDOWS)
         return
@@ -123,7 +124,7 @@ def _copy_problems(ctx: Context, copies: list[Path]) -> tuple[list[str], list[st
             if state == "not_ignored":
                 lines.append(msg.ENV_COPY_NOT_IGNORED.format(name=path.name))
             fixes.append(msg.FIX_ENV_COPY_MOVE.format(path=path))
-        if ctx.system.platform != "windows":
+        if ctx.system.platform is not Platform.WINDOWS:
             mode = path.stat().st_mode & 0o777
             if mode & 0o044:
                 lines.append(msg.ENV_COPY_READABLE.format(name=path.name, mode=f"{mode:o}"))

@@ -5,8 +5,8 @@ The connection comes from the flow's own connect phase with a Decider that never
 skipped without it: the server's version, privileges and encoding, pending and changed migrations,
 the schema against the contract (with what --yes would repair), the search_path, the backend's own
 tables, the dev user, the seed's verification table and LangGraph's checkpoint tables. The order of
-`CHECKS` is the order the checklist shows. `last_pass` runs the same items on the run's connection after
-its fixes: the run's last screen (the final checklist, in every output mode).
+`CHECKS` is the order the checklist shows. `database_pass` runs the same items on a run's connection: its
+first pass, whose findings choose its fixes, and its last screen (the final checklist, in every output mode).
 """
 
 from __future__ import annotations
@@ -103,6 +103,7 @@ def check_pending(ctx: Context) -> Iterator[Step]:
     if not pending:
         yield Step("migrations", Status.OK, msg.STEP_MIGRATIONS, msg.MIGRATIONS_UP_TO_DATE.format(count=len(ctx.plan)))
         return
+    ctx.fixable.add("migrations")
     lines = [msg.MIGRATIONS_PENDING_HEAD.format(count=len(pending))]
     for migration in pending:
         lines.append(msg.MIGRATION_PENDING_LINE.format(
@@ -142,14 +143,16 @@ def check_schema(ctx: Context) -> Iterator[Step]:
     from setup_wizard.database.repair import drift_step, plan_repairs
 
     assert ctx.conn is not None
-    if not present_tables(ctx.conn):
+    pending = ctx.plan is None or any(item.state == "pending" for item in ctx.plan)
+    # Nothing to compare before the files run; once every file is applied, a missing table is drift to repair.
+    if pending and not present_tables(ctx.conn):
         for step_id, _kind, title in SCHEMA_STEPS:
             yield Step(step_id, Status.SKIP, title, msg.SCHEMA_NOTHING_YET)
         return
-    pending = ctx.plan is None or any(item.state == "pending" for item in ctx.plan)
     drift = find_drift(ctx.conn, counters=ctx.count_counters)
     # The live schema is the truth: what --yes would repair, and the SQL for what it will not.
     repairs = [] if pending or not drift else plan_repairs(ctx.conn, drift)
+    ctx.repairs = repairs
     counts = object_counts()
     ok_details = {
         "tables": msg.SCHEMA_TABLES_OK.format(tables=counts["tables"], columns=counts["columns"]),
@@ -171,6 +174,8 @@ def check_schema(ctx: Context) -> Iterator[Step]:
         status = Status.FAIL if any(d.severity == FAIL for d in found) else Status.WARN
         names = {d.name for d in found}
         covering = [r for r in repairs if names & set(r.drift)]
+        if any(r.safe for r in covering):
+            ctx.fixable.add(step_id)
         yield drift_step(covering, step_id, status, title, detail)
 
 
@@ -209,6 +214,8 @@ def check_dev_user(ctx: Context) -> Iterator[Step]:
 
     assert ctx.conn is not None
     step = dev_user_step(ctx.conn, never)  # check only reports; the run creates the user
+    if step is not None and step.code == "dev_user_missing":
+        ctx.fixable.add("dev_user")
     yield step or Step("dev_user", Status.SKIP, msg.STEP_DEV_USER, msg.DEV_USER_NO_TABLE)
 
 
@@ -219,6 +226,7 @@ def check_verification(ctx: Context) -> Iterator[Step]:
     if steps is None:
         steps = Report()
         add_verification(ctx.conn, steps)
+        ctx.verified = steps  # read once: a run's first pass leaves it for its result screen
     ctx.verification = steps.verification
     if not steps.steps:
         yield Step("verification", Status.SKIP, msg.STEP_VERIFY, msg.VERIFY_NOTHING_YET)
@@ -230,7 +238,9 @@ def check_checkpoints(ctx: Context) -> Iterator[Step]:
     from setup_wizard.database import checkpoints
 
     assert ctx.conn is not None
-    state = checkpoints.read_state(ctx.conn)
+    state = ctx.checkpoints = checkpoints.read_state(ctx.conn)
+    if state.settable:
+        ctx.fixable.add("checkpoints")
     title = msg.STEP_CHECKPOINTS
     installed = state.expected is not None
     if state.absent:
@@ -251,7 +261,8 @@ def check_checkpoints(ctx: Context) -> Iterator[Step]:
         yield Step("checkpoints", Status.OK, title, msg.CHECKPOINTS_PRESENT.format(version=version))
 
 
-def last_pass(ctx: Context) -> list[Step]:
-    """The run's last screen: the same checks `check` runs on the database, on the run's own connection
-    after its fixes (checks -> fixes -> the same checks again). Same database, same verdict, either door."""
+def database_pass(ctx: Context) -> list[Step]:
+    """Every item above that needs the connection, on a run's own connection: its first pass after the
+    login, and its last screen after its fixes (flow/database_phase.py). Same database, same verdict,
+    whichever door."""
     return list(run_checks(ctx, [check for check in CHECKS if check.needs_connection]))

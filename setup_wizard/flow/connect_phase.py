@@ -97,7 +97,7 @@ def server_fix(flow: FlowState, settings: Settings) -> tuple[Service | None, Ins
 def fix_label(flow: FlowState, settings: Settings) -> str | None:
     service, binaries = server_fix(flow, settings)
     if service is not None:
-        if service.kind == "user":
+        if service.is_user_server:
             return msg.CHOICE_START_USER_SERVER
         return msg.CHOICE_START_SERVICE.format(name=service.name)
     if binaries is not None and not flow.decider.read_only:

@@ -1,5 +1,5 @@
 """The result phase: the verification table, LangGraph's tables, the dev user, and what the final checklist
-(`check`'s database items read again, flow/checks_database.last_pass) means for the run."""
+(`check`'s database items read again, flow/database_phase.py) means for the run."""
 
 from __future__ import annotations
 
@@ -13,7 +13,6 @@ from setup_wizard.database import checkpoints
 from setup_wizard.database.connect import error_text
 from setup_wizard.database.verify import verification_rows
 from setup_wizard.errors import WizardError
-from setup_wizard.flow.decide import Decider, FixKind
 from setup_wizard.results import Report, Status, Step
 from setup_wizard.scrub import Scrubber
 
@@ -39,20 +38,19 @@ def add_verification(conn: psycopg.Connection[Any], report: Report) -> None:
         report.add(Step("verification", Status.OK, msg.STEP_VERIFY, msg.VERIFY_OK))
 
 
-def ensure_checkpoints(conn: psycopg.Connection[Any], settings: Settings, decider: Decider, report: Report,
-                       say: Say) -> bool:
-    """LangGraph's tables through the library's own setup(), when its extra is installed and asked for.
+def checkpoints_ok(state: checkpoints.CheckpointState) -> Step | None:
+    """With the library installed and nothing for its setup() to do: the run's line about LangGraph's tables."""
+    if state.expected is None or state.settable:
+        return None
+    return Step("checkpoints", Status.OK, msg.STEP_CHECKPOINTS, msg.CHECKPOINTS_OK.format(version=state.version))
 
-    Returns True when it created or upgraded them."""
-    if not checkpoints.library_installed():
-        return False  # the backend creates them when it first starts (next_steps says so)
-    state = checkpoints.read_state(conn)
-    if state.complete and not state.behind:
-        report.add(Step("checkpoints", Status.OK, msg.STEP_CHECKPOINTS,
-                        msg.CHECKPOINTS_OK.format(version=state.version)))
-        return False
+
+def set_up_checkpoints(conn: psycopg.Connection[Any], settings: Settings, state: checkpoints.CheckpointState,
+                       allow: Callable[[str], bool], report: Report, say: Say) -> bool:
+    """The fix for LangGraph's tables found absent, incomplete or behind the installed library (`settable`):
+    the library's own setup(), when asked for. Returns True when it created or upgraded them."""
     question = msg.ASK_CREATE_CHECKPOINTS if state.absent else msg.ASK_UPGRADE_CHECKPOINTS
-    if not decider.allow(FixKind.ADD, question):
+    if not allow(question):
         report.add(Step("checkpoints", Status.SKIP, msg.STEP_CHECKPOINTS, msg.CHECKPOINTS_DECLINED))
         return False
     say(msg.CHECKPOINTS_CREATING)

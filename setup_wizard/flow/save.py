@@ -30,6 +30,7 @@ from setup_wizard.errors import WizardError
 from setup_wizard.flow.decide import FixKind
 from setup_wizard.flow.state import FlowState
 from setup_wizard.flow.view import Phase
+from setup_wizard.machine.system import Platform
 from setup_wizard.results import Status, Step
 
 
@@ -153,7 +154,7 @@ def account_unsaved(flow: FlowState, settings: Settings) -> str | None:
 
 def restrict_if_readable(flow: FlowState, path: Path) -> None:
     """A password now sits in the file: if other users can read it, say so and offer to restrict it."""
-    if flow.system.platform == "windows":
+    if flow.system.platform is Platform.WINDOWS:
         return  # NTFS: a file in the user's profile is not readable by other users by default
     mode = path.stat().st_mode & 0o777
     if not mode & 0o077:

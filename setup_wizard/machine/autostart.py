@@ -20,7 +20,7 @@ from setup_wizard import messages as msg
 from setup_wizard import problems
 from setup_wizard.machine import local_cluster
 from setup_wizard.machine.shell import env_get
-from setup_wizard.machine.system import System
+from setup_wizard.machine.system import Platform, System
 from setup_wizard.results import Status, Step
 
 UNIT = "setup_wizard-postgres.service"
@@ -40,12 +40,12 @@ def _home(system: System) -> str:
 
 def _entry(system: System, place: local_cluster.Place, pg_ctl: Path) -> Entry:
     data, log = str(place.data), str(place.log)
-    if system.platform == "windows":
+    if system.platform is Platform.WINDOWS:
         appdata = env_get(system.environ, "APPDATA") or ""
         folder = system.path(appdata, "Microsoft", "Windows", "Start Menu", "Programs", "Startup")
         text = f'@echo off\r\n"{pg_ctl}" start -D "{data}" -l "{log}"\r\n'
         return Entry(system.path(folder, STARTUP_FILE), text)
-    if system.platform == "darwin":
+    if system.platform is Platform.MACOS:
         plist = {"Label": AGENT, "RunAtLoad": True,
                  "ProgramArguments": [str(pg_ctl), "start", "-D", data, "-l", log]}
         return Entry(system.path(_home(system), "Library", "LaunchAgents", AGENT + ".plist"),
@@ -75,7 +75,7 @@ def _place(system: System) -> tuple[local_cluster.Place, Path] | Step:
     if place.run_as is not None:
         return problems.step("autostart_unavailable", "autostart", Status.FAIL, msg.STEP_AUTOSTART,
                              user=place.run_as)
-    return place, system.path(current.bindir, "pg_ctl.exe" if system.platform == "windows" else "pg_ctl")
+    return place, system.path(current.bindir, system.platform.executable("pg_ctl"))
 
 
 def entry_path(system: System) -> Path | None:
@@ -95,7 +95,7 @@ def enable(system: System) -> Step:
     except OSError as error:
         return problems.step("autostart_failed", "autostart", Status.FAIL, msg.STEP_AUTOSTART,
                              error=error, path=entry.path)
-    if system.platform == "linux":
+    if system.platform is Platform.LINUX:
         for argv in (["systemctl", "--user", "daemon-reload"], ["systemctl", "--user", "enable", UNIT]):
             result = system.run(argv, timeout=30)
             if not result.ok:
@@ -110,7 +110,7 @@ def disable(system: System) -> Step:
     path = entry_path(system)
     if path is None or not path.exists():
         return Step("autostart", Status.OK, msg.STEP_AUTOSTART, msg.AUTOSTART_ALREADY_OFF)
-    if system.platform == "linux":
+    if system.platform is Platform.LINUX:
         system.run(["systemctl", "--user", "disable", UNIT], timeout=30)
     try:
         path.unlink()

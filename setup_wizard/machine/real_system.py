@@ -12,7 +12,6 @@ import glob as globlib
 import os
 import shutil
 import subprocess
-import sys
 from collections.abc import Mapping, MutableMapping, Sequence
 from pathlib import Path
 
@@ -21,9 +20,11 @@ from setup_wizard.machine.system import (
     ERROR_ACCESS_DENIED,
     CommandResult,
     Elevation,
+    Platform,
     RegistryValue,
     ServiceState,
     parse_sc_query,
+    running_platform,
 )
 
 
@@ -33,32 +34,19 @@ def console_encoding() -> str:
     A console program writes in the console's output code page when it has a console, else in the
     OEM code page. Elsewhere: the locale's encoding. Never guessed from the bytes.
     """
-    if sys.platform == "win32":
-        import ctypes
-
-        try:
-            code_page = int(ctypes.WinDLL("kernel32").GetConsoleOutputCP())
-        except (AttributeError, OSError):
-            code_page = 0
+    if running_platform().is_windows:
+        code_page = win32.console_output_code_page()
         return f"cp{code_page}" if code_page else "oem"
     import locale
 
     return locale.getpreferredencoding(False) or "utf-8"
 
 
-def _platform_name() -> str:
-    if sys.platform.startswith("win"):
-        return "windows"
-    if sys.platform == "darwin":
-        return "darwin"
-    return "linux"
-
-
 class RealSystem:
     """The machine the wizard runs on."""
 
     def __init__(self, environ: MutableMapping[str, str] | None = None) -> None:
-        self.platform = _platform_name()
+        self.platform: Platform = running_platform()
         self.environ: MutableMapping[str, str] = os.environ if environ is None else environ
 
     def path(self, *parts: str | Path) -> Path:
@@ -80,18 +68,18 @@ class RealSystem:
 
     # --- Windows registry (HKLM, 64-bit view) --------------------------------------------------
     def registry_subkeys(self, key: str) -> list[str]:
-        if self.platform != "windows":
+        if not self.platform.is_windows:
             return []
         return win32.hklm_subkeys(key)
 
     def registry_values(self, key: str) -> dict[str, RegistryValue]:
-        if self.platform != "windows":
+        if not self.platform.is_windows:
             return {}
         return win32.hklm_values(key)
 
     # --- services and commands -----------------------------------------------------------------
     def service_state(self, name: str) -> ServiceState:
-        if self.platform != "windows":
+        if not self.platform.is_windows:
             return ServiceState.ABSENT
         result = self.run(["sc", "query", name], timeout=15)
         if result.error is not None:
@@ -107,7 +95,7 @@ class RealSystem:
         server holding our pipes would keep `communicate()` waiting for ever.
         """
         kwargs: dict[str, object] = {}
-        if user is not None and self.platform != "windows":
+        if user is not None and not self.platform.is_windows:
             kwargs["user"] = user
         encoding = console_encoding()
         environment = dict(env) if env is not None else dict(self.environ)
@@ -134,18 +122,18 @@ class RealSystem:
 
     def run_elevated(self, program: str, args: Sequence[str], timeout: float = 60.0) -> Elevation:
         """ShellExecuteExW with the `runas` verb (machine/win32.py): Windows asks the person (UAC) first."""
-        if self.platform != "windows":
+        if not self.platform.is_windows:
             return Elevation(error=ERROR_ACCESS_DENIED)
         return win32.run_as_administrator(program, args, timeout)
 
     # --- the user's PATH (HKCU\Environment) ----------------------------------------------------
     def user_path(self) -> str:
-        if self.platform != "windows":
+        if not self.platform.is_windows:
             return ""
         return win32.read_user_path()
 
     def set_user_path(self, value: str) -> None:
         """Write the user's PATH (kept unexpanded) and tell running programs it changed."""
-        if self.platform != "windows":
+        if not self.platform.is_windows:
             raise OSError("the user PATH in the registry exists only on Windows")
         win32.write_user_path(value)

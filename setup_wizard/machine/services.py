@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from enum import Enum
 
 from setup_wizard import messages as msg
 from setup_wizard import problems
@@ -15,17 +16,28 @@ from setup_wizard.config.settings import Settings
 from setup_wizard.machine.discovery import PREFERRED_VERSION, Discovery, Installation
 from setup_wizard.machine.fix import Confirm, FixOutcome, Say
 from setup_wizard.machine.login_help import Cluster, debian_clusters, is_local
-from setup_wizard.machine.system import CommandResult, ServiceState, System
+from setup_wizard.machine.system import CommandResult, Platform, ServiceState, System
 from setup_wizard.results import Status, Step
 
 SERVICE_WAIT_SECONDS = 30.0
+
+
+class ServiceKind(Enum):
+    """Who starts a server: Windows' service manager, systemd, Debian's pg_ctlcluster, brew, or this
+    program (the per-user server, machine/local_cluster.py)."""
+
+    WINDOWS = "windows"
+    SYSTEMD = "systemd"
+    PG_CTLCLUSTER = "pg_ctlcluster"
+    BREW = "brew"
+    USER = "user"
 
 
 @dataclass(frozen=True)
 class Service:
     """A server this machine can start: a Windows service, a systemd unit, a Debian cluster, brew."""
 
-    kind: str  # "windows", "systemd", "pg_ctlcluster", "brew"
+    kind: ServiceKind
     name: str
     state: ServiceState
     start: tuple[str, ...]  # the command that starts it
@@ -33,8 +45,12 @@ class Service:
     installation: Installation | None = None
 
     @property
+    def is_user_server(self) -> bool:
+        return self.kind is ServiceKind.USER
+
+    @property
     def command_text(self) -> str:
-        prefix = "sudo " if self.needs_elevation and self.kind != "windows" else ""
+        prefix = "sudo " if self.needs_elevation and self.kind is not ServiceKind.WINDOWS else ""
         return prefix + " ".join(self.start)
 
 
@@ -57,7 +73,7 @@ def _linux_service(system: System, discovery: Discovery, port: int) -> Service |
             # Ver Cluster Port Status Owner Datadir Logfile: the status word is not translated.
             if len(parts) >= 4 and parts[2] == str(port):
                 state = ServiceState.RUNNING if parts[3].startswith("online") else ServiceState.STOPPED
-                return Service("pg_ctlcluster", f"{parts[0]}/{parts[1]}", state,
+                return Service(ServiceKind.PG_CTLCLUSTER, f"{parts[0]}/{parts[1]}", state,
                                ("pg_ctlcluster", parts[0], parts[1], "start"), not root)
     if system.which("systemctl") is None:
         return None
@@ -70,7 +86,7 @@ def _linux_service(system: System, discovery: Discovery, port: int) -> Service |
         active = values.get("ActiveState", "")
         state = {"active": ServiceState.RUNNING, "activating": ServiceState.STARTING,
                  "deactivating": ServiceState.STOPPING}.get(active, ServiceState.STOPPED)
-        return Service("systemd", unit, state, ("systemctl", "start", unit), not root)
+        return Service(ServiceKind.SYSTEMD, unit, state, ("systemctl", "start", unit), not root)
     return None
 
 
@@ -84,7 +100,7 @@ def _brew_service(system: System, discovery: Discovery) -> Service | None:
         if len(parts) < 2 or not parts[0].startswith("postgresql"):
             continue
         state = ServiceState.RUNNING if parts[1] == "started" else ServiceState.STOPPED
-        service = Service("brew", parts[0], state, ("brew", "services", "start", parts[0]), False)
+        service = Service(ServiceKind.BREW, parts[0], state, ("brew", "services", "start", parts[0]), False)
         if parts[0] == f"postgresql@{PREFERRED_VERSION}":
             return service
         fallback = fallback or service
@@ -100,9 +116,9 @@ def any_system_server(system: System, discovery: Discovery) -> bool:
         return False
     if any(i.service for i in discovery.installations):
         return True
-    if system.platform == "darwin":
+    if system.platform is Platform.MACOS:
         return _brew_service(system, discovery) is not None
-    if system.platform == "windows":
+    if system.platform is Platform.WINDOWS:
         return False
     if system.which("pg_lsclusters") is not None:
         listing = system.run(["pg_lsclusters", "--no-header"], timeout=15)
@@ -122,14 +138,14 @@ def find_service(system: System, discovery: Discovery, settings: Settings) -> Se
         return user_server
     if local_cluster.system_hidden(system):
         return None
-    if system.platform == "windows":
+    if system.platform is Platform.WINDOWS:
         installation = _for_port(discovery, settings.port)
         if installation is None or installation.service is None:
             return None
         state = system.service_state(installation.service)
-        return Service("windows", installation.service, state, ("sc.exe", "start", installation.service), True,
-                       installation)
-    if system.platform == "darwin":
+        return Service(ServiceKind.WINDOWS, installation.service, state, ("sc.exe", "start", installation.service),
+                       True, installation)
+    if system.platform is Platform.MACOS:
         return _brew_service(system, discovery)
     return _linux_service(system, discovery, settings.port)
 
@@ -139,7 +155,7 @@ def service_step(service: Service | None, settings: Settings, connected: bool) -
         return Step("service", Status.SKIP, msg.STEP_SERVICE, msg.SERVICE_REMOTE)
     if service is None:
         return None
-    if service.kind == "user":
+    if service.kind is ServiceKind.USER:
         if service.state is ServiceState.RUNNING:
             return Step("service", Status.OK, msg.STEP_SERVICE, msg.USER_SERVER_RUNNING_LINE)
         return problems.step("user_server_stopped", "service", Status.WARN if connected else Status.FAIL,
@@ -152,7 +168,7 @@ def service_step(service: Service | None, settings: Settings, connected: bool) -
         return Step("service", status, msg.STEP_SERVICE, msg.SERVICE_ABSENT.format(name=service.name))
     if service.state is ServiceState.UNKNOWN:
         return Step("service", Status.WARN, msg.STEP_SERVICE, msg.SERVICE_UNKNOWN.format(name=service.name))
-    if service.kind == "windows":
+    if service.kind is ServiceKind.WINDOWS:
         command = msg.SERVICE_START_WINDOWS_HOW.format(name=service.name, command=service.command_text)
     else:
         command = service.command_text
@@ -190,7 +206,7 @@ def start_fix(system: System, discovery: Discovery | None, settings: Settings, i
     from setup_wizard.machine import local_cluster
 
     user_server = local_cluster.as_service(system, settings)  # the per-user server at this port
-    clusters = debian_clusters(system) if system.platform == "linux" and user_server is None else []
+    clusters = debian_clusters(system) if system.platform is Platform.LINUX and user_server is None else []
     if not clusters and user_server is None and discovery.chosen is None:
         return _nothing_to_start(system, discovery, in_wizard)
     if clusters:
@@ -200,8 +216,8 @@ def start_fix(system: System, discovery: Discovery | None, settings: Settings, i
         if service is None or service.state not in (ServiceState.STOPPED, ServiceState.PAUSED):
             return None
         command = (msg.SERVICE_START_WINDOWS_HOW.format(name=service.name, command=service.command_text)
-                   if service.kind == "windows" else service.command_text)
-        lines = [msg.USER_SERVER_START_LINE.format(command=command) if service.kind == "user"
+                   if service.kind is ServiceKind.WINDOWS else service.command_text)
+        lines = [msg.USER_SERVER_START_LINE.format(command=command) if service.kind is ServiceKind.USER
                  else msg.SERVER_START_SERVICE.format(name=service.name, command=command)]
     lines.append(msg.SERVER_START_THEN_RETRY if in_wizard else msg.SERVER_START_THEN_RERUN)
     return "\n".join(f"{number}. {line}" for number, line in enumerate(lines, start=1))
@@ -249,19 +265,19 @@ def _start_user_server(system: System, confirm: Confirm) -> FixOutcome:
 def start_service(system: System, service: Service, settings: Settings, confirm: Confirm, say: Say,
                   wait: float = SERVICE_WAIT_SECONDS) -> FixOutcome:
     """Explain, ask, start (elevated on Windows: the UAC prompt), then wait until it accepts connections."""
-    if service.kind == "user":
+    if service.kind is ServiceKind.USER:
         return _start_user_server(system, confirm)
-    if service.kind == "windows":
+    if service.kind is ServiceKind.WINDOWS:
         question = msg.ASK_START_SERVICE_WINDOWS.format(name=service.name)
     else:
         question = msg.ASK_START_SERVICE.format(command=service.command_text)
-    if service.needs_elevation and service.kind != "windows" and not system.is_root():
+    if service.needs_elevation and service.kind is not ServiceKind.WINDOWS and not system.is_root():
         return FixOutcome(False)  # sudo would ask for a password: the command is shown instead
     if not confirm(question):
         return FixOutcome(False)
     say(msg.STARTING_SERVICE.format(name=service.name, seconds=int(wait)))
     started = time.monotonic()
-    if service.kind == "windows":
+    if service.kind is ServiceKind.WINDOWS:
         elevation = system.run_elevated(service.start[0], list(service.start[1:]), timeout=wait)
         # ShellExecuteEx returned only once the person answered the UAC prompt: that time is theirs,
         # the server's start-up clock starts after it.

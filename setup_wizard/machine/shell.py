@@ -22,6 +22,8 @@ import re
 from collections.abc import Mapping, Sequence
 from enum import Enum
 
+from setup_wizard.machine.system import Platform
+
 
 class Shell(str, Enum):
     CMD = "cmd"
@@ -58,8 +60,8 @@ def _powershell_started(environ: Mapping[str, str]) -> bool:
     return False
 
 
-def detect_shell(platform: str, environ: Mapping[str, str]) -> Shell:
-    if platform != "windows":
+def detect_shell(platform: Platform, environ: Mapping[str, str]) -> Shell:
+    if not platform.is_windows:
         return Shell.POSIX
     if is_git_bash(environ):
         return Shell.GIT_BASH

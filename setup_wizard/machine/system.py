@@ -6,6 +6,10 @@ PATH) goes through a `System`. `RealSystem` (machine/real_system.py) asks the re
 Windows calls in machine/win32.py; tests use a recorded machine (tests/recorded_system.py), so the
 Windows logic runs in tests on any OS. Both read `sc query` with the same parser, here.
 
+Which operating system a machine runs is a `Platform`, the one vocabulary of the System, the
+Environment and the catalogue's platform-tagged steps; `running_platform()` is the only reader of the
+interpreter's `sys.platform` (tests/test_platform_vocabulary.py keeps it so).
+
 Windows tools answer in the console's code page (CP949 on Korean Windows): commands return bytes
 and the parsers here read only language-independent parts (numeric codes, constant names).
 """
@@ -13,6 +17,7 @@ and the parsers here read only language-independent parts (numeric codes, consta
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Mapping, MutableMapping, Sequence
 from dataclasses import dataclass
 from enum import Enum
@@ -28,6 +33,31 @@ ERROR_SERVICE_DOES_NOT_EXIST = 1060
 ERROR_CANCELLED = 1223  # the person answered "no" to the UAC prompt
 
 RegistryValue = str | int
+
+
+class Platform(Enum):
+    """The operating system of a machine. The value is the catalogue's step tag ("windows: ...")."""
+
+    WINDOWS = "windows"
+    LINUX = "linux"  # and any other POSIX system but macOS
+    MACOS = "darwin"
+
+    @property
+    def is_windows(self) -> bool:
+        return self is Platform.WINDOWS
+
+    def executable(self, name: str) -> str:
+        """A program's file name: `psql.exe` on Windows, `psql` elsewhere."""
+        return name + ".exe" if self.is_windows else name
+
+
+def running_platform() -> Platform:
+    """The operating system this process runs on: the one place that reads `sys.platform`."""
+    if sys.platform == "win32":
+        return Platform.WINDOWS
+    if sys.platform == "darwin":
+        return Platform.MACOS
+    return Platform.LINUX
 
 
 class ServiceState(str, Enum):
@@ -115,7 +145,7 @@ class Elevation:
 class System(Protocol):
     """The operating-system calls the diagnosis needs. Paths are the machine's own (Windows or POSIX)."""
 
-    platform: str  # "windows", "linux" or "darwin"
+    platform: Platform
     environ: MutableMapping[str, str]
 
     def path(self, *parts: str | Path) -> Path: ...
@@ -147,8 +177,8 @@ class System(Protocol):
     def set_user_path(self, value: str) -> None: ...
 
 
-def join_path(platform: str, *parts: str | Path) -> Path:
+def join_path(platform: Platform, *parts: str | Path) -> Path:
     """Join in the given platform's flavour; a Windows path keeps its backslashes on any OS."""
-    if platform == "windows":
+    if platform.is_windows:
         return Path(str(PureWindowsPath(*[str(p) for p in parts])))
     return Path(str(PurePosixPath(*[str(p) for p in parts])))

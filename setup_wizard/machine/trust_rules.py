@@ -126,7 +126,7 @@ def trusted(system: System, target: ResetTarget, user: str) -> Iterator[None]:
         raise ResetFailed(msg.RESET_REASON_FILE.format(error=exc.strerror or exc)) from exc
     loaded = False
     try:
-        _write_in_place(target.hba_file, trust_lines(user, original, system.platform != "windows") + original)
+        _write_in_place(target.hba_file, trust_lines(user, original, not system.platform.is_windows) + original)
         result = reload(system, target)
         if not result.ok:
             raise ResetFailed(msg.RESET_REASON_RELOAD.format(output=result.error or result.text or result.returncode))

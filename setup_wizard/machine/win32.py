@@ -62,6 +62,17 @@ def hklm_values(key: str) -> dict[str, RegistryValue]:
             index += 1
 
 
+# --- the console ---------------------------------------------------------------------------------------
+def console_output_code_page() -> int:
+    """The console's output code page (949 on Korean Windows); 0 when this process has no console."""
+    import ctypes
+
+    try:
+        return int(ctypes.WinDLL("kernel32").GetConsoleOutputCP())  # type: ignore[attr-defined,unused-ignore]
+    except (AttributeError, OSError):
+        return 0
+
+
 # --- the UAC prompt ----------------------------------------------------------------------------------
 def _quote_windows_args(args: Sequence[str]) -> str:
     return subprocess.list2cmdline(list(args))

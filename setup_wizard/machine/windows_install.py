@@ -30,7 +30,7 @@ from setup_wizard import messages as msg
 from setup_wizard import problems
 from setup_wizard.config.settings import Settings
 from setup_wizard.machine.fix import Confirm, FixOutcome, Say
-from setup_wizard.machine.system import System
+from setup_wizard.machine.system import Platform, System
 from setup_wizard.results import Status, Step
 
 WINGET_ID = "PostgreSQL.PostgreSQL.17"
@@ -61,7 +61,7 @@ Progress = Callable[[str], AbstractContextManager[Say]]
 
 
 def available(system: System) -> bool:
-    return system.platform == "windows" and system.which("winget") is not None
+    return system.platform is Platform.WINDOWS and system.which("winget") is not None
 
 
 def option_text(settings: Settings) -> str:

@@ -116,7 +116,7 @@ class Screen:
             table.add_column(title, overflow="fold")
         for item in discovery.installations:
             mark = self.symbols.ok + " " if item == discovery.chosen else "  "
-            table.add_row(mark + item.version, str(item.bindir), msg.ORIGINS.get(item.origin, item.origin),
+            table.add_row(mark + item.version, str(item.bindir), item.origin.shown,
                           item.service or "-", str(item.port) if item.port else "-")
         self.console.print(table)
 

@@ -20,7 +20,8 @@ def _installations(extra_env: dict[str, str]) -> object:
     environ = dict(os.environ)  # upper-case keys, as Windows gives them
     environ.update(extra_env)
     found = discover(RealSystem(environ))
-    return [{**asdict(i), "bindir": str(i.bindir), "datadir": str(i.datadir) if i.datadir else None}
+    return [{**asdict(i), "bindir": str(i.bindir), "datadir": str(i.datadir) if i.datadir else None,
+             "origin": i.origin.value}
             for i in found.installations]
 
 
