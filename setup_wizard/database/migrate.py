@@ -155,15 +155,16 @@ class Runner:
                 self.settle(schema)
         return result
 
-    # The tables a migration may rewrite or fill (0003 rewrites every memory to link it to its session).
-    SETTLED_TABLES = ("conversation_memories", "chat_sessions")
+    # The table a migration may rewrite (0003 rewrites every memory to link it to its session).
+    SETTLED_TABLES = ("conversation_memories",)
 
     def settle(self, schema: str) -> None:
-        """VACUUM (ANALYZE) the tables the files just rewrote: a rewritten table's pages are not marked
+        """VACUUM the tables the files may have rewritten: a rewritten table's pages are not marked
         all-visible until a vacuum, so until autovacuum comes by every index-only scan also reads the heap
-        (the next run's counters and verification took 1-2 s instead of 0.3 s at 1M memories). Only an
-        optimisation: waits no longer than --lock-timeout, and anything in the way (not the owner: the
-        server only warns; a statement_timeout) leaves it to autovacuum, silently."""
+        (the next run's counters and verification took 1-2 s instead of 0.3 s at 1M memories). 0003 ends
+        with its own ANALYZE; pages already all-visible are skipped, so a table no file touched costs
+        little. Only an optimisation: waits no longer than --lock-timeout, and anything in the way (not
+        the owner: the server only warns; a statement_timeout) leaves it to autovacuum, silently."""
         import psycopg
 
         from setup_wizard.database.live_schema import quote_ident
@@ -176,7 +177,7 @@ class Runner:
                     exists = self.conn.execute("SELECT to_regclass(format('%%I.%%I', %s::text, %s::text)) IS NOT NULL",
                                                [schema, table]).fetchone()
                     if exists and exists[0]:
-                        self.conn.execute(f"VACUUM (ANALYZE) {quote_ident(schema)}.{quote_ident(table)}")
+                        self.conn.execute(f"VACUUM {quote_ident(schema)}.{quote_ident(table)}")
             finally:
                 self.conn.execute("SELECT set_config('lock_timeout', %s, false)", [row[0] if row else "0"])
         except (psycopg.Error, WizardError):
