@@ -9,7 +9,9 @@ wizard's advisory lock (setup() is not safe to run twice at once). We never writ
 
 from __future__ import annotations
 
+import functools
 import importlib.util
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -48,13 +50,13 @@ def library_version() -> str | None:
         return None
 
 
+@functools.cache
 def _migrations_in_source() -> int | None:
-    """len(MIGRATIONS), read from the installed library's base.py without importing it.
+    """len(MIGRATIONS), read from the installed library's base.py without importing it (once a process).
 
     Importing langgraph pulls in langchain_core (~0.5 s), which alone would break the target of a
     rerun under 1 s; the list is a literal, so reading it statically gives the same number.
     """
-    import ast
     from importlib.metadata import PackageNotFoundError, distribution
 
     try:
@@ -65,10 +67,38 @@ def _migrations_in_source() -> int | None:
     if source is None:
         return None
     try:
-        tree = ast.parse(Path(source.locate()).read_text(encoding="utf-8"))
-    except (OSError, SyntaxError, ValueError):
+        text = Path(source.locate()).read_text(encoding="utf-8")
+    except (OSError, ValueError):
         return None
-    for node in tree.body:
+    return _count_migrations(text)
+
+
+_MIGRATIONS_START = re.compile(r"^MIGRATIONS\s*=\s*\[", re.MULTILINE)
+
+
+def _count_migrations(text: str) -> int | None:
+    """The number of items of the module-level `MIGRATIONS = [...]` literal. Only that statement is
+    parsed (up to a `]` that starts a line and closes it): the whole module takes ~10 ms to parse."""
+    import ast
+
+    found = _MIGRATIONS_START.search(text)
+    start = found.start() if found is not None else len(text)
+    for end in re.finditer(r"^\]", text[start:], re.MULTILINE):
+        try:
+            body = ast.parse(text[start:start + end.end()]).body
+        except SyntaxError:
+            continue
+        return _literal_length(body)
+    try:
+        return _literal_length(ast.parse(text).body)
+    except (SyntaxError, ValueError):
+        return None
+
+
+def _literal_length(body: list[Any]) -> int | None:
+    import ast
+
+    for node in body:
         if (isinstance(node, ast.Assign) and isinstance(node.value, ast.List)
                 and any(isinstance(t, ast.Name) and t.id == "MIGRATIONS" for t in node.targets)):
             return len(node.value.elts)

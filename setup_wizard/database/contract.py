@@ -125,12 +125,15 @@ COUNTING_TRIGGER = "trigger_update_session_message_count"
 # aggregate over conversation_memories. COUNTERS_DISAGREE, over a session `s` and its row `c`: the count
 # differs, or last_message is not the newest memory's (any of them, when several share that time). A
 # session without memories keeps its last_message.
-COUNTED_SESSIONS = """SELECT cs.session_id, coalesce(a.n, 0) AS n, a.last_at
-          FROM chat_sessions AS cs
-          LEFT JOIN (SELECT session_id, count(*) AS n, max(created_at) AS last_at
+# SESSION_MEMORIES is that aggregate alone (a session id per row, also ids no session has).
+SESSION_MEMORIES = """SELECT session_id, count(*) AS n, max(created_at) AS last_at
                        FROM conversation_memories
                       WHERE session_id IS NOT NULL
-                      GROUP BY session_id) AS a ON a.session_id = cs.session_id"""
+                      GROUP BY session_id"""
+COUNTED_SESSIONS_OF = """SELECT cs.session_id, coalesce(a.n, 0) AS n, a.last_at
+          FROM chat_sessions AS cs
+          LEFT JOIN {memories} AS a ON a.session_id = cs.session_id"""
+COUNTED_SESSIONS = COUNTED_SESSIONS_OF.format(memories=f"({SESSION_MEMORIES})")
 COUNTERS_DISAGREE = """(s.message_count IS DISTINCT FROM c.n
         OR (c.n > 0 AND NOT EXISTS (SELECT 1 FROM conversation_memories AS m
                                      WHERE m.session_id = s.session_id AND m.created_at = c.last_at

@@ -16,17 +16,18 @@ from typing import TYPE_CHECKING, Any
 from setup_wizard import messages as msg
 from setup_wizard.database.contract import (
     CONTRACT,
-    COUNTED_SESSIONS,
+    COUNTED_SESSIONS_OF,
     COUNTERS_DISAGREE,
     FAIL,
     P1,
     P3,
+    SESSION_MEMORIES,
     WARN,
     Contract,
     ForeignKey,
     index_columns,
 )
-from setup_wizard.database.live_schema import contract_schema, counting_triggers, has_session_link, present_tables
+from setup_wizard.database.live_schema import LiveState, counting_triggers, has_session_link, live_state, present_tables
 
 if TYPE_CHECKING:
     import psycopg
@@ -280,10 +281,25 @@ def _trigger_drift(conn: psycopg.Connection[Any], contract: Contract, present: s
 
 # How many sessions disagree, and one of them: one aggregate over conversation_memories (the text
 # sql/0003_chat_sessions.sql uses to bring them in line), an index probe per session for last_message.
-COUNTERS_SQL = f"""SELECT count(*), min(s.session_id)
+# The same aggregate also sums the memories that have a session: the verification's "with a session"
+# row (database/verify.py) takes that number instead of counting every memory again.
+COUNTERS_SQL = f"""WITH memories AS ({SESSION_MEMORIES})
+SELECT (SELECT coalesce(sum(n), 0) FROM memories), count(s.session_id), min(s.session_id)
   FROM chat_sessions AS s
-  JOIN ({COUNTED_SESSIONS}) AS c ON c.session_id = s.session_id
- WHERE {COUNTERS_DISAGREE}"""
+  JOIN ({COUNTED_SESSIONS_OF.format(memories="memories")}) AS c ON c.session_id = s.session_id
+   AND {COUNTERS_DISAGREE}"""
+
+# The state's fact (live_schema.LiveState) holding the scan's numbers, by schema.
+SESSION_SCAN = "session_scan"
+
+
+@dataclass(frozen=True)
+class SessionScan:
+    """What the one aggregate over the memories found."""
+
+    linked: int  # memories with a session_id
+    disagree: int  # sessions whose message_count / last_message disagree with their memories
+    example: str | None  # one of them
 
 
 # The columns the counters query reads: asked only when each is there with the contract's type.
@@ -293,23 +309,34 @@ _COUNTER_COLUMNS = {"chat_sessions.session_id", "chat_sessions.message_count", "
 
 
 def _counter_drift(conn: psycopg.Connection[Any], present: set[str], schema: str,
-                   table_drift: list[Drift]) -> list[Drift]:
+                   table_drift: list[Drift]) -> tuple[list[Drift], SessionScan | None]:
     """Sessions whose message_count / last_message disagree with their memories (a create_all database
     whose counts were set in Python, memories saved before the counting trigger existed)."""
     if not {"chat_sessions", "conversation_memories"} <= present or not has_session_link(conn, schema):
-        return []
+        return [], None
     if any(d.code in ("column_missing", "column_type") and d.name in _COUNTER_COLUMNS for d in table_drift):
-        return []  # reported as such; the counts are judged once the columns are right
+        return [], None  # reported as such; the counts are judged once the columns are right
     with conn.transaction():
         # The tables of `schema` by their plain names, as 0003 reads them; JIT costs more than it saves here.
         conn.execute("SELECT set_config('search_path', quote_ident(%s), true), set_config('jit', 'off', true)",
                      [schema])
         row = conn.execute(COUNTERS_SQL).fetchone()
-    count, example = (int(row[0]), row[1]) if row else (0, None)
-    if not count:
-        return []
+    scan = SessionScan(int(row[0]), int(row[1]), row[2]) if row else SessionScan(0, 0, None)
+    if not scan.disagree:
+        return [], scan
     return [Drift("triggers", "chat_sessions.message_count", msg.DRIFT_COUNTERS.format(
-        count=f"{count:,}", example=example), WARN, P3, "counters_disagree")]
+        count=f"{scan.disagree:,}", example=scan.example), WARN, P3, "counters_disagree")], scan
+
+
+def _catalog_drift(conn: psycopg.Connection[Any], contract: Contract, where: str
+                   ) -> tuple[set[str], list[Drift], list[Drift]]:
+    present = present_tables(conn, contract, where)
+    tables = _table_drift(conn, contract, present, where)
+    return present, tables, [
+        *_index_drift(conn, contract, present, where),
+        *_foreign_key_drift(conn, contract, present, where),
+        *_trigger_drift(conn, contract, present, where),
+    ]
 
 
 def find_drift(conn: psycopg.Connection[Any], contract: Contract = CONTRACT, schema: str | None = None,
@@ -318,15 +345,24 @@ def find_drift(conn: psycopg.Connection[Any], contract: Contract = CONTRACT, sch
 
     `schema`: where to look; by default where the backend's tables are (`contract_schema`).
     `counters`: also count the sessions whose counters disagree with their memories. That one reads every
-    memory's index entry (about 0.35 s at 1M memories), so a run asks it once, when it plans its repairs.
+    memory's index entry (about 0.25 s at 1M memories), so a run asks it once, when it plans its repairs.
+    Both parts are read once per state of the database (live_schema.live_state): asked again when nothing
+    changed since, the answer is the one already read.
     """
-    where = schema if schema is not None else contract_schema(conn)
-    present = present_tables(conn, contract, where)
-    tables = _table_drift(conn, contract, present, where)
-    return [
-        *tables,
-        *_index_drift(conn, contract, present, where),
-        *_foreign_key_drift(conn, contract, present, where),
-        *_trigger_drift(conn, contract, present, where),
-        *(_counter_drift(conn, present, where, tables) if counters else ()),
-    ]
+    state = live_state(conn)
+    where = schema if schema is not None else state.schema
+    if contract is not CONTRACT:
+        state = LiveState(where, None)  # remembered for the backend's contract only
+    present, tables, others = state.remember(("drift", where), lambda: _catalog_drift(conn, contract, where))
+    found = [*tables, *others]
+    if counters:
+        found += state.remember(("counters", where), lambda: _remember_scan(conn, state, present, where, tables))
+    return found
+
+
+def _remember_scan(conn: psycopg.Connection[Any], state: LiveState, present: set[str], where: str,
+                   tables: list[Drift]) -> list[Drift]:
+    found, scan = _counter_drift(conn, present, where, tables)
+    if scan is not None and state.token is not None:
+        state.facts[(SESSION_SCAN, where)] = scan
+    return found

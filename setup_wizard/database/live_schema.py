@@ -6,13 +6,20 @@ through the search_path) and which contract tables the search_path finds twice (
 (`has_session_link`); which triggers count messages into chat_sessions (`counting_triggers`). The
 contract check (database/drift.py), the repairs, the plan preview, the final checklist, the
 verification and the migration runner all ask these, so each query is written here once. Read-only.
+
+`live_state` reads where the tables are together with a token of the database's state, and the facts
+a reader derives from the catalog or the rows (`LiveState.remember`) are read once per connection while
+that token stays the same: a run asks the contract check, the counters and the verification twice
+(before and after its fixes), and a rerun that changed nothing reads each of them once.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+import weakref
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from setup_wizard import messages as msg
 from setup_wizard import problems
@@ -23,6 +30,8 @@ from setup_wizard.results import Status, Step
 if TYPE_CHECKING:
     import psycopg
 
+T = TypeVar("T")
+
 
 def _rows(conn: psycopg.Connection[Any], query: str, params: Any = None) -> list[tuple[Any, ...]]:
     return conn.execute(query, params).fetchall()
@@ -30,15 +39,68 @@ def _rows(conn: psycopg.Connection[Any], query: str, params: Any = None) -> list
 
 # --- where the contract lives -------------------------------------------------------------------------
 
+# The schema, and what says whether anything may have changed since: the transaction snapshot (every
+# write, DDL included, takes a transaction id, so a write committed anywhere on the server since moves it;
+# a false alarm costs one more read, never a stale fact), and the session's search_path and role (which
+# change what unqualified names mean without a transaction id).
+_SCHEMA_SQL = """
+    SELECT coalesce(
+        (SELECT n.nspname FROM pg_class AS c JOIN pg_namespace AS n ON n.oid = c.relnamespace
+          WHERE c.oid = coalesce(to_regclass('users'), to_regclass('conversation_memories'))),
+        current_schema(), 'public')"""
+_TOKEN_SQL = ", {snapshot}()::text, current_setting('search_path'), current_user::text"
+
+
+@dataclass
+class LiveState:
+    """Where the backend's tables are, and the facts already read while the database stayed as it is."""
+
+    schema: str
+    token: tuple[str, ...] | None  # None: not comparable (inside a transaction): nothing is remembered
+    facts: dict[Hashable, Any] = field(default_factory=dict)
+
+    def remember(self, key: Hashable, read: Callable[[], T]) -> T:
+        """`read()`'s answer, read once for this state: the same answer as reading it again."""
+        if self.token is None:
+            return read()
+        if key not in self.facts:
+            self.facts[key] = read()
+        value: T = self.facts[key]
+        return value
+
+    def known(self, key: Hashable) -> Any:
+        """A fact already read for this state, or None."""
+        return self.facts.get(key)
+
+
+_STATES: weakref.WeakKeyDictionary[Any, LiveState] = weakref.WeakKeyDictionary()
+
+
+def live_state(conn: psycopg.Connection[Any]) -> LiveState:
+    """The contract's schema (`contract_schema`) and the facts read for the database's current state.
+
+    One query, as contract_schema always was. Outside a transaction only: inside one the session's own
+    uncommitted writes are not in the token, so nothing is remembered or answered from memory there."""
+    from psycopg import pq
+
+    idle = conn.info.transaction_status == pq.TransactionStatus.IDLE
+    # pg_current_snapshot from PostgreSQL 13 on; txid_current_snapshot (deprecated since) before it.
+    snapshot = "pg_current_snapshot" if conn.info.server_version >= 130000 else "txid_current_snapshot"
+    row = conn.execute(_SCHEMA_SQL + (_TOKEN_SQL.format(snapshot=snapshot) if idle else "")).fetchone()
+    schema = str(row[0]) if row else "public"
+    if not idle or row is None:
+        return LiveState(schema, None)
+    token = (schema, *(str(value) for value in row[1:]))
+    state = _STATES.get(conn)
+    if state is None or state.token != token:
+        state = _STATES[conn] = LiveState(schema, token)
+    return state
+
+
 def contract_schema(conn: psycopg.Connection[Any]) -> str:
     """The schema the backend's tables are in: where `users` (else `conversation_memories`) resolves
     through the search_path, as the backend's unqualified queries resolve it; else current_schema()."""
-    row = conn.execute("""
-        SELECT coalesce(
-            (SELECT n.nspname FROM pg_class AS c JOIN pg_namespace AS n ON n.oid = c.relnamespace
-              WHERE c.oid = coalesce(to_regclass('users'), to_regclass('conversation_memories'))),
-            current_schema(), 'public')""").fetchone()
-    return str(row[0]) if row else "public"
+    return live_state(conn).schema
 
 
 def _schema(conn: psycopg.Connection[Any], schema: str | None) -> str:

@@ -8,14 +8,16 @@ from typing import TYPE_CHECKING, Any
 
 from setup_wizard import messages as msg
 from setup_wizard.database.limits import bounded_transaction
-from setup_wizard.database.live_schema import contract_schema, has_session_link
+from setup_wizard.database.live_schema import live_state
 from setup_wizard.results import VerificationRow
 
 if TYPE_CHECKING:
     import psycopg
 
 # Exact counts, read the cheap way (a rerun on a large database is dominated by this query):
-# - every memory is counted once, by a plain count(*) (no per-user hash over the whole table);
+# - every memory is counted once, by a plain count(*) (no per-user hash over the whole table); or not at
+#   all when the contract check's counters aggregate already summed the linked memories on this state
+#   of the database (drift.SessionScan.linked, remembered by live_schema.live_state);
 # - the memories without a session, and their users, through the session_id index (NULLs are indexed):
 #   as many rows as are unlinked, usually none;
 # - the users whose memories are linked: one probe of the (user_id, created_at) index per user, when
@@ -27,13 +29,14 @@ WITH unlinked AS (
 )
 SELECT 'chat_sessions', (SELECT count(*) FROM chat_sessions), (SELECT count(DISTINCT user_id) FROM chat_sessions)
 UNION ALL
-SELECT 'with', (SELECT count(*) FROM conversation_memories) - n, ({linked_users}) FROM unlinked
+SELECT 'with', {linked_memories}, ({linked_users}) FROM unlinked
 UNION ALL
 SELECT 'without', n, users FROM unlinked
 """
 LINKED_USERS_BY_USER = """SELECT count(*) FROM users AS u
      WHERE EXISTS (SELECT 1 FROM conversation_memories AS m WHERE m.user_id = u.id AND m.session_id IS NOT NULL)"""
 LINKED_USERS_BY_MEMORY = "SELECT count(DISTINCT user_id) FROM conversation_memories WHERE session_id IS NOT NULL"
+LINKED_MEMORIES = "(SELECT count(*) FROM conversation_memories) - n"
 
 # A validated single-column foreign key conversation_memories.user_id -> users.id: no memory names a
 # user that is not in users, so counting users that have linked memories counts the same users.
@@ -57,37 +60,50 @@ def verification_rows(conn: psycopg.Connection[Any]) -> list[VerificationRow]:
     Read in the schema where the backend's tables are (contract.contract_schema), whatever else the
     search_path holds: one transaction with SET LOCAL search_path, the queries themselves stay plain.
     """
-    schema = contract_schema(conn)
+    from setup_wizard.database.drift import SESSION_SCAN
+
+    state = live_state(conn)
+    schema = state.schema
+    scan = state.known((SESSION_SCAN, schema))
     with bounded_transaction(conn):
         conn.execute("SELECT set_config('search_path', quote_ident(%s), true)", [schema])
-        return _rows(conn, schema)
+        return _rows(conn, schema, None if scan is None else int(scan.linked))
 
 
-def _rows(conn: psycopg.Connection[Any], schema: str) -> list[VerificationRow]:
-    row = conn.execute("SELECT to_regclass('chat_sessions') IS NOT NULL").fetchone()
-    if not row or not row[0] or not has_session_link(conn, schema):
+# Which of the verification's tables there are, asked in one statement (each was a round trip): the
+# seed's two, has_session_link's question, the validated key, the memory tables and chat_messages. And JIT
+# off for the transaction: its compilation costs more than it saves on these short queries (~0.1 s at 1M).
+PRESENT_SQL = f"""SELECT to_regclass('chat_sessions') IS NOT NULL,
+       EXISTS (SELECT 1 FROM pg_attribute
+                WHERE attrelid = to_regclass(format('%%I.%%I', %s::text, 'conversation_memories'))
+                  AND attname = 'session_id' AND NOT attisdropped),
+       ({USER_KEY_VALIDATED_SQL}),
+       ARRAY(SELECT t FROM unnest(%s::text[]) AS t WHERE to_regclass(t) IS NOT NULL),
+       set_config('jit', 'off', true)"""
+
+
+def _rows(conn: psycopg.Connection[Any], schema: str, linked: int | None) -> list[VerificationRow]:
+    row = conn.execute(PRESENT_SQL, [schema, [*MEMORY_TABLES, "chat_messages"]]).fetchone()
+    if not row or not row[0] or not row[1]:
         return []
+    keyed, present = bool(row[2]), set(row[3])
     labels = {
         "chat_sessions": msg.VERIFY_CHAT_SESSIONS,
         "with": msg.VERIFY_WITH_SESSION,
         "without": msg.VERIFY_WITHOUT_SESSION,
     }
-    # JIT compilation costs more than it saves on this short query (measured ~0.1 s at 1M rows).
-    conn.execute("SELECT set_config('jit', 'off', true)")
-    keyed = conn.execute(USER_KEY_VALIDATED_SQL).fetchone()
-    query = VERIFY_SQL.format(linked_users=LINKED_USERS_BY_USER if keyed and keyed[0] else LINKED_USERS_BY_MEMORY)
+    query = VERIFY_SQL.format(linked_users=LINKED_USERS_BY_USER if keyed else LINKED_USERS_BY_MEMORY,
+                              linked_memories=LINKED_MEMORIES if linked is None else f"{linked}::bigint")
     rows = []
     for key, total, users in conn.execute(query.encode("utf-8")):
         healthy = key != "without" or total == 0
         rows.append(VerificationRow(labels[key], int(total), int(users), healthy))
     for table in MEMORY_TABLES:
-        present = conn.execute("SELECT to_regclass(%s) IS NOT NULL", [table]).fetchone()
-        if present and present[0]:
+        if table in present:
             counted = conn.execute(f"SELECT count(*), count(DISTINCT user_id) FROM {table}").fetchone()
             total, users = (int(counted[0]), int(counted[1])) if counted else (0, 0)
             rows.append(VerificationRow(table, total, users, True))
-    present = conn.execute("SELECT to_regclass('chat_messages') IS NOT NULL").fetchone()
-    if present and present[0]:
+    if "chat_messages" in present:
         counted = conn.execute("""SELECT count(*), count(DISTINCT s.user_id) FROM chat_messages AS m
                                     LEFT JOIN chat_sessions AS s USING (session_id)""").fetchone()
         total, users = (int(counted[0]), int(counted[1])) if counted else (0, 0)
