@@ -31,7 +31,7 @@ from setup_wizard.exitcodes import ExitCode
 # === 1. Known failures: what a catalogue entry holds ========================================================
 # A known failure is data: a stable code -> title, cause, numbered steps (or one hint) and the exit code it
 # ends a run with. Each entry sits in the section of its topic. Only setup_wizard/problems.py reads the entries
-# and draws them (tests/test_failure_catalogue.py checks that every code the program emits has an entry and a
+# and draws them (tests/messages/test_failure_catalogue.py checks that every code the program emits has an entry and a
 # line in README.ko.md).
 
 

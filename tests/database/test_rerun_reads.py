@@ -12,14 +12,15 @@ from typing import Any, ClassVar
 
 import psycopg
 import pytest
-from conftest import Database, clean_environ, run_cli
+from support.databases import Database
+from support.program import clean_environ, run_cli
 
 from setup_wizard.database.drift import find_drift
 from setup_wizard.database.migrate import Runner
 from setup_wizard.database.migration_files import load_migrations
 from setup_wizard.database.verify import verification_rows
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 
 DATA = """
 INSERT INTO users (email, type) VALUES ('a@example.com', 'USER'), ('b@example.com', 'USER'),
@@ -127,6 +128,7 @@ def test_langgraphs_migrations_are_counted_from_their_statement_alone() -> None:
 MACHINE_PROGRAMS = ("pg_lsclusters", "pg_ctlcluster", "pg_ctl", "systemctl", "service", "sudo", "launchctl", "brew")
 
 
+@pytest.mark.slow
 def test_a_database_that_answers_asks_the_machine_nothing(migrated: Database, tmp_path: Path) -> None:
     """The real program with stand-ins first on PATH that write down being called: check and --yes, text
     and --json, on a database that answers start none of them."""
