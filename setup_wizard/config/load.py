@@ -143,7 +143,7 @@ def os_login_name(environ: Mapping[str, str]) -> str:
         return environ.get("USER") or environ.get("USERNAME") or "postgres"
 
 
-@dataclass
+@dataclass(eq=False, repr=False)
 class _Merge:
     """Values offered in rank order: the first one for a field wins, a later different one is a conflict."""
 

@@ -81,7 +81,7 @@ def connect_params(settings: Settings, dbname: str | None = None,
     return params
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class Reachability:
     state: str  # "ok", "refused", "unresolved", "timeout"
 
@@ -109,7 +109,7 @@ def probe(host: str, port: int, timeout: float = 3.0) -> Reachability:
     return Reachability(outcome)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class StartupReply:
     """The server's first answer to a startup packet, read off the wire (no password sent).
 

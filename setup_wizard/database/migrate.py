@@ -56,13 +56,13 @@ RECREATABLE = "0003_chat_sessions.sql"
 TOUCHED_TABLES = tuple(table.name for table in CONTRACT.tables)
 
 
-@dataclass
+@dataclass(eq=False, repr=False)
 class RecreateInfo:
     schema: str
     restore_sql: str
 
 
-@dataclass
+@dataclass(eq=False, repr=False)
 class ApplyResult:
     outcomes: list[MigrationOutcome] = field(default_factory=list)
     recreated: RecreateInfo | None = None
