@@ -33,6 +33,7 @@ NOT_ON_THE_HAPPY_PATH = (
     "setup_wizard.database.writable",
     "questionary",
     "prompt_toolkit",
+    "getpass",  # the OS login is libpq's default user: asked only when no source names one
 )
 # `check` without --report: no run of the database phase, no report file, no operating system line.
 NOT_IN_CHECK = ("setup_wizard.flow.database_phase", "setup_wizard.flow.agree", "setup_wizard.ui.reportfile",
