@@ -4,7 +4,7 @@ Known failures form a catalogue: stable code -> title, one-line cause, numbered 
 the section of its topic (CATALOGUE.update there); section 1 holds the Problem type and the empty CATALOGUE.
 
 Sections, in the order a person meets them:
- 1. Known failures: the catalogue and how an entry is drawn
+ 1. Known failures: what a catalogue entry holds
  2. Command line: help, usage errors, interruptions
  3. Settings and their sources (--dsn, environment, .env, defaults)
  4. .env files: reading, saving, keeping the password private
@@ -27,13 +27,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from setup_wizard.exitcodes import ExitCode
-from setup_wizard.machine.system import Platform
 
-# === 1. Known failures: the catalogue and how an entry is drawn =============================================
-# A known failure is data: a stable code (the CATALOGUE key) -> title, cause, numbered steps (or one hint)
-# and the exit code it ends a run with. The entries sit below with their topic; each section adds its own
-# with CATALOGUE.update. Only setup_wizard/problems.py reads them (tests/test_failure_catalogue.py checks
-# that every code the program emits has an entry and a line in README.ko.md).
+# === 1. Known failures: what a catalogue entry holds ========================================================
+# A known failure is data: a stable code -> title, cause, numbered steps (or one hint) and the exit code it
+# ends a run with. Each entry sits in the section of its topic. Only setup_wizard/problems.py reads the entries
+# and draws them (tests/test_failure_catalogue.py checks that every code the program emits has an entry and a
+# line in README.ko.md).
 
 
 @dataclass(frozen=True)
@@ -49,22 +48,6 @@ class Problem:
     steps: tuple[str, ...] = ()
     hint: str = ""
     exit_code: ExitCode = ExitCode.FAILED
-
-    def fix_text_for(self, here: Platform, **values: object) -> str:
-        if self.hint:
-            return self.hint.format(**values)
-        shown = []
-        for step in self.steps:
-            tag, _, text = step.partition(":")
-            if tag in PLATFORM_TAGS:
-                if tag != here.value:
-                    continue
-                step = text.strip()
-            shown.append(step)
-        return "\n".join(f"{i}. {step.format(**values)}" for i, step in enumerate(shown, start=1))
-
-
-PLATFORM_TAGS = frozenset(platform.value for platform in Platform)
 
 
 CATALOGUE: dict[str, Problem] = {}
@@ -180,22 +163,6 @@ SOURCE_DEFAULT = "기본값"
 SOURCE_TYPED = "직접 입력"
 SOURCE_LIBPQ_DEFAULT = "libpq 기본값"
 SOURCE_LIBPQ_DEFAULT_DBNAME = "libpq 기본값(사용자 이름)"
-
-
-def describe_source(kind: str, key: str | None) -> str:
-    """A setting's origin (config.settings.SourceKind's value and its key) as a person reads it."""
-    if kind == "dsn":
-        return SOURCE_DSN
-    if kind == "environment":
-        return SOURCE_ENVIRON.format(key=key)
-    if kind == "env-file":
-        return SOURCE_ENV_FILE.format(key=key)
-    if kind == "typed":
-        return SOURCE_TYPED
-    if kind == "libpq-default":
-        return SOURCE_LIBPQ_DEFAULT_DBNAME if key == "dbname" else SOURCE_LIBPQ_DEFAULT
-    return SOURCE_DEFAULT
-
 
 NOT_SET = "(없음)"
 FIELD_NAMES = {

@@ -69,7 +69,7 @@ LIBPQ_ENV_PARAMS = {
 
 
 class SourceKind(str, Enum):
-    """Where a setting came from; Korean text is made from it only when drawn (messages.describe_source)."""
+    """Where a setting came from; Korean text is made from it only when drawn (Source.describe)."""
 
     DSN = "dsn"  # --dsn
     ENVIRON = "environment"  # a process environment variable (key: its name)
@@ -85,7 +85,18 @@ class Source:
     key: str | None = None  # the variable or .env key, when there is one
 
     def describe(self) -> str:
-        return msg.describe_source(self.kind.value, self.key)
+        """This origin as a person reads it."""
+        if self.kind == SourceKind.DSN:
+            return msg.SOURCE_DSN
+        if self.kind == SourceKind.ENVIRON:
+            return msg.SOURCE_ENVIRON.format(key=self.key)
+        if self.kind == SourceKind.ENV_FILE:
+            return msg.SOURCE_ENV_FILE.format(key=self.key)
+        if self.kind == SourceKind.TYPED:
+            return msg.SOURCE_TYPED
+        if self.kind == SourceKind.LIBPQ_DEFAULT:
+            return msg.SOURCE_LIBPQ_DEFAULT_DBNAME if self.key == "dbname" else msg.SOURCE_LIBPQ_DEFAULT
+        return msg.SOURCE_DEFAULT
 
     @property
     def outside_env_file(self) -> bool:
