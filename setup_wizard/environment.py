@@ -13,7 +13,7 @@ from setup_wizard.machine.shell import is_git_bash
 from setup_wizard.machine.system import Platform, running_platform
 
 
-@dataclass
+@dataclass(eq=False, repr=False)
 class Environment:
     stdin: TextIO = field(default_factory=lambda: sys.stdin)
     stdout: TextIO = field(default_factory=lambda: sys.stdout)

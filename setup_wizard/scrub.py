@@ -25,7 +25,7 @@ def _url_password(value: str) -> str | None:
     return match.group("password") if match and match.group("password") else None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class Scrubber:
     secrets: tuple[str, ...]
 

@@ -132,7 +132,7 @@ def _dsn_parts(dsn: str) -> dict[str, str] | None:
     return fields
 
 
-@dataclass
+@dataclass(eq=False, repr=False)
 class _Found:
     """What the stages of backend_view learn, in order."""
 

@@ -16,7 +16,7 @@ from pathlib import Path
 MAX_ENV_BYTES = 1 << 20  # a .env file is a few hundred bytes; anything this large is not one
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class Layout:
     """Where the backend starts and the .env files around it, with their bytes (None: no such file)."""
 

@@ -86,7 +86,7 @@ class EngineError(Exception):
         self.reason = reason
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class EngineParams:
     scheme: str  # the driver name as written (postgresql+psycopg)
     params: dict[str, str]  # psycopg.connect's keyword arguments, each as make_conninfo writes it

@@ -43,7 +43,7 @@ def scheme_of(url: str) -> str | None:
     return match.group(1) if match else None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class Problem:
     code: str
     # Plain values for the Korean text (paths, keys, schemes); never a password.
@@ -55,7 +55,7 @@ class Problem:
         return self.code in FATAL
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class Other:
     """A value the wizard also sees that the backend does not use for this URL."""
 
@@ -64,7 +64,7 @@ class Other:
     path: Path | None = None  # for values from a file other than backend/.env
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class BackendView:
     layout: Layout
     url: str | None  # the DATABASE_URL its engines receive ("" for none); None: it stops before

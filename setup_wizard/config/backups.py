@@ -70,7 +70,7 @@ def project_label(folder: Path) -> str:
     return f"{safe}-{hashlib.sha256(str(resolved).encode('utf-8', 'surrogateescape')).hexdigest()[:8]}"
 
 
-@dataclass
+@dataclass(eq=False, repr=False)
 class Backups:
     """Where this run keeps backups, and the ones it made (the last screen names them)."""
 

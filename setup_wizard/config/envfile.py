@@ -20,7 +20,7 @@ from setup_wizard import problems
 from setup_wizard.errors import WizardError
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class EnvFile:
     path: Path
     values: dict[str, str]

@@ -40,7 +40,7 @@ PASSWORD_INTO_URL = "env_password_into_url"
 COPY_ROOT = "env_copy_root"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class EnvFix:
     id: str  # stable: one of the names above
     problem: str  # the code (config/backend_verdict.py) it answers
@@ -83,7 +83,7 @@ def plan_env_fixes(view: b.BackendView) -> list[EnvFix]:
 
 # --- the plan: every fix worked out in memory -------------------------------------------------------
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class EnvPlan:
     """What the backend's .env is to become; nothing of it is written before a login proved it."""
 

@@ -44,14 +44,14 @@ from setup_wizard.config.settings import (
 from setup_wizard.errors import UsageError
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class EnvChange:
     key: str
     value: str  # may be secret: never shown
     shown: str  # what the screen may show instead
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class SaveResult:
     path: Path
     backup: Path | None  # None when the file was created

@@ -143,7 +143,7 @@ def os_login_name(environ: Mapping[str, str]) -> str:
         return environ.get("USER") or environ.get("USERNAME") or "postgres"
 
 
-@dataclass
+@dataclass(eq=False, repr=False)
 class _Merge:
     """Values offered in rank order: the first one for a field wins, a later different one is a conflict."""
 
@@ -248,7 +248,8 @@ def _merge_url(merge: _Merge, urls: list[tuple[str, Source]], environ: Mapping[s
     # libpq's own defaults. The host stays libpq's choice (the local socket on Linux and macOS).
     merge.offer("host", BACKEND_DEFAULTS["host"], libpq_default("host"))
     merge.offer("port", BACKEND_DEFAULTS["port"], libpq_default("port"))
-    merge.offer("user", login_name or os_login_name(environ), libpq_default("user"))
+    if "user" not in merge.values:  # libpq's default, asked of the system only when nothing gave one
+        merge.offer("user", login_name or os_login_name(environ), libpq_default("user"))
     merge.offer("dbname", merge.values["user"].value, libpq_default("dbname"))
     # Other URLs (the file's under the environment's, either under --dsn) fill nothing.
     for other_text, other in urls[1:]:

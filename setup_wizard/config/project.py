@@ -15,7 +15,7 @@ from pathlib import Path
 BACKEND_MARKERS = ("app", "requirements.txt", "pyproject.toml", ".env", ".env.example", "main.py")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class Backend:
     folder: Path  # the backend folder: its .env is what the backend reads
     how: str  # "here", "inside", "parent", "sibling": how it was found, for the message

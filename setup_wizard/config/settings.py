@@ -121,13 +121,13 @@ def env_file_source(key: str) -> Source:
     return Source(SourceKind.ENV_FILE, key)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class Value:
     value: str
     source: Source
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class Conflict:
     """The same setting given in two places: which one wins, and which is ignored."""
 
@@ -140,7 +140,7 @@ class Conflict:
         return msg.CONFLICT.format(field=name, winner=self.winner.describe(), loser=self.loser.describe())
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class Settings:
     values: Mapping[str, Value]
     # sslmode, connect_timeout and other connection parameters, from the URL or PG* variables

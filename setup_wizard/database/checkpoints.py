@@ -116,7 +116,7 @@ def expected_migration() -> int | None:
     return count - 1
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class CheckpointState:
     present: tuple[str, ...]
     missing: tuple[str, ...]

@@ -81,7 +81,7 @@ def connect_params(settings: Settings, dbname: str | None = None,
     return params
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class Reachability:
     state: str  # "ok", "refused", "unresolved", "timeout"
 
@@ -109,7 +109,7 @@ def probe(host: str, port: int, timeout: float = 3.0) -> Reachability:
     return Reachability(outcome)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class StartupReply:
     """The server's first answer to a startup packet, read off the wire (no password sent).
 
@@ -376,5 +376,7 @@ def create_database(settings: Settings) -> None:
 
 
 def server_version(conn: psycopg.Connection[Any]) -> str:
-    row = conn.execute("SHOW server_version").fetchone()
-    return str(row[0]).split()[0] if row else "?"
+    """The server's version ("15.10"): what SHOW server_version says, without asking it again. The
+    server reports server_version (a read-only setting) to libpq when the session starts."""
+    text = conn.info.parameter_status("server_version")
+    return text.split()[0] if text else "?"

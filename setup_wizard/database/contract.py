@@ -21,7 +21,7 @@ FAIL = "fail"
 WARN = "warn"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class Column:
     name: str
     type: str  # as format_type() shows it
@@ -31,7 +31,7 @@ class Column:
     source: str | None = None  # the file that adds the column, when not the table's own
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class Table:
     name: str
     source: str  # the sql/ file that creates it
@@ -42,7 +42,7 @@ class Table:
         return next(c for c in self.columns if c.name == name)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class Index:
     name: str
     table: str
@@ -54,7 +54,7 @@ class Index:
         return index_columns(self.keys)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class Unique:
     table: str
     columns: tuple[str, ...]
@@ -81,7 +81,7 @@ class ForeignKey:
         return self.name or f"{self.table}({', '.join(self.columns)}) → {self.ref_table}"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class Trigger:
     name: str
     table: str
@@ -91,7 +91,7 @@ class Trigger:
     source: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class Contract:
     enum_name: str
     enum_labels: tuple[str, ...]

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 MODELS = Path("app") / "models"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class Declared:
     table: str
     model: str  # the class that declares it

@@ -174,7 +174,7 @@ def _index_drift(conn: psycopg.Connection[Any], contract: Contract, present: set
     return found
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class LiveForeignKey:
     name: str
     table: str
@@ -293,7 +293,7 @@ SELECT (SELECT coalesce(sum(n), 0) FROM memories), count(s.session_id), min(s.se
 SESSION_SCAN = "session_scan"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class SessionScan:
     """What the one aggregate over the memories found."""
 

@@ -44,7 +44,7 @@ SPENT_LOCK_TIMEOUT = 0.2
 _WAITED_SETTING = "setup_wizard.lock_waited"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class SessionLimits:
     lock_timeout: float = DEFAULT_LOCK_TIMEOUT  # seconds
     statement_timeout: float = QUERY_STATEMENT_TIMEOUT  # seconds
@@ -66,7 +66,7 @@ def merge_options(ours: str, theirs: str | None) -> str:
 
 # --- who holds the lock ---------------------------------------------------------------------------------
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class LockHolder:
     pid: int
     application: str

@@ -51,7 +51,7 @@ _SCHEMA_SQL = """
 _TOKEN_SQL = ", {snapshot}()::text, current_setting('search_path'), current_user::text"
 
 
-@dataclass
+@dataclass(eq=False, repr=False)
 class LiveState:
     """Where the backend's tables are, and the facts already read while the database stayed as it is."""
 
@@ -107,7 +107,7 @@ def _schema(conn: psycopg.Connection[Any], schema: str | None) -> str:
     return schema if schema is not None else contract_schema(conn)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class Shadow:
     """A table name that exists in more than one schema of the search_path."""
 
@@ -191,7 +191,7 @@ def has_session_link(conn: psycopg.Connection[Any], schema: str | None = None) -
     return bool(row and row[0])
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class CountingTrigger:
     name: str
     function: str

@@ -43,7 +43,6 @@ from setup_wizard.database.migration_history import (
     read_plan,
 )
 from setup_wizard.database.run_lock import Progress, advisory_lock
-from setup_wizard.database.writable import write_problem
 from setup_wizard.errors import WizardError
 from setup_wizard.results import MigrationOutcome
 
@@ -57,13 +56,13 @@ RECREATABLE = "0003_chat_sessions.sql"
 TOUCHED_TABLES = tuple(table.name for table in CONTRACT.tables)
 
 
-@dataclass
+@dataclass(eq=False, repr=False)
 class RecreateInfo:
     schema: str
     restore_sql: str
 
 
-@dataclass
+@dataclass(eq=False, repr=False)
 class ApplyResult:
     outcomes: list[MigrationOutcome] = field(default_factory=list)
     recreated: RecreateInfo | None = None
@@ -128,6 +127,8 @@ class Runner:
             schema = self.find_schema()
             plan = read_plan(self.conn, self.migrations, schema)
             if recreate or not history_exists(self.conn, schema) or any(i.state == "pending" for i in plan):
+                from setup_wizard.database.writable import write_problem
+
                 problem = write_problem(self.conn, schema=schema, history=history_name(schema))
                 if problem is not None:
                     raise MigrationError(problem.code, problem.detail, problem.fix, [])
@@ -225,6 +226,8 @@ class Runner:
             raise MigrationError(error.code, error.detail, error.fix,
                                  [*done, MigrationOutcome(name, "failed")]) from exc
         except psycopg.Error as exc:
+            from setup_wizard.database.writable import write_problem
+
             sqlstate, message = _error_detail(exc)
             known = None if self.conn.closed else write_problem(
                 self.conn, schema=self.find_schema(), history=history_name(self.find_schema()))

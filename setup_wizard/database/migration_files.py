@@ -35,7 +35,7 @@ _NOTICE = re.compile(r"^(?P<tag>[a-z0-9][a-z0-9-]*)\s+(?P<text>.+)$")
 NOTICE_PREFIX = "setup_wizard:"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class PlanCase:
     """One thing a file may do to a database: `text` when `when` (a read-only query) returns a row."""
 
@@ -43,7 +43,7 @@ class PlanCase:
     text: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class Migration:
     name: str
     text: str

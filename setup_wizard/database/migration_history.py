@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 HISTORY_TABLE = "setup_wizard_migrations"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class PlanItem:
     migration: Migration
     state: str  # "applied", "pending", "changed"

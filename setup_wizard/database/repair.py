@@ -53,7 +53,7 @@ class Repair:
         return f"{self.description}\n{self.sql}"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class RepairOutcome:
     id: str
     description: str

@@ -27,7 +27,7 @@ ADVISORY_LOCK_KEY = 7_263_544_331_020_917
 Progress = Callable[[str], None]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class OtherRun:
     pid: int
     application: str

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from setup_wizard import messages as msg
 from setup_wizard import problems
 from setup_wizard.config.settings import Settings
+from setup_wizard.database.connect import server_version
 from setup_wizard.machine.discovery import MINIMUM_SERVER_VERSION, PREFERRED_VERSION, Discovery
 from setup_wizard.results import Status, Step
 
@@ -20,9 +21,8 @@ if TYPE_CHECKING:
 def version_step(conn: psycopg.Connection[Any], discovery: Discovery | None) -> Step:
     from psycopg import pq
 
-    row = conn.execute("SELECT current_setting('server_version_num')::int, "
-                       "split_part(current_setting('server_version'), ' ', 1)").fetchone()
-    number, text = (int(row[0]), str(row[1])) if row else (0, "?")
+    # server_version_num and server_version as the server reported them at login (no round trip).
+    number, text = conn.info.server_version, server_version(conn)
     libpq = pq.version()
     client = discovery.chosen.version if discovery and discovery.chosen else "-"
     detail = msg.SERVER_VERSION_DETAIL.format(server=text, client=client,

@@ -31,7 +31,7 @@ def wanted_tables() -> list[str]:
     return [t.name for t in CONTRACT.tables] + list(CHECKPOINT_TABLES) + [HISTORY_TABLE]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class Denied:
     name: str  # schema-qualified, as SQL writes it
     kind: str  # "table" or "sequence"

@@ -49,8 +49,6 @@ def report_path(options: Options, env: Environment, env_file: EnvFile | None) ->
 def run_all(options: Options, env: Environment, say: Say, checks: Iterable[Check] | None = None,
             system: System | None = None) -> Report:
     """Run every registered check and, when asked, write the shareable report."""
-    from setup_wizard.ui.reportfile import build_markdown
-
     env_file, settings = load_env_and_settings(options, env)
     target = report_path(options, env, env_file)
     scrub = Scrubber.collect([settings.password], env_file.values if env_file else None)
@@ -67,6 +65,8 @@ def run_all(options: Options, env: Environment, say: Say, checks: Iterable[Check
     # Each migration file's state in this database, as --yes reports it (already applied: "skipped").
     report.migrations = [MigrationOutcome(item.migration.name, CHECK_ACTIONS[item.state]) for item in ctx.plan or []]
     if target is not None:
+        from setup_wizard.ui.reportfile import build_markdown
+
         try:
             write_text(target, build_markdown(report, scrub))
         except OSError as error:

@@ -44,11 +44,11 @@ def check_connection(ctx: Context) -> Iterator[Step]:
 
 @register(CHECKS, "server_version", msg.STEP_SERVER_VERSION, needs_connection=True)
 def check_server_version(ctx: Context) -> Iterator[Step]:
+    from setup_wizard.database.connect import server_version
     from setup_wizard.database.server_facts import version_step
 
     assert ctx.conn is not None
-    row = ctx.conn.execute("SELECT split_part(current_setting('server_version'), ' ', 1)").fetchone()
-    ctx.facts[msg.FACT_SERVER] = f"PostgreSQL {row[0] if row else '?'}"
+    ctx.facts[msg.FACT_SERVER] = f"PostgreSQL {server_version(ctx.conn)}"
     yield version_step(ctx.conn, ctx.discovery)
 
 

@@ -8,7 +8,6 @@ checklist shows.
 
 from __future__ import annotations
 
-import platform
 import sys
 from collections.abc import Iterator
 from dataclasses import replace
@@ -28,6 +27,8 @@ CHECKS: list[Check] = []
 def check_python(ctx: Context) -> Iterator[Step]:
     version = ".".join(str(n) for n in sys.version_info[:3])
     if ctx.options.report is not None:  # only the --report file lists it (platform() runs `uname -p`)
+        import platform
+
         ctx.facts[msg.FACT_OS] = f"{platform.system()} {platform.release()} ({platform.platform()})"
     ctx.facts[msg.FACT_PYTHON] = f"{version} ({sys.executable})"
     more = (msg.PATH_LINE.format(path=sys.executable),)

@@ -18,16 +18,13 @@ from setup_wizard.flow.decide import Choice, FixKind
 from setup_wizard.flow.save import offer_save
 from setup_wizard.flow.state import FlowState
 from setup_wizard.flow.view import Phase
-from setup_wizard.machine import local_cluster, login_help, password_reset, services, windows_install
-from setup_wizard.machine.fix import FixOutcome
-from setup_wizard.machine.login_help import is_local
-from setup_wizard.machine.system import ServiceState
 from setup_wizard.results import Status, Step
 
 if TYPE_CHECKING:
     import psycopg
 
     from setup_wizard.machine.discovery import Installation
+    from setup_wizard.machine.fix import FixOutcome
     from setup_wizard.machine.services import Service
     from setup_wizard.machine.trust_rules import ResetTarget
 
@@ -86,6 +83,9 @@ def ask_missing(flow: FlowState, settings: Settings) -> Settings:
 # --- bringing a local server up ---------------------------------------------------------------------
 def server_fix(flow: FlowState, settings: Settings) -> tuple[Service | None, Installation | None]:
     """What could bring a local server up: a stopped service, or binaries with no server at all."""
+    from setup_wizard.machine import local_cluster, services
+    from setup_wizard.machine.system import ServiceState
+
     if flow.discovery is None:
         return None, None
     service = services.find_service(flow.system, flow.discovery, settings)
@@ -107,6 +107,9 @@ def fix_label(flow: FlowState, settings: Settings) -> str | None:
 
 def create_cluster(flow: FlowState, installation: Installation, settings: Settings) -> tuple[FixOutcome, Settings]:
     """The per-user server (machine/local_cluster.py): it only adds, so --yes creates it too."""
+    from setup_wizard.machine import local_cluster
+    from setup_wizard.machine.fix import FixOutcome
+
     question = local_cluster.create_question(installation, settings)
     if not flow.decider.allow(FixKind.ADD, question):
         return FixOutcome(False, local_cluster.no_server_step(flow.system, installation, settings)), settings
@@ -128,6 +131,9 @@ def create_cluster(flow: FlowState, installation: Installation, settings: Settin
 
 def can_install(flow: FlowState, settings: Settings) -> bool:
     """Route 1: Windows with winget and no PostgreSQL server at all; only a person decides (UAC)."""
+    from setup_wizard.machine import services, windows_install
+    from setup_wizard.machine.login_help import is_local
+
     return (flow.decider.can_ask and flow.discovery is not None and is_local(settings.host)
             and windows_install.available(flow.system)
             and not services.any_system_server(flow.system, flow.discovery))
@@ -135,6 +141,7 @@ def can_install(flow: FlowState, settings: Settings) -> bool:
 
 def install_postgres(flow: FlowState, settings: Settings) -> Settings:
     """winget + the EDB installer, then the registry again, bin on the user's PATH (with consent)."""
+    from setup_wizard.machine import services, windows_install
     from setup_wizard.machine.discovery import discover
     from setup_wizard.machine.install_checks import add_bin_to_path
 
@@ -172,6 +179,8 @@ def offer_autostart(flow: FlowState) -> None:
 
 def fix_server(flow: FlowState, settings: Settings) -> tuple[bool, Settings]:
     """Start the service (UAC on Windows) or create a local cluster, as the Decider allows."""
+    from setup_wizard.machine import services
+
     service, binaries = server_fix(flow, settings)
     if service is not None:
         kind = FixKind.PERSON if service.needs_elevation else FixKind.ADD
@@ -260,6 +269,8 @@ class Connector:
 
     def with_start_help(self, problem: WizardError, in_wizard: bool) -> WizardError:
         """A stopped server's fix: how to start the one at this port on this machine, when it is known."""
+        from setup_wizard.machine import services
+
         if problem.code != "server_not_running":
             return problem
         fix = services.start_fix(self.flow.system, self.flow.discovery, self.settings, in_wizard)
@@ -307,6 +318,8 @@ class Connector:
         add = flow.add if draw else flow.report.add
         if flow.discovery is None or flow.service_reported or connected:
             return
+        from setup_wizard.machine import local_cluster, services
+
         flow.service_reported = True
         service = services.find_service(flow.system, flow.discovery, self.settings)
         line = services.service_step(service, self.settings, connected=connected)
@@ -363,6 +376,8 @@ class Connector:
     # --- login help and the guided password reset (machine/login_help.py, password_reset.py)
     def with_login_help(self, problem: WizardError, reset_hint: bool, in_wizard: bool = False) -> WizardError:
         """The failed login's fix: advice for this machine instead of the catalogue's general steps."""
+        from setup_wizard.machine import login_help
+
         fix = login_help.login_fix(self.flow.system, self.flow.discovery, self.settings, problem.code, reset_hint,
                                    in_wizard)
         return WizardError(problem.code, problem.detail, fix or problem.fix)
@@ -370,10 +385,14 @@ class Connector:
     def reset_target(self, problem: WizardError) -> ResetTarget | None:
         if self.reset_tried or problem.code != "auth_failed" or self.flow.discovery is None:
             return None
+        from setup_wizard.machine import password_reset
+
         return password_reset.find_target(self.flow.system, self.flow.discovery, self.settings)
 
     def reset_password(self, target: ResetTarget) -> bool:
         """Only with a person's consent (FixKind.PERSON: never --yes or check). True: log in again."""
+        from setup_wizard.machine import password_reset
+
         flow = self.flow
         self.reset_tried = True
         outcome = password_reset.guided_reset(

@@ -25,7 +25,6 @@ from setup_wizard.config.settings import Settings
 from setup_wizard.database.connect import psql_line
 from setup_wizard.database.migrate import MigrationError, Runner
 from setup_wizard.database.migration_files import Migration
-from setup_wizard.database.preview import describe_pending, summarise_notices
 from setup_wizard.errors import WizardError
 from setup_wizard.flow import finish
 from setup_wizard.flow.check_registry import Context
@@ -142,6 +141,8 @@ class DatabasePhase:
         flow.view.phase(Phase.APPLY)
         with flow.view.progress(msg.APPLY_STARTING) as update:
             ok = self.apply(update, migrations)
+        from setup_wizard.database.preview import summarise_notices
+
         notices = [notice for outcome in flow.report.migrations for notice in outcome.notices]
         flow.view.migrations(flow.report.migrations, summarise_notices(notices, flow.options.verbose, migrations))
         return ok
@@ -156,6 +157,8 @@ class DatabasePhase:
                 return False
             return True
         if flow.decider.can_ask:
+            from setup_wizard.database.preview import describe_pending
+
             flow.view.say(msg.PLAN_INTRO.format(count=len(pending)))
             flow.view.plan(describe_pending(self.conn, pending, migrations))
         if not flow.decider.allow(FixKind.ADD, msg.ASK_CONFIRM_APPLY):

@@ -25,7 +25,7 @@ class FixKind(Enum):
     DESTRUCTIVE = "destructive"  # --recreate
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class Choice:
     key: str  # "fix", "retry", "address", "password", "login", "quit"
     label: str
@@ -78,7 +78,7 @@ class ReadOnly:
         return False
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class SafeDefaults:
     """`--yes`: every fix that only adds; nothing a person must decide; --recreate only when asked for."""
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class Options:
     command: str = "run"  # "run", "check" or "server"
     server_action: str = ""  # `server start|stop|status` (machine/server_command.py)

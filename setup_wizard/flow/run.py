@@ -23,8 +23,6 @@ from setup_wizard.config.settings import FIELDS, Settings
 from setup_wizard.environment import Environment
 from setup_wizard.errors import UsageError
 from setup_wizard.flow import connect_phase
-from setup_wizard.flow.agree import backend_agrees
-from setup_wizard.flow.database_phase import DatabasePhase
 from setup_wizard.flow.decide import Decider, FixKind
 from setup_wizard.flow.options import Options
 from setup_wizard.flow.save import account_unsaved
@@ -168,6 +166,10 @@ class Flow(FlowState):
 
 def run(options: Options, env: Environment, decider: Decider, view: View, system: System | None = None) -> Report:
     """Bring the database to the state the backend needs (the wizard and --yes)."""
+    # Here, not at the top: `check` uses this module's Flow, and never this phase.
+    from setup_wizard.flow.agree import backend_agrees
+    from setup_wizard.flow.database_phase import DatabasePhase
+
     if options.recreate and not decider.can_ask and not options.yes:
         raise problems.error("usage_invalid", msg.RECREATE_NEEDS_CONFIRM, msg.FIX_RECREATE_NEEDS_CONFIRM)
     flow = Flow(options, env, decider, view, system)

@@ -34,7 +34,7 @@ from setup_wizard.machine.system import Platform
 from setup_wizard.results import Status, Step
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class PendingSave:
     """What this run would write into the backend's .env, and why."""
 

@@ -22,7 +22,7 @@ def never(_question: str) -> bool:
     return False
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class FixOutcome:
     done: bool
     step: Step | None = None  # what to show when it was not done (declined, failed)

@@ -89,7 +89,7 @@ def wheel_installation(system: System) -> Installation | None:
 
 
 # --- where it lives and as whom -----------------------------------------------------------------------
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class Place:
     base: Path
     run_as: str | None  # root on Linux: the unprivileged user; else None (this user)
@@ -111,7 +111,7 @@ class Place:
         return (self.data / "PG_VERSION").is_file()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class Unavailable:
     """Why this machine cannot have a per-user server, as a catalogue code and its values."""
 
@@ -189,7 +189,7 @@ def read_meta(place: Place) -> dict[str, str]:
 
 
 # --- its state -----------------------------------------------------------------------------------------
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class ServerState:
     place: Place
     running: bool

@@ -39,7 +39,7 @@ class Kind(str, Enum):
     UNKNOWN = "unknown"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class Cluster:
     """A server of this machine as Debian's pg_lsclusters lists it (the data folder and the port)."""
 

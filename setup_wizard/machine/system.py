@@ -106,7 +106,7 @@ def decode_console(raw: bytes, encoding: str = "utf-8") -> str:
         return raw.decode("utf-8", errors="replace")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class CommandResult:
     returncode: int
     stdout: bytes = b""
@@ -123,7 +123,7 @@ class CommandResult:
         return decode_console(self.stdout + self.stderr, self.encoding).strip()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class Elevation:
     """What came of ShellExecuteEx with the `runas` verb."""
 

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class Symbols:
     ok: str
     warn: str
