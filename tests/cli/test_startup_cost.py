@@ -15,12 +15,15 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import Database, clean_environ
+from support.databases import Database
+from support.program import clean_environ
 
 from setup_wizard.database.migrate import Runner
 from setup_wizard.database.migration_files import load_migrations
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
+
+pytestmark = pytest.mark.slow  # real processes under -X importtime
 
 # Loaded only when the connection fails, a migration is pending or a write fails.
 NOT_ON_THE_HAPPY_PATH = (
