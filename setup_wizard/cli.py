@@ -16,9 +16,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
 from setup_wizard import __version__, problems
-from setup_wizard import messages as msg
 from setup_wizard.errors import Interrupted, Terminated, WizardError
 from setup_wizard.exitcodes import ExitCode
+from setup_wizard.messages import catalogue as catalogue_msg
+from setup_wizard.messages import cli as cli_msg
 from setup_wizard.ui.cells import cell_width, wrap_cells
 
 if TYPE_CHECKING:
@@ -39,7 +40,7 @@ class _ParserExit(Exception):
 
 
 def translate_argparse(message: str) -> str:
-    for pattern, template in msg.ARGPARSE_TRANSLATIONS:
+    for pattern, template in cli_msg.ARGPARSE_TRANSLATIONS:
         match = re.match(pattern, message)
         if match:
             return template.format(**match.groupdict())
@@ -95,7 +96,7 @@ class _KoreanHelpFormatter(argparse.RawDescriptionHelpFormatter):
 
     def add_usage(self, usage: str | None, actions: Iterable[argparse.Action],
                   groups: Iterable[argparse._MutuallyExclusiveGroup], prefix: str | None = None) -> None:
-        super().add_usage(usage, actions, groups, prefix or msg.USAGE_PREFIX)
+        super().add_usage(usage, actions, groups, prefix or cli_msg.USAGE_PREFIX)
 
 
 class KoreanArgumentParser(argparse.ArgumentParser):
@@ -109,7 +110,7 @@ class KoreanArgumentParser(argparse.ArgumentParser):
         detail = translate_argparse(message)
         guess = self.suggest(message)
         if guess is not None:
-            detail += "\n" + msg.DID_YOU_MEAN.format(guess=guess)
+            detail += "\n" + cli_msg.DID_YOU_MEAN.format(guess=guess)
         raise problems.error("usage_invalid", detail)
 
     def suggest(self, message: str) -> str | None:
@@ -141,42 +142,42 @@ class KoreanArgumentParser(argparse.ArgumentParser):
 def build_parser() -> KoreanArgumentParser:
     parser = KoreanArgumentParser(
         prog=PROG,
-        description=msg.PROG_DESCRIPTION,
-        epilog=msg.PROG_EPILOG,
+        description=cli_msg.PROG_DESCRIPTION,
+        epilog=cli_msg.PROG_EPILOG,
         formatter_class=_KoreanHelpFormatter,
         add_help=False,
     )
-    parser._positionals.title = msg.HELP_POSITIONALS
-    parser._optionals.title = msg.HELP_OPTIONS
-    parser.add_argument("command", nargs="?", choices=("run", "check"), default="run", metavar=msg.METAVAR_COMMAND,
-                        help=msg.HELP_COMMAND)
-    parser.add_argument("-y", "--yes", action="store_true", help=msg.HELP_YES)
-    parser.add_argument("--dsn", metavar=msg.METAVAR_URL, help=msg.HELP_DSN)
-    parser.add_argument("--env-file", metavar=msg.METAVAR_PATH, type=Path, help=msg.HELP_ENV_FILE)
-    parser.add_argument("--json", action="store_true", help=msg.HELP_JSON)
-    parser.add_argument("--recreate", action="store_true", help=msg.HELP_RECREATE)
-    parser.add_argument("--lock-timeout", metavar=msg.METAVAR_SECONDS, type=float, default=10.0,
-                        help=msg.HELP_LOCK_TIMEOUT)
-    parser.add_argument("--report", metavar=msg.METAVAR_FILE, type=Path, help=msg.HELP_REPORT)
-    parser.add_argument("-v", "--verbose", action="store_true", help=msg.HELP_VERBOSE)
-    parser.add_argument("--no-color", action="store_true", help=msg.HELP_NO_COLOR)
-    parser.add_argument("-h", "--help", action="help", help=msg.HELP_HELP)
+    parser._positionals.title = cli_msg.HELP_POSITIONALS
+    parser._optionals.title = cli_msg.HELP_OPTIONS
+    parser.add_argument("command", nargs="?", choices=("run", "check"), default="run", metavar=cli_msg.METAVAR_COMMAND,
+                        help=cli_msg.HELP_COMMAND)
+    parser.add_argument("-y", "--yes", action="store_true", help=cli_msg.HELP_YES)
+    parser.add_argument("--dsn", metavar=cli_msg.METAVAR_URL, help=cli_msg.HELP_DSN)
+    parser.add_argument("--env-file", metavar=cli_msg.METAVAR_PATH, type=Path, help=cli_msg.HELP_ENV_FILE)
+    parser.add_argument("--json", action="store_true", help=cli_msg.HELP_JSON)
+    parser.add_argument("--recreate", action="store_true", help=cli_msg.HELP_RECREATE)
+    parser.add_argument("--lock-timeout", metavar=cli_msg.METAVAR_SECONDS, type=float, default=10.0,
+                        help=cli_msg.HELP_LOCK_TIMEOUT)
+    parser.add_argument("--report", metavar=cli_msg.METAVAR_FILE, type=Path, help=cli_msg.HELP_REPORT)
+    parser.add_argument("-v", "--verbose", action="store_true", help=cli_msg.HELP_VERBOSE)
+    parser.add_argument("--no-color", action="store_true", help=cli_msg.HELP_NO_COLOR)
+    parser.add_argument("-h", "--help", action="help", help=cli_msg.HELP_HELP)
     parser.add_argument("--version", action="version", version=f"setup_wizard {__version__}",
-                        help=msg.HELP_VERSION)
+                        help=cli_msg.HELP_VERSION)
     return parser
 
 
 def build_server_parser() -> KoreanArgumentParser:
-    parser = KoreanArgumentParser(prog=PROG + " server", description=msg.SERVER_DESCRIPTION,
+    parser = KoreanArgumentParser(prog=PROG + " server", description=cli_msg.SERVER_DESCRIPTION,
                                   formatter_class=_KoreanHelpFormatter, add_help=False)
-    parser._positionals.title = msg.HELP_POSITIONALS
-    parser._optionals.title = msg.HELP_OPTIONS
-    parser.add_argument("action", choices=("start", "stop", "status", "autostart"), help=msg.HELP_SERVER_ACTION)
-    parser.add_argument("switch", nargs="?", choices=("on", "off"), help=msg.HELP_SERVER_SWITCH)
-    parser.add_argument("--json", action="store_true", help=msg.HELP_JSON)
-    parser.add_argument("-v", "--verbose", action="store_true", help=msg.HELP_VERBOSE)
-    parser.add_argument("--no-color", action="store_true", help=msg.HELP_NO_COLOR)
-    parser.add_argument("-h", "--help", action="help", help=msg.HELP_HELP)
+    parser._positionals.title = cli_msg.HELP_POSITIONALS
+    parser._optionals.title = cli_msg.HELP_OPTIONS
+    parser.add_argument("action", choices=("start", "stop", "status", "autostart"), help=cli_msg.HELP_SERVER_ACTION)
+    parser.add_argument("switch", nargs="?", choices=("on", "off"), help=cli_msg.HELP_SERVER_SWITCH)
+    parser.add_argument("--json", action="store_true", help=cli_msg.HELP_JSON)
+    parser.add_argument("-v", "--verbose", action="store_true", help=cli_msg.HELP_VERBOSE)
+    parser.add_argument("--no-color", action="store_true", help=cli_msg.HELP_NO_COLOR)
+    parser.add_argument("-h", "--help", action="help", help=cli_msg.HELP_HELP)
     return parser
 
 
@@ -186,16 +187,16 @@ def parse_options(argv: Sequence[str]) -> Options:
     if argv[:1] == ["server"]:  # `server start|stop|status`: the per-user server (machine/server_command.py)
         server = build_server_parser().parse_args(list(argv[1:]))
         if (server.action == "autostart") != (server.switch is not None):
-            raise problems.error("usage_invalid", msg.SERVER_AUTOSTART_NEEDS_SWITCH)
+            raise problems.error("usage_invalid", cli_msg.SERVER_AUTOSTART_NEEDS_SWITCH)
         action = f"autostart {server.switch}" if server.switch else server.action
         return Options(command="server", server_action=action, json=server.json, verbose=server.verbose)
     args = build_parser().parse_args(list(argv))
     if not 1 <= args.lock_timeout <= 30:
-        raise problems.error("usage_invalid", msg.LOCK_TIMEOUT_RANGE)
+        raise problems.error("usage_invalid", cli_msg.LOCK_TIMEOUT_RANGE)
     if args.command == "check" and args.recreate:
-        raise problems.error("usage_invalid", msg.RECREATE_WITH_CHECK)
+        raise problems.error("usage_invalid", cli_msg.RECREATE_WITH_CHECK)
     if args.report is not None and args.command != "check":
-        raise problems.error("usage_invalid", msg.REPORT_NEEDS_CHECK)
+        raise problems.error("usage_invalid", cli_msg.REPORT_NEEDS_CHECK)
     return Options(
         command=args.command,
         yes=args.yes,
@@ -362,12 +363,12 @@ def _fail(env: Environment | None, stderr: TextIO, error: WizardError, wants_jso
         render.write_json((env or Env()).stdout, _failure_report(step_id, error))
     if error.code == "usage_invalid":
         write_plain(stderr, build_parser().format_usage().rstrip())
-        write_plain(stderr, msg.USAGE_ERROR.format(prog=PROG, message=error.detail))
-        write_plain(stderr, error.fix or msg.USAGE_HINT)
+        write_plain(stderr, cli_msg.USAGE_ERROR.format(prog=PROG, message=error.detail))
+        write_plain(stderr, error.fix or cli_msg.USAGE_HINT)
     elif not wants_json:
         write_plain(stderr, f"[{error.code}] {error.detail}")
         if error.fix:
-            write_plain(stderr, f"{msg.LABEL_FIX}:\n{error.fix}")
+            write_plain(stderr, f"{catalogue_msg.LABEL_FIX}:\n{error.fix}")
     return int(code)
 
 

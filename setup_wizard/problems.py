@@ -4,7 +4,7 @@ A known failure is data (pip's diagnostic errors are the model): a stable code w
 the Korean title, the cause, the steps per platform and the exit code. No other module reads the catalogue
 or formats an entry's title, cause or steps by hand: it names the code and the values, and gets back a
 `Step` (for the report), a `WizardError` (to raise, of the kind its exit code asks for) or the entry's
-text, with the fix for the machine in front of the person. The entries are data (messages.Problem); how one
+text, with the fix for the machine in front of the person. The entries are data (messages.catalogue.Problem); how one
 is drawn (its steps for this platform, numbered) is here.
 
 A call may give the situation's own `detail` (what exactly happened) and, where one code covers several
@@ -14,20 +14,52 @@ situations, the situation's own `fix`; the code, title and exit code always come
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import cache
 
-from setup_wizard import messages as msg
 from setup_wizard.errors import UsageError, WizardError
 from setup_wizard.exitcodes import ExitCode
 from setup_wizard.machine.system import Platform, running_platform
+from setup_wizard.messages import catalogue as msg
 from setup_wizard.results import Status, Step
 
 # A step that starts with one of these tags ("windows: ...") is shown only on that platform.
 PLATFORM_TAGS = frozenset(platform.value for platform in Platform)
 
 
+@cache
 def catalogue() -> Mapping[str, msg.Problem]:
     """Every known failure by its code (each section of the messages declares the entries of its topic)."""
-    return msg.CATALOGUE
+    from setup_wizard.messages import (
+        backend_needs,
+        backend_settings,
+        check,
+        cli,
+        envfiles,
+        install,
+        locks,
+        login,
+        migrations,
+        schema,
+        server,
+        settings,
+        terminals,
+    )
+
+    return {
+        **cli.PROBLEMS,
+        **settings.PROBLEMS,
+        **envfiles.PROBLEMS,
+        **install.PROBLEMS,
+        **server.PROBLEMS,
+        **login.PROBLEMS,
+        **migrations.PROBLEMS,
+        **schema.PROBLEMS,
+        **backend_needs.PROBLEMS,
+        **backend_settings.PROBLEMS,
+        **locks.PROBLEMS,
+        **check.PROBLEMS,
+        **terminals.PROBLEMS,
+    }
 
 
 def entry(code: str) -> msg.Problem:

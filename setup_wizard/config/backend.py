@@ -20,7 +20,7 @@ tests/backend-requirements.txt) does, from its `backend/` folder:
 This module works that out from the bytes of the files (config/backend_layout.py) and the environment,
 as data (config/backend_verdict.py): the URL the backend will use and where it comes from, the problems
 (stable codes) that would stop it or send it elsewhere, and the other values the wizard sees. Korean
-text is made only in config/steps.py (and messages.py). Nothing here connects or writes: libpq is only
+text is made only in config/steps.py (and the messages package). Nothing here connects or writes: libpq is only
 asked what it refuses, against socket folders that do not exist (config/backend_url.libpq_refusal).
 """
 

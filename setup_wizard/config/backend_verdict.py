@@ -1,6 +1,6 @@
 """The backend's verdict on its settings, as data: the problem codes, `Problem`, `Other` and `BackendView`.
 
-Each problem code has a catalogue entry (messages.CATALOGUE) with its Korean title, cause and fix; the
+Each problem code has a catalogue entry (problems.catalogue()) with its Korean title, cause and fix; the
 checklist items are made in config/steps.py, the fixes in config/envfix.py. `redact_url` is how a URL
 the backend uses is shown. config/backend.py works the verdict out.
 """
@@ -17,7 +17,7 @@ from setup_wizard.config.settings import Source
 
 BACKEND_SCHEME = "postgresql+psycopg"
 
-# Problem codes; each has a catalogue entry (messages.CATALOGUE) with its Korean title, cause and fix.
+# Problem codes; each has a catalogue entry (problems.catalogue()) with its Korean title, cause and fix.
 ENV_NOT_UTF8 = "backend_env_encoding"  # UTF-16, CP949 ...: the backend stops with UnicodeDecodeError
 ENV_BOM = "backend_env_bom"  # a UTF-8 BOM glued to the first line's key, which was DATABASE_URL
 ENV_OUTSIDE = "backend_env_outside"  # a .env at the project root, none in backend/

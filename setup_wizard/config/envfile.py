@@ -15,9 +15,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from setup_wizard import messages as msg
 from setup_wizard import problems
 from setup_wizard.errors import WizardError
+from setup_wizard.messages import envfiles as msg
 
 
 @dataclass(frozen=True, eq=False, repr=False)

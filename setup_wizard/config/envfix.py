@@ -23,7 +23,6 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from urllib.parse import quote
 
-from setup_wizard import messages as msg
 from setup_wizard.config import backend_verdict as b
 from setup_wizard.config.backend import backend_view
 from setup_wizard.config.backend_layout import find_layout
@@ -32,6 +31,7 @@ from setup_wizard.config.envfile import decode_env_bytes, present
 from setup_wizard.config.envwrite import EnvChange, SaveResult, parse_env_text, save_env
 from setup_wizard.config.load import find_key, load_settings
 from setup_wizard.config.settings import SourceKind
+from setup_wizard.messages import backend_settings as msg
 
 REWRITE_UTF8 = "env_rewrite_utf8"
 ADD_URL = "env_add_database_url"

@@ -27,7 +27,6 @@ from datetime import datetime
 from pathlib import Path
 from urllib.parse import urlencode
 
-from setup_wizard import messages as msg
 from setup_wizard import problems
 from setup_wizard.config.backups import BackupFailed, Backups
 from setup_wizard.config.envfile import EnvFile, decode_env_bytes, read_env_bytes
@@ -42,6 +41,7 @@ from setup_wizard.config.settings import (
     env_file_source,
 )
 from setup_wizard.errors import UsageError
+from setup_wizard.messages import envfiles as msg
 
 
 @dataclass(frozen=True, eq=False, repr=False)

@@ -18,7 +18,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from setup_wizard import messages as msg
 from setup_wizard import problems
 from setup_wizard.config.libpq_env import libpq_variables
 from setup_wizard.config.settings import (
@@ -40,6 +39,7 @@ from setup_wizard.config.settings import (
 )
 from setup_wizard.errors import UsageError
 from setup_wizard.machine.system import running_platform
+from setup_wizard.messages import settings as msg
 
 # SQLAlchemy driver suffixes the backend may carry: postgresql+psycopg://, +asyncpg, +psycopg2 ...
 _SCHEME = re.compile(r"^(postgres(?:ql)?)(\+[A-Za-z0-9_]+)?://", re.IGNORECASE)

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
 
-from setup_wizard import messages as msg
+from setup_wizard.messages import settings as msg
 
 FIELDS = ("host", "port", "user", "password", "dbname")
 

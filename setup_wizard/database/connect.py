@@ -16,13 +16,13 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypedDict
 
-from setup_wizard import messages as msg
 from setup_wizard import problems
 from setup_wizard.config.libpq_env import libpq_environment
 from setup_wizard.config.settings import Settings
 from setup_wizard.database.limits import SessionLimits, cursor_class, merge_options
 from setup_wizard.errors import WizardError
 from setup_wizard.machine.system import running_platform
+from setup_wizard.messages import login as msg
 
 if TYPE_CHECKING:
     import psycopg

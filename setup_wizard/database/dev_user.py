@@ -9,9 +9,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from setup_wizard import messages as msg
 from setup_wizard import problems
 from setup_wizard.database.limits import bounded_transaction
+from setup_wizard.messages import backend_needs as msg
 from setup_wizard.results import Status, Step
 
 if TYPE_CHECKING:

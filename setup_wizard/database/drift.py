@@ -13,7 +13,6 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from setup_wizard import messages as msg
 from setup_wizard.database.contract import (
     CONTRACT,
     COUNTED_SESSIONS_OF,
@@ -28,6 +27,7 @@ from setup_wizard.database.contract import (
     index_columns,
 )
 from setup_wizard.database.live_schema import LiveState, counting_triggers, has_session_link, live_state, present_tables
+from setup_wizard.messages import schema as msg
 
 if TYPE_CHECKING:
     import psycopg

@@ -26,9 +26,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from setup_wizard import messages as msg
 from setup_wizard import problems
 from setup_wizard.errors import WizardError
+from setup_wizard.messages import locks as msg
 
 if TYPE_CHECKING:
     import psycopg

@@ -21,10 +21,11 @@ from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from setup_wizard import messages as msg
 from setup_wizard import problems
 from setup_wizard.database.contract import CHECKPOINT_TABLES, CONTRACT, COUNTING_PATTERN, Contract
 from setup_wizard.errors import WizardError
+from setup_wizard.messages import locks as locks_msg
+from setup_wizard.messages import schema as schema_msg
 from setup_wizard.results import Status, Step
 
 if TYPE_CHECKING:
@@ -134,19 +135,24 @@ def search_path_step(conn: psycopg.Connection[Any], user: str) -> Step:
     naming each shadowed table and the fix."""
     empty = search_path_problem(conn)
     if empty is not None:
-        return problems.from_error(empty, "search_path", msg.STEP_SEARCH_PATH)
+        return problems.from_error(empty, "search_path", schema_msg.STEP_SEARCH_PATH)
     schema = contract_schema(conn)
     shadows = shadowed_tables(conn)
     path_row = conn.execute("SELECT current_setting('search_path')").fetchone()
     path = str(path_row[0]) if path_row else ""
     if not shadows:
-        return Step("search_path", Status.OK, msg.STEP_SEARCH_PATH, msg.SEARCH_PATH_OK.format(schema=schema, path=path))
-    lines = [msg.SEARCH_PATH_SHADOW.format(table=s.table, schemas=", ".join(s.schemas), first=s.schemas[0])
+        return Step(
+            "search_path",
+            Status.OK,
+            schema_msg.STEP_SEARCH_PATH,
+            schema_msg.SEARCH_PATH_OK.format(schema=schema, path=path),
+        )
+    lines = [schema_msg.SEARCH_PATH_SHADOW.format(table=s.table, schemas=", ".join(s.schemas), first=s.schemas[0])
              for s in shadows]
     path = quote_ident(schema) if schema == "public" else f"{quote_ident(schema)}, public"
     from setup_wizard.database.connect import psql_line
 
-    return problems.step("search_path_shadow", "search_path", Status.WARN, msg.STEP_SEARCH_PATH,
+    return problems.step("search_path_shadow", "search_path", Status.WARN, schema_msg.STEP_SEARCH_PATH,
                          detail="\n".join(lines), user=quote_ident(user), path=path,
                          psql=psql_line(conn, user="postgres"))
 
@@ -169,10 +175,11 @@ def search_path_problem(conn: psycopg.Connection[Any]) -> WizardError | None:
     path, source, user, dbname, found = str(row[1]), str(row[2]), str(row[3]), str(row[4]), row[5]
     schema = quote_ident(str(found) if found else "public")
     user, dbname = quote_ident(user), quote_ident(dbname)
-    reset = msg.SEARCH_PATH_RESET.get(source, msg.SEARCH_PATH_RESET_OTHER).format(user=user, dbname=dbname,
-                                                                                   schema=schema)
-    tables = msg.SEARCH_PATH_TABLES_AT.format(schema=schema) if found else msg.SEARCH_PATH_NO_TABLES
-    return problems.error("search_path_empty", path=path, source=msg.SETTING_SOURCES.get(source, source),
+    reset = schema_msg.SEARCH_PATH_RESET.get(source, schema_msg.SEARCH_PATH_RESET_OTHER).format(
+        user=user, dbname=dbname, schema=schema
+    )
+    tables = schema_msg.SEARCH_PATH_TABLES_AT.format(schema=schema) if found else schema_msg.SEARCH_PATH_NO_TABLES
+    return problems.error("search_path_empty", path=path, source=locks_msg.SETTING_SOURCES.get(source, source),
                           tables=tables, reset=reset, user=user, dbname=dbname, schema=schema)
 
 

@@ -30,7 +30,6 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from setup_wizard import __version__, problems
-from setup_wizard import messages as msg
 from setup_wizard.database.contract import CONTRACT
 from setup_wizard.database.limits import MIGRATION_STATEMENT_TIMEOUT, lock_timeout_error, statement_timeout_error
 from setup_wizard.database.migration_files import Migration
@@ -44,6 +43,7 @@ from setup_wizard.database.migration_history import (
 )
 from setup_wizard.database.run_lock import Progress, advisory_lock
 from setup_wizard.errors import WizardError
+from setup_wizard.messages import migrations as msg
 from setup_wizard.results import MigrationOutcome
 
 if TYPE_CHECKING:

@@ -16,10 +16,10 @@ import string
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from setup_wizard import messages as msg
 from setup_wizard.database.limits import bounded_transaction
 from setup_wizard.database.live_schema import contract_schema
 from setup_wizard.database.migration_files import NOTICE_PREFIX, Migration, load_migrations
+from setup_wizard.messages import migrations as msg
 
 if TYPE_CHECKING:
     import psycopg

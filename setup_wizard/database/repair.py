@@ -21,7 +21,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
-from setup_wizard import messages as msg
 from setup_wizard import problems
 from setup_wizard.database import contract as c
 from setup_wizard.database.drift import Drift, find_drift, live_foreign_keys
@@ -30,6 +29,7 @@ from setup_wizard.database.migrate import MigrationError, Runner
 from setup_wizard.database.migration_files import load_migrations
 from setup_wizard.database.migration_history import accept_repair_kind, ensure_history
 from setup_wizard.database.run_lock import Progress, advisory_lock
+from setup_wizard.messages import schema as msg
 from setup_wizard.results import Status, Step
 
 if TYPE_CHECKING:

@@ -6,11 +6,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from setup_wizard import messages as msg
 from setup_wizard import problems
 from setup_wizard.config.settings import Settings
 from setup_wizard.database.connect import server_version
 from setup_wizard.machine.discovery import MINIMUM_SERVER_VERSION, PREFERRED_VERSION, Discovery
+from setup_wizard.messages import locks as locks_msg
+from setup_wizard.messages import login as login_msg
+from setup_wizard.messages import migrations as migrations_msg
 from setup_wizard.results import Status, Step
 
 if TYPE_CHECKING:
@@ -25,17 +27,17 @@ def version_step(conn: psycopg.Connection[Any], discovery: Discovery | None) -> 
     number, text = conn.info.server_version, server_version(conn)
     libpq = pq.version()
     client = discovery.chosen.version if discovery and discovery.chosen else "-"
-    detail = msg.SERVER_VERSION_DETAIL.format(server=text, client=client,
+    detail = login_msg.SERVER_VERSION_DETAIL.format(server=text, client=client,
                                               libpq=f"{libpq // 10000}.{libpq % 100}")
     status = version_status(number // 10000)
     if status is Status.FAIL:
-        return problems.step("server_version_unsupported", "server_version", Status.FAIL, msg.STEP_SERVER_VERSION,
+        return problems.step("server_version_unsupported", "server_version", Status.FAIL, login_msg.STEP_SERVER_VERSION,
                              detail=detail + "\n" + problems.cause("server_version_unsupported", server=text),
                              server=text)
     if status is Status.WARN:
-        return problems.step("server_version_not_17", "server_version", Status.WARN, msg.STEP_SERVER_VERSION,
-                             detail=detail + "\n" + msg.SERVER_VERSION_NOT_17.format(server=text), server=text)
-    return Step("server_version", Status.OK, msg.STEP_SERVER_VERSION, detail)
+        return problems.step("server_version_not_17", "server_version", Status.WARN, login_msg.STEP_SERVER_VERSION,
+                             detail=detail + "\n" + login_msg.SERVER_VERSION_NOT_17.format(server=text), server=text)
+    return Step("server_version", Status.OK, login_msg.STEP_SERVER_VERSION, detail)
 
 
 def version_status(major: int) -> Status:
@@ -51,14 +53,16 @@ def privileges_step(conn: psycopg.Connection[Any], settings: Settings) -> Step:
     row = conn.execute("SELECT has_schema_privilege('public', 'CREATE'), "
                        "has_database_privilege(current_database(), 'CREATE')").fetchone()
     if row and row[0]:
-        return Step("privileges", Status.OK, msg.STEP_PRIVILEGES, msg.PRIVILEGES_OK.format(user=settings.user))
-    return problems.step("permission_denied", "privileges", Status.FAIL, msg.STEP_PRIVILEGES,
+        return Step(
+            "privileges", Status.OK, locks_msg.STEP_PRIVILEGES, locks_msg.PRIVILEGES_OK.format(user=settings.user)
+        )
+    return problems.step("permission_denied", "privileges", Status.FAIL, locks_msg.STEP_PRIVILEGES,
                          user=settings.user, dbname=settings.dbname, host=settings.host, port=settings.port)
 
 
 def explain_sqlstate(sqlstate: str | None) -> str | None:
     """The seed's known errors (already exists, does not exist, rolled back, FK) explained in Korean."""
-    code = msg.SEED_ERRORS.get(sqlstate or "")
+    code = migrations_msg.SEED_ERRORS.get(sqlstate or "")
     if code is None:
         return None
     return problems.explain(code)

@@ -13,12 +13,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from setup_wizard import messages as msg
 from setup_wizard import problems
 from setup_wizard.database.contract import CHECKPOINT_TABLES, CONTRACT
 from setup_wizard.database.live_schema import quote_ident
 from setup_wizard.database.migration_history import HISTORY_TABLE
 from setup_wizard.errors import WizardError
+from setup_wizard.messages import locks as msg
 
 if TYPE_CHECKING:
     import psycopg

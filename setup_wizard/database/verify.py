@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from setup_wizard import messages as msg
 from setup_wizard.database.limits import bounded_transaction
 from setup_wizard.database.live_schema import live_state
+from setup_wizard.messages import finish as msg
 from setup_wizard.results import VerificationRow
 
 if TYPE_CHECKING:

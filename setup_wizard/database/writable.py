@@ -13,10 +13,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from setup_wizard import messages as msg
 from setup_wizard import problems
 from setup_wizard.database.live_schema import search_path_problem
 from setup_wizard.errors import WizardError
+from setup_wizard.messages import locks as msg
 
 if TYPE_CHECKING:
     import psycopg

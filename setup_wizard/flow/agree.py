@@ -11,13 +11,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from setup_wizard import messages as msg
 from setup_wizard import problems
 from setup_wizard.config.backend import inspect_backend
 from setup_wizard.config.load import load_settings
 from setup_wizard.config.settings import Settings, SourceKind
 from setup_wizard.errors import UsageError
 from setup_wizard.flow.state import FlowState
+from setup_wizard.messages import backend_settings as backend_settings_msg
+from setup_wizard.messages import settings as settings_msg
 from setup_wizard.results import Status
 
 COMPARED = ("host", "port", "user", "dbname")
@@ -32,7 +33,7 @@ def differences(prepared: Settings, backend: Settings) -> list[str]:
 
 
 def target(settings: Settings) -> str:
-    return msg.AGREE_TARGET.format(host=settings.host, port=settings.port, dbname=settings.dbname,
+    return backend_settings_msg.AGREE_TARGET.format(host=settings.host, port=settings.port, dbname=settings.dbname,
                                    user=settings.user)
 
 
@@ -50,7 +51,7 @@ def backend_agrees(flow: FlowState, prepared: Settings) -> str | None:
     names = differences(prepared, backend)
     if not names:
         return None
-    fields = ", ".join(msg.FIELD_NAMES[name] for name in names)
+    fields = ", ".join(settings_msg.FIELD_NAMES[name] for name in names)
     source = view.source.describe()
     wanted = prepared.redacted_url().replace(prepared.url_scheme + "://", backend.url_scheme + "://", 1)
     values: dict[str, Any] = {  # the entry's values (problems.step's **values)
@@ -59,5 +60,5 @@ def backend_agrees(flow: FlowState, prepared: Settings) -> str | None:
     environ = view.source.kind is SourceKind.ENVIRON
     flow.add(problems.step("backend_elsewhere_environ" if environ else "backend_elsewhere", "backend_target",
                            Status.FAIL, **values))
-    fix = msg.AGREE_FIX_ENVIRON if environ else msg.AGREE_FIX_FILE
-    return msg.AGREE_LAST_LINE.format(**values) + " " + fix.format(**values)
+    fix = backend_settings_msg.AGREE_FIX_ENVIRON if environ else backend_settings_msg.AGREE_FIX_FILE
+    return backend_settings_msg.AGREE_LAST_LINE.format(**values) + " " + fix.format(**values)

@@ -16,7 +16,6 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from setup_wizard import messages as msg
 from setup_wizard import problems
 from setup_wizard.config.envfile import EnvFile
 from setup_wizard.config.settings import Settings
@@ -27,6 +26,9 @@ from setup_wizard.errors import WizardError
 from setup_wizard.flow.options import Options
 from setup_wizard.flow.view import Say
 from setup_wizard.machine.system import System
+from setup_wizard.messages import check as check_msg
+from setup_wizard.messages import envfiles as envfiles_msg
+from setup_wizard.messages import locks as locks_msg
 from setup_wizard.results import Report, Status, Step, VerificationRow
 from setup_wizard.scrub import Scrubber
 
@@ -105,10 +107,10 @@ def run_checks(ctx: Context, checks: Iterable[Check]) -> Iterator[Step]:
     """Every check in order; a crash is one failed item, never the end of the checklist."""
     for check in checks:
         if check.needs_connection and ctx.conn is None:
-            yield Step(check.id, Status.SKIP, check.title, msg.CHECK_SKIPPED_NO_CONNECTION)
+            yield Step(check.id, Status.SKIP, check.title, check_msg.CHECK_SKIPPED_NO_CONNECTION)
             continue
         if check.needs_env_file and ctx.env_file is None:
-            yield Step(check.id, Status.SKIP, check.title, msg.ENV_CHECK_SKIPPED)
+            yield Step(check.id, Status.SKIP, check.title, envfiles_msg.ENV_CHECK_SKIPPED)
             continue
         try:
             yield from check.func(ctx)
@@ -117,8 +119,8 @@ def run_checks(ctx: Context, checks: Iterable[Check]) -> Iterator[Step]:
             known = error if isinstance(error, WizardError) else known_failure(error)
             if known is None and _denied(error):
                 # A table this role may not read: the table_access item above names them all with the fix.
-                known = problems.error("table_access_denied", msg.TABLE_ACCESS_DENIED_HERE.format(
-                    error=describe_crash(error, ctx.scrub)), msg.FIX_TABLE_ACCESS_SEE_ABOVE)
+                known = problems.error("table_access_denied", locks_msg.TABLE_ACCESS_DENIED_HERE.format(
+                    error=describe_crash(error, ctx.scrub)), locks_msg.FIX_TABLE_ACCESS_SEE_ABOVE)
             if known is not None:
                 yield Step(check.id, Status.FAIL, check.title, ctx.scrub(known.detail), known.code, known.fix)
                 continue

@@ -13,7 +13,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
-from setup_wizard import messages as msg
 from setup_wizard import problems
 from setup_wizard.config.envfile import EnvFile
 from setup_wizard.environment import Environment
@@ -24,6 +23,7 @@ from setup_wizard.flow.settings_phase import load_env_and_settings
 from setup_wizard.flow.state import real_system
 from setup_wizard.flow.view import Say
 from setup_wizard.machine.system import System
+from setup_wizard.messages import check as msg
 from setup_wizard.results import MigrationOutcome, Report, Status
 from setup_wizard.scrub import Scrubber
 

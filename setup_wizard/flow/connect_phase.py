@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from setup_wizard import messages as msg
 from setup_wizard import problems
 from setup_wizard.config.settings import DEFAULT, TYPED, Settings
 from setup_wizard.database.connect import create_database, open_database, server_version
@@ -18,6 +17,11 @@ from setup_wizard.flow.decide import Choice, FixKind
 from setup_wizard.flow.save import offer_save
 from setup_wizard.flow.state import FlowState
 from setup_wizard.flow.view import Phase
+from setup_wizard.messages import install as install_msg
+from setup_wizard.messages import login as login_msg
+from setup_wizard.messages import screens as screens_msg
+from setup_wizard.messages import server as server_msg
+from setup_wizard.messages import settings as settings_msg
 from setup_wizard.results import Status, Step
 
 if TYPE_CHECKING:
@@ -40,27 +44,27 @@ DATABASE_CODES = ("database_missing", "permission_denied")
 def ask_field(flow: FlowState, settings: Settings, name: str) -> Settings:
     current = settings.get(name) or ""
     while True:
-        value = flow.decider.value(msg.ASK_FIELD.format(field=msg.FIELD_NAMES[name]), current).strip()
+        value = flow.decider.value(screens_msg.ASK_FIELD.format(field=settings_msg.FIELD_NAMES[name]), current).strip()
         if not value:
-            flow.view.say(msg.VALUE_EMPTY)
+            flow.view.say(screens_msg.VALUE_EMPTY)
         elif name == "port" and not (value.isdigit() and 0 < int(value) < 65536):
-            flow.view.say(msg.PORT_INVALID)
+            flow.view.say(screens_msg.PORT_INVALID)
         else:
             break
     return settings if value == settings.get(name) else settings.with_value(name, value, TYPED)
 
 
 def ask_password(flow: FlowState, settings: Settings, keep_default: bool = False) -> Settings:
-    question = msg.ASK_PASSWORD_HIDDEN.format(user=settings.user, host=settings.host, port=settings.port)
+    question = screens_msg.ASK_PASSWORD_HIDDEN.format(user=settings.user, host=settings.host, port=settings.port)
     if keep_default:
-        question += f" ({msg.ASK_PASSWORD_DEFAULT_HINT})"
+        question += f" ({screens_msg.ASK_PASSWORD_DEFAULT_HINT})"
     while True:
         password = flow.decider.password(question)
         if password:
             return settings.with_value("password", password, TYPED)
         if keep_default:
             return settings
-        flow.view.say(msg.PASSWORD_EMPTY)
+        flow.view.say(screens_msg.PASSWORD_EMPTY)
 
 
 def ask_missing(flow: FlowState, settings: Settings) -> Settings:
@@ -69,7 +73,7 @@ def ask_missing(flow: FlowState, settings: Settings) -> Settings:
         return settings
     nothing_configured = flow.options.dsn is None and settings.all_defaults()
     if settings.password is None or nothing_configured:
-        flow.view.say(msg.SETTINGS_ASK_INTRO)
+        flow.view.say(screens_msg.SETTINGS_ASK_INTRO)
     if nothing_configured:
         for name in ("host", "port", "user", "dbname"):
             settings = ask_field(flow, settings, name)
@@ -98,10 +102,10 @@ def fix_label(flow: FlowState, settings: Settings) -> str | None:
     service, binaries = server_fix(flow, settings)
     if service is not None:
         if service.is_user_server:
-            return msg.CHOICE_START_USER_SERVER
-        return msg.CHOICE_START_SERVICE.format(name=service.name)
+            return screens_msg.CHOICE_START_USER_SERVER
+        return screens_msg.CHOICE_START_SERVICE.format(name=service.name)
     if binaries is not None and not flow.decider.read_only:
-        return msg.CHOICE_CREATE_CLUSTER
+        return screens_msg.CHOICE_CREATE_CLUSTER
     return None
 
 
@@ -116,15 +120,19 @@ def create_cluster(flow: FlowState, installation: Installation, settings: Settin
     new_password = not settings.password
     if new_password:
         if not flow.decider.can_ask:
-            return FixOutcome(False, Step("cluster", Status.FAIL, msg.STEP_CLUSTER, msg.CLUSTER_NO_PASSWORD,
-                                          "password_missing")), settings
+            return FixOutcome(
+                False,
+                Step(
+                    "cluster", Status.FAIL, server_msg.STEP_CLUSTER, server_msg.CLUSTER_NO_PASSWORD, "password_missing"
+                ),
+            ), settings
         settings = ask_password(flow, settings)
     outcome = local_cluster.create_local_cluster(flow.system, installation, settings, flow.view.say)
     if outcome.done:
         offer_autostart(flow)
     if outcome.done and new_password and outcome.step is not None:
         step = outcome.step
-        warned = Step(step.id, Status.WARN, step.title, step.detail + "\n" + msg.CLUSTER_CREATED_NEW_PASSWORD)
+        warned = Step(step.id, Status.WARN, step.title, step.detail + "\n" + server_msg.CLUSTER_CREATED_NEW_PASSWORD)
         return FixOutcome(True, warned), settings
     return outcome, settings
 
@@ -158,11 +166,11 @@ def install_postgres(flow: FlowState, settings: Settings) -> Settings:
     flow.discovery = discover(flow.system)
     chosen = flow.discovery.chosen
     if chosen is None:
-        flow.view.say(msg.WINGET_NOT_FOUND_AFTER)
+        flow.view.say(server_msg.WINGET_NOT_FOUND_AFTER)
         return settings
     if add_bin_to_path(flow.system, chosen.bindir, lambda question: flow.decider.allow(FixKind.PERSON, question),
                        flow.view.say):
-        flow.add(Step("psql", Status.OK, msg.STEP_PSQL, msg.PSQL_ADDED.format(bindir=chosen.bindir)))
+        flow.add(Step("psql", Status.OK, install_msg.STEP_PSQL, install_msg.PSQL_ADDED.format(bindir=chosen.bindir)))
     services.wait_until_accepting(settings)
     return settings
 
@@ -173,7 +181,7 @@ def offer_autostart(flow: FlowState) -> None:
 
     if not flow.decider.can_ask or autostart.entry_path(flow.system) is None:
         return
-    if flow.decider.allow(FixKind.PERSON, msg.ASK_AUTOSTART, default=False):
+    if flow.decider.allow(FixKind.PERSON, server_msg.ASK_AUTOSTART, default=False):
         flow.add(autostart.enable(flow.system))
 
 
@@ -220,13 +228,15 @@ class Connector:
             return
         self.server_reported = True
         s = self.settings
-        text = (msg.SERVER_OK.format(host=s.host, port=s.port, version=version) if version
-                else msg.SERVER_ANSWERS.format(host=s.host, port=s.port))
-        self.flow.add(Step("server", Status.OK, msg.STEP_SERVER, text))
+        text = (login_msg.SERVER_OK.format(host=s.host, port=s.port, version=version) if version
+                else login_msg.SERVER_ANSWERS.format(host=s.host, port=s.port))
+        self.flow.add(Step("server", Status.OK, login_msg.STEP_SERVER, text))
 
     def logged_in(self, version: str | None = None) -> None:
         self.server_answers(version)
-        self.flow.add(Step("login", Status.OK, msg.STEP_LOGIN, msg.LOGIN_OK.format(user=self.settings.user)))
+        self.flow.add(
+            Step("login", Status.OK, login_msg.STEP_LOGIN, login_msg.LOGIN_OK.format(user=self.settings.user))
+        )
         offer_save(self.flow, self.settings)
         self.flow.view.phase(Phase.DATABASE)
 
@@ -236,7 +246,7 @@ class Connector:
         while True:
             s = self.settings
             try:
-                with flow.view.progress(msg.CHECKING_SERVER.format(host=s.host, port=s.port)):
+                with flow.view.progress(login_msg.CHECKING_SERVER.format(host=s.host, port=s.port)):
                     conn = open_database(s, SessionLimits(lock_timeout=flow.options.lock_timeout))
             except WizardError as problem:
                 if self.handle(problem):
@@ -244,8 +254,8 @@ class Connector:
                 return None
             if not self.created:
                 self.logged_in(server_version(conn))
-            done = msg.DATABASE_CREATED if self.created else msg.DATABASE_OK
-            flow.add(Step("database", Status.OK, msg.STEP_DATABASE, done.format(dbname=s.dbname)))
+            done = login_msg.DATABASE_CREATED if self.created else login_msg.DATABASE_OK
+            flow.add(Step("database", Status.OK, login_msg.STEP_DATABASE, done.format(dbname=s.dbname)))
             self.report_service(connected=True)
             return conn
 
@@ -259,12 +269,12 @@ class Connector:
             return self.database_missing(problem)
         if problem.code in DATABASE_CODES:
             self.server_answers()
-            self.fail("database", msg.STEP_DATABASE, problem)
+            self.fail("database", login_msg.STEP_DATABASE, problem)
         elif problem.code in REFUSED_CODES:
             self.server_answers()
-            self.fail("login", msg.STEP_LOGIN, problem)
+            self.fail("login", login_msg.STEP_LOGIN, problem)
         else:
-            self.fail("server", msg.STEP_SERVER, problem)
+            self.fail("server", login_msg.STEP_SERVER, problem)
         return False
 
     def with_start_help(self, problem: WizardError, in_wizard: bool) -> WizardError:
@@ -281,15 +291,15 @@ class Connector:
         label = None if self.fix_tried or problem.code != "server_not_running" else fix_label(flow, self.settings)
         choices = [Choice("fix", label)] if label else []
         if not self.install_tried and problem.code == "server_not_running" and can_install(flow, self.settings):
-            choices.insert(0, Choice("install", msg.CHOICE_INSTALL_POSTGRES))  # the team's version first
+            choices.insert(0, Choice("install", screens_msg.CHOICE_INSTALL_POSTGRES))  # the team's version first
         if choices:
-            choices[0] = Choice(choices[0].key, msg.CHOICE_RECOMMENDED.format(label=choices[0].label))
+            choices[0] = Choice(choices[0].key, screens_msg.CHOICE_RECOMMENDED.format(label=choices[0].label))
         if flow.decider.can_ask:
             # How to start it is what the person needs to answer the question: shown with it.
             flow.view.preview(problems.from_error(self.with_start_help(problem, in_wizard=True), "server"))
-            choices += [Choice("retry", msg.CHOICE_RETRY), Choice("address", msg.CHOICE_CHANGE_ADDRESS)]
-        choices.append(Choice("quit", msg.CHOICE_QUIT))
-        choice = flow.decider.choose(msg.ASK_NEXT, choices, default=choices[0].key)
+            choices += [Choice("retry", screens_msg.CHOICE_RETRY), Choice("address", screens_msg.CHOICE_CHANGE_ADDRESS)]
+        choices.append(Choice("quit", screens_msg.CHOICE_QUIT))
+        choice = flow.decider.choose(screens_msg.ASK_NEXT, choices, default=choices[0].key)
         if choice == "fix":
             self.fix_tried = True
             _done, self.settings = fix_server(flow, self.settings)
@@ -305,7 +315,7 @@ class Connector:
         helped = self.with_start_help(problem, in_wizard=False)
         # The box above the question already named this server and how to start it: in the report, not again.
         self.report_service(connected=False, draw=not (flow.decider.can_ask and helped.fix != problem.fix))
-        self.fail("server", msg.STEP_SERVER, helped)
+        self.fail("server", login_msg.STEP_SERVER, helped)
         return False
 
     def report_service(self, connected: bool, draw: bool = True) -> None:
@@ -344,28 +354,35 @@ class Connector:
         if not can_retry or self.tries >= MAX_PASSWORD_TRIES:
             self.server_answers()
             if self.tries >= MAX_PASSWORD_TRIES:
-                problem = WizardError(problem.code, msg.TOO_MANY_TRIES.format(count=self.tries) + "\n"
+                problem = WizardError(problem.code, login_msg.TOO_MANY_TRIES.format(count=self.tries) + "\n"
                                       + problem.detail, problem.fix)
-            self.fail("login", msg.STEP_LOGIN, problem)
+            self.fail("login", login_msg.STEP_LOGIN, problem)
             return False
         # The login advice is what the person needs to answer the question below: shown with it.
         # With its advice: the person chooses between retyping, another login, a reset or quitting.
         if self.tries == 0 or problem.code != "auth_failed":
             flow.view.preview(problems.from_error(shown, "login", with_fix=True))
         else:  # the box with the advice is just above: one line, not the whole box again
-            flow.view.preview(Step("login", Status.WARN, msg.STEP_LOGIN, msg.LOGIN_RETRY_FAILED.format(
+            flow.view.preview(Step("login", Status.WARN, login_msg.STEP_LOGIN, login_msg.LOGIN_RETRY_FAILED.format(
                 tries=self.tries, most=MAX_PASSWORD_TRIES), problem.code))
         choice = "password"
         if problem.code == "auth_failed":
-            reset = [Choice("reset", msg.CHOICE_RESET_PASSWORD)] if offer_reset else []
-            choice = flow.decider.choose(msg.ASK_NEXT, [
-                Choice("password", msg.CHOICE_RETYPE_PASSWORD), Choice("login", msg.CHOICE_CHANGE_LOGIN), *reset,
-                Choice("quit", msg.CHOICE_QUIT)], default="password")
+            reset = [Choice("reset", screens_msg.CHOICE_RESET_PASSWORD)] if offer_reset else []
+            choice = flow.decider.choose(
+                screens_msg.ASK_NEXT,
+                [
+                    Choice("password", screens_msg.CHOICE_RETYPE_PASSWORD),
+                    Choice("login", screens_msg.CHOICE_CHANGE_LOGIN),
+                    *reset,
+                    Choice("quit", screens_msg.CHOICE_QUIT),
+                ],
+                default="password",
+            )
         if choice == "reset" and target is not None and self.reset_password(target):
             return True
         if choice == "quit":
             self.server_answers()
-            self.fail("login", msg.STEP_LOGIN, problem)
+            self.fail("login", login_msg.STEP_LOGIN, problem)
             return False
         if choice == "login":
             self.settings = ask_field(flow, ask_field(flow, self.settings, "user"), "port")
@@ -411,13 +428,13 @@ class Connector:
         s = self.settings
         self.logged_in()
         flow.view.preview(problems.from_error(problem, "database", status=Status.WARN, with_fix=False))
-        if not flow.decider.allow(FixKind.ADD, msg.ASK_CREATE_DATABASE_WIZARD.format(dbname=s.dbname)):
-            self.fail("database", msg.STEP_DATABASE, problem)
+        if not flow.decider.allow(FixKind.ADD, screens_msg.ASK_CREATE_DATABASE_WIZARD.format(dbname=s.dbname)):
+            self.fail("database", login_msg.STEP_DATABASE, problem)
             return False
         try:
             create_database(s)
         except WizardError as error:
-            self.fail("database", msg.STEP_DATABASE, error)
+            self.fail("database", login_msg.STEP_DATABASE, error)
             return False
         self.created = True
         flow.changed = True

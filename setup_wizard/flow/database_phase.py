@@ -20,7 +20,6 @@ from collections.abc import Iterable
 from enum import Enum
 from typing import TYPE_CHECKING, Any
 
-from setup_wizard import messages as msg
 from setup_wizard.config.settings import Settings
 from setup_wizard.database.connect import psql_line
 from setup_wizard.database.migrate import MigrationError, Runner
@@ -31,6 +30,9 @@ from setup_wizard.flow.check_registry import Context
 from setup_wizard.flow.decide import FixKind
 from setup_wizard.flow.state import FlowState
 from setup_wizard.flow.view import Phase, Say
+from setup_wizard.messages import backend_needs as backend_needs_msg
+from setup_wizard.messages import migrations as migrations_msg
+from setup_wizard.messages import schema as schema_msg
 from setup_wizard.results import MigrationOutcome, Report, Status, Step
 
 if TYPE_CHECKING:
@@ -139,7 +141,7 @@ class DatabasePhase:
             return False
         self.applied = self.made_tables = True
         flow.view.phase(Phase.APPLY)
-        with flow.view.progress(msg.APPLY_STARTING) as update:
+        with flow.view.progress(migrations_msg.APPLY_STARTING) as update:
             ok = self.apply(update, migrations)
         from setup_wizard.database.preview import summarise_notices
 
@@ -151,18 +153,18 @@ class DatabasePhase:
         """The person's (or the option's) consent to what the plan will do."""
         flow = self.flow
         if flow.options.recreate:
-            flow.view.preview(Step("recreate", Status.WARN, msg.STEP_RECREATE, msg.PLAN_RECREATE))
+            flow.view.preview(Step("recreate", Status.WARN, migrations_msg.STEP_RECREATE, migrations_msg.PLAN_RECREATE))
             if not flow.decider.confirm_recreate(self.settings.dbname):
-                flow.add(Step("recreate", Status.FAIL, msg.STEP_RECREATE, msg.RECREATE_DECLINED))
+                flow.add(Step("recreate", Status.FAIL, migrations_msg.STEP_RECREATE, migrations_msg.RECREATE_DECLINED))
                 return False
             return True
         if flow.decider.can_ask:
             from setup_wizard.database.preview import describe_pending
 
-            flow.view.say(msg.PLAN_INTRO.format(count=len(pending)))
+            flow.view.say(migrations_msg.PLAN_INTRO.format(count=len(pending)))
             flow.view.plan(describe_pending(self.conn, pending, migrations))
-        if not flow.decider.allow(FixKind.ADD, msg.ASK_CONFIRM_APPLY):
-            flow.add(Step("migrations", Status.SKIP, msg.STEP_MIGRATIONS, msg.APPLY_DECLINED))
+        if not flow.decider.allow(FixKind.ADD, migrations_msg.ASK_CONFIRM_APPLY):
+            flow.add(Step("migrations", Status.SKIP, migrations_msg.STEP_MIGRATIONS, migrations_msg.APPLY_DECLINED))
             return False
         return True
 
@@ -174,30 +176,40 @@ class DatabasePhase:
             result = runner.apply(recreate=flow.options.recreate)
         except MigrationError as error:
             flow.report.migrations = error.outcomes
-            flow.fail("migrations", msg.STEP_MIGRATIONS, error)
+            flow.fail("migrations", migrations_msg.STEP_MIGRATIONS, error)
             return False
         except WizardError as error:
-            flow.fail("migrations", msg.STEP_MIGRATIONS, error)
+            flow.fail("migrations", migrations_msg.STEP_MIGRATIONS, error)
             return False
         seconds = time.perf_counter() - started
         flow.report.migrations = result.outcomes
         flow.changed = flow.changed or any(o.action in ("applied", "baseline") for o in result.outcomes)
         applied = sum(o.action == "applied" for o in result.outcomes)  # a baseline is said on its own line
         skipped = sum(o.action == "skipped" for o in result.outcomes)
-        detail = (msg.MIGRATIONS_APPLIED if applied else msg.MIGRATIONS_NONE_APPLIED).format(applied=applied,
-                                                                                             seconds=seconds)
+        detail = (migrations_msg.MIGRATIONS_APPLIED if applied else migrations_msg.MIGRATIONS_NONE_APPLIED).format(
+            applied=applied, seconds=seconds
+        )
         if skipped:
-            detail += " " + msg.MIGRATIONS_SKIPPED.format(skipped=skipped)
+            detail += " " + migrations_msg.MIGRATIONS_SKIPPED.format(skipped=skipped)
         for outcome in result.outcomes:
             if outcome.action == "baseline":
-                detail += "\n" + msg.MIGRATIONS_BASELINE.format(name=outcome.name)
+                detail += "\n" + migrations_msg.MIGRATIONS_BASELINE.format(name=outcome.name)
         # The server's notices: summarised on the wizard's screen; their originals under -v in every mode.
-        raw = tuple(msg.NOTICES_ORIGINAL.format(text=notice) for o in result.outcomes for notice in o.notices)
-        flow.add(Step("migrations", Status.OK, msg.STEP_MIGRATIONS, detail, more=raw))
+        raw = tuple(
+            migrations_msg.NOTICES_ORIGINAL.format(text=notice) for o in result.outcomes for notice in o.notices
+        )
+        flow.add(Step("migrations", Status.OK, migrations_msg.STEP_MIGRATIONS, detail, more=raw))
         if result.recreated is not None:
-            flow.add(Step("recreate", Status.OK, msg.STEP_RECREATE,
-                          msg.RECREATE_DONE.format(schema=result.recreated.schema),
-                          None, msg.RECREATE_RESTORE.format(sql=result.recreated.restore_sql, psql=psql_line(conn))))
+            flow.add(
+                Step(
+                    "recreate",
+                    Status.OK,
+                    migrations_msg.STEP_RECREATE,
+                    migrations_msg.RECREATE_DONE.format(schema=result.recreated.schema),
+                    None,
+                    migrations_msg.RECREATE_RESTORE.format(sql=result.recreated.restore_sql, psql=psql_line(conn)),
+                )
+            )
         return True
 
     # The live schema is the truth: repair what drifted (other tools change it too) -------------------------
@@ -213,18 +225,18 @@ class DatabasePhase:
             return True
         flow.view.phase(Phase.PLAN)
         if flow.decider.can_ask:
-            flow.view.say(msg.PLAN_REPAIRS_INTRO)
+            flow.view.say(schema_msg.PLAN_REPAIRS_INTRO)
             flow.view.plan([(r.id.split(":", 1)[0], r.description) for r in safe])
-        if not flow.decider.allow(FixKind.ADD, msg.ASK_CONFIRM_REPAIR):
-            flow.add(Step("repairs", Status.SKIP, msg.STEP_REPAIRS, msg.REPAIR_DECLINED))
+        if not flow.decider.allow(FixKind.ADD, schema_msg.ASK_CONFIRM_REPAIR):
+            flow.add(Step("repairs", Status.SKIP, schema_msg.STEP_REPAIRS, schema_msg.REPAIR_DECLINED))
             return True  # the last screen names what is still different
         self.applied = self.made_tables = True
         flow.view.phase(Phase.APPLY)
         try:
-            with flow.view.progress(msg.REPAIRING_START) as update:
+            with flow.view.progress(schema_msg.REPAIRING_START) as update:
                 outcomes = apply_repairs(self.conn, safe, lock_timeout=flow.options.lock_timeout, progress=update)
         except WizardError as error:
-            flow.fail("repairs", msg.STEP_REPAIRS, error)
+            flow.fail("repairs", schema_msg.STEP_REPAIRS, error)
             return False
         flow.changed = flow.changed or any(o.status in ("applied", "not_valid") for o in outcomes)
         flow.add(finish.repairs_step(outcomes))
@@ -279,4 +291,4 @@ class DatabasePhase:
             step = found["dev_user"] if found["dev_user"].status is Status.OK else None
         if step is not None:
             flow.add(step)
-            flow.changed = flow.changed or step.detail == msg.DEV_USER_CREATED
+            flow.changed = flow.changed or step.detail == backend_needs_msg.DEV_USER_CREATED

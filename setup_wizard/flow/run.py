@@ -13,7 +13,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from setup_wizard import messages as msg
 from setup_wizard import problems
 from setup_wizard.config.envfile import default_env_path, present, read_env_file
 from setup_wizard.config.envfix import plan_backend_env
@@ -30,6 +29,11 @@ from setup_wizard.flow.settings_phase import env_file_step, load_env_and_setting
 from setup_wizard.flow.state import FlowState
 from setup_wizard.flow.view import Phase, View
 from setup_wizard.machine import install_checks, local_cluster
+from setup_wizard.messages import backend_settings as backend_settings_msg
+from setup_wizard.messages import envfiles as envfiles_msg
+from setup_wizard.messages import install as install_msg
+from setup_wizard.messages import migrations as migrations_msg
+from setup_wizard.messages import screens as screens_msg
 from setup_wizard.results import Report, Status, Step
 
 if TYPE_CHECKING:
@@ -58,7 +62,7 @@ class Flow(FlowState):
         try:
             self.discovery = discover(self.system)
         except Exception as error:  # the search only informs; it must never stop the run
-            self.view.say(msg.INSTALL_SEARCH_FAILED.format(error=type(error).__name__))
+            self.view.say(screens_msg.INSTALL_SEARCH_FAILED.format(error=type(error).__name__))
             return
         self.view.installations(self.discovery)
         user_server = local_cluster.install_line(self.system, self.discovery)
@@ -67,7 +71,7 @@ class Flow(FlowState):
         chosen = self.discovery.chosen
         if psql.code == "psql_not_found" and chosen is not None and install_checks.add_bin_to_path(
                 self.system, chosen.bindir, lambda question: self.decider.allow(FixKind.PERSON, question)):
-            psql = Step("psql", Status.OK, msg.STEP_PSQL, msg.PSQL_ADDED.format(bindir=chosen.bindir))
+            psql = Step("psql", Status.OK, install_msg.STEP_PSQL, install_msg.PSQL_ADDED.format(bindir=chosen.bindir))
             self.changed = True
         self.add(psql)
         port = install_checks.port_step(self.discovery, settings)
@@ -83,12 +87,12 @@ class Flow(FlowState):
         if find_backend(self.env.cwd) is not None or default_env_path(self.env.cwd) is not None:
             return True
         step = problems.step("backend_not_found", "backend_folder", Status.WARN, cwd=self.env.cwd,
-                             project=nearby_project(self.env.cwd) or msg.PROJECT_FOLDER_PLACEHOLDER)
+                             project=nearby_project(self.env.cwd) or backend_settings_msg.PROJECT_FOLDER_PLACEHOLDER)
         if not self.decider.can_ask:
             self.add(step)
             return True
         self.view.preview(step)
-        if self.decider.allow(FixKind.PERSON, msg.ASK_CONTINUE_WITHOUT_BACKEND, default=False):
+        if self.decider.allow(FixKind.PERSON, backend_settings_msg.ASK_CONTINUE_WITHOUT_BACKEND, default=False):
             self.report.add(step)
             return True
         # The same words as the box above: not drawn again, its fix is the last thing shown.
@@ -159,9 +163,9 @@ class Flow(FlowState):
             return
         if self.env_plan is not None:
             titles = [step.title for step in self.report.steps if step.code in self.pending_codes]
-            self.view.say(msg.ENV_PLAN_PENDING.format(path=self.env_plan.path, problems=", ".join(titles)))
+            self.view.say(envfiles_msg.ENV_PLAN_PENDING.format(path=self.env_plan.path, problems=", ".join(titles)))
         elif self.env_create is not None:
-            self.view.say(msg.ENV_CREATE_PENDING.format(path=self.env_create))
+            self.view.say(envfiles_msg.ENV_CREATE_PENDING.format(path=self.env_create))
 
 
 def run(options: Options, env: Environment, decider: Decider, view: View, system: System | None = None) -> Report:
@@ -171,7 +175,9 @@ def run(options: Options, env: Environment, decider: Decider, view: View, system
     from setup_wizard.flow.database_phase import DatabasePhase
 
     if options.recreate and not decider.can_ask and not options.yes:
-        raise problems.error("usage_invalid", msg.RECREATE_NEEDS_CONFIRM, msg.FIX_RECREATE_NEEDS_CONFIRM)
+        raise problems.error(
+            "usage_invalid", migrations_msg.RECREATE_NEEDS_CONFIRM, migrations_msg.FIX_RECREATE_NEEDS_CONFIRM
+        )
     flow = Flow(options, env, decider, view, system)
     if not flow.backend_found():
         view.finish(flow.report)
@@ -189,7 +195,7 @@ def run(options: Options, env: Environment, decider: Decider, view: View, system
     flow.report.backend_path = backend_path_from(env.cwd)
     # Said at the end, in every door: where the previous .env went (it holds the old secrets); then, last,
     # what a run that never logged in would have written, or where the backend goes instead.
-    flow.report.footer.extend(msg.BACKUP_KEPT.format(path=path) for path in flow.backups.kept)
+    flow.report.footer.extend(envfiles_msg.BACKUP_KEPT.format(path=path) for path in flow.backups.kept)
     last = account_unsaved(flow, settings) if conn is None else backend_agrees(flow, settings)
     if last is not None:
         flow.report.footer.append(last)

@@ -12,7 +12,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from setup_wizard import messages as msg
 from setup_wizard import problems
 from setup_wizard.config.backups import Backups
 from setup_wizard.config.envfix import EnvPlan, write_plan
@@ -31,6 +30,8 @@ from setup_wizard.flow.decide import FixKind
 from setup_wizard.flow.state import FlowState
 from setup_wizard.flow.view import Phase
 from setup_wizard.machine.system import Platform
+from setup_wizard.messages import envfiles as envfiles_msg
+from setup_wizard.messages import screens as screens_msg
 from setup_wizard.results import Status, Step
 
 
@@ -50,7 +51,7 @@ class PendingSave:
 
     def summary(self) -> str:
         """One line: the values as the screen may show them (the reasons when only the form changes)."""
-        values = [msg.SAVE_LINE.format(key=key, shown=shown) for key, shown in self.shown]
+        values = [screens_msg.SAVE_LINE.format(key=key, shown=shown) for key, shown in self.shown]
         return " · ".join(values or self.notes)
 
     def write(self, seen: dict[str, str] | None, backups: Backups) -> SaveResult:
@@ -84,7 +85,7 @@ def pending_save(flow: FlowState, settings: Settings) -> PendingSave | None:
         merged.update({change.key: change for change in planned_changes(settings, typed, values)})
     if not merged and (plan is None or not plan.fixes):
         return None
-    notes = plan.descriptions if plan is not None else (msg.ENV_FIX_CREATE,) if create else ()
+    notes = plan.descriptions if plan is not None else (envfiles_msg.ENV_FIX_CREATE,) if create else ()
     return PendingSave(path, notes, tuple(merged.values()), plan, bool(typed))
 
 
@@ -96,21 +97,37 @@ def offer_save(flow: FlowState, settings: Settings) -> None:
     if pending is None:
         if typed_fields(settings) and flow.options.dsn is None and target_path(flow.env.cwd, settings.env_file) is None:
             flow.save_offered = True
-            flow.add(Step("env_save", Status.WARN, msg.STEP_ENV_SAVE, msg.SAVE_NO_BACKEND.format(cwd=flow.env.cwd),
-                          None, msg.FIX_SAVE_NO_BACKEND))
+            flow.add(
+                Step(
+                    "env_save",
+                    Status.WARN,
+                    envfiles_msg.STEP_ENV_SAVE,
+                    envfiles_msg.SAVE_NO_BACKEND.format(cwd=flow.env.cwd),
+                    None,
+                    envfiles_msg.FIX_SAVE_NO_BACKEND,
+                )
+            )
         return
     flow.save_offered = True
     flow.view.phase(Phase.SAVE)
     flow.view.save_preview(pending.path, list(pending.notes), pending.shown, exists=pending.path.exists())
     # Fixes alone only add what the backend needs (--yes takes them); typed values are the person's call.
-    if not flow.decider.allow(FixKind.PERSON if pending.typed else FixKind.ADD, msg.ASK_SAVE):
-        flow.add(Step("env_save", Status.SKIP, msg.STEP_ENV_SAVE,
-                      msg.SAVE_SKIPPED + "\n" + msg.SAVE_WOULD_WRITE.format(path=pending.path, what=pending.summary())))
+    if not flow.decider.allow(FixKind.PERSON if pending.typed else FixKind.ADD, envfiles_msg.ASK_SAVE):
+        flow.add(
+            Step(
+                "env_save",
+                Status.SKIP,
+                envfiles_msg.STEP_ENV_SAVE,
+                envfiles_msg.SAVE_SKIPPED
+                + "\n"
+                + envfiles_msg.SAVE_WOULD_WRITE.format(path=pending.path, what=pending.summary()),
+            )
+        )
         return
     try:
         result = pending.write(flow.env_values, flow.backups)
     except WizardError as error:
-        flow.add(Step("env_save", Status.WARN, msg.STEP_ENV_SAVE, error.detail, error.code, error.fix))
+        flow.add(Step("env_save", Status.WARN, envfiles_msg.STEP_ENV_SAVE, error.detail, error.code, error.fix))
         return
     flow.env_plan = None
     flow.changed = True
@@ -119,20 +136,31 @@ def offer_save(flow: FlowState, settings: Settings) -> None:
 
 def report_saved(flow: FlowState, settings: Settings, pending: PendingSave, result: SaveResult) -> None:
     # The file this run created: the earlier "no .env" item would now be untrue.
-    flow.report.steps = [Step("env_file", Status.OK, msg.ENV_FILE_TITLE, msg.ENV_FILE_CREATED.format(path=result.path))
-                         if step.code == "env_file_missing" else step for step in flow.report.steps]
-    detail = "\n".join([msg.SAVE_DONE.format(path=result.path), *pending.notes])
+    flow.report.steps = [
+        Step("env_file", Status.OK, envfiles_msg.ENV_FILE_TITLE, envfiles_msg.ENV_FILE_CREATED.format(path=result.path))
+        if step.code == "env_file_missing"
+        else step
+        for step in flow.report.steps
+    ]
+    detail = "\n".join([envfiles_msg.SAVE_DONE.format(path=result.path), *pending.notes])
     if result.backup is not None:
-        detail += "\n" + msg.SAVE_BACKUP.format(backup=result.backup)
+        detail += "\n" + envfiles_msg.SAVE_BACKUP.format(backup=result.backup)
     if result.merged:
-        detail += "\n" + msg.ENV_SAVE_MERGED
+        detail += "\n" + envfiles_msg.ENV_SAVE_MERGED
     overrides = environment_overrides(flow.env.environ, result.keys)
     if overrides:  # the backend reads the environment first: the saved value is not the one it uses
-        flow.add(problems.step("env_overridden", "env_save", Status.WARN, msg.STEP_ENV_SAVE,
-                               detail=detail + "\n" + msg.ENV_SAVE_OVERRIDDEN.format(names=", ".join(overrides)),
-                               fix=msg.FIX_ENV_SAVE_OVERRIDDEN.format(names=", ".join(overrides))))
+        flow.add(
+            problems.step(
+                "env_overridden",
+                "env_save",
+                Status.WARN,
+                envfiles_msg.STEP_ENV_SAVE,
+                detail=detail + "\n" + envfiles_msg.ENV_SAVE_OVERRIDDEN.format(names=", ".join(overrides)),
+                fix=envfiles_msg.FIX_ENV_SAVE_OVERRIDDEN.format(names=", ".join(overrides)),
+            )
+        )
     else:
-        flow.add(Step("env_save", Status.OK, msg.STEP_ENV_SAVE, detail))
+        flow.add(Step("env_save", Status.OK, envfiles_msg.STEP_ENV_SAVE, detail))
     restrict_if_readable(flow, result.path)
     flow.judge_backend(settings)
 
@@ -145,11 +173,13 @@ def account_unsaved(flow: FlowState, settings: Settings) -> str | None:
     pending = pending_save(flow, settings)
     if pending is None:
         return None
-    line = msg.SAVE_NOT_PROVEN.format(path=pending.path, what=pending.summary())
+    line = envfiles_msg.SAVE_NOT_PROVEN.format(path=pending.path, what=pending.summary())
     # Into the report only (--json, --yes): on the screen the failure's own next step stays the panel
     # it ends with, and this line follows it.
-    flow.report.add(Step("env_save", Status.SKIP, msg.STEP_ENV_SAVE, line, None, msg.FIX_SAVE_NOT_PROVEN))
-    return line + " " + msg.FIX_SAVE_NOT_PROVEN
+    flow.report.add(
+        Step("env_save", Status.SKIP, envfiles_msg.STEP_ENV_SAVE, line, None, envfiles_msg.FIX_SAVE_NOT_PROVEN)
+    )
+    return line + " " + envfiles_msg.FIX_SAVE_NOT_PROVEN
 
 
 def restrict_if_readable(flow: FlowState, path: Path) -> None:
@@ -160,13 +190,13 @@ def restrict_if_readable(flow: FlowState, path: Path) -> None:
     if not mode & 0o077:
         return
     if flow.decider.can_ask:
-        flow.view.say(msg.ENV_READABLE_AFTER_SAVE.format(path=path, mode=f"{mode:o}"))
+        flow.view.say(envfiles_msg.ENV_READABLE_AFTER_SAVE.format(path=path, mode=f"{mode:o}"))
     private = owner_only(mode)  # only bits taken away: a read-only file stays read-only (444 -> 400)
-    if not flow.decider.allow(FixKind.PERSON, msg.ASK_RESTRICT_ENV.format(mode=f"{private:o}")):
-        flow.add(problems.step("env_file_readable", "env_permissions", Status.WARN, msg.STEP_ENV_PERMISSIONS,
-                               detail=msg.ENV_READABLE_BY_OTHERS.format(mode=f"{mode:o}"),
-                               fix=msg.FIX_ENV_READABLE.format(path=path, mode=f"{private:o}")))
+    if not flow.decider.allow(FixKind.PERSON, envfiles_msg.ASK_RESTRICT_ENV.format(mode=f"{private:o}")):
+        flow.add(problems.step("env_file_readable", "env_permissions", Status.WARN, envfiles_msg.STEP_ENV_PERMISSIONS,
+                               detail=envfiles_msg.ENV_READABLE_BY_OTHERS.format(mode=f"{mode:o}"),
+                               fix=envfiles_msg.FIX_ENV_READABLE.format(path=path, mode=f"{private:o}")))
         return
     path.chmod(private)
-    flow.add(Step("env_permissions", Status.OK, msg.STEP_ENV_PERMISSIONS,
-                  msg.ENV_RESTRICTED.format(path=path, mode=f"{private:o}")))
+    flow.add(Step("env_permissions", Status.OK, envfiles_msg.STEP_ENV_PERMISSIONS,
+                  envfiles_msg.ENV_RESTRICTED.format(path=path, mode=f"{private:o}")))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from setup_wizard import messages as msg
 from setup_wizard import problems
 from setup_wizard.config.envfile import EnvFile, default_env_path, present, read_env_file
 from setup_wizard.config.load import load_settings
@@ -10,6 +9,8 @@ from setup_wizard.config.project import find_backend
 from setup_wizard.config.settings import DSN, FIELDS, Settings
 from setup_wizard.environment import Environment
 from setup_wizard.flow.options import Options
+from setup_wizard.messages import envfiles as envfiles_msg
+from setup_wizard.messages import settings as settings_msg
 from setup_wizard.results import Status, Step
 
 
@@ -31,35 +32,36 @@ def env_file_step(env_file: EnvFile | None, settings: Settings) -> Step:
     if env_file is not None:
         if env_file.bad_lines:
             lines = ", ".join(str(n) for n in env_file.bad_lines)
-            return problems.step("env_file_invalid", "env_file", Status.WARN, msg.ENV_FILE_TITLE,
-                                 detail=msg.ENV_FILE_BAD_LINES.format(path=env_file.path, lines=lines),
-                                 fix=msg.FIX_ENV_FILE_BAD_LINES)
-        detail = msg.ENV_FILE_READ.format(path=env_file.path,
-                                          encoding=msg.ENCODING_NAMES.get(env_file.encoding, env_file.encoding))
-        return Step("env_file", Status.OK, msg.ENV_FILE_TITLE, detail)
+            return problems.step("env_file_invalid", "env_file", Status.WARN, envfiles_msg.ENV_FILE_TITLE,
+                                 detail=envfiles_msg.ENV_FILE_BAD_LINES.format(path=env_file.path, lines=lines),
+                                 fix=envfiles_msg.FIX_ENV_FILE_BAD_LINES)
+        detail = envfiles_msg.ENV_FILE_READ.format(
+            path=env_file.path, encoding=envfiles_msg.ENCODING_NAMES.get(env_file.encoding, env_file.encoding)
+        )
+        return Step("env_file", Status.OK, envfiles_msg.ENV_FILE_TITLE, detail)
     if settings.from_outside_env_file():
         by_dsn = any(settings.source(name) == DSN for name in FIELDS)
-        return Step("env_file", Status.SKIP, msg.ENV_FILE_TITLE,
-                    msg.ENV_FILE_SKIPPED if by_dsn else msg.ENV_FILE_SKIPPED_ENVIRON)
-    return problems.step("env_file_missing", "env_file", Status.WARN, msg.ENV_FILE_TITLE)
+        return Step("env_file", Status.SKIP, envfiles_msg.ENV_FILE_TITLE,
+                    envfiles_msg.ENV_FILE_SKIPPED if by_dsn else envfiles_msg.ENV_FILE_SKIPPED_ENVIRON)
+    return problems.step("env_file_missing", "env_file", Status.WARN, envfiles_msg.ENV_FILE_TITLE)
 
 
 def settings_step(settings: Settings) -> Step:
-    detail = msg.SETTINGS_DETAIL.format(
+    detail = settings_msg.SETTINGS_DETAIL.format(
         url=settings.redacted_url(), password_source=settings.source_text("password")
     )
     if settings.conflicts:
         detail += "\n" + "\n".join(c.describe() for c in settings.conflicts)
     shown = settings.redacted()
     more = tuple(
-        msg.SETTINGS_SOURCE_LINE.format(field=msg.FIELD_NAMES[name], value=shown[name],
+        settings_msg.SETTINGS_SOURCE_LINE.format(field=settings_msg.FIELD_NAMES[name], value=shown[name],
                                         source=settings.source_text(name))
         for name in FIELDS
     ) + tuple(
-        msg.SETTINGS_SOURCE_LINE.format(field=key, value=item.value, source=item.source.describe())
+        settings_msg.SETTINGS_SOURCE_LINE.format(field=key, value=item.value, source=item.source.describe())
         for key, item in sorted(settings.extra.items())
     )
-    return Step("settings", Status.OK, msg.STEP_SETTINGS, detail, more=more)
+    return Step("settings", Status.OK, settings_msg.STEP_SETTINGS, detail, more=more)
 
 
 def load_env_and_settings(options: Options, env: Environment) -> tuple[EnvFile | None, Settings]:

@@ -16,11 +16,11 @@ import plistlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from setup_wizard import messages as msg
 from setup_wizard import problems
 from setup_wizard.machine import local_cluster
 from setup_wizard.machine.shell import env_get
 from setup_wizard.machine.system import Platform, System
+from setup_wizard.messages import server as msg
 from setup_wizard.results import Status, Step
 
 UNIT = "setup_wizard-postgres.service"

@@ -12,10 +12,10 @@ from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path, PureWindowsPath
 
-from setup_wizard import messages as msg
 from setup_wizard.machine.real_system import RealSystem
 from setup_wizard.machine.shell import env_get
 from setup_wizard.machine.system import PG_INSTALLATIONS_KEY, PG_SERVICES_KEY, Platform, System
+from setup_wizard.messages import install as msg
 
 PREFERRED_VERSION = "17"
 MINIMUM_SERVER_VERSION = 13

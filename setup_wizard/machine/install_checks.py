@@ -10,7 +10,6 @@ import re
 from dataclasses import replace
 from pathlib import Path
 
-from setup_wizard import messages as msg
 from setup_wizard import problems
 from setup_wizard.config.settings import Settings
 from setup_wizard.machine.discovery import Discovery, Installation, psql_path
@@ -18,6 +17,7 @@ from setup_wizard.machine.fix import Confirm, Say
 from setup_wizard.machine.login_help import is_local
 from setup_wizard.machine.shell import Shell, command_line, detect_shell, git_bash_path
 from setup_wizard.machine.system import Platform, System
+from setup_wizard.messages import install as msg
 from setup_wizard.results import Status, Step
 
 

@@ -26,7 +26,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from setup_wizard import messages as msg
 from setup_wizard import problems
 from setup_wizard.config.settings import Settings
 from setup_wizard.machine.discovery import (
@@ -41,6 +40,7 @@ from setup_wizard.machine.fix import FixOutcome, Say
 from setup_wizard.machine.login_help import is_local
 from setup_wizard.machine.shell import env_get
 from setup_wizard.machine.system import CommandResult, Platform, ServiceState, System, running_platform
+from setup_wizard.messages import server as msg
 from setup_wizard.results import Status, Step
 
 if TYPE_CHECKING:

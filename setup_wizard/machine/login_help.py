@@ -17,10 +17,10 @@ from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
-from setup_wizard import messages as msg
 from setup_wizard.config.settings import Settings, SourceKind
 from setup_wizard.machine.discovery import Discovery, Installation, Origin, psql_path
 from setup_wizard.machine.system import PG_INSTALLATIONS_KEY, Platform, System
+from setup_wizard.messages import login as msg
 
 LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 CHOCOLATEY_DEFAULT = r"C:\ProgramData\chocolatey"

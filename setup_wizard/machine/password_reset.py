@@ -39,7 +39,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from setup_wizard import messages as msg
 from setup_wizard import problems
 from setup_wizard.config.settings import Settings
 from setup_wizard.machine.discovery import Discovery, tool_path
@@ -47,6 +46,7 @@ from setup_wizard.machine.login_help import Kind, debian_clusters, is_local, kin
 from setup_wizard.machine.reset_login import RELOAD_WAIT, set_password, verify
 from setup_wizard.machine.system import Elevation, Platform, System, running_platform
 from setup_wizard.machine.trust_rules import ResetFailed, ResetTarget, RestoreFailed, trusted
+from setup_wizard.messages import login as msg
 from setup_wizard.results import Status, Step
 
 HELPER_TIMEOUT = 180.0  # the elevated helper restores the file by itself after this long

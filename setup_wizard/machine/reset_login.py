@@ -13,9 +13,9 @@ import tempfile
 import time
 from typing import Any
 
-from setup_wizard import messages as msg
 from setup_wizard.config.settings import Settings
 from setup_wizard.machine.trust_rules import ResetFailed
+from setup_wizard.messages import login as msg
 
 RELOAD_WAIT = 10.0  # seconds for a reload to take effect
 NO_PASSFILE = os.path.join(tempfile.gettempdir(), "setup_wizard-no-passfile")

@@ -9,10 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from setup_wizard import messages as msg
 from setup_wizard import problems
 from setup_wizard.machine import local_cluster
 from setup_wizard.machine.system import System
+from setup_wizard.messages import server as msg
 from setup_wizard.results import Report, Status, Step
 
 ACTIONS = ("start", "stop", "status", "autostart on", "autostart off")

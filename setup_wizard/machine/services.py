@@ -9,7 +9,6 @@ import time
 from dataclasses import dataclass
 from enum import Enum
 
-from setup_wizard import messages as msg
 from setup_wizard import problems
 from setup_wizard.config.libpq_env import libpq_environment
 from setup_wizard.config.settings import Settings
@@ -17,6 +16,7 @@ from setup_wizard.machine.discovery import PREFERRED_VERSION, Discovery, Install
 from setup_wizard.machine.fix import Confirm, FixOutcome, Say
 from setup_wizard.machine.login_help import Cluster, debian_clusters, is_local
 from setup_wizard.machine.system import CommandResult, Platform, ServiceState, System
+from setup_wizard.messages import server as msg
 from setup_wizard.results import Status, Step
 
 SERVICE_WAIT_SECONDS = 30.0

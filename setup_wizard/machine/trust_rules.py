@@ -16,8 +16,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from setup_wizard import messages as msg
 from setup_wizard.machine.system import CommandResult, System
+from setup_wizard.messages import login as msg
 
 BACKUP_SUFFIX = ".setup_wizard-backup"
 MARK = b"# setup_wizard: temporary password-reset rules; the original is in pg_hba.conf" + BACKUP_SUFFIX.encode()

@@ -26,17 +26,17 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager
 from pathlib import Path
 
-from setup_wizard import messages as msg
 from setup_wizard import problems
 from setup_wizard.config.settings import Settings
 from setup_wizard.machine.fix import Confirm, FixOutcome, Say
 from setup_wizard.machine.system import Platform, System
+from setup_wizard.messages import server as msg
 from setup_wizard.results import Status, Step
 
 WINGET_ID = "PostgreSQL.PostgreSQL.17"
 INSTALL_SECONDS = 1800  # a download of ~350 MB, then the installer
 
-# winget's HRESULTs (AppInstallerErrors.h) -> the reason shown (messages.WINGET_REASONS).
+# winget's HRESULTs (AppInstallerErrors.h) -> the reason shown (messages.server.WINGET_REASONS).
 # PACKAGE_ALREADY_INSTALLED, UPDATE_NOT_APPLICABLE (installed, nothing newer), INSTALL_ALREADY_INSTALLED
 ALREADY = {0x8A150061, 0x8A15002B, 0x8A15010D}
 REBOOT_TO_FINISH = 0x8A150109  # installed; a restart finishes it

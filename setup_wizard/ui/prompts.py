@@ -11,10 +11,11 @@ import getpass
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol, TextIO, TypeVar
 
-from setup_wizard import messages as msg
 from setup_wizard import problems
 from setup_wizard.errors import Interrupted
 from setup_wizard.machine.shell import is_git_bash
+from setup_wizard.messages import screens as screens_msg
+from setup_wizard.messages import terminals as terminals_msg
 from setup_wizard.ui.cells import fit_question
 
 T = TypeVar("T")
@@ -72,7 +73,7 @@ class PlainPrompter:
             raise Interrupted from exc
 
     def confirm(self, message: str, default: bool = True) -> bool:
-        hint = msg.CONFIRM_HINT.format(default=msg.ANSWER_YES if default else msg.ANSWER_NO)
+        hint = screens_msg.CONFIRM_HINT.format(default=screens_msg.ANSWER_YES if default else screens_msg.ANSWER_NO)
         while True:
             fitted = self._fit(message, hint + ": ")
             answer = self._ask(f"{fitted}{'' if fitted.endswith(chr(10)) else ' '}{hint}: ").strip().lower()
@@ -82,7 +83,7 @@ class PlainPrompter:
                 return True
             if answer in ("n", "no", "아니오", "아니요", "ㅜ"):
                 return False
-            self._say(msg.PLAIN_CONFIRM_AGAIN.format(answer=answer))
+            self._say(screens_msg.PLAIN_CONFIRM_AGAIN.format(answer=answer))
 
     def select(self, message: str, choices: Sequence[tuple[str, str]], default: str | None = None) -> str:
         self.stderr.write(self._fit(message).rstrip("\n") + "\n")
@@ -91,12 +92,12 @@ class PlainPrompter:
         values = [value for value, _label in choices]
         default_number = values.index(default) + 1 if default in values else 1
         while True:
-            answer = self._ask(msg.PLAIN_CHOICE_NUMBER.format(default=default_number)).strip()
+            answer = self._ask(screens_msg.PLAIN_CHOICE_NUMBER.format(default=default_number)).strip()
             if not answer:
                 return values[default_number - 1]
             if answer.isdigit() and 1 <= int(answer) <= len(values):
                 return values[int(answer) - 1]
-            self._say(msg.PLAIN_CHOICE_AGAIN.format(answer=answer, count=len(values)))
+            self._say(screens_msg.PLAIN_CHOICE_AGAIN.format(answer=answer, count=len(values)))
 
 
 def _isatty(stream: TextIO) -> bool:
@@ -157,7 +158,7 @@ class QuestionaryPrompter:
         except Exception as exc:  # the console cannot host prompt_toolkit: carry on in plain text
             self.active = False
             self.failure = type(exc).__name__
-            self.notice(msg.PROMPT_FALLBACK)
+            self.notice(screens_msg.PROMPT_FALLBACK)
             return plain()
         return answer
 
@@ -179,21 +180,24 @@ class QuestionaryPrompter:
 
     def confirm(self, message: str, default: bool = True) -> bool:
         # A two-way choice rather than questionary.confirm, whose answer echo ("Yes"/"No") is English.
-        shown = self._fit(message, msg.SELECT_HINT)
+        shown = self._fit(message, screens_msg.SELECT_HINT)
 
         def build(q: Any, io: dict[str, Any]) -> Any:
-            options = [q.Choice(title=msg.ANSWER_YES, value=True), q.Choice(title=msg.ANSWER_NO, value=False)]
+            options = [
+                q.Choice(title=screens_msg.ANSWER_YES, value=True),
+                q.Choice(title=screens_msg.ANSWER_NO, value=False),
+            ]
             return q.select(shown, choices=options, default=options[0] if default else options[1],
-                            instruction=msg.SELECT_HINT, **io)
+                            instruction=screens_msg.SELECT_HINT, **io)
 
         return bool(self._ask(build, lambda: self.plain.confirm(message, default)))
 
     def select(self, message: str, choices: Sequence[tuple[str, str]], default: str | None = None) -> str:
-        shown = self._fit(message, msg.SELECT_HINT)
+        shown = self._fit(message, screens_msg.SELECT_HINT)
 
         def build(q: Any, io: dict[str, Any]) -> Any:
             options = [q.Choice(title=label, value=value) for value, label in choices]
-            return q.select(shown, choices=options, default=default, instruction=msg.SELECT_HINT, **io)
+            return q.select(shown, choices=options, default=default, instruction=screens_msg.SELECT_HINT, **io)
 
         return str(self._ask(build, lambda: self.plain.select(message, choices, default)))
 
@@ -215,6 +219,6 @@ def make_prompter(stdin: TextIO, stream: TextIO, environ: Mapping[str, str],
     """The prompter for a person at a terminal: questionary when it can start, plain otherwise;
     Git Bash (mintty, no console) gets plain prompts that never ask for a password."""
     if is_git_bash(environ) and not _isatty(stdin):
-        notice(msg.GIT_BASH_PLAIN_PROMPTS)
+        notice(terminals_msg.GIT_BASH_PLAIN_PROMPTS)
         return GitBashPrompter(stdin, stream, environ)
     return QuestionaryPrompter(stdin, stream, environ, notice)

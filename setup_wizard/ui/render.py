@@ -12,7 +12,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TextIO, cast
 
-from setup_wizard import messages as msg
+from setup_wizard.messages import catalogue as catalogue_msg
+from setup_wizard.messages import finish as finish_msg
+from setup_wizard.messages import migrations as migrations_msg
 from setup_wizard.results import Report, Status, Step
 
 if TYPE_CHECKING:
@@ -124,8 +126,8 @@ def check_summary(report: Report) -> str:
     fails = sum(step.status is Status.FAIL for step in report.steps)
     warns = sum(step.status is Status.WARN for step in report.steps)
     if fails == 0 and warns == 0:
-        return msg.SUMMARY_CHECK_OK
-    return msg.SUMMARY_CHECK_FAILED.format(fails=fails, warns=warns)
+        return finish_msg.SUMMARY_CHECK_OK
+    return finish_msg.SUMMARY_CHECK_FAILED.format(fails=fails, warns=warns)
 
 
 def _print(console: Console, text: str, indent: int = 0, style: str = "") -> None:
@@ -159,12 +161,12 @@ def _render_step(console: Console, step: Step, symbols: Symbols, verbose: bool) 
         for line in step.more:
             _print(console, line, 4, "dim")
     if step.fix:
-        _print(console, msg.LABEL_FIX + ":", 4, "bold")
+        _print(console, catalogue_msg.LABEL_FIX + ":", 4, "bold")
         for line in step.fix.splitlines():
             _print(console, line, 6)
     if step.code and step.status in (Status.FAIL, Status.WARN):
         # The stable code stays findable (for the team chat), after what a person reads first.
-        _print(console, msg.CODE_LINE.format(code=step.code), 4, "dim")
+        _print(console, catalogue_msg.CODE_LINE.format(code=step.code), 4, "dim")
 
 
 def _render_tables(console: Console, report: Report, symbols: Symbols) -> None:
@@ -174,20 +176,20 @@ def _render_tables(console: Console, report: Report, symbols: Symbols) -> None:
 
     table_box = box.SIMPLE_HEAD if symbols.unicode else box.ASCII2
     if report.migrations:
-        table = Table(title=msg.MIGRATION_TABLE_TITLE, box=table_box, title_justify="left")
-        table.add_column(msg.MIGRATION_COL_FILE, overflow="fold")
-        table.add_column(msg.MIGRATION_COL_ACTION, overflow="fold")
-        table.add_column(msg.MIGRATION_COL_SECONDS, justify="right", overflow="fold")
+        table = Table(title=migrations_msg.MIGRATION_TABLE_TITLE, box=table_box, title_justify="left")
+        table.add_column(migrations_msg.MIGRATION_COL_FILE, overflow="fold")
+        table.add_column(migrations_msg.MIGRATION_COL_ACTION, overflow="fold")
+        table.add_column(migrations_msg.MIGRATION_COL_SECONDS, justify="right", overflow="fold")
         for outcome in report.migrations:
             seconds = f"{outcome.seconds:.2f}" if outcome.action in ("applied", "baseline") else ""
-            table.add_row(outcome.name, msg.MIGRATION_ACTIONS.get(outcome.action, outcome.action), seconds)
+            table.add_row(outcome.name, migrations_msg.MIGRATION_ACTIONS.get(outcome.action, outcome.action), seconds)
         console.print()
         console.print(table)
     if report.verification:
-        table = Table(title=msg.VERIFY_TABLE_TITLE, box=table_box, title_justify="left")
-        table.add_column(msg.VERIFY_COL_TABLE, overflow="fold")
-        table.add_column(msg.VERIFY_COL_TOTAL, justify="right", overflow="fold")
-        table.add_column(msg.VERIFY_COL_USERS, justify="right", overflow="fold")
+        table = Table(title=finish_msg.VERIFY_TABLE_TITLE, box=table_box, title_justify="left")
+        table.add_column(finish_msg.VERIFY_COL_TABLE, overflow="fold")
+        table.add_column(finish_msg.VERIFY_COL_TOTAL, justify="right", overflow="fold")
+        table.add_column(finish_msg.VERIFY_COL_USERS, justify="right", overflow="fold")
         for row in report.verification:
             mark = symbols.ok if row.healthy else symbols.warn
             style = "green" if row.healthy else "yellow"
@@ -204,7 +206,7 @@ def _render_checklist(console: Console, items: list[Step], symbols: Symbols, tab
     from rich.markup import escape
     from rich.table import Table
 
-    table = Table(title=msg.CHECKLIST_TITLE, box=table_box, title_justify="left", show_header=False)
+    table = Table(title=finish_msg.CHECKLIST_TITLE, box=table_box, title_justify="left", show_header=False)
     table.add_column(no_wrap=True, overflow="fold")
     table.add_column(overflow="fold")
     table.add_column(overflow="fold")
@@ -215,7 +217,7 @@ def _render_checklist(console: Console, items: list[Step], symbols: Symbols, tab
     console.print(table)
     for item in items:
         if item.fix and item.status in (Status.FAIL, Status.WARN):
-            _print(console, f"{item.title} - {msg.LABEL_FIX}:", style="bold")
+            _print(console, f"{item.title} - {catalogue_msg.LABEL_FIX}:", style="bold")
             for line in item.fix.splitlines():
                 _print(console, line, 2)
 
@@ -231,14 +233,14 @@ def render_report(console: Console, report: Report, symbols: Symbols, check: boo
     if check:
         line = check_summary(report)
     elif failed is not None:
-        line = msg.SUMMARY_FAILED.format(title=failed.title)
+        line = finish_msg.SUMMARY_FAILED.format(title=failed.title)
     else:
-        line = msg.SUMMARY_OK
+        line = finish_msg.SUMMARY_OK
     style = "bold green" if report.ok else "bold red"
     _print(console, line, style=style)
     if report.ok and not check:
-        cd = "" if report.backend_path == "." else msg.NEXT_STEPS_CD.format(path=report.backend_path)
-        for text in [msg.NEXT_STEPS.format(cd=cd), *report.next_steps]:
+        cd = "" if report.backend_path == "." else finish_msg.NEXT_STEPS_CD.format(path=report.backend_path)
+        for text in [finish_msg.NEXT_STEPS.format(cd=cd), *report.next_steps]:
             _print(console, text, style="dim")
     for text in report.footer:
         _print(console, text)

@@ -10,7 +10,9 @@ from __future__ import annotations
 from datetime import datetime
 
 from setup_wizard import __version__
-from setup_wizard import messages as msg
+from setup_wizard.messages import catalogue as catalogue_msg
+from setup_wizard.messages import check as check_msg
+from setup_wizard.messages import finish as finish_msg
 from setup_wizard.results import Report, Status, Step
 from setup_wizard.scrub import Scrubber
 from setup_wizard.ui.render import check_summary
@@ -35,7 +37,7 @@ def _step_lines(step: Step) -> list[str]:
     for line in step.more:
         lines.append(f"  {line}  ")
     if step.fix:
-        lines.append(f"  - {msg.LABEL_FIX}:")
+        lines.append(f"  - {catalogue_msg.LABEL_FIX}:")
         lines.extend(f"    {line}  " for line in step.fix.splitlines())
     return lines
 
@@ -43,37 +45,42 @@ def _step_lines(step: Step) -> list[str]:
 def build_markdown(report: Report, scrub: Scrubber, now: datetime | None = None) -> str:
     stamp = (now or datetime.now().astimezone()).strftime("%Y-%m-%d %H:%M:%S %z")
     lines = [
-        f"# {msg.REPORT_TITLE}",
+        f"# {check_msg.REPORT_TITLE}",
         "",
-        f"- {msg.REPORT_CREATED}: {stamp}",
-        f"- {msg.REPORT_TOOL}: setup_wizard {__version__} (`python -m setup_wizard check`)",
-        f"- {msg.REPORT_RESULT}: {check_summary(report)}",
+        f"- {check_msg.REPORT_CREATED}: {stamp}",
+        f"- {check_msg.REPORT_TOOL}: setup_wizard {__version__} (`python -m setup_wizard check`)",
+        f"- {check_msg.REPORT_RESULT}: {check_summary(report)}",
         "",
-        f"> {msg.REPORT_NO_SECRETS}",
+        f"> {check_msg.REPORT_NO_SECRETS}",
         "",
-        f"## {msg.REPORT_CHECKLIST}",
+        f"## {check_msg.REPORT_CHECKLIST}",
         "",
     ]
     for step in report.steps:
         lines.extend(_step_lines(step))
-    lines += ["", f"## {msg.REPORT_ENVIRONMENT}", "", f"| {msg.REPORT_COL_ITEM} | {msg.REPORT_COL_VALUE} |",
-              "| --- | --- |"]
+    lines += [
+        "",
+        f"## {check_msg.REPORT_ENVIRONMENT}",
+        "",
+        f"| {check_msg.REPORT_COL_ITEM} | {check_msg.REPORT_COL_VALUE} |",
+        "| --- | --- |",
+    ]
     lines.extend(f"| {_cell(label)} | {_cell(value)} |" for label, value in report.facts.items())
     if report.verification:
-        lines += ["", f"## {msg.VERIFY_TABLE_TITLE}", "", "| table_name | total_rows | unique_users |",
+        lines += ["", f"## {finish_msg.VERIFY_TABLE_TITLE}", "", "| table_name | total_rows | unique_users |",
                   "| --- | ---: | ---: |"]
         lines.extend(f"| {row.label} | {row.total_rows:,} | {row.unique_users:,} |" for row in report.verification)
     failures = [step for step in report.steps if step.status is Status.FAIL]
-    lines += ["", f"## {msg.REPORT_LAST_FAILURE}", ""]
+    lines += ["", f"## {check_msg.REPORT_LAST_FAILURE}", ""]
     if failures:
         last = failures[-1]
         lines.append(f"**{last.title}**" + (f" (`{last.code}`)" if last.code else ""))
         lines.append("")
         lines.extend(_fenced(last.detail))
         if last.fix:
-            lines += ["", f"{msg.LABEL_FIX}:", ""]
+            lines += ["", f"{catalogue_msg.LABEL_FIX}:", ""]
             lines.extend(_fenced(last.fix))
     else:
-        lines.append(msg.REPORT_NO_FAILURE)
+        lines.append(check_msg.REPORT_NO_FAILURE)
     lines.append("")
     return scrub("\n".join(lines))

@@ -11,8 +11,12 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
-from setup_wizard import messages as msg
 from setup_wizard.config.settings import FIELDS, LIBPQ_ENV_KEYS, Settings
+from setup_wizard.messages import catalogue as catalogue_msg
+from setup_wizard.messages import finish as finish_msg
+from setup_wizard.messages import migrations as migrations_msg
+from setup_wizard.messages import screens as screens_msg
+from setup_wizard.messages import settings as settings_msg
 from setup_wizard.results import MigrationOutcome, Report, Status, Step, VerificationRow
 from setup_wizard.ui.render import STYLES, Symbols, make_console, symbols_for
 
@@ -89,9 +93,9 @@ class Screen:
 
         parts: list[Any] = [Text(detail)]
         if fix:
-            parts += [Text(""), Text(msg.LABEL_FIX + ":", style="bold"), Text(fix)]
+            parts += [Text(""), Text(catalogue_msg.LABEL_FIX + ":", style="bold"), Text(fix)]
         if code:
-            parts.append(Text(msg.CODE_LINE.format(code=code), style="dim"))
+            parts.append(Text(catalogue_msg.CODE_LINE.format(code=code), style="dim"))
         heading = f"{self.symbols.for_status(status)} {title}"
         self.console.print(Panel(Group(*parts), title=Text(heading, style=STYLES[status]), title_align="left",
                                  box=self._box(), border_style=STYLES[status], expand=True))
@@ -101,18 +105,18 @@ class Screen:
         from rich.panel import Panel
         from rich.text import Text
 
-        self.console.print(Panel(Text(msg.WIZARD_WELCOME), title=Text(msg.WIZARD_TITLE, style="bold"),
+        self.console.print(Panel(Text(screens_msg.WIZARD_WELCOME), title=Text(screens_msg.WIZARD_TITLE, style="bold"),
                                  title_align="left", box=self._box(), expand=True))
 
     def installations(self, discovery: Discovery) -> None:
         from rich.table import Table
 
         if not discovery.installations:
-            self.line(msg.INSTALL_NONE, "yellow")
+            self.line(screens_msg.INSTALL_NONE, "yellow")
             return
         table = Table(box=self._box())
-        for title in (msg.INSTALL_COL_VERSION, msg.INSTALL_COL_PLACE, msg.INSTALL_COL_ORIGIN,
-                      msg.INSTALL_COL_SERVICE, msg.INSTALL_COL_PORT):
+        for title in (screens_msg.INSTALL_COL_VERSION, screens_msg.INSTALL_COL_PLACE, screens_msg.INSTALL_COL_ORIGIN,
+                      screens_msg.INSTALL_COL_SERVICE, screens_msg.INSTALL_COL_PORT):
             table.add_column(title, overflow="fold")
         for item in discovery.installations:
             mark = self.symbols.ok + " " if item == discovery.chosen else "  "
@@ -124,33 +128,33 @@ class Screen:
         from rich.table import Table
 
         if not read_from_file:  # the file read is said once, with its encoding, by the .env step below
-            self.line(msg.SETTINGS_NO_FILE, "dim")
+            self.line(screens_msg.SETTINGS_NO_FILE, "dim")
         table = Table(box=self._box(), show_edge=True)
-        table.add_column(msg.SETTINGS_COL_FIELD, overflow="fold")
-        table.add_column(msg.SETTINGS_COL_VALUE, overflow="fold")
-        table.add_column(msg.SETTINGS_COL_SOURCE, style="dim", overflow="fold")
+        table.add_column(screens_msg.SETTINGS_COL_FIELD, overflow="fold")
+        table.add_column(screens_msg.SETTINGS_COL_VALUE, overflow="fold")
+        table.add_column(screens_msg.SETTINGS_COL_SOURCE, style="dim", overflow="fold")
         shown = settings.redacted()
         for name in FIELDS:
-            table.add_row(msg.FIELD_NAMES[name], shown[name], settings.source_text(name))
+            table.add_row(settings_msg.FIELD_NAMES[name], shown[name], settings.source_text(name))
         for key, item in sorted(settings.extra.items()):
             table.add_row(key, item.value, item.source.describe())
         self.console.print(table)
         if settings.conflicts:
-            self.line(msg.SETTINGS_CONFLICTS, "yellow")
+            self.line(screens_msg.SETTINGS_CONFLICTS, "yellow")
             for conflict in settings.conflicts:
                 self.line("  " + conflict.describe(), "yellow")
             if any(c.loser.key in LIBPQ_ENV_KEYS.values() or c.winner.key in LIBPQ_ENV_KEYS.values()
                    for c in settings.conflicts):
-                self.line(msg.SETTINGS_BACKEND_IGNORES_PG, "yellow")
+                self.line(screens_msg.SETTINGS_BACKEND_IGNORES_PG, "yellow")
 
     def save_preview(self, path: Path, notes: list[str], shown: list[tuple[str, str]], exists: bool) -> None:
-        self.line(msg.SAVE_INTRO.format(path=path) if exists else msg.SAVE_CREATE.format(path=path))
+        self.line(screens_msg.SAVE_INTRO.format(path=path) if exists else screens_msg.SAVE_CREATE.format(path=path))
         for note in notes:
             self.line("  - " + note)
         for key, value in shown:
-            self.line("  " + msg.SAVE_LINE.format(key=key, shown=value), "bold")
+            self.line("  " + screens_msg.SAVE_LINE.format(key=key, shown=value), "bold")
         if exists:
-            self.line(msg.SAVE_KEEPS, "dim")
+            self.line(screens_msg.SAVE_KEEPS, "dim")
 
     def plan(self, lines: list[tuple[str, str]], safe_note: str) -> None:
         from rich.table import Table
@@ -183,14 +187,14 @@ class Screen:
             status = Status.FAIL if outcome.action in ("failed", "changed") else Status.OK
             if outcome.action in ("skipped", "pending"):
                 status = Status.SKIP
-            self.status_line(status, msg.APPLY_FILE_DONE.format(
-                name=outcome.name, action=msg.MIGRATION_ACTIONS.get(outcome.action, outcome.action),
+            self.status_line(status, migrations_msg.APPLY_FILE_DONE.format(
+                name=outcome.name, action=migrations_msg.MIGRATION_ACTIONS.get(outcome.action, outcome.action),
                 seconds=outcome.seconds))
 
     def notices(self, summary: list[str], raw: list[str]) -> None:
         if not summary:
             return
-        self.line(msg.NOTICES_TITLE)
+        self.line(migrations_msg.NOTICES_TITLE)
         for text in summary:
             self.line("  - " + text)
         if self.verbose:
@@ -202,10 +206,10 @@ class Screen:
 
         if not rows:
             return
-        table = Table(title=msg.VERIFY_TABLE_TITLE, box=self._box(), title_justify="left")
-        table.add_column(msg.VERIFY_COL_TABLE, overflow="fold")
-        table.add_column(msg.VERIFY_COL_TOTAL, justify="right", overflow="fold")
-        table.add_column(msg.VERIFY_COL_USERS, justify="right", overflow="fold")
+        table = Table(title=finish_msg.VERIFY_TABLE_TITLE, box=self._box(), title_justify="left")
+        table.add_column(finish_msg.VERIFY_COL_TABLE, overflow="fold")
+        table.add_column(finish_msg.VERIFY_COL_TOTAL, justify="right", overflow="fold")
+        table.add_column(finish_msg.VERIFY_COL_USERS, justify="right", overflow="fold")
         for row in rows:
             mark = self.symbols.ok if row.healthy else self.symbols.warn
             table.add_row(f"{mark} {row.label}", f"{row.total_rows:,}", f"{row.unique_users:,}",
@@ -216,7 +220,7 @@ class Screen:
         from rich.table import Table
         from rich.text import Text
 
-        table = Table(title=msg.CHECKLIST_TITLE, box=self._box(), title_justify="left", show_header=False)
+        table = Table(title=finish_msg.CHECKLIST_TITLE, box=self._box(), title_justify="left", show_header=False)
         table.add_column(no_wrap=True, overflow="fold")
         table.add_column(overflow="fold")
         table.add_column(style="dim", overflow="fold")
@@ -226,13 +230,13 @@ class Screen:
         self.console.print(table)
         for item in items:
             if item.fix:
-                self.line(f"{item.title} - {msg.LABEL_FIX}:", "bold yellow")
+                self.line(f"{item.title} - {catalogue_msg.LABEL_FIX}:", "bold yellow")
                 self.line(item.fix)
 
     def fix(self, step: Step) -> None:
         """A problem's fix on its own, after the problem was drawn and the run went on."""
         if step.fix:
-            self.line(msg.LABEL_FIX + ":", "bold")
+            self.line(catalogue_msg.LABEL_FIX + ":", "bold")
             self.line(step.fix)
 
     def finish(self, report: Report, next_steps: bool, last: Step | None = None) -> None:
@@ -242,15 +246,15 @@ class Screen:
 
         self.console.print()
         if report.ok:
-            self.status_line(Status.OK, msg.SUMMARY_OK if report.changed else msg.RERUN_ALL_GOOD)
+            self.status_line(Status.OK, finish_msg.SUMMARY_OK if report.changed else finish_msg.RERUN_ALL_GOOD)
             return self._next_steps(next_steps, report.backend_path, report.next_steps)
-        self.status_line(Status.FAIL, msg.SUMMARY_NOT_READY)
+        self.status_line(Status.FAIL, finish_msg.SUMMARY_NOT_READY)
         if last is not None and last.fix:
-            self.console.print(Panel(Text(last.fix), title=Text(msg.NEXT_FOR_FAILURE.format(title=last.title),
+            self.console.print(Panel(Text(last.fix), title=Text(finish_msg.NEXT_FOR_FAILURE.format(title=last.title),
                                                                 style="bold"),
                                      title_align="left", box=self._box(), expand=True))
         else:
-            self.line(msg.RERUN_AFTER_FIX)
+            self.line(finish_msg.RERUN_AFTER_FIX)
         return None
 
     def footer(self, lines: list[str]) -> None:
@@ -264,10 +268,21 @@ class Screen:
         from rich.panel import Panel
         from rich.text import Text
 
-        text = msg.NEXT_STEPS_WIZARD_HERE if backend_path == "." else msg.NEXT_STEPS_WIZARD.format(path=backend_path)
+        text = (
+            finish_msg.NEXT_STEPS_WIZARD_HERE
+            if backend_path == "."
+            else finish_msg.NEXT_STEPS_WIZARD.format(path=backend_path)
+        )
         if next_steps:
-            self.console.print(Panel(Text("\n".join([text, *notes])), title=Text(msg.NEXT_STEPS_TITLE, style="bold"),
-                                     title_align="left", box=self._box(), expand=True))
+            self.console.print(
+                Panel(
+                    Text("\n".join([text, *notes])),
+                    title=Text(finish_msg.NEXT_STEPS_TITLE, style="bold"),
+                    title_align="left",
+                    box=self._box(),
+                    expand=True,
+                )
+            )
 
 
 def make_screen(stream: TextIO, no_color: bool, verbose: bool = False, width: int | None = None,

@@ -12,12 +12,13 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from setup_wizard import messages as msg
 from setup_wizard.flow.decide import Choice, FixKind
 from setup_wizard.flow.options import Options
 from setup_wizard.flow.run import run as run_flow
 from setup_wizard.flow.state import BACKEND_STEP_IDS
 from setup_wizard.flow.view import Phase
+from setup_wizard.messages import migrations as migrations_msg
+from setup_wizard.messages import screens as screens_msg
 from setup_wizard.results import MigrationOutcome, Report, Status, Step, VerificationRow
 from setup_wizard.ui.prompts import Prompter
 from setup_wizard.ui.screen import Screen
@@ -29,14 +30,14 @@ if TYPE_CHECKING:
     from setup_wizard.machine.system import System
 
 HEADINGS = {
-    Phase.INSTALLATIONS: msg.SCREEN_INSTALL,
-    Phase.SETTINGS: msg.SCREEN_SETTINGS,
-    Phase.SAVE: msg.SCREEN_SAVE,
-    Phase.SERVER: msg.SCREEN_SERVER,
-    Phase.DATABASE: msg.SCREEN_DATABASE,
-    Phase.PLAN: msg.SCREEN_PLAN,
-    Phase.APPLY: msg.SCREEN_APPLY,
-    Phase.RESULT: msg.SCREEN_RESULT,
+    Phase.INSTALLATIONS: screens_msg.SCREEN_INSTALL,
+    Phase.SETTINGS: screens_msg.SCREEN_SETTINGS,
+    Phase.SAVE: screens_msg.SCREEN_SAVE,
+    Phase.SERVER: screens_msg.SCREEN_SERVER,
+    Phase.DATABASE: screens_msg.SCREEN_DATABASE,
+    Phase.PLAN: screens_msg.SCREEN_PLAN,
+    Phase.APPLY: screens_msg.SCREEN_APPLY,
+    Phase.RESULT: screens_msg.SCREEN_RESULT,
 }
 # Steps whose content a screen of their own already shows.
 DRAWN_ELSEWHERE = frozenset({"settings"})
@@ -66,7 +67,7 @@ class AskPerson:
         return self.prompter.password(question)
 
     def confirm_recreate(self, dbname: str) -> bool:
-        return self.prompter.text(msg.RECREATE_CONFIRM.format(dbname=dbname)).strip() == dbname
+        return self.prompter.text(migrations_msg.RECREATE_CONFIRM.format(dbname=dbname)).strip() == dbname
 
 
 class ScreenView:
@@ -135,7 +136,7 @@ class ScreenView:
         self.screen.save_preview(path, notes, shown, exists)
 
     def plan(self, lines: list[tuple[str, str]]) -> None:
-        self.screen.plan(lines, msg.PLAN_SAFE)
+        self.screen.plan(lines, migrations_msg.PLAN_SAFE)
 
     def migrations(self, outcomes: list[MigrationOutcome], notices: list[str]) -> None:
         self.screen.migrations(outcomes)

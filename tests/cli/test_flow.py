@@ -16,10 +16,12 @@ from support.program import backend_form, clean_environ
 from support.scripted import ScriptedPrompter
 
 from setup_wizard import cli
-from setup_wizard import messages as msg
 from setup_wizard.database.checkpoints import library_installed
 from setup_wizard.environment import Environment
 from setup_wizard.flow.options import Options
+from setup_wizard.messages import backend_needs as backend_needs_msg
+from setup_wizard.messages import migrations as migrations_msg
+from setup_wizard.messages import screens as screens_msg
 from setup_wizard.ui import wizard
 from setup_wizard.ui.render import ASCII_SYMBOLS
 from setup_wizard.ui.screen import Screen
@@ -93,9 +95,9 @@ def test_wizard_saying_yes_and_yes_end_in_the_same_report(database: Database, tm
     finally:
         _drop(twin)
     assert code == 0 and ok
-    assert msg.ASK_CONFIRM_APPLY in questions
-    assert (msg.ASK_CREATE_DEV_USER in questions) == (kind != "hand")
-    assert (msg.ASK_CREATE_CHECKPOINTS in questions) == library_installed()
+    assert migrations_msg.ASK_CONFIRM_APPLY in questions
+    assert (backend_needs_msg.ASK_CREATE_DEV_USER in questions) == (kind != "hand")
+    assert (backend_needs_msg.ASK_CREATE_CHECKPOINTS in questions) == library_installed()
     assert by_wizard == by_yes
     assert ("dev_user", "ok", None) in by_yes
     assert [step[0] for step in by_yes][:3] == ["postgres", "psql", "env_file"]
@@ -117,7 +119,7 @@ def test_a_wrong_password_reads_the_same_through_both_doors(database: Database, 
     code, by_yes = _through_yes(root)
     # The wizard offers to retype; the person quits at once, as --yes cannot ask.
     ok, by_wizard, questions = _through_wizard(root, ["quit"])
-    assert code == 1 and not ok and questions == [msg.ASK_NEXT]
+    assert code == 1 and not ok and questions == [screens_msg.ASK_NEXT]
     assert by_wizard == by_yes
     assert by_yes[-1] == ("login", "fail", "auth_failed")
 

@@ -34,8 +34,8 @@ from support.databases import Database
 from support.pgserver import TestServer
 from support.program import backend_form, clean_environ, run_inprocess
 
-from setup_wizard import messages as msg
 from setup_wizard.errors import Terminated
+from setup_wizard.messages import cli as msg
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="bash redirections, signals and a POSIX pty")
 

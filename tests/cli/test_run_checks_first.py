@@ -16,7 +16,9 @@ from support.databases import Database
 from support.dbstate import add_sample_data
 from support.program import run_inprocess
 
-from setup_wizard import messages as msg
+from setup_wizard.messages import backend_needs as backend_needs_msg
+from setup_wizard.messages import finish as finish_msg
+from setup_wizard.messages import migrations as migrations_msg
 
 # One statement each check sends, and nothing else does (server_facts, checks_database, migration_history,
 # dev_user, checkpoints). The server's version is read from what it reported at login: no statement asks.
@@ -71,7 +73,7 @@ def test_an_up_to_date_yes_reads_the_checklist_once_and_changes_nothing(
     assert reads(text) == dict.fromkeys(READS, 1), text
     assert "server_version" not in text, text
     assert not [line for line in text.splitlines() if any(write in line for write in WRITES)]
-    assert msg.CHECKLIST_TITLE in result.stdout or mode == ["--json"]
+    assert finish_msg.CHECKLIST_TITLE in result.stdout or mode == ["--json"]
 
 
 def test_the_wizard_on_an_up_to_date_database_reads_the_checklist_once(database: Database, tmp_path: Path) -> None:
@@ -81,7 +83,7 @@ def test_the_wizard_on_an_up_to_date_database_reads_the_checklist_once(database:
     (report, prompter, screen), text = logged(database, lambda: walk(tmp_path, database.url, []))
     assert report.ok and prompter.questions == [], screen
     assert reads(text) == dict.fromkeys(READS, 1), text
-    assert msg.CHECKLIST_TITLE in screen and msg.RERUN_ALL_GOOD in screen
+    assert finish_msg.CHECKLIST_TITLE in screen and finish_msg.RERUN_ALL_GOOD in screen
 
 
 def test_the_fixes_are_what_the_first_pass_found_and_the_last_screen_reads_again(
@@ -105,7 +107,7 @@ def test_the_fixes_are_what_the_first_pass_found_and_the_last_screen_reads_again
     assert not [line for line in first.splitlines() if any(write in line for write in WRITES)]
     report = result.json()
     steps = {step["id"]: step for step in report["steps"]}
-    assert steps["dev_user"]["detail"] == msg.DEV_USER_CREATED
+    assert steps["dev_user"]["detail"] == backend_needs_msg.DEV_USER_CREATED
     assert "repairs" not in steps and {m["action"] for m in report["migrations"]} == {"skipped"}
     run_said = [(item["id"], item["status"], item["code"]) for item in report["checklist"]]
     assert check_verdict(database, tmp_path, ids) == run_said
@@ -132,7 +134,7 @@ def test_changed_files_stop_the_run_with_checks_own_item(database: Database, tmp
         failed = [step for step in result.json()["steps"] if step["status"] == "fail"]
         assert failed == [said]
     else:
-        assert msg.STEP_CHECKSUMS in result.stdout and "[checksum_mismatch]" not in result.stderr
+        assert migrations_msg.STEP_CHECKSUMS in result.stdout and "[checksum_mismatch]" not in result.stderr
         assert all(name in result.stdout for name in ("0002_sessions.sql", "0004_memory_tables.sql"))
 
 
@@ -150,7 +152,7 @@ def test_tables_dropped_after_the_migrations_are_found_by_the_first_pass_and_mad
     result = run_inprocess("--yes", "--json", "--dsn", database.url, cwd=tmp_path)
     assert result.code == 0, result.stdout
     steps = {step["id"]: step for step in result.json()["steps"]}
-    assert steps["repairs"]["status"] == "ok" and steps["dev_user"]["detail"] == msg.DEV_USER_CREATED
+    assert steps["repairs"]["status"] == "ok" and steps["dev_user"]["detail"] == backend_needs_msg.DEV_USER_CREATED
     run_said = [(item["id"], item["status"], item["code"]) for item in result.json()["checklist"]]
     assert ("schema_tables", "ok", None) in run_said
     assert check_verdict(database, tmp_path, {item[0] for item in run_said}) == run_said

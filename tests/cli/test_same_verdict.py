@@ -84,13 +84,14 @@ def test_check_on_an_up_to_date_database_says_what_a_rerun_says_last(database: D
 
 
 def test_text_ends_with_the_same_checklist_and_what_is_left_to_a_person(database: Database, tmp_path: Path) -> None:
-    from setup_wizard import messages as msg
+    from setup_wizard.messages import finish as finish_msg
+    from setup_wizard.messages import schema as schema_msg
 
     drifted(database)
     manual_sql = 'ALTER TABLE "chat_sessions" ALTER COLUMN "title" TYPE character varying(200)'
     run = run_inprocess("--yes", "--dsn", database.url, cwd=tmp_path)
     assert run.code == 1  # not ready: a difference only a person may fix
-    assert msg.CHECKLIST_TITLE in run.stdout and msg.STEP_SCHEMA_TABLES in run.stdout
+    assert finish_msg.CHECKLIST_TITLE in run.stdout and schema_msg.STEP_SCHEMA_TABLES in run.stdout
     assert manual_sql in run.stdout  # the last screen names the SQL, as `check` does
     check = run_inprocess("check", "--dsn", database.url, cwd=tmp_path)
-    assert msg.STEP_SCHEMA_TABLES in check.stdout and manual_sql in check.stdout
+    assert schema_msg.STEP_SCHEMA_TABLES in check.stdout and manual_sql in check.stdout

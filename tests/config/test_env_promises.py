@@ -25,9 +25,11 @@ from support.pgserver import free_port
 from support.program import PASSWORD, assert_no_secret, backend_form, clean_environ, run_cli
 from support.ptyrun import Terminal
 
-from setup_wizard import messages as msg
 from setup_wizard.database.checkpoints import library_installed
 from setup_wizard.machine.system import Platform
+from setup_wizard.messages import catalogue as catalogue_msg
+from setup_wizard.messages import envfiles as envfiles_msg
+from setup_wizard.messages import finish as finish_msg
 
 ENTER = "\r"
 SECRET_KEY = "SECRET_KEY=team-secret-key-1234"
@@ -65,12 +67,12 @@ def unreadable_project(root: Path, kind: str) -> tuple[Path, str]:
     if kind == "folder":  # a virtual environment made as `python -m venv .env`
         (env / "bin").mkdir(parents=True)
         (env / "pyvenv.cfg").write_text("home = /usr/bin\n", encoding="utf-8")
-        return root, msg.ENV_FILE_IS_DIR.format(path=shown)
+        return root, envfiles_msg.ENV_FILE_IS_DIR.format(path=shown)
     if kind == "loop":
         env.symlink_to(".env")
-        return root, msg.ENV_FILE_LOOP.format(path=shown)
+        return root, envfiles_msg.ENV_FILE_LOOP.format(path=shown)
     env.symlink_to("../shared/team.env")  # the shared file moved away
-    return root, msg.ENV_FILE_BROKEN_LINK.format(path=shown, target="../shared/team.env")
+    return root, envfiles_msg.ENV_FILE_BROKEN_LINK.format(path=shown, target="../shared/team.env")
 
 
 KINDS = ("folder", "loop", "broken_link")
@@ -90,7 +92,7 @@ def test_unreadable_backend_env_is_refused_by_name_in_every_mode(tmp_path: Path,
         result = run_cli(*args, cwd=root, env=environ)
         both = result.stdout + result.stderr
         assert result.returncode == 2, (args, both)
-        assert "Traceback" not in both and msg.ENV_FILE_NONE not in both, (args, both)
+        assert "Traceback" not in both and envfiles_msg.ENV_FILE_NONE not in both, (args, both)
         if "--json" in args:
             document = json.loads(result.stdout)
             assert not document["ok"]
@@ -98,7 +100,7 @@ def test_unreadable_backend_env_is_refused_by_name_in_every_mode(tmp_path: Path,
             assert document["steps"][0]["fix"]
         else:
             assert sentence in result.stderr, (args, both)
-            assert msg.LABEL_FIX in result.stderr
+            assert catalogue_msg.LABEL_FIX in result.stderr
         assert snapshot(root) == before, args  # no report, no .env, nothing moved
     assert files_in(user_data_folder) == []
 
@@ -110,7 +112,7 @@ def test_unreadable_backend_env_in_the_wizard(tmp_path: Path, kind: str) -> None
     before = snapshot(root)
     run = Terminal(root, columns=250)
     assert run.finish() == 2, run.output
-    assert sentence in run.output and msg.ENV_FILE_NONE not in run.output
+    assert sentence in run.output and envfiles_msg.ENV_FILE_NONE not in run.output
     assert snapshot(root) == before
 
 
@@ -121,7 +123,7 @@ def test_permission_denied_is_named_in_korean(tmp_path: Path) -> None:
     path = tmp_path / ".env"
     error = unreadable_error(path, PermissionError(errno.EACCES, "Permission denied", str(path)))
     assert error.code == "env_file_invalid" and error.exit_code == 2
-    assert error.detail == msg.ENV_FILE_NO_PERMISSION.format(path=path)
+    assert error.detail == envfiles_msg.ENV_FILE_NO_PERMISSION.format(path=path)
     assert "Permission denied" not in error.detail and error.fix is not None and "chmod u+r" in error.fix
 
 
@@ -140,7 +142,7 @@ def test_permission_denied_through_the_program_in_every_mode(tmp_path: Path, mon
         return real_open(path, flags, *args, **kwargs)
 
     monkeypatch.setattr(os, "open", denying_open)
-    sentence = msg.ENV_FILE_NO_PERMISSION.format(path=env.resolve())
+    sentence = envfiles_msg.ENV_FILE_NO_PERMISSION.format(path=env.resolve())
     for args in (("check",), ("check", "-v"), ("check", "--json"), ("--yes",), ("--yes", "--json")):
         result = run_inprocess(*args, cwd=tmp_path)
         assert result.code == 2, (args, result.stdout, result.stderr)
@@ -181,14 +183,14 @@ def test_read_only_env_stays_read_only_when_restricted(database: Database, tmp_p
     before = path.read_text(encoding="utf-8")
     run = Terminal(tmp_path, columns=250, timeout=20)
     run.ask("의 비밀번호", PASSWORD + ENTER)
-    run.ask(msg.ASK_SAVE, ENTER)
-    run.ask(msg.ASK_RESTRICT_ENV.format(mode="400"), ENTER)  # the question says what it will be
+    run.ask(envfiles_msg.ASK_SAVE, ENTER)
+    run.ask(envfiles_msg.ASK_RESTRICT_ENV.format(mode="400"), ENTER)  # the question says what it will be
     run.ask("위 마이그레이션을 적용할까요?", ENTER)
     if library_installed():
         run.ask("LangGraph 체크포인트 테이블", ENTER)
     assert run.finish() == 0, run.output
     assert path.stat().st_mode & 0o777 == 0o400  # group/other read taken away, no write added
-    assert msg.ENV_RESTRICTED.format(mode="400", path=path.resolve()) in run.output
+    assert envfiles_msg.ENV_RESTRICTED.format(mode="400", path=path.resolve()) in run.output
     after = path.read_text(encoding="utf-8")
     assert after == before.replace("postgres@", f"postgres:{quote(PASSWORD, safe='')}@")
 
@@ -255,8 +257,8 @@ def test_two_saves_in_the_wizard_keep_private_backups_out_of_git(database: Datab
         kept.append(path.read_bytes())
         run = Terminal(tmp_path, columns=250, timeout=20)
         run.ask("의 비밀번호", PASSWORD + ENTER)
-        run.ask(msg.ASK_SAVE, ENTER)
-        run.ask(msg.ASK_RESTRICT_ENV.format(mode="600"), ENTER)
+        run.ask(envfiles_msg.ASK_SAVE, ENTER)
+        run.ask(envfiles_msg.ASK_RESTRICT_ENV.format(mode="600"), ENTER)
         if number == 1:
             run.ask("위 마이그레이션을 적용할까요?", ENTER)
             if library_installed():
@@ -266,9 +268,9 @@ def test_two_saves_in_the_wizard_keep_private_backups_out_of_git(database: Datab
         assert len(backups) == number
         newest = max(backups, key=lambda p: p.stat().st_mtime_ns)
         # The last screen names it: after the verdict, on one line to copy.
-        final = run.output[run.output.rindex(msg.SUMMARY_OK):]
+        final = run.output[run.output.rindex(finish_msg.SUMMARY_OK):]
         shown = final.splitlines()
-        assert all(part in shown for part in msg.BACKUP_KEPT.format(path=newest).splitlines()), final
+        assert all(part in shown for part in envfiles_msg.BACKUP_KEPT.format(path=newest).splitlines()), final
     backups = backups_in(user_data_folder)
     assert sorted(b.read_bytes() for b in backups) == sorted(kept)
     assert all(SECRET_KEY.encode() in b.read_bytes() for b in backups)
@@ -302,7 +304,7 @@ def test_yes_fixes_keep_private_backups_out_of_git_in_every_output_mode(database
         assert len(backups) == number
         newest = max(backups, key=lambda p: p.stat().st_mtime_ns)
         assert newest.read_text(encoding="utf-8") == old_scheme and newest.stat().st_mode & 0o777 == 0o600
-        last = msg.BACKUP_KEPT.format(path=newest).splitlines()  # the message, then the path on its own line
+        last = envfiles_msg.BACKUP_KEPT.format(path=newest).splitlines()  # the message, then the path on its own line
         if "--json" in args:
             details = [s["detail"] for s in json.loads(result.stdout)["steps"] if s["id"] == "env_save"]
             assert len(details) == 1 and str(newest) in details[0]
@@ -346,10 +348,10 @@ def test_check_judges_every_file_holding_the_secrets(tmp_path: Path) -> None:
             assert "env_copy_exposed" in text
         else:
             text = result.stdout
-            assert msg.STEP_ENV_COPIES in text and "env_copy_exposed" in text
-        assert msg.ENV_COPY_NOT_IGNORED.format(name=".env.bak") in text
-        assert msg.ENV_COPY_READABLE.format(name=".env.bak", mode="644") in text
-        assert msg.ENV_COPY_TRACKED.format(name=".env.local") in text
+            assert envfiles_msg.STEP_ENV_COPIES in text and "env_copy_exposed" in text
+        assert envfiles_msg.ENV_COPY_NOT_IGNORED.format(name=".env.bak") in text
+        assert envfiles_msg.ENV_COPY_READABLE.format(name=".env.bak", mode="644") in text
+        assert envfiles_msg.ENV_COPY_TRACKED.format(name=".env.local") in text
         assert ".env.example" not in text and "local-pw" not in text and "team-secret" not in text
         for command in wanted:
             assert command in text, (args, text)

@@ -18,12 +18,19 @@ from support.dbstate import snapshot
 from support.pgserver import free_port
 from support.program import PASSWORD, assert_no_secret, backend_form, run_cli
 
-from setup_wizard import messages as msg
 from setup_wizard.database.checkpoints import library_installed
+from setup_wizard.messages import backend_needs as backend_needs_msg
+from setup_wizard.messages import backend_settings as backend_settings_msg
+from setup_wizard.messages import envfiles as envfiles_msg
+from setup_wizard.messages import finish as finish_msg
+from setup_wizard.messages import login as login_msg
+from setup_wizard.messages import migrations as migrations_msg
+from setup_wizard.messages import screens as screens_msg
+from setup_wizard.messages import settings as settings_msg
 
 ENTER, CTRL_C, CTRL_D, CTRL_U, UP, DOWN = "\r", "\x03", "\x04", "\x15", "\x1b[A", "\x1b[B"
-PORT_QUESTION = msg.ASK_FIELD.format(field=msg.FIELD_NAMES["port"])
-HOST_QUESTION = msg.ASK_FIELD.format(field=msg.FIELD_NAMES["host"])
+PORT_QUESTION = screens_msg.ASK_FIELD.format(field=settings_msg.FIELD_NAMES["port"])
+HOST_QUESTION = screens_msg.ASK_FIELD.format(field=settings_msg.FIELD_NAMES["host"])
 PASSWORD_QUESTION = "의 비밀번호"
 pty_only = pytest.mark.skipif(sys.platform == "win32", reason="pexpect.spawn needs a POSIX pseudo-terminal")
 
@@ -162,7 +169,7 @@ def test_stopping_at_the_password_prompt_leaves_env_as_it_was(database: Database
     with database.connect() as conn:
         schema_before = snapshot(conn)
     run = Terminal(tmp_path)
-    run.ask(msg.ASK_NEXT, ENTER)  # retype the password
+    run.ask(screens_msg.ASK_NEXT, ENTER)  # retype the password
     run.child.expect_exact(PASSWORD_QUESTION)
     if stop == "sigterm":
         run.child.kill(signal.SIGTERM)
@@ -184,12 +191,14 @@ def test_quitting_the_wizard_before_a_login_says_last_what_it_would_have_written
     env = backend(tmp_path, postgres_keys(database.server.port, database.name, "wrong"))
     before = folder(env.parent)
     run = Terminal(tmp_path)
-    run.ask(msg.ASK_NEXT, UP + ENTER)  # up wraps to the last choice: quit
+    run.ask(screens_msg.ASK_NEXT, UP + ENTER)  # up wraps to the last choice: quit
     assert run.finish() == 1
     assert folder(env.parent) == before
     screen = run.output
-    last = said_last(screen, msg.SAVE_NOT_PROVEN[:12])
-    assert screen.rindex(msg.NEXT_FOR_FAILURE.format(title=msg.STEP_LOGIN)) < screen.rindex(msg.SAVE_NOT_PROVEN[:12])
+    last = said_last(screen, envfiles_msg.SAVE_NOT_PROVEN[:12])
+    assert screen.rindex(finish_msg.NEXT_FOR_FAILURE.format(title=login_msg.STEP_LOGIN)) < screen.rindex(
+        envfiles_msg.SAVE_NOT_PROVEN[:12]
+    )
     assert f"DATABASE_URL=postgresql+psycopg://postgres:***@127.0.0.1:{database.server.port}/{database.name}" in last
     assert "python -m setup_wizard" in last
 
@@ -201,15 +210,17 @@ def test_a_retyped_password_is_written_once_with_the_database_url(database: Data
 
     env = backend(tmp_path, postgres_keys(database.server.port, database.name, "wrong"))
     run = Terminal(tmp_path)
-    run.ask(msg.ASK_NEXT, ENTER)
+    run.ask(screens_msg.ASK_NEXT, ENTER)
     run.ask(PASSWORD_QUESTION, PASSWORD + ENTER)
-    run.child.expect_exact(msg.ENV_FIX_ADD_URL[:20])  # the reason, shown with the one question
-    run.ask(msg.ASK_SAVE, ENTER)
-    run.ask(msg.ASK_RESTRICT_ENV.format(mode="600"), DOWN + ENTER)  # keep the permissions (another test's subject)
-    run.ask(msg.ASK_CONFIRM_APPLY, ENTER)
+    run.child.expect_exact(backend_settings_msg.ENV_FIX_ADD_URL[:20])  # the reason, shown with the one question
+    run.ask(envfiles_msg.ASK_SAVE, ENTER)
+    run.ask(
+        envfiles_msg.ASK_RESTRICT_ENV.format(mode="600"), DOWN + ENTER
+    )  # keep the permissions (another test's subject)
+    run.ask(migrations_msg.ASK_CONFIRM_APPLY, ENTER)
     if library_installed():
         run.ask("LangGraph 체크포인트 테이블", DOWN + ENTER)
-    run.ask(msg.ASK_CREATE_DEV_USER, ENTER)
+    run.ask(backend_needs_msg.ASK_CREATE_DEV_USER, ENTER)
     assert run.finish() == 0, run.output
     from setup_wizard.config.envfile import read_env_file
     from setup_wizard.config.load import load_settings
@@ -225,11 +236,11 @@ def answer_the_rest(run: object) -> None:
     from support.ptyrun import Terminal
 
     assert isinstance(run, Terminal)
-    run.ask(msg.ASK_SAVE, DOWN + ENTER)  # no: the backend keeps its own values
-    run.ask(msg.ASK_CONFIRM_APPLY, ENTER)
+    run.ask(envfiles_msg.ASK_SAVE, DOWN + ENTER)  # no: the backend keeps its own values
+    run.ask(migrations_msg.ASK_CONFIRM_APPLY, ENTER)
     if library_installed():
         run.ask("LangGraph 체크포인트 테이블", DOWN + ENTER)
-    run.ask(msg.ASK_CREATE_DEV_USER, ENTER)
+    run.ask(backend_needs_msg.ASK_CREATE_DEV_USER, ENTER)
 
 
 @pytest.mark.slow
@@ -242,17 +253,17 @@ def test_another_port_typed_and_not_saved_is_not_ready(database: Database, tmp_p
     env = backend(tmp_path, f"DATABASE_URL={url}\n")
     before = folder(env.parent)
     run = Terminal(tmp_path, timeout=30)
-    run.ask(msg.ASK_NEXT, UP + UP + ENTER)  # "change host and port", just above "quit"
+    run.ask(screens_msg.ASK_NEXT, UP + UP + ENTER)  # "change host and port", just above "quit"
     run.ask(HOST_QUESTION, ENTER)
     run.ask(PORT_QUESTION, CTRL_U + str(database.server.port) + ENTER)
     answer_the_rest(run)
     assert run.finish() == 1
     screen = run.output
-    assert msg.SUMMARY_OK not in screen and msg.SUMMARY_NOT_READY in screen
-    last = said_last(screen, msg.AGREE_LAST_LINE[:20])
-    assert screen.rindex(msg.NEXT_FOR_FAILURE[:5]) < screen.rindex(msg.AGREE_LAST_LINE[:20])
+    assert finish_msg.SUMMARY_OK not in screen and finish_msg.SUMMARY_NOT_READY in screen
+    last = said_last(screen, backend_settings_msg.AGREE_LAST_LINE[:20])
+    assert screen.rindex(finish_msg.NEXT_FOR_FAILURE[:5]) < screen.rindex(backend_settings_msg.AGREE_LAST_LINE[:20])
     assert f"127.0.0.1:{dead}/{database.name}" in last and f"127.0.0.1:{database.server.port}/{database.name}" in last
-    assert "DATABASE_URL" in last and msg.FIELD_NAMES["port"] in last
+    assert "DATABASE_URL" in last and settings_msg.FIELD_NAMES["port"] in last
     assert folder(env.parent) == before
     # The database was prepared, only where the backend does not look.
     assert database.scalar("SELECT to_regclass('chat_sessions') IS NOT NULL") is True
@@ -266,12 +277,12 @@ def test_a_retyped_password_not_saved_is_not_ready(database: Database, tmp_path:
     env = backend(tmp_path, f"DATABASE_URL={backend_form(database.server.url(database.name, password='old'))}\n")
     before = folder(env.parent)
     run = Terminal(tmp_path, timeout=30)
-    run.ask(msg.ASK_NEXT, ENTER)
+    run.ask(screens_msg.ASK_NEXT, ENTER)
     run.ask(PASSWORD_QUESTION, PASSWORD + ENTER)
     answer_the_rest(run)
     assert run.finish() == 1
-    last = said_last(run.output, msg.AGREE_LAST_LINE[:20])
-    assert f"다른 값: {msg.FIELD_NAMES['password']})" in last and msg.SUMMARY_OK not in run.output
+    last = said_last(run.output, backend_settings_msg.AGREE_LAST_LINE[:20])
+    assert f"다른 값: {settings_msg.FIELD_NAMES['password']})" in last and finish_msg.SUMMARY_OK not in run.output
     assert folder(env.parent) == before
 
 

@@ -18,8 +18,14 @@ import pytest
 from support.databases import Database
 from support.program import PASSWORD, backend_form, clean_environ, run_cli
 
-from setup_wizard import messages as msg
 from setup_wizard.database.checkpoints import library_installed
+from setup_wizard.messages import backend_needs as backend_needs_msg
+from setup_wizard.messages import backend_settings as backend_settings_msg
+from setup_wizard.messages import envfiles as envfiles_msg
+from setup_wizard.messages import finish as finish_msg
+from setup_wizard.messages import migrations as migrations_msg
+from setup_wizard.messages import screens as screens_msg
+from setup_wizard.messages import settings as settings_msg
 
 ENTER, CTRL_U, DOWN = "\r", "\x15", "\x1b[B"
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="pexpect.spawn needs a POSIX pseudo-terminal")
@@ -57,10 +63,10 @@ def the_rest(run: object) -> None:
     from support.ptyrun import Terminal
 
     assert isinstance(run, Terminal)
-    run.ask(msg.ASK_CONFIRM_APPLY, ENTER)
+    run.ask(migrations_msg.ASK_CONFIRM_APPLY, ENTER)
     if library_installed():
         run.ask("LangGraph 체크포인트 테이블", DOWN + ENTER)
-    run.ask(msg.ASK_CREATE_DEV_USER, ENTER)
+    run.ask(backend_needs_msg.ASK_CREATE_DEV_USER, ENTER)
 
 
 # 4. BOM or CP949: the reason before the question; a declined fix named, with its fix, last ---------------
@@ -73,27 +79,27 @@ def test_a_declined_env_fix_is_said_before_the_login_and_named_last(database: Da
     env = backend(tmp_path, file_of(kind, database))
     before = env.read_bytes()
     run = Terminal(tmp_path, columns=100, timeout=30)
-    run.ask(msg.ASK_SAVE, "")
+    run.ask(envfiles_msg.ASK_SAVE, "")
     asked = run.output
-    pre_login = words(asked[:asked.index(msg.SCREEN_SERVER)])
+    pre_login = words(asked[:asked.index(screens_msg.SCREEN_SERVER)])
     titles = ["백엔드가 DATABASE_URL을 보지 못합니다 (BOM)"] if kind == "bom" else [
         "백엔드가 .env 파일을 읽지 못합니다 (인코딩)", "백엔드가 쓸 DATABASE_URL이 없습니다"]
     # Said once, before the login: what the save after it will fix; no box whose fix is that very save.
-    assert words(msg.ENV_PLAN_PENDING.format(path=env, problems=", ".join(titles))) in pre_login
+    assert words(envfiles_msg.ENV_PLAN_PENDING.format(path=env, problems=", ".join(titles))) in pre_login
     assert RUN_YES_TO_FIX not in pre_login and "오류 코드: backend_" not in pre_login
     if kind == "cp949":  # each value labelled by the key that holds it now, not by the URL still to be built
         assert ".env POSTGRES_HOST" in pre_login and ".env DATABASE_URL" not in pre_login
     # The reason comes with the question, after the login worked.
-    save_screen = words(asked[asked.rindex(msg.SCREEN_SAVE):])
-    assert asked.index("사용자로 로그인했습니다") < asked.rindex(msg.SCREEN_SAVE)
-    assert words(msg.ENV_FIX_REWRITE_UTF8) in save_screen
+    save_screen = words(asked[asked.rindex(screens_msg.SCREEN_SAVE):])
+    assert asked.index("사용자로 로그인했습니다") < asked.rindex(screens_msg.SCREEN_SAVE)
+    assert words(backend_settings_msg.ENV_FIX_REWRITE_UTF8) in save_screen
     run.child.send(DOWN + ENTER)  # no
     the_rest(run)
     assert run.finish() == 1
     assert env.read_bytes() == before
-    final = words(run.output[run.output.rindex(msg.SUMMARY_NOT_READY):])
-    assert words(msg.RERUN_AFTER_FIX) not in final  # not "the problem above": named, with its fix
-    assert words(msg.NEXT_FOR_FAILURE.format(title=", ".join(titles))) in final
+    final = words(run.output[run.output.rindex(finish_msg.SUMMARY_NOT_READY):])
+    assert words(finish_msg.RERUN_AFTER_FIX) not in final  # not "the problem above": named, with its fix
+    assert words(finish_msg.NEXT_FOR_FAILURE.format(title=", ".join(titles))) in final
     assert "다시 저장할지 묻습니다" in final and "직접 고치려면" in final
 
 
@@ -113,34 +119,36 @@ def test_no_env_one_account_where_it_is_created_asked_once_after_the_login(datab
 
     env = backend(tmp_path, None)
     run = Terminal(tmp_path, columns=100, timeout=30)
-    run.ask(msg.ASK_FIELD.format(field=msg.FIELD_NAMES["host"]), CTRL_U + "127.0.0.1" + ENTER)
+    run.ask(screens_msg.ASK_FIELD.format(field=settings_msg.FIELD_NAMES["host"]), CTRL_U + "127.0.0.1" + ENTER)
     pre_login = words(run.output)
-    assert words(msg.ENV_CREATE_PENDING.format(path=env)) in pre_login
-    assert words(msg.SETTINGS_ASK_INTRO) in pre_login and "[ ]" not in pre_login  # the prompts show no [ ]
+    assert words(envfiles_msg.ENV_CREATE_PENDING.format(path=env)) in pre_login
+    assert words(screens_msg.SETTINGS_ASK_INTRO) in pre_login and "[ ]" not in pre_login  # the prompts show no [ ]
     assert RUN_YES_TO_FIX not in pre_login and "POSTGRES_*" not in pre_login  # there are none
     assert "env_file_missing" not in pre_login and "backend_url_missing" not in pre_login
-    run.ask(msg.ASK_FIELD.format(field=msg.FIELD_NAMES["port"]), CTRL_U + str(database.server.port) + ENTER)
-    run.ask(msg.ASK_FIELD.format(field=msg.FIELD_NAMES["user"]), ENTER)
-    run.ask(msg.ASK_FIELD.format(field=msg.FIELD_NAMES["dbname"]), CTRL_U + database.name + ENTER)
+    run.ask(
+        screens_msg.ASK_FIELD.format(field=settings_msg.FIELD_NAMES["port"]), CTRL_U + str(database.server.port) + ENTER
+    )
+    run.ask(screens_msg.ASK_FIELD.format(field=settings_msg.FIELD_NAMES["user"]), ENTER)
+    run.ask(screens_msg.ASK_FIELD.format(field=settings_msg.FIELD_NAMES["dbname"]), CTRL_U + database.name + ENTER)
     run.ask("의 비밀번호", PASSWORD + ENTER)
-    run.ask(msg.ASK_SAVE, "")
+    run.ask(envfiles_msg.ASK_SAVE, "")
     screen = run.output
-    save_screen = words(screen[screen.rindex(msg.SCREEN_SAVE):])
-    assert screen.index("사용자로 로그인했습니다") < screen.rindex(msg.SCREEN_SAVE)
-    assert words(msg.SAVE_CREATE.format(path=env)) in save_screen and not env.exists()
+    save_screen = words(screen[screen.rindex(screens_msg.SCREEN_SAVE):])
+    assert screen.index("사용자로 로그인했습니다") < screen.rindex(screens_msg.SCREEN_SAVE)
+    assert words(screens_msg.SAVE_CREATE.format(path=env)) in save_screen and not env.exists()
     run.child.send(ENTER)
     # A new file is made with the umask's mode: the permission question comes when others could read it.
-    if run.child.expect_exact([msg.ASK_RESTRICT_ENV[:12], msg.ASK_CONFIRM_APPLY]) == 0:
+    if run.child.expect_exact([envfiles_msg.ASK_RESTRICT_ENV[:12], migrations_msg.ASK_CONFIRM_APPLY]) == 0:
         run.child.send(ENTER)
-        run.ask(msg.ASK_CONFIRM_APPLY, ENTER)
+        run.ask(migrations_msg.ASK_CONFIRM_APPLY, ENTER)
     else:
         run.child.send(ENTER)
     if library_installed():
         run.ask("LangGraph 체크포인트 테이블", DOWN + ENTER)
-    run.ask(msg.ASK_CREATE_DEV_USER, ENTER)
+    run.ask(backend_needs_msg.ASK_CREATE_DEV_USER, ENTER)
     assert run.finish() == 0, run.output[-3000:]
-    assert words(run.output).count(words(msg.ASK_SAVE)) == 1 + words(run.output).count(
-        words(msg.ASK_SAVE) + " 예")  # asked once (questionary echoes the answered question)
+    assert words(run.output).count(words(envfiles_msg.ASK_SAVE)) == 1 + words(run.output).count(
+        words(envfiles_msg.ASK_SAVE) + " 예")  # asked once (questionary echoes the answered question)
     assert env.read_text(encoding="utf-8").startswith("DATABASE_URL=postgresql+psycopg://postgres:")
     assert run_cli("check", cwd=tmp_path).returncode == 0
 
@@ -161,10 +169,10 @@ def test_no_env_yes_creates_it_after_the_login(database: Database, tmp_path: Pat
         ids = [s["id"] for s in steps]
         assert ids.count("env_save") == 1 and ids.index("login") < ids.index("env_save")
         saved = steps[ids.index("env_save")]
-        assert saved["status"] == "ok" and msg.ENV_FIX_CREATE in saved["detail"]
+        assert saved["status"] == "ok" and envfiles_msg.ENV_FIX_CREATE in saved["detail"]
         assert "env_file_missing" not in [s["code"] for s in steps]  # no longer true once it is made
     else:
-        assert words(msg.SAVE_DONE.format(path=env)) in words(proc.stdout)
+        assert words(envfiles_msg.SAVE_DONE.format(path=env)) in words(proc.stdout)
     assert run_cli("check", cwd=tmp_path, env=clean_environ()).returncode == 0
 
 
@@ -175,9 +183,9 @@ def test_database_url_built_into_a_644_file_asks_to_restrict_it(database: Databa
 
     env = backend(tmp_path, postgres_keys(database).encode("utf-8"))
     run = Terminal(tmp_path, columns=100, timeout=30)
-    run.ask(msg.ASK_SAVE, ENTER)
-    run.ask(msg.ASK_RESTRICT_ENV.format(mode="600"), "")
-    assert words(msg.ENV_READABLE_AFTER_SAVE.format(path=env, mode="644")) in words(run.output)
+    run.ask(envfiles_msg.ASK_SAVE, ENTER)
+    run.ask(envfiles_msg.ASK_RESTRICT_ENV.format(mode="600"), "")
+    assert words(envfiles_msg.ENV_READABLE_AFTER_SAVE.format(path=env, mode="644")) in words(run.output)
     run.child.send(ENTER)
     the_rest(run)
     assert run.finish() == 0

@@ -21,9 +21,10 @@ from support.databases import Database
 from support.dbstate import add_sample_data, planned, snapshot
 from support.program import backend_form, clean_environ, run_cli, run_inprocess
 
-from setup_wizard import messages as msg
 from setup_wizard.database.drift import find_drift
 from setup_wizard.database.preview import describe_pending
+from setup_wizard.messages import finish as finish_msg
+from setup_wizard.messages import schema as schema_msg
 from setup_wizard.results import Status
 
 # --- 12. the last words about LangGraph's tables --------------------------------------------------------------
@@ -36,9 +37,9 @@ def test_after_the_run_made_langgraphs_tables_the_last_line_says_so(database: Da
     assert text.returncode == 0, text.stdout + text.stderr
     assert database.scalar("SELECT to_regclass('checkpoints') IS NOT NULL")
     lines = [line for line in text.stdout.splitlines() if line.strip()]
-    assert lines[-1] == msg.NEXT_STEPS_CHECKPOINTS_READY, lines[-4:]
-    assert lines[-2].startswith(msg.NEXT_STEPS.split("{", 1)[0]), lines[-4:]
-    assert msg.NEXT_STEPS_CHECKPOINTS_LATER not in text.stdout + text.stderr
+    assert lines[-1] == finish_msg.NEXT_STEPS_CHECKPOINTS_READY, lines[-4:]
+    assert lines[-2].startswith(finish_msg.NEXT_STEPS.split("{", 1)[0]), lines[-4:]
+    assert finish_msg.NEXT_STEPS_CHECKPOINTS_LATER not in text.stdout + text.stderr
 
     # --json: the document says what the run did, and nothing on either stream says "later".
     with database.connect() as conn:
@@ -56,14 +57,14 @@ def test_after_the_run_made_langgraphs_tables_the_last_line_says_so(database: Da
 def test_the_wizards_last_panel_says_langgraphs_tables_are_there(database: Database, tmp_path: Path) -> None:
     report, _prompter, text = walk(tmp_path, database.url, [True, *CP, True])
     assert report.ok, text
-    assert msg.NEXT_STEPS_CHECKPOINTS_READY in text and msg.NEXT_STEPS_CHECKPOINTS_LATER not in text
+    assert finish_msg.NEXT_STEPS_CHECKPOINTS_READY in text and finish_msg.NEXT_STEPS_CHECKPOINTS_LATER not in text
 
 
 def test_a_run_that_did_not_make_them_says_the_backend_will(database: Database, tmp_path: Path) -> None:
     # Declined (or the library is missing): the backend makes them at its first start, as the line says.
     report, _prompter, text = walk(tmp_path, database.url, [True, *([False] if CP else []), True])
     assert report.ok, text
-    assert msg.NEXT_STEPS_CHECKPOINTS_LATER in text and msg.NEXT_STEPS_CHECKPOINTS_READY not in text
+    assert finish_msg.NEXT_STEPS_CHECKPOINTS_LATER in text and finish_msg.NEXT_STEPS_CHECKPOINTS_READY not in text
 
 
 # --- 11. chat_messages beside chat_sessions ------------------------------------------------------------------
@@ -185,7 +186,7 @@ def test_the_wizard_plans_and_checks_chat_messages(database: Database, tmp_path:
     assert report.ok, text
     assert "0005_chat_messages.sql" in text and "chat_messages 테이블을 만듭니다" in text  # the plan
     last = {step.id: step for step in report.checklist}  # the final checklist: check's items read again
-    assert msg.CHECKLIST_TITLE in text and last["schema_tables"].status is Status.OK
+    assert finish_msg.CHECKLIST_TITLE in text and last["schema_tables"].status is Status.OK
     with database.connect() as conn:
         assert dict(describe_pending(conn, ["0005_chat_messages.sql"])) == {
             "0005_chat_messages.sql": planned("0005_chat_messages.sql", 0)}
@@ -268,7 +269,7 @@ def test_counts_that_drifted_under_an_installed_trigger_are_repaired(database: D
     # The wizard asks, shows what the repair does, and brings them in line.
     report, prompter, text = walk(tmp_path, database.url, [True])
     assert report.ok, text
-    assert msg.ASK_CONFIRM_REPAIR in prompter.questions
+    assert schema_msg.ASK_CONFIRM_REPAIR in prompter.questions
     assert "세션의 메시지 수와 마지막 메시지를 실제 대화에 맞춥니다" in text.replace("\n", "")
     assert set(counters(database).values()) == {(3, "가져온 질문")}
     with database.connect() as conn:

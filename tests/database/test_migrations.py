@@ -385,8 +385,8 @@ def test_a_new_migration_declares_its_plan_and_notices_without_code(database: Da
 def test_a_plan_query_that_fails_says_only_which_file_is_applied(database: Database, tmp_path: Path) -> None:
     """A declared query that does not run here (its table is missing) costs the preview its sentence,
     not the run: the file is named as PLAN_GENERIC names it, and the connection is still usable."""
-    from setup_wizard import messages as msg
     from setup_wizard.database.preview import describe_pending
+    from setup_wizard.messages import migrations as msg
 
     folder = probe_dir(tmp_path)
     (folder / "0099_probe.sql").write_text(PROBE.replace("to_regclass('users') IS NULL", "count(*) FROM nowhere"))
@@ -402,8 +402,8 @@ def test_a_plan_query_that_fails_says_only_which_file_is_applied(database: Datab
 
 def test_every_shipped_file_says_what_it_will_do_before_and_after(database: Database) -> None:
     """Each file's declared plan queries run on an empty and on a migrated database."""
-    from setup_wizard import messages as msg
     from setup_wizard.database.preview import describe_pending
+    from setup_wizard.messages import migrations as msg
 
     names = [m.name for m in load_migrations()]
     generic = {msg.PLAN_GENERIC.format(name=name) for name in names}

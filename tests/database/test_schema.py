@@ -12,7 +12,6 @@ from cli.test_check import items, run_sql
 from support.databases import Database
 from support.dbstate import add_sample_data, hand_migrate, noticed, planned
 
-from setup_wizard import messages as msg
 from setup_wizard.database import contract, live_schema
 from setup_wizard.database.contract import COUNTING_PATTERN
 from setup_wizard.database.drift import find_drift
@@ -23,6 +22,7 @@ from setup_wizard.database.migration_history import HISTORY_TABLE
 from setup_wizard.database.preview import describe_pending, summarise_notices
 from setup_wizard.database.repair import apply_repairs, plan_repairs
 from setup_wizard.database.verify import verification_rows
+from setup_wizard.messages import finish as msg
 from setup_wizard.results import Status
 
 

@@ -7,11 +7,11 @@ from pathlib import Path
 from support.recorded import windows_two_versions
 from support.recorded_system import RecordedSystem
 
-from setup_wizard import messages as msg
 from setup_wizard.config.load import load_settings
 from setup_wizard.machine.discovery import discover
 from setup_wizard.machine.login_help import Kind, kind_of, login_advice, login_fix
 from setup_wizard.machine.system import CommandResult, Platform
+from setup_wizard.messages import login as msg
 
 WINDOWS_WORDS = ("EDB", "winget", "Chocolatey", "Scoop", "psql.exe", "Select-String")
 DEBIAN_WORDS = ("sudo -u postgres", "리눅스")

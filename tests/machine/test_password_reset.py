@@ -234,9 +234,11 @@ def test_wizard_offers_the_reset_and_logs_in_with_the_new_password(
     from support.program import clean_environ
     from support.scripted import ScriptedPrompter
 
-    from setup_wizard import messages as msg
     from setup_wizard.environment import Environment
     from setup_wizard.flow.options import Options
+    from setup_wizard.messages import envfiles as envfiles_msg
+    from setup_wizard.messages import login as login_msg
+    from setup_wizard.messages import screens as screens_msg
     from setup_wizard.ui import wizard
     from setup_wizard.ui.render import ASCII_SYMBOLS
     from setup_wizard.ui.screen import Screen
@@ -252,9 +254,9 @@ def test_wizard_offers_the_reset_and_logs_in_with_the_new_password(
                         system=RealSystem(environ=clean_environ()))
     text = out.getvalue()
     assert prompter.questions[:4] == [
-        msg.ASK_NEXT, msg.ASK_RESET_PASSWORD.format(user="postgres", hba=cluster.datadir / "pg_hba.conf"),
-        msg.ASK_NEW_PASSWORD.format(user="postgres"), msg.ASK_NEW_PASSWORD_AGAIN]
-    assert prompter.questions[4] == msg.ASK_SAVE
+        screens_msg.ASK_NEXT, login_msg.ASK_RESET_PASSWORD.format(user="postgres", hba=cluster.datadir / "pg_hba.conf"),
+        login_msg.ASK_NEW_PASSWORD.format(user="postgres"), login_msg.ASK_NEW_PASSWORD_AGAIN]
+    assert prompter.questions[4] == envfiles_msg.ASK_SAVE
     steps = {s.id: s for s in report.steps}
     assert steps["password_reset"].status is Status.OK and steps["login"].status is Status.OK
     assert "-U postgres -h 127.0.0.1" in text  # the advice was on screen before the choice
@@ -270,8 +272,8 @@ def test_yes_never_resets_and_its_fix_is_the_advice(
     from support.program import clean_environ
 
     from setup_wizard import cli
-    from setup_wizard import messages as msg
     from setup_wizard.environment import Environment
+    from setup_wizard.messages import login as login_msg
 
     before = config_files(cluster)
     monkeypatch.setattr(pr, "find_target", lambda *_a: target_for(cluster))
@@ -282,5 +284,5 @@ def test_yes_never_resets_and_its_fix_is_the_advice(
         assert cli.main(args, env) == 1
         login = next(s for s in json.loads(out.getvalue())["steps"] if s["id"] == "login")
         assert login["code"] == "auth_failed"
-        assert str(root / "backend" / ".env") in login["fix"] and msg.LOGIN_HELP_RESET in login["fix"]
+        assert str(root / "backend" / ".env") in login["fix"] and login_msg.LOGIN_HELP_RESET in login["fix"]
     assert config_files(cluster) == before and logs_in(cluster, OLD)

@@ -3,7 +3,7 @@
 `Platform` (machine/system.py) is what the System, the Environment and the catalogue's platform-tagged
 steps all speak; `running_platform()` is the only reader of the interpreter's `sys.platform`. `Origin`
 (machine/discovery.py) says where an installation was found; every place that lists installations shows
-its Korean name (messages.ORIGINS): the check's text, --json, the --report file and the wizard's table.
+its Korean name (messages.install.ORIGINS): the check's text, --json, the --report file and the wizard's table.
 """
 
 from __future__ import annotations
@@ -21,7 +21,6 @@ from support.program import clean_environ, run_inprocess
 from support.recorded import windows_two_versions
 from support.recorded_system import RecordedSystem
 
-from setup_wizard import messages as msg
 from setup_wizard import problems
 from setup_wizard.environment import Environment
 from setup_wizard.flow.checks import run_all
@@ -29,6 +28,8 @@ from setup_wizard.flow.options import Options
 from setup_wizard.machine.discovery import Origin, discover
 from setup_wizard.machine.real_system import RealSystem
 from setup_wizard.machine.system import CommandResult, Platform, running_platform
+from setup_wizard.messages import install as msg
+from setup_wizard.problems import catalogue
 from setup_wizard.ui.render import UNICODE_SYMBOLS, render_report, write_json
 from setup_wizard.ui.screen import Screen
 
@@ -100,7 +101,7 @@ def test_git_bash_is_known_by_the_enum() -> None:
 
 def test_catalogue_steps_are_tagged_with_the_enums_values() -> None:
     values = {platform.value for platform in Platform}
-    tags = {step.partition(":")[0] for problem in msg.CATALOGUE.values() for step in problem.steps
+    tags = {step.partition(":")[0] for problem in catalogue().values() for step in problem.steps
             if step.partition(":")[0].isalpha() and step.partition(":")[0].islower()}
     assert tags and tags <= values, tags - values
     advice = {platform: problems.fix("postgres_not_found", platform) for platform in Platform}

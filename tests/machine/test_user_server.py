@@ -319,7 +319,10 @@ def test_the_wizard_in_a_terminal_from_nothing_to_ready(fresh_machine: tuple[dic
     import pexpect
     from support.ptyrun import Terminal
 
-    from setup_wizard import messages as msg
+    from setup_wizard.messages import finish as finish_msg
+    from setup_wizard.messages import install as install_msg
+    from setup_wizard.messages import screens as screens_msg
+    from setup_wizard.messages import server as server_msg
 
     env, folder = fresh_machine
     (tmp_path / "backend").mkdir()
@@ -340,10 +343,10 @@ def test_the_wizard_in_a_terminal_from_nothing_to_ready(fresh_machine: tuple[dic
         run.child.send("\r")
     run.child.close()
     assert run.child.exitstatus == 0, run.output
-    assert msg.CHOICE_CREATE_CLUSTER in run.output and "추천" in run.output
+    assert screens_msg.CHOICE_CREATE_CLUSTER in run.output and "추천" in run.output
     # The box above the choice says there is nothing to start here, not how to start a service that is not there.
-    assert "".join(msg.SERVER_NONE_HERE_WIZARD.split()) in "".join(run.output.replace("│", " ").split())
-    assert "systemctl" not in run.output and msg.POSTGRES_NOT_FOUND in run.output
+    assert "".join(server_msg.SERVER_NONE_HERE_WIZARD.split()) in "".join(run.output.replace("│", " ").split())
+    assert "systemctl" not in run.output and install_msg.POSTGRES_NOT_FOUND in run.output
     assert "".join(run.output.split()).count("포트로시작했습니다") == 1  # lines wrap at the terminal's width
-    assert msg.SUMMARY_OK in run.output and "Traceback" not in run.output
+    assert finish_msg.SUMMARY_OK in run.output and "Traceback" not in run.output
     assert (folder / "data" / "PG_VERSION").exists()

@@ -131,7 +131,7 @@ def test_declining_asks_nothing_of_winget() -> None:
     (0x12345678, b"something else", "other"),
 ])
 def test_each_winget_failure_is_korean_with_its_next_step(code: int, output: bytes, reason: str) -> None:
-    from setup_wizard import messages as msg
+    from setup_wizard.messages import server as msg
 
     machine = _machine(code, output)
     outcome = windows_install.install(machine, _settings(), lambda _q: True, Shown())

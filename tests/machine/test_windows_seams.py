@@ -14,7 +14,6 @@ import pytest
 from support.recorded import windows_two_versions
 from support.recorded_system import RecordedSystem
 
-from setup_wizard import messages as msg
 from setup_wizard.config.load import load_settings
 from setup_wizard.environment import Environment
 from setup_wizard.errors import WizardError
@@ -23,6 +22,8 @@ from setup_wizard.machine.discovery import Origin, discover
 from setup_wizard.machine.real_system import RealSystem, console_encoding
 from setup_wizard.machine.shell import Shell, command_line, detect_shell, git_bash_path
 from setup_wizard.machine.system import CommandResult, Elevation, Platform
+from setup_wizard.messages import cli as cli_msg
+from setup_wizard.messages import terminals as terminals_msg
 from setup_wizard.results import Status
 from setup_wizard.ui.prompts import GitBashPrompter, QuestionaryPrompter, make_prompter
 
@@ -243,7 +244,7 @@ def test_git_bash_is_interactive_with_plain_prompts_and_never_asks_a_password() 
     assert env.git_bash and env.interactive
     notices: list[str] = []
     prompter = make_prompter(env.stdin, env.stderr, env.environ, notices.append)
-    assert isinstance(prompter, GitBashPrompter) and notices == [msg.GIT_BASH_PLAIN_PROMPTS]
+    assert isinstance(prompter, GitBashPrompter) and notices == [terminals_msg.GIT_BASH_PLAIN_PROMPTS]
     assert prompter.confirm("계속할까요?") is True
     with pytest.raises(WizardError) as raised:
         prompter.password("비밀번호")
@@ -261,7 +262,7 @@ def test_git_bash_runs_the_wizard_instead_of_refusing_without_a_tty(tmp_path: Pa
     env.cwd = tmp_path
     code = cli.main(["--dsn", "postgresql://postgres@127.0.0.1:1/real_estate"], env)
     err = env.stderr.getvalue()  # type: ignore[attr-defined]
-    assert "no_tty" not in err and msg.NO_TTY not in err
+    assert "no_tty" not in err and cli_msg.NO_TTY not in err
     # The walk started (screens, the settings table), and stopped at the password it must not read.
     assert "password_needs_console" in err and "winpty python -m setup_wizard" in err
     assert code == 1

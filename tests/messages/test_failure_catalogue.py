@@ -15,7 +15,7 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
-from setup_wizard import messages as msg
+from setup_wizard import problems
 
 PACKAGE = Path(__file__).resolve().parents[2] / "setup_wizard"
 README = PACKAGE.parent / "README.ko.md"
@@ -154,7 +154,7 @@ def readme_listed_codes() -> set[str]:
 
 def test_emitted_codes_catalogue_and_readme_agree() -> None:
     emitted = emitted_codes()
-    catalogue = set(msg.CATALOGUE)
+    catalogue = set(problems.catalogue())
     table, listed = readme_table_codes(), readme_listed_codes()
     not_in_catalogue = {code: where for code, where in emitted.items() if code not in catalogue}
     assert not not_in_catalogue, f"codes the program emits without a catalogue entry: {not_in_catalogue}"
@@ -166,10 +166,10 @@ def test_emitted_codes_catalogue_and_readme_agree() -> None:
 
 
 def test_only_the_door_reads_the_catalogue() -> None:
-    """problems.py is the one door: no other module reads messages.CATALOGUE (messages.py fills it)."""
+    """problems.py is the one door: no other module reads a section's PROBLEMS (its catalogue entries)."""
     readers = [
         f"{path.relative_to(PACKAGE.parent)}:{node.lineno}"
-        for path, tree in _modules() if path.name not in ("problems.py", "messages.py")
-        for node in ast.walk(tree) if isinstance(node, ast.Attribute) and node.attr == "CATALOGUE"
+        for path, tree in _modules() if path.name not in ("problems.py",)
+        for node in ast.walk(tree) if isinstance(node, ast.Attribute) and node.attr in ("CATALOGUE", "PROBLEMS")
     ]
     assert not readers, readers

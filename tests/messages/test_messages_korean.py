@@ -1,6 +1,6 @@
 """Every sentence a person reads is Korean: no English word outside commands, SQL, file names and names.
 
-Scans every user-facing text in messages.py (plain strings, dict values, tuples, catalogue entries) and the
+Scans every user-facing text in the messages package (plain strings, dict values, tuples, catalogue entries) and the
 plan and notice sentences each sql/ file declares in its header.
 Placeholders, quoted originals ("relation already exists") and tokens that are code by their shape
 (paths, flags, identifiers, URLs: anything with / \\ . _ = @ - : or a digit) are left out; every other
@@ -9,11 +9,14 @@ English word must be one of the allowed names below.
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 import re
 from collections.abc import Iterator
 from dataclasses import fields, is_dataclass
+from types import ModuleType
 
-from setup_wizard import messages as msg
+from setup_wizard import messages
 from setup_wizard.database.migration_files import load_migrations
 
 # argparse's own English messages, matched to translate them; never shown.
@@ -37,6 +40,12 @@ ALLOWED = frozenset(ALLOWED_NAMES.split())
 CODE_SHAPED = re.compile(r"[/\\._=@0-9*$%+<>:-]")
 
 
+def message_sections() -> Iterator[ModuleType]:
+    """Every module of the setup_wizard.messages package (one per section), imported."""
+    for found in pkgutil.iter_modules(messages.__path__):
+        yield importlib.import_module(f"{messages.__name__}.{found.name}")
+
+
 def user_texts() -> Iterator[tuple[str, str]]:
     def walk(name: str, value: object) -> Iterator[tuple[str, str]]:
         if isinstance(value, str):
@@ -51,9 +60,10 @@ def user_texts() -> Iterator[tuple[str, str]]:
             for field in fields(value):
                 yield from walk(f"{name}.{field.name}", getattr(value, field.name))
 
-    for name in dir(msg):
-        if name.isupper() and name not in NOT_SHOWN:
-            yield from walk(name, getattr(msg, name))
+    for section in message_sections():
+        for name in dir(section):
+            if name.isupper() and name not in NOT_SHOWN:
+                yield from walk(name, getattr(section, name))
     yield from declared_texts()
 
 

@@ -21,8 +21,16 @@ from support.pgserver import free_port
 from support.program import backend_form, clean_environ, run_cli
 from support.ptyrun import Terminal
 
-from setup_wizard import messages as msg
 from setup_wizard.database.checkpoints import library_installed
+from setup_wizard.messages import backend_needs as backend_needs_msg
+from setup_wizard.messages import backend_settings as backend_settings_msg
+from setup_wizard.messages import finish as finish_msg
+from setup_wizard.messages import login as login_msg
+from setup_wizard.messages import migrations as migrations_msg
+from setup_wizard.messages import screens as screens_msg
+from setup_wizard.messages import server as server_msg
+from setup_wizard.messages import settings as settings_msg
+from setup_wizard.problems import catalogue
 
 ENTER, UP, DOWN = "\r", "\x1b[A", "\x1b[B"
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="pexpect.spawn needs a POSIX pseudo-terminal")
@@ -50,12 +58,12 @@ def clusters_on_path(folder: Path, *rows: str) -> str:
 
 
 def finish_happy_path(run: Terminal, dev_user: bool = True, checkpoints: bool = False) -> int:
-    run.ask(msg.ASK_CONFIRM_APPLY, ENTER)
+    run.ask(migrations_msg.ASK_CONFIRM_APPLY, ENTER)
     if library_installed():
         no = DOWN + ENTER if run.term != "dumb" else "n" + ENTER
         run.ask("LangGraph 체크포인트 테이블", ENTER if checkpoints else no)
     if dev_user:
-        run.ask(msg.ASK_CREATE_DEV_USER, ENTER)
+        run.ask(backend_needs_msg.ASK_CREATE_DEV_USER, ENTER)
     return run.finish()
 
 
@@ -67,15 +75,15 @@ def test_stopped_cluster_its_start_command_is_shown_with_the_choice(tmp_path: Pa
                             "15  other  5432  online  postgres  /var/lib/postgresql/15/other  y.log")
     root = project(tmp_path / "p", f"postgresql://postgres:pw@127.0.0.1:{port}/real_estate")
     run = Terminal(root, PATH=path)
-    run.ask(msg.ASK_NEXT, "")
+    run.ask(screens_msg.ASK_NEXT, "")
     asked = words(run.output)
     assert "pg_ctlcluster 15 main start" in asked and "/var/lib/postgresql/15/main" in asked
-    assert words(msg.SERVER_START_THEN_RETRY) in asked  # inside the wizard: the choice below, not a rerun
+    assert words(server_msg.SERVER_START_THEN_RETRY) in asked  # inside the wizard: the choice below, not a rerun
     assert "connection refused" not in asked and "systemctl start postgresql" not in asked
     run.child.send(UP + ENTER)  # up wraps to the last choice: quit
     assert run.finish() == 1
-    final = words(run.output[run.output.rindex(msg.SUMMARY_NOT_READY):])
-    assert "pg_ctlcluster 15 main start" in final and words(msg.SERVER_START_THEN_RERUN) in final
+    final = words(run.output[run.output.rindex(finish_msg.SUMMARY_NOT_READY):])
+    assert "pg_ctlcluster 15 main start" in final and words(server_msg.SERVER_START_THEN_RERUN) in final
     assert words(run.output).count("pg_ctlcluster 15 main start") == 2  # with the choice, and last: not more
 
 
@@ -86,7 +94,7 @@ def test_stopped_cluster_check_names_it_too(tmp_path: Path) -> None:
     result = run_cli("check", cwd=root, env=clean_environ(PATH=path))
     out = words(result.stdout)
     # No cluster on this port: what there is, its state, and how to use it.
-    assert msg.SERVER_NO_CLUSTER_ON_PORT.format(port=port, servers="15/main (5432 포트, 멈춤)") in out
+    assert server_msg.SERVER_NO_CLUSTER_ON_PORT.format(port=port, servers="15/main (5432 포트, 멈춤)") in out
     assert "pg_ctlcluster 15 main start" in out and "systemctl" not in out
 
 
@@ -95,9 +103,9 @@ def test_stopped_cluster_check_names_it_too(tmp_path: Path) -> None:
 def test_wrong_password_a_stopped_cluster_is_said_to_be_stopped(database: Database, tmp_path: Path) -> None:
     path = clusters_on_path(tmp_path / "bin", "15  main  5432  down  postgres  /var/lib/postgresql/15/main  x.log")
     root = project(tmp_path / "p", database.server.url(database.name, password="wrong"))
-    stopped = words(msg.LOGIN_HELP_OTHER_PORT_STOPPED.format(version="15", other=5432, port=database.server.port))
+    stopped = words(login_msg.LOGIN_HELP_OTHER_PORT_STOPPED.format(version="15", other=5432, port=database.server.port))
     run = Terminal(root, PATH=path)
-    run.ask(msg.ASK_NEXT, "")
+    run.ask(screens_msg.ASK_NEXT, "")
     assert stopped in words(run.output) and "기다리는데" not in run.output
     run.child.send(UP + ENTER)
     assert run.finish() == 1
@@ -111,8 +119,8 @@ def test_next_steps_from_inside_backend_need_no_cd(database: Database, tmp_path:
     root = project(tmp_path, database.url)
     run = Terminal(root / "backend")
     assert finish_happy_path(run) == 0
-    final = words(run.output[run.output.rindex(msg.NEXT_STEPS_TITLE):])
-    assert words(msg.NEXT_STEPS_WIZARD_HERE) in final and "cd backend" not in final
+    final = words(run.output[run.output.rindex(finish_msg.NEXT_STEPS_TITLE):])
+    assert words(finish_msg.NEXT_STEPS_WIZARD_HERE) in final and "cd backend" not in final
 
 
 @pytest.mark.slow
@@ -130,16 +138,18 @@ def test_next_steps_from_a_sibling_folder_go_up(database: Database, tmp_path: Pa
 def test_no_backend_folder_is_said_first_and_asked(tmp_path: Path) -> None:
     (tmp_path / "clone" / "backend").mkdir(parents=True)  # the project, one level down
     run = Terminal(tmp_path)
-    run.ask(msg.ASK_CONTINUE_WITHOUT_BACKEND, "")
+    run.ask(backend_settings_msg.ASK_CONTINUE_WITHOUT_BACKEND, "")
     asked = run.output
-    assert msg.CATALOGUE["backend_not_found"].title in asked
+    assert catalogue()["backend_not_found"].title in asked
     assert f"cd {tmp_path / 'clone'}" in words(asked)
-    assert msg.SCREEN_INSTALL not in asked and msg.SETTINGS_ASK_INTRO not in asked  # before anything else
+    assert (
+        screens_msg.SCREEN_INSTALL not in asked and screens_msg.SETTINGS_ASK_INTRO not in asked
+    )  # before anything else
     run.child.send(ENTER)  # the default: no
     assert run.finish() == 1
-    final = words(run.output[run.output.rindex(msg.SUMMARY_NOT_READY):])
+    final = words(run.output[run.output.rindex(finish_msg.SUMMARY_NOT_READY):])
     assert f"cd {tmp_path / 'clone'}" in final
-    assert msg.ASK_FIELD.format(field=msg.FIELD_NAMES["host"]) not in run.output
+    assert screens_msg.ASK_FIELD.format(field=settings_msg.FIELD_NAMES["host"]) not in run.output
 
 
 # 7. Server notices described by what they say; originals under -v ---------------------------------------
@@ -148,7 +158,7 @@ def test_notices_originals_under_verbose_in_every_mode(database: Database, tmp_p
     root = project(tmp_path, database.url)
     run = Terminal(root, args=["-v"])
     assert finish_happy_path(run) == 0
-    assert "does not exist, skipping" in run.output and msg.NOTICE_SEE_ORIGINALS not in words(run.output)
+    assert "does not exist, skipping" in run.output and migrations_msg.NOTICE_SEE_ORIGINALS not in words(run.output)
 
 
 @pytest.mark.slow
@@ -157,7 +167,7 @@ def test_notices_are_described_by_what_they_say(database: Database, tmp_path: Pa
     run = Terminal(root)
     assert finish_happy_path(run) == 0
     shown = words(run.output)
-    assert "건너뛰었다는 알림이" in shown and words(msg.NOTICE_SEE_ORIGINALS) in shown
+    assert "건너뛰었다는 알림이" in shown and words(migrations_msg.NOTICE_SEE_ORIGINALS) in shown
     assert "이미 있는 테이블이나 인덱스는 만들지 않고" not in shown  # the old, untrue summary
 
 
@@ -171,7 +181,7 @@ def test_notices_summary_and_originals_with_yes(database: Database, tmp_path: Pa
         conn.execute("CREATE SCHEMA public")
     loud = run_cli("--yes", "-v", cwd=root)
     assert loud.returncode == 0, loud.stdout
-    assert msg.NOTICES_ORIGINAL.format(text="") in loud.stdout and "does not exist, skipping" in loud.stdout
+    assert migrations_msg.NOTICES_ORIGINAL.format(text="") in loud.stdout and "does not exist, skipping" in loud.stdout
 
 
 # 8. Every shown command targets the server in question ----------------------------------------------------
@@ -205,8 +215,8 @@ def test_rerun_says_ready_once_and_each_thing_once(database: Database, tmp_path:
     again = Terminal(root)
     assert again.finish() == 0
     text = again.output
-    assert msg.RERUN_ALL_GOOD in text and msg.SUMMARY_OK not in text
-    first = text[text.index(msg.SCREEN_INSTALL):text.index(msg.SCREEN_SETTINGS)]
+    assert finish_msg.RERUN_ALL_GOOD in text and finish_msg.SUMMARY_OK not in text
+    first = text[text.index(screens_msg.SCREEN_INSTALL):text.index(screens_msg.SCREEN_SETTINGS)]
     bindirs = re.findall(r"/usr/lib/postgresql/\d+/bin", first)
     assert len(bindirs) == len(set(bindirs))  # each installation once: its row in the table
     assert text.count("읽은 파일") == 1
@@ -216,13 +226,13 @@ def test_rerun_says_ready_once_and_each_thing_once(database: Database, tmp_path:
 def test_a_failed_retry_is_one_line_not_the_box_again(database: Database, tmp_path: Path) -> None:
     root = project(tmp_path, database.server.url(database.name, password="wrong"))
     run = Terminal(root)
-    run.ask(msg.ASK_NEXT, ENTER)  # retype the password
+    run.ask(screens_msg.ASK_NEXT, ENTER)  # retype the password
     run.ask("의 비밀번호", "still-wrong" + ENTER)
-    run.ask(msg.ASK_NEXT, "")
+    run.ask(screens_msg.ASK_NEXT, "")
     inside = run.output
-    assert inside.count(msg.CATALOGUE["auth_failed"].title) == 1
-    assert msg.LOGIN_RETRY_FAILED.format(tries=1, most=3) in words(inside)
-    assert words(msg.LOGIN_HELP_RETYPE) in words(inside) and words(msg.LOGIN_HELP_SAVE) not in words(inside)
+    assert inside.count(catalogue()["auth_failed"].title) == 1
+    assert login_msg.LOGIN_RETRY_FAILED.format(tries=1, most=3) in words(inside)
+    assert words(login_msg.LOGIN_HELP_RETYPE) in words(inside) and words(login_msg.LOGIN_HELP_SAVE) not in words(inside)
     run.child.send(UP + ENTER)
     assert run.finish() == 1
 
@@ -232,8 +242,8 @@ def test_a_failed_retry_is_one_line_not_the_box_again(database: Database, tmp_pa
 def test_dumb_terminal_says_why_it_asks_again(database: Database, tmp_path: Path) -> None:
     root = project(tmp_path, database.url)
     run = Terminal(root, term="dumb")
-    run.ask(msg.ASK_CONFIRM_APPLY, "chek" + ENTER)
-    run.child.expect_exact(msg.PLAIN_CONFIRM_AGAIN.format(answer="chek"))
+    run.ask(migrations_msg.ASK_CONFIRM_APPLY, "chek" + ENTER)
+    run.child.expect_exact(screens_msg.PLAIN_CONFIRM_AGAIN.format(answer="chek"))
     run.child.send("n" + ENTER)
     assert run.finish() == 0
 
@@ -265,7 +275,7 @@ def test_every_screen_fits_the_terminal(database: Database, tmp_path: Path, term
     assert finish_happy_path(run) == 0, run.output
     assert not too_wide(run.log.getvalue(), columns)
     shown = words(run.output)
-    for text in (planned("0002_sessions.sql", 1), planned("0004_memory_tables.sql", 1), msg.PLAN_SAFE):
+    for text in (planned("0002_sessions.sql", 1), planned("0004_memory_tables.sql", 1), migrations_msg.PLAN_SAFE):
         assert words(text) in shown
     check = Terminal(root, term=term, columns=columns, args=["check"], columns_variable=False)
     check.finish()

@@ -15,13 +15,20 @@ from support.program import assert_no_secret, backend_form, clean_environ
 from support.recorded_system import RecordedSystem
 from support.scripted import ScriptedPrompter
 
-from setup_wizard import messages as msg
 from setup_wizard.database.checkpoints import library_installed
 from setup_wizard.database.migration_files import load_migrations
 from setup_wizard.database.preview import describe_pending, summarise_notices
 from setup_wizard.environment import Environment
 from setup_wizard.errors import Interrupted
 from setup_wizard.flow.options import Options
+from setup_wizard.messages import backend_needs as backend_needs_msg
+from setup_wizard.messages import envfiles as envfiles_msg
+from setup_wizard.messages import finish as finish_msg
+from setup_wizard.messages import migrations as migrations_msg
+from setup_wizard.messages import schema as schema_msg
+from setup_wizard.messages import screens as screens_msg
+from setup_wizard.messages import settings as settings_msg
+from setup_wizard.problems import catalogue
 from setup_wizard.results import Status
 from setup_wizard.ui import wizard
 from setup_wizard.ui.prompts import QuestionaryPrompter, questionary_usable
@@ -30,7 +37,7 @@ from setup_wizard.ui.screen import Screen
 
 # With the [checkpoints] extra installed the walk also offers LangGraph's tables, right after the apply.
 CP = [True] if library_installed() else []
-CPQ = [msg.ASK_CREATE_CHECKPOINTS] if library_installed() else []
+CPQ = [backend_needs_msg.ASK_CREATE_CHECKPOINTS] if library_installed() else []
 
 ALL = [m.name for m in load_migrations()]
 
@@ -79,13 +86,13 @@ def test_notices_are_summarised_in_korean() -> None:
         "사용자 1,204명의 기존 대화를 '이전 대화 (마이그레이션)' 세션 1,204개로 연결했습니다.",
         "conversation_memories.session_id 에는 외래 키(conversation_memories_session_id_fkey)가 이미 있어 새로 "
         "만들지 않았습니다.",
-        msg.NOTICE_EXISTS_SKIPPED.format(count=2),
-        msg.NOTICE_MISSING_SKIPPED.format(count=1),
-        msg.NOTICE_OTHER.format(count=1),
-        msg.NOTICE_SEE_ORIGINALS,
+        migrations_msg.NOTICE_EXISTS_SKIPPED.format(count=2),
+        migrations_msg.NOTICE_MISSING_SKIPPED.format(count=1),
+        migrations_msg.NOTICE_OTHER.format(count=1),
+        migrations_msg.NOTICE_SEE_ORIGINALS,
     ]
     # Under -v the originals are shown, so no pointer to -v.
-    assert msg.NOTICE_SEE_ORIGINALS not in summarise_notices(["x already exists, skipping"], verbose=True)
+    assert migrations_msg.NOTICE_SEE_ORIGINALS not in summarise_notices(["x already exists, skipping"], verbose=True)
 
 
 def test_walk_applies_after_one_confirmation_and_a_rerun_asks_nothing(database: Database, tmp_path: Path) -> None:
@@ -93,11 +100,21 @@ def test_walk_applies_after_one_confirmation_and_a_rerun_asks_nothing(database: 
         add_sample_data(conn, users=2, per_user=3)
     report, prompter, text = walk(tmp_path, database.url, [True, *CP])
     assert report.ok, text
-    assert prompter.questions == [msg.ASK_CONFIRM_APPLY, *CPQ]
-    assert "사용자 2명의 대화 6개" in text and msg.CHECKLIST_TITLE in text and msg.NEXT_STEPS_TITLE in text
+    assert prompter.questions == [migrations_msg.ASK_CONFIRM_APPLY, *CPQ]
+    assert (
+        "사용자 2명의 대화 6개" in text and finish_msg.CHECKLIST_TITLE in text and finish_msg.NEXT_STEPS_TITLE in text
+    )
     # The last screen is `check`'s database items, read again after the run's fixes.
-    assert all(title in text for title in (msg.STEP_MIGRATIONS, msg.STEP_SCHEMA_TABLES, msg.STEP_SCHEMA_TRIGGERS,
-                                           msg.STEP_SEARCH_PATH, msg.STEP_DEV_USER)), text
+    assert all(
+        title in text
+        for title in (
+            migrations_msg.STEP_MIGRATIONS,
+            schema_msg.STEP_SCHEMA_TABLES,
+            schema_msg.STEP_SCHEMA_TRIGGERS,
+            schema_msg.STEP_SEARCH_PATH,
+            backend_needs_msg.STEP_DEV_USER,
+        )
+    ), text
     assert [item.id for item in report.checklist][:2] == ["server_version", "privileges"]
     ids = [step.id for step in report.steps]
     order = ["postgres", "psql", "env_file", "backend_env", "backend_url", "settings", "server", "login", "database"]
@@ -107,8 +124,8 @@ def test_walk_applies_after_one_confirmation_and_a_rerun_asks_nothing(database: 
 
     again, prompter, text = walk(tmp_path, database.url, [])  # any question would raise Interrupted
     assert again.ok and prompter.questions == []
-    assert msg.RERUN_ALL_GOOD in text, text
-    assert msg.MIGRATIONS_UP_TO_DATE.format(count=len(ALL)) in text
+    assert finish_msg.RERUN_ALL_GOOD in text, text
+    assert migrations_msg.MIGRATIONS_UP_TO_DATE.format(count=len(ALL)) in text
     items = {item.id: item for item in again.checklist}  # the rerun's last screen: check's items read again
     assert all(items[name].status is Status.OK for name in
                ("migrations", "checksums", "schema_tables", "schema_indexes", "schema_constraints",
@@ -116,7 +133,7 @@ def test_walk_applies_after_one_confirmation_and_a_rerun_asks_nothing(database: 
     if library_installed():  # created through the library's setup() when the walk offered it
         assert items["checkpoints"].status is Status.OK
     else:
-        assert items["checkpoints"].detail == msg.CHECKPOINTS_ABSENT
+        assert items["checkpoints"].detail == backend_needs_msg.CHECKPOINTS_ABSENT
 
 
 def test_declining_changes_nothing(database: Database, tmp_path: Path) -> None:
@@ -124,14 +141,14 @@ def test_declining_changes_nothing(database: Database, tmp_path: Path) -> None:
         add_sample_data(conn)
         before = snapshot(conn)
     report, _, text = walk(tmp_path, database.url, [False])
-    assert report.ok and msg.APPLY_DECLINED in text
+    assert report.ok and migrations_msg.APPLY_DECLINED in text
     with database.connect() as conn:
         assert snapshot(conn) == before
 
 
 def test_dev_user_1_is_offered_on_an_empty_database(database: Database, tmp_path: Path) -> None:
     report, prompter, _ = walk(tmp_path, database.url, [True, *CP, True])
-    assert prompter.questions == [msg.ASK_CONFIRM_APPLY, *CPQ, msg.ASK_CREATE_DEV_USER]
+    assert prompter.questions == [migrations_msg.ASK_CONFIRM_APPLY, *CPQ, backend_needs_msg.ASK_CREATE_DEV_USER]
     assert report.ok
     assert database.scalar("SELECT email FROM users WHERE id = 1") == "test@test.com"
     with database.connect() as conn:  # the sequence moved past 1: the next user does not collide
@@ -186,7 +203,7 @@ def test_fallback_to_plain_prompts_when_questionary_cannot_start(terminal: Any) 
     assert prompter.select("어떻게 할까요?", [("retry", "다시"), ("quit", "끝내기")]) == "quit"
     assert prompter.confirm("적용할까요?") is True
     assert prompter.text("포트", "5432") == "5433"
-    assert notices == [msg.PROMPT_FALLBACK]
+    assert notices == [screens_msg.PROMPT_FALLBACK]
     assert toolkit.calls == 1 and prompter.failure == "NoConsoleScreenBufferError"
 
 
@@ -218,9 +235,14 @@ def test_without_any_env_file_every_value_is_asked_and_a_new_env_file_is_offered
     report, prompter, text = walk(tmp_path, None, ["127.0.0.1", port, "", database.name, PASSWORD,
                                                    True, True, *CP, True])
     assert report.ok, text
-    assert prompter.questions[:4] == [msg.ASK_FIELD.format(field=msg.FIELD_NAMES[name])
+    assert prompter.questions[:4] == [screens_msg.ASK_FIELD.format(field=settings_msg.FIELD_NAMES[name])
                                       for name in ("host", "port", "user", "dbname")]
-    assert prompter.questions[5:] == [msg.ASK_SAVE, msg.ASK_CONFIRM_APPLY, *CPQ, msg.ASK_CREATE_DEV_USER]
+    assert prompter.questions[5:] == [
+        envfiles_msg.ASK_SAVE,
+        migrations_msg.ASK_CONFIRM_APPLY,
+        *CPQ,
+        backend_needs_msg.ASK_CREATE_DEV_USER,
+    ]
     written = read_env_file(tmp_path / "backend" / ".env").values
     assert list(written) == ["DATABASE_URL"]
     settings = load_settings(None, {}, written, None)
@@ -239,8 +261,8 @@ def test_a_wrong_password_is_asked_again_then_saved(database: Database, tmp_path
     wrong = database.server.url(database.name, password="wrong")
     report, prompter, text = walk(tmp_path, wrong, ["password", PASSWORD, True, True, *CP, True])
     assert report.ok, text
-    assert prompter.questions[0] == msg.ASK_NEXT and prompter.questions[2] == msg.ASK_SAVE
-    assert msg.CATALOGUE["auth_failed"].title in text
+    assert prompter.questions[0] == screens_msg.ASK_NEXT and prompter.questions[2] == envfiles_msg.ASK_SAVE
+    assert catalogue()["auth_failed"].title in text
     saved = load_settings(None, {}, read_env_file(tmp_path / "backend" / ".env").values, None)
     assert saved.password == PASSWORD
 
@@ -251,7 +273,7 @@ def test_a_stopped_server_is_explained_and_quitting_fails_the_run(tmp_path: Path
     report, _prompter, text = walk(tmp_path, f"postgresql://postgres:x@127.0.0.1:{free_port()}/db", ["quit"])
     assert not report.ok
     assert [s.code for s in report.steps if s.status is Status.FAIL] == ["server_not_running"]
-    assert msg.CATALOGUE["server_not_running"].title in text and msg.SUMMARY_NOT_READY in text
+    assert catalogue()["server_not_running"].title in text and finish_msg.SUMMARY_NOT_READY in text
 
 
 def test_stopped_windows_service_is_offered_and_a_declined_uac_prompt_shows_the_manual_steps(
@@ -266,7 +288,7 @@ def test_stopped_windows_service_is_offered_and_a_declined_uac_prompt_shows_the_
     # psql is not on PATH: adding it is declined first.
     report, prompter, text = walk(tmp_path, url, [False, "fix", True, "quit"], system=system)
     assert not report.ok
-    assert prompter.questions[1] == msg.ASK_NEXT
+    assert prompter.questions[1] == screens_msg.ASK_NEXT
     assert system.actions == ["elevated sc.exe start postgresql-x64-17"]  # the UAC prompt, declined
     assert "services.msc" in text
     failed = [s.code for s in report.steps if s.status is Status.FAIL]
@@ -279,9 +301,9 @@ def test_declining_the_dev_user_is_not_called_ready(database: Database, tmp_path
     report, _prompter, text = walk(tmp_path, database.url, [True, *[False for _ in CP], False])
     assert not report.ok
     assert [s.code for s in report.steps if s.status is Status.FAIL] == ["dev_user_missing"]
-    assert msg.SUMMARY_OK not in text and msg.SUMMARY_NOT_READY in text
-    final = text[text.rindex(msg.SUMMARY_NOT_READY):]
-    assert msg.NEXT_FOR_FAILURE.format(title=msg.STEP_DEV_USER) in final and "setval" in final
+    assert finish_msg.SUMMARY_OK not in text and finish_msg.SUMMARY_NOT_READY in text
+    final = text[text.rindex(finish_msg.SUMMARY_NOT_READY):]
+    assert finish_msg.NEXT_FOR_FAILURE.format(title=backend_needs_msg.STEP_DEV_USER) in final and "setval" in final
 
 
 def test_a_probe_migration_is_planned_and_its_notice_told_on_the_wizards_screens(

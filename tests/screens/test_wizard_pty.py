@@ -13,8 +13,8 @@ from support.pgserver import free_port
 from support.program import PASSWORD
 from support.ptyrun import Terminal
 
-from setup_wizard import messages as msg
 from setup_wizard.database.checkpoints import library_installed
+from setup_wizard.messages import envfiles as msg
 
 ENTER, DOWN, BACKSPACE = "\r", "\x1b[B", "\x7f"
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pexpect
 from support.program import assert_no_secret, clean_environ
 
-from setup_wizard import messages as msg
+from setup_wizard.messages import screens as msg
 
 
 class Terminal:

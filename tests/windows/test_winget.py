@@ -23,7 +23,7 @@ from support.pgserver import free_port
 from test_program import cp949
 from winpython import windows_path
 
-from setup_wizard import messages as msg
+from setup_wizard.messages import server as msg
 
 HERE = Path(__file__).parent
 COMPILER = "x86_64-w64-mingw32-gcc"
