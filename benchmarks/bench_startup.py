@@ -7,6 +7,9 @@ Not part of the test suite; it prints figures and never asserts timings. Run it 
 Each repetition starts, as subprocesses and in turn (so a busy machine slows them alike):
 
 - the baseline: a bare Python process that imports psycopg, connects and counts one table;
+- the floor: the same process that also imports what any tool of this kind must (argparse, rich's console
+  and table), sends as many statements as `check` does (--floor-statements) and draws one table: what
+  is left of the target for the wizard's own code is the target minus this figure;
 - `python -m setup_wizard check --dsn URL` (text output, stdout to a pipe);
 - `python -m setup_wizard --yes --dsn URL` on a database that is already up to date.
 
@@ -44,6 +47,27 @@ with psycopg.connect(sys.argv[1]) as conn:
     conn.execute("SELECT count(*) FROM users").fetchone()
 """
 
+# The floor: the libraries every run needs (the rules: rich for tables, argparse for the command line), the
+# statement count of `check` (counted from the server's log in tests/cli/test_run_checks_first.py) and one
+# table of 20 rows, without any of the wizard's own modules.
+FLOOR = """
+import argparse
+import psycopg
+from rich.console import Console
+from rich.table import Table
+parser = argparse.ArgumentParser()
+parser.add_argument("dsn")
+parser.add_argument("statements", type=int)
+args = parser.parse_args()
+with psycopg.connect(args.dsn) as conn:
+    for _ in range(args.statements):
+        conn.execute("SELECT count(*) FROM users").fetchone()
+table = Table("항목", "결과")
+for number in range(20):
+    table.add_row(f"항목 {number}", "좋습니다")
+Console(width=100).print(table)
+"""
+
 
 @contextmanager
 def migrated_database(dsn: str | None) -> Iterator[str]:
@@ -67,10 +91,11 @@ def migrated_database(dsn: str | None) -> Iterator[str]:
         yield server.url("bench_startup")
 
 
-def commands(dsn: str) -> dict[str, list[str]]:
+def commands(dsn: str, floor_statements: int = 37) -> dict[str, list[str]]:
     wizard = [sys.executable, "-m", "setup_wizard"]
     return {
         "baseline": [sys.executable, "-c", BASELINE, dsn],
+        "floor": [sys.executable, "-c", FLOOR, dsn, str(floor_statements)],
         "check": [*wizard, "check", "--dsn", dsn],
         "--yes": [*wizard, "--yes", "--dsn", dsn],
     }
@@ -104,11 +129,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--dsn", help="an already migrated database (default: a throwaway server)")
     parser.add_argument("--tree", type=Path, action="append",
                         help="a folder holding setup_wizard/ to time (repeatable; default: this repository)")
+    parser.add_argument("--floor-statements", type=int, default=37,
+                        help="statements the floor process sends (default 37, what check sends)")
     args = parser.parse_args(argv)
     trees = [t.resolve() for t in (args.tree or [REPO])]
     times: dict[tuple[str, str], list[float]] = {}
     with migrated_database(args.dsn) as dsn, tempfile.TemporaryDirectory(prefix="bench_startup_") as cwd:
-        runs = [(str(tree), name, argv, environment(tree)) for tree in trees for name, argv in commands(dsn).items()]
+        runs = [(str(tree), name, argv, environment(tree))
+                for tree in trees for name, argv in commands(dsn, args.floor_statements).items()]
         for _tree, _name, argv, env in runs:  # warm-up: bytecode written, files in the page cache
             timed_run(argv, env, cwd)
         print(f"load average before: {load_average()}")
@@ -123,7 +151,9 @@ def main(argv: list[str] | None = None) -> int:
         for name in commands(""):
             values = times[(tree, name)]
             median = statistics.median(values)
-            ratio = "" if name == "baseline" else f"  {median / base:.2f}x  (target <= {TARGET_RATIO:g}x)"
+            ratio = "" if name == "baseline" else f"  {median / base:.2f}x"
+            if name not in ("baseline", "floor"):
+                ratio += f"  (target <= {TARGET_RATIO:g}x)"
             print(f"  {name:<10} {median:.3f} s ({min(values):.3f}-{max(values):.3f}){ratio}")
     return 0
 
