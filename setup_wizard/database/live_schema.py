@@ -133,13 +133,13 @@ def shadowed_tables(conn: psycopg.Connection[Any], contract: Contract = CONTRACT
 def search_path_step(conn: psycopg.Connection[Any], user: str) -> Step:
     """`check`'s search_path item: OK; a failure when the backend's names resolve nowhere; or a warning
     naming each shadowed table and the fix."""
-    empty = search_path_problem(conn)
+    row = _search_path_row(conn)
+    empty = _search_path_problem(row)
     if empty is not None:
         return problems.from_error(empty, "search_path", schema_msg.STEP_SEARCH_PATH)
     schema = contract_schema(conn)
     shadows = shadowed_tables(conn)
-    path_row = conn.execute("SELECT current_setting('search_path')").fetchone()
-    path = str(path_row[0]) if path_row else ""
+    path = str(row[1]) if row else ""  # the session's search_path, read with the question above
     if not shadows:
         return Step(
             "search_path",
@@ -163,13 +163,22 @@ def search_path_problem(conn: psycopg.Connection[Any]) -> WizardError | None:
     The backend connects as the same role with default settings and names its tables without a schema,
     so it then finds none of them (and LangGraph cannot create its own): wherever the tables are, it is
     not ready, and the wizard must not create them where the backend will not look. None otherwise."""
-    row = conn.execute("""
+    return _search_path_problem(_search_path_row(conn))
+
+
+def _search_path_row(conn: psycopg.Connection[Any]) -> tuple[Any, ...] | None:
+    """Is the current schema missing, the search_path, its source, the role, the database, and where the
+    backend's tables are (for the fix)."""
+    return conn.execute("""
         SELECT current_schema() IS NULL, current_setting('search_path'), s.source, current_user,
                current_database(),
                (SELECT n.nspname FROM pg_class AS c JOIN pg_namespace AS n ON n.oid = c.relnamespace
                  WHERE c.relname IN ('users', 'conversation_memories') AND c.relkind IN ('r', 'p')
                  ORDER BY c.relname = 'users' DESC, n.nspname = 'public' DESC, n.nspname LIMIT 1)
           FROM pg_settings AS s WHERE s.name = 'search_path'""").fetchone()
+
+
+def _search_path_problem(row: tuple[Any, ...] | None) -> WizardError | None:
     if row is None or not row[0]:
         return None
     path, source, user, dbname, found = str(row[1]), str(row[2]), str(row[3]), str(row[4]), row[5]

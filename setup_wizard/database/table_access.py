@@ -40,9 +40,14 @@ class Denied:
     table: str  # the table itself, or the table that owns the sequence
 
 
+# How many of the wanted tables there are in the schema (any relation by that name).
+_COUNT_SQL = """SELECT count(*) FROM unnest(%(names)s::text[]) AS t(name)
+            WHERE to_regclass(format('%%I.%%I', %(schema)s::text, t.name)) IS NOT NULL"""
+
 # The wanted tables that exist in the schema, then the sequences they own (serial or identity columns:
-# the backend's inserts call nextval), each with the privileges this role lacks.
-_ACCESS_SQL = """
+# the backend's inserts call nextval), each with the privileges this role lacks; with every row (and in
+# one row when there is none) the count above, so `check` asks both in one statement.
+_ACCESS_SQL = f"""
 WITH tables AS (
     SELECT c.oid, format('%%I.%%I', n.nspname, c.relname) AS name, c.relowner, t.pos
       FROM unnest(%(names)s::text[]) WITH ORDINALITY AS t(name, pos)
@@ -66,30 +71,34 @@ SELECT kind, name, pg_get_userbyid(relowner), owning,
               CASE WHEN NOT has_table_privilege(oid, 'UPDATE') THEN 'UPDATE' END,
               CASE WHEN NOT has_table_privilege(oid, 'DELETE') THEN 'DELETE' END], NULL)
          ELSE array_remove(ARRAY[CASE WHEN NOT has_sequence_privilege(oid, 'USAGE') THEN 'USAGE' END], NULL)
-       END
-  FROM objects
+       END,
+       counted.n
+  FROM ({_COUNT_SQL}) AS counted(n) LEFT JOIN objects ON true
  ORDER BY pos, sub, name
 """
 
 
-def table_count(conn: psycopg.Connection[Any], schema: str) -> int:
-    row = conn.execute(
-        """SELECT count(*) FROM unnest(%s::text[]) AS t(name)
-            WHERE to_regclass(format('%%I.%%I', %s::text, t.name)) IS NOT NULL""",
-        [wanted_tables(), schema]).fetchone()
-    return int(row[0]) if row else 0
+def access(conn: psycopg.Connection[Any], schema: str) -> tuple[list[Denied], int]:
+    """What this role may not use among the wanted tables in `schema` (and their sequences), and how many of
+    the wanted tables are there: one statement."""
+    rows = conn.execute(_ACCESS_SQL, {"names": wanted_tables(), "schema": schema}).fetchall()
+    found = [Denied(str(name), str(kind), str(owner), tuple(missing), str(owning))
+             for kind, name, owner, owning, missing, _count in rows if missing]
+    return found, int(rows[0][5]) if rows else 0
 
 
 def denied(conn: psycopg.Connection[Any], schema: str) -> list[Denied]:
     """What this role may not use among the wanted tables in `schema` (and their sequences)."""
-    rows = conn.execute(_ACCESS_SQL, {"names": wanted_tables(), "schema": schema}).fetchall()
-    return [Denied(str(name), str(kind), str(owner), tuple(missing), str(owning))
-            for kind, name, owner, owning, missing in rows if missing]
+    return access(conn, schema)[0]
 
 
 def access_problem(conn: psycopg.Connection[Any], schema: str) -> WizardError | None:
     """`table_access_denied` with its fix, or None when the role may use every table there is."""
-    found = denied(conn, schema)
+    return problem_for(conn, denied(conn, schema))
+
+
+def problem_for(conn: psycopg.Connection[Any], found: list[Denied]) -> WizardError | None:
+    """`table_access_denied` for what `denied` found, or None when it found nothing."""
     if not found:
         return None
     row = conn.execute("SELECT current_user").fetchone()

@@ -52,6 +52,13 @@ SELECT EXISTS (
 
 
 MEMORY_TABLES = ("user_preferences", "entity_memories")
+# Each table's row of the verification, appended to VERIFY_SQL when the table is there (rows are matched
+# by their first column, never by their order).
+_TABLE_COUNTS = {
+    **{table: f"SELECT '{table}', count(*), count(DISTINCT user_id) FROM {table}" for table in MEMORY_TABLES},
+    "chat_messages": """SELECT 'chat_messages', count(*), count(DISTINCT s.user_id) FROM chat_messages AS m
+                          LEFT JOIN chat_sessions AS s USING (session_id)""",
+}
 
 
 def verification_rows(conn: psycopg.Connection[Any]) -> list[VerificationRow]:
@@ -92,20 +99,17 @@ def _rows(conn: psycopg.Connection[Any], schema: str, linked: int | None) -> lis
         "with": msg.VERIFY_WITH_SESSION,
         "without": msg.VERIFY_WITHOUT_SESSION,
     }
+    # The memory tables and chat_messages there are, counted in the same statement (each was a round trip).
+    others = [table for table in (*MEMORY_TABLES, "chat_messages") if table in present]
     query = VERIFY_SQL.format(linked_users=LINKED_USERS_BY_USER if keyed else LINKED_USERS_BY_MEMORY,
                               linked_memories=LINKED_MEMORIES if linked is None else f"{linked}::bigint")
+    query += "".join(f"UNION ALL\n{_TABLE_COUNTS[table]}\n" for table in others)
+    counted = {str(key): (int(total), int(users)) for key, total, users in conn.execute(query.encode("utf-8"))}
     rows = []
-    for key, total, users in conn.execute(query.encode("utf-8")):
-        healthy = key != "without" or total == 0
-        rows.append(VerificationRow(labels[key], int(total), int(users), healthy))
-    for table in MEMORY_TABLES:
-        if table in present:
-            counted = conn.execute(f"SELECT count(*), count(DISTINCT user_id) FROM {table}").fetchone()
-            total, users = (int(counted[0]), int(counted[1])) if counted else (0, 0)
-            rows.append(VerificationRow(table, total, users, True))
-    if "chat_messages" in present:
-        counted = conn.execute("""SELECT count(*), count(DISTINCT s.user_id) FROM chat_messages AS m
-                                    LEFT JOIN chat_sessions AS s USING (session_id)""").fetchone()
-        total, users = (int(counted[0]), int(counted[1])) if counted else (0, 0)
-        rows.append(VerificationRow("chat_messages", total, users, True))
+    for key in ("chat_sessions", "with", "without"):
+        total, users = counted[key]
+        rows.append(VerificationRow(labels[key], total, users, key != "without" or total == 0))
+    for table in others:
+        total, users = counted[table]
+        rows.append(VerificationRow(table, total, users, True))
     return rows

@@ -69,15 +69,14 @@ def check_privileges(ctx: Context) -> Iterator[Step]:
 @register(CHECKS, "table_access", locks_msg.STEP_TABLE_ACCESS, needs_connection=True)
 def check_table_access(ctx: Context) -> Iterator[Step]:
     from setup_wizard.database.live_schema import contract_schema
-    from setup_wizard.database.table_access import access_problem, table_count
+    from setup_wizard.database.table_access import access, problem_for
 
     assert ctx.conn is not None
-    schema = contract_schema(ctx.conn)
-    problem = access_problem(ctx.conn, schema)
+    found, count = access(ctx.conn, contract_schema(ctx.conn))
+    problem = problem_for(ctx.conn, found)
     if problem is not None:
         yield problems.from_error(problem, "table_access", locks_msg.STEP_TABLE_ACCESS)
         return
-    count = table_count(ctx.conn, schema)
     detail = (
         locks_msg.TABLE_ACCESS_OK.format(user=ctx.settings.user, count=count)
         if count
