@@ -29,9 +29,12 @@ DEV_USER_INSERT = (
 def users_table(conn: psycopg.Connection[Any], schema: str | None = None) -> str | None:
     """The backend's users table, schema-qualified and quoted (in the contract's schema, where the backend's
     unqualified queries find it, whatever else the search_path holds); None when there is none."""
-    from setup_wizard.database.live_schema import contract_schema, quote_ident
+    from setup_wizard.database.live_schema import quote_ident, schema_with
 
-    name = quote_ident(schema if schema is not None else contract_schema(conn)) + ".users"
+    if schema is None:
+        schema, exists = schema_with(conn, "users")
+        return quote_ident(schema) + ".users" if exists else None
+    name = quote_ident(schema) + ".users"
     return name if conn.execute("SELECT to_regclass(%s)", [name]).fetchone() not in (None, (None,)) else None
 
 

@@ -104,6 +104,15 @@ def contract_schema(conn: psycopg.Connection[Any]) -> str:
     return live_state(conn).schema
 
 
+def schema_with(conn: psycopg.Connection[Any], table: str) -> tuple[str, bool]:
+    """`contract_schema` and whether `table` is in that schema, in one statement (for a reader that needs
+    only the schema's name, not the facts remembered for the database's state)."""
+    row = conn.execute(f"""
+        SELECT s.name, to_regclass(format('%%I.%%I', s.name, %s::text)) IS NOT NULL
+          FROM ({_SCHEMA_SQL}) AS s(name)""", [table]).fetchone()
+    return (str(row[0]), bool(row[1])) if row else ("public", False)
+
+
 def _schema(conn: psycopg.Connection[Any], schema: str | None) -> str:
     return schema if schema is not None else contract_schema(conn)
 
@@ -137,9 +146,9 @@ def search_path_step(conn: psycopg.Connection[Any], user: str) -> Step:
     empty = _search_path_problem(row)
     if empty is not None:
         return problems.from_error(empty, "search_path", schema_msg.STEP_SEARCH_PATH)
-    schema = contract_schema(conn)
+    # The session's search_path and the contract's schema, read with the question above.
+    path, schema = (str(row[1]), str(row[6])) if row else ("", contract_schema(conn))
     shadows = shadowed_tables(conn)
-    path = str(row[1]) if row else ""  # the session's search_path, read with the question above
     if not shadows:
         return Step(
             "search_path",
@@ -167,14 +176,15 @@ def search_path_problem(conn: psycopg.Connection[Any]) -> WizardError | None:
 
 
 def _search_path_row(conn: psycopg.Connection[Any]) -> tuple[Any, ...] | None:
-    """Is the current schema missing, the search_path, its source, the role, the database, and where the
-    backend's tables are (for the fix)."""
+    """Is the current schema missing, the search_path, its source, the role, the database, where the
+    backend's tables are (for the fix), and `contract_schema`."""
     return conn.execute("""
         SELECT current_schema() IS NULL, current_setting('search_path'), s.source, current_user,
                current_database(),
                (SELECT n.nspname FROM pg_class AS c JOIN pg_namespace AS n ON n.oid = c.relnamespace
                  WHERE c.relname IN ('users', 'conversation_memories') AND c.relkind IN ('r', 'p')
-                 ORDER BY c.relname = 'users' DESC, n.nspname = 'public' DESC, n.nspname LIMIT 1)
+                 ORDER BY c.relname = 'users' DESC, n.nspname = 'public' DESC, n.nspname LIMIT 1),
+               (""" + _SCHEMA_SQL + """)
           FROM pg_settings AS s WHERE s.name = 'search_path'""").fetchone()
 
 

@@ -53,10 +53,11 @@ def history_exists(conn: psycopg.Connection[Any], schema: str | None = None) -> 
 
 
 def read_plan(conn: psycopg.Connection[Any], migrations: list[Migration],
-              schema: str | None = None) -> list[PlanItem]:
-    """Where each file stands. Read-only: works when the history table does not exist yet."""
+              schema: str | None = None, exists: bool | None = None) -> list[PlanItem]:
+    """Where each file stands. Read-only: works when the history table does not exist yet. `exists`: whether
+    it does, when the caller has just read it (else asked here)."""
     recorded: dict[str, tuple[str, str, datetime]] = {}
-    if history_exists(conn, schema):
+    if exists if exists is not None else history_exists(conn, schema):
         for name, checksum, kind, applied_at in conn.execute(
             f"SELECT name, checksum, kind, applied_at FROM {history_name(schema)} WHERE kind <> 'repair'"
         ):

@@ -104,10 +104,12 @@ def check_encoding(ctx: Context) -> Iterator[Step]:
 @register(CHECKS, "migrations", migrations_msg.STEP_MIGRATIONS, needs_connection=True)
 def check_pending(ctx: Context) -> Iterator[Step]:
     assert ctx.conn is not None
-    from setup_wizard.database.live_schema import contract_schema
+    from setup_wizard.database.live_schema import schema_with
+    from setup_wizard.database.migration_history import HISTORY_TABLE
 
     migrations = load_migrations()
-    ctx.plan = read_plan(ctx.conn, migrations, contract_schema(ctx.conn))  # the history beside the tables
+    schema, has_history = schema_with(ctx.conn, HISTORY_TABLE)  # the history beside the tables
+    ctx.plan = read_plan(ctx.conn, migrations, schema, has_history)
     pending = [item.migration for item in ctx.plan if item.state == "pending"]
     if not pending:
         yield Step(

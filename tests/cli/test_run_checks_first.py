@@ -156,3 +156,35 @@ def test_tables_dropped_after_the_migrations_are_found_by_the_first_pass_and_mad
     run_said = [(item["id"], item["status"], item["code"]) for item in result.json()["checklist"]]
     assert ("schema_tables", "ok", None) in run_said
     assert check_verdict(database, tmp_path, {item[0] for item in run_said}) == run_said
+
+
+def sent(text: str) -> list[str]:
+    """Each statement of a log_statement = all log, its text on one line."""
+    import re
+
+    parts = re.split(r"LOG:\s+(?:statement|execute [^:]*): ", text)[1:]
+    return [" ".join(part.split("\n2")[0].split()) for part in parts]
+
+
+@pytest.mark.parametrize("mode", [[], ["--json"], ["-v"]], ids=["text", "json", "verbose"])
+def test_check_asks_each_fact_once_and_related_facts_together(
+        database: Database, tmp_path: Path, mode: list[str]) -> None:
+    """What `check` asks an up-to-date database: the verification's counts in one statement (chat_sessions,
+    the memories, the memory tables and chat_messages), the tables' privileges with how many of them there
+    are, and the search_path once for its item. Fewer round trips, the same verdict (test_same_verdict)."""
+    up_to_date(database, tmp_path)
+    result, text = logged(database, lambda: run_inprocess("check", *mode, "--dsn", database.url, cwd=tmp_path))
+    assert result.code == 0, result.stdout + result.stderr
+    statements = sent(text)
+    counts = [s for s in statements if "FROM user_preferences" in s or "FROM chat_messages" in s]
+    assert len(counts) == 1 and "FROM entity_memories" in counts[0] and "FROM chat_sessions" in counts[0], counts
+    access = [s for s in statements if "has_table_privilege(oid, 'SELECT')" in s]
+    assert len(access) == 1 and "to_regclass(format(" in access[0], access
+    assert not [s for s in statements if "count(*) FROM unnest(" in s and s not in access], statements
+    assert "SELECT current_setting('search_path')" not in statements, statements
+    assert len(statements) == CHECK_STATEMENTS, "\n".join(statements)
+
+
+# What `check` sends to an up-to-date database, the session's settings included (bench_startup's floor
+# process sends as many).
+CHECK_STATEMENTS = 33
