@@ -142,12 +142,10 @@ def shadowed_tables(conn: psycopg.Connection[Any], contract: Contract = CONTRACT
 def search_path_step(conn: psycopg.Connection[Any], user: str) -> Step:
     """`check`'s search_path item: OK; a failure when the backend's names resolve nowhere; or a warning
     naming each shadowed table and the fix."""
-    row = _search_path_row(conn)
-    empty = _search_path_problem(row)
+    empty_path, path, schema = _search_path_row(conn)
+    empty = _search_path_problem(conn) if empty_path else None
     if empty is not None:
         return problems.from_error(empty, "search_path", schema_msg.STEP_SEARCH_PATH)
-    # The session's search_path and the contract's schema, read with the question above.
-    path, schema = (str(row[1]), str(row[6])) if row else ("", contract_schema(conn))
     shadows = shadowed_tables(conn)
     if not shadows:
         return Step(
@@ -172,23 +170,26 @@ def search_path_problem(conn: psycopg.Connection[Any]) -> WizardError | None:
     The backend connects as the same role with default settings and names its tables without a schema,
     so it then finds none of them (and LangGraph cannot create its own): wherever the tables are, it is
     not ready, and the wizard must not create them where the backend will not look. None otherwise."""
-    return _search_path_problem(_search_path_row(conn))
+    return _search_path_problem(conn) if _search_path_row(conn)[0] else None
 
 
-def _search_path_row(conn: psycopg.Connection[Any]) -> tuple[Any, ...] | None:
-    """Is the current schema missing, the search_path, its source, the role, the database, where the
-    backend's tables are (for the fix), and `contract_schema`."""
-    return conn.execute("""
+def _search_path_row(conn: psycopg.Connection[Any]) -> tuple[bool, str, str]:
+    """Does no schema of the search_path exist (or may be used by this role); the search_path; and
+    `contract_schema`. Cheap: pg_settings (every setting) is read only when the first is true."""
+    row = conn.execute("SELECT current_schema() IS NULL, current_setting('search_path'), (" + _SCHEMA_SQL + ")"
+                       ).fetchone()
+    return (bool(row[0]), str(row[1]), str(row[2])) if row else (False, "", "public")
+
+
+def _search_path_problem(conn: psycopg.Connection[Any]) -> WizardError | None:
+    """`search_path_empty` with where the search_path comes from and the fix (no schema of it is usable)."""
+    row = conn.execute("""
         SELECT current_schema() IS NULL, current_setting('search_path'), s.source, current_user,
                current_database(),
                (SELECT n.nspname FROM pg_class AS c JOIN pg_namespace AS n ON n.oid = c.relnamespace
                  WHERE c.relname IN ('users', 'conversation_memories') AND c.relkind IN ('r', 'p')
-                 ORDER BY c.relname = 'users' DESC, n.nspname = 'public' DESC, n.nspname LIMIT 1),
-               (""" + _SCHEMA_SQL + """)
+                 ORDER BY c.relname = 'users' DESC, n.nspname = 'public' DESC, n.nspname LIMIT 1)
           FROM pg_settings AS s WHERE s.name = 'search_path'""").fetchone()
-
-
-def _search_path_problem(row: tuple[Any, ...] | None) -> WizardError | None:
     if row is None or not row[0]:
         return None
     path, source, user, dbname, found = str(row[1]), str(row[2]), str(row[3]), str(row[4]), row[5]
