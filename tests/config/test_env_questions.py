@@ -1,4 +1,4 @@
-"""What a newcomer reads about the backend's .env (issue 18, items 4, 5 and 10).
+"""The backend's .env as a newcomer meets it: what the wizard says before and after the login, and asks.
 
 Before the login the wizard says once what the save after it will fix (a BOM, CP949) or create (no .env),
 labelling each value by where it is now; the one save question comes after the login with each fix's
