@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from urllib.parse import quote, unquote
+
+from setup_wizard.record import record
 
 MASK = "***"
 MIN_LENGTH = 4  # for values found in files; a password given to the wizard is always masked
@@ -25,7 +26,7 @@ def _url_password(value: str) -> str | None:
     return match.group("password") if match and match.group("password") else None
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@record
 class Scrubber:
     secrets: tuple[str, ...]
 

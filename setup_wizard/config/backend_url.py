@@ -46,10 +46,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from urllib.parse import parse_qsl, unquote
 
 from setup_wizard.config.backend_verdict import BACKEND_SCHEME, URL_INVALID, URL_SCHEME
+from setup_wizard.record import record
 
 _URL = re.compile(
     r"""
@@ -86,7 +86,7 @@ class EngineError(Exception):
         self.reason = reason
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@record
 class EngineParams:
     scheme: str  # the driver name as written (postgresql+psycopg)
     params: dict[str, str]  # psycopg.connect's keyword arguments, each as make_conninfo writes it

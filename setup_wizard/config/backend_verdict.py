@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 
 from setup_wizard.config.backend_layout import Layout
 from setup_wizard.config.settings import Source
+from setup_wizard.record import record
 
 BACKEND_SCHEME = "postgresql+psycopg"
 
@@ -43,7 +44,7 @@ def scheme_of(url: str) -> str | None:
     return match.group(1) if match else None
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@record
 class Problem:
     code: str
     # Plain values for the Korean text (paths, keys, schemes); never a password.
@@ -55,7 +56,7 @@ class Problem:
         return self.code in FATAL
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@record
 class Other:
     """A value the wizard also sees that the backend does not use for this URL."""
 
@@ -64,7 +65,7 @@ class Other:
     path: Path | None = None  # for values from a file other than backend/.env
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@record
 class BackendView:
     layout: Layout
     url: str | None  # the DATABASE_URL its engines receive ("" for none); None: it stops before

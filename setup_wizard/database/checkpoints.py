@@ -12,7 +12,6 @@ from __future__ import annotations
 import functools
 import importlib.util
 import re
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -21,6 +20,7 @@ from setup_wizard.database.connect import connect_params, libpq_connect
 from setup_wizard.database.contract import CHECKPOINT_TABLES
 from setup_wizard.database.limits import MIGRATION_STATEMENT_TIMEOUT, SessionLimits, session_lock_timeout
 from setup_wizard.database.run_lock import Progress, advisory_lock
+from setup_wizard.record import record
 
 if TYPE_CHECKING:
     import psycopg
@@ -116,7 +116,7 @@ def expected_migration() -> int | None:
     return count - 1
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@record
 class CheckpointState:
     present: tuple[str, ...]
     missing: tuple[str, ...]

@@ -30,6 +30,7 @@ from setup_wizard.database.migration_files import load_migrations
 from setup_wizard.database.migration_history import accept_repair_kind, ensure_history
 from setup_wizard.database.run_lock import Progress, advisory_lock
 from setup_wizard.messages import schema as msg
+from setup_wizard.record import record
 from setup_wizard.results import Status, Step
 
 if TYPE_CHECKING:
@@ -53,7 +54,7 @@ class Repair:
         return f"{self.description}\n{self.sql}"
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@record
 class RepairOutcome:
     id: str
     description: str

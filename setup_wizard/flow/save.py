@@ -9,7 +9,6 @@ input leave the file as it was; a run that never logs in ends by saying what it 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
 from setup_wizard import problems
@@ -32,10 +31,11 @@ from setup_wizard.flow.view import Phase
 from setup_wizard.machine.system import Platform
 from setup_wizard.messages import envfiles as envfiles_msg
 from setup_wizard.messages import screens as screens_msg
+from setup_wizard.record import record
 from setup_wizard.results import Status, Step
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@record
 class PendingSave:
     """What this run would write into the backend's .env, and why."""
 

@@ -19,10 +19,11 @@ from __future__ import annotations
 import re
 import sys
 from collections.abc import Mapping, MutableMapping, Sequence
-from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Protocol
+
+from setup_wizard.record import record
 
 # HKLM keys written by the EDB installer (also used by winget and Chocolatey).
 PG_INSTALLATIONS_KEY = r"SOFTWARE\PostgreSQL\Installations"
@@ -106,7 +107,7 @@ def decode_console(raw: bytes, encoding: str = "utf-8") -> str:
         return raw.decode("utf-8", errors="replace")
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@record
 class CommandResult:
     returncode: int
     stdout: bytes = b""
@@ -123,7 +124,7 @@ class CommandResult:
         return decode_console(self.stdout + self.stderr, self.encoding).strip()
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@record
 class Elevation:
     """What came of ShellExecuteEx with the `runas` verb."""
 
