@@ -82,6 +82,8 @@ class SourceKind(str, Enum):
 
 @dataclass(frozen=True)
 class Source:
+    """Where one setting's value came from (its kind, and the variable or key when there is one)."""
+
     kind: SourceKind
     key: str | None = None  # the variable or .env key, when there is one
 

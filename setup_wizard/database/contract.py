@@ -70,6 +70,8 @@ class Unique:
 
 @dataclass(frozen=True)
 class ForeignKey:
+    """A foreign key the backend needs, and how serious its absence is."""
+
     table: str
     columns: tuple[str, ...]
     ref_table: str

@@ -59,12 +59,16 @@ TOUCHED_TABLES = tuple(table.name for table in CONTRACT.tables)
 
 @dataclass(eq=False, repr=False)
 class RecreateInfo:
+    """The schema --recreate kept the old sessions in, and the SQL that restores them."""
+
     schema: str
     restore_sql: str
 
 
 @dataclass(eq=False, repr=False)
 class ApplyResult:
+    """What one `Runner.apply` did: an outcome per file, and the recreate's details when there was one."""
+
     outcomes: list[MigrationOutcome] = field(default_factory=list)
     recreated: RecreateInfo | None = None
 

@@ -42,6 +42,8 @@ class Origin(Enum):
 
 @dataclass(frozen=True)
 class Installation:
+    """One PostgreSQL installation found on the machine."""
+
     version: str  # major version, e.g. "17"
     bindir: Path
     origin: Origin
@@ -52,6 +54,8 @@ class Installation:
 
 @dataclass(frozen=True)
 class Discovery:
+    """Every installation found, the one chosen, and the psql on PATH."""
+
     installations: tuple[Installation, ...]
     chosen: Installation | None  # prefers 17, then the newest
     psql_on_path: Path | None
