@@ -36,11 +36,12 @@ DSN_ELSEWHERE = "backend_dsn_elsewhere"  # --dsn points somewhere the backend do
 FATAL = frozenset({ENV_NOT_UTF8, ENV_BOM, ENV_OUTSIDE, URL_MISSING, URL_EMPTY_ENVIRON, URL_SCHEME,
                    URL_INVALID, URL_REJECTED, PASSWORD_ONLY_IN_KEYS})
 
-_SCHEME = re.compile(r"^\s*([A-Za-z][A-Za-z0-9_+.\-]*)://")
+# A pattern, compiled by `re` on first use (its cache): most runs never use it (issue 20, "Speed").
+_SCHEME = r"^\s*([A-Za-z][A-Za-z0-9_+.\-]*)://"
 
 
 def scheme_of(url: str) -> str | None:
-    match = _SCHEME.match(url)
+    match = re.match(_SCHEME, url)
     return match.group(1) if match else None
 
 

@@ -82,16 +82,15 @@ _SC_STATES = {
     6: ServiceState.STOPPING,  # pause pending
     7: ServiceState.PAUSED,
 }
-_SC_STATE_LINE = re.compile(
-    rb":\s*([1-7])\s+(STOPPED|START_PENDING|STOP_PENDING|RUNNING|CONTINUE_PENDING|PAUSE_PENDING|PAUSED)\b"
-)
+# A pattern, compiled by `re` on first use (its cache): most runs never use it (issue 20, "Speed").
+_SC_STATE_LINE = rb":\s*([1-7])\s+(STOPPED|START_PENDING|STOP_PENDING|RUNNING|CONTINUE_PENDING|PAUSE_PENDING|PAUSED)\b"
 
 
 def parse_sc_query(returncode: int, output: bytes) -> ServiceState:
     """The state from `sc query NAME`, without reading any translated word."""
     if returncode == ERROR_SERVICE_DOES_NOT_EXIST:
         return ServiceState.ABSENT
-    match = _SC_STATE_LINE.search(output)
+    match = re.search(_SC_STATE_LINE, output)
     if match:
         return _SC_STATES[int(match.group(1))]
     if re.search(rb"\b1060\b", output):
