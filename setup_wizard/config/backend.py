@@ -229,10 +229,10 @@ def _example_parts(values: Mapping[str, str] | None) -> dict[str, str]:
 def _create_engine(f: _Found) -> dict[str, str] | None:
     """3. create_engine(url) as SQLAlchemy 2.0.23 and its psycopg dialect do it (config/backend_url.py),
     then libpq's reading of the parameters: the fields it connects with, None when it cannot."""
-    from setup_wizard.config.backend_url import EngineError, engine_params, libpq_refusal
-
     if not f.url:
         return None
+    from setup_wizard.config.backend_url import EngineError, engine_params, libpq_refusal  # a URL to read
+
     try:
         found = engine_params(f.url)
     except EngineError as exc:

@@ -38,9 +38,10 @@ NOT_ON_THE_HAPPY_PATH = (
     "prompt_toolkit",
     "getpass",  # the OS login is libpq's default user: asked only when no source names one
 )
-# --dsn judges no backend file and an up-to-date database takes no run lock: nothing is planned or written.
+# --dsn outside a backend folder: no backend URL to parse, no .env planned or written; and an up-to-date
+# database takes no run lock.
 NOTHING_WRITTEN_WITH_DSN = ("setup_wizard.config.envfix", "setup_wizard.config.envwrite",
-                            "setup_wizard.database.run_lock")
+                            "setup_wizard.config.backend_url", "setup_wizard.database.run_lock")
 # `check` without --report: no run of the database phase, no report file, no operating system line.
 NOT_IN_CHECK = ("setup_wizard.flow.database_phase", "setup_wizard.flow.agree", "setup_wizard.ui.reportfile",
                 "platform")
