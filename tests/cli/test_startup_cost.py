@@ -25,7 +25,7 @@ REPO = Path(__file__).resolve().parents[2]
 
 slow = pytest.mark.slow  # real processes under -X importtime
 
-# Loaded only when the connection fails, a migration is pending or a write fails.
+# Loaded only when the connection fails, a migration is pending, the schema drifts or a write fails.
 NOT_ON_THE_HAPPY_PATH = (
     "setup_wizard.machine.services",
     "setup_wizard.machine.password_reset",
@@ -34,6 +34,7 @@ NOT_ON_THE_HAPPY_PATH = (
     "setup_wizard.machine.windows_install",
     "setup_wizard.database.preview",
     "setup_wizard.database.writable",
+    "setup_wizard.database.repair",
     "questionary",
     "prompt_toolkit",
     "getpass",  # the OS login is libpq's default user: asked only when no source names one
@@ -42,9 +43,10 @@ NOT_ON_THE_HAPPY_PATH = (
 # database takes no run lock.
 NOTHING_WRITTEN_WITH_DSN = ("setup_wizard.config.envfix", "setup_wizard.config.envwrite",
                             "setup_wizard.config.backend_url", "setup_wizard.database.run_lock")
-# `check` without --report: no run of the database phase, no report file, no operating system line.
-NOT_IN_CHECK = ("setup_wizard.flow.database_phase", "setup_wizard.flow.agree", "setup_wizard.ui.reportfile",
-                "platform")
+# `check` without --report: no run of the database phase (nor its migration runner), no report file, no
+# operating system line.
+NOT_IN_CHECK = ("setup_wizard.flow.database_phase", "setup_wizard.database.migrate", "setup_wizard.flow.agree",
+                "setup_wizard.ui.reportfile", "platform")
 
 
 @pytest.fixture
