@@ -118,7 +118,7 @@ def offer_save(flow: FlowState, settings: Settings) -> None:
         return
     flow.save_offered = True
     flow.view.phase(Phase.SAVE)
-    flow.view.save_preview(pending.path, list(pending.notes), pending.shown, exists=pending.path.exists())
+    previewed = flow.view.save_preview(pending.path, list(pending.notes), pending.shown, exists=pending.path.exists())
     # Fixes alone only add what the backend needs (--yes takes them); typed values are the person's call.
     if not flow.decider.allow(FixKind.PERSON if pending.typed else FixKind.ADD, envfiles_msg.ASK_SAVE):
         flow.add(
@@ -139,10 +139,11 @@ def offer_save(flow: FlowState, settings: Settings) -> None:
         return
     flow.env_plan = None
     flow.changed = True
-    report_saved(flow, settings, pending, result)
+    report_saved(flow, settings, () if previewed else pending.notes, result)
 
 
-def report_saved(flow: FlowState, settings: Settings, pending: PendingSave, result: SaveResult) -> None:
+def report_saved(flow: FlowState, settings: Settings, notes: tuple[str, ...], result: SaveResult) -> None:
+    """The saved item: where, with the reasons unless the person just read them with the question."""
     from setup_wizard.config.envwrite import environment_overrides
 
     # The file this run created: the earlier "no .env" item would now be untrue.
@@ -152,7 +153,7 @@ def report_saved(flow: FlowState, settings: Settings, pending: PendingSave, resu
         else step
         for step in flow.report.steps
     ]
-    detail = "\n".join([envfiles_msg.SAVE_DONE.format(path=result.path), *pending.notes])
+    detail = "\n".join([envfiles_msg.SAVE_DONE.format(path=result.path), *notes])
     if result.backup is not None:
         detail += "\n" + envfiles_msg.SAVE_BACKUP.format(backup=result.backup)
     if result.merged:

@@ -52,8 +52,9 @@ class View(Protocol):
 
     def settings(self, settings: Settings, env_path: Path | None) -> None: ...
 
-    def save_preview(self, path: Path, notes: list[str], shown: list[tuple[str, str]], exists: bool) -> None:
-        """Everything the one save would write: the fixes' reasons and the values (passwords masked)."""
+    def save_preview(self, path: Path, notes: list[str], shown: list[tuple[str, str]], exists: bool) -> bool:
+        """Everything the one save would write: the fixes' reasons and the values (passwords masked).
+        True when a person saw it: the saved item then does not say the reasons again."""
 
     def plan(self, lines: list[tuple[str, str]]) -> None: ...
 
@@ -96,8 +97,8 @@ class ProgressView:
     def settings(self, settings: Settings, env_path: Path | None) -> None:
         return None
 
-    def save_preview(self, path: Path, notes: list[str], shown: list[tuple[str, str]], exists: bool) -> None:
-        return None
+    def save_preview(self, path: Path, notes: list[str], shown: list[tuple[str, str]], exists: bool) -> bool:
+        return False
 
     def plan(self, lines: list[tuple[str, str]]) -> None:
         return None

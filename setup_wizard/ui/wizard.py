@@ -132,8 +132,9 @@ class ScreenView:
     def settings(self, settings: Settings, env_path: Path | None) -> None:
         self.screen.settings(settings, env_path, env_path is not None)
 
-    def save_preview(self, path: Path, notes: list[str], shown: list[tuple[str, str]], exists: bool) -> None:
+    def save_preview(self, path: Path, notes: list[str], shown: list[tuple[str, str]], exists: bool) -> bool:
         self.screen.save_preview(path, notes, shown, exists)
+        return True
 
     def plan(self, lines: list[tuple[str, str]]) -> None:
         self.screen.plan(lines, migrations_msg.PLAN_SAFE)

@@ -1,5 +1,5 @@
 """Never a traceback (issue 12): the reader gone, `| head -1`, stdout closed, SIGTERM in the middle of a
-migration. The real program in a process; the whole matrix of modes is cli/test_process_contract.py."""
+migration. The real program in a process; the whole matrix of modes is cli/test_streams_and_signals.py."""
 
 from __future__ import annotations
 

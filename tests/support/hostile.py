@@ -1,5 +1,5 @@
 """What the hostile-condition tests share (database/test_hostile.py, config/test_hostile_env.py,
-cli/test_hostile_process.py, database/test_db_promises.py): the cheap in-process run, a second session
+cli/test_hostile_process.py, database/test_locks_and_access.py): the cheap in-process run, a second session
 holding a lock, throwaway roles, and the last migration made pending again."""
 
 from __future__ import annotations

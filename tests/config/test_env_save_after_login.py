@@ -1,5 +1,5 @@
 """The backend's .env gains values only after a login proved them, in one write; and a run is ready only
-where the backend will connect to the database the wizard prepared (issue 16, items 8 and 9).
+where the backend will connect to the database the wizard prepared.
 
 Every test runs the real program (a subprocess, or a pseudo-terminal for the interactive walk) and
 compares the .env bytes, the backend folder and, where the database is reached, its state before and

@@ -1,4 +1,4 @@
-"""Issue 16 (2, 3, 5): what the database side promises, held by the real program in every output mode.
+"""Locks, table access and search_path: held by the real program in every output mode.
 
 - A table held by another session (ACCESS EXCLUSIVE, a migration stuck in a psql window): every mode answers
   within the lock timeout plus a few seconds, and every item that met the lock names the holder's pid and

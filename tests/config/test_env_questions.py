@@ -1,4 +1,4 @@
-"""What a newcomer reads about the backend's .env (issue 18, items 4, 5 and 10).
+"""The backend's .env as a newcomer meets it: what the wizard says before and after the login, and asks.
 
 Before the login the wizard says once what the save after it will fix (a BOM, CP949) or create (no .env),
 labelling each value by where it is now; the one save question comes after the login with each fix's
@@ -222,3 +222,28 @@ def test_the_by_hand_database_url_points_at_the_files_own_server(tmp_path: Path)
     assert len(fixes) == 1, result.stdout
     assert "DATABASE_URL=postgresql+psycopg://%EB%AF%BC%EC%88%98:비밀번호@db.local:55999/%EB%A7%A4%EB%AC%BC" in fixes[0]
     assert ":5432/" not in fixes[0] and "pw@" not in fixes[0]
+
+
+# The save's reasons, said once: with the question in the wizard, with the saved item under --yes ---------
+@pytest.mark.slow
+def test_the_wizard_says_each_save_reason_once(database: Database, tmp_path: Path) -> None:
+    from support.ptyrun import Terminal
+
+    env = backend(tmp_path, postgres_keys(database).encode("utf-8"))
+    env.chmod(0o600)
+    run = Terminal(tmp_path, columns=100, timeout=30)
+    run.ask(envfiles_msg.ASK_SAVE, ENTER)
+    the_rest(run)
+    assert run.finish() == 0
+    screen = words(run.output)
+    assert screen.count(words(backend_settings_msg.ENV_FIX_ADD_URL)) == 1
+    assert words(envfiles_msg.SAVE_DONE.format(path=env)) in screen
+
+
+@pytest.mark.slow
+def test_yes_says_each_save_reason_once_with_the_saved_item(database: Database, tmp_path: Path) -> None:
+    env = backend(tmp_path, postgres_keys(database).encode("utf-8"))
+    env.chmod(0o600)
+    done = run_cli("--yes", cwd=tmp_path, env=clean_environ(COLUMNS="100"))
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert words(done.stdout).count(words(backend_settings_msg.ENV_FIX_ADD_URL)) == 1

@@ -1,4 +1,4 @@
-"""What a newcomer reads (issue 18): each screen true, said once, in Korean, within the terminal's width.
+"""What a newcomer reads: each screen true, said once, in Korean, within the terminal's width.
 
 Each test runs the real `python -m setup_wizard` (pexpect in a pseudo-terminal for the wizard, a
 subprocess for `--yes` and `check`) and asserts what the screen says. Debian's `pg_lsclusters` is
