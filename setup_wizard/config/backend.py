@@ -96,11 +96,11 @@ def _pairs(text: str, environ: Mapping[str, str]) -> list[tuple[str, str, int]]:
 def _tolerant(raw: bytes | None, environ: Mapping[str, str]) -> dict[str, str] | None:
     """The values of a .env file as the backend will read them once it reads the file at all (a BOM,
     UTF-16 or CP949 decoded)."""
-    from setup_wizard.config.dotenv_backend import backend_values
-    from setup_wizard.config.envfile import decode_env_bytes
-
     if raw is None:
         return None
+    from setup_wizard.config.dotenv_backend import backend_values  # a file to read
+    from setup_wizard.config.envfile import decode_env_bytes
+
     try:
         text, _ = decode_env_bytes(raw)
     except UnicodeDecodeError:

@@ -39,10 +39,11 @@ NOT_ON_THE_HAPPY_PATH = (
     "prompt_toolkit",
     "getpass",  # the OS login is libpq's default user: asked only when no source names one
 )
-# --dsn outside a backend folder: no backend URL to parse, no .env planned or written; and an up-to-date
-# database takes no run lock.
+# --dsn outside a backend folder: no backend .env to read as the backend does, no URL to parse, no .env
+# planned or written; and an up-to-date database takes no run lock.
 NOTHING_WRITTEN_WITH_DSN = ("setup_wizard.config.envfix", "setup_wizard.config.envwrite",
-                            "setup_wizard.config.backend_url", "setup_wizard.database.run_lock")
+                            "setup_wizard.config.dotenv_backend", "setup_wizard.config.backend_url",
+                            "setup_wizard.database.run_lock")
 # `check` without --report: no run of the database phase (nor its migration runner), no report file, no
 # operating system line.
 NOT_IN_CHECK = ("setup_wizard.flow.database_phase", "setup_wizard.database.migrate", "setup_wizard.flow.agree",
