@@ -15,6 +15,8 @@ from setup_wizard.machine.system import Platform, running_platform
 
 @dataclass(eq=False, repr=False)
 class Environment:
+    """What a run is given by its process: the standard streams, the environment, the folder, the platform."""
+
     stdin: TextIO = field(default_factory=lambda: sys.stdin)
     stdout: TextIO = field(default_factory=lambda: sys.stdout)
     stderr: TextIO = field(default_factory=lambda: sys.stderr)

@@ -9,23 +9,25 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from urllib.parse import quote, unquote
+
+from setup_wizard.record import record
 
 MASK = "***"
 MIN_LENGTH = 4  # for values found in files; a password given to the wizard is always masked
+# Patterns, compiled by `re` on first use (its cache): only text that leaves the machine is scrubbed.
 # Keys whose values are secrets: SECRET_KEY, POSTGRES_PASSWORD, OPENAI_API_KEY, GITHUB_TOKEN, ...
-SECRET_KEY_PATTERN = re.compile(r"PASSWORD|PASSWD|PWD|SECRET|TOKEN|KEY|CREDENTIAL|PRIVATE|AUTH", re.IGNORECASE)
+SECRET_KEY_PATTERN = r"(?i)PASSWORD|PASSWD|PWD|SECRET|TOKEN|KEY|CREDENTIAL|PRIVATE|AUTH"
 # scheme://user:password@host — the password part, whatever the scheme (postgresql, mongodb, redis ...)
-_URL_PASSWORD = re.compile(r"(?P<head>[A-Za-z][A-Za-z0-9+.\-]*://[^\s:/@]*:)(?P<password>[^\s@/]*)(?=@)")
+_URL_PASSWORD = r"(?P<head>[A-Za-z][A-Za-z0-9+.\-]*://[^\s:/@]*:)(?P<password>[^\s@/]*)(?=@)"
 
 
 def _url_password(value: str) -> str | None:
-    match = _URL_PASSWORD.search(value)
+    match = re.search(_URL_PASSWORD, value)
     return match.group("password") if match and match.group("password") else None
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@record
 class Scrubber:
     secrets: tuple[str, ...]
 
@@ -36,7 +38,7 @@ class Scrubber:
         for source in sources:
             for key, value in (source or {}).items():
                 # A flag such as DEBUG_KEY=1 is not a secret, and masking every "1" would ruin the report.
-                if len(value) >= MIN_LENGTH and SECRET_KEY_PATTERN.search(key):
+                if len(value) >= MIN_LENGTH and re.search(SECRET_KEY_PATTERN, key):
                     found.add(value)
                 password = _url_password(value)
                 if password and len(password) >= MIN_LENGTH:
@@ -48,7 +50,7 @@ class Scrubber:
         return cls(tuple(sorted((v for v in variants if v), key=len, reverse=True)))
 
     def __call__(self, text: str) -> str:
-        text = _URL_PASSWORD.sub(lambda m: m.group("head") + (MASK if m.group("password") else ""), text)
+        text = re.sub(_URL_PASSWORD, lambda m: m.group("head") + (MASK if m.group("password") else ""), text)
         for secret in self.secrets:
             text = text.replace(secret, MASK)
         return text

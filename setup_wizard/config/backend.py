@@ -96,11 +96,11 @@ def _pairs(text: str, environ: Mapping[str, str]) -> list[tuple[str, str, int]]:
 def _tolerant(raw: bytes | None, environ: Mapping[str, str]) -> dict[str, str] | None:
     """The values of a .env file as the backend will read them once it reads the file at all (a BOM,
     UTF-16 or CP949 decoded)."""
-    from setup_wizard.config.dotenv_backend import backend_values
-    from setup_wizard.config.envfile import decode_env_bytes
-
     if raw is None:
         return None
+    from setup_wizard.config.dotenv_backend import backend_values  # a file to read
+    from setup_wizard.config.envfile import decode_env_bytes
+
     try:
         text, _ = decode_env_bytes(raw)
     except UnicodeDecodeError:
@@ -229,10 +229,10 @@ def _example_parts(values: Mapping[str, str] | None) -> dict[str, str]:
 def _create_engine(f: _Found) -> dict[str, str] | None:
     """3. create_engine(url) as SQLAlchemy 2.0.23 and its psycopg dialect do it (config/backend_url.py),
     then libpq's reading of the parameters: the fields it connects with, None when it cannot."""
-    from setup_wizard.config.backend_url import EngineError, engine_params, libpq_refusal
-
     if not f.url:
         return None
+    from setup_wizard.config.backend_url import EngineError, engine_params, libpq_refusal  # a URL to read
+
     try:
         found = engine_params(f.url)
     except EngineError as exc:

@@ -10,13 +10,14 @@ that reads anything.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
+
+from setup_wizard.record import record
 
 MAX_ENV_BYTES = 1 << 20  # a .env file is a few hundred bytes; anything this large is not one
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@record
 class Layout:
     """Where the backend starts and the .env files around it, with their bytes (None: no such file)."""
 

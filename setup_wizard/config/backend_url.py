@@ -46,13 +46,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from urllib.parse import parse_qsl, unquote
 
 from setup_wizard.config.backend_verdict import BACKEND_SCHEME, URL_INVALID, URL_SCHEME
+from setup_wizard.record import record
 
-_URL = re.compile(
-    r"""
+# Patterns, compiled by `re` on first use (its cache): most runs never parse a backend URL (issue 20, "Speed").
+_URL = r"""(?x)
         (?P<name>[\w\+]+)://
         (?:
             (?P<username>[^:/]*)
@@ -67,10 +67,8 @@ _URL = re.compile(
         )?
         (?:/(?P<database>[^\?]*))?
         (?:\?(?P<query>.*))?
-        """,
-    re.X,
-)
-_HOST_PORT = re.compile(r"^([a-zA-Z0-9\-\.]*)(?:\:(\d*))?$")
+        """
+_HOST_PORT = r"^([a-zA-Z0-9\-\.]*)(?:\:(\d*))?$"
 # URL attribute -> psycopg keyword, in translate_connect_args' order.
 _FIELDS = {"host": "host", "database": "dbname", "username": "user", "password": "password", "port": "port"}
 
@@ -86,7 +84,7 @@ class EngineError(Exception):
         self.reason = reason
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@record
 class EngineParams:
     scheme: str  # the driver name as written (postgresql+psycopg)
     params: dict[str, str]  # psycopg.connect's keyword arguments, each as make_conninfo writes it
@@ -114,7 +112,7 @@ def _int(text: str) -> int:
 
 def _parse(url: str) -> tuple[str, dict[str, object], Query]:
     """make_url: (driver name, URL attributes, query); EngineError where it raises."""
-    match = _URL.match(url)
+    match = re.match(_URL, url)
     if match is None:
         raise EngineError(URL_INVALID, "unparsable")
     parts = match.groupdict()
@@ -156,7 +154,7 @@ def _multihost(query: Query) -> tuple[tuple[str, ...] | None, tuple[int | None, 
         else:
             hosts = tuple(value.split(","))
             if "port" not in query and len(hosts) == 1 and ":" in hosts[0]:
-                found = _HOST_PORT.match(hosts[0])
+                found = re.match(_HOST_PORT, hosts[0])
                 if found:
                     integrated = True
                     hosts = (found.group(1),)

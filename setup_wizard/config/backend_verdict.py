@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 
 from setup_wizard.config.backend_layout import Layout
 from setup_wizard.config.settings import Source
+from setup_wizard.record import record
 
 BACKEND_SCHEME = "postgresql+psycopg"
 
@@ -35,15 +36,16 @@ DSN_ELSEWHERE = "backend_dsn_elsewhere"  # --dsn points somewhere the backend do
 FATAL = frozenset({ENV_NOT_UTF8, ENV_BOM, ENV_OUTSIDE, URL_MISSING, URL_EMPTY_ENVIRON, URL_SCHEME,
                    URL_INVALID, URL_REJECTED, PASSWORD_ONLY_IN_KEYS})
 
-_SCHEME = re.compile(r"^\s*([A-Za-z][A-Za-z0-9_+.\-]*)://")
+# A pattern, compiled by `re` on first use (its cache): most runs never use it (issue 20, "Speed").
+_SCHEME = r"^\s*([A-Za-z][A-Za-z0-9_+.\-]*)://"
 
 
 def scheme_of(url: str) -> str | None:
-    match = _SCHEME.match(url)
+    match = re.match(_SCHEME, url)
     return match.group(1) if match else None
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@record
 class Problem:
     code: str
     # Plain values for the Korean text (paths, keys, schemes); never a password.
@@ -55,7 +57,7 @@ class Problem:
         return self.code in FATAL
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@record
 class Other:
     """A value the wizard also sees that the backend does not use for this URL."""
 
@@ -64,7 +66,7 @@ class Other:
     path: Path | None = None  # for values from a file other than backend/.env
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@record
 class BackendView:
     layout: Layout
     url: str | None  # the DATABASE_URL its engines receive ("" for none); None: it stops before

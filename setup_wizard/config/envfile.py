@@ -12,15 +12,15 @@ import hashlib
 import os
 import stat
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 
 from setup_wizard import problems
 from setup_wizard.errors import WizardError
 from setup_wizard.messages import envfiles as msg
+from setup_wizard.record import record
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@record
 class EnvFile:
     path: Path
     values: dict[str, str]

@@ -19,7 +19,7 @@ is never part of a description.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from urllib.parse import quote
 
@@ -32,6 +32,7 @@ from setup_wizard.config.envwrite import EnvChange, SaveResult, parse_env_text, 
 from setup_wizard.config.load import find_key, load_settings
 from setup_wizard.config.settings import SourceKind
 from setup_wizard.messages import backend_settings as msg
+from setup_wizard.record import record
 
 REWRITE_UTF8 = "env_rewrite_utf8"
 ADD_URL = "env_add_database_url"
@@ -40,7 +41,7 @@ PASSWORD_INTO_URL = "env_password_into_url"
 COPY_ROOT = "env_copy_root"
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@record
 class EnvFix:
     id: str  # stable: one of the names above
     problem: str  # the code (config/backend_verdict.py) it answers
@@ -83,7 +84,7 @@ def plan_env_fixes(view: b.BackendView) -> list[EnvFix]:
 
 # --- the plan: every fix worked out in memory -------------------------------------------------------
 
-@dataclass(frozen=True, eq=False, repr=False)
+@record
 class EnvPlan:
     """What the backend's .env is to become; nothing of it is written before a login proved it."""
 

@@ -22,7 +22,6 @@ import re
 import shutil
 import tempfile
 from collections.abc import Collection, Mapping
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from urllib.parse import urlencode
@@ -42,16 +41,17 @@ from setup_wizard.config.settings import (
 )
 from setup_wizard.errors import UsageError
 from setup_wizard.messages import envfiles as msg
+from setup_wizard.record import record
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@record
 class EnvChange:
     key: str
     value: str  # may be secret: never shown
     shown: str  # what the screen may show instead
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@record
 class SaveResult:
     path: Path
     backup: Path | None  # None when the file was created

@@ -8,14 +8,15 @@ the folder itself when it is a backend), up to the repository's root (the folder
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
+
+from setup_wizard.record import record
 
 # What makes a folder the chat backend rather than any folder named backend.
 BACKEND_MARKERS = ("app", "requirements.txt", "pyproject.toml", ".env", ".env.example", "main.py")
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@record
 class Backend:
     folder: Path  # the backend folder: its .env is what the backend reads
     how: str  # "here", "inside", "parent", "sibling": how it was found, for the message

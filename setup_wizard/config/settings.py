@@ -15,6 +15,7 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 from setup_wizard.messages import settings as msg
+from setup_wizard.record import record
 
 FIELDS = ("host", "port", "user", "password", "dbname")
 
@@ -81,6 +82,8 @@ class SourceKind(str, Enum):
 
 @dataclass(frozen=True)
 class Source:
+    """Where one setting's value came from (its kind, and the variable or key when there is one)."""
+
     kind: SourceKind
     key: str | None = None  # the variable or .env key, when there is one
 
@@ -121,13 +124,13 @@ def env_file_source(key: str) -> Source:
     return Source(SourceKind.ENV_FILE, key)
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@record
 class Value:
     value: str
     source: Source
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@record
 class Conflict:
     """The same setting given in two places: which one wins, and which is ignored."""
 
@@ -140,7 +143,7 @@ class Conflict:
         return msg.CONFLICT.format(field=name, winner=self.winner.describe(), loser=self.loser.describe())
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@record
 class Settings:
     values: Mapping[str, Value]
     # sslmode, connect_timeout and other connection parameters, from the URL or PG* variables

@@ -12,7 +12,6 @@ from __future__ import annotations
 import functools
 import importlib.util
 import re
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -20,10 +19,12 @@ from setup_wizard.config.settings import Settings
 from setup_wizard.database.connect import connect_params, libpq_connect
 from setup_wizard.database.contract import CHECKPOINT_TABLES
 from setup_wizard.database.limits import MIGRATION_STATEMENT_TIMEOUT, SessionLimits, session_lock_timeout
-from setup_wizard.database.run_lock import Progress, advisory_lock
+from setup_wizard.record import record
 
 if TYPE_CHECKING:
     import psycopg
+
+    from setup_wizard.database.run_lock import Progress
 
 TABLES = CHECKPOINT_TABLES  # stated once, in the contract
 PACKAGE = "langgraph-checkpoint-postgres"
@@ -116,7 +117,7 @@ def expected_migration() -> int | None:
     return count - 1
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@record
 class CheckpointState:
     present: tuple[str, ...]
     missing: tuple[str, ...]
@@ -176,6 +177,8 @@ def create_tables(conn: psycopg.Connection[Any], settings: Settings, progress: P
     is --lock-timeout for the wizard's sessions."""
     from langgraph.checkpoint.postgres import PostgresSaver
     from psycopg.rows import dict_row
+
+    from setup_wizard.database.run_lock import advisory_lock
 
     if wait_seconds is None:
         wait_seconds = session_lock_timeout(conn) or LOCK_WAIT_SECONDS

@@ -13,7 +13,6 @@ import re
 import socket
 import struct
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypedDict
 
 from setup_wizard import problems
@@ -23,6 +22,7 @@ from setup_wizard.database.limits import SessionLimits, cursor_class, merge_opti
 from setup_wizard.errors import WizardError
 from setup_wizard.machine.system import running_platform
 from setup_wizard.messages import login as msg
+from setup_wizard.record import record
 
 if TYPE_CHECKING:
     import psycopg
@@ -81,7 +81,7 @@ def connect_params(settings: Settings, dbname: str | None = None,
     return params
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@record
 class Reachability:
     state: str  # "ok", "refused", "unresolved", "timeout"
 
@@ -109,7 +109,7 @@ def probe(host: str, port: int, timeout: float = 3.0) -> Reachability:
     return Reachability(outcome)
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@record
 class StartupReply:
     """The server's first answer to a startup packet, read off the wire (no password sent).
 

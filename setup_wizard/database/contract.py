@@ -17,11 +17,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from setup_wizard.record import record
+
 FAIL = "fail"
 WARN = "warn"
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@record
 class Column:
     name: str
     type: str  # as format_type() shows it
@@ -31,7 +33,7 @@ class Column:
     source: str | None = None  # the file that adds the column, when not the table's own
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@record
 class Table:
     name: str
     source: str  # the sql/ file that creates it
@@ -42,7 +44,7 @@ class Table:
         return next(c for c in self.columns if c.name == name)
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@record
 class Index:
     name: str
     table: str
@@ -54,7 +56,7 @@ class Index:
         return index_columns(self.keys)
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@record
 class Unique:
     table: str
     columns: tuple[str, ...]
@@ -68,6 +70,8 @@ class Unique:
 
 @dataclass(frozen=True)
 class ForeignKey:
+    """A foreign key the backend needs, and how serious its absence is."""
+
     table: str
     columns: tuple[str, ...]
     ref_table: str
@@ -81,7 +85,7 @@ class ForeignKey:
         return self.name or f"{self.table}({', '.join(self.columns)}) → {self.ref_table}"
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@record
 class Trigger:
     name: str
     table: str
@@ -91,7 +95,7 @@ class Trigger:
     source: str
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@record
 class Contract:
     enum_name: str
     enum_labels: tuple[str, ...]

@@ -10,11 +10,11 @@ whole environment, so the `__tablename__` assignments are read with `ast`.
 from __future__ import annotations
 
 import ast
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from setup_wizard.database.contract import CHECKPOINT_TABLES, CONTRACT
+from setup_wizard.record import record
 
 if TYPE_CHECKING:
     import psycopg
@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 MODELS = Path("app") / "models"
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@record
 class Declared:
     table: str
     model: str  # the class that declares it

@@ -28,6 +28,7 @@ from setup_wizard.database.contract import (
 )
 from setup_wizard.database.live_schema import LiveState, counting_triggers, has_session_link, live_state, present_tables
 from setup_wizard.messages import schema as msg
+from setup_wizard.record import record
 
 if TYPE_CHECKING:
     import psycopg
@@ -174,7 +175,7 @@ def _index_drift(conn: psycopg.Connection[Any], contract: Contract, present: set
     return found
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@record
 class LiveForeignKey:
     name: str
     table: str
@@ -293,7 +294,7 @@ SELECT (SELECT coalesce(sum(n), 0) FROM memories), count(s.session_id), min(s.se
 SESSION_SCAN = "session_scan"
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@record
 class SessionScan:
     """What the one aggregate over the memories found."""
 

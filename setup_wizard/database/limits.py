@@ -22,13 +22,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from setup_wizard import problems
 from setup_wizard.errors import WizardError
 from setup_wizard.messages import locks as msg
+from setup_wizard.record import record
 
 if TYPE_CHECKING:
     import psycopg
@@ -44,7 +44,7 @@ SPENT_LOCK_TIMEOUT = 0.2
 _WAITED_SETTING = "setup_wizard.lock_waited"
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@record
 class SessionLimits:
     lock_timeout: float = DEFAULT_LOCK_TIMEOUT  # seconds
     statement_timeout: float = QUERY_STATEMENT_TIMEOUT  # seconds
@@ -66,7 +66,7 @@ def merge_options(ours: str, theirs: str | None) -> str:
 
 # --- who holds the lock ---------------------------------------------------------------------------------
 
-@dataclass(frozen=True, eq=False, repr=False)
+@record
 class LockHolder:
     pid: int
     application: str

@@ -26,6 +26,7 @@ from setup_wizard.database.contract import CHECKPOINT_TABLES, CONTRACT, COUNTING
 from setup_wizard.errors import WizardError
 from setup_wizard.messages import locks as locks_msg
 from setup_wizard.messages import schema as schema_msg
+from setup_wizard.record import record
 from setup_wizard.results import Status, Step
 
 if TYPE_CHECKING:
@@ -117,7 +118,7 @@ def _schema(conn: psycopg.Connection[Any], schema: str | None) -> str:
     return schema if schema is not None else contract_schema(conn)
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@record
 class Shadow:
     """A table name that exists in more than one schema of the search_path."""
 
@@ -218,7 +219,7 @@ def has_session_link(conn: psycopg.Connection[Any], schema: str | None = None) -
     return bool(row and row[0])
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@record
 class CountingTrigger:
     name: str
     function: str

@@ -41,13 +41,14 @@ from setup_wizard.database.migration_history import (
     is_baseline,
     read_plan,
 )
-from setup_wizard.database.run_lock import Progress, advisory_lock
 from setup_wizard.errors import WizardError
 from setup_wizard.messages import migrations as msg
 from setup_wizard.results import MigrationOutcome
 
 if TYPE_CHECKING:
     import psycopg
+
+    from setup_wizard.database.run_lock import Progress
 
 # The file whose seed counterpart is the destructive "Clean Install" (--recreate).
 RECREATABLE = "0003_chat_sessions.sql"
@@ -58,12 +59,16 @@ TOUCHED_TABLES = tuple(table.name for table in CONTRACT.tables)
 
 @dataclass(eq=False, repr=False)
 class RecreateInfo:
+    """The schema --recreate kept the old sessions in, and the SQL that restores them."""
+
     schema: str
     restore_sql: str
 
 
 @dataclass(eq=False, repr=False)
 class ApplyResult:
+    """What one `Runner.apply` did: an outcome per file, and the recreate's details when there was one."""
+
     outcomes: list[MigrationOutcome] = field(default_factory=list)
     recreated: RecreateInfo | None = None
 
@@ -122,6 +127,8 @@ class Runner:
         return self.schema
 
     def apply(self, recreate: bool = False) -> ApplyResult:
+        from setup_wizard.database.run_lock import advisory_lock  # only when something may be applied
+
         result = ApplyResult()
         with advisory_lock(self.conn, self.advisory_wait, self.progress):
             schema = self.find_schema()

@@ -24,8 +24,9 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass
 from pathlib import Path
+
+from setup_wizard.record import record
 
 _BASELINE = re.compile(r"^--\s*setup_wizard:baseline-when:\s*(?P<query>.+)$", re.MULTILINE)
 _REPLACES = re.compile(r"^--\s*setup_wizard:replaces-checksum:\s*(?P<checksum>[0-9a-f]{64})\s*$", re.MULTILINE)
@@ -35,7 +36,7 @@ _NOTICE = re.compile(r"^(?P<tag>[a-z0-9][a-z0-9-]*)\s+(?P<text>.+)$")
 NOTICE_PREFIX = "setup_wizard:"
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@record
 class PlanCase:
     """One thing a file may do to a database: `text` when `when` (a read-only query) returns a row."""
 
@@ -43,7 +44,7 @@ class PlanCase:
     text: str
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@record
 class Migration:
     name: str
     text: str

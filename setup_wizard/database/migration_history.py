@@ -10,12 +10,12 @@ table, writing nothing when it is already right.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from setup_wizard import problems
 from setup_wizard.database.migration_files import Migration
+from setup_wizard.record import record
 
 if TYPE_CHECKING:
     import psycopg
@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 HISTORY_TABLE = "setup_wizard_migrations"
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@record
 class PlanItem:
     migration: Migration
     state: str  # "applied", "pending", "changed"

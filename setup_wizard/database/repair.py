@@ -28,12 +28,14 @@ from setup_wizard.database.live_schema import contract_schema, has_session_link,
 from setup_wizard.database.migrate import MigrationError, Runner
 from setup_wizard.database.migration_files import load_migrations
 from setup_wizard.database.migration_history import accept_repair_kind, ensure_history
-from setup_wizard.database.run_lock import Progress, advisory_lock
 from setup_wizard.messages import schema as msg
+from setup_wizard.record import record
 from setup_wizard.results import Status, Step
 
 if TYPE_CHECKING:
     import psycopg
+
+    from setup_wizard.database.run_lock import Progress
 
 
 @dataclass(frozen=True)
@@ -53,7 +55,7 @@ class Repair:
         return f"{self.description}\n{self.sql}"
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@record
 class RepairOutcome:
     id: str
     description: str
@@ -414,6 +416,8 @@ def apply_repairs(conn: psycopg.Connection[Any], repairs: list[Repair], lock_tim
     outcomes: list[RepairOutcome] = []
     if not wanted:
         return outcomes
+    from setup_wizard.database.run_lock import advisory_lock  # only when a repair is applied
+
     descriptions = {r.id: r.description for r in repairs}
     with advisory_lock(conn, advisory_wait, runner.progress):
         schema = runner.find_schema()

@@ -11,12 +11,12 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from setup_wizard import problems
 from setup_wizard.messages import locks as msg
+from setup_wizard.record import record
 
 if TYPE_CHECKING:
     import psycopg
@@ -27,7 +27,7 @@ ADVISORY_LOCK_KEY = 7_263_544_331_020_917
 Progress = Callable[[str], None]
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@record
 class OtherRun:
     pid: int
     application: str

@@ -10,7 +10,6 @@ backend needs. Read-only: the catalogue's privilege functions, no table is touch
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from setup_wizard import problems
@@ -19,6 +18,7 @@ from setup_wizard.database.live_schema import quote_ident
 from setup_wizard.database.migration_history import HISTORY_TABLE
 from setup_wizard.errors import WizardError
 from setup_wizard.messages import locks as msg
+from setup_wizard.record import record
 
 if TYPE_CHECKING:
     import psycopg
@@ -31,7 +31,7 @@ def wanted_tables() -> list[str]:
     return [t.name for t in CONTRACT.tables] + list(CHECKPOINT_TABLES) + [HISTORY_TABLE]
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@record
 class Denied:
     name: str  # schema-qualified, as SQL writes it
     kind: str  # "table" or "sequence"

@@ -29,6 +29,7 @@ from setup_wizard.machine.system import System
 from setup_wizard.messages import check as check_msg
 from setup_wizard.messages import envfiles as envfiles_msg
 from setup_wizard.messages import locks as locks_msg
+from setup_wizard.record import record
 from setup_wizard.results import Report, Status, Step, VerificationRow
 from setup_wizard.scrub import Scrubber
 
@@ -72,7 +73,7 @@ class Context:
 CheckFunc = Callable[[Context], Iterable[Step]]
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@record
 class Check:
     id: str
     title: str

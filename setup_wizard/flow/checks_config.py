@@ -13,7 +13,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from setup_wizard import problems
-from setup_wizard.config.envwrite import owner_only
 from setup_wizard.config.settings import FIELDS
 from setup_wizard.flow.check_registry import Check, Context, register
 from setup_wizard.flow.settings_phase import env_file_step, settings_step
@@ -77,6 +76,8 @@ def check_env_permissions(ctx: Context) -> Iterator[Step]:
         return
     mode = ctx.env_file.path.stat().st_mode & 0o777
     if mode & 0o044:
+        from setup_wizard.config.envwrite import owner_only
+
         yield problems.step("env_file_readable", "env_permissions", Status.WARN, title,
                             detail=envfiles_msg.ENV_READABLE_BY_OTHERS.format(mode=f"{mode:o}"),
                             fix=envfiles_msg.FIX_ENV_READABLE.format(path=ctx.env_file.path,
@@ -130,6 +131,8 @@ def _copy_problems(ctx: Context, copies: list[Path]) -> tuple[list[str], list[st
         if ctx.system.platform is not Platform.WINDOWS:
             mode = path.stat().st_mode & 0o777
             if mode & 0o044:
+                from setup_wizard.config.envwrite import owner_only
+
                 lines.append(envfiles_msg.ENV_COPY_READABLE.format(name=path.name, mode=f"{mode:o}"))
                 fixes.append(envfiles_msg.FIX_ENV_COPY_READABLE.format(mode=f"{owner_only(mode):o}", path=path))
     if exposed:

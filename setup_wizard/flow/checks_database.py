@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import replace
+from typing import TYPE_CHECKING, Any
 
 from setup_wizard import problems
 from setup_wizard.database.migration_files import load_migrations
@@ -31,6 +32,12 @@ from setup_wizard.messages import login as login_msg
 from setup_wizard.messages import migrations as migrations_msg
 from setup_wizard.messages import schema as schema_msg
 from setup_wizard.results import Report, Status, Step
+
+if TYPE_CHECKING:
+    import psycopg
+
+    from setup_wizard.database.drift import Drift
+    from setup_wizard.database.repair import Repair
 
 CHECKS: list[Check] = []
 
@@ -164,12 +171,18 @@ SCHEMA_STEPS = (
 )
 
 
+def _plan_repairs(conn: psycopg.Connection[Any], drift: list[Drift]) -> list[Repair]:
+    """database/repair.py (and the migration runner it uses) is loaded only when there is drift."""
+    from setup_wizard.database.repair import plan_repairs
+
+    return plan_repairs(conn, drift)
+
+
 @register(CHECKS, "schema", schema_msg.STEP_SCHEMA_TABLES, needs_connection=True)
 def check_schema(ctx: Context) -> Iterator[Step]:
     from setup_wizard.database.contract import FAIL, object_counts
     from setup_wizard.database.drift import find_drift
     from setup_wizard.database.live_schema import present_tables
-    from setup_wizard.database.repair import drift_step, plan_repairs
 
     assert ctx.conn is not None
     pending = ctx.plan is None or any(item.state == "pending" for item in ctx.plan)
@@ -180,7 +193,7 @@ def check_schema(ctx: Context) -> Iterator[Step]:
         return
     drift = find_drift(ctx.conn, counters=ctx.count_counters)
     # The live schema is the truth: what --yes would repair, and the SQL for what it will not.
-    repairs = [] if pending or not drift else plan_repairs(ctx.conn, drift)
+    repairs = [] if pending or not drift else _plan_repairs(ctx.conn, drift)
     ctx.repairs = repairs
     counts = object_counts()
     ok_details = {
@@ -200,6 +213,8 @@ def check_schema(ctx: Context) -> Iterator[Step]:
             yield problems.step("schema_drift", step_id, Status.WARN, title, detail=detail,
                                 fix=schema_msg.FIX_SCHEMA_DRIFT_PENDING)
             continue
+        from setup_wizard.database.repair import drift_step  # only for drift found
+
         status = Status.FAIL if any(d.severity == FAIL for d in found) else Status.WARN
         names = {d.name for d in found}
         covering = [r for r in repairs if names & set(r.drift)]

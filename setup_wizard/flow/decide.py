@@ -13,9 +13,10 @@ What the flow shows while it works is the `View`'s business (flow/view.py), not 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from enum import Enum
 from typing import Protocol
+
+from setup_wizard.record import record
 
 
 class FixKind(Enum):
@@ -25,7 +26,7 @@ class FixKind(Enum):
     DESTRUCTIVE = "destructive"  # --recreate
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@record
 class Choice:
     key: str  # "fix", "retry", "address", "password", "login", "quit"
     label: str
@@ -78,7 +79,7 @@ class ReadOnly:
         return False
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@record
 class SafeDefaults:
     """`--yes`: every fix that only adds; nothing a person must decide; --recreate only when asked for."""
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
+from setup_wizard.record import record
 
-@dataclass(frozen=True, eq=False, repr=False)
+
+@record
 class Options:
     command: str = "run"  # "run", "check" or "server"
     server_action: str = ""  # `server start|stop|status` (machine/server_command.py)

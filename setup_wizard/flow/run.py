@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING
 
 from setup_wizard import problems
 from setup_wizard.config.envfile import default_env_path, present, read_env_file
-from setup_wizard.config.envfix import plan_backend_env
 from setup_wizard.config.load import load_settings
 from setup_wizard.config.project import backend_path_from, find_backend
 from setup_wizard.config.settings import FIELDS, Settings
@@ -127,6 +126,8 @@ class Flow(FlowState):
         settings to connect with."""
         if self.options.dsn is not None:
             return settings, settings  # --dsn checks another place; the backend's files are only judged
+        from setup_wizard.config.envfix import plan_backend_env
+
         plan = plan_backend_env(self.env.cwd, self.env.environ)
         read = settings.env_file.resolve() if settings.env_file is not None else None
         if plan is None:

@@ -9,21 +9,11 @@ input leave the file as it was; a run that never logs in ends by saying what it 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from setup_wizard import problems
 from setup_wizard.config.backups import Backups
-from setup_wizard.config.envfix import EnvPlan, write_plan
-from setup_wizard.config.envwrite import (
-    EnvChange,
-    SaveResult,
-    environment_overrides,
-    owner_only,
-    planned_changes,
-    save_env,
-    target_path,
-)
 from setup_wizard.config.settings import FIELDS, TYPED, Settings
 from setup_wizard.errors import WizardError
 from setup_wizard.flow.decide import FixKind
@@ -32,10 +22,17 @@ from setup_wizard.flow.view import Phase
 from setup_wizard.machine.system import Platform
 from setup_wizard.messages import envfiles as envfiles_msg
 from setup_wizard.messages import screens as screens_msg
+from setup_wizard.record import record
 from setup_wizard.results import Status, Step
 
+# config/envfix.py and config/envwrite.py are imported where a file is planned or written: a run with
+# --dsn judges no backend file and loads neither (issue 20, "Speed").
+if TYPE_CHECKING:
+    from setup_wizard.config.envfix import EnvPlan
+    from setup_wizard.config.envwrite import EnvChange, SaveResult
 
-@dataclass(frozen=True, eq=False, repr=False)
+
+@record
 class PendingSave:
     """What this run would write into the backend's .env, and why."""
 
@@ -55,6 +52,9 @@ class PendingSave:
         return " · ".join(values or self.notes)
 
     def write(self, seen: dict[str, str] | None, backups: Backups) -> SaveResult:
+        from setup_wizard.config.envfix import write_plan
+        from setup_wizard.config.envwrite import save_env
+
         if self.plan is not None:
             return write_plan(self.plan, list(self.changes), backups=backups)
         # Refused (env_save_conflict) if someone changed these keys since the wizard read the file.
@@ -73,6 +73,8 @@ def pending_save(flow: FlowState, settings: Settings) -> PendingSave | None:
     create = plan is None and flow.env_create is not None and not flow.env_create.exists()
     if flow.options.dsn is not None or (not typed and plan is None and not create):
         return None
+    from setup_wizard.config.envwrite import planned_changes, target_path
+
     if plan is not None:
         path: Path | None = plan.path
         values: dict[str, str] | None = plan.intended_values()
@@ -89,13 +91,19 @@ def pending_save(flow: FlowState, settings: Settings) -> PendingSave | None:
     return PendingSave(path, notes, tuple(merged.values()), plan, bool(typed))
 
 
+def _no_backend_folder(flow: FlowState, settings: Settings) -> bool:
+    from setup_wizard.config.envwrite import target_path
+
+    return target_path(flow.env.cwd, settings.env_file) is None
+
+
 def offer_save(flow: FlowState, settings: Settings) -> None:
     """Once a login has proved the values, offer to write everything pending, in one write."""
     if flow.save_offered:
         return
     pending = pending_save(flow, settings)
     if pending is None:
-        if typed_fields(settings) and flow.options.dsn is None and target_path(flow.env.cwd, settings.env_file) is None:
+        if typed_fields(settings) and flow.options.dsn is None and _no_backend_folder(flow, settings):
             flow.save_offered = True
             flow.add(
                 Step(
@@ -136,6 +144,8 @@ def offer_save(flow: FlowState, settings: Settings) -> None:
 
 def report_saved(flow: FlowState, settings: Settings, notes: tuple[str, ...], result: SaveResult) -> None:
     """The saved item: where, with the reasons unless the person just read them with the question."""
+    from setup_wizard.config.envwrite import environment_overrides
+
     # The file this run created: the earlier "no .env" item would now be untrue.
     flow.report.steps = [
         Step("env_file", Status.OK, envfiles_msg.ENV_FILE_TITLE, envfiles_msg.ENV_FILE_CREATED.format(path=result.path))
@@ -185,6 +195,8 @@ def account_unsaved(flow: FlowState, settings: Settings) -> str | None:
 
 def restrict_if_readable(flow: FlowState, path: Path) -> None:
     """A password now sits in the file: if other users can read it, say so and offer to restrict it."""
+    from setup_wizard.config.envwrite import owner_only
+
     if flow.system.platform is Platform.WINDOWS:
         return  # NTFS: a file in the user's profile is not readable by other users by default
     mode = path.stat().st_mode & 0o777

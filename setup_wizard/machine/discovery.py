@@ -42,6 +42,8 @@ class Origin(Enum):
 
 @dataclass(frozen=True)
 class Installation:
+    """One PostgreSQL installation found on the machine."""
+
     version: str  # major version, e.g. "17"
     bindir: Path
     origin: Origin
@@ -52,6 +54,8 @@ class Installation:
 
 @dataclass(frozen=True)
 class Discovery:
+    """Every installation found, the one chosen, and the psql on PATH."""
+
     installations: tuple[Installation, ...]
     chosen: Installation | None  # prefers 17, then the newest
     psql_on_path: Path | None
@@ -86,13 +90,14 @@ def has_server_binaries(system: System, installation: Installation) -> bool:
     return all(system.exists(tool_path(system, installation, n)) for n in ("initdb", "pg_ctl"))
 
 
-_TRAILING_VERSION = re.compile(r"[-_ ](\d+(?:\.\d+)?)$")
+# A pattern, compiled by `re` on first use (its cache): most runs never use it (issue 20, "Speed").
+_TRAILING_VERSION = r"[-_ ](\d+(?:\.\d+)?)$"
 
 
 def _version_from_key(name: str, base: str) -> str | None:
     """The version in an installation key's name (`postgresql-x64-17` -> 17, never the 64 of x64),
     else in its base folder's name (`...\\PostgreSQL\\17`)."""
-    match = _TRAILING_VERSION.search(name)
+    match = re.search(_TRAILING_VERSION, name)
     if match:
         return major_version(match.group(1))
     folder = PureWindowsPath(base).name

@@ -10,8 +10,8 @@ asked. A fix that was not done says why in its `FixOutcome.step`.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 
+from setup_wizard.record import record
 from setup_wizard.results import Step
 
 Confirm = Callable[[str], bool]
@@ -22,7 +22,7 @@ def never(_question: str) -> bool:
     return False
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@record
 class FixOutcome:
     done: bool
     step: Step | None = None  # what to show when it was not done (declined, failed)

@@ -22,7 +22,6 @@ import os
 import shutil
 import tempfile
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -41,6 +40,7 @@ from setup_wizard.machine.login_help import is_local
 from setup_wizard.machine.shell import env_get
 from setup_wizard.machine.system import CommandResult, Platform, ServiceState, System, running_platform
 from setup_wizard.messages import server as msg
+from setup_wizard.record import record
 from setup_wizard.results import Status, Step
 
 if TYPE_CHECKING:
@@ -89,7 +89,7 @@ def wheel_installation(system: System) -> Installation | None:
 
 
 # --- where it lives and as whom -----------------------------------------------------------------------
-@dataclass(frozen=True, eq=False, repr=False)
+@record
 class Place:
     base: Path
     run_as: str | None  # root on Linux: the unprivileged user; else None (this user)
@@ -111,7 +111,7 @@ class Place:
         return (self.data / "PG_VERSION").is_file()
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@record
 class Unavailable:
     """Why this machine cannot have a per-user server, as a catalogue code and its values."""
 
@@ -189,7 +189,7 @@ def read_meta(place: Place) -> dict[str, str]:
 
 
 # --- its state -----------------------------------------------------------------------------------------
-@dataclass(frozen=True, eq=False, repr=False)
+@record
 class ServerState:
     place: Place
     running: bool

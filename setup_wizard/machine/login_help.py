@@ -13,7 +13,6 @@ from __future__ import annotations
 import re
 import shlex
 from collections.abc import Mapping
-from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
@@ -21,6 +20,7 @@ from setup_wizard.config.settings import Settings, SourceKind
 from setup_wizard.machine.discovery import Discovery, Installation, Origin, psql_path
 from setup_wizard.machine.system import PG_INSTALLATIONS_KEY, Platform, System
 from setup_wizard.messages import login as msg
+from setup_wizard.record import record
 
 LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 CHOCOLATEY_DEFAULT = r"C:\ProgramData\chocolatey"
@@ -39,7 +39,7 @@ class Kind(str, Enum):
     UNKNOWN = "unknown"
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@record
 class Cluster:
     """A server of this machine as Debian's pg_lsclusters lists it (the data folder and the port)."""
 

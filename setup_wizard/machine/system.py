@@ -19,10 +19,11 @@ from __future__ import annotations
 import re
 import sys
 from collections.abc import Mapping, MutableMapping, Sequence
-from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Protocol
+
+from setup_wizard.record import record
 
 # HKLM keys written by the EDB installer (also used by winget and Chocolatey).
 PG_INSTALLATIONS_KEY = r"SOFTWARE\PostgreSQL\Installations"
@@ -81,16 +82,15 @@ _SC_STATES = {
     6: ServiceState.STOPPING,  # pause pending
     7: ServiceState.PAUSED,
 }
-_SC_STATE_LINE = re.compile(
-    rb":\s*([1-7])\s+(STOPPED|START_PENDING|STOP_PENDING|RUNNING|CONTINUE_PENDING|PAUSE_PENDING|PAUSED)\b"
-)
+# A pattern, compiled by `re` on first use (its cache): most runs never use it (issue 20, "Speed").
+_SC_STATE_LINE = rb":\s*([1-7])\s+(STOPPED|START_PENDING|STOP_PENDING|RUNNING|CONTINUE_PENDING|PAUSE_PENDING|PAUSED)\b"
 
 
 def parse_sc_query(returncode: int, output: bytes) -> ServiceState:
     """The state from `sc query NAME`, without reading any translated word."""
     if returncode == ERROR_SERVICE_DOES_NOT_EXIST:
         return ServiceState.ABSENT
-    match = _SC_STATE_LINE.search(output)
+    match = re.search(_SC_STATE_LINE, output)
     if match:
         return _SC_STATES[int(match.group(1))]
     if re.search(rb"\b1060\b", output):
@@ -106,7 +106,7 @@ def decode_console(raw: bytes, encoding: str = "utf-8") -> str:
         return raw.decode("utf-8", errors="replace")
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@record
 class CommandResult:
     returncode: int
     stdout: bytes = b""
@@ -123,7 +123,7 @@ class CommandResult:
         return decode_console(self.stdout + self.stderr, self.encoding).strip()
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@record
 class Elevation:
     """What came of ShellExecuteEx with the `runas` verb."""
 

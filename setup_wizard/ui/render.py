@@ -9,12 +9,12 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TextIO, cast
 
 from setup_wizard.messages import catalogue as catalogue_msg
 from setup_wizard.messages import finish as finish_msg
 from setup_wizard.messages import migrations as migrations_msg
+from setup_wizard.record import record
 from setup_wizard.results import Report, Status, Step
 
 if TYPE_CHECKING:
@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@record
 class Symbols:
     ok: str
     warn: str

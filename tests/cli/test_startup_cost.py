@@ -23,9 +23,9 @@ from setup_wizard.database.migration_files import load_migrations
 
 REPO = Path(__file__).resolve().parents[2]
 
-pytestmark = pytest.mark.slow  # real processes under -X importtime
+slow = pytest.mark.slow  # real processes under -X importtime
 
-# Loaded only when the connection fails, a migration is pending or a write fails.
+# Loaded only when the connection fails, a migration is pending, the schema drifts or a write fails.
 NOT_ON_THE_HAPPY_PATH = (
     "setup_wizard.machine.services",
     "setup_wizard.machine.password_reset",
@@ -34,13 +34,20 @@ NOT_ON_THE_HAPPY_PATH = (
     "setup_wizard.machine.windows_install",
     "setup_wizard.database.preview",
     "setup_wizard.database.writable",
+    "setup_wizard.database.repair",
     "questionary",
     "prompt_toolkit",
     "getpass",  # the OS login is libpq's default user: asked only when no source names one
 )
-# `check` without --report: no run of the database phase, no report file, no operating system line.
-NOT_IN_CHECK = ("setup_wizard.flow.database_phase", "setup_wizard.flow.agree", "setup_wizard.ui.reportfile",
-                "platform")
+# --dsn outside a backend folder: no backend .env to read as the backend does, no URL to parse, no .env
+# planned or written; and an up-to-date database takes no run lock.
+NOTHING_WRITTEN_WITH_DSN = ("setup_wizard.config.envfix", "setup_wizard.config.envwrite",
+                            "setup_wizard.config.dotenv_backend", "setup_wizard.config.backend_url",
+                            "setup_wizard.database.run_lock")
+# `check` without --report: no run of the database phase (nor its migration runner), no report file, no
+# operating system line.
+NOT_IN_CHECK = ("setup_wizard.flow.database_phase", "setup_wizard.database.migrate", "setup_wizard.flow.agree",
+                "setup_wizard.ui.reportfile", "platform")
 
 
 @pytest.fixture
@@ -62,13 +69,15 @@ def loaded_modules(*args: str, cwd: Path) -> tuple[int, set[str]]:
     return done.returncode, names
 
 
+@slow
 def test_check_loads_no_fix_no_run_phase_and_no_platform(migrated: Database, tmp_path: Path) -> None:
     code, names = loaded_modules("check", "--json", "--dsn", migrated.url, cwd=tmp_path)
     assert code in (0, 1)
     assert "setup_wizard.flow.checks" in names  # the run did get as far as the checklist
-    assert sorted(names.intersection(NOT_ON_THE_HAPPY_PATH + NOT_IN_CHECK)) == []
+    assert sorted(names.intersection(NOT_ON_THE_HAPPY_PATH + NOT_IN_CHECK + NOTHING_WRITTEN_WITH_DSN)) == []
 
 
+@slow
 def test_up_to_date_yes_loads_no_fix(migrated: Database, tmp_path: Path) -> None:
     env = clean_environ()
     first = subprocess.run([sys.executable, "-m", "setup_wizard", "--yes", "--json", "--dsn", migrated.url],
@@ -77,9 +86,10 @@ def test_up_to_date_yes_loads_no_fix(migrated: Database, tmp_path: Path) -> None
     code, names = loaded_modules("--yes", "--json", "--dsn", migrated.url, cwd=tmp_path)
     assert code == 0
     assert "setup_wizard.flow.database_phase" in names  # the run did reach the database
-    assert sorted(names.intersection(NOT_ON_THE_HAPPY_PATH)) == []
+    assert sorted(names.intersection(NOT_ON_THE_HAPPY_PATH + NOTHING_WRITTEN_WITH_DSN)) == []
 
 
+@slow
 def test_check_report_still_lists_the_operating_system(migrated: Database, tmp_path: Path) -> None:
     """The lazy imports are still made where they are used: the --report file and its OS line."""
     report = tmp_path / "report.md"
@@ -87,3 +97,25 @@ def test_check_report_still_lists_the_operating_system(migrated: Database, tmp_p
     assert code in (0, 1)
     assert {"platform", "setup_wizard.ui.reportfile"} <= names
     assert platform.system() in report.read_text(encoding="utf-8")
+
+
+def test_only_classes_compared_by_value_are_frozen_at_run_time() -> None:
+    """`frozen=True` generates __setattr__ and __delattr__ at import; a class compared and hashed by identity
+    (eq=False) is a `@record`, whose fields mypy keeps read-only (setup_wizard/record.py)."""
+    import dataclasses
+    import importlib
+    import pkgutil
+
+    import setup_wizard
+
+    frozen_by_identity = []
+    for info in pkgutil.walk_packages(setup_wizard.__path__, "setup_wizard."):
+        if info.name.endswith("__main__"):
+            continue
+        module = importlib.import_module(info.name)
+        for name, value in vars(module).items():
+            if isinstance(value, type) and value.__module__ == info.name and dataclasses.is_dataclass(value):
+                params = value.__dataclass_params__  # type: ignore[attr-defined]
+                if params.frozen and not params.eq:
+                    frozen_by_identity.append(f"{info.name}.{name}")
+    assert frozen_by_identity == []
