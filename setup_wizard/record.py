@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
 else:
 
-    def record(cls):
+    def record(cls: type[T]) -> type[T]:
         if cls.__doc__ is None:  # else dataclass() writes the signature in (inspect.signature: ~80 us a class)
             cls.__doc__ = cls.__name__
         return dataclass(eq=False, repr=False)(cls)
