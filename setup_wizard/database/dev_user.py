@@ -1,7 +1,7 @@
 """Dev user 1: without login the backend writes every conversation as user 1, so it must exist.
 
-The one reading of that fact (`dev_user_exists`, `dev_user_step`) and its fix (`create_dev_user`), whose
-`confirm` callback lets `--yes`, the wizard and `check` differ only in the answer.
+The one reading of that fact (`dev_user_step`, for `check`, the run and its last screen) and its fix
+(`create_dev_user`), whose `confirm` callback lets `--yes`, the wizard and `check` differ only in the answer.
 """
 
 from __future__ import annotations
@@ -26,23 +26,13 @@ DEV_USER_INSERT = (
 )
 
 
-def users_table(conn: psycopg.Connection[Any], schema: str | None = None) -> str | None:
+def users_table(conn: psycopg.Connection[Any]) -> str | None:
     """The backend's users table, schema-qualified and quoted (in the contract's schema, where the backend's
     unqualified queries find it, whatever else the search_path holds); None when there is none."""
     from setup_wizard.database.live_schema import quote_ident, schema_with
 
-    if schema is None:
-        schema, exists = schema_with(conn, "users")
-        return quote_ident(schema) + ".users" if exists else None
-    name = quote_ident(schema) + ".users"
-    return name if conn.execute("SELECT to_regclass(%s)", [name]).fetchone() not in (None, (None,)) else None
-
-
-def dev_user_exists(conn: psycopg.Connection[Any], schema: str | None = None) -> bool | None:
-    """Is user id 1 there (the backend's first chat needs it)? None when there is no users table of the
-    backend's: none in the contract's schema, or one whose id is not a number. The one reading of this
-    fact, for `check`, the run and its last screen. Read-only."""
-    return _dev_user_in(conn, users_table(conn, schema))
+    schema, exists = schema_with(conn, "users")
+    return quote_ident(schema) + ".users" if exists else None
 
 
 def _dev_user_in(conn: psycopg.Connection[Any], table: str | None) -> bool | None:

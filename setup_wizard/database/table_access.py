@@ -2,10 +2,10 @@
 fails the backend as it fails the wizard.
 
 A teammate who migrated as `postgres` leaves tables the backend's own role (often the database's owner,
-not the tables') may not even read. `access_problem` names each table (and the id sequences the tables
-own) the role lacks a privilege on, with their owners, and the fix: the owner hands the tables over
-(`ALTER TABLE ... OWNER TO`, which also lets the wizard apply later migrations) or grants what the
-backend needs. Read-only: the catalogue's privilege functions, no table is touched.
+not the tables') may not even read. `access` finds each table (and the id sequences the tables own) the
+role lacks a privilege on, with their owners; `problem_for` gives the fix: the owner hands the tables over
+(`ALTER TABLE ... OWNER TO`, which also lets the wizard apply later migrations) or grants what the backend
+needs. Read-only: the catalogue's privilege functions, no table is touched.
 """
 
 from __future__ import annotations
@@ -87,18 +87,8 @@ def access(conn: psycopg.Connection[Any], schema: str) -> tuple[list[Denied], in
     return found, int(rows[0][5]) if rows else 0
 
 
-def denied(conn: psycopg.Connection[Any], schema: str) -> list[Denied]:
-    """What this role may not use among the wanted tables in `schema` (and their sequences)."""
-    return access(conn, schema)[0]
-
-
-def access_problem(conn: psycopg.Connection[Any], schema: str) -> WizardError | None:
-    """`table_access_denied` with its fix, or None when the role may use every table there is."""
-    return problem_for(conn, denied(conn, schema))
-
-
 def problem_for(conn: psycopg.Connection[Any], found: list[Denied]) -> WizardError | None:
-    """`table_access_denied` for what `denied` found, or None when it found nothing."""
+    """`table_access_denied` for what `access` found, or None when it found nothing."""
     if not found:
         return None
     row = conn.execute("SELECT current_user").fetchone()
