@@ -15,8 +15,6 @@ from setup_wizard.machine.system import System
 from setup_wizard.messages import server as msg
 from setup_wizard.results import Report, Status, Step
 
-ACTIONS = ("start", "stop", "status", "autostart on", "autostart off")
-
 
 @dataclass
 class ServerReport(Report):
