@@ -5,15 +5,16 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 from typing import TextIO
 
 from setup_wizard.machine.shell import is_git_bash
 from setup_wizard.machine.system import Platform, running_platform
+from setup_wizard.record import record
 
 
-@dataclass(eq=False, repr=False)
+@record(frozen=False)
 class Environment:
     """What a run is given by its process: the standard streams, the environment, the folder, the platform."""
 

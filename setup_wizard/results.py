@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from enum import Enum
 from typing import Any
+
+from setup_wizard.record import record
 
 
 class Status(str, Enum):
@@ -15,7 +17,7 @@ class Status(str, Enum):
     INFO = "info"  # nothing wrong, nothing checked: a line to know (check's checkpoint tables)
 
 
-@dataclass(frozen=True)
+@record(eq=True)
 class Step:
     """One line of the outcome: a stable id, a status, Korean text and an optional fix."""
 
@@ -39,7 +41,7 @@ class Step:
         }
 
 
-@dataclass(frozen=True)
+@record(eq=True)
 class VerificationRow:
     """One row of the seed's verification table, with unique users really counted."""
 
@@ -57,7 +59,7 @@ class VerificationRow:
         }
 
 
-@dataclass(frozen=True)
+@record(eq=True)
 class MigrationOutcome:
     """What happened to one migration file in this run."""
 
@@ -75,7 +77,7 @@ class MigrationOutcome:
         }
 
 
-@dataclass
+@record(frozen=False)
 class Report:
     """Everything one run found and did."""
 

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import codecs
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 
 from setup_wizard.config.backend_layout import Layout, find_layout
@@ -62,6 +62,7 @@ from setup_wizard.config.settings import (
 )
 from setup_wizard.config.settings import DSN as DSN_SOURCE
 from setup_wizard.machine.system import running_platform
+from setup_wizard.record import record
 
 
 def _decode_for_backend(raw: bytes) -> tuple[str | None, str]:
@@ -132,7 +133,7 @@ def _dsn_parts(dsn: str) -> dict[str, str] | None:
     return fields
 
 
-@dataclass(eq=False, repr=False)
+@record(frozen=False)
 class _Found:
     """What the stages of backend_view learn, in order."""
 

@@ -25,11 +25,12 @@ import os
 import re
 import tempfile
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from datetime import datetime
 from pathlib import Path
 
 from setup_wizard.machine.system import Platform
+from setup_wizard.record import record
 
 APP = "setup_wizard"
 
@@ -70,7 +71,7 @@ def project_label(folder: Path) -> str:
     return f"{safe}-{hashlib.sha256(str(resolved).encode('utf-8', 'surrogateescape')).hexdigest()[:8]}"
 
 
-@dataclass(eq=False, repr=False)
+@record(frozen=False)
 class Backups:
     """Where this run keeps backups, and the ones it made (the last screen names them)."""
 

@@ -19,7 +19,6 @@ is never part of a description.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import replace
 from pathlib import Path
 from urllib.parse import quote
 
@@ -32,7 +31,7 @@ from setup_wizard.config.envwrite import EnvChange, SaveResult, parse_env_text, 
 from setup_wizard.config.load import find_key, load_settings
 from setup_wizard.config.settings import SourceKind
 from setup_wizard.messages import backend_settings as msg
-from setup_wizard.record import record
+from setup_wizard.record import record, replace
 
 REWRITE_UTF8 = "env_rewrite_utf8"
 ADD_URL = "env_add_database_url"

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 
 from setup_wizard import problems
@@ -40,6 +40,7 @@ from setup_wizard.config.settings import (
 from setup_wizard.errors import UsageError
 from setup_wizard.machine.system import running_platform
 from setup_wizard.messages import settings as msg
+from setup_wizard.record import record
 
 # SQLAlchemy driver suffixes the backend may carry: postgresql+psycopg://, +asyncpg, +psycopg2 ...
 _SCHEME = re.compile(r"^(postgres(?:ql)?)(\+[A-Za-z0-9_]+)?://", re.IGNORECASE)
@@ -143,7 +144,7 @@ def os_login_name(environ: Mapping[str, str]) -> str:
         return environ.get("USER") or environ.get("USERNAME") or "postgres"
 
 
-@dataclass(eq=False, repr=False)
+@record(frozen=False)
 class _Merge:
     """Values offered in rank order: the first one for a field wins, a later different one is a conflict."""
 

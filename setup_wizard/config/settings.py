@@ -8,14 +8,14 @@ How the sources are ranked and merged into one `Settings` (the backend's way) is
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import field
 from enum import Enum
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
 
 from setup_wizard.messages import settings as msg
-from setup_wizard.record import record
+from setup_wizard.record import record, replace
 
 FIELDS = ("host", "port", "user", "password", "dbname")
 
@@ -80,7 +80,7 @@ class SourceKind(str, Enum):
     LIBPQ_DEFAULT = "libpq-default"  # what libpq uses when the URL and PG* leave it out (key: field)
 
 
-@dataclass(frozen=True)
+@record(eq=True)
 class Source:
     """Where one setting's value came from (its kind, and the variable or key when there is one)."""
 

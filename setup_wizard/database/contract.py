@@ -15,7 +15,6 @@ and defaults that the models set in Python are not required of the database.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 from setup_wizard.record import record
 
@@ -68,7 +67,7 @@ class Unique:
         return self.name or f"{self.table}({', '.join(self.columns)}) UNIQUE"
 
 
-@dataclass(frozen=True)
+@record(eq=True)
 class ForeignKey:
     """A foreign key the backend needs, and how serious its absence is."""
 

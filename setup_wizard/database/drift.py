@@ -10,7 +10,7 @@ since the repairs compare the same rows. Read-only throughout.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import TYPE_CHECKING, Any
 
 from setup_wizard.database.contract import (
@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     import psycopg
 
 
-@dataclass(frozen=True)
+@record(eq=True)
 class Drift:
     """One object that is missing or not as the backend expects."""
 

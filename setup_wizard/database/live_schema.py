@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 import weakref
 from collections.abc import Callable, Hashable
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from setup_wizard import problems
@@ -53,7 +53,7 @@ _SCHEMA_SQL = """
 _TOKEN_SQL = ", {snapshot}()::text, current_setting('search_path'), current_user::text"
 
 
-@dataclass(eq=False, repr=False)
+@record(frozen=False)
 class LiveState:
     """Where the backend's tables are, and the facts already read while the database stayed as it is."""
 

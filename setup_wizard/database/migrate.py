@@ -25,7 +25,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import field
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
@@ -43,6 +43,7 @@ from setup_wizard.database.migration_history import (
 )
 from setup_wizard.errors import WizardError
 from setup_wizard.messages import migrations as msg
+from setup_wizard.record import record
 from setup_wizard.results import MigrationOutcome
 
 if TYPE_CHECKING:
@@ -57,7 +58,7 @@ RECREATABLE = "0003_chat_sessions.sql"
 TOUCHED_TABLES = tuple(table.name for table in CONTRACT.tables)
 
 
-@dataclass(eq=False, repr=False)
+@record(frozen=False)
 class RecreateInfo:
     """The schema --recreate kept the old sessions in, and the SQL that restores them."""
 
@@ -65,7 +66,7 @@ class RecreateInfo:
     restore_sql: str
 
 
-@dataclass(eq=False, repr=False)
+@record(frozen=False)
 class ApplyResult:
     """What one `Runner.apply` did: an outcome per file, and the recreate's details when there was one."""
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import time
-from dataclasses import dataclass, field
+from dataclasses import field
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
@@ -38,7 +38,7 @@ if TYPE_CHECKING:
     from setup_wizard.database.run_lock import Progress
 
 
-@dataclass(frozen=True)
+@record(eq=True)
 class Repair:
     """One change that brings part of the schema back to the contract."""
 

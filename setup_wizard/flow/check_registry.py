@@ -13,7 +13,7 @@ turns a check that crashes into one failed item carrying its error while the oth
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import TYPE_CHECKING, Any
 
 from setup_wizard import problems
@@ -41,7 +41,7 @@ if TYPE_CHECKING:
     from setup_wizard.machine.discovery import Discovery
 
 
-@dataclass(eq=False, repr=False)
+@record(frozen=False)
 class Context:
     """What every check may read; checks that learn something for later ones leave it here."""
 

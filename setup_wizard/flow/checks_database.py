@@ -12,7 +12,6 @@ first pass, whose findings choose its fixes, and its last screen (the final chec
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from setup_wizard import problems
@@ -31,6 +30,7 @@ from setup_wizard.messages import locks as locks_msg
 from setup_wizard.messages import login as login_msg
 from setup_wizard.messages import migrations as migrations_msg
 from setup_wizard.messages import schema as schema_msg
+from setup_wizard.record import replace
 from setup_wizard.results import Report, Status, Step
 
 if TYPE_CHECKING:

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterator
-from dataclasses import replace
 
 from setup_wizard import problems
 from setup_wizard.flow.check_registry import Check, Context, register
 from setup_wizard.messages import check as check_msg
 from setup_wizard.messages import install as install_msg
+from setup_wizard.record import replace
 from setup_wizard.results import Status, Step
 
 MIN_PYTHON = (3, 10)

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import contextlib
 import plistlib
-from dataclasses import dataclass
 from pathlib import Path
 
 from setup_wizard import problems
@@ -21,6 +20,7 @@ from setup_wizard.machine import local_cluster
 from setup_wizard.machine.shell import env_get
 from setup_wizard.machine.system import Platform, System
 from setup_wizard.messages import server as msg
+from setup_wizard.record import record
 from setup_wizard.results import Status, Step
 
 UNIT = "setup_wizard-postgres.service"
@@ -28,7 +28,7 @@ AGENT = "com.setup-wizard.postgres"
 STARTUP_FILE = "setup_wizard-postgres.cmd"
 
 
-@dataclass(frozen=True)
+@record(eq=True)
 class Entry:
     path: Path
     text: str

@@ -8,7 +8,6 @@ full-path command to show, which binaries can create a local development cluster
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path, PureWindowsPath
 
@@ -16,6 +15,7 @@ from setup_wizard.machine.real_system import RealSystem
 from setup_wizard.machine.shell import env_get
 from setup_wizard.machine.system import PG_INSTALLATIONS_KEY, PG_SERVICES_KEY, Platform, System
 from setup_wizard.messages import install as msg
+from setup_wizard.record import record
 
 PREFERRED_VERSION = "17"
 MINIMUM_SERVER_VERSION = 13
@@ -40,7 +40,7 @@ class Origin(Enum):
         return msg.ORIGINS[self.value]
 
 
-@dataclass(frozen=True)
+@record(eq=True)
 class Installation:
     """One PostgreSQL installation found on the machine."""
 
@@ -52,7 +52,7 @@ class Installation:
     port: int | None = None
 
 
-@dataclass(frozen=True)
+@record(eq=True)
 class Discovery:
     """Every installation found, the one chosen, and the psql on PATH."""
 

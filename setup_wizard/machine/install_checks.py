@@ -7,7 +7,6 @@ Each check returns a `Step`; a known problem comes from its catalogue entry (pro
 from __future__ import annotations
 
 import re
-from dataclasses import replace
 from pathlib import Path
 
 from setup_wizard import problems
@@ -18,6 +17,7 @@ from setup_wizard.machine.login_help import is_local
 from setup_wizard.machine.shell import Shell, command_line, detect_shell, git_bash_path
 from setup_wizard.machine.system import Platform, System
 from setup_wizard.messages import install as msg
+from setup_wizard.record import replace
 from setup_wizard.results import Status, Step
 
 

@@ -35,7 +35,6 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +46,7 @@ from setup_wizard.machine.reset_login import RELOAD_WAIT, set_password, verify
 from setup_wizard.machine.system import Elevation, Platform, System, running_platform
 from setup_wizard.machine.trust_rules import ResetFailed, ResetTarget, RestoreFailed, trusted
 from setup_wizard.messages import login as msg
+from setup_wizard.record import record
 from setup_wizard.results import Status, Step
 
 HELPER_TIMEOUT = 180.0  # the elevated helper restores the file by itself after this long
@@ -56,7 +56,7 @@ AskPassword = Callable[[str], str]
 Say = Callable[[str], None]
 
 
-@dataclass(frozen=True)
+@record(eq=True)
 class ResetOutcome:
     done: bool
     step: Step | None  # what to show (None: declined, nothing happened)

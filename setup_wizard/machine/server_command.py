@@ -6,17 +6,18 @@ object: running, port, folder, version, log file).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
 
 from setup_wizard import problems
 from setup_wizard.machine import local_cluster
 from setup_wizard.machine.system import System
 from setup_wizard.messages import server as msg
+from setup_wizard.record import record
 from setup_wizard.results import Report, Status, Step
 
 
-@dataclass
+@record(frozen=False)
 class ServerReport(Report):
     server: dict[str, Any] = field(default_factory=dict)
 

@@ -6,7 +6,6 @@ connections (elevated on Windows: one UAC prompt).
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 from enum import Enum
 
 from setup_wizard import problems
@@ -17,6 +16,7 @@ from setup_wizard.machine.fix import Confirm, FixOutcome, Say
 from setup_wizard.machine.login_help import Cluster, debian_clusters, is_local
 from setup_wizard.machine.system import CommandResult, Platform, ServiceState, System
 from setup_wizard.messages import server as msg
+from setup_wizard.record import record
 from setup_wizard.results import Status, Step
 
 SERVICE_WAIT_SECONDS = 30.0
@@ -33,7 +33,7 @@ class ServiceKind(Enum):
     USER = "user"
 
 
-@dataclass(frozen=True)
+@record(eq=True)
 class Service:
     """A server this machine can start: a Windows service, a systemd unit, a Debian cluster, brew."""
 

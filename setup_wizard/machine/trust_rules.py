@@ -13,11 +13,11 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 from setup_wizard.machine.system import CommandResult, System
 from setup_wizard.messages import login as msg
+from setup_wizard.record import record
 
 BACKUP_SUFFIX = ".setup_wizard-backup"
 MARK = b"# setup_wizard: temporary password-reset rules; the original is in pg_hba.conf" + BACKUP_SUFFIX.encode()
@@ -40,7 +40,7 @@ class RestoreFailed(Exception):
         self.backup = backup
 
 
-@dataclass(frozen=True)
+@record(eq=True)
 class ResetTarget:
     """Where the server's access rules live and how to make the server read them again."""
 

@@ -6,9 +6,8 @@ section).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from setup_wizard.exitcodes import ExitCode
+from setup_wizard.record import record
 
 # A known failure is data: a stable code -> title, cause, numbered steps (or one hint) and the exit code it
 # ends a run with. Each entry sits in the section of its topic. Only setup_wizard/problems.py reads the entries
@@ -16,7 +15,7 @@ from setup_wizard.exitcodes import ExitCode
 # line in README.ko.md).
 
 
-@dataclass(frozen=True)
+@record(eq=True)
 class Problem:
     """A known failure: title, cause, numbered steps and the exit code it ends a run with.
 

@@ -9,9 +9,11 @@ the run loaded.
 
 from __future__ import annotations
 
+import dataclasses
 import platform
 import subprocess
 import sys
+from dataclasses import field
 from pathlib import Path
 
 import pytest
@@ -20,6 +22,7 @@ from support.program import clean_environ
 
 from setup_wizard.database.migrate import Runner
 from setup_wizard.database.migration_files import load_migrations
+from setup_wizard.record import is_record, record, replace, values
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -99,23 +102,78 @@ def test_check_report_still_lists_the_operating_system(migrated: Database, tmp_p
     assert platform.system() in report.read_text(encoding="utf-8")
 
 
-def test_only_classes_compared_by_value_are_frozen_at_run_time() -> None:
-    """`frozen=True` generates __setattr__ and __delattr__ at import; a class compared and hashed by identity
-    (eq=False) is a `@record`, whose fields mypy keeps read-only (setup_wizard/record.py)."""
+def test_no_class_of_the_package_is_built_by_dataclasses() -> None:
+    """dataclass() compiles each class's methods with exec at import (0.13-0.55 ms a class); the package's
+    value classes are `@record`s, whose methods are shared (setup_wizard/record.py)."""
     import dataclasses
     import importlib
     import pkgutil
 
     import setup_wizard
 
-    frozen_by_identity = []
+    built_by_dataclasses, records = [], 0
     for info in pkgutil.walk_packages(setup_wizard.__path__, "setup_wizard."):
         if info.name.endswith("__main__"):
             continue
         module = importlib.import_module(info.name)
         for name, value in vars(module).items():
-            if isinstance(value, type) and value.__module__ == info.name and dataclasses.is_dataclass(value):
-                params = value.__dataclass_params__  # type: ignore[attr-defined]
-                if params.frozen and not params.eq:
-                    frozen_by_identity.append(f"{info.name}.{name}")
-    assert frozen_by_identity == []
+            if isinstance(value, type) and value.__module__ == info.name:
+                if dataclasses.is_dataclass(value):
+                    built_by_dataclasses.append(f"{info.name}.{name}")
+                records += is_record(value)
+    assert built_by_dataclasses == []
+    assert records > 60
+
+
+@record
+class _Point:
+    x: int
+    y: int = 0
+    tags: list[str] = field(default_factory=list)
+
+
+@record(eq=True)
+class _Key:
+    name: str
+    note: str = field(default="", compare=False)
+
+
+@record(eq=True)
+class _Named(_Key):
+    number: int = 1
+
+
+@dataclasses.dataclass
+class _PointAsDataclass:
+    x: int
+    y: int = 0
+    tags: list[str] = field(default_factory=list)
+
+
+@pytest.mark.parametrize(("args", "kwargs"), [
+    ((1,), {}), ((1, 2), {}), ((), {"x": 1, "y": 2}), ((1,), {"tags": ["a"]}),
+    ((), {}), ((1, 2, [], 4), {}), ((1,), {"x": 2}), ((1,), {"z": 2}),
+])
+def test_a_record_is_built_as_a_dataclass_is(args: tuple[object, ...], kwargs: dict[str, object]) -> None:
+    def build(cls: type) -> object:
+        try:
+            return values(cls(*args, **kwargs)) if cls is _Point else dataclasses.asdict(cls(*args, **kwargs))
+        except TypeError:
+            return TypeError
+
+    assert build(_Point) == build(_PointAsDataclass)
+
+
+def test_record_defaults_factories_equality_and_replace() -> None:
+    first, second = _Point(1), _Point(1)
+    first.tags.append("a")
+    assert second.tags == [] and _Point.y == 0 and not hasattr(_Point, "tags")  # a fresh list each time
+    assert first != second and len({first, second}) == 2  # by identity
+    assert _Key("a", "one") == _Key("a", "two") and hash(_Key("a", "one")) == hash(_Key("a", "two"))
+    assert _Key("a") != _Key("b") and _Key("a") != _Named("a")
+    assert repr(_Key("a")) == "_Key(name='a', note='')"
+    assert values(_Named("a", number=3)) == {"name": "a", "note": "", "number": 3}
+    moved = replace(first, y=5)
+    assert (moved.x, moved.y, moved.tags) == (1, 5, ["a"]) and (first.x, first.y) == (1, 0)
+    with pytest.raises(TypeError):
+        replace(first, z=1)

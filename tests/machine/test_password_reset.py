@@ -10,7 +10,6 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import replace
 from pathlib import Path
 
 import psycopg
@@ -24,6 +23,7 @@ from setup_wizard.machine import reset_login, trust_rules
 from setup_wizard.machine.discovery import Discovery, Installation, Origin
 from setup_wizard.machine.real_system import RealSystem
 from setup_wizard.machine.system import ERROR_CANCELLED, Elevation, Platform
+from setup_wizard.record import replace
 from setup_wizard.results import Status
 
 OLD = "old-pw"

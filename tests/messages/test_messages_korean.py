@@ -13,11 +13,11 @@ import importlib
 import pkgutil
 import re
 from collections.abc import Iterator
-from dataclasses import fields, is_dataclass
 from types import ModuleType
 
 from setup_wizard import messages
 from setup_wizard.database.migration_files import load_migrations
+from setup_wizard.record import is_record, values
 
 # argparse's own English messages, matched to translate them; never shown.
 NOT_SHOWN = frozenset({"ARGPARSE_TRANSLATIONS"})
@@ -56,9 +56,9 @@ def user_texts() -> Iterator[tuple[str, str]]:
         elif isinstance(value, (tuple, list)):
             for number, item in enumerate(value):
                 yield from walk(f"{name}[{number}]", item)
-        elif is_dataclass(value) and not isinstance(value, type):
-            for field in fields(value):
-                yield from walk(f"{name}.{field.name}", getattr(value, field.name))
+        elif is_record(value) and not isinstance(value, type):
+            for field, item in values(value).items():
+                yield from walk(f"{name}.{field}", item)
 
     for section in message_sections():
         for name in dir(section):

@@ -9,18 +9,18 @@ from __future__ import annotations
 import json
 import os
 import sys
-from dataclasses import asdict
 from pathlib import Path
 
 
 def _installations(extra_env: dict[str, str]) -> object:
     from setup_wizard.machine.discovery import discover
     from setup_wizard.machine.real_system import RealSystem
+    from setup_wizard.record import values
 
     environ = dict(os.environ)  # upper-case keys, as Windows gives them
     environ.update(extra_env)
     found = discover(RealSystem(environ))
-    return [{**asdict(i), "bindir": str(i.bindir), "datadir": str(i.datadir) if i.datadir else None,
+    return [{**values(i), "bindir": str(i.bindir), "datadir": str(i.datadir) if i.datadir else None,
              "origin": i.origin.value}
             for i in found.installations]
 
