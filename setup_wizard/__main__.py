@@ -1,4 +1,7 @@
+import gc
 import sys
+
+gc.disable()  # before the first import, for the reason main_entry gives
 
 try:
     from setup_wizard.cli import main_entry

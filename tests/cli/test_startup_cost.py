@@ -177,3 +177,41 @@ def test_record_defaults_factories_equality_and_replace() -> None:
     assert (moved.x, moved.y, moved.tags) == (1, 5, ["a"]) and (first.x, first.y) == (1, 0)
     with pytest.raises(TypeError):
         replace(first, z=1)
+
+
+# `python -m setup_wizard ARGS` whose exit writes whether the cyclic garbage collector was on.
+GC_PROBE = """
+import atexit, gc, runpy, sys
+state = sys.argv[1]
+atexit.register(lambda: open(state, "w").write(str(gc.isenabled())))
+sys.argv = ["setup_wizard", *sys.argv[2:]]
+runpy.run_module("setup_wizard", run_name="__main__", alter_sys=True)
+"""
+
+
+@slow
+def test_a_short_run_goes_without_the_cyclic_collector(migrated: Database, tmp_path: Path) -> None:
+    state = tmp_path / "gc.txt"
+    done = subprocess.run([sys.executable, "-c", GC_PROBE, str(state), "check", "--json", "--dsn", migrated.url],
+                          cwd=tmp_path, env=clean_environ(), stdin=subprocess.DEVNULL, capture_output=True,
+                          timeout=120)
+    assert done.returncode in (0, 1), done.stderr.decode(errors="replace")[-2000:]
+    assert state.read_text(encoding="utf-8") == "False"
+
+
+@slow
+def test_the_interactive_walk_turns_the_collector_back_on(tmp_path: Path) -> None:
+    import pexpect
+
+    from setup_wizard.messages import backend_settings
+
+    state = tmp_path / "gc.txt"
+    child = pexpect.spawn(sys.executable, ["-c", GC_PROBE, str(state)], cwd=str(tmp_path),
+                          env=clean_environ(TERM="xterm", PROMPT_TOOLKIT_NO_CPR="1", COLUMNS="200", LINES="50"),
+                          encoding="utf-8", codec_errors="replace", timeout=30, dimensions=(50, 200))
+    child.expect(backend_settings.ASK_CONTINUE_WITHOUT_BACKEND.split("?")[0][:20])
+    child.sendcontrol("c")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 130
+    assert state.read_text(encoding="utf-8") == "True"
