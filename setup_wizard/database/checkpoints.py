@@ -43,12 +43,9 @@ def library_version() -> str | None:
     """The installed library's package version, for the report."""
     if not library_installed():
         return None
-    from importlib.metadata import PackageNotFoundError, version
+    from setup_wizard.packages import installed_version
 
-    try:
-        return version(PACKAGE)
-    except PackageNotFoundError:
-        return None
+    return installed_version(PACKAGE)
 
 
 @functools.cache

@@ -44,17 +44,17 @@ def check_python(ctx: Context) -> Iterator[Step]:
 
 @register(CHECKS, "packages", check_msg.STEP_PACKAGES)
 def check_packages(ctx: Context) -> Iterator[Step]:
-    from importlib.metadata import PackageNotFoundError, version
-
     from setup_wizard.database import checkpoints
+    from setup_wizard.packages import installed_version
 
     found: list[str] = []
     missing: list[str] = []
     for name in REQUIRED_PACKAGES:
-        try:
-            found.append(f"{name} {version(name)}")
-        except PackageNotFoundError:
+        version = installed_version(name)
+        if version is None:
             missing.append(name)
+        else:
+            found.append(f"{name} {version}")
     more: list[str] = []
     if "psycopg" not in missing:
         import psycopg
