@@ -229,12 +229,13 @@ def _emit(env: Environment, report: Report, options: Options | None, no_color: b
                 render.write_plain(env.stderr, text)
         return
     console = render.make_console(env.stdout, no_color=no_color, environ=env.environ)
-    if options is not None and options.command == "server":
-        render.render_steps(console, report, render.symbols_for(env.stdout), verbose=options.verbose)
-        return
-    render.render_report(console, report, render.symbols_for(env.stdout),
-                         check=options is not None and options.command == "check",
-                         verbose=options is not None and options.verbose)
+    with console:  # drawn whole, then written at once (rich buffers until the end of the block)
+        if options is not None and options.command == "server":
+            render.render_steps(console, report, render.symbols_for(env.stdout), verbose=options.verbose)
+            return
+        render.render_report(console, report, render.symbols_for(env.stdout),
+                             check=options is not None and options.command == "check",
+                             verbose=options is not None and options.verbose)
 
 
 def _wizard(options: Options, env: Environment, no_color: bool) -> Report:

@@ -102,7 +102,7 @@ def make_console(stream: TextIO, no_color: bool = False, width: int | None = Non
     height: int | None = 25
     if width is None:
         width, height = terminal_size(stream, environ)
-    return Console(
+    console = Console(
         file=cast("TextIO", TrimmedStream(stream)),
         no_color=no_color,
         highlight=False,
@@ -115,6 +115,10 @@ def make_console(stream: TextIO, no_color: bool = False, width: int | None = Non
         # The passed-in environment, not the process's: FORCE_COLOR, TERM and friends come from it too.
         _environ=environ,
     )
+    # Sized once: without a width (a pipe, a file) rich would ask the three standard streams for their
+    # terminal's size again for every line it prints.
+    console.size = console.size
+    return console
 
 
 def symbols_for(stream: TextIO) -> Symbols:
