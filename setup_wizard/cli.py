@@ -381,12 +381,13 @@ def main_entry() -> NoReturn:
     # `check` on the reference machine; issue 20, "Speed"). Memory is still freed by reference counting;
     # the interactive walk, which lasts as long as the person takes, turns the collector back on.
     gc.disable()
-    from setup_wizard.process import guard_standard_streams, handle_sigterm
+    from setup_wizard.process import QuickExit, guard_standard_streams, handle_sigterm
 
+    leave = QuickExit()  # first: its atexit function must run last
     guard_standard_streams()  # `| head -1`, `>&-`: quiet, with the result's exit code
     handle_sigterm()  # like Ctrl+C, exit 143
     try:
         code = main()
     except KeyboardInterrupt as stop:  # pressed again while main() was reporting the first one
         code = int(ExitCode.TERMINATED if _is_sigterm(stop) else ExitCode.INTERRUPTED)
-    sys.exit(code)
+    leave.exit(code)

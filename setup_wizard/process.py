@@ -9,10 +9,13 @@
   reads as end of input: `--yes` and `check` never read it, and without a terminal nothing is asked).
 - SIGTERM (`kill`, a service manager, an IDE's stop button) raises Terminated, a KeyboardInterrupt: psycopg
   then cancels the running statement, the open transaction rolls back, and cli maps it to exit 143.
+- The end: once the result is written, the process leaves without tearing the interpreter down (see
+  `QuickExit`).
 """
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import errno
 import io
@@ -20,7 +23,7 @@ import os
 import signal
 import sys
 from types import FrameType
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
 from setup_wizard.errors import Terminated
 from setup_wizard.machine.system import running_platform
@@ -130,3 +133,32 @@ def handle_sigterm() -> None:
     """SIGTERM behaves like Ctrl+C (see Terminated). Main thread only, as Python requires."""
     with contextlib.suppress(ValueError, AttributeError, OSError):
         signal.signal(signal.SIGTERM, _on_sigterm)
+
+
+class QuickExit:
+    """The process's last step: after everything Python runs at exit, leave without the interpreter's teardown.
+
+    A normal exit, after the atexit functions, tears the interpreter down: it clears every module and
+    frees every object one by one, which nothing here needs (the connection is closed, every file written
+    and closed, the output flushed below). That took 27 ms of a `check` on the reference machine, 20 ms
+    even for a bare psycopg process (issue 20, "Speed"). Created first thing, so that its atexit function
+    runs last (Python runs them in reverse order): the other threads have been waited for and every other
+    atexit function (logging, temporary folders) has run; then the standard streams are flushed and the
+    process ends with the run's exit code. An exception nobody caught leaves through Python's own exit.
+    """
+
+    def __init__(self) -> None:
+        self.code: int | None = None
+        atexit.register(self._last)
+
+    def exit(self, code: int) -> NoReturn:
+        self.code = code
+        sys.exit(code)
+
+    def _last(self) -> None:
+        if self.code is None:
+            return
+        for stream in (sys.stdout, sys.stderr):
+            with contextlib.suppress(Exception):  # a reader gone or a full disk: the exit code stays
+                stream.flush()
+        os._exit(self.code)

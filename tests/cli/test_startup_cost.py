@@ -10,6 +10,7 @@ the run loaded.
 from __future__ import annotations
 
 import dataclasses
+import json
 import platform
 import subprocess
 import sys
@@ -22,6 +23,7 @@ from support.program import clean_environ
 
 from setup_wizard.database.migrate import Runner
 from setup_wizard.database.migration_files import load_migrations
+from setup_wizard.messages import finish as finish_msg
 from setup_wizard.record import is_record, record, replace, values
 
 REPO = Path(__file__).resolve().parents[2]
@@ -179,13 +181,15 @@ def test_record_defaults_factories_equality_and_replace() -> None:
         replace(first, z=1)
 
 
-# `python -m setup_wizard ARGS` whose exit writes whether the cyclic garbage collector was on.
+# `python -m setup_wizard ARGS` that writes, on its way out, whether the cyclic garbage collector was on.
 GC_PROBE = """
-import atexit, gc, runpy, sys
+import gc, runpy, sys
 state = sys.argv[1]
-atexit.register(lambda: open(state, "w").write(str(gc.isenabled())))
 sys.argv = ["setup_wizard", *sys.argv[2:]]
-runpy.run_module("setup_wizard", run_name="__main__", alter_sys=True)
+try:
+    runpy.run_module("setup_wizard", run_name="__main__", alter_sys=True)
+finally:
+    open(state, "w").write(str(gc.isenabled()))
 """
 
 
@@ -215,3 +219,45 @@ def test_the_interactive_walk_turns_the_collector_back_on(tmp_path: Path) -> Non
     child.close()
     assert child.exitstatus == 130
     assert state.read_text(encoding="utf-8") == "True"
+
+
+# `python -m setup_wizard ARGS` beside an object whose destructor only the interpreter's teardown calls, and
+# an atexit function registered while the run is under way (as a library does on first use).
+TEARDOWN_PROBE = """
+import atexit, runpy, sys
+import setup_wizard.cli as cli
+
+class TornDown:
+    def __del__(self):
+        sys.stderr.write("torn down\\n")
+
+kept = TornDown()
+state, real_main = sys.argv[1], cli.main
+
+def main(*args):
+    atexit.register(lambda: open(state, "w").write("atexit ran"))
+    return real_main(*args)
+
+cli.main = main
+sys.argv = ["setup_wizard", *sys.argv[2:]]
+runpy.run_module("setup_wizard", run_name="__main__", alter_sys=True)
+"""
+
+
+@slow
+@pytest.mark.parametrize("args", [("check", "--json"), ("--yes",)])
+def test_the_process_leaves_without_the_interpreters_teardown(migrated: Database, tmp_path: Path,
+                                                             args: tuple[str, ...]) -> None:
+    """Every atexit function runs and the whole result is written, with the run's exit code; the
+    interpreter's teardown (clearing every module, freeing every object) is skipped."""
+    state = tmp_path / "atexit.txt"
+    done = subprocess.run([sys.executable, "-c", TEARDOWN_PROBE, str(state), *args, "--dsn", migrated.url],
+                          cwd=tmp_path, env=clean_environ(), stdin=subprocess.DEVNULL, capture_output=True,
+                          text=True, encoding="utf-8", timeout=120)
+    assert done.returncode in (0, 1), done.stderr[-2000:]
+    assert state.read_text(encoding="utf-8") == "atexit ran"
+    assert "torn down" not in done.stderr
+    if "--json" in args:
+        assert json.loads(done.stdout)["ok"] is (done.returncode == 0)
+    else:
+        assert done.returncode == 0 and finish_msg.SUMMARY_OK in done.stdout  # the last screen, whole
