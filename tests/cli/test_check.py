@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import io
 import os
 import subprocess
 import sys
@@ -12,8 +11,9 @@ from urllib.parse import quote
 
 import psycopg
 import pytest
+from support.checklist import items, needs_langgraph
 from support.databases import Database
-from support.dbstate import add_sample_data, hand_migrate, snapshot
+from support.dbstate import add_sample_data, hand_migrate, migrate, run_sql, snapshot
 from support.pgserver import free_port
 from support.program import PASSWORD, assert_no_secret, clean_environ, run_inprocess
 from support.recorded import windows_two_versions
@@ -21,29 +21,16 @@ from support.recorded import windows_two_versions
 from setup_wizard.database import checkpoints
 from setup_wizard.database.contract import FAIL, WARN
 from setup_wizard.database.drift import find_drift
-from setup_wizard.database.migrate import Runner
 from setup_wizard.database.migration_files import load_migrations
 from setup_wizard.database.server_facts import version_status
-from setup_wizard.environment import Environment
 from setup_wizard.flow.check_registry import Check
-from setup_wizard.flow.checks import REGISTRY, run_all
-from setup_wizard.flow.options import Options
-from setup_wizard.machine.system import Platform, System
+from setup_wizard.flow.checks import REGISTRY
+from setup_wizard.machine.system import Platform
 from setup_wizard.results import Report, Status, Step
 from setup_wizard.scrub import Scrubber
 
-needs_langgraph = pytest.mark.skipif(not checkpoints.library_installed(),
-                                     reason="pip install .[checkpoints] (langgraph-checkpoint-postgres)")
-
 SECRET_KEY = "sk-recognisable-secret-key-7731"
 MONGO_PASSWORD = "mongo-pw-5521"
-
-
-def migrate(database: Database, dev_user: bool = True) -> None:
-    with database.connect() as conn:
-        Runner(conn, load_migrations()).apply()
-        if dev_user:
-            conn.execute("INSERT INTO users (id, email, type) VALUES (1, 'dev@example.com', 'ADMIN')")
 
 
 def write_env(folder: Path, url: str, *, mode: int = 0o600, extra: str = "") -> Path:
@@ -60,11 +47,6 @@ def write_env(folder: Path, url: str, *, mode: int = 0o600, extra: str = "") -> 
     return path
 
 
-def run_sql(database: Database, text: str, params: object = None) -> None:
-    with database.connect() as conn:
-        conn.execute(text.encode() if params is None else text, params)  # type: ignore[arg-type]
-
-
 def backend_url(database: Database, scheme: str = "postgresql+psycopg") -> str:
     return database.url.replace("postgresql://", f"{scheme}://")
 
@@ -73,17 +55,6 @@ def git(folder: Path, *args: str) -> None:
     subprocess.run(["git", "-C", str(folder), *args], check=True, capture_output=True,
                    env={**clean_environ(), "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com",
                         "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.com"})
-
-
-def items(folder: Path, *, dsn: str | None = None, environ: dict[str, str] | None = None,
-          system: System | None = None, checks: list[Check] | None = None,
-          report: Path | None = None) -> dict[str, Step]:
-    """The checklist computed in-process through the same door the command uses."""
-    result = run_all(Options(command="check", dsn=dsn, report=report),
-                     Environment(stdin=io.StringIO(), stdout=io.StringIO(), stderr=io.StringIO(),
-                                 environ=environ if environ is not None else clean_environ(), cwd=folder),
-                     lambda _text: None, checks=checks, system=system)
-    return {step.id: step for step in result.steps}
 
 
 def statuses(steps: dict[str, Step]) -> dict[str, str]:

@@ -6,7 +6,7 @@ from importlib.metadata import version
 from pathlib import Path
 
 import pytest
-from cli.test_check import items
+from support.checklist import items
 
 from setup_wizard.flow import checks_machine
 from setup_wizard.flow.checks import REGISTRY

@@ -11,10 +11,10 @@ from pathlib import Path
 from typing import TypeVar
 
 import pytest
-from cli.test_check import run_sql
 from support.databases import Database
-from support.dbstate import add_sample_data
+from support.dbstate import add_sample_data, run_sql
 from support.program import run_inprocess
+from support.wizard_walk import walk
 
 from setup_wizard.messages import backend_needs as backend_needs_msg
 from setup_wizard.messages import finish as finish_msg
@@ -77,8 +77,6 @@ def test_an_up_to_date_yes_reads_the_checklist_once_and_changes_nothing(
 
 
 def test_the_wizard_on_an_up_to_date_database_reads_the_checklist_once(database: Database, tmp_path: Path) -> None:
-    from screens.test_wizard import walk
-
     up_to_date(database, tmp_path)
     (report, prompter, screen), text = logged(database, lambda: walk(tmp_path, database.url, []))
     assert report.ok and prompter.questions == [], screen

@@ -12,10 +12,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cli.test_check import migrate, run_sql
-from database.test_schema import MODELS_DDL
 from support.databases import Database
-from support.dbstate import add_sample_data, hand_migrate
+from support.dbstate import MODELS_DDL, add_sample_data, hand_migrate, migrate, run_sql
 from support.program import run_inprocess
 
 Verdict = list[tuple[str, str, str | None]]

@@ -13,13 +13,12 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from cli.test_check import needs_langgraph
-from database.test_schema import MODELS_DDL
-from screens.test_wizard import CP, walk
 from support import SUPPORT
+from support.checklist import needs_langgraph
 from support.databases import Database
-from support.dbstate import add_sample_data, planned, snapshot
+from support.dbstate import MODELS_DDL, add_sample_data, planned, snapshot
 from support.program import backend_form, clean_environ, run_cli, run_inprocess
+from support.wizard_walk import CP, walk
 
 from setup_wizard.database.drift import find_drift
 from setup_wizard.database.preview import describe_pending

@@ -8,8 +8,10 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from support.checklist import items
 from support.databases import Database
 from support.dbstate import DATA_QUERIES, add_sample_data, counting_triggers, hand_migrate, snapshot
+from support.probe_migration import PROBE, probe_dir
 
 from setup_wizard.database.drift import find_drift
 from setup_wizard.database.migrate import MigrationError, Runner
@@ -305,35 +307,7 @@ PREVIOUS_RELEASE = {
     "0005_chat_messages.sql": "ceda23938c6925620850154ea206a5896c66da49b887f8edb7f0851a3d2d8a0c",
 }
 
-PROBE = """-- 0099_probe.sql: a migration nothing in the code knows about.
--- setup_wizard:plan-when: SELECT WHERE to_regclass('users') IS NULL
--- setup_wizard:plan: 비어 있는 시험용 표를 만듭니다.
--- setup_wizard:plan-when: SELECT count(*) AS users FROM users HAVING count(*) > 0
--- setup_wizard:plan: 사용자 {users}명을 시험용 표에 적습니다.
--- setup_wizard:plan: 비어 있는 시험용 표를 만듭니다.
--- setup_wizard:notice: probe-written 시험용 표에 사용자 {users}명을 적었습니다 ({table}).
-CREATE TABLE IF NOT EXISTS probe (user_id integer);
-DO $$
-DECLARE n bigint;
-BEGIN
-    INSERT INTO probe SELECT id FROM users;
-    GET DIAGNOSTICS n = ROW_COUNT;
-    RAISE NOTICE 'setup_wizard:probe-written users=% table=%', n, 'probe (user_id)';
-END
-$$;
-"""
-
-
-def probe_dir(tmp_path: Path) -> Path:
-    folder = tmp_path / "sql"
-    shutil.copytree(sql_dir(), folder)
-    (folder / "0099_probe.sql").write_text(PROBE, "utf-8")
-    return folder
-
-
 def test_a_database_recorded_by_the_previous_release_counts_as_applied(database: Database, tmp_path: Path) -> None:
-    from cli.test_check import items
-
     assert set(PREVIOUS_RELEASE) <= {m.name for m in load_migrations()}
     apply(database)
     with database.connect() as conn:

@@ -8,9 +8,9 @@ from typing import Any
 
 import psycopg
 import pytest
-from cli.test_check import items, run_sql
+from support.checklist import items
 from support.databases import Database
-from support.dbstate import add_sample_data, hand_migrate, noticed, planned
+from support.dbstate import MODELS_DDL, add_sample_data, hand_migrate, noticed, planned, run_sql
 
 from setup_wizard.database import contract, live_schema
 from setup_wizard.database.contract import COUNTING_PATTERN
@@ -127,72 +127,7 @@ def test_the_verification_counts_users_exactly_with_and_without_the_user_key(dat
 
 
 # --- a database made by the backend's own models ------------------------------------------------------------
-
-# What Base.metadata.create_all emits for the backend's models (app/models/users.py, chat.py, memory.py,
-# session.py at 0564bfb): PostgreSQL's own constraint names, ascending indexes, extra ix_* indexes and no
-# database defaults where the model sets them in Python.
-MODELS_DDL = """
-CREATE TYPE usertype AS ENUM ('ADMIN', 'USER', 'AGENT');
-CREATE TABLE users (
-    id SERIAL NOT NULL, email VARCHAR(200) NOT NULL, type usertype NOT NULL, is_active BOOLEAN,
-    created_at TIMESTAMP WITH TIME ZONE DEFAULT now(), updated_at TIMESTAMP WITH TIME ZONE, PRIMARY KEY (id));
-CREATE UNIQUE INDEX ix_users_email ON users (email);
-CREATE INDEX ix_users_id ON users (id);
-CREATE TABLE chat_sessions (
-    session_id VARCHAR(100) NOT NULL, user_id INTEGER NOT NULL, title VARCHAR(200) NOT NULL, last_message TEXT,
-    message_count INTEGER, created_at TIMESTAMP WITH TIME ZONE DEFAULT now() NOT NULL,
-    updated_at TIMESTAMP WITH TIME ZONE DEFAULT now() NOT NULL, is_active BOOLEAN, metadata JSONB,
-    PRIMARY KEY (session_id), FOREIGN KEY(user_id) REFERENCES users (id) ON DELETE CASCADE);
-CREATE INDEX idx_chat_sessions_user_id ON chat_sessions (user_id);
-CREATE INDEX idx_chat_sessions_updated_at ON chat_sessions (updated_at);
-CREATE INDEX idx_chat_sessions_user_updated ON chat_sessions (user_id, updated_at);
-CREATE INDEX ix_chat_sessions_user_id ON chat_sessions (user_id);
-CREATE TABLE chat_messages (
-    id UUID NOT NULL, session_id VARCHAR(100) NOT NULL, sender_type VARCHAR(20) NOT NULL, content TEXT NOT NULL,
-    created_at TIMESTAMP WITH TIME ZONE DEFAULT now(), PRIMARY KEY (id),
-    FOREIGN KEY(session_id) REFERENCES chat_sessions (session_id) ON DELETE CASCADE);
-CREATE INDEX ix_chat_messages_session_id ON chat_messages (session_id);
-CREATE TABLE sessions (
-    session_id VARCHAR(100) NOT NULL, user_id INTEGER, metadata TEXT,
-    created_at TIMESTAMP WITH TIME ZONE DEFAULT now() NOT NULL, expires_at TIMESTAMP WITH TIME ZONE NOT NULL,
-    last_activity TIMESTAMP WITH TIME ZONE DEFAULT now() NOT NULL, request_count INTEGER NOT NULL,
-    PRIMARY KEY (session_id));
-CREATE INDEX idx_expires_at ON sessions (expires_at);
-CREATE INDEX ix_sessions_session_id ON sessions (session_id);
-CREATE INDEX ix_sessions_user_id ON sessions (user_id);
-CREATE TABLE conversation_memories (
-    id UUID NOT NULL, user_id INTEGER NOT NULL, query TEXT NOT NULL, response_summary TEXT NOT NULL,
-    relevance VARCHAR(20) NOT NULL, intent_detected VARCHAR(50), entities_mentioned JSONB,
-    created_at TIMESTAMP WITH TIME ZONE DEFAULT now() NOT NULL, conversation_metadata JSONB,
-    session_id VARCHAR(100), PRIMARY KEY (id),
-    FOREIGN KEY(user_id) REFERENCES users (id) ON DELETE CASCADE,
-    FOREIGN KEY(session_id) REFERENCES chat_sessions (session_id) ON DELETE CASCADE);
-CREATE INDEX idx_conv_mem_user_created ON conversation_memories (user_id, created_at);
-CREATE INDEX idx_conv_mem_relevance ON conversation_memories (relevance);
-CREATE INDEX idx_conv_mem_session_id ON conversation_memories (session_id);
-CREATE INDEX idx_conv_mem_session_created ON conversation_memories (session_id, created_at);
-CREATE INDEX ix_conversation_memories_user_id ON conversation_memories (user_id);
-CREATE INDEX ix_conversation_memories_session_id ON conversation_memories (session_id);
-CREATE TABLE user_preferences (
-    id SERIAL NOT NULL, user_id INTEGER NOT NULL, preferences JSONB NOT NULL,
-    created_at TIMESTAMP WITH TIME ZONE DEFAULT now() NOT NULL, updated_at TIMESTAMP WITH TIME ZONE DEFAULT now(),
-    PRIMARY KEY (id), FOREIGN KEY(user_id) REFERENCES users (id) ON DELETE CASCADE, UNIQUE (user_id));
-CREATE TABLE entity_memories (
-    id UUID NOT NULL, user_id INTEGER NOT NULL, entity_type VARCHAR(50) NOT NULL, entity_id VARCHAR(100) NOT NULL,
-    entity_name VARCHAR(200), mention_count INTEGER,
-    first_mentioned_at TIMESTAMP WITH TIME ZONE DEFAULT now() NOT NULL,
-    last_mentioned_at TIMESTAMP WITH TIME ZONE DEFAULT now(), entity_context JSONB,
-    PRIMARY KEY (id), CONSTRAINT uq_user_entity UNIQUE (user_id, entity_type, entity_id),
-    FOREIGN KEY(user_id) REFERENCES users (id) ON DELETE CASCADE);
-CREATE INDEX idx_entity_mem_user_type ON entity_memories (user_id, entity_type);
-CREATE INDEX idx_entity_mem_entity ON entity_memories (entity_type, entity_id);
-CREATE INDEX ix_entity_memories_user_id ON entity_memories (user_id);
-INSERT INTO users (id, email, type) VALUES (1, 'dev@example.com', 'ADMIN');
-INSERT INTO chat_sessions (session_id, user_id, title) VALUES ('s-1', 1, '첫 대화');
-INSERT INTO conversation_memories (id, user_id, query, response_summary, relevance, session_id)
-VALUES (gen_random_uuid(), 1, '질문', '요약', 'RELEVANT', 's-1');
-"""
-
+# (support.dbstate.MODELS_DDL: what Base.metadata.create_all emits for them)
 
 def session_keys(conn: psycopg.Connection[Any]) -> list[str]:
     return [r[0] for r in conn.execute("""

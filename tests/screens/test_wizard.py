@@ -8,19 +8,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from rich.console import Console
 from support.databases import Database
 from support.dbstate import add_sample_data, hand_migrate, planned, snapshot
-from support.program import assert_no_secret, backend_form, clean_environ
-from support.recorded_system import RecordedSystem
-from support.scripted import ScriptedPrompter
+from support.probe_migration import probe_dir
+from support.program import assert_no_secret
+from support.wizard_walk import CP, walk
 
 from setup_wizard.database.checkpoints import library_installed
 from setup_wizard.database.migration_files import load_migrations
 from setup_wizard.database.preview import describe_pending, summarise_notices
-from setup_wizard.environment import Environment
 from setup_wizard.errors import Interrupted
-from setup_wizard.flow.options import Options
 from setup_wizard.messages import backend_needs as backend_needs_msg
 from setup_wizard.messages import envfiles as envfiles_msg
 from setup_wizard.messages import finish as finish_msg
@@ -30,30 +27,12 @@ from setup_wizard.messages import screens as screens_msg
 from setup_wizard.messages import settings as settings_msg
 from setup_wizard.problems import catalogue
 from setup_wizard.results import Status
-from setup_wizard.ui import wizard
 from setup_wizard.ui.prompts import QuestionaryPrompter, questionary_usable
-from setup_wizard.ui.render import ASCII_SYMBOLS
-from setup_wizard.ui.screen import Screen
 
 # With the [checkpoints] extra installed the walk also offers LangGraph's tables, right after the apply.
-CP = [True] if library_installed() else []
 CPQ = [backend_needs_msg.ASK_CREATE_CHECKPOINTS] if library_installed() else []
 
 ALL = [m.name for m in load_migrations()]
-
-
-def walk(tmp_path: Path, url: str | None, answers: list[object],
-         system: RecordedSystem | None = None) -> tuple[Any, ScriptedPrompter, str]:
-    (tmp_path / "backend").mkdir(exist_ok=True)
-    env_file = tmp_path / "backend" / ".env"
-    if url is not None and not env_file.exists():
-        env_file.write_text(f"DATABASE_URL={backend_form(url)}\n", encoding="utf-8")
-    out = io.StringIO()
-    screen = Screen(Console(file=out, width=100), ASCII_SYMBOLS)
-    prompter = ScriptedPrompter(answers)
-    env = Environment(stdin=io.StringIO(), stdout=out, stderr=out, environ=clean_environ(), cwd=tmp_path)
-    report = wizard.run(Options(), env, prompter, screen, system=system or RecordedSystem())
-    return report, prompter, out.getvalue()
 
 
 def test_plan_says_what_happens_to_this_database(database: Database) -> None:
@@ -310,8 +289,6 @@ def test_a_probe_migration_is_planned_and_its_notice_told_on_the_wizards_screens
         database: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A new file in the migrations folder (the sql_dir seam), declaring its plan and its notice: the wizard
     tells both in Korean, with no code knowing the file."""
-    from database.test_migrations import probe_dir
-
     from setup_wizard.database import migration_files
 
     folder = probe_dir(tmp_path)

@@ -6,7 +6,12 @@ through pyproject.toml's `pythonpath = ["tests"]`. Fixtures stay in tests/confte
 - pgserver.py: the throwaway PostgreSQL server of the suite and of the benchmarks (runs as `postgres`
   under root)
 - databases.py: Database, one database on that server (the `database` fixture's value)
-- dbstate.py: sample data, a hand-migrated database, snapshots of the data, plan/notice sentences
+- dbstate.py: sample data, a database migrated by the runner (migrate), a hand-migrated database, the tables
+  the backend's models create (MODELS_DDL), SQL run on a test database (run_sql), snapshots of the data,
+  plan/notice sentences
+- checklist.py: `check`'s checklist computed in-process (items), the needs_langgraph mark
+- wizard_walk.py: the in-process wizard walk (walk) and the answers the checkpoint question adds (CP)
+- probe_migration.py: a migration no code knows about (PROBE) in a copy of the migrations folder (probe_dir)
 - ptyrun.py: the real program in a pseudo-terminal (pexpect)
 - scripted.py: a prompter answering from a list, for the in-process wizard
 - recorded_system.py, recorded.py: machines rebuilt from recorded outputs (tests/recordings/)
