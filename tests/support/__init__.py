@@ -12,6 +12,7 @@ through pyproject.toml's `pythonpath = ["tests"]`. Fixtures stay in tests/confte
 - checklist.py: `check`'s checklist computed in-process (items), the needs_langgraph mark
 - wizard_walk.py: the in-process wizard walk (walk) and the answers the checkpoint question adds (CP)
 - probe_migration.py: a migration no code knows about (PROBE) in a copy of the migrations folder (probe_dir)
+- codepage.py: cp949, the strict reading of a Windows program's CP949 output (the Windows tier)
 - ptyrun.py: the real program in a pseudo-terminal (pexpect)
 - scripted.py: a prompter answering from a list, for the in-process wizard
 - recorded_system.py, recorded.py: machines rebuilt from recorded outputs (tests/recordings/)

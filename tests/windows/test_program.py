@@ -13,6 +13,7 @@ from urllib.parse import quote
 import psycopg
 import pytest
 from harness import Wine
+from support.codepage import cp949
 from support.pgserver import TestServer as PgServer
 
 from setup_wizard.messages import catalogue as catalogue_msg
@@ -26,15 +27,6 @@ from setup_wizard.problems import catalogue
 
 NOISE = re.compile(r"Traceback|[Ww]arning|WARNING|unknown PostgreSQL timezone|Exception|Error:")
 HANGUL = re.compile(r"[\uac00-\ud7a3]")
-
-
-def cp949(raw: bytes) -> str:
-    """Strict: a byte that is not CP949 fails the test (the console would show garbage)."""
-    text = raw.decode("cp949")
-    assert "\ufffd" not in text
-    # A Hangul syllable next to '?' is a character the stream could not encode.
-    assert not re.search(r"\?[\uac00-\ud7a3]|[\uac00-\ud7a3]\?", text), text
-    return text
 
 
 def utf8_json(raw: bytes) -> dict[str, object]:

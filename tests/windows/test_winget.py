@@ -19,8 +19,8 @@ from pathlib import Path
 
 import pytest
 from harness import Wine
+from support.codepage import cp949
 from support.pgserver import free_port
-from test_program import cp949
 from winpython import windows_path
 
 from setup_wizard.messages import server as msg
