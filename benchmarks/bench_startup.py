@@ -10,10 +10,14 @@ Each repetition starts, as subprocesses and in turn (so a busy machine slows the
 - the floor: the same process that also imports what any tool of this kind must (argparse, rich's console
   and table), sends as many statements as `check` does (--floor-statements) and draws one table: what
   is left of the target for the wizard's own code is the target minus this figure;
+- the baseline that leaves as the wizard does: the same bare process ending with os._exit after flushing,
+  without the interpreter's teardown (setup_wizard/process.py, QuickExit). The wizard's ratio to it says
+  how much of the gain is that teardown, which a bare process pays too;
 - `python -m setup_wizard check --dsn URL` (text output, stdout to a pipe);
 - `python -m setup_wizard --yes --dsn URL` on a database that is already up to date.
 
-It prints the median and spread of each, and their ratios to the baseline (the target is 1.4x).
+It prints the median and spread of each, and their ratios to the baseline (the target is 1.4x) and to
+the baseline that leaves without the teardown.
 Without --dsn it starts a throwaway server (tests/support/pgserver.py) with one migrated database; with
 --dsn the database must already be migrated. Several --tree paths (copies of the package, e.g.
 `git worktree add /tmp/before main`) are timed side by side in the same alternation: before/after
@@ -45,6 +49,14 @@ import sys
 import psycopg
 with psycopg.connect(sys.argv[1]) as conn:
     conn.execute("SELECT count(*) FROM users").fetchone()
+"""
+
+# The baseline again, leaving as the wizard does (QuickExit): flushed, then os._exit, no teardown.
+BASELINE_QUICK = BASELINE + """
+import os
+sys.stdout.flush()
+sys.stderr.flush()
+os._exit(0)
 """
 
 # The floor: the libraries every run needs (the rules: rich for tables, argparse for the command line), the
@@ -95,6 +107,7 @@ def commands(dsn: str, floor_statements: int = 33) -> dict[str, list[str]]:
     wizard = [sys.executable, "-m", "setup_wizard"]
     return {
         "baseline": [sys.executable, "-c", BASELINE, dsn],
+        "no-teardown": [sys.executable, "-c", BASELINE_QUICK, dsn],
         "floor": [sys.executable, "-c", FLOOR, dsn, str(floor_statements)],
         "check": [*wizard, "check", "--dsn", dsn],
         "--yes": [*wizard, "--yes", "--dsn", dsn],
@@ -147,14 +160,15 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{args.repeat} runs each, alternated; median (min-max) in seconds; ratio = median / baseline median")
     for tree in map(str, trees):
         base = statistics.median(times[(tree, "baseline")])
+        quick = statistics.median(times[(tree, "no-teardown")])
         print(f"\n{tree}")
         for name in commands(""):
             values = times[(tree, name)]
             median = statistics.median(values)
             ratio = "" if name == "baseline" else f"  {median / base:.2f}x"
-            if name not in ("baseline", "floor"):
-                ratio += f"  (target <= {TARGET_RATIO:g}x)"
-            print(f"  {name:<10} {median:.3f} s ({min(values):.3f}-{max(values):.3f}){ratio}")
+            if name not in ("baseline", "floor", "no-teardown"):
+                ratio += f"  (target <= {TARGET_RATIO:g}x; {median / quick:.2f}x the no-teardown baseline)"
+            print(f"  {name:<11} {median:.3f} s ({min(values):.3f}-{max(values):.3f}){ratio}")
     return 0
 
 
