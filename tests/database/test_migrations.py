@@ -69,6 +69,28 @@ def test_existing_memories_get_one_session_per_user(database: Database) -> None:
         assert last_message == ("질문 " + f"{user_id}-4 " + "가" * 120)[:100]
 
 
+@pytest.mark.parametrize("user_index", [True, False], ids=["with_user_index", "backend_tables_without_it"])
+def test_a_tie_on_the_latest_memory_still_gives_one_session_per_user(database: Database, user_index: bool) -> None:
+    """The latest memory is joined back by its time: two memories at that time make one session, with the
+    text of one of them, whether or not conversation_memories has the (user_id, created_at) index 0001 adds
+    (tables the backend made itself do not)."""
+    with database.connect() as conn:
+        add_sample_data(conn, users=3, per_user=4)
+        conn.execute("""INSERT INTO conversation_memories (user_id, query, response_summary, relevance, created_at)
+                        SELECT user_id, '같은 시각 ' || user_id, '요약', 'HIGH', max(created_at)
+                          FROM conversation_memories GROUP BY user_id""")
+        if not user_index:
+            conn.execute("DROP INDEX idx_conv_mem_user_created")
+    apply(database)
+    with database.connect() as conn:
+        rows = conn.execute("""SELECT s.user_id, s.message_count, s.last_message, count(m.*)
+                                 FROM chat_sessions s JOIN conversation_memories m USING (session_id)
+                                GROUP BY s.session_id ORDER BY s.user_id""").fetchall()
+    assert [(user_id, count, linked) for user_id, count, _last, linked in rows] == [(u, 5, 5) for u in (1, 2, 3)]
+    for user_id, _count, last_message, _linked in rows:
+        assert last_message in (f"같은 시각 {user_id}", ("질문 " + f"{user_id}-4 " + "가" * 120)[:100])
+
+
 def test_three_reruns_change_nothing(database: Database) -> None:
     with database.connect() as conn:
         add_sample_data(conn)
@@ -307,11 +329,20 @@ PREVIOUS_RELEASE = {
     "0005_chat_messages.sql": "ceda23938c6925620850154ea206a5896c66da49b887f8edb7f0851a3d2d8a0c",
 }
 
-def test_a_database_recorded_by_the_previous_release_counts_as_applied(database: Database, tmp_path: Path) -> None:
-    assert set(PREVIOUS_RELEASE) <= {m.name for m in load_migrations()}
+# 0003 as it was before its sessions' last message was joined back instead of sorted out of every memory.
+RELEASE_BEFORE_THE_JOINED_LAST_MESSAGE = {
+    "0003_chat_sessions.sql": "2560942379a4571fe76cb50ac7e2e8b8d3cedbf1590d09926592d832f8fc35d4",
+}
+
+
+@pytest.mark.parametrize("release", [PREVIOUS_RELEASE, RELEASE_BEFORE_THE_JOINED_LAST_MESSAGE],
+                         ids=["before_declarations", "before_the_joined_last_message"])
+def test_a_database_recorded_by_the_previous_release_counts_as_applied(database: Database, tmp_path: Path,
+                                                                       release: dict[str, str]) -> None:
+    assert set(release) <= {m.name for m in load_migrations()}
     apply(database)
     with database.connect() as conn:
-        for name, checksum in PREVIOUS_RELEASE.items():
+        for name, checksum in release.items():
             conn.execute(f"UPDATE {HISTORY_TABLE} SET checksum = %s WHERE name = %s", [checksum, name])
         assert {item.state for item in read_plan(conn, load_migrations())} == {"applied"}
     assert {o.action for o in apply(database).outcomes} == {"skipped"}
