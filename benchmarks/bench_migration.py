@@ -497,11 +497,12 @@ def print_summary(results: list[ScaleResult]) -> None:
             print("      seed             skipped")
         else:
             print(f"      seed             {fmt_ratio(large.seed_seconds, small.seed_seconds)}")
-    verdicts = [
-        (f"ours/rewrite <= {TARGET_OURS_OVER_REWRITE:g} at {r.label}",
-         r.ours <= TARGET_OURS_OVER_REWRITE * r.rewrite_floor)
-        for r in results
-    ]
+    # The brief's target is for the requested (large) scale; at the 10x smaller one the floor is a few
+    # tenths of a second and the fixed costs (five files, two index builds, ANALYZE, VACUUM) dominate
+    # the ratio, which the table above still shows.
+    large = results[-1]
+    verdicts = [(f"ours/rewrite <= {TARGET_OURS_OVER_REWRITE:g} at {large.label}",
+                 large.ours <= TARGET_OURS_OVER_REWRITE * large.rewrite_floor)]
     if len(results) == 2 and results[0].ours:
         verdicts.append((f"ours(large)/ours(small) <= {TARGET_SCALING:g}",
                          results[1].ours <= TARGET_SCALING * results[0].ours))
