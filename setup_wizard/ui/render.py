@@ -175,8 +175,8 @@ def _render_step(console: Console, step: Step, symbols: Symbols, verbose: bool) 
 
 def _render_tables(console: Console, report: Report, symbols: Symbols) -> None:
     from rich import box
-    from rich.markup import escape
     from rich.table import Table
+    from rich.text import Text
 
     table_box = box.SIMPLE_HEAD if symbols.unicode else box.ASCII2
     if report.migrations:
@@ -186,7 +186,8 @@ def _render_tables(console: Console, report: Report, symbols: Symbols) -> None:
         table.add_column(migrations_msg.MIGRATION_COL_SECONDS, justify="right", overflow="fold")
         for outcome in report.migrations:
             seconds = f"{outcome.seconds:.2f}" if outcome.action in ("applied", "baseline") else ""
-            table.add_row(outcome.name, migrations_msg.MIGRATION_ACTIONS.get(outcome.action, outcome.action), seconds)
+            action = migrations_msg.MIGRATION_ACTIONS.get(outcome.action, outcome.action)
+            table.add_row(Text(outcome.name), Text(action), Text(seconds))
         console.print()
         console.print(table)
     if report.verification:
@@ -197,8 +198,8 @@ def _render_tables(console: Console, report: Report, symbols: Symbols) -> None:
         for row in report.verification:
             mark = symbols.ok if row.healthy else symbols.warn
             style = "green" if row.healthy else "yellow"
-            table.add_row(f"[{style}]{escape(mark)}[/] {escape(row.label)}",
-                          f"{row.total_rows:,}", f"{row.unique_users:,}")
+            table.add_row(Text.assemble((mark, style), " ", row.label),
+                          Text(f"{row.total_rows:,}"), Text(f"{row.unique_users:,}"))
         console.print()
         console.print(table)
     if report.checklist:
@@ -207,16 +208,17 @@ def _render_tables(console: Console, report: Report, symbols: Symbols) -> None:
 
 def _render_checklist(console: Console, items: list[Step], symbols: Symbols, table_box: Any) -> None:
     """The run's last screen in text: `check`'s database items read again after the fixes, each fix below."""
-    from rich.markup import escape
     from rich.table import Table
+    from rich.text import Text
 
     table = Table(title=finish_msg.CHECKLIST_TITLE, box=table_box, title_justify="left", show_header=False)
     table.add_column(no_wrap=True, overflow="fold")
     table.add_column(overflow="fold")
     table.add_column(overflow="fold")
     for item in items:
-        table.add_row(f"[{STYLES[item.status]}]{escape(symbols.for_status(item.status))}[/]", escape(item.title),
-                      escape(item.detail))
+        # Text, not markup strings: nothing in a title or a detail is read as markup, and nothing is parsed.
+        table.add_row(Text(symbols.for_status(item.status), style=STYLES[item.status]), Text(item.title),
+                      Text(item.detail))
     console.print()
     console.print(table)
     for item in items:
