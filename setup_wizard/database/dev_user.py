@@ -2,6 +2,8 @@
 
 The one reading of that fact (`dev_user_step`, for `check`, the run and its last screen) and its fix
 (`create_dev_user`), whose `confirm` callback lets `--yes`, the wizard and `check` differ only in the answer.
+Both answer a `DevUser`: the step to show, and whether this call added the user (a run that did says it
+changed the database).
 """
 
 from __future__ import annotations
@@ -12,12 +14,21 @@ from typing import TYPE_CHECKING, Any
 from setup_wizard import problems
 from setup_wizard.database.limits import bounded_transaction
 from setup_wizard.messages import backend_needs as msg
+from setup_wizard.record import record
 from setup_wizard.results import Status, Step
 
 if TYPE_CHECKING:
     import psycopg
 
 Confirm = Callable[[str], bool]
+
+
+@record
+class DevUser:
+    """What was found or done about user 1."""
+
+    step: Step
+    created: bool = False  # this call added the user
 
 
 DEV_USER_INSERT = (
@@ -48,7 +59,7 @@ def _dev_user_in(conn: psycopg.Connection[Any], table: str | None) -> bool | Non
         return None
 
 
-def dev_user_step(conn: psycopg.Connection[Any], confirm: Confirm) -> Step | None:
+def dev_user_step(conn: psycopg.Connection[Any], confirm: Confirm) -> DevUser | None:
     """User id 1 must exist for the backend's first chat; creating it only adds a row.
 
     Without it the first chat fails with a foreign-key violation, so a missing user is a problem, not a
@@ -58,11 +69,11 @@ def dev_user_step(conn: psycopg.Connection[Any], confirm: Confirm) -> Step | Non
     if table is None or exists is None:
         return None
     if exists:
-        return Step("dev_user", Status.OK, msg.STEP_DEV_USER, msg.DEV_USER_OK)
+        return DevUser(Step("dev_user", Status.OK, msg.STEP_DEV_USER, msg.DEV_USER_OK))
     return create_dev_user(conn, confirm, table)
 
 
-def create_dev_user(conn: psycopg.Connection[Any], confirm: Confirm, table: str | None = None) -> Step:
+def create_dev_user(conn: psycopg.Connection[Any], confirm: Confirm, table: str | None = None) -> DevUser:
     """The fix for a missing user id 1 (already found missing: asked, then added, never read again)."""
     import psycopg
     from psycopg import sql
@@ -70,7 +81,7 @@ def create_dev_user(conn: psycopg.Connection[Any], confirm: Confirm, table: str 
     missing = problems.step("dev_user_missing", "dev_user", Status.FAIL, msg.STEP_DEV_USER)
     table = table if table is not None else users_table(conn)
     if table is None or not confirm(msg.ASK_CREATE_DEV_USER):
-        return missing
+        return DevUser(missing)
     try:
         with bounded_transaction(conn):  # a held lock is told as such, not as a missing user
             inserted = conn.execute(DEV_USER_INSERT.format(users=table).encode("utf-8")).rowcount
@@ -82,9 +93,9 @@ def create_dev_user(conn: psycopg.Connection[Any], confirm: Confirm, table: str 
                     "(SELECT last_value FROM {seq})))").format(users=sql.SQL(table), seq=sql.SQL(sequence[0])),
                     [sequence[0]])
     except psycopg.Error as exc:
-        return problems.step("dev_user_missing", "dev_user", Status.FAIL, msg.STEP_DEV_USER,
-                             detail=missing.detail + f"\n{exc.sqlstate}: " + (exc.diag.message_primary or ""))
+        return DevUser(problems.step("dev_user_missing", "dev_user", Status.FAIL, msg.STEP_DEV_USER,
+                                     detail=missing.detail + f"\n{exc.sqlstate}: " + (exc.diag.message_primary or "")))
     if not inserted:
-        return problems.step("dev_user_missing", "dev_user", Status.FAIL, msg.STEP_DEV_USER,
-                             detail=msg.DEV_USER_EMAIL_TAKEN)
-    return Step("dev_user", Status.OK, msg.STEP_DEV_USER, msg.DEV_USER_CREATED)
+        return DevUser(problems.step("dev_user_missing", "dev_user", Status.FAIL, msg.STEP_DEV_USER,
+                                     detail=msg.DEV_USER_EMAIL_TAKEN))
+    return DevUser(Step("dev_user", Status.OK, msg.STEP_DEV_USER, msg.DEV_USER_CREATED), created=True)

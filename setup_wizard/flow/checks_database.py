@@ -268,7 +268,8 @@ def check_dev_user(ctx: Context) -> Iterator[Step]:
     from setup_wizard.machine.fix import never
 
     assert ctx.conn is not None
-    step = dev_user_step(ctx.conn, never)  # check only reports; the run creates the user
+    found = dev_user_step(ctx.conn, never)  # check only reports; the run creates the user
+    step = found.step if found is not None else None
     if step is not None and step.code == "dev_user_missing":
         ctx.fixable.add("dev_user")
     yield step or Step("dev_user", Status.SKIP, backend_needs_msg.STEP_DEV_USER, backend_needs_msg.DEV_USER_NO_TABLE)

@@ -30,7 +30,6 @@ from setup_wizard.flow.check_registry import Context
 from setup_wizard.flow.decide import FixKind
 from setup_wizard.flow.state import FlowState
 from setup_wizard.flow.view import Phase, Say
-from setup_wizard.messages import backend_needs as backend_needs_msg
 from setup_wizard.messages import migrations as migrations_msg
 from setup_wizard.messages import schema as schema_msg
 from setup_wizard.results import MigrationOutcome, Report, Status, Step
@@ -279,16 +278,16 @@ class DatabasePhase:
             flow.view.step(step)
 
     def dev_user(self, ctx: Context, found: dict[str, Step], fixes: list[Fix]) -> None:
-        from setup_wizard.database.dev_user import create_dev_user, dev_user_step
+        from setup_wizard.database.dev_user import DevUser, create_dev_user, dev_user_step
 
         flow = self.flow
-        step: Step | None
+        done: DevUser | None
         if Fix.DEV_USER in fixes and self.made_tables:  # the users table may be new: looked at now
-            step = dev_user_step(self.conn, self.allow)
+            done = dev_user_step(self.conn, self.allow)
         elif Fix.DEV_USER in fixes and "dev_user" in ctx.fixable:  # found missing by the first pass
-            step = create_dev_user(self.conn, self.allow)
+            done = create_dev_user(self.conn, self.allow)
         else:
-            step = found["dev_user"] if found["dev_user"].status is Status.OK else None
-        if step is not None:
-            flow.add(step)
-            flow.changed = flow.changed or step.detail == backend_needs_msg.DEV_USER_CREATED
+            done = DevUser(found["dev_user"]) if found["dev_user"].status is Status.OK else None
+        if done is not None:
+            flow.add(done.step)
+            flow.changed = flow.changed or done.created

@@ -84,6 +84,20 @@ def test_the_wizard_on_an_up_to_date_database_reads_the_checklist_once(database:
     assert finish_msg.CHECKLIST_TITLE in screen and finish_msg.RERUN_ALL_GOOD in screen
 
 
+def test_a_walk_that_only_adds_the_dev_user_says_the_database_changed(database: Database, tmp_path: Path) -> None:
+    """The run knows from the fix itself that it added user 1 (not from the words it shows)."""
+    up_to_date(database, tmp_path)
+    run_sql(database, "DELETE FROM users WHERE id = 1")
+    report, prompter, screen = walk(tmp_path, database.url, [True])
+    assert prompter.questions == [backend_needs_msg.ASK_CREATE_DEV_USER], screen
+    assert report.ok and report.changed
+    assert finish_msg.SUMMARY_OK in screen and finish_msg.RERUN_ALL_GOOD not in screen
+    run_sql(database, "DELETE FROM users WHERE id = 1")
+    declined, prompter, screen = walk(tmp_path, database.url, [False])
+    assert prompter.questions == [backend_needs_msg.ASK_CREATE_DEV_USER], screen
+    assert not declined.ok and not declined.changed
+
+
 def test_the_fixes_are_what_the_first_pass_found_and_the_last_screen_reads_again(
         database: Database, tmp_path: Path) -> None:
     up_to_date(database, tmp_path)

@@ -188,18 +188,21 @@ def test_dev_user_created_only_with_consent_and_sequence_moved(database: Databas
     with database.connect() as conn:
         Runner(conn, load_migrations()).apply()
         conn.execute("INSERT INTO users (id, email, type) VALUES (5, 'a@b.c', 'USER')")
-        missing = dev_user.dev_user_step(conn, fix.never)
-        assert missing is not None and missing.code == "dev_user_missing" and missing.status is Status.FAIL
+        asked = dev_user.dev_user_step(conn, fix.never)
+        assert asked is not None and not asked.created
+        missing = asked.step
+        assert missing.code == "dev_user_missing" and missing.status is Status.FAIL
         assert "INSERT INTO users" in (missing.fix or "")
         assert database.scalar("SELECT count(*) FROM users WHERE id = 1") == 0
-        created = dev_user.dev_user_step(conn, lambda _q: True)
-        assert created is not None and created.status is Status.OK
+        made = dev_user.dev_user_step(conn, lambda _q: True)
+        assert made is not None and made.created and made.step.status is Status.OK
         row = conn.execute("SELECT email, type::text, is_active FROM users WHERE id = 1").fetchone()
         assert row == ("test@test.com", "USER", True)
         new_id = conn.execute("INSERT INTO users (email, type) VALUES ('n@b.c', 'USER') RETURNING id").fetchone()
         assert new_id == (6,)
         again = dev_user.dev_user_step(conn, lambda _q: True)
-        assert again is not None and again.status is Status.OK and again.code is None
+        assert again is not None and not again.created
+        assert again.step.status is Status.OK and again.step.code is None
 
 
 def test_yes_creates_the_dev_user(database: Database, tmp_path: Path) -> None:
