@@ -18,6 +18,7 @@ import json
 import re
 import sys
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -155,6 +156,21 @@ def test_a_held_table_in_the_interactive_wizard(migrated: Database, tmp_path: Pa
 
 # --- 3. tables the backend's role may not read ---------------------------------------------------------------
 
+@contextmanager
+def owned_by_a_new_role(database: Database) -> Iterator[str]:
+    """A new login role owns the database (and so may create in public on PostgreSQL 15+), not what is in
+    it; afterwards postgres owns it again and the role's own search_path is gone."""
+    with role(database, "LOGIN") as name:
+        with database.connect() as conn:
+            conn.execute(f'ALTER DATABASE "{database.name}" OWNER TO {name}')
+        try:
+            yield name
+        finally:
+            with database.connect() as conn:
+                conn.execute(f"ALTER ROLE {name} RESET search_path")
+                conn.execute(f'ALTER DATABASE "{database.name}" OWNER TO postgres')
+
+
 @pytest.fixture
 def tables_of_postgres(database: Database, tmp_path: Path) -> Iterator[tuple[Database, str]]:
     """A teammate migrated as postgres; the backend's role owns the database, not the tables."""
@@ -162,14 +178,8 @@ def tables_of_postgres(database: Database, tmp_path: Path) -> Iterator[tuple[Dat
         add_sample_data(conn)
     done = run_cli("--yes", "--dsn", database.url, cwd=tmp_path)
     assert done.returncode == 0, done.stdout + done.stderr
-    with role(database, "LOGIN") as name:
-        with database.connect() as conn:
-            conn.execute(f'ALTER DATABASE "{database.name}" OWNER TO {name}')
-        try:
-            yield database, name
-        finally:
-            with database.connect() as conn:
-                conn.execute(f'ALTER DATABASE "{database.name}" OWNER TO postgres')
+    with owned_by_a_new_role(database) as name:
+        yield database, name
 
 
 def _assert_access_denied(items: list[Item], name: str, everything: str) -> None:
@@ -228,15 +238,8 @@ def test_after_the_fix_the_role_runs_the_wizard(tables_of_postgres: tuple[Databa
 @pytest.fixture
 def role_of_backend(database: Database) -> Iterator[tuple[Database, str]]:
     """The backend's role owns the database (and so may create in public on PostgreSQL 15+)."""
-    with role(database, "LOGIN") as name:
-        with database.connect() as conn:
-            conn.execute(f'ALTER DATABASE "{database.name}" OWNER TO {name}')
-        try:
-            yield database, name
-        finally:
-            with database.connect() as conn:
-                conn.execute(f"ALTER ROLE {name} RESET search_path")
-                conn.execute(f'ALTER DATABASE "{database.name}" OWNER TO postgres')
+    with owned_by_a_new_role(database) as name:
+        yield database, name
 
 
 def _nowhere(database: Database, name: str) -> None:
